@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+export const MAX_SDP_BYTES = 32 * 1024;
+
+export const CALL_END_REASONS = [
+  'hangup', // the child (call window) hung up
+  'parent', // the parent ended it from the side panel
+  'credit_exhausted',
+  'max_duration',
+  'disconnected', // the call window's socket was gone past the grace period
+  'provider_error',
+  'admin',
+  'server_shutdown',
+  'server_restart', // found open at start-up after a crash, settled from its checkpoint
+  'account_closed',
+  'restricted',
+] as const;
+export type CallEndReason = (typeof CALL_END_REASONS)[number];
+
+export const SAFETY_CATEGORIES = [
+  'gift_promise',
+  'personal_info_request',
+  'secret',
+  'break_magic',
+  'inappropriate',
+  'threat',
+  'moderation',
+  'child_distress',
+] as const;
+export type SafetyCategory = (typeof SAFETY_CATEGORIES)[number];
+
+export const sdpSchema = z
+  .string()
+  .min(10)
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_SDP_BYTES, { message: 'SDP too large' })
+  .refine((s) => s.startsWith('v=0'), { message: 'Not an SDP offer' });
+
+// Buffer is not in the browser; the extension validates length by characters there.
+export const callStartSchema = z.strictObject({
+  profileId: z.string().min(1).max(64),
+  sdp: z.string().min(10).max(MAX_SDP_BYTES),
+});
+export type CallStart = z.infer<typeof callStartSchema>;
+
+export const callStartOkSchema = z.object({
+  callId: z.string(),
+  sdp: z.string(),
+  availableSeconds: z.number().int(),
+});
+export type CallStartOk = z.infer<typeof callStartOkSchema>;
+
+export const ackErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type AckError = z.infer<typeof ackErrorSchema>;
+export const callStartAckSchema = z.union([callStartOkSchema, ackErrorSchema]);
+export type CallStartAck = z.infer<typeof callStartAckSchema>;
+
+export const callEndSchema = z.strictObject({ callId: z.string().min(1).max(64) });
+export type CallEnd = z.infer<typeof callEndSchema>;
+export const callEndAckSchema = z.union([z.object({ ok: z.literal(true) }), ackErrorSchema]);
+
+export const callTickSchema = z.object({ callId: z.string(), remainingSeconds: z.number().int(), elapsedSeconds: z.number().int(), profileId: z.string() });
+export type CallTick = z.infer<typeof callTickSchema>;
+
+export const callWarningSchema = z.object({
+  callId: z.string(),
+  kind: z.enum(['time_low', 'safety']),
+  remainingSeconds: z.number().int().optional(),
+  category: z.enum(SAFETY_CATEGORIES).optional(),
+});
+export type CallWarning = z.infer<typeof callWarningSchema>;
+
+export const callTranscriptSchema = z.object({
+  callId: z.string(),
+  speaker: z.enum(['santa', 'child']),
+  text: z.string(),
+  final: z.boolean(),
+});
+export type CallTranscript = z.infer<typeof callTranscriptSchema>;
+
+export const callEndedSchema = z.object({
+  callId: z.string(),
+  reason: z.enum(CALL_END_REASONS),
+  seconds: z.number().int(),
+});
+export type CallEnded = z.infer<typeof callEndedSchema>;
+
+export const callStartedEventSchema = z.object({
+  callId: z.string(),
+  profileId: z.string(),
+  profileName: z.string(),
+  availableSeconds: z.number().int(),
+  simulated: z.boolean(),
+});
+export type CallStartedEvent = z.infer<typeof callStartedEventSchema>;
+
+export const callRecordSchema = z.object({
+  id: z.string(),
+  profileId: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  seconds: z.number().int(),
+  reason: z.enum(CALL_END_REASONS).nullable(),
+});
+export type CallRecord = z.infer<typeof callRecordSchema>;
+export const callListSchema = z.object({ calls: z.array(callRecordSchema) });

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Server and shared tests run in Node; extension unit tests have their own project
+// (WXT's plugin and fakeBrowser) in extension/vitest.config.ts.
+export default defineConfig({
+  test: {
+    include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    env: { LOG_LEVEL: 'silent' },
+  },
+});
