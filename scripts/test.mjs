@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm test`: every test the project has, end-to-end ones included, on a fresh machine.
+// Each step runs in order; the first failure stops the run with its exit code. At the
+// end one plain line sums up every vitest step: "tests: N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const e2eOnly = process.argv.includes('--e2e-only');
+const reportDir = join(root, '.tmp', 'test-reports');
+rmSync(reportDir, { recursive: true, force: true });
+mkdirSync(reportDir, { recursive: true });
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function run(title, command, args, env = {}) {
+  console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  console.log(`=== ${title}: ${result.status === 0 ? 'ok' : `failed (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result.status ?? 1;
+}
+
+function vitest(title, configArgs) {
+  const report = join(reportDir, `${title.replace(/\W+/g, '-')}.json`);
+  const status = run(title, 'npx', ['vitest', 'run', ...configArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    totals.passed += r.numPassedTests ?? 0;
+    totals.failed += r.numFailedTests ?? 0;
+    totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  } else if (status !== 0) {
+    totals.failed += 1;
+  }
+  return status;
+}
+
+const steps = e2eOnly
+  ? [
+      () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),
+      () => run('build', 'npm', ['run', 'build', '--silent']),
+      () => vitest('e2e', ['--config', 'e2e/vitest.config.ts']),
+    ]
+  : [
+      () => run('typecheck', 'npm', ['run', 'typecheck', '--silent']),
+      () => run('lint', 'npm', ['run', 'lint', '--silent']),
+      () => vitest('server', []),
+      () => vitest('extension', ['--config', 'extension/vitest.config.ts']),
+      () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),
+      () => run('build', 'npm', ['run', 'build', '--silent']),
+      () => vitest('e2e', ['--config', 'e2e/vitest.config.ts']),
+    ];
+
+let exitCode = 0;
+for (const step of steps) {
+  exitCode = step();
+  if (exitCode !== 0) break;
+}
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(exitCode);

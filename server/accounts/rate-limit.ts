@@ -1,0 +1,43 @@
+import type { Clock } from '../core/clock.js';
+
+/**
+ * Fixed-window failure counter. It guards against guessing, it is not a record of truth,
+ * so memory is the right place (a scaled-out deployment would share it through Redis).
+ */
+export class FailureLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Seconds until the key may try again, or 0 when it may try now. */
+  retryAfter(key: string): number {
+    const w = this.windows.get(key);
+    if (!w) return 0;
+    const elapsed = this.clock.now() - w.start;
+    if (elapsed >= this.windowMs) {
+      this.windows.delete(key);
+      return 0;
+    }
+    return w.count >= this.max ? Math.ceil((this.windowMs - elapsed) / 1000) : 0;
+  }
+
+  fail(key: string): void {
+    const now = this.clock.now();
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.windowMs) this.windows.set(key, { start: now, count: 1 });
+    else w.count++;
+    if (this.windows.size > 100_000) this.prune(now);
+  }
+
+  reset(key: string): void {
+    this.windows.delete(key);
+  }
+
+  private prune(now: number): void {
+    for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
+  }
+}

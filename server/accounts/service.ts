@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { newId, newSecret } from '../core/ids.js';
+import { AppError, conflict, tooMany, unauthorized } from '../core/errors.js';
+import { DAY_MS, MINUTE_MS } from '../../shared/units.js';
+import type { PatchMeBody, SignupBody, LoginBody } from '../../shared/schemas/account.js';
+import type { AccountRow, SessionRow, Store } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
+import type { AuditService } from '../audit/service.js';
+import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
+import { FailureLimiter } from './rate-limit.js';
+import { browserFamily } from './user-agent.js';
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export interface Authenticated {
+  account: AccountRow;
+  session: SessionRow;
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface AccountsOptions {
+  sessionTtlDays: number;
+  /** Failed logins allowed per account and per address within the window. */
+  maxFailuresPerAccount?: number;
+  maxFailuresPerAddress?: number;
+  failureWindowMs?: number;
+}
+
+/** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
+export class AccountsService {
+  private readonly perAccount: FailureLimiter;
+  private readonly perAddress: FailureLimiter;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    options: AccountsOptions,
+  ) {
+    const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
+    this.perAccount = new FailureLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
+    this.perAddress = new FailureLimiter(clock, options.maxFailuresPerAddress ?? 20, windowMs);
+    this.ttlMs = options.sessionTtlDays * DAY_MS;
+  }
+
+  async signup(body: SignupBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
+    if (await this.store.accounts.findOne('email', body.email)) throw conflict('email_taken', 'An account with this email already exists');
+    const now = this.clock.now();
+    const account: AccountRow = {
+      id: newId(),
+      email: body.email,
+      name: body.name,
+      locale: body.locale,
+      passwordHash: await hashPassword(body.password),
+      restricted: false,
+      marketingOptIn: false,
+      createdAt: now,
+      passwordChangedAt: now,
+      status: 'active',
+      closedAt: null,
+      purgeBy: null,
+    };
+    try {
+      await this.store.accounts.insert(account);
+    } catch (err) {
+      // Two signups for one email at the same instant: the unique index decides.
+      if (err instanceof StoreConflictError) throw conflict('email_taken', 'An account with this email already exists');
+      throw err;
+    }
+    await this.audit.record(`account:${account.id}`, 'account.signup', account.id);
+    const token = await this.openSession(account.id);
+    await this.recordLogin(account.id, true, client);
+    return { token, account };
+  }
+
+  async login(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
+    const accountKey = `account:${body.email}`;
+    const addressKey = `ip:${client.ip}`;
+    const wait = Math.max(this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
+    if (wait > 0) throw tooMany(wait);
+
+    const account = await this.store.accounts.findOne('email', body.email);
+    const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    if (!account || !ok || account.status !== 'active') {
+      this.perAccount.fail(accountKey);
+      this.perAddress.fail(addressKey);
+      await this.recordLogin(account?.id ?? null, false, client);
+      throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
+    }
+    this.perAccount.reset(accountKey);
+    const token = await this.openSession(account.id);
+    await this.recordLogin(account.id, true, client);
+    return { token, account };
+  }
+
+  async logout(session: SessionRow): Promise<void> {
+    await this.store.sessions.update(session.id, { revokedAt: this.clock.now() });
+  }
+
+  /** The account and session behind a bearer token, or null when it is unknown, expired, revoked or closed. */
+  async authenticate(token: string): Promise<Authenticated | null> {
+    if (!token || token.length > 200) return null;
+    const session = await this.store.sessions.findOne('tokenHash', tokenHash(token));
+    if (!session || session.revokedAt !== null || session.expiresAt <= this.clock.now()) return null;
+    const account = await this.store.accounts.get(session.accountId);
+    if (!account || account.status !== 'active') return null;
+    return { account, session };
+  }
+
+  async get(accountId: string): Promise<AccountRow | undefined> {
+    return this.store.accounts.get(accountId);
+  }
+
+  async checkPassword(account: AccountRow, password: string): Promise<boolean> {
+    return verifyPassword(account.passwordHash, password);
+  }
+
+  /** Rectify the account; email and password changes re-check the current password. */
+  async update(auth: Authenticated, body: PatchMeBody): Promise<AccountRow> {
+    const { account } = auth;
+    const patch: Partial<AccountRow> = {};
+    if (body.email !== undefined || body.newPassword !== undefined) {
+      if (!body.currentPassword || !(await verifyPassword(account.passwordHash, body.currentPassword))) {
+        throw new AppError('invalid_credentials', 403, 'The current password is wrong', { currentPassword: 'Wrong password' });
+      }
+    }
+    if (body.name !== undefined) patch.name = body.name;
+    if (body.locale !== undefined) patch.locale = body.locale;
+    if (body.marketingOptIn !== undefined) patch.marketingOptIn = body.marketingOptIn;
+    if (body.email !== undefined && body.email !== account.email) {
+      const other = await this.store.accounts.findOne('email', body.email);
+      if (other) throw conflict('email_taken', 'An account with this email already exists');
+      patch.email = body.email;
+    }
+    if (body.newPassword !== undefined) {
+      patch.passwordHash = await hashPassword(body.newPassword);
+      patch.passwordChangedAt = this.clock.now();
+    }
+    let updated: AccountRow | undefined;
+    try {
+      updated = await this.store.accounts.update(account.id, patch);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw conflict('email_taken', 'An account with this email already exists');
+      throw err;
+    }
+    if (!updated) throw unauthorized();
+    if (body.newPassword !== undefined) {
+      await this.revokeSessions(account.id, auth.session.id);
+      await this.audit.record(`account:${account.id}`, 'account.password_change', account.id);
+    }
+    if (patch.email) await this.audit.record(`account:${account.id}`, 'account.email_change', account.id);
+    if (body.marketingOptIn !== undefined) {
+      await this.audit.record(`account:${account.id}`, 'account.marketing_opt', account.id, { optIn: body.marketingOptIn });
+    }
+    return updated;
+  }
+
+  /** Revoke every session of the account, except `keepSessionId` when given. */
+  async revokeSessions(accountId: string, keepSessionId?: string): Promise<number> {
+    const now = this.clock.now();
+    let revoked = 0;
+    for (const s of await this.store.sessions.findBy('accountId', accountId)) {
+      if (s.id === keepSessionId || s.revokedAt !== null) continue;
+      await this.store.sessions.update(s.id, { revokedAt: now });
+      revoked++;
+    }
+    return revoked;
+  }
+
+  private async openSession(accountId: string): Promise<string> {
+    const token = newSecret();
+    const now = this.clock.now();
+    await this.store.sessions.insert({ id: newId(), accountId, tokenHash: tokenHash(token), createdAt: now, expiresAt: now + this.ttlMs, revokedAt: null });
+    return token;
+  }
+
+  private async recordLogin(accountId: string | null, success: boolean, client: ClientInfo): Promise<void> {
+    await this.store.logins.insert({ id: newId(), accountId, at: this.clock.now(), success, uaFamily: browserFamily(client.userAgent) });
+  }
+}

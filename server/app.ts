@@ -1,0 +1,143 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { constants as tlsConstants } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import type { Config } from './config/config.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { corsCheck } from './core/cors.js';
+import { errorHandler, handler, notFoundHandler, requireJson } from './core/http.js';
+import { openStore } from './store/lowdb-store.js';
+import type { Store } from './store/types.js';
+import { AuditService } from './audit/service.js';
+import { AccountsService } from './accounts/service.js';
+import { requireAuth } from './accounts/auth.js';
+import { authRoutes, meRoutes } from './accounts/routes.js';
+import { makeAccountView } from './accounts/view.js';
+import { ConsentService } from './consent/service.js';
+import { consentRoutes, policyRoutes } from './consent/routes.js';
+import { createSocketHub } from './sockets/hub.js';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** An already-open store (tests share one); otherwise the lowdb store under DATA_DIR is opened. */
+  store?: Store;
+}
+
+export interface App {
+  readonly express: Express;
+  readonly http: HttpServer;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly services: {
+    audit: AuditService;
+    accounts: AccountsService;
+    consent: ConsentService;
+  };
+  /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Graceful shutdown: stop accepting, end live work, flush and close the store. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place that knows every module. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey }));
+
+  const audit = new AuditService(store, clock);
+  const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays });
+  const consent = new ConsentService(store, clock, audit);
+  await consent.ensureInitialPolicy();
+
+  const accountView = makeAccountView({
+    consent: (id) => consent.state(id),
+    credit: async () => ({ balanceSeconds: 0, availableSeconds: 0, owesSeconds: 0 }),
+    notices: async () => [],
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  const allowOrigin = corsCheck(config.extensionOrigins);
+  app.use(
+    cors({
+      origin: (origin, cb) => cb(null, allowOrigin(origin)),
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      maxAge: 600,
+    }),
+  );
+
+  app.get(
+    '/healthz',
+    handler(async (_req, res) => {
+      const s = store.status();
+      res.status(s.ok ? 200 : 503).json({ ok: s.ok, store: { ok: s.ok, pendingWrites: s.pendingWrites, lastFlushAt: s.lastFlushAt } });
+    }),
+  );
+
+  const api = express.Router();
+  api.use(requireJson);
+  api.use(express.json({ limit: '64kb', strict: true }));
+  const auth = requireAuth(accounts);
+  api.use('/auth', authRoutes(accounts, accountView));
+  api.use(policyRoutes(consent));
+  api.use(consentRoutes(consent, auth));
+  api.use(auth, meRoutes(accounts, accountView));
+  app.use('/api', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  const http = config.tls
+    ? (createHttpsServer(
+        {
+          cert: readFileSync(config.tls.certFile),
+          key: readFileSync(config.tls.keyFile),
+          minVersion: 'TLSv1.3',
+          secureOptions: tlsConstants.SSL_OP_NO_TLSv1_2,
+        },
+        app,
+      ) as unknown as HttpServer)
+    : createHttpServer(app);
+
+  const { io } = createSocketHub(http, accounts, allowOrigin, logger);
+
+  let closed = false;
+  return {
+    express: app,
+    http,
+    store,
+    clock,
+    logger,
+    services: { audit, accounts, consent },
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve(http.address() as AddressInfo);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      http.closeAllConnections?.();
+      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import type { AuditRow, Store } from '../store/types.js';
+
+export type AuditDetails = AuditRow['details'];
+
+const GENESIS = '0'.repeat(64);
+
+function entryHash(e: Omit<AuditRow, 'hash'>): string {
+  // A canonical encoding: field order fixed, details keys sorted.
+  const details = Object.keys(e.details)
+    .sort()
+    .map((k) => [k, e.details[k]]);
+  const canonical = JSON.stringify([e.id, e.seq, e.at, e.actor, e.action, e.subject, details, e.prevHash]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export interface ChainCheck {
+  ok: boolean;
+  entries: number;
+  /** The first sequence number where the chain breaks, when it does. */
+  brokenAt?: number;
+}
+
+/**
+ * Append-only, hash-chained audit log. Each entry's hash covers the previous entry's
+ * hash, so editing, removing or reordering any entry breaks verification from there on.
+ * Entries carry ids and counts only, never personal text.
+ */
+export class AuditService {
+  private tail: Promise<unknown> = Promise.resolve();
+  private head: { seq: number; hash: string } | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends in order; concurrent callers are serialised so the chain stays linear. */
+  record(actor: string, action: string, subject: string | null, details: AuditDetails = {}): Promise<AuditRow> {
+    const next = this.tail.then(() => this.append(actor, action, subject, details));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async append(actor: string, action: string, subject: string | null, details: AuditDetails): Promise<AuditRow> {
+    const head = this.head ?? (await this.loadHead());
+    const base: Omit<AuditRow, 'hash'> = {
+      id: newId(),
+      seq: head.seq + 1,
+      at: this.clock.now(),
+      actor,
+      action,
+      subject,
+      details,
+      prevHash: head.hash,
+    };
+    const row: AuditRow = { ...base, hash: entryHash(base) };
+    await this.store.audit.insert(row);
+    this.head = { seq: row.seq, hash: row.hash };
+    return row;
+  }
+
+  private async loadHead(): Promise<{ seq: number; hash: string }> {
+    let best: AuditRow | null = null;
+    for await (const batch of this.store.audit.scan()) {
+      for (const row of batch) if (!best || row.seq > best.seq) best = row;
+    }
+    return best ? { seq: best.seq, hash: best.hash } : { seq: 0, hash: GENESIS };
+  }
+
+  async all(): Promise<AuditRow[]> {
+    const rows: AuditRow[] = [];
+    for await (const batch of this.store.audit.scan()) rows.push(...batch);
+    return rows.sort((a, b) => a.seq - b.seq);
+  }
+
+  async page(limit: number, beforeSeq?: number): Promise<{ entries: AuditRow[]; nextCursor: string | null }> {
+    const rows = (await this.all()).filter((r) => beforeSeq === undefined || r.seq < beforeSeq).reverse();
+    const entries = rows.slice(0, limit);
+    const last = entries[entries.length - 1];
+    return { entries, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  async forSubject(subject: string): Promise<AuditRow[]> {
+    return (await this.store.audit.findBy('subject', subject)).sort((a, b) => a.seq - b.seq);
+  }
+
+  async verifyChain(): Promise<ChainCheck> {
+    const rows = await this.all();
+    let prev = GENESIS;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const { hash, ...rest } = row;
+      if (row.seq !== i + 1 || row.prevHash !== prev || entryHash(rest) !== hash) {
+        return { ok: false, entries: rows.length, brokenAt: i + 1 };
+      }
+      prev = hash;
+    }
+    return { ok: true, entries: rows.length };
+  }
+}

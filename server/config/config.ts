@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { packSchema, type Pack } from '../../shared/schemas/credits.js';
+
+/**
+ * Every setting comes from the environment, is validated once at start, and has a safe
+ * embedded default: no OpenAI key means Simulated Santa, no Stripe key means dev payments,
+ * no ADMIN_TOKEN means no admin endpoints at all.
+ */
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+const DEFAULT_PACKS: Pack[] = [
+  { id: 'pack-10', seconds: 10 * 60, price: { amount: 4900, currency: 'dkk' } },
+  { id: 'pack-30', seconds: 30 * 60, price: { amount: 9900, currency: 'dkk' } },
+  { id: 'pack-60', seconds: 60 * 60, price: { amount: 14900, currency: 'dkk' } },
+];
+
+interface VarSpec {
+  description: string;
+  default?: string;
+  schema: z.ZodType;
+  secret?: boolean;
+}
+
+export const VARIABLES = {
+  PORT: { description: 'Port to listen on', default: '8787', schema: z.coerce.number().int().min(0).max(65535) },
+  HOST: { description: 'Address to bind (use 0.0.0.0 behind a proxy)', default: '127.0.0.1', schema: z.string().min(1) },
+  PUBLIC_URL: { description: 'Public base URL of this server (checkout return links, emails)', schema: url.optional() },
+  NODE_ENV: { description: 'production enables production warnings', default: 'development', schema: z.string() },
+  DATA_DIR: { description: 'Folder of the encrypted data files', default: './data', schema: z.string().min(1) },
+  DATA_KEY: { description: '32-byte data key (64 hex chars or base64); default: a 0600 key file generated in DATA_DIR', schema: z.string().optional(), secret: true },
+  ADMIN_TOKEN: { description: 'Bearer token for /admin (admin endpoints do not exist without it); at least 24 characters', schema: z.string().min(24).optional(), secret: true },
+  OPENAI_API_KEY: { description: 'OpenAI key; without it Simulated Santa answers calls', schema: z.string().min(1).optional(), secret: true },
+  OPENAI_BASE_URL: { description: 'OpenAI API base URL (tests point it at a local fake)', default: 'https://api.openai.com/v1', schema: url },
+  OPENAI_REALTIME_MODEL: { description: 'Realtime model', default: 'gpt-realtime-mini', schema: z.string().min(1) },
+  OPENAI_VOICE: { description: "Santa's voice", default: 'ash', schema: z.string().min(1) },
+  OPENAI_ZERO_DATA_RETENTION: { description: 'true when the OpenAI organisation has zero data retention (promise P1)', default: 'false', schema: bool },
+  STRIPE_SECRET_KEY: { description: 'Stripe secret key; without it the dev payment provider is used', schema: z.string().min(1).optional(), secret: true },
+  STRIPE_WEBHOOK_SECRET: { description: 'Stripe webhook signing secret (verified in dev mode too when set)', schema: z.string().min(1).optional(), secret: true },
+  STRIPE_API_URL: { description: 'Stripe API base URL (tests point it at a local fake)', schema: url.optional() },
+  CREDIT_PACKS: { description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]', default: JSON.stringify(DEFAULT_PACKS), schema: z.string() },
+  EXTENSION_ORIGINS: { description: 'Comma-separated allowed origins; default: any chrome-extension:// or moz-extension:// origin and localhost', schema: z.string().optional() },
+  TLS_CERT_FILE: { description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum', schema: z.string().optional() },
+  TLS_KEY_FILE: { description: 'TLS private key (PEM)', schema: z.string().optional() },
+  LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  SESSION_TTL_DAYS: { description: 'Sign-in session lifetime in days', default: '30', schema: positiveInt.max(365) },
+  ACCOUNT_PURGE_DAYS: { description: 'Days from account deletion to purge of personal data (at most 30)', default: '30', schema: positiveInt.max(30) },
+  RETENTION_INTERVAL_MS: { description: 'How often the retention sweeps run', default: String(60 * 60 * 1000), schema: positiveInt.min(1000) },
+  MIN_CALL_SECONDS: { description: 'Least available credit that starts a call', default: '60', schema: positiveInt.max(3600) },
+  MAX_CALL_SECONDS: { description: 'Longest call (the provider caps a session at 60 minutes)', default: '1800', schema: positiveInt.max(3600) },
+  CALL_GRACE_SECONDS: { description: "How long a call outlives its window's lost socket", default: '20', schema: positiveInt.max(300) },
+  SMTP_URL: { description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox', schema: z.string().optional(), secret: true },
+  MAIL_FROM: { description: 'From address of outgoing mail', default: 'Call Santa <no-reply@callsanta.app>', schema: z.string() },
+} satisfies Record<string, VarSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  production: boolean;
+  dataDir: string;
+  dataKey: string | undefined;
+  adminToken: string | undefined;
+  openai: { apiKey: string | undefined; baseUrl: string; model: string; voice: string; zeroDataRetention: boolean };
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
+  packs: Pack[];
+  extensionOrigins: string[] | null;
+  tls: { certFile: string; keyFile: string } | null;
+  logLevel: string;
+  sessionTtlDays: number;
+  accountPurgeDays: number;
+  retentionIntervalMs: number;
+  minCallSeconds: number;
+  maxCallSeconds: number;
+  callGraceSeconds: number;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const read = <N extends VariableName>(name: N): z.output<(typeof VARIABLES)[N]['schema']> => {
+    const spec: VarSpec = VARIABLES[name];
+    const raw = env[name] === '' ? undefined : (env[name] ?? spec.default);
+    const result = spec.schema.safeParse(raw);
+    if (!result.success) throw new ConfigError(name, result.error.issues[0]?.message ?? 'invalid value');
+    return result.data as z.output<(typeof VARIABLES)[N]['schema']>;
+  };
+
+  let packs: Pack[];
+  try {
+    packs = z.array(packSchema).min(1).parse(JSON.parse(read('CREDIT_PACKS')));
+  } catch {
+    throw new ConfigError('CREDIT_PACKS', 'must be a JSON array of { id, seconds, price: { amount, currency } }');
+  }
+  if (new Set(packs.map((p) => p.id)).size !== packs.length) throw new ConfigError('CREDIT_PACKS', 'pack ids must be unique');
+
+  const cert = read('TLS_CERT_FILE');
+  const key = read('TLS_KEY_FILE');
+  if (Boolean(cert) !== Boolean(key)) throw new ConfigError(cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
+
+  const origins = read('EXTENSION_ORIGINS');
+  const originList = origins ? origins.split(',').map((o) => o.trim()).filter(Boolean) : null;
+  for (const o of originList ?? []) {
+    if (!/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o)) throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
+  }
+
+  const maxCall = read('MAX_CALL_SECONDS');
+  const minCall = read('MIN_CALL_SECONDS');
+  if (minCall > maxCall) throw new ConfigError('MIN_CALL_SECONDS', 'must not exceed MAX_CALL_SECONDS');
+
+  return {
+    port: read('PORT'),
+    host: read('HOST'),
+    publicUrl: read('PUBLIC_URL')?.replace(/\/$/, ''),
+    production: read('NODE_ENV') === 'production',
+    dataDir: read('DATA_DIR'),
+    dataKey: read('DATA_KEY'),
+    adminToken: read('ADMIN_TOKEN'),
+    openai: {
+      apiKey: read('OPENAI_API_KEY'),
+      baseUrl: read('OPENAI_BASE_URL').replace(/\/$/, ''),
+      model: read('OPENAI_REALTIME_MODEL'),
+      voice: read('OPENAI_VOICE'),
+      zeroDataRetention: read('OPENAI_ZERO_DATA_RETENTION'),
+    },
+    stripe: { secretKey: read('STRIPE_SECRET_KEY'), webhookSecret: read('STRIPE_WEBHOOK_SECRET'), apiUrl: read('STRIPE_API_URL') },
+    packs,
+    extensionOrigins: originList,
+    tls: cert && key ? { certFile: cert, keyFile: key } : null,
+    logLevel: read('LOG_LEVEL'),
+    sessionTtlDays: read('SESSION_TTL_DAYS'),
+    accountPurgeDays: read('ACCOUNT_PURGE_DAYS'),
+    retentionIntervalMs: read('RETENTION_INTERVAL_MS'),
+    minCallSeconds: minCall,
+    maxCallSeconds: maxCall,
+    callGraceSeconds: read('CALL_GRACE_SECONDS'),
+    smtpUrl: read('SMTP_URL'),
+    mailFrom: read('MAIL_FROM'),
+  };
+}
+
+export function helpText(): string {
+  const lines = ['Call Santa server', '', 'Usage: npm run serve [-- --help]', '', 'Environment variables:'];
+  for (const [name, spec] of Object.entries(VARIABLES) as [string, VarSpec][]) {
+    lines.push(`  ${name.padEnd(28)} ${spec.description}${spec.default !== undefined && !spec.secret && name !== 'CREDIT_PACKS' ? ` (default: ${spec.default})` : ''}`);
+  }
+  return lines.join('\n');
+}

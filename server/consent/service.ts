@@ -1,0 +1,156 @@
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import { AppError, conflict, invalid } from '../core/errors.js';
+import { DAY_MS, toIso } from '../../shared/units.js';
+import type { Policy, PublishPolicyBody } from '../../shared/schemas/policy.js';
+import type { ConsentRow, PolicyRow, Store } from '../store/types.js';
+import type { AuditService } from '../audit/service.js';
+import { INITIAL_POLICY } from './initial-policy.js';
+
+export const MATERIAL_NOTICE_DAYS = 30;
+
+export interface ConsentState {
+  version: string;
+  at: number;
+  verified: boolean;
+}
+
+/** Why a call may not start yet, from the consent side; null when it may. */
+export type ConsentBlock = 'consent_required' | 'consent_unverified' | 'consent_outdated' | null;
+
+/** Policy versions and parental consent (P5, P18). */
+export class ConsentService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Seed the first policy so a new installation can take consent at once. */
+  async ensureInitialPolicy(): Promise<void> {
+    if ((await this.store.policies.count()) > 0) return;
+    await this.store.policies.insert({
+      id: INITIAL_POLICY.version,
+      version: INITIAL_POLICY.version,
+      material: INITIAL_POLICY.material,
+      effectiveAt: INITIAL_POLICY.effectiveAt,
+      publishedAt: INITIAL_POLICY.effectiveAt,
+      text: { ...INITIAL_POLICY.text },
+    });
+  }
+
+  private async versions(): Promise<PolicyRow[]> {
+    const rows: PolicyRow[] = [];
+    for await (const batch of this.store.policies.scan()) rows.push(...batch);
+    return rows.sort((a, b) => a.effectiveAt - b.effectiveAt || a.publishedAt - b.publishedAt);
+  }
+
+  /** The version in force now, and the next one announced, if any. */
+  async currentAndUpcoming(): Promise<{ current: PolicyRow; upcoming: PolicyRow | null }> {
+    const now = this.clock.now();
+    const all = await this.versions();
+    const inForce = all.filter((p) => p.effectiveAt <= now);
+    const current = inForce[inForce.length - 1] ?? all[0];
+    if (!current) throw new Error('no policy version in the store');
+    const upcoming = all.find((p) => p.effectiveAt > now && p !== current) ?? null;
+    return { current, upcoming };
+  }
+
+  async policyView(): Promise<Policy> {
+    const { current, upcoming } = await this.currentAndUpcoming();
+    const view = (p: PolicyRow) => ({
+      version: p.version,
+      effectiveAt: toIso(p.effectiveAt),
+      material: p.material,
+      publishedAt: toIso(p.publishedAt),
+      text: { ...p.text },
+    });
+    return { ...view(current), upcoming: upcoming ? view(upcoming) : null };
+  }
+
+  /** Explicit consent to the current (or announced upcoming) version. */
+  async give(accountId: string, policyVersion: string, method = 'explicit_checkbox'): Promise<ConsentRow> {
+    const { current, upcoming } = await this.currentAndUpcoming();
+    if (policyVersion !== current.version && policyVersion !== upcoming?.version) {
+      throw conflict('conflict', `Policy version ${policyVersion} is not the current one (${current.version})`);
+    }
+    const previous = await this.store.consents.findBy('accountId', accountId);
+    const verified = previous.find((c) => c.verifiedAt !== null);
+    const row: ConsentRow = {
+      id: newId(),
+      accountId,
+      policyVersion,
+      at: this.clock.now(),
+      method,
+      verifiedAt: verified?.verifiedAt ?? null,
+      verifiedBy: verified?.verifiedBy ?? null,
+    };
+    await this.store.consents.insert(row);
+    await this.audit.record(`account:${accountId}`, 'consent.given', accountId, { policyVersion, method });
+    return row;
+  }
+
+  /** A completed card payment verifies the parent (COPPA's card-transaction method). Idempotent. */
+  async markVerified(accountId: string, method: string): Promise<boolean> {
+    const rows = await this.store.consents.findBy('accountId', accountId);
+    if (rows.length === 0 || rows.some((c) => c.verifiedAt !== null)) return false;
+    const now = this.clock.now();
+    for (const c of rows) await this.store.consents.update(c.id, { verifiedAt: now, verifiedBy: method });
+    await this.audit.record('system', 'consent.verified', accountId, { method });
+    return true;
+  }
+
+  async state(accountId: string): Promise<ConsentState | null> {
+    const rows = (await this.store.consents.findBy('accountId', accountId)).sort((a, b) => a.at - b.at);
+    const latest = rows[rows.length - 1];
+    if (!latest) return null;
+    return { version: latest.policyVersion, at: latest.at, verified: rows.some((c) => c.verifiedAt !== null) };
+  }
+
+  async history(accountId: string): Promise<ConsentRow[]> {
+    return (await this.store.consents.findBy('accountId', accountId)).sort((a, b) => a.at - b.at);
+  }
+
+  /** May this account store child data? Any recorded consent is enough. */
+  async requireConsent(accountId: string): Promise<void> {
+    if (!(await this.state(accountId))) {
+      throw new AppError('consent_required', 403, 'Give consent to the privacy policy before adding a child');
+    }
+  }
+
+  /**
+   * Before a call: consent recorded, verified, and given to the version in force or to a
+   * later one. After a material change takes effect the parent accepts it again.
+   */
+  async callBlock(accountId: string): Promise<ConsentBlock> {
+    const state = await this.state(accountId);
+    if (!state) return 'consent_required';
+    if (!state.verified) return 'consent_unverified';
+    const all = await this.versions();
+    const { current } = await this.currentAndUpcoming();
+    const consented = all.find((p) => p.version === state.version);
+    if (!consented) return 'consent_outdated';
+    // Every material version in force after the consented one needs fresh consent.
+    const missed = all.filter((p) => p.material && p.effectiveAt > consented.effectiveAt && p.effectiveAt <= current.effectiveAt);
+    return missed.length ? 'consent_outdated' : null;
+  }
+
+  /** Publish a version; a material change takes effect no sooner than 30 days later. */
+  async publish(body: PublishPolicyBody): Promise<PolicyRow> {
+    const now = this.clock.now();
+    const effectiveAt = Date.parse(body.effectiveAt);
+    if (body.material && effectiveAt < now + MATERIAL_NOTICE_DAYS * DAY_MS) {
+      throw new AppError('policy_notice_too_short', 400, `A material change takes effect at least ${MATERIAL_NOTICE_DAYS} days after it is published`, {
+        effectiveAt: `At least ${MATERIAL_NOTICE_DAYS} days from now`,
+      });
+    }
+    if (effectiveAt < now) throw invalid('effectiveAt is in the past', { effectiveAt: 'In the past' });
+    if (await this.store.policies.findOne('version', body.version)) {
+      throw conflict('policy_version_exists', `Policy version ${body.version} already exists`);
+    }
+    const row: PolicyRow = { id: body.version, version: body.version, material: body.material, effectiveAt, publishedAt: now, text: { ...body.text } };
+    await this.store.policies.insert(row);
+    await this.audit.record('admin', 'policy.published', null, { version: body.version, material: body.material, effectiveAt });
+    return row;
+  }
+}

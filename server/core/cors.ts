@@ -1,0 +1,12 @@
+/** Decides whether a browser origin may call the API. Requests without an Origin (curl, server) pass. */
+export type CorsCheck = (origin: string | undefined) => boolean;
+
+const DEV_ORIGINS = /^(chrome-extension:\/\/[a-p]{32}|moz-extension:\/\/[0-9a-f-]{36}|https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)$/;
+
+export function corsCheck(allowlist: string[] | null): CorsCheck {
+  if (allowlist) {
+    const allowed = new Set(allowlist);
+    return (origin) => origin === undefined || allowed.has(origin);
+  }
+  return (origin) => origin === undefined || DEV_ORIGINS.test(origin);
+}

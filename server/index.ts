@@ -1,0 +1,73 @@
+import { ConfigError, helpText, parseConfig } from './config/config.js';
+import { createLogger } from './core/logger.js';
+import { StoreOpenError } from './store/errors.js';
+import { createApp } from './app.js';
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(helpText() + '\n');
+    return;
+  }
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Call Santa cannot start: ${err.message}\nRun with --help to see every variable.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let app;
+  try {
+    app = await createApp({ config, logger });
+  } catch (err) {
+    if (err instanceof StoreOpenError) {
+      process.stderr.write(`Call Santa cannot start: ${err.message}\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+  const address = await app.listen();
+  const scheme = config.tls ? 'https' : 'http';
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  logger.info(
+    {
+      url: `${scheme}://${host}:${address.port}`,
+      realtime: config.openai.apiKey ? 'openai' : 'simulated',
+      payments: config.stripe.secretKey ? 'stripe' : 'dev (simulated, no money moves)',
+      admin: config.adminToken ? 'on' : 'off',
+    },
+    'Call Santa server listening',
+  );
+  if (config.production && config.openai.apiKey && !config.openai.zeroDataRetention) {
+    logger.warn('OPENAI_ZERO_DATA_RETENTION is not true: promise P1 holds for the model provider only with zero data retention (docs/OPERATIONS.md)');
+  }
+  if (config.production && !config.tls) {
+    logger.warn('No TLS_CERT_FILE/TLS_KEY_FILE: terminate TLS 1.3 in front of this server (promise P16)');
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Call Santa crashed at start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import type { Locale } from '../../shared/locales.js';
+import type { RealtimeClientEvent, RealtimeServerEvent } from './events.js';
+
+export type { RealtimeClientEvent, RealtimeServerEvent } from './events.js';
+
+/** What the calls service hands a provider for one call. */
+export interface SantaSessionConfig {
+  /** Built by `buildSantaInstructions`; never logged. */
+  instructions: string;
+  voice: string;
+  language: Locale;
+  maxOutputTokens: number;
+  /** For providers that script Santa locally (Simulated Santa); OpenAI reads them from `instructions`. */
+  childName: string;
+  wishList: string[];
+}
+
+export interface StartedCall {
+  providerCallId: string;
+  answerSdp: string;
+  control: RealtimeControl;
+}
+
+export interface RealtimeProvider {
+  readonly kind: 'openai' | 'simulated';
+  /**
+   * Give the browser's SDP offer to the provider; resolves with the provider's call id, the
+   * SDP answer and an open sideband control channel. Rejects with RealtimeProviderError on
+   * failure, timeout, abort or rate limit.
+   */
+  startCall(offerSdp: string, session: SantaSessionConfig, signal?: AbortSignal): Promise<StartedCall>;
+  /** Hang up by id; idempotent; used at normal end and at crash recovery (control channel may be gone). */
+  hangup(providerCallId: string): Promise<void>;
+  /** Ends every call this provider still holds and frees its resources. */
+  close(): Promise<void>;
+}
+
+export type ControlCloseReason = 'closed' | 'error';
+
+export interface RealtimeControl {
+  /** Server events of the oai-events protocol as parsed JSON objects with a string `type`. */
+  onEvent(listener: (event: RealtimeServerEvent) => void): () => void;
+  /** Fires once, when the channel is gone for any reason (also after `close()`). */
+  onClose(listener: (reason: ControlCloseReason) => void): () => void;
+  /** A client event, e.g. response.cancel, conversation.item.create, response.create, session.update. Dropped once closed. */
+  send(event: RealtimeClientEvent): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export type RealtimeProviderErrorCode =
+  | 'provider_unavailable'
+  | 'rate_limited'
+  | 'timeout'
+  | 'invalid_sdp'
+  | 'unauthorized'
+  | 'aborted';
+
+export class RealtimeProviderError extends Error {
+  override readonly name = 'RealtimeProviderError';
+  readonly code: RealtimeProviderErrorCode;
+  /** HTTP status from the provider, when there was one. */
+  readonly status: number | undefined;
+  /** From a 429's Retry-After, when the provider sent one. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: RealtimeProviderErrorCode,
+    message: string,
+    options: { status?: number; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isRealtimeProviderError(error: unknown): error is RealtimeProviderError {
+  return error instanceof RealtimeProviderError;
+}
+
+/**
+ * The wire error code (shared/errors.ts) a failed start maps to. A bad key or a provider
+ * timeout is the operator's problem, so the parent sees "provider unavailable", not details.
+ */
+export function providerErrorToApiCode(error: unknown): 'invalid_sdp' | 'rate_limited' | 'provider_unavailable' {
+  if (!isRealtimeProviderError(error)) return 'provider_unavailable';
+  if (error.code === 'invalid_sdp') return 'invalid_sdp';
+  if (error.code === 'rate_limited') return 'rate_limited';
+  return 'provider_unavailable';
+}

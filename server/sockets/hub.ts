@@ -1,0 +1,66 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { Logger } from '../core/logger.js';
+import type { AccountsService, Authenticated } from '../accounts/service.js';
+import type { CorsCheck } from '../core/cors.js';
+
+export interface SocketData {
+  auth: Authenticated;
+}
+
+export type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+
+/** Server -> client events and their payloads; each is validated by a shared schema where it is built. */
+export type ServerEventName = 'call:started' | 'call:tick' | 'call:warning' | 'call:transcript' | 'call:ended' | 'credits:updated' | 'notice';
+
+/** Emits to every socket of one account: the side panel watches the call window's call. */
+export interface Notifier {
+  toAccount(accountId: string, event: ServerEventName, payload: object): void;
+  /** Disconnect every socket of an account (closed, restricted, password changed). */
+  disconnectAccount(accountId: string): void;
+}
+
+export const accountRoom = (accountId: string) => `account:${accountId}`;
+
+/** 64 KiB: an SDP offer fits many times over; anything larger is refused before parsing. */
+export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
+
+export function createSocketHub(http: HttpServer, accounts: AccountsService, cors: CorsCheck, logger: Logger) {
+  const io = new Server(http, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    cors: { origin: (origin, cb) => cb(null, cors(origin)), credentials: false },
+    serveClient: false,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+  });
+
+  // The handshake carries the bearer token in `auth: { token }`; a bad or expired one is refused.
+  io.use(async (socket, next) => {
+    try {
+      const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+      const auth = typeof token === 'string' ? await accounts.authenticate(token) : null;
+      if (!auth) {
+        const err = new Error('unauthorized') as Error & { data?: unknown };
+        err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' };
+        return next(err);
+      }
+      (socket.data as SocketData).auth = auth;
+      await socket.join(accountRoom(auth.account.id));
+      next();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'socket auth failed');
+      next(new Error('internal_error'));
+    }
+  });
+
+  const notifier: Notifier = {
+    toAccount(accountId, event, payload) {
+      io.to(accountRoom(accountId)).emit(event, payload);
+    },
+    disconnectAccount(accountId) {
+      io.in(accountRoom(accountId)).disconnectSockets(true);
+    },
+  };
+
+  return { io, notifier };
+}

@@ -1,0 +1,180 @@
+import type { IndexableKeys, IndexValue, Table } from './types.js';
+import type { TableDef } from './schema.js';
+import { StoreConflictError } from './errors.js';
+
+/**
+ * One table held in memory, with its secondary and unique indexes and the shard each row
+ * lives in. Every mutation is synchronous inside its async method, so a check and the write
+ * it guards happen in one turn of the event loop (the single-process form of a transaction).
+ */
+export class MemTable<T extends { id: string }> implements Table<T> {
+  private readonly rows = new Map<string, T>();
+  private readonly shardOfRow = new Map<string, number>();
+  private readonly shardMembers: Set<string>[];
+  private readonly indexes = new Map<string, Map<IndexValue, Set<string>>>();
+  private readonly uniques = new Map<string, Map<IndexValue, string>>();
+
+  constructor(
+    readonly name: string,
+    private readonly def: TableDef<T>,
+    private readonly shardCount: number,
+    private readonly shardFor: (key: string) => number,
+    private readonly onChange: (shard: number) => void,
+  ) {
+    this.shardMembers = Array.from({ length: shardCount }, () => new Set<string>());
+    for (const f of def.indexes) this.indexes.set(f, new Map());
+    for (const f of def.unique) this.uniques.set(f, new Map());
+  }
+
+  /** Load a row read from disk (no change notification). */
+  load(row: T, shard: number): void {
+    this.place(row, shard);
+  }
+
+  rowsInShard(shard: number): T[] {
+    const out: T[] = [];
+    for (const id of this.shardMembers[shard] ?? []) {
+      const row = this.rows.get(id);
+      if (row) out.push(row);
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const row = this.rows.get(id);
+    return row ? structuredClone(row) : undefined;
+  }
+
+  async findBy<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T[]> {
+    return this.findSync(field, value).map((r) => structuredClone(r));
+  }
+
+  async findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined> {
+    const row = this.findSync(field, value)[0];
+    return row ? structuredClone(row) : undefined;
+  }
+
+  async *scan(batchSize = 500): AsyncIterable<T[]> {
+    const ids = [...this.rows.keys()];
+    for (let i = 0; i < ids.length; i += batchSize) {
+      const batch: T[] = [];
+      for (const id of ids.slice(i, i + batchSize)) {
+        const row = this.rows.get(id);
+        if (row) batch.push(structuredClone(row));
+      }
+      if (batch.length) yield batch;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  async count(): Promise<number> {
+    return this.rows.size;
+  }
+
+  async insert(row: T): Promise<T> {
+    return this.insertSync(row);
+  }
+
+  async insertIf<K extends IndexableKeys<T>>(
+    row: T,
+    scope: { field: K; value: T[K] },
+    condition: (rowsInScope: T[]) => boolean,
+  ): Promise<T | null> {
+    const inScope = this.findSync(scope.field, scope.value).map((r) => structuredClone(r));
+    if (!condition(inScope)) return null;
+    return this.insertSync(row);
+  }
+
+  async update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined> {
+    const current = this.rows.get(id);
+    if (!current) return undefined;
+    if (opts?.if && !opts.if(structuredClone(current))) return undefined;
+    const next = { ...current, ...structuredClone(patch), id } as T;
+    this.checkUnique(next, id);
+    const oldShard = this.shardOfRow.get(id) ?? 0;
+    this.unplace(current);
+    const shard = this.shardFor(this.def.shardKey(next));
+    this.place(next, shard);
+    this.onChange(shard);
+    if (shard !== oldShard) this.onChange(oldShard);
+    return structuredClone(next);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const current = this.rows.get(id);
+    if (!current) return false;
+    const shard = this.shardOfRow.get(id) ?? 0;
+    this.unplace(current);
+    this.onChange(shard);
+    return true;
+  }
+
+  private insertSync(row: T): T {
+    if (this.rows.has(row.id)) throw new StoreConflictError(this.name, 'id');
+    const copy = structuredClone(row);
+    this.checkUnique(copy, null);
+    const shard = this.shardFor(this.def.shardKey(copy));
+    this.place(copy, shard);
+    this.onChange(shard);
+    return structuredClone(copy);
+  }
+
+  private findSync<K extends IndexableKeys<T>>(field: K, value: T[K]): T[] {
+    const unique = this.uniques.get(field);
+    if (unique) {
+      const id = unique.get(value as IndexValue);
+      const row = id === undefined ? undefined : this.rows.get(id);
+      return row ? [row] : [];
+    }
+    const index = this.indexes.get(field);
+    if (index) {
+      const ids = index.get(value as IndexValue);
+      if (!ids) return [];
+      return [...ids].map((id) => this.rows.get(id)).filter((r): r is T => r !== undefined);
+    }
+    // Unindexed lookups are allowed but linear; keep them off hot paths.
+    return [...this.rows.values()].filter((r) => r[field] === value);
+  }
+
+  private checkUnique(row: T, selfId: string | null): void {
+    for (const [field, map] of this.uniques) {
+      const value = row[field as keyof T] as IndexValue;
+      if (value === null || value === undefined) continue;
+      const owner = map.get(value);
+      if (owner !== undefined && owner !== selfId) throw new StoreConflictError(this.name, field);
+    }
+  }
+
+  private place(row: T, shard: number): void {
+    this.rows.set(row.id, row);
+    this.shardOfRow.set(row.id, shard);
+    this.shardMembers[shard % this.shardCount]?.add(row.id);
+    for (const [field, map] of this.indexes) {
+      const value = row[field as keyof T] as IndexValue;
+      let set = map.get(value);
+      if (!set) map.set(value, (set = new Set()));
+      set.add(row.id);
+    }
+    for (const [field, map] of this.uniques) {
+      const value = row[field as keyof T] as IndexValue;
+      if (value !== null && value !== undefined) map.set(value, row.id);
+    }
+  }
+
+  private unplace(row: T): void {
+    const shard = this.shardOfRow.get(row.id);
+    if (shard !== undefined) this.shardMembers[shard]?.delete(row.id);
+    this.rows.delete(row.id);
+    this.shardOfRow.delete(row.id);
+    for (const [field, map] of this.indexes) {
+      const value = row[field as keyof T] as IndexValue;
+      const set = map.get(value);
+      set?.delete(row.id);
+      if (set && set.size === 0) map.delete(value);
+    }
+    for (const [field, map] of this.uniques) {
+      const value = row[field as keyof T] as IndexValue;
+      if (map.get(value) === row.id) map.delete(value);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type * as R from './rows.js';
+
+export * from './rows.js';
+
+/** Every entity the store holds, by table name. */
+export interface Tables {
+  accounts: R.AccountRow;
+  sessions: R.SessionRow;
+  profiles: R.ProfileRow;
+  photos: R.PhotoRow;
+  consents: R.ConsentRow;
+  policies: R.PolicyRow;
+  notices: R.NoticeRow;
+  ledger: R.LedgerRow;
+  payments: R.PaymentRow;
+  webhookEvents: R.WebhookEventRow;
+  calls: R.CallRow;
+  logins: R.LoginRow;
+  audit: R.AuditRow;
+  outbox: R.OutboxRow;
+  passwordResets: R.PasswordResetRow;
+  support: R.SupportRow;
+  meta: R.KeyValueRow;
+}
+export type TableName = keyof Tables;
+
+/** Primitive values a field can be looked up by. */
+export type IndexValue = string | number | boolean | null;
+
+export type IndexableKeys<T> = { [K in keyof T]-?: T[K] extends IndexValue ? K : never }[keyof T] & string;
+
+export interface Table<T extends { id: string }> {
+  get(id: string): Promise<T | undefined>;
+  /** Rows whose indexed field equals value. */
+  findBy<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T[]>;
+  findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined>;
+  /** Every row, in batches, for sweeps and counts; yields to the event loop between batches. */
+  scan(batchSize?: number): AsyncIterable<T[]>;
+  count(): Promise<number>;
+  /** Fails with StoreConflictError on a duplicate id or unique field. */
+  insert(row: T): Promise<T>;
+  /**
+   * Conditional append: inserts only if `condition` holds over the rows that share the
+   * scope field's value, decided atomically with the insert. Returns null when refused.
+   * This is how a credit hold can never push available credit below zero, even when
+   * two calls start at the same instant (PostgreSQL: SELECT … FOR UPDATE in one tx).
+   */
+  insertIf<K extends IndexableKeys<T>>(row: T, scope: { field: K; value: T[K] }, condition: (rowsInScope: T[]) => boolean): Promise<T | null>;
+  /** Patch a row; with `if`, only when the current row passes. Returns the new row, or undefined. */
+  update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined>;
+  remove(id: string): Promise<boolean>;
+}
+
+export interface BlobStore {
+  put(id: string, bytes: Buffer): Promise<void>;
+  get(id: string): Promise<Buffer | undefined>;
+  remove(id: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+export type StoreTables = { readonly [K in TableName]: Table<Tables[K]> };
+
+export interface Store extends StoreTables {
+  readonly photoFiles: BlobStore;
+  /** Resolve once every change made so far is on disk (group commit: many changes, one write). */
+  flush(): Promise<void>;
+  /** Health for /healthz: open, last flush, last error. */
+  status(): { ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number };
+  close(): Promise<void>;
+}
