@@ -20,7 +20,8 @@ import { authRoutes, meRoutes } from './accounts/routes.js';
 import { makeAccountView } from './accounts/view.js';
 import { ConsentService } from './consent/service.js';
 import { consentRoutes, policyRoutes } from './consent/routes.js';
-import { createSocketHub } from './sockets/hub.js';
+import { createSocketHub, type Notifier } from './sockets/hub.js';
+import { CreditsService } from './credits/service.js';
 
 export interface AppOptions {
   config: Config;
@@ -40,7 +41,9 @@ export interface App {
     audit: AuditService;
     accounts: AccountsService;
     consent: ConsentService;
+    credits: CreditsService;
   };
+  readonly notifier: Notifier;
   /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** Graceful shutdown: stop accepting, end live work, flush and close the store. */
@@ -54,22 +57,36 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey }));
 
+  const app = express();
+  const http = config.tls
+    ? (createHttpsServer(
+        {
+          cert: readFileSync(config.tls.certFile),
+          key: readFileSync(config.tls.keyFile),
+          minVersion: 'TLSv1.3',
+          secureOptions: tlsConstants.SSL_OP_NO_TLSv1_2,
+        },
+        app,
+      ) as unknown as HttpServer)
+    : createHttpServer(app);
+  const allowOrigin = corsCheck(config.extensionOrigins);
+
   const audit = new AuditService(store, clock);
   const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays });
+  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   const consent = new ConsentService(store, clock, audit);
   await consent.ensureInitialPolicy();
+  const credits = new CreditsService(store, clock, audit, notifier, config.packs);
 
   const accountView = makeAccountView({
     consent: (id) => consent.state(id),
-    credit: async () => ({ balanceSeconds: 0, availableSeconds: 0, owesSeconds: 0 }),
+    credit: (id) => credits.state(id),
     notices: async () => [],
   });
 
-  const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
-  const allowOrigin = corsCheck(config.extensionOrigins);
   app.use(
     cors({
       origin: (origin, cb) => cb(null, allowOrigin(origin)),
@@ -100,19 +117,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
-  const http = config.tls
-    ? (createHttpsServer(
-        {
-          cert: readFileSync(config.tls.certFile),
-          key: readFileSync(config.tls.keyFile),
-          minVersion: 'TLSv1.3',
-          secureOptions: tlsConstants.SSL_OP_NO_TLSv1_2,
-        },
-        app,
-      ) as unknown as HttpServer)
-    : createHttpServer(app);
-
-  const { io } = createSocketHub(http, accounts, allowOrigin, logger);
 
   let closed = false;
   return {
@@ -121,7 +125,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     clock,
     logger,
-    services: { audit, accounts, consent },
+    services: { audit, accounts, consent, credits },
+    notifier,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         http.once('error', reject);

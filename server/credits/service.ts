@@ -1,0 +1,145 @@
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import { toIso } from '../../shared/units.js';
+import type { LedgerEntryView, Pack } from '../../shared/schemas/credits.js';
+import type { LedgerKind } from '../../shared/schemas/credits.js';
+import type { LedgerRow, Store } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
+import type { AuditService } from '../audit/service.js';
+import type { Notifier } from '../sockets/hub.js';
+import { creditState, type CreditState } from './ledger-math.js';
+
+/** Kinds a parent sees in their history; holds and releases are the bookkeeping of live calls. */
+const VISIBLE: ReadonlySet<LedgerKind> = new Set(['purchase', 'grant', 'capture', 'refund', 'reversal']);
+
+export interface Settlement {
+  capturedSeconds: number;
+  releasedSeconds: number;
+}
+
+/**
+ * The append-only credit ledger, in integer seconds. Every entry carries a unique reference,
+ * so a replayed webhook or a second settlement of the same call changes nothing.
+ */
+export class CreditsService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly notifier: Pick<Notifier, 'toAccount'> | null,
+    readonly packs: readonly Pack[],
+  ) {}
+
+  async state(accountId: string): Promise<CreditState> {
+    return creditState(await this.store.ledger.findBy('accountId', accountId));
+  }
+
+  pack(packId: string): Pack | undefined {
+    return this.packs.find((p) => p.id === packId);
+  }
+
+  /** Newest first, balance-moving entries only; the cursor is the last entry's id. */
+  async history(accountId: string, limit: number, cursor?: string): Promise<{ entries: LedgerEntryView[]; nextCursor: string | null }> {
+    const rows = (await this.store.ledger.findBy('accountId', accountId))
+      .filter((e) => VISIBLE.has(e.kind))
+      .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+    const start = cursor ? rows.findIndex((r) => r.id === cursor) + 1 : 0;
+    const page = rows.slice(start, start + limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map((e) => ({ id: e.id, kind: e.kind, seconds: e.seconds, ref: publicRef(e), at: toIso(e.at) })),
+      nextCursor: start + limit < rows.length && last ? last.id : null,
+    };
+  }
+
+  /** Credit bought: idempotent by the payment's reference. Returns false when already applied. */
+  async purchase(accountId: string, seconds: number, paymentRef: string): Promise<boolean> {
+    return this.append(accountId, 'purchase', seconds, `purchase:${paymentRef}`, null, null);
+  }
+
+  /** Admin grant with a reason; audited. */
+  async grant(accountId: string, seconds: number, reason: string, actor: string): Promise<void> {
+    const ref = `grant:${newId()}`;
+    await this.append(accountId, 'grant', seconds, ref, null, reason);
+    await this.audit.record(actor, 'credits.grant', accountId, { seconds, ref });
+  }
+
+  /**
+   * Take back credit for a refund or dispute, idempotent by reference. Takes at most what
+   * the entry says; if it was already spent, the account owes it (owesSeconds) rather than
+   * holding a negative balance that would start calls.
+   */
+  async takeBack(accountId: string, seconds: number, kind: 'refund' | 'reversal', ref: string): Promise<boolean> {
+    if (seconds <= 0) return false;
+    return this.append(accountId, kind, seconds, `${kind}:${ref}`, null, null);
+  }
+
+  /**
+   * Hold credit for a call: between `min` and `max` seconds, as much as is available, decided
+   * atomically with the write so two calls started at the same instant can never both take
+   * the same seconds. Returns the seconds held, or null when less than `min` is available.
+   * Idempotent by call id.
+   */
+  async hold(accountId: string, callId: string, range: { min: number; max: number }): Promise<number | null> {
+    const existing = await this.store.ledger.findOne('ref', `hold:${callId}`);
+    if (existing) return existing.seconds;
+    let held = 0;
+    const row: LedgerRow = { id: newId(), accountId, kind: 'hold', seconds: 0, ref: `hold:${callId}`, callId, at: this.clock.now(), note: null };
+    const inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
+      const { availableSeconds, owesSeconds } = creditState(entries);
+      if (owesSeconds > 0 || availableSeconds < range.min) return false;
+      held = Math.min(availableSeconds, range.max);
+      row.seconds = held;
+      return true;
+    });
+    if (!inserted) return null;
+    this.notify(accountId);
+    return held;
+  }
+
+  /**
+   * Settle a call exactly once: capture the metered seconds (never more than the hold) and
+   * release the rest. A second call with the same id is a no-op returning the first result.
+   */
+  async settle(callId: string, meteredSeconds: number): Promise<Settlement | null> {
+    const hold = await this.store.ledger.findOne('ref', `hold:${callId}`);
+    if (!hold || !hold.accountId) return null;
+    const accountId = hold.accountId;
+    const captured = Math.max(0, Math.min(Math.trunc(meteredSeconds), hold.seconds));
+    await this.append(accountId, 'capture', captured, `capture:${callId}`, callId, null);
+    await this.append(accountId, 'release', hold.seconds - captured, `release:${callId}`, callId, null);
+    // Read back what the ledger holds: a replay returns the first settlement, not this one's arguments.
+    const capture = await this.store.ledger.findOne('ref', `capture:${callId}`);
+    const release = await this.store.ledger.findOne('ref', `release:${callId}`);
+    this.notify(accountId);
+    return { capturedSeconds: capture?.seconds ?? 0, releasedSeconds: release?.seconds ?? 0 };
+  }
+
+  async isSettled(callId: string): Promise<boolean> {
+    return (await this.store.ledger.findOne('ref', `release:${callId}`)) !== undefined;
+  }
+
+  private async append(accountId: string, kind: LedgerKind, seconds: number, ref: string, callId: string | null, note: string | null): Promise<boolean> {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`ledger seconds must be a non-negative integer, got ${seconds}`);
+    try {
+      await this.store.ledger.insert({ id: newId(), accountId, kind, seconds, ref, callId, at: this.clock.now(), note });
+    } catch (err) {
+      if (err instanceof StoreConflictError) return false;
+      throw err;
+    }
+    if (kind !== 'capture' && kind !== 'release') this.notify(accountId);
+    return true;
+  }
+
+  private notify(accountId: string): void {
+    if (!this.notifier) return;
+    void this.state(accountId).then((s) =>
+      this.notifier?.toAccount(accountId, 'credits:updated', { balanceSeconds: s.balanceSeconds, availableSeconds: s.availableSeconds }),
+    );
+  }
+}
+
+/** References shown to parents: the kind and the call or payment, never internal prefixes twice. */
+function publicRef(e: LedgerRow): string {
+  return e.callId ?? e.ref.slice(e.ref.indexOf(':') + 1);
+}
