@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, signUpParent, type TestServer } from '../../test/support/server.js';
+import { DAY_MS, MINUTE_MS } from '../../shared/units.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+describe('accounts and sign-in', () => {
+  it('signs up, logs in, reads and rectifies the account, and survives a restart', async () => {
+    const { api } = server;
+    const signup = await api.post('/api/auth/signup', { email: ' Ada@Example.TEST ', password: 'a long passphrase', name: 'Ada', locale: 'da' });
+    expect(signup.status).toBe(201);
+    expect(signup.body.account).toMatchObject({ email: 'ada@example.test', name: 'Ada', locale: 'da', restricted: false, marketingOptIn: false, consent: null, balanceSeconds: 0, availableSeconds: 0, deletion: null });
+    expect(signup.body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+
+    const login = await api.post('/api/auth/login', { email: 'ada@example.test', password: 'a long passphrase' });
+    expect(login.status).toBe(200);
+    const token = login.body.token as string;
+
+    const patched = await api.patch('/api/me', { name: 'Ada L.', marketingOptIn: true, locale: 'sv' }, token);
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'Ada L.', marketingOptIn: true, locale: 'sv' });
+
+    server = await server.restart();
+    const me = await server.api.get('/api/me', token);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ email: 'ada@example.test', name: 'Ada L.', locale: 'sv', marketingOptIn: true });
+  });
+
+  it('refuses a second account for the same email', async () => {
+    await signUpParent(server.api, { email: 'twice@example.test', consent: false });
+    const again = await server.api.post('/api/auth/signup', { email: 'TWICE@example.test', password: 'another passphrase', name: 'B', locale: 'en' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('email_taken');
+  });
+
+  it('never stores the password or the token in readable form', async () => {
+    const { token } = await signUpParent(server.api, { password: 'canary-password-123', consent: false });
+    await server.app.store.flush();
+    const rows = [];
+    for await (const b of server.app.store.accounts.scan()) rows.push(...b);
+    expect(rows[0]?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    for await (const b of server.app.store.sessions.scan()) for (const s of b) expect(JSON.stringify(s)).not.toContain(token);
+    expect(server.logs.join('')).not.toContain('canary-password-123');
+    expect(server.logs.join('')).not.toContain(token);
+  });
+
+  it('answers a wrong password and an unknown email alike', async () => {
+    await signUpParent(server.api, { email: 'known@example.test', consent: false });
+    const wrong = await server.api.post('/api/auth/login', { email: 'known@example.test', password: 'wrong password' });
+    const unknown = await server.api.post('/api/auth/login', { email: 'nobody@example.test', password: 'wrong password' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+  });
+
+  it('rate-limits failed logins per account with 429 and Retry-After, and lets the parent in after the window', async () => {
+    const { email, password } = await signUpParent(server.api, { consent: false });
+    for (let i = 0; i < 5; i++) expect((await server.api.post('/api/auth/login', { email, password: 'nope nope' })).status).toBe(401);
+    const limited = await server.api.post('/api/auth/login', { email, password });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    server.clock.advance(16 * MINUTE_MS);
+    expect((await server.api.post('/api/auth/login', { email, password })).status).toBe(200);
+  });
+
+  it('rate-limits failed logins per address across many accounts', async () => {
+    let last = 0;
+    for (let i = 0; i < 21; i++) last = (await server.api.post('/api/auth/login', { email: `guess${i}@example.test`, password: 'guessing' })).status;
+    expect(last).toBe(429);
+  });
+
+  it('refuses a logged-out token, an expired token and a made-up token', async () => {
+    const { token } = await signUpParent(server.api, { consent: false });
+    expect((await server.api.get('/api/me', 'made-up-token')).status).toBe(401);
+    expect((await server.api.post('/api/auth/logout', undefined, token)).status).toBe(204);
+    const after = await server.api.get('/api/me', token);
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('unauthorized');
+
+    const second = await signUpParent(server.api, { consent: false });
+    server.clock.advance(31 * DAY_MS);
+    expect((await server.api.get('/api/me', second.token)).status).toBe(401);
+  });
+
+  it('revokes every other session on a password change and needs the current password for it', async () => {
+    const { token, email, password } = await signUpParent(server.api, { consent: false });
+    const other = (await server.api.post('/api/auth/login', { email, password })).body.token as string;
+    const noCurrent = await server.api.patch('/api/me', { newPassword: 'a new passphrase' }, token);
+    expect(noCurrent.status).toBe(400);
+    const wrongCurrent = await server.api.patch('/api/me', { newPassword: 'a new passphrase', currentPassword: 'wrong' }, token);
+    expect(wrongCurrent.status).toBe(403);
+    expect((await server.api.get('/api/me', other)).status).toBe(200);
+
+    const ok = await server.api.patch('/api/me', { newPassword: 'a new passphrase', currentPassword: password }, token);
+    expect(ok.status).toBe(200);
+    expect((await server.api.get('/api/me', token)).status).toBe(200);
+    expect((await server.api.get('/api/me', other)).status).toBe(401);
+    expect((await server.api.post('/api/auth/login', { email, password })).status).toBe(401);
+    expect((await server.api.post('/api/auth/login', { email, password: 'a new passphrase' })).status).toBe(200);
+    const audit = await server.app.services.audit.all();
+    expect(audit.map((a) => a.action)).toContain('account.password_change');
+  });
+
+  it('changes the email only with the current password, and never onto another account', async () => {
+    const a = await signUpParent(server.api, { consent: false });
+    const b = await signUpParent(server.api, { consent: false });
+    expect((await server.api.patch('/api/me', { email: 'new@example.test' }, a.token)).status).toBe(400);
+    const taken = await server.api.patch('/api/me', { email: b.email, currentPassword: a.password }, a.token);
+    expect(taken.status).toBe(409);
+    const ok = await server.api.patch('/api/me', { email: 'new@example.test', currentPassword: a.password }, a.token);
+    expect(ok.body.email).toBe('new@example.test');
+    const bMe = await server.api.get('/api/me', b.token);
+    expect(bMe.body.email).toBe(b.email);
+  });
+
+  it('records login activity as usage data: time, success and browser family only', async () => {
+    const { accountId, email, password } = await signUpParent(server.api, { consent: false });
+    await server.api.request('POST', '/api/auth/login', { body: { email, password }, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' } });
+    await server.api.request('POST', '/api/auth/login', { body: { email, password: 'bad password' }, headers: { 'user-agent': 'Mozilla/5.0 Chrome/130.0 Safari/537.36' } });
+    const logins = await server.app.store.logins.findBy('accountId', accountId);
+    expect(logins.map((l) => [l.success, l.uaFamily]).sort()).toEqual([[false, 'Chrome'], [true, 'Firefox'], [true, 'Other']].sort());
+    for (const l of logins) expect(Object.keys(l).sort()).toEqual(['accountId', 'at', 'id', 'success', 'uaFamily']);
+  });
+});
