@@ -20,6 +20,10 @@ import { authRoutes, meRoutes } from './accounts/routes.js';
 import { makeAccountView } from './accounts/view.js';
 import { ConsentService } from './consent/service.js';
 import { consentRoutes, policyRoutes } from './consent/routes.js';
+import { PhotosService } from './photos/service.js';
+import { photoUploadRoutes, profilePhotoRoutes } from './photos/routes.js';
+import { ProfilesService } from './profiles/service.js';
+import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier } from './sockets/hub.js';
 import { CreditsService } from './credits/service.js';
 
@@ -41,6 +45,8 @@ export interface App {
     audit: AuditService;
     accounts: AccountsService;
     consent: ConsentService;
+    profiles: ProfilesService;
+    photos: PhotosService;
     credits: CreditsService;
   };
   readonly notifier: Notifier;
@@ -76,6 +82,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   const consent = new ConsentService(store, clock, audit);
   await consent.ensureInitialPolicy();
+  const photos = new PhotosService(store, clock);
+  const profiles = new ProfilesService(store, clock, audit, consent, photos);
   const credits = new CreditsService(store, clock, audit, notifier, config.packs);
 
   const accountView = makeAccountView({
@@ -104,6 +112,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     }),
   );
 
+  // The photo upload takes a raw image body, so it is mounted before the JSON-only /api router.
+  app.use('/api/photos', photoUploadRoutes(photos, requireAuth(accounts)));
+
   const api = express.Router();
   api.use(requireJson);
   api.use(express.json({ limit: '64kb', strict: true }));
@@ -112,6 +123,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(policyRoutes(consent));
   api.use(consentRoutes(consent, auth));
   api.use(auth, meRoutes(accounts, accountView));
+  api.use(auth, profileRoutes(profiles), profilePhotoRoutes(profiles));
   app.use('/api', api);
 
   app.use(notFoundHandler);
@@ -125,7 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     clock,
     logger,
-    services: { audit, accounts, consent, credits },
+    services: { audit, accounts, consent, credits, profiles, photos },
     notifier,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {

@@ -1,0 +1,205 @@
+import sharp from 'sharp';
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
+import { HOUR_MS } from '../../shared/units.js';
+import type { PhotoRow, Store } from '../store/types.js';
+import { FailureLimiter } from '../accounts/rate-limit.js';
+
+export type PhotoMime = PhotoRow['mime'];
+export const PHOTO_MIMES: readonly PhotoMime[] = ['image/jpeg', 'image/png', 'image/webp'];
+
+export interface PhotosOptions {
+  /** How long an upload lives unless a profile saves it (P14: at most 24 h). */
+  ttlMs?: number;
+  /** Longest side of the stored image, in pixels. */
+  maxDimension?: number;
+  /** Uploads (accepted or not) per account per window. */
+  uploadsPerWindow?: number;
+  uploadWindowMs?: number;
+}
+
+export const PHOTO_MAX_BYTES = 2 * 1024 * 1024;
+const DEFAULTS = { ttlMs: 24 * HOUR_MS, maxDimension: 1024, uploadsPerWindow: 30, uploadWindowMs: HOUR_MS } as const;
+
+/**
+ * Decoding is where image bombs bite: a 2 MB PNG can claim 100 000 x 100 000 pixels.
+ * 40 megapixels covers any phone photo and bounds the decoder's memory.
+ */
+const MAX_INPUT_PIXELS = 40_000_000;
+
+/** The real format, read from the first bytes; the Content-Type header is only a claim. */
+export function sniffImage(bytes: Buffer): PhotoMime | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  return null;
+}
+
+const SHARP_FORMAT: Record<PhotoMime, 'jpeg' | 'png' | 'webp'> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
+
+const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not a JPEG, PNG or WebP image');
+
+/**
+ * Photo uploads (P14). An upload is re-encoded (which drops EXIF, GPS, XMP, ICC and text
+ * chunks), bounded in size, sealed into the encrypted blob store and kept as a temporary
+ * row that expires after 24 h unless a profile claims it.
+ */
+export class PhotosService {
+  private readonly opts: Required<PhotosOptions>;
+  private readonly uploads: FailureLimiter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    options: PhotosOptions = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...options };
+    // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
+    this.uploads = new FailureLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
+  }
+
+  /** Throws 429 (with Retry-After) once the account has used its uploads for this window. */
+  checkRate(accountId: string): void {
+    const wait = this.uploads.retryAfter(accountId);
+    if (wait > 0) throw tooMany(wait, 'Too many photo uploads; try again later');
+    this.uploads.fail(accountId);
+  }
+
+  /**
+   * Store an upload. `declared` is the Content-Type the client sent; bytes that are really
+   * another image format are refused with 415 rather than silently relabelled, so what a
+   * client believes it uploaded and what the server keeps never differ.
+   */
+  async upload(accountId: string, declared: PhotoMime, bytes: Buffer): Promise<PhotoRow> {
+    this.checkRate(accountId);
+    if (bytes.length === 0) throw invalid('Send the image bytes as the request body');
+    const real = sniffImage(bytes);
+    if (!real) throw notAnImage();
+    if (real !== declared) {
+      throw new AppError('unsupported_media_type', 415, `The body is ${real}, not ${declared}; send it with Content-Type ${real}`);
+    }
+    const clean = await this.reencode(bytes, real);
+    const now = this.clock.now();
+    const row: PhotoRow = { id: newId(), accountId, profileId: null, mime: real, bytes: clean.length, createdAt: now, expiresAt: now + this.opts.ttlMs };
+    // Row first, file second: a crash in between leaves a temporary row the sweep removes,
+    // never a file that no row accounts for.
+    await this.store.photos.insert(row);
+    try {
+      await this.store.photoFiles.put(row.id, clean);
+    } catch (err) {
+      await this.store.photos.remove(row.id);
+      throw err;
+    }
+    return row;
+  }
+
+  private async reencode(bytes: Buffer, mime: PhotoMime): Promise<Buffer> {
+    const format = SHARP_FORMAT[mime];
+    try {
+      const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
+      const meta = await image.metadata();
+      // The magic number and the decoder must agree on what this is.
+      if (meta.format !== format) throw notAnImage();
+      // rotate() applies the EXIF orientation before the EXIF itself is dropped; sharp writes
+      // no metadata unless asked (no withMetadata/keepExif here), so EXIF/GPS/XMP/ICC are gone.
+      const pipeline = image
+        .rotate()
+        .resize(this.opts.maxDimension, this.opts.maxDimension, { fit: 'inside', withoutEnlargement: true });
+      if (format === 'jpeg') return await pipeline.jpeg({ quality: 85, mozjpeg: true }).toBuffer();
+      if (format === 'png') return await pipeline.png({ compressionLevel: 9 }).toBuffer();
+      return await pipeline.webp({ quality: 85 }).toBuffer();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // Truncated, corrupt or oversized (in pixels) images: the decoder's message stays out of the reply.
+      throw notAnImage();
+    }
+  }
+
+  /** The account's photo, if it is live (not expired). Foreign and missing ids look the same. */
+  private async owned(accountId: string, photoId: string): Promise<PhotoRow | undefined> {
+    const row = await this.store.photos.get(photoId);
+    if (!row || row.accountId !== accountId) return undefined;
+    if (row.expiresAt !== null && row.expiresAt <= this.clock.now()) return undefined;
+    return row;
+  }
+
+  /**
+   * Can `profileId` save this photo? It must be the account's own, live, and either still
+   * temporary or already that profile's. Throws 400 naming `photoId` otherwise, the same
+   * for another account's photo as for a missing one.
+   */
+  async assertClaimable(accountId: string, photoId: string, profileId: string): Promise<void> {
+    const row = await this.owned(accountId, photoId);
+    if (!row || (row.profileId !== null && row.profileId !== profileId)) throw badPhotoId();
+  }
+
+  /** Save a photo to a profile: it stops expiring. Conditional, so two profiles cannot both claim one upload. */
+  async claim(accountId: string, photoId: string, profileId: string): Promise<void> {
+    const now = this.clock.now();
+    const updated = await this.store.photos.update(
+      photoId,
+      { profileId, expiresAt: null },
+      {
+        if: (c) =>
+          c.accountId === accountId &&
+          (c.profileId === profileId || (c.profileId === null && c.expiresAt !== null && c.expiresAt > now)),
+      },
+    );
+    if (!updated) throw badPhotoId();
+  }
+
+  /** Delete a photo at once: the file first, then the row (a crash in between leaves a row pointing at nothing). */
+  async remove(photoId: string): Promise<boolean> {
+    const removedFile = await this.store.photoFiles.remove(photoId);
+    const removedRow = await this.store.photos.remove(photoId);
+    return removedFile || removedRow;
+  }
+
+  /** Every photo saved to a profile (profile deletion). Returns how many. */
+  async removeForProfile(profileId: string): Promise<number> {
+    let count = 0;
+    for (const row of await this.store.photos.findBy('profileId', profileId)) if (await this.remove(row.id)) count++;
+    return count;
+  }
+
+  /** The decrypted image for its owner; 404 for anyone else or when it is gone. */
+  async read(accountId: string, photoId: string): Promise<{ mime: PhotoMime; bytes: Buffer }> {
+    const row = await this.owned(accountId, photoId);
+    const bytes = row ? await this.store.photoFiles.get(row.id) : undefined;
+    if (!row || !bytes) throw notFound('No such photo');
+    return { mime: row.mime, bytes };
+  }
+
+  async listRows(accountId: string): Promise<PhotoRow[]> {
+    return (await this.store.photos.findBy('accountId', accountId)).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Every photo of the account, saved or temporary (account deletion). Returns how many. */
+  async deleteAllForAccount(accountId: string): Promise<number> {
+    let count = 0;
+    for (const row of await this.store.photos.findBy('accountId', accountId)) if (await this.remove(row.id)) count++;
+    return count;
+  }
+
+  /**
+   * Retention (P14): delete every temporary upload past its expiry, and any photo file no
+   * row accounts for. Returns how many were deleted.
+   */
+  async sweepExpired(now: number = this.clock.now()): Promise<number> {
+    let count = 0;
+    for await (const batch of this.store.photos.scan()) {
+      for (const row of batch) {
+        if (row.profileId === null && row.expiresAt !== null && row.expiresAt <= now && (await this.remove(row.id))) count++;
+      }
+    }
+    for (const id of await this.store.photoFiles.list()) {
+      if (!(await this.store.photos.get(id)) && (await this.store.photoFiles.remove(id))) count++;
+    }
+    return count;
+  }
+}
+
+function badPhotoId(): AppError {
+  return invalid('Unknown or expired photo', { photoId: 'Upload the photo again' });
+}
