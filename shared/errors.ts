@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'invalid_signature',
   'policy_notice_too_short',
   'policy_version_exists',
+  'invalid_token',
   'internal_error',
 ] as const;
 

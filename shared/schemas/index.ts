@@ -4,3 +4,4 @@ export * from './policy.js';
 export * from './credits.js';
 export * from './calls.js';
 export * from './admin.js';
+export * from './privacy.js';
