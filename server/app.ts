@@ -56,6 +56,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Every /api path under these prefixes needs a bearer token; add a module's prefix here. */
+const PROTECTED_API_PREFIXES = ['/me', '/profiles', '/credits', '/calls', '/support'];
+
 /** The composition root: the only place that knows every module. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
@@ -122,8 +125,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use('/auth', authRoutes(accounts, accountView));
   api.use(policyRoutes(consent));
   api.use(consentRoutes(consent, auth));
-  api.use(auth, meRoutes(accounts, accountView));
-  api.use(auth, profileRoutes(profiles), profilePhotoRoutes(profiles));
+  // Sign-in is required under these prefixes only, so an unknown /api path is a 404, not a 401.
+  api.use(PROTECTED_API_PREFIXES, auth);
+  api.use(meRoutes(accounts, accountView));
+  api.use(profileRoutes(profiles), profilePhotoRoutes(profiles));
   app.use('/api', api);
 
   app.use(notFoundHandler);
