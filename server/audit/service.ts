@@ -6,6 +6,8 @@ import type { AuditRow, Store } from '../store/types.js';
 export type AuditDetails = AuditRow['details'];
 
 const GENESIS = '0'.repeat(64);
+/** The chain's head is also kept in another file (ops group), so cutting off the newest entries is detected too. */
+const HEAD_KEY = 'audit.head';
 
 function entryHash(e: Omit<AuditRow, 'hash'>): string {
   // A canonical encoding: field order fixed, details keys sorted.
@@ -59,6 +61,8 @@ export class AuditService {
     const row: AuditRow = { ...base, hash: entryHash(base) };
     await this.store.audit.insert(row);
     this.head = { seq: row.seq, hash: row.hash };
+    const anchor = { id: HEAD_KEY, value: { seq: row.seq, hash: row.hash }, updatedAt: row.at };
+    if (!(await this.store.meta.update(HEAD_KEY, anchor))) await this.store.meta.insert(anchor);
     return row;
   }
 
@@ -97,6 +101,10 @@ export class AuditService {
         return { ok: false, entries: rows.length, brokenAt: i + 1 };
       }
       prev = hash;
+    }
+    const anchor = (await this.store.meta.get(HEAD_KEY))?.value as { seq?: number; hash?: string } | undefined;
+    if (anchor && (anchor.seq !== rows.length || anchor.hash !== prev)) {
+      return { ok: false, entries: rows.length, brokenAt: Math.min(rows.length, anchor.seq ?? 0) + 1 };
     }
     return { ok: true, entries: rows.length };
   }
