@@ -107,7 +107,7 @@ describe('the encrypted lowdb store', () => {
     await s.close();
     const victim = readdirSync(d).find((n) => n.startsWith('people-') && n.endsWith('.db'))!;
     const damaged = readFileSync(join(d, victim));
-    damaged[damaged.length - 20] ^= 0xff;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 20) ^ 0xff, damaged.length - 20);
     writeFileSync(join(d, victim), damaged);
     await expect(openStore({ dataDir: d })).rejects.toBeInstanceOf(StoreOpenError);
     expect(readFileSync(join(d, victim)).equals(damaged)).toBe(true);
