@@ -39,6 +39,8 @@ export const sdpSchema = z
 export const callStartSchema = z.strictObject({
   profileId: z.string().min(1).max(64),
   sdp: z.string().min(10).max(MAX_SDP_BYTES),
+  /** IANA time zone of the call window (Intl); quiet hours and the daily cap are read in it. UTC without. */
+  timeZone: z.string().min(1).max(64).optional(),
 });
 export type CallStart = z.infer<typeof callStartSchema>;
 
@@ -57,6 +59,11 @@ export type CallStartAck = z.infer<typeof callStartAckSchema>;
 export const callEndSchema = z.strictObject({ callId: z.string().min(1).max(64) });
 export type CallEnd = z.infer<typeof callEndSchema>;
 export const callEndAckSchema = z.union([z.object({ ok: z.literal(true) }), ackErrorSchema]);
+
+/** The call window reconnected on a new socket within the grace period and takes its call back. */
+export const callResumeSchema = z.strictObject({ callId: z.string().min(1).max(64) });
+export type CallResume = z.infer<typeof callResumeSchema>;
+export const callResumeAckSchema = z.union([z.object({ ok: z.literal(true), remainingSeconds: z.number().int() }), ackErrorSchema]);
 
 export const callTickSchema = z.object({ callId: z.string(), remainingSeconds: z.number().int(), elapsedSeconds: z.number().int(), profileId: z.string() });
 export type CallTick = z.infer<typeof callTickSchema>;
@@ -103,3 +110,4 @@ export const callRecordSchema = z.object({
 });
 export type CallRecord = z.infer<typeof callRecordSchema>;
 export const callListSchema = z.object({ calls: z.array(callRecordSchema) });
+export type CallList = z.infer<typeof callListSchema>;
