@@ -50,6 +50,7 @@ export const VARIABLES = {
   MIN_CALL_SECONDS: { description: 'Least available credit that starts a call', default: '60', schema: positiveInt.max(3600) },
   MAX_CALL_SECONDS: { description: 'Longest call (the provider caps a session at 60 minutes)', default: '1800', schema: positiveInt.max(3600) },
   CALL_GRACE_SECONDS: { description: "How long a call outlives its window's lost socket", default: '20', schema: positiveInt.max(300) },
+  CALL_CHECKPOINT_SECONDS: { description: 'How often a live call writes its metered seconds (what a crash settles from)', default: '5', schema: positiveInt.max(60) },
   SMTP_URL: { description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox', schema: z.string().optional(), secret: true },
   MAIL_FROM: { description: 'From address of outgoing mail', default: 'Call Santa <no-reply@callsanta.app>', schema: z.string() },
 } satisfies Record<string, VarSpec>;
@@ -76,6 +77,7 @@ export interface Config {
   minCallSeconds: number;
   maxCallSeconds: number;
   callGraceSeconds: number;
+  callCheckpointSeconds: number;
   smtpUrl: string | undefined;
   mailFrom: string;
 }
@@ -147,6 +149,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     minCallSeconds: minCall,
     maxCallSeconds: maxCall,
     callGraceSeconds: read('CALL_GRACE_SECONDS'),
+    callCheckpointSeconds: read('CALL_CHECKPOINT_SECONDS'),
     smtpUrl: read('SMTP_URL'),
     mailFrom: read('MAIL_FROM'),
   };
