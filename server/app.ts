@@ -7,7 +7,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Config } from './config/config.js';
-import { systemClock, type Clock } from './core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { corsCheck } from './core/cors.js';
 import { errorHandler, handler, notFoundHandler, requireJson } from './core/http.js';
@@ -26,6 +26,25 @@ import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier } from './sockets/hub.js';
 import { CreditsService } from './credits/service.js';
+import { MailService } from './mail/service.js';
+import { smtpTransport } from './mail/smtp.js';
+import { NoticesService } from './notices/service.js';
+import { noticeRoutes } from './notices/routes.js';
+import { policyPageRoutes } from './notices/policy-page.js';
+import { AccountPurger } from './privacy/purge.js';
+import { PrivacyService } from './privacy/service.js';
+import { privacyRoutes } from './privacy/routes.js';
+import { storeLiveCalls, type LiveCalls } from './privacy/live-calls.js';
+import { RetentionService } from './retention/service.js';
+import { RetentionScheduler } from './retention/scheduler.js';
+import { SupportService } from './support/service.js';
+import { supportRoutes } from './support/routes.js';
+import { PasswordResetService } from './accounts/password-reset.js';
+import { passwordResetPageRoutes, passwordResetRoutes } from './accounts/password-reset-routes.js';
+import { AdminService } from './admin/service.js';
+import { adminAuth } from './admin/auth.js';
+import { adminRoutes } from './admin/routes.js';
+import { Metrics } from './admin/metrics.js';
 
 export interface AppOptions {
   config: Config;
@@ -48,6 +67,13 @@ export interface App {
     profiles: ProfilesService;
     photos: PhotosService;
     credits: CreditsService;
+    mail: MailService;
+    notices: NoticesService;
+    privacy: PrivacyService;
+    purger: AccountPurger;
+    retention: RetentionScheduler;
+    support: SupportService;
+    passwordResets: PasswordResetService;
   };
   readonly notifier: Notifier;
   /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
@@ -89,15 +115,34 @@ export async function createApp(options: AppOptions): Promise<App> {
   const profiles = new ProfilesService(store, clock, audit, consent, photos);
   const credits = new CreditsService(store, clock, audit, notifier, config.packs);
 
+  // Privacy, retention, notices, mail, support and admin (issue 6).
+  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
+  const mail = new MailService(store, clock, mailTransport, { from: config.mailFrom }, logger);
+  const notices = new NoticesService(store, clock, consent, mail, notifier, { publicUrl }, logger);
+  const liveCalls: LiveCalls = storeLiveCalls(store, clock);
+  const purger = new AccountPurger(store, clock, audit, profiles);
+  const privacy = new PrivacyService(store, clock, audit, accounts, purger, liveCalls, mail, notifier, { accountPurgeDays: config.accountPurgeDays });
+  const passwordResets = new PasswordResetService(store, clock, audit, accounts, mail, notifier, { publicUrl }, logger);
+  const support = new SupportService(store, clock, audit);
+  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount() });
+  const retentionSweeps = new RetentionService(store, clock, audit, purger, photos, mail, {
+    onItem: (step) => metrics.retentionItem(step),
+    onSweep: (result) => metrics.retentionRun(result),
+  }, logger);
+  const retention = new RetentionScheduler(retentionSweeps, clock, config.retentionIntervalMs, logger);
+  const admin = new AdminService(store, clock, audit, consent, credits, mail, support);
+
   const accountView = makeAccountView({
     consent: (id) => consent.state(id),
     credit: (id) => credits.state(id),
-    notices: async () => [],
+    notices: (id) => notices.forAccount(id),
   });
 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
+  app.use(metrics.middleware());
   app.use(
     cors({
       origin: (origin, cb) => cb(null, allowOrigin(origin)),
@@ -123,28 +168,50 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(express.json({ limit: '64kb', strict: true }));
   const auth = requireAuth(accounts);
   api.use('/auth', authRoutes(accounts, accountView));
+  api.use('/auth', passwordResetRoutes(passwordResets));
   api.use(policyRoutes(consent));
   api.use(consentRoutes(consent, auth));
   // Sign-in is required under these prefixes only, so an unknown /api path is a 404, not a 401.
   api.use(PROTECTED_API_PREFIXES, auth);
   api.use(meRoutes(accounts, accountView));
   api.use(profileRoutes(profiles), profilePhotoRoutes(profiles));
+  api.use(privacyRoutes(privacy, accountView), noticeRoutes(notices), supportRoutes(support));
   app.use('/api', api);
+
+  // Public pages: the policy (P18) and the page a password reset link opens.
+  app.use(policyPageRoutes(consent), passwordResetPageRoutes());
+  // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
+  if (config.adminToken) {
+    app.use(
+      '/admin',
+      adminRoutes(
+        { store, admin, audit, consent, credits, liveCalls, notices, retention, mail, support, metrics },
+        adminAuth(config.adminToken, clock),
+      ),
+    );
+  }
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
 
   let closed = false;
+  let mailTimer: TimerHandle | null = null;
   return {
     express: app,
     http,
     store,
     clock,
     logger,
-    services: { audit, accounts, consent, credits, profiles, photos },
+    services: { audit, accounts, consent, credits, profiles, photos, mail, notices, privacy, purger, retention, support, passwordResets },
     notifier,
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      // Finish a policy fan-out a crash interrupted, then start the retention timer (its
+      // first sweep runs now) and the outbox delivery retries.
+      await notices.resumeFanOuts();
+      retention.start();
+      if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
+      mail.kick();
       return new Promise((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => {
@@ -159,6 +226,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       await new Promise<void>((resolve) => io.close(() => resolve()));
       http.closeAllConnections?.();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await retention.stop();
+      mailTimer?.cancel();
+      await mail.idle();
+      mailTransport?.close?.();
       await store.close();
     },
   };

@@ -1,0 +1,115 @@
+import type { Clock } from '../core/clock.js';
+import { newId, newSecret } from '../core/ids.js';
+import { AppError, tooMany } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { MINUTE_MS } from '../../shared/units.js';
+import type { PasswordResetRow, Store } from '../store/types.js';
+import type { AuditService } from '../audit/service.js';
+import type { Notifier } from '../sockets/hub.js';
+import type { MailService } from '../mail/service.js';
+import { passwordResetMail } from '../mail/templates.js';
+import { hashPassword } from './passwords.js';
+import { FailureLimiter } from './rate-limit.js';
+import { tokenHash, type AccountsService } from './service.js';
+
+export interface PasswordResetOptions {
+  /** Base URL of the reset page in the email (PUBLIC_URL). */
+  publicUrl: string;
+  /** How long a link works; short, because email is not a safe place to keep a key. */
+  ttlMs?: number;
+  /** Reset mails per account per hour; more requests still answer 202 but send nothing. */
+  mailsPerHour?: number;
+  /** Requests and failed confirmations per address per 15 minutes. */
+  perAddress?: number;
+}
+
+export const RESET_TTL_MS = 30 * MINUTE_MS;
+
+const invalidToken = () => new AppError('invalid_token', 400, 'This reset link is invalid, used or expired; ask for a new one', { token: 'Invalid or expired' });
+
+/**
+ * Password reset by a one-time, short-lived emailed link. The token exists only in the
+ * link; the store keeps its SHA-256. Using it changes the password, revokes every session
+ * and disconnects every socket of the account. Asking for a link answers the same whether
+ * or not the email has an account, so it reveals nothing.
+ */
+export class PasswordResetService {
+  private readonly ttlMs: number;
+  private readonly perAccount: FailureLimiter;
+  private readonly perAddress: FailureLimiter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly accounts: AccountsService,
+    private readonly mail: MailService,
+    private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
+    private readonly options: PasswordResetOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.ttlMs = options.ttlMs ?? RESET_TTL_MS;
+    this.perAccount = new FailureLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
+    this.perAddress = new FailureLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
+  }
+
+  /** Queue a reset mail if the email belongs to an open account. Always resolves the same way. */
+  async request(email: string, ip: string): Promise<void> {
+    const addressKey = `ip:${ip}`;
+    const wait = this.perAddress.retryAfter(addressKey);
+    if (wait > 0) throw tooMany(wait);
+    this.perAddress.fail(addressKey);
+
+    const account = await this.store.accounts.findOne('email', email);
+    if (!account || account.status !== 'active') return;
+    if (this.perAccount.retryAfter(account.id) > 0) return;
+    this.perAccount.fail(account.id);
+
+    // A new link replaces any earlier one.
+    await this.invalidateAll(account.id);
+    const token = newSecret();
+    const now = this.clock.now();
+    const row: PasswordResetRow = { id: newId(), accountId: account.id, tokenHash: tokenHash(token), createdAt: now, expiresAt: now + this.ttlMs, usedAt: null };
+    await this.store.passwordResets.insert(row);
+    const link = `${this.options.publicUrl}/reset-password?lang=${account.locale}#token=${token}`;
+    // The mail shares the reset's id, so using or expiring the link can blank the mail's body.
+    await this.mail.queueEssential(account, 'password_reset', passwordResetMail(account.locale, { name: account.name, link, validMinutes: Math.round(this.ttlMs / MINUTE_MS) }), row.id);
+    await this.audit.record('anonymous', 'account.password_reset_requested', account.id, {});
+    this.logger?.info({ accountId: account.id }, 'password reset link queued');
+  }
+
+  /** Use a link: one time only, before it expires. */
+  async confirm(token: string, newPassword: string, ip: string): Promise<void> {
+    const addressKey = `confirm:${ip}`;
+    const wait = this.perAddress.retryAfter(addressKey);
+    if (wait > 0) throw tooMany(wait);
+
+    const now = this.clock.now();
+    const row = await this.store.passwordResets.findOne('tokenHash', tokenHash(token));
+    const account = row ? await this.store.accounts.get(row.accountId) : undefined;
+    if (!row || !account || row.usedAt !== null || row.expiresAt <= now || account.status !== 'active') {
+      this.perAddress.fail(addressKey);
+      throw invalidToken();
+    }
+    // Claimed atomically: two simultaneous uses of one link, only one wins.
+    const claimed = await this.store.passwordResets.update(row.id, { usedAt: now }, { if: (c) => c.usedAt === null && c.expiresAt > now });
+    if (!claimed) throw invalidToken();
+
+    const passwordHash = await hashPassword(newPassword);
+    const updated = await this.store.accounts.update(account.id, { passwordHash, passwordChangedAt: this.clock.now() }, { if: (c) => c.status === 'active' });
+    if (!updated) throw invalidToken();
+    const revoked = await this.accounts.revokeSessions(account.id);
+    this.notifier.disconnectAccount(account.id);
+    await this.invalidateAll(account.id);
+    await this.audit.record(`account:${account.id}`, 'account.password_reset', account.id, { sessionsRevoked: revoked });
+    await this.store.flush();
+  }
+
+  /** Remove every reset of the account and blank the mails that carried their links. */
+  private async invalidateAll(accountId: string): Promise<void> {
+    for (const r of await this.store.passwordResets.findBy('accountId', accountId)) {
+      await this.mail.scrub(r.id);
+      await this.store.passwordResets.remove(r.id);
+    }
+  }
+}

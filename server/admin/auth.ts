@@ -1,0 +1,34 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Clock } from '../core/clock.js';
+import { tooMany, unauthorized } from '../core/errors.js';
+import { MINUTE_MS } from '../../shared/units.js';
+import { FailureLimiter } from '../accounts/rate-limit.js';
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * `Authorization: Bearer $ADMIN_TOKEN`. Both sides are hashed to fixed-length SHA-256
+ * digests and compared with timingSafeEqual, so neither the token's length nor the position
+ * of the first wrong character shows in the response time. Repeated failures from one
+ * address are slowed down with 429s.
+ */
+export function adminAuth(adminToken: string, clock: Clock, options: { maxFailures?: number; windowMs?: number } = {}): RequestHandler {
+  const expected = digest(adminToken);
+  const failures = new FailureLimiter(clock, options.maxFailures ?? 30, options.windowMs ?? 15 * MINUTE_MS);
+  return (req, res, next) => {
+    const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const wait = failures.retryAfter(key);
+    if (wait > 0) return next(tooMany(wait));
+    const header = req.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const ok = timingSafeEqual(digest(presented), expected) && presented.length > 0;
+    if (!ok) {
+      failures.fail(key);
+      res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
+      return next(unauthorized('Admin token required'));
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  };
+}

@@ -1,0 +1,222 @@
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Locale } from '../../shared/locales.js';
+import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
+import type { OutboxEntry } from '../../shared/schemas/privacy.js';
+import type { AccountRow, OutboxRow, Store } from '../store/types.js';
+import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
+
+/** One message handed to the transport. */
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Where mail goes when SMTP_URL is set (nodemailer); without it mail waits in the outbox for the admin API. */
+export interface MailTransport {
+  send(mail: OutgoingMail): Promise<void>;
+  close?(): void;
+}
+
+export type Recipient = Pick<AccountRow, 'id' | 'email' | 'locale'>;
+
+export interface MailOptions {
+  from: string;
+  /** Attempts before a message is given up (it stays visible in the admin outbox). */
+  maxAttempts?: number;
+  /** Sent (and given-up) mail is kept this long as a delivery record, then deleted by retention. */
+  retentionDays?: number;
+}
+
+export const OUTBOX_RETENTION_DAYS = 30;
+const RETRY_BASE_MS = MINUTE_MS;
+
+/**
+ * The outbox: every email is first a row in the store (so a crash loses none), then sent by
+ * the transport when there is one. Essential mail (policy notices, password reset, account
+ * closure) always goes; marketing mail is refused for accounts that have not opted in (P12).
+ */
+export class MailService {
+  private running: Promise<{ sent: number; failed: number }> | null = null;
+  private again = false;
+  private readonly maxAttempts: number;
+  readonly retentionMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly transport: MailTransport | null,
+    private readonly options: MailOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retentionMs = (options.retentionDays ?? OUTBOX_RETENTION_DAYS) * DAY_MS;
+  }
+
+  get sending(): boolean {
+    return this.transport !== null;
+  }
+
+  /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
+  async queueEssential(to: Recipient, template: string, content: MailContent, id: string = newId()): Promise<OutboxRow> {
+    return this.queue(to, 'essential', template, content, id);
+  }
+
+  /**
+   * Marketing or other non-essential mail: only for active accounts that opted in, read
+   * fresh from the store so a just-made opt-out wins. Returns null when refused.
+   */
+  async queueMarketing(accountId: string, template: string, content: (locale: Locale) => MailContent): Promise<OutboxRow | null> {
+    const account = await this.store.accounts.get(accountId);
+    if (!account || account.status !== 'active' || !account.marketingOptIn || account.restricted) return null;
+    return this.queue(account, 'marketing', template, content(account.locale), newId());
+  }
+
+  private async queue(to: Recipient, kind: OutboxRow['kind'], template: string, content: MailContent, id: string): Promise<OutboxRow> {
+    const row: OutboxRow = {
+      id,
+      accountId: to.id,
+      to: to.email,
+      kind,
+      template,
+      locale: to.locale,
+      subject: content.subject,
+      body: content.body,
+      createdAt: this.clock.now(),
+      sentAt: null,
+      attempts: 0,
+    };
+    await this.store.outbox.insert(row);
+    this.kick();
+    return row;
+  }
+
+  /** Start a delivery run in the background (no-op without a transport). */
+  kick(): void {
+    if (!this.transport) return;
+    void this.deliverPending().catch((err: unknown) => this.logger?.error({ err: (err as Error).message }, 'mail delivery run failed'));
+  }
+
+  /** Send every due message once; concurrent callers share one run, and a request during a run schedules one more. */
+  async deliverPending(): Promise<{ sent: number; failed: number }> {
+    if (!this.transport) return { sent: 0, failed: 0 };
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = (async () => {
+      const total = { sent: 0, failed: 0 };
+      do {
+        this.again = false;
+        const r = await this.deliverOnce();
+        total.sent += r.sent;
+        total.failed += r.failed;
+      } while (this.again);
+      return total;
+    })();
+    this.running = run;
+    try {
+      return await run;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async deliverOnce(): Promise<{ sent: number; failed: number }> {
+    const transport = this.transport;
+    if (!transport) return { sent: 0, failed: 0 };
+    let sent = 0;
+    let failed = 0;
+    const now = this.clock.now();
+    for await (const batch of this.store.outbox.scan(100)) {
+      for (const row of batch) {
+        if (row.sentAt !== null || row.attempts >= this.maxAttempts) continue;
+        // Exponential back-off after a failure: 1, 2, 4, 8 minutes.
+        if (row.attempts > 0 && now < row.createdAt + RETRY_BASE_MS * 2 ** (row.attempts - 1)) continue;
+        // A marketing message queued before an opt-out is not sent after it.
+        if (row.kind === 'marketing' && !(await this.mayStillMarket(row.accountId))) {
+          await this.store.outbox.remove(row.id);
+          continue;
+        }
+        try {
+          await transport.send({ from: this.options.from, to: row.to, subject: row.subject, text: row.body });
+          await this.store.outbox.update(row.id, {
+            sentAt: this.clock.now(),
+            attempts: row.attempts + 1,
+            ...(SECRET_TEMPLATES.has(row.template) ? { body: SCRUBBED_BODY } : {}),
+          });
+          sent++;
+        } catch (err) {
+          await this.store.outbox.update(row.id, { attempts: row.attempts + 1 });
+          failed++;
+          this.logger?.warn({ outboxId: row.id, template: row.template, attempt: row.attempts + 1, err: (err as Error).message }, 'mail not sent');
+        }
+      }
+    }
+    return { sent, failed };
+  }
+
+  private async mayStillMarket(accountId: string | null): Promise<boolean> {
+    if (!accountId) return false;
+    const a = await this.store.accounts.get(accountId);
+    return !!a && a.status === 'active' && a.marketingOptIn && !a.restricted;
+  }
+
+  /** Resolves when no delivery run is in progress (shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  /** Blank the body of a message that carried a one-time secret (used or expired link). */
+  async scrub(outboxId: string): Promise<boolean> {
+    const row = await this.store.outbox.get(outboxId);
+    if (!row || row.body === SCRUBBED_BODY) return false;
+    return (await this.store.outbox.update(outboxId, { body: SCRUBBED_BODY })) !== undefined;
+  }
+
+  async forAccount(accountId: string): Promise<OutboxRow[]> {
+    return (await this.store.outbox.findBy('accountId', accountId)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async pendingCount(): Promise<number> {
+    let n = 0;
+    for await (const batch of this.store.outbox.scan()) for (const r of batch) if (r.sentAt === null && r.attempts < this.maxAttempts) n++;
+    return n;
+  }
+
+  /** Newest first for the admin API; the cursor is the last row's id. */
+  async page(opts: { status: 'pending' | 'sent' | 'all'; limit: number; cursor?: string | undefined }): Promise<{ entries: OutboxEntry[]; nextCursor: string | null }> {
+    const rows: OutboxRow[] = [];
+    for await (const batch of this.store.outbox.scan()) {
+      for (const r of batch) {
+        if (opts.status === 'pending' && r.sentAt !== null) continue;
+        if (opts.status === 'sent' && r.sentAt === null) continue;
+        rows.push(r);
+      }
+    }
+    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    const start = opts.cursor ? rows.findIndex((r) => r.id === opts.cursor) + 1 : 0;
+    const page = rows.slice(start, start + opts.limit);
+    const last = page[page.length - 1];
+    return { entries: page.map(outboxView), nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+  }
+}
+
+export function outboxView(r: OutboxRow): OutboxEntry {
+  return {
+    id: r.id,
+    accountId: r.accountId,
+    to: r.to,
+    kind: r.kind,
+    template: r.template,
+    locale: r.locale,
+    subject: r.subject,
+    body: SECRET_TEMPLATES.has(r.template) ? null : r.body,
+    createdAt: toIso(r.createdAt),
+    sentAt: r.sentAt === null ? null : toIso(r.sentAt),
+    attempts: r.attempts,
+  };
+}

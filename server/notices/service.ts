@@ -1,0 +1,144 @@
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import { notFound } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { toIso } from '../../shared/units.js';
+import type { Notice } from '../../shared/schemas/account.js';
+import type { PublishPolicyBody } from '../../shared/schemas/policy.js';
+import type { NoticeRow, PolicyRow, Store } from '../store/types.js';
+import type { ConsentService } from '../consent/service.js';
+import type { Notifier } from '../sockets/hub.js';
+import type { MailService } from '../mail/service.js';
+import { policyUpdateMail } from '../mail/templates.js';
+
+export function noticeView(r: NoticeRow): Notice {
+  return {
+    id: r.id,
+    kind: r.kind,
+    policyVersion: r.policyVersion,
+    effectiveAt: r.effectiveAt === null ? null : toIso(r.effectiveAt),
+    createdAt: toIso(r.createdAt),
+    readAt: r.readAt === null ? null : toIso(r.readAt),
+  };
+}
+
+const fanOutKey = (version: string) => `policy-fanout:${version}`;
+export const policyMailTemplate = (version: string) => `policy_update:${version}`;
+
+export interface NoticesOptions {
+  /** Base URL of the public policy page in emails (PUBLIC_URL). */
+  publicUrl: string;
+  batchSize?: number;
+}
+
+/**
+ * Policy notices (P18): publishing a version tells every open account in the app (a stored
+ * notice, pushed live as the `notice` socket event) and by email (an essential outbox mail,
+ * sent even to parents who opted out of marketing). The fan-out is resumable: its progress
+ * is data in the store (a meta row until done, and per account the notice and the mail are
+ * each checked before they are made), so a crash mid-way is finished at the next start.
+ */
+export class NoticesService {
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly consent: ConsentService,
+    private readonly mail: MailService,
+    private readonly notifier: Pick<Notifier, 'toAccount'>,
+    private readonly options: NoticesOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+  }
+
+  /** Publish a version (the 30-day rule for material changes is ConsentService's) and notify everyone. */
+  async publishPolicy(body: PublishPolicyBody): Promise<{ policy: PolicyRow; notified: number }> {
+    const policy = await this.consent.publish(body);
+    await this.store.meta.insert({ id: fanOutKey(policy.version), value: { done: false }, updatedAt: this.clock.now() });
+    const notified = await this.fanOut(policy);
+    return { policy, notified };
+  }
+
+  /** Finish any fan-out a crash interrupted (run at start-up). Returns how many accounts were notified now. */
+  async resumeFanOuts(): Promise<number> {
+    let notified = 0;
+    const pending: PolicyRow[] = [];
+    for await (const batch of this.store.meta.scan()) {
+      for (const row of batch) {
+        if (!row.id.startsWith('policy-fanout:')) continue;
+        const value = row.value as { done?: boolean } | null;
+        if (value?.done) continue;
+        const policy = await this.store.policies.findOne('version', row.id.slice('policy-fanout:'.length));
+        if (policy) pending.push(policy);
+      }
+    }
+    for (const policy of pending) notified += await this.fanOut(policy);
+    return notified;
+  }
+
+  private async fanOut(policy: PolicyRow): Promise<number> {
+    let notified = 0;
+    const ids = (await this.store.accounts.findBy('status', 'active')).filter((a) => a.createdAt <= policy.publishedAt).map((a) => a.id);
+    for (let i = 0; i < ids.length; i += this.batchSize) {
+      for (const id of ids.slice(i, i + this.batchSize)) if (await this.notifyAccount(id, policy)) notified++;
+      // Yield between batches so a fan-out to every family never stalls live calls.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    await this.store.meta.update(fanOutKey(policy.version), { value: { done: true, notified }, updatedAt: this.clock.now() });
+    this.logger?.info({ version: policy.version, notified }, 'policy notice fan-out done');
+    return notified;
+  }
+
+  /** One account: mail first, then the notice, each only if missing (a resumed fan-out sends no duplicates). */
+  private async notifyAccount(accountId: string, policy: PolicyRow): Promise<boolean> {
+    const account = await this.store.accounts.get(accountId);
+    if (!account || account.status !== 'active') return false;
+    const template = policyMailTemplate(policy.version);
+    const mails = await this.store.outbox.findBy('accountId', accountId);
+    if (!mails.some((m) => m.template === template)) {
+      const content = policyUpdateMail(account.locale, {
+        name: account.name,
+        version: policy.version,
+        effectiveAt: policy.effectiveAt,
+        material: policy.material,
+        policyUrl: `${this.options.publicUrl}/policy?lang=${account.locale}`,
+      });
+      await this.mail.queueEssential(account, template, content);
+    }
+    const notices = await this.store.notices.findBy('accountId', accountId);
+    if (notices.some((n) => n.kind === 'policy_update' && n.policyVersion === policy.version)) return false;
+    const row: NoticeRow = {
+      id: newId(),
+      accountId,
+      kind: 'policy_update',
+      policyVersion: policy.version,
+      effectiveAt: policy.effectiveAt,
+      createdAt: this.clock.now(),
+      readAt: null,
+    };
+    await this.store.notices.insert(row);
+    this.notifier.toAccount(accountId, 'notice', noticeView(row));
+    return true;
+  }
+
+  /** The account's notices, newest first (GET /api/me `notices`). */
+  async forAccount(accountId: string): Promise<Notice[]> {
+    return (await this.rows(accountId)).map(noticeView);
+  }
+
+  async rows(accountId: string): Promise<NoticeRow[]> {
+    return (await this.store.notices.findBy('accountId', accountId)).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  }
+
+  /** Mark one of the account's notices read; another account's id is a 404 and changes nothing. */
+  async markRead(accountId: string, noticeId: string): Promise<Notice> {
+    const row = await this.store.notices.get(noticeId);
+    if (!row || row.accountId !== accountId) throw notFound('No such notice');
+    if (row.readAt !== null) return noticeView(row);
+    const updated = await this.store.notices.update(noticeId, { readAt: this.clock.now() }, { if: (c) => c.accountId === accountId });
+    if (!updated) throw notFound('No such notice');
+    return noticeView(updated);
+  }
+}

@@ -1,0 +1,248 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { DAY_MS, HOUR_MS } from '../../shared/units.js';
+import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
+import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
+import { admin, decryptDataDir, expectStatus, scriptedFamily } from './test-helpers.js';
+
+let server: TestServer;
+
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+function connect(token: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = ioClient(server.url, { auth: { token }, transports: ['websocket'], reconnection: false });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+describe('export (P11)', () => {
+  it('export holds every kind of data from a full session, as one versioned JSON attachment, and nothing of another account', async () => {
+    const family = await scriptedFamily(server);
+    const other = await scriptedFamily(server);
+    // A policy notice reaches both families.
+    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
+    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+
+    const res = await server.api.get('/api/me/export', family.token);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="call-santa-export-\d{4}-\d{2}-\d{2}\.json"$/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const doc = exportDocumentSchema.parse(res.body);
+    expect(doc.schema).toBe('call-santa-export');
+    expect(doc.version).toBe(1);
+
+    expect(doc.account).toMatchObject({ id: family.accountId, email: family.email, name: family.parentName, locale: 'da', status: 'active' });
+    expect(doc.consents).toHaveLength(1);
+    expect(doc.consents[0]!.verifiedBy).toBe('card_payment');
+    expect(doc.profiles).toHaveLength(1);
+    const profile = doc.profiles[0]!;
+    expect(profile).toMatchObject({ id: family.profileId, name: family.childName, behaviorNotes: family.note });
+    expect(profile.wishList).toContain(family.wish);
+    expect(profile.photo?.id).toBe(family.photoId);
+    const image = Buffer.from(profile.photo!.dataUrl!.replace(/^data:image\/png;base64,/, ''), 'base64');
+    expect(image.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(doc.temporaryPhotos.map((p) => p.id)).toEqual([family.tempPhotoId]);
+    expect(doc.temporaryPhotos[0]!.dataUrl).toMatch(/^data:image\/png;base64,/);
+    expect(doc.ledger.map((e) => e.kind).sort()).toEqual(['capture', 'hold', 'purchase', 'release']);
+    expect(doc.payments).toEqual([expect.objectContaining({ id: family.paymentId, amount: 4900, currency: 'dkk', status: 'paid' })]);
+    expect(doc.calls).toEqual([expect.objectContaining({ id: family.callId, profileId: family.profileId, seconds: 95, reason: 'hangup' })]);
+    // Signup, the scripted login and the failed one.
+    expect(doc.logins.map((l) => l.success).sort()).toEqual([false, true, true]);
+    expect(doc.sessions.length).toBeGreaterThanOrEqual(2);
+    expect(doc.notices).toEqual([expect.objectContaining({ kind: 'policy_update', policyVersion: '2027-02-01' })]);
+    expect(doc.emails).toEqual([expect.objectContaining({ template: 'policy_update:2027-02-01', kind: 'essential' })]);
+    expect(doc.support).toEqual([expect.objectContaining({ id: family.supportId })]);
+    const actions = doc.audit.map((e) => e.action);
+    for (const a of ['account.signup', 'consent.given', 'consent.verified', 'support.created']) expect(actions).toContain(a);
+
+    // Nothing of the other family, anywhere in the document.
+    const text = JSON.stringify(doc);
+    for (const secret of [...other.secrets, other.accountId, other.profileId, other.callId, other.paymentId, other.supportId, other.photoId]) {
+      expect(text).not.toContain(secret);
+    }
+    // The export itself is audited, and is never written into the data files.
+    const after = await server.app.services.audit.forSubject(family.accountId);
+    expect(after.some((e) => e.action === 'privacy.export')).toBe(true);
+    await server.app.store.flush();
+    for (const [, plain] of decryptDataDir(server.dataDir)) expect(plain).not.toContain('call-santa-export');
+  });
+
+  it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
+    const parent = await signUpParent(server.api);
+    for (let i = 0; i < 5; i++) expect((await server.api.get('/api/me/export', parent.token)).status).toBe(200);
+    const limited = await server.api.get('/api/me/export', parent.token);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another parent is not affected.
+    const other = await signUpParent(server.api);
+    expect((await server.api.get('/api/me/export', other.token)).status).toBe(200);
+    server.clock.advance(HOUR_MS);
+    expect((await server.api.get('/api/me/export', parent.token)).status).toBe(200);
+  });
+
+  it('export needs a signed-in parent', async () => {
+    expect((await server.api.get('/api/me/export')).status).toBe(401);
+    expect((await server.api.get('/api/me/export', 'made-up-token')).status).toBe(401);
+  });
+});
+
+describe('delete the account (P10)', () => {
+  it('a wrong password is refused with 403 and changes nothing', async () => {
+    const family = await scriptedFamily(server);
+    const res = await server.api.delete('/api/me', { password: 'not the password' }, family.token);
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('invalid_credentials');
+    expect((await server.api.get('/api/me', family.token)).status).toBe(200);
+    expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
+    expect((await server.api.delete('/api/me', {}, family.token)).status).toBe(400);
+  });
+
+  it('closing revokes every session and login at once, deletes profiles and photos at once, disconnects sockets, and answers 202 with the purge date', async () => {
+    const family = await scriptedFamily(server);
+    const second = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
+    const socket = await connect(family.token);
+    const disconnected = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+
+    const res = await server.api.delete('/api/me', { password: family.password }, family.token);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ purgeBy: new Date(server.clock.now() + 30 * DAY_MS).toISOString() });
+    await disconnected;
+    socket.close();
+
+    expect((await server.api.get('/api/me', family.token)).status).toBe(401);
+    expect((await server.api.get('/api/me', second.body.token)).status).toBe(401);
+    const login = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
+    expect(login.status).toBe(401);
+    const store = server.app.store;
+    expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.photoFiles.get(family.photoId)).toBeUndefined();
+    expect(await store.photoFiles.get(family.tempPhotoId)).toBeUndefined();
+    const account = await store.accounts.get(family.accountId);
+    expect(account).toMatchObject({ status: 'closed', purgeBy: server.clock.now() + 30 * DAY_MS });
+    expect((await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.closed')).toBe(true);
+    // Closed accounts cannot be reopened by signing up again before the purge.
+    expect((await server.api.post('/api/auth/signup', { email: family.email, password: 'another good password', name: 'X', locale: 'en' })).status).toBe(409);
+  });
+
+  it('the purge after 30 days leaves no personal datum in any data file, keeps the payment record without it, and frees the email', async () => {
+    const family = await scriptedFamily(server);
+    const other = await scriptedFamily(server);
+    // Emails, a notice and a reset request, so every table holds something of the family.
+    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-03-01', material: false, effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(), text: { en: 'x', da: 'x', sv: 'x' } }), 201);
+    expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
+    expectStatus(await server.api.delete('/api/me', { password: family.password }, family.token), 202);
+
+    // Before the deadline the sweeps (the hourly timer fires as the clock moves) keep the closed account's remaining data.
+    server.clock.advance(29 * DAY_MS);
+    expectStatus(await admin(server.api).post('/admin/retention/run'), 200);
+    expect(await server.app.store.accounts.get(family.accountId)).toBeDefined();
+    expect(await server.app.store.payments.get(family.paymentId)).toMatchObject({ accountId: family.accountId });
+
+    server.clock.advance(DAY_MS);
+    expectStatus(await admin(server.api).post('/admin/retention/run'), 200);
+    expect(await server.app.store.accounts.get(family.accountId)).toBeUndefined();
+    await server.stop();
+
+    const files = decryptDataDir(server.dataDir);
+    expect(files.size).toBeGreaterThan(10);
+    for (const [path, plain] of files) {
+      for (const secret of family.secrets) expect(plain.includes(secret), `${secret} in ${path}`).toBe(false);
+    }
+    // The other family is untouched.
+    const all = [...files.values()].join('\n');
+    for (const secret of other.secrets) expect(all).toContain(secret);
+
+    server = await server.restart();
+    const store = server.app.store;
+    expect(await store.accounts.get(family.accountId)).toBeUndefined();
+    const payment = await store.payments.get(family.paymentId);
+    expect(payment).toMatchObject({ accountId: null, amount: 4900, currency: 'dkk', checkoutSessionId: expect.stringMatching(/^cs_test_/), paymentIntentId: expect.stringMatching(/^pi_test_/) });
+    const ledger = await store.ledger.findOne('ref', `purchase:${payment!.paymentIntentId}`);
+    expect(ledger).toMatchObject({ accountId: null, seconds: 600 });
+    expect(await store.calls.get(family.callId)).toMatchObject({ accountId: null, profileId: null, meteredSeconds: 95 });
+    expect(await store.sessions.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.consents.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.notices.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.passwordResets.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.support.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.outbox.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.logins.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
+    expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
+    const purged = (await server.app.services.audit.forSubject(family.accountId)).filter((e) => e.action === 'account.purged');
+    expect(purged).toHaveLength(1);
+
+    // The email can sign up again, as a new account.
+    const again = await server.api.post('/api/auth/signup', { email: family.email, password: 'a brand new password', name: 'New', locale: 'en' });
+    expect(again.status).toBe(201);
+    expect(again.body.account.id).not.toBe(family.accountId);
+    expect(again.body.account.consent).toBeNull();
+  });
+
+  it('ACCOUNT_PURGE_DAYS sets the stored deadline', async () => {
+    await server.close();
+    server = await startTestServer({ env: { ACCOUNT_PURGE_DAYS: '7' } });
+    const parent = await signUpParent(server.api);
+    const res = await server.api.delete('/api/me', { password: parent.password }, parent.token);
+    expect(res.body.purgeBy).toBe(new Date(server.clock.now() + 7 * DAY_MS).toISOString());
+  });
+});
+
+describe('restrict processing (P12)', () => {
+  it('a restricted account keeps its data, is shown as restricted, and lifting it restores service', async () => {
+    const family = await scriptedFamily(server);
+    const res = await server.api.post('/api/me/restrict', { restricted: true }, family.token);
+    expect(res.status).toBe(200);
+    expect(res.body.restricted).toBe(true);
+    expect((await server.app.store.accounts.get(family.accountId))?.restricted).toBe(true);
+    // Data kept: profiles, ledger, calls still there; retention does not touch it.
+    expectStatus(await admin(server.api).post('/admin/retention/run'), 200);
+    expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
+    expect(await server.app.store.calls.get(family.callId)).toBeDefined();
+    expect((await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.restricted')).toBe(true);
+
+    const lifted = await server.api.post('/api/me/restrict', { restricted: false }, family.token);
+    expect(lifted.body.restricted).toBe(false);
+    expect((await server.api.post('/api/me/restrict', { restricted: 'yes' }, family.token)).status).toBe(400);
+    expect((await server.api.post('/api/me/restrict', { restricted: true, other: 1 }, family.token)).status).toBe(400);
+  });
+
+  it('restricting ends the live calls of the account at once, and only those', async () => {
+    const family = await scriptedFamily(server);
+    const other = await scriptedFamily(server);
+    const store = server.app.store;
+    const open = async (accountId: string, id: string) =>
+      store.calls.insert({ id, accountId, profileId: null, provider: 'simulated', providerCallId: null, heldSeconds: 0, startedAt: server.clock.now(), meteredSeconds: 0, checkpointAt: server.clock.now(), endedAt: null, reason: null, settledAt: null });
+    await open(family.accountId, 'live-call-a');
+    await open(other.accountId, 'live-call-b');
+    expectStatus(await server.api.post('/api/me/restrict', { restricted: true }, family.token), 200);
+    expect(await store.calls.get('live-call-a')).toMatchObject({ reason: 'restricted' });
+    expect((await store.calls.get('live-call-a'))?.endedAt).not.toBeNull();
+    expect((await store.calls.get('live-call-b'))?.endedAt).toBeNull();
+  });
+});
+
+describe('cross-account', () => {
+  it("one parent's privacy routes never touch another account", async () => {
+    const a = await scriptedFamily(server);
+    const b = await scriptedFamily(server);
+    // Closing needs the caller's own password: B's password on A's token is refused.
+    expect((await server.api.delete('/api/me', { password: b.password.replace('staple', 'stapler') }, a.token)).status).toBe(403);
+    expectStatus(await server.api.post('/api/me/restrict', { restricted: true }, a.token), 200);
+    expect((await server.app.store.accounts.get(b.accountId))?.restricted).toBe(false);
+    expectStatus(await server.api.delete('/api/me', { password: a.password }, a.token), 202);
+    expect((await server.app.store.accounts.get(b.accountId))?.status).toBe('active');
+    expect((await server.api.get(`/api/profiles/${b.profileId}`, b.token)).status).toBe(200);
+    const exp = await server.api.get('/api/me/export', b.token);
+    expect(exp.body.account.id).toBe(b.accountId);
+  });
+});
