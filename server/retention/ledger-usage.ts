@@ -27,6 +27,21 @@ export interface CallEntries {
   latestAt: number;
 }
 
+/**
+ * A crash between adding a capture to its total and removing it leaves the total marked
+ * `merged:<captureId>` with that capture still present. Remove such captures first (they are
+ * already counted), before any other merge moves the mark on. Returns how many were removed.
+ */
+export async function resolvePendingMerges(store: Store, batchSize: number): Promise<number> {
+  const pending: string[] = [];
+  for await (const batch of store.ledger.scan(batchSize)) {
+    for (const e of batch) if (e.ref.startsWith('usage-total:') && e.note?.startsWith('merged:')) pending.push(e.note.slice('merged:'.length));
+  }
+  let removed = 0;
+  for (const id of pending) if (await store.ledger.remove(id)) removed++;
+  return removed;
+}
+
 /** Group the ledger's call entries older than the cutoff into settled calls ready to compact. */
 export async function findCompactableCalls(store: Store, cutoff: number, batchSize: number): Promise<CallEntries[]> {
   const byCall = new Map<string, CallEntries>();

@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/service.js';
 import type { AccountPurger } from '../privacy/purge.js';
 import { SECRET_TEMPLATES } from '../mail/templates.js';
 import type { MailService } from '../mail/service.js';
-import { compactCall, findCompactableCalls } from './ledger-usage.js';
+import { compactCall, findCompactableCalls, resolvePendingMerges } from './ledger-usage.js';
 
 /** Usage data (call records, credits used per call, login activity) is kept 2 years (P13). */
 export const USAGE_RETENTION_MS = 2 * 365 * DAY_MS;
@@ -144,6 +144,7 @@ export class RetentionService {
   /** Call records, per-call ledger entries and login activity older than 2 years (P13). */
   private async usage(counts: RetentionCounts): Promise<void> {
     const cutoff = this.clock.now() - this.usageMs;
+    this.done(counts, 'ledgerEntriesCompacted', await resolvePendingMerges(this.store, this.batchSize));
     const calls = await findCompactableCalls(this.store, cutoff, this.batchSize);
     await this.each(calls, async (c) => this.done(counts, 'ledgerEntriesCompacted', await compactCall(this.store, c, cutoff)));
     const oldCalls = await this.collect(this.store.calls, (c) => c.endedAt !== null && c.endedAt <= cutoff);
