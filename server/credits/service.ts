@@ -104,15 +104,19 @@ export class CreditsService {
   async settle(callId: string, meteredSeconds: number): Promise<Settlement | null> {
     const hold = await this.store.ledger.findOne('ref', `hold:${callId}`);
     if (!hold || !hold.accountId) return null;
+    if (!Number.isFinite(meteredSeconds)) throw new Error(`metered seconds must be a finite number, got ${meteredSeconds}`);
     const accountId = hold.accountId;
     const captured = Math.max(0, Math.min(Math.trunc(meteredSeconds), hold.seconds));
     await this.append(accountId, 'capture', captured, `capture:${callId}`, callId, null);
-    await this.append(accountId, 'release', hold.seconds - captured, `release:${callId}`, callId, null);
-    // Read back what the ledger holds: a replay returns the first settlement, not this one's arguments.
+    // The release is what the RECORDED capture left of the hold, not this call's argument: a
+    // second settle (crash recovery from an older checkpoint, or two enders racing) may meter
+    // differently, and hold - capture - release must come to exactly zero or seconds stay held.
     const capture = await this.store.ledger.findOne('ref', `capture:${callId}`);
+    const capturedSeconds = capture?.seconds ?? captured;
+    await this.append(accountId, 'release', hold.seconds - capturedSeconds, `release:${callId}`, callId, null);
     const release = await this.store.ledger.findOne('ref', `release:${callId}`);
     this.notify(accountId);
-    return { capturedSeconds: capture?.seconds ?? 0, releasedSeconds: release?.seconds ?? 0 };
+    return { capturedSeconds, releasedSeconds: release?.seconds ?? 0 };
   }
 
   async isSettled(callId: string): Promise<boolean> {
