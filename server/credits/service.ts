@@ -81,17 +81,31 @@ export class CreditsService {
    * Idempotent by call id.
    */
   async hold(accountId: string, callId: string, range: { min: number; max: number }): Promise<number | null> {
+    if (Number.isNaN(range.min) || Number.isNaN(range.max)) throw new Error('hold range must be numbers');
+    // Whole seconds only, and at least one: a zero-second hold would start a call on no credit.
+    const min = Math.max(1, Math.ceil(range.min));
+    const max = Math.floor(range.max);
+    if (max < min) return null;
     const existing = await this.store.ledger.findOne('ref', `hold:${callId}`);
-    if (existing) return existing.seconds;
+    // A call id is the hold's reference; another account's hold is never this account's to reuse.
+    if (existing) return existing.accountId === accountId ? existing.seconds : null;
     let held = 0;
     const row: LedgerRow = { id: newId(), accountId, kind: 'hold', seconds: 0, ref: `hold:${callId}`, callId, at: this.clock.now(), note: null };
-    const inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
-      const { availableSeconds, owesSeconds } = creditState(entries);
-      if (owesSeconds > 0 || availableSeconds < range.min) return false;
-      held = Math.min(availableSeconds, range.max);
-      row.seconds = held;
-      return true;
-    });
+    let inserted: LedgerRow | null;
+    try {
+      inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
+        const { availableSeconds, owesSeconds } = creditState(entries);
+        if (owesSeconds > 0 || availableSeconds < min) return false;
+        held = Math.min(availableSeconds, max);
+        row.seconds = held;
+        return true;
+      });
+    } catch (err) {
+      // Two holds for the same call raced past the lookup: the unique ref let one in; answer as a replay.
+      if (!(err instanceof StoreConflictError)) throw err;
+      const winner = await this.store.ledger.findOne('ref', `hold:${callId}`);
+      return winner && winner.accountId === accountId ? winner.seconds : null;
+    }
     if (!inserted) return null;
     this.notify(accountId);
     return held;
