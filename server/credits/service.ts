@@ -5,6 +5,7 @@ import type { LedgerEntryView, Pack } from '../../shared/schemas/credits.js';
 import type { LedgerKind } from '../../shared/schemas/credits.js';
 import type { LedgerRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
+import { invalid } from '../core/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { Notifier } from '../sockets/hub.js';
 import { creditState, type CreditState } from './ledger-math.js';
@@ -43,7 +44,14 @@ export class CreditsService {
     const rows = (await this.store.ledger.findBy('accountId', accountId))
       .filter((e) => VISIBLE.has(e.kind))
       .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
-    const start = cursor ? rows.findIndex((r) => r.id === cursor) + 1 : 0;
+    let start = 0;
+    if (cursor !== undefined) {
+      // A cursor this account's history does not hold (made up, or another parent's entry) is an
+      // error, not page one: restarting silently would loop a client that pages to the end.
+      const at = rows.findIndex((r) => r.id === cursor);
+      if (at < 0) throw invalid('Unknown history cursor', { cursor: 'Unknown cursor' });
+      start = at + 1;
+    }
     const page = rows.slice(start, start + limit);
     const last = page[page.length - 1];
     return {
