@@ -83,6 +83,45 @@ export class CreditsService {
   }
 
   /**
+   * Take back credit bought by one payment, up to a running total, decided atomically with the
+   * write. `targetSeconds` is how much of that purchase should stand reversed by now (a refund's
+   * share of the running `amount_refunded`, or all of it for a dispute); only the difference
+   * from what is already reversed for this payment is written, and never more than the purchase
+   * itself. So a replayed, duplicated or reordered refund, or a refund after a dispute, never
+   * takes back twice. Spent credit becomes owesSeconds, not a negative balance. `detail` makes
+   * the entry's reference unique (`refund:<paymentRef>:<detail>`). Returns the seconds taken now.
+   */
+  async reverseUpTo(accountId: string, paymentRef: string, targetSeconds: number, kind: 'refund' | 'reversal', detail: string): Promise<number> {
+    if (!Number.isInteger(targetSeconds) || targetSeconds < 0) throw new Error(`target seconds must be a non-negative integer, got ${targetSeconds}`);
+    if (paymentRef.includes(':')) throw new Error('payment references must not contain ":"');
+    if (targetSeconds === 0) return 0;
+    const purchaseRef = `purchase:${paymentRef}`;
+    const mine = [`refund:${paymentRef}:`, `reversal:${paymentRef}:`];
+    const row: LedgerRow = { id: newId(), accountId, kind, seconds: 0, ref: `${kind}:${paymentRef}:${detail}`, callId: null, at: this.clock.now(), note: null };
+    let inserted: LedgerRow | null;
+    try {
+      inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
+        let purchased = 0;
+        let reversed = 0;
+        for (const e of entries) {
+          if (e.ref === purchaseRef) purchased = e.seconds;
+          else if ((e.kind === 'refund' || e.kind === 'reversal') && mine.some((p) => e.ref.startsWith(p))) reversed += e.seconds;
+        }
+        const due = Math.min(targetSeconds, purchased) - reversed;
+        if (due <= 0) return false;
+        row.seconds = due;
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof StoreConflictError) return 0; // this very reference is already applied
+      throw err;
+    }
+    if (!inserted) return 0;
+    this.notify(accountId);
+    return inserted.seconds;
+  }
+
+  /**
    * Hold credit for a call: between `min` and `max` seconds, as much as is available, decided
    * atomically with the write so two calls started at the same instant can never both take
    * the same seconds. Returns the seconds held, or null when less than `min` is available.
@@ -159,13 +198,18 @@ export class CreditsService {
 
   private notify(accountId: string): void {
     if (!this.notifier) return;
-    void this.state(accountId).then((s) =>
-      this.notifier?.toAccount(accountId, 'credits:updated', { balanceSeconds: s.balanceSeconds, availableSeconds: s.availableSeconds }),
+    // Fire and forget, but never an unhandled rejection (e.g. the store closing under a shutdown).
+    this.state(accountId).then(
+      (s) => this.notifier?.toAccount(accountId, 'credits:updated', { balanceSeconds: s.balanceSeconds, availableSeconds: s.availableSeconds }),
+      () => undefined,
     );
   }
 }
 
-/** References shown to parents: the kind and the call or payment, never internal prefixes twice. */
+/**
+ * References shown to parents: the call, or the payment (checkout session) a purchase, refund
+ * or reversal belongs to; internal prefixes and suffixes (`refund:<payment>:<charge>:<amount>`) stay inside.
+ */
 function publicRef(e: LedgerRow): string {
-  return e.callId ?? e.ref.slice(e.ref.indexOf(':') + 1);
+  return e.callId ?? e.ref.split(':')[1] ?? e.ref;
 }
