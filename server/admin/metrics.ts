@@ -24,7 +24,7 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'callsanta_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'callsanta_' });
     this.httpRequests = new Counter({ name: 'callsanta_http_requests_total', help: 'HTTP requests by route pattern and status', labelNames: ['method', 'route', 'status'], registers });
     this.httpDuration = new Histogram({
       name: 'callsanta_http_request_duration_seconds',
