@@ -36,7 +36,7 @@ describe('admin access (P17)', () => {
     server = await startTestServer({ env: { ADMIN_TOKEN: '' } });
     expect(server.config.adminToken).toBeUndefined();
     for (const [method, path, body] of ADMIN_REQUESTS) {
-      for (const headers of [{}, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }]) {
+      for (const headers of [{}, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }] as Record<string, string>[]) {
         const res = await server.api.request(method, path, { headers, body });
         expect(res.status, `${method} ${path}`).toBe(404);
         expect(res.body.error.code).toBe('not_found');
