@@ -1,0 +1,229 @@
+import { LOCALES, PROFILE_LIMITS, type CreateProfileBody, type Locale, type Profile } from '../../../../shared/index.js';
+import { h, mount } from '../../../components/dom.js';
+import { phoneIcon } from '../../../components/icons.js';
+import { avatar, busy, button, checkbox, confirmDialog, field, focusHeading, messageArea, type Field } from '../../../components/ui.js';
+import { ApiError } from '../../../lib/api.js';
+import { openCallWindow } from '../../../lib/browser-ui.js';
+import { formatAge } from '../../../lib/format.js';
+import { currentLocale, t } from '../../../lib/i18n.js';
+import { describeError } from '../../../lib/messages.js';
+import type { PanelContext } from '../context.js';
+
+/** The children: list, call launcher, add, edit (with parent controls), delete with confirmation. */
+export async function childrenView(ctx: PanelContext): Promise<HTMLElement> {
+  const section = h('section', { class: 'children' });
+  const profiles = await ctx.profiles(true);
+  showList(ctx, section, profiles);
+  return section;
+}
+
+function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[]): void {
+  const message = messageArea();
+  const add = button(t('children.add'), { variant: 'primary', class: 'add-child', onclick: () => showForm(ctx, section, null) });
+  const items = profiles.map((p) => {
+    const img = avatar(p.name, null);
+    void ctx.photoUrl(p).then((url) => url && img.replaceWith(avatar(p.name, url)));
+    const call = button([phoneIcon(20), ' ', t('children.call')], {
+      variant: 'primary',
+      class: 'call-child',
+      'aria-label': t('children.callChild', { name: p.name }),
+      onclick: () => void openCallWindow(p.id).catch(() => message.show(t('popup.callWindowFailed'), 'error')),
+    });
+    const edit = button(t('children.edit'), { 'aria-label': t('children.editChild', { name: p.name }), onclick: () => showForm(ctx, section, p) });
+    const del = button(t('children.delete'), {
+      variant: 'secondary',
+      'aria-label': t('children.deleteChild', { name: p.name }),
+      onclick: () => void deleteChild(ctx, p).then((gone) => gone && void childrenView(ctx).then((v) => section.replaceWith(v))),
+    });
+    return h(
+      'li',
+      { class: 'card child', 'data-profile': p.id },
+      h('div', { class: 'child-head' }, img, h('div', null, h('h3', null, p.name), h('p', { class: 'muted' }, formatAge(p.age), ' · ', t(`language.${p.language}`)))),
+      p.dailyMinutes !== null || p.quietHours !== null
+        ? h(
+            'p',
+            { class: 'hint' },
+            [
+              p.dailyMinutes !== null ? t('children.dailyLimitShort', { minutes: p.dailyMinutes }) : null,
+              p.quietHours ? t('children.quietHoursShort', { from: p.quietHours.from, to: p.quietHours.to }) : null,
+            ]
+              .filter(Boolean)
+              .join(' · '),
+          )
+        : null,
+      h('div', { class: 'actions' }, call, edit, del),
+    );
+  });
+  mount(
+    section,
+    h('h2', null, t('children.title')),
+    message.root,
+    profiles.length === 0 ? h('p', null, t('children.empty')) : h('ul', { class: 'child-list' }, items),
+    h('div', { class: 'actions' }, add),
+  );
+}
+
+export async function deleteChild(ctx: PanelContext, profile: Profile): Promise<boolean> {
+  const ok = await confirmDialog({
+    title: t('children.deleteTitle', { name: profile.name }),
+    body: h('p', null, t('children.deleteBody')),
+    confirmLabel: t('children.deleteConfirm'),
+    danger: true,
+  });
+  if (!ok) return false;
+  try {
+    await ctx.api.deleteProfile(profile.id);
+    await ctx.profiles(true);
+    ctx.notify(t('children.deleted', { name: profile.name }));
+    return true;
+  } catch (err) {
+    ctx.notify(describeError(err), 'error');
+    return false;
+  }
+}
+
+const LANG_OPTIONS = (selected: Locale) => LOCALES.map((l) => h('option', { value: l, selected: l === selected }, t(`language.${l}`)));
+
+function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | null): void {
+  const message = messageArea();
+  const name = field({ label: t('child.name'), input: h('input', { type: 'text', name: 'name', maxlength: PROFILE_LIMITS.name, required: true, value: profile?.name ?? '' }) });
+  const age = field({
+    label: t('child.age'),
+    input: h('input', { type: 'number', name: 'age', min: PROFILE_LIMITS.minAge, max: PROFILE_LIMITS.maxAge, required: true, value: profile ? String(profile.age) : '' }),
+    hint: t('child.ageHint', { min: PROFILE_LIMITS.minAge, max: PROFILE_LIMITS.maxAge }),
+  });
+  const language = field({ label: t('child.language'), input: h('select', { name: 'language' }, LANG_OPTIONS(profile?.language ?? currentLocale())), hint: t('child.languageHint') });
+  const wishes = field({
+    label: t('child.wishList'),
+    input: h('textarea', { name: 'wishList', rows: 3, value: profile?.wishList.join('\n') ?? '' }),
+    hint: t('child.wishListHint', { max: PROFILE_LIMITS.wishItems }),
+  });
+  const behavior = field({
+    label: t('child.behaviorNotes'),
+    input: h('textarea', { name: 'behaviorNotes', rows: 3, maxlength: PROFILE_LIMITS.behaviorNotes, value: profile?.behaviorNotes ?? '' }),
+    hint: t('child.behaviorHint'),
+  });
+  const prefs = field({
+    label: t('child.preferences'),
+    input: h('textarea', { name: 'preferences', rows: 3, maxlength: PROFILE_LIMITS.preferences, value: profile?.preferences ?? '' }),
+    hint: t('child.preferencesHint'),
+  });
+
+  // Photo: uploaded when chosen (the server keeps an unsaved upload for 24 hours at most).
+  let photoId: string | null = profile?.photoId ?? null;
+  const photoInput = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp' });
+  const photo = field({ label: t('child.photo'), input: photoInput, hint: t('child.photoHint') });
+  const preview = h('div', { class: 'photo-preview' });
+  const removePhoto = checkbox(t('child.removePhoto'));
+  removePhoto.root.hidden = !photoId;
+  if (profile?.photoId) void ctx.photoUrl(profile).then((url) => url && mount(preview, avatar(profile.name, url, 'large')));
+  photoInput.addEventListener('change', () => {
+    const file = photoInput.files?.[0];
+    if (!file) return;
+    photo.setError(null);
+    void ctx.api.uploadPhoto(file).then(
+      (res) => {
+        photoId = res.photoId;
+        removePhoto.input.checked = false;
+        removePhoto.root.hidden = false;
+        const url = URL.createObjectURL(file);
+        mount(preview, h('img', { class: 'avatar avatar-large', src: url, alt: t('child.photoPreview') }));
+      },
+      (err) => {
+        photoInput.value = '';
+        photo.setError(describeError(err));
+      },
+    );
+  });
+
+  const limit = field({
+    label: t('child.dailyMinutes'),
+    input: h('input', { type: 'number', name: 'dailyMinutes', min: 1, max: 600, value: profile?.dailyMinutes ? String(profile.dailyMinutes) : '' }),
+    hint: t('child.dailyMinutesHint'),
+  });
+  const quietFrom = field({ label: t('child.quietFrom'), input: h('input', { type: 'time', name: 'quietFrom', value: profile?.quietHours?.from ?? '' }) });
+  const quietTo = field({ label: t('child.quietTo'), input: h('input', { type: 'time', name: 'quietTo', value: profile?.quietHours?.to ?? '' }) });
+
+  const save = button(profile ? t('child.save') : t('child.create'), { variant: 'primary', type: 'submit' });
+  const cancel = button(t('common.cancel'), { onclick: () => void childrenView(ctx).then((v) => section.replaceWith(v)) });
+  const fields: Record<string, Field> = { name, age, language, wishList: wishes, behaviorNotes: behavior, preferences: prefs, dailyMinutes: limit, quietHours: quietFrom, photoId: photo };
+
+  const form = h(
+    'form',
+    { novalidate: true },
+    name.root,
+    h('div', { class: 'row' }, age.root, language.root),
+    wishes.root,
+    behavior.root,
+    prefs.root,
+    photo.root,
+    preview,
+    removePhoto.root,
+    h(
+      'fieldset',
+      null,
+      h('legend', null, t('child.controls')),
+      h('p', { class: 'hint' }, t('child.controlsHint')),
+      limit.root,
+      h('div', { class: 'row' }, quietFrom.root, quietTo.root),
+      h('p', { class: 'hint' }, t('child.quietHint')),
+    ),
+    message.root,
+    h('div', { class: 'actions' }, cancel, save),
+  );
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    for (const f of Object.values(fields)) f.setError(null);
+    message.clear();
+    const from = quietFrom.input.value;
+    const to = quietTo.input.value;
+    if (Boolean(from) !== Boolean(to)) {
+      quietFrom.setError(t('child.quietBoth'));
+      quietFrom.input.focus();
+      return;
+    }
+    const body: CreateProfileBody = {
+      name: name.input.value,
+      age: age.input.value === '' ? Number.NaN : Number(age.input.value),
+      language: language.input.value as Locale,
+      wishList: wishes.input.value
+        .split('\n')
+        .map((w) => w.trim())
+        .filter(Boolean),
+      behaviorNotes: behavior.input.value,
+      preferences: prefs.input.value,
+      photoId: removePhoto.input.checked ? null : photoId,
+      dailyMinutes: limit.input.value === '' ? null : Number(limit.input.value),
+      quietHours: from && to ? { from, to } : null,
+    };
+    void busy(save, async () => {
+      try {
+        const saved = profile ? await ctx.api.patchProfile(profile.id, body) : await ctx.api.createProfile(body);
+        await ctx.profiles(true);
+        ctx.notify(profile ? t('child.saved', { name: saved.name }) : t('child.created', { name: saved.name }));
+        const list = await childrenView(ctx);
+        section.replaceWith(list);
+        focusHeading(list);
+      } catch (err) {
+        if (err instanceof ApiError && err.fields) {
+          let first: Field | null = null;
+          for (const [key, code] of Object.entries(err.fields)) {
+            const name = key.split('.')[0] ?? '';
+            const f = fields[name];
+            if (!f) continue;
+            // The code says what is wrong (too_big, too_small ...); the words say how to fix that field.
+            f.setError(t(`child.invalid.${name}` as 'child.invalid.name'));
+            f.input.dataset.errorCode = code;
+            first ??= f;
+          }
+          if (first) first.input.focus();
+          else message.show(describeError(err), 'error');
+        } else message.show(describeError(err), 'error');
+      }
+    });
+  });
+
+  mount(section, h('h2', null, profile ? t('child.editTitle', { name: profile.name }) : t('child.addTitle')), h('p', { class: 'hint' }, t('child.privacyNote')), form);
+  focusHeading(section);
+}

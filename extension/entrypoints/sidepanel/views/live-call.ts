@@ -1,0 +1,207 @@
+import type { CallEndReason, CallTranscript, SafetyCategory } from '../../../../shared/index.js';
+import { h, mount } from '../../../components/dom.js';
+import { timeBar } from '../../../components/time-bar.js';
+import { button } from '../../../components/ui.js';
+import { formatDuration, formatMinutes } from '../../../lib/format.js';
+import { t } from '../../../lib/i18n.js';
+import { endSummaryKey, errorText, safetyKey } from '../../../lib/messages.js';
+import type { SantaSocket } from '../../../lib/socket.js';
+import type { PanelContext } from '../context.js';
+
+/**
+ * The parent's view of a live call: who is talking to Santa, the time left, the live
+ * transcript and any safety alert, and an "End call" button. The transcript lives only in
+ * this panel's memory while it is open: it is never written to storage (P1, P3).
+ */
+export interface LiveCallPanel {
+  dispose(): void;
+}
+
+interface Line {
+  speaker: CallTranscript['speaker'];
+  text: string;
+  final: boolean;
+}
+
+interface LiveCall {
+  callId: string;
+  profileId: string | null;
+  name: string | null;
+  remaining: number | null;
+  total: number | null;
+  lines: Line[];
+  alerts: Array<SafetyCategory | undefined>;
+  timeLow: boolean;
+  ended: { reason: CallEndReason; seconds: number } | null;
+  ending: boolean;
+}
+
+const MAX_LINES = 200;
+
+export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTMLElement): LiveCallPanel {
+  let call: LiveCall | null = null;
+  const bar = timeBar(t('live.timeLeft'));
+  const transcript = h('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t('live.transcript') });
+  const alerts = h('div', { class: 'alerts' });
+  const title = h('h2', { class: 'live-title' });
+  const statusLine = h('p', { class: 'live-status' });
+  const endButton = button(t('live.endCall'), { variant: 'danger', class: 'end-call' });
+  const errorLine = h('p', { class: 'field-error', role: 'alert' });
+  const card = h(
+    'section',
+    { class: 'card live', 'aria-labelledby': 'live-title' },
+    title,
+    bar.root,
+    statusLine,
+    alerts,
+    h('h3', null, t('live.transcript')),
+    h('p', { class: 'hint' }, t('live.transcriptPrivacy')),
+    transcript,
+    errorLine,
+    h('div', { class: 'actions' }, endButton),
+  );
+  title.id = 'live-title';
+
+  const nameFor = async (profileId: string | null): Promise<string | null> => {
+    if (!profileId) return null;
+    try {
+      return (await ctx.profiles()).find((p) => p.id === profileId)?.name ?? null;
+    } catch {
+      return null;
+    }
+  };
+
+  const begin = (callId: string, profileId: string | null, name: string | null, total: number | null): LiveCall => {
+    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false };
+    transcript.replaceChildren();
+    alerts.replaceChildren();
+    errorLine.textContent = '';
+    if (!name && profileId) {
+      const c = call;
+      void nameFor(profileId).then((n) => {
+        if (call === c && n) {
+          c.name = n;
+          render();
+        }
+      });
+    }
+    return call;
+  };
+
+  const render = () => {
+    if (!call) {
+      slot.replaceChildren();
+      return;
+    }
+    if (!slot.contains(card)) mount(slot, card);
+    const who = call.name ?? t('live.yourChild');
+    title.textContent = call.ended ? t('live.endedTitle', { name: who }) : t('live.title', { name: who });
+    card.dataset.callId = call.callId;
+    card.dataset.state = call.ended ? 'ended' : 'live';
+    bar.root.hidden = call.remaining === null || call.ended !== null;
+    if (call.remaining !== null) bar.set(call.remaining, call.total ?? call.remaining);
+    if (call.ended) {
+      statusLine.textContent = `${t(endSummaryKey(call.ended.reason))} ${t('live.talkedFor', { duration: formatDuration(call.ended.seconds) })}`;
+    } else if (call.timeLow) {
+      statusLine.textContent = t('live.timeLow');
+    } else {
+      statusLine.textContent = call.remaining !== null ? t('live.remaining', { minutes: formatMinutes(call.remaining) }) : '';
+    }
+    endButton.textContent = call.ended ? t('live.dismiss') : call.ending ? t('live.ending') : t('live.endCall');
+    endButton.className = `btn ${call.ended ? 'btn-secondary' : 'btn-danger'} end-call`;
+    endButton.disabled = call.ending && !call.ended;
+  };
+
+  const addLine = (line: CallTranscript) => {
+    if (!call) return;
+    const last = call.lines[call.lines.length - 1];
+    const lastEl = transcript.lastElementChild;
+    if (last && !last.final && last.speaker === line.speaker && lastEl) {
+      // Partial text may come whole-so-far or as a piece: keep what it extends.
+      last.text = line.text.startsWith(last.text) ? line.text : last.text + line.text;
+      last.final = line.final;
+      lastEl.querySelector('.said')!.textContent = last.text;
+      lastEl.classList.toggle('partial', !last.final);
+      return;
+    }
+    const entry: Line = { speaker: line.speaker, text: line.text, final: line.final };
+    call.lines.push(entry);
+    transcript.append(
+      h(
+        'li',
+        { class: ['line', `line-${line.speaker}`, line.final ? null : 'partial'] },
+        h('span', { class: 'speaker' }, line.speaker === 'santa' ? t('live.santa') : (call.name ?? t('live.child'))),
+        ' ',
+        h('span', { class: 'said' }, line.text),
+      ),
+    );
+    if (call.lines.length > MAX_LINES) {
+      call.lines.shift();
+      transcript.firstElementChild?.remove();
+    }
+    transcript.scrollTop = transcript.scrollHeight;
+  };
+
+  endButton.addEventListener('click', () => {
+    if (!call) return;
+    if (call.ended) {
+      call = null;
+      render();
+      return;
+    }
+    const c = call;
+    c.ending = true;
+    render();
+    void socket.endCall(c.callId).then((ack) => {
+      if ('error' in ack && ack.error.code !== 'call_not_found') {
+        c.ending = false;
+        errorLine.textContent = errorText(ack.error.code);
+        render();
+      }
+    });
+  });
+
+  const offs = [
+    socket.on('call:started', (e) => {
+      begin(e.callId, e.profileId, e.profileName, e.availableSeconds);
+      render();
+    }),
+    socket.on('call:tick', (tick) => {
+      // A panel opened mid-call learns about the call from its ticks.
+      const c = call && call.callId === tick.callId ? call : begin(tick.callId, tick.profileId, null, null);
+      if (c.ended) return;
+      c.remaining = tick.remainingSeconds;
+      c.total = Math.max(c.total ?? 0, tick.remainingSeconds + tick.elapsedSeconds);
+      render();
+    }),
+    socket.on('call:warning', (w) => {
+      if (!call || call.callId !== w.callId) return;
+      if (w.kind === 'time_low') call.timeLow = true;
+      else {
+        call.alerts.push(w.category);
+        alerts.append(h('p', { class: 'alert', role: 'alert' }, h('strong', null, t('live.safetyAlert')), ' ', t(safetyKey(w.category))));
+      }
+      render();
+    }),
+    socket.on('call:transcript', (line) => {
+      if (!call || call.callId !== line.callId || call.ended) return;
+      addLine(line);
+    }),
+    socket.on('call:ended', (e) => {
+      if (!call || call.callId !== e.callId) begin(e.callId, null, null, null);
+      call!.ended = { reason: e.reason, seconds: e.seconds };
+      call!.ending = false;
+      render();
+      // The balance changed: credits:updated follows, but the header should not wait for it.
+      void ctx.refreshAccount();
+    }),
+  ];
+
+  return {
+    dispose() {
+      for (const off of offs) off();
+      call = null;
+      slot.replaceChildren();
+    },
+  };
+}

@@ -1,0 +1,401 @@
+import type { CallEndReason, CallWarning } from '../../shared/index.js';
+import type { SantaSocket } from './socket.js';
+
+/**
+ * One call, one object: the call session owns the microphone stream, the peer connection,
+ * the `oai-events` data channel and the socket for that call, and is the only thing that
+ * changes them. The call window renders its snapshots; nothing else touches WebRTC.
+ *
+ * Flow (DESIGN.md §3): ask for the mic -> peer connection with the mic track and the data
+ * channel -> offer -> wait for ICE gathering -> `call:start` on the socket -> set the
+ * answer -> live until `call:ended` (whoever ended it: child, parent, credit, server).
+ * The camera is never given to the session: it only ever adds audio tracks.
+ */
+
+export type CallPhase = 'idle' | 'asking_mic' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
+
+export interface CallSnapshot {
+  readonly phase: CallPhase;
+  readonly callId: string | null;
+  /** From the server's clock (`call:tick`); null until the first tick. */
+  readonly remainingSeconds: number | null;
+  readonly elapsedSeconds: number;
+  /** Credit the call started with (the ack); the time bar's full width. */
+  readonly availableSeconds: number | null;
+  readonly timeLow: boolean;
+  readonly endReason: CallEndReason | null;
+  readonly endedSeconds: number | null;
+  /** Why the call never started or broke: a server error code or a client one (mic_denied ...). */
+  readonly errorCode: string | null;
+  /** Santa's current line as he says it (shown as a caption; never stored). */
+  readonly santaLine: string;
+}
+
+export interface TrackLike {
+  readonly kind: string;
+  stop(): void;
+}
+
+export interface MicStream {
+  getAudioTracks(): TrackLike[];
+  getTracks(): TrackLike[];
+}
+
+export interface ChannelLike {
+  readonly label: string;
+  addEventListener(type: 'message', listener: (ev: MessageEvent) => void): void;
+  close(): void;
+}
+
+export interface PeerLike {
+  addTrack(track: MediaStreamTrack, ...streams: MediaStream[]): unknown;
+  createDataChannel(label: string): ChannelLike;
+  createOffer(): Promise<RTCSessionDescriptionInit>;
+  setLocalDescription(description: RTCSessionDescriptionInit): Promise<void>;
+  setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void>;
+  readonly localDescription: { readonly sdp: string } | null;
+  readonly iceGatheringState: string;
+  readonly connectionState: string;
+  addEventListener(type: string, listener: (ev: Event) => void): void;
+  close(): void;
+}
+
+export interface CallSessionDeps {
+  /** getUserMedia for audio only. */
+  getMic(): Promise<MicStream>;
+  createPeer(): PeerLike;
+  /** Opens the authenticated socket this call will own. */
+  connect(): SantaSocket;
+  /** IANA zone the parent's quiet hours and daily limits are read in; the browser's own by default. */
+  timeZone?: string;
+  iceTimeoutMs?: number;
+  /** How long after the answer the media may take to connect. */
+  connectTimeoutMs?: number;
+  /** How long hangUp() waits for the server's `call:ended` before ending locally. */
+  endTimeoutMs?: number;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+}
+
+type Listener = (snapshot: CallSnapshot) => void;
+
+const INITIAL: CallSnapshot = {
+  phase: 'idle',
+  callId: null,
+  remainingSeconds: null,
+  elapsedSeconds: 0,
+  availableSeconds: null,
+  timeLow: false,
+  endReason: null,
+  endedSeconds: null,
+  errorCode: null,
+  santaLine: '',
+};
+
+const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
+
+/** Transcript events of the Realtime API's data channel (GA names and the older beta ones). */
+const SANTA_DELTA = new Set(['response.output_audio_transcript.delta', 'response.audio_transcript.delta']);
+const SANTA_DONE = new Set(['response.output_audio_transcript.done', 'response.audio_transcript.done']);
+
+export class CallSession {
+  private snap: CallSnapshot = INITIAL;
+  private readonly listeners = new Set<Listener>();
+  private readonly streamListeners = new Set<(stream: MediaStream) => void>();
+  private readonly warningListeners = new Set<(warning: CallWarning) => void>();
+  private mic: MicStream | null = null;
+  private peer: PeerLike | null = null;
+  private channel: ChannelLike | null = null;
+  private socket: SantaSocket | null = null;
+  private unsubscribe: Array<() => void> = [];
+  private hangUpRequested = false;
+  private endTimer: unknown = null;
+  private connectTimer: unknown = null;
+  private readonly setTimer: (fn: () => void, ms: number) => unknown;
+  private readonly clearTimer: (handle: unknown) => void;
+
+  constructor(
+    readonly profileId: string,
+    private readonly deps: CallSessionDeps,
+  ) {
+    this.setTimer = deps.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this.clearTimer = deps.clearTimeout ?? ((h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>));
+  }
+
+  get snapshot(): CallSnapshot {
+    return this.snap;
+  }
+
+  /** Calls back now and on every change; returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    listener(this.snap);
+    return () => this.listeners.delete(listener);
+  }
+
+  onRemoteStream(listener: (stream: MediaStream) => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
+  onWarning(listener: (warning: CallWarning) => void): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
+  }
+
+  private update(patch: Partial<CallSnapshot>): void {
+    if (TERMINAL.has(this.snap.phase)) return;
+    this.snap = { ...this.snap, ...patch };
+    for (const l of this.listeners) l(this.snap);
+  }
+
+  /** Places the call. Resolves when the call is live, ended or failed; never rejects. */
+  async start(): Promise<void> {
+    if (this.snap.phase !== 'idle') throw new Error('A call session starts once');
+    this.update({ phase: 'asking_mic' });
+    try {
+      this.mic = await this.deps.getMic();
+    } catch (err) {
+      const name = err instanceof Error || (typeof err === 'object' && err !== null) ? (err as { name?: string }).name : '';
+      this.fail(name === 'NotFoundError' || name === 'OverconstrainedError' ? 'mic_missing' : 'mic_denied');
+      return;
+    }
+    if (this.hangUpRequested) return this.finishLocally('hangup');
+    this.update({ phase: 'connecting' });
+
+    let sdp: string;
+    try {
+      sdp = await this.makeOffer();
+    } catch (err) {
+      this.fail(err instanceof SessionError ? err.code : 'connection_failed');
+      return;
+    }
+    if (this.hangUpRequested) return this.finishLocally('hangup');
+
+    const socket = this.deps.connect();
+    this.socket = socket;
+    this.listenToSocket(socket);
+    const ack = await socket.startCall({ profileId: this.profileId, sdp, timeZone: this.deps.timeZone ?? localTimeZone() });
+    if ('error' in ack) {
+      this.fail(ack.error.code);
+      return;
+    }
+    if (TERMINAL.has(this.snap.phase)) return;
+    this.update({ callId: ack.callId, availableSeconds: ack.availableSeconds, remainingSeconds: this.snap.remainingSeconds ?? ack.availableSeconds });
+    if (this.hangUpRequested) {
+      // The child pressed hang-up while Santa was being called: end it at the server at once.
+      await this.hangUp();
+      return;
+    }
+    try {
+      await this.peer!.setRemoteDescription({ type: 'answer', sdp: ack.sdp });
+    } catch {
+      void socket.endCall(ack.callId);
+      this.fail('connection_failed');
+      return;
+    }
+    if (this.peer!.connectionState === 'connected') this.update({ phase: 'live' });
+    else if (!TERMINAL.has(this.snap.phase)) {
+      this.connectTimer = this.setTimer(() => {
+        if (this.snap.phase === 'connecting' && this.snap.callId) {
+          void this.socket?.endCall(this.snap.callId);
+          this.fail('connection_failed');
+        }
+      }, this.deps.connectTimeoutMs ?? 20_000);
+    }
+  }
+
+  private async makeOffer(): Promise<string> {
+    const peer = this.deps.createPeer();
+    this.peer = peer;
+    // Audio only, whatever the stream holds: the camera preview never reaches the peer (P2).
+    for (const track of this.mic!.getAudioTracks()) {
+      if (track.kind === 'audio') peer.addTrack(track as MediaStreamTrack, this.mic as unknown as MediaStream);
+    }
+    this.channel = peer.createDataChannel('oai-events');
+    this.channel.addEventListener('message', (ev) => this.onChannelMessage(ev));
+    peer.addEventListener('track', (ev) => {
+      const te = ev as RTCTrackEvent;
+      const stream = te.streams?.[0];
+      if (stream) for (const l of this.streamListeners) l(stream);
+    });
+    peer.addEventListener('connectionstatechange', () => this.onConnectionState(peer.connectionState));
+    const offer = await peer.createOffer();
+    await peer.setLocalDescription(offer);
+    await this.iceGatheringComplete(peer);
+    const sdp = peer.localDescription?.sdp;
+    if (!sdp) throw new SessionError('connection_failed');
+    return sdp;
+  }
+
+  /** The server forwards one offer, so every candidate must be in it (no trickle ICE). */
+  private iceGatheringComplete(peer: PeerLike): Promise<void> {
+    if (peer.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        this.clearTimer(timer);
+        if (ok) resolve();
+        else reject(new SessionError('ice_timeout'));
+      };
+      const timer = this.setTimer(() => {
+        // Slow gathering (an unreachable interface): go on if at least one candidate is in the offer.
+        finish(/\na=candidate:/.test(peer.localDescription?.sdp ?? ''));
+      }, this.deps.iceTimeoutMs ?? 5000);
+      peer.addEventListener('icegatheringstatechange', () => {
+        if (peer.iceGatheringState === 'complete') finish(true);
+      });
+      peer.addEventListener('icecandidate', (ev) => {
+        if ((ev as RTCPeerConnectionIceEvent).candidate === null) finish(true);
+      });
+    });
+  }
+
+  private onConnectionState(state: string): void {
+    if (state === 'connected' && this.snap.phase === 'connecting' && this.snap.callId) {
+      if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
+      this.update({ phase: 'live' });
+    } else if (state === 'failed' && !TERMINAL.has(this.snap.phase) && this.snap.phase !== 'ending') {
+      // Media is gone for good: end the call at the server so it stops metering now.
+      if (this.snap.callId) void this.socket?.endCall(this.snap.callId);
+      this.fail('connection_failed');
+    }
+  }
+
+  private onChannelMessage(ev: MessageEvent): void {
+    if (typeof ev.data !== 'string') return;
+    let event: { type?: unknown; delta?: unknown; transcript?: unknown };
+    try {
+      event = JSON.parse(ev.data) as typeof event;
+    } catch {
+      return;
+    }
+    if (typeof event.type !== 'string') return;
+    if (event.type === 'response.created') this.update({ santaLine: '' });
+    else if (SANTA_DELTA.has(event.type) && typeof event.delta === 'string') this.update({ santaLine: (this.snap.santaLine + event.delta).slice(-400) });
+    else if (SANTA_DONE.has(event.type) && typeof event.transcript === 'string') this.update({ santaLine: event.transcript.slice(-400) });
+  }
+
+  private listenToSocket(socket: SantaSocket): void {
+    let dropped = false;
+    this.unsubscribe.push(
+      socket.onStatus((status) => {
+        if (status === 'reconnecting') dropped = true;
+        else if (status === 'connected' && dropped) {
+          dropped = false;
+          this.resume(socket);
+        }
+      }),
+      socket.on('call:tick', (tick) => {
+        if (this.snap.callId !== tick.callId) return;
+        this.update({ remainingSeconds: tick.remainingSeconds, elapsedSeconds: tick.elapsedSeconds });
+      }),
+      socket.on('call:warning', (warning) => {
+        if (this.snap.callId !== warning.callId) return;
+        if (warning.kind === 'time_low') this.update({ timeLow: true });
+        for (const l of this.warningListeners) l(warning);
+      }),
+      socket.on('call:ended', (ended) => {
+        // Other calls of the account (another child's window) are not this session's business.
+        if (this.snap.callId !== ended.callId) return;
+        this.finish(ended.reason, ended.seconds);
+      }),
+    );
+  }
+
+  /** A new socket after a network blip: claim the call back before the server's grace period ends it. */
+  private resume(socket: SantaSocket): void {
+    const callId = this.snap.callId;
+    if (!callId || TERMINAL.has(this.snap.phase)) return;
+    void socket.resumeCall(callId).then((ack) => {
+      if (this.snap.callId !== callId) return;
+      if ('error' in ack) {
+        // The server no longer has the call: it ended while we were away.
+        if (ack.error.code === 'call_not_found') this.finishLocally('disconnected');
+      } else this.update({ remainingSeconds: ack.remainingSeconds });
+    });
+  }
+
+  /** The child (or the window closing) hangs up. Safe to call at any time, more than once. */
+  async hangUp(): Promise<void> {
+    this.hangUpRequested = true;
+    const { phase, callId } = this.snap;
+    if (TERMINAL.has(phase) || phase === 'ending') return;
+    if (!callId || !this.socket) {
+      // Nothing placed yet; start() notices the flag at its next step.
+      if (phase === 'idle') this.finishLocally('hangup');
+      return;
+    }
+    this.update({ phase: 'ending' });
+    const socket = this.socket;
+    await new Promise<void>((resolve) => {
+      this.endTimer = this.setTimer(() => {
+        this.finishLocally('hangup');
+        resolve();
+      }, this.deps.endTimeoutMs ?? 5000);
+      const off = this.subscribe((s) => {
+        if (TERMINAL.has(s.phase)) {
+          queueMicrotask(() => off());
+          resolve();
+        }
+      });
+      void socket.endCall(callId).then((ack) => {
+        // call_not_found: the server had already ended it; its call:ended is on the way or lost.
+        if ('error' in ack && ack.error.code !== 'call_not_found') this.finishLocally('hangup');
+      });
+    });
+  }
+
+  private finishLocally(reason: CallEndReason): void {
+    this.finish(reason, this.snap.elapsedSeconds);
+  }
+
+  private finish(reason: CallEndReason, seconds: number): void {
+    if (TERMINAL.has(this.snap.phase)) return;
+    // Terminal from here: update() ignores any later patch.
+    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '' });
+    this.release();
+  }
+
+  private fail(code: string): void {
+    if (TERMINAL.has(this.snap.phase)) return;
+    this.update({ phase: 'failed', errorCode: code, santaLine: '' });
+    this.release();
+  }
+
+  /** Stops the mic, closes the channel, the peer and the socket. */
+  private release(): void {
+    if (this.endTimer !== null) this.clearTimer(this.endTimer);
+    if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
+    this.endTimer = this.connectTimer = null;
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const track of this.mic?.getTracks() ?? []) track.stop();
+    try {
+      this.channel?.close();
+    } catch {
+      // already closed
+    }
+    this.peer?.close();
+    this.socket?.close();
+    this.mic = null;
+    this.channel = null;
+    this.peer = null;
+    this.socket = null;
+  }
+}
+
+function localTimeZone(): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class SessionError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}

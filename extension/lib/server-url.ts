@@ -1,0 +1,35 @@
+/**
+ * The server URL a parent may type in settings. Tokens, passwords and child profiles travel
+ * to it, so it must be https; plain http is allowed only for this computer (localhost,
+ * 127.0.0.0/8, ::1), which is how the embedded default and the tests run.
+ */
+export type ServerUrlProblem = 'empty' | 'invalid' | 'insecure' | 'has_path';
+
+export type ServerUrlResult = { ok: true; url: string } | { ok: false; problem: ServerUrlProblem };
+
+export const DEFAULT_SERVER_URL = 'http://localhost:8787';
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === '::1') return true;
+  return /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Validates and normalises a server URL to its origin (no trailing slash). */
+export function validateServerUrl(raw: string): ServerUrlResult {
+  const text = raw.trim();
+  if (!text) return { ok: false, problem: 'empty' };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, problem: 'invalid' };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, problem: 'invalid' };
+  if (url.username || url.password) return { ok: false, problem: 'invalid' };
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return { ok: false, problem: 'insecure' };
+  // The API lives at /api on the server's root; a path, query or fragment would be silently dropped.
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return { ok: false, problem: 'has_path' };
+  return { ok: true, url: url.origin };
+}
