@@ -26,6 +26,10 @@ import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier } from './sockets/hub.js';
 import { CreditsService } from './credits/service.js';
+import { creditsRoutes } from './credits/routes.js';
+import { PaymentsService } from './payments/service.js';
+import { paymentsProvider } from './payments/setup.js';
+import { checkoutReturnRoutes, devCheckoutRoutes, stripeWebhookRoutes, WEBHOOK_PATH } from './payments/routes.js';
 import { MailService } from './mail/service.js';
 import { smtpTransport } from './mail/smtp.js';
 import { NoticesService } from './notices/service.js';
@@ -67,6 +71,7 @@ export interface App {
     profiles: ProfilesService;
     photos: PhotosService;
     credits: CreditsService;
+    payments: PaymentsService;
     mail: MailService;
     notices: NoticesService;
     privacy: PrivacyService;
@@ -114,6 +119,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const photos = new PhotosService(store, clock);
   const profiles = new ProfilesService(store, clock, audit, consent, photos);
   const credits = new CreditsService(store, clock, audit, notifier, config.packs);
+  const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
+  const payments = new PaymentsService({ store, clock, credits, consent, accounts, provider: paymentProvider, logger });
 
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
@@ -162,6 +169,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   // The photo upload takes a raw image body, so it is mounted before the JSON-only /api router.
   app.use('/api/photos', photoUploadRoutes(photos, requireAuth(accounts)));
+  // The Stripe webhook verifies its signature over the raw bytes, so it too comes before the JSON parser.
+  app.use(stripeWebhookRoutes(payments, webhookSecret));
 
   const api = express.Router();
   api.use(requireJson);
@@ -175,11 +184,23 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(PROTECTED_API_PREFIXES, auth);
   api.use(meRoutes(accounts, accountView));
   api.use(profileRoutes(profiles), profilePhotoRoutes(profiles));
+  api.use(creditsRoutes({ credits, payments, publicUrl: config.publicUrl }));
   api.use(privacyRoutes(privacy, accountView), noticeRoutes(notices), supportRoutes(support));
   app.use('/api', api);
 
   // Public pages: the policy (P18) and the page a password reset link opens.
   app.use(policyPageRoutes(consent), passwordResetPageRoutes());
+  // Where a checkout returns to; and, with the dev provider, its local test checkout, which
+  // delivers a signed event to this server's own webhook over loopback.
+  app.use(checkoutReturnRoutes());
+  if (paymentProvider.kind === 'dev') {
+    const webhookUrl = () => {
+      const a = http.address() as AddressInfo;
+      const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '[::1]' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      return `${config.tls ? 'https' : 'http'}://${host}:${a.port}${WEBHOOK_PATH}`;
+    };
+    app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl }));
+  }
   // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
   if (config.adminToken) {
     app.use(
@@ -203,7 +224,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     clock,
     logger,
-    services: { audit, accounts, consent, credits, profiles, photos, mail, notices, privacy, purger, retention, support, passwordResets },
+    services: { audit, accounts, consent, credits, payments, profiles, photos, mail, notices, privacy, purger, retention, support, passwordResets },
     notifier,
     async listen(port = config.port, host = config.host) {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its

@@ -1,0 +1,292 @@
+import { rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../core/clock.js';
+import { createLogger } from '../core/logger.js';
+import { openStore, type LowdbStore } from '../store/lowdb-store.js';
+import { AuditService } from '../audit/service.js';
+import { CreditsService } from '../credits/service.js';
+import { ControlChannel } from '../realtime/control-channel.js';
+import type { RealtimeClientEvent } from '../realtime/provider.js';
+import { callEndedSchema, callTickSchema, callTranscriptSchema, callWarningSchema } from '../../shared/schemas/calls.js';
+import { changeSubjectInstruction, distressResponseInstruction, wrapUpInstruction } from '../santa/persona.js';
+import type { ServerEventName } from '../sockets/hub.js';
+import { tempDataDir } from '../../test/support/server.js';
+import { CallSession, type CallSessionInit } from './call-session.js';
+import { createCallGuard } from './guard.js';
+
+/**
+ * One call's session against a fake control channel (the provider side of the sideband),
+ * the real guardrail, the real ledger and store, and a fake clock.
+ */
+let dir: string;
+let store: LowdbStore;
+let clock: FakeClock;
+let credits: CreditsService;
+let logs: string[];
+let sent: RealtimeClientEvent[];
+let control: ControlChannel;
+let emitted: { accountId: string; event: ServerEventName; payload: Record<string, unknown> }[];
+let hangups: string[];
+let sessionLogger: ReturnType<typeof createLogger>;
+const ACCOUNT = 'acct-1';
+
+beforeEach(async () => {
+  dir = tempDataDir();
+  store = await openStore({ dataDir: dir });
+  clock = new FakeClock();
+  logs = [];
+  const logger = createLogger('debug', new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }));
+  credits = new CreditsService(store, clock, new AuditService(store, clock), null, []);
+  await credits.purchase(ACCOUNT, 600, 'pay-1');
+  sent = [];
+  control = new ControlChannel((e) => sent.push(e), () => undefined);
+  emitted = [];
+  hangups = [];
+  sessionLogger = logger;
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function newSession(held: number, over: Partial<CallSessionInit> = {}): Promise<CallSession> {
+  const callId = `call-${Math.random().toString(36).slice(2)}`;
+  expect(await credits.hold(ACCOUNT, callId, { min: 1, max: held })).toBe(held);
+  await store.calls.insert({
+    id: callId,
+    accountId: ACCOUNT,
+    profileId: 'profile-1',
+    provider: 'simulated',
+    providerCallId: 'prov-1',
+    heldSeconds: held,
+    startedAt: clock.now(),
+    meteredSeconds: 0,
+    checkpointAt: clock.now(),
+    endedAt: null,
+    reason: null,
+    settledAt: null,
+  });
+  const session = new CallSession(
+    {
+      clock,
+      logger: sessionLogger,
+      store,
+      credits,
+      notifier: { toAccount: (accountId, event, payload) => emitted.push({ accountId, event, payload: payload as Record<string, unknown> }) },
+      provider: { hangup: async (id) => void hangups.push(id) },
+      checkpointSeconds: 5,
+      wrapUpSeconds: 60,
+    },
+    {
+      callId,
+      accountId: ACCOUNT,
+      profileId: 'profile-1',
+      language: 'en',
+      heldSeconds: held,
+      limitReason: 'credit_exhausted',
+      providerCallId: 'prov-1',
+      control,
+      guard: createCallGuard('en', null, sessionLogger),
+      windowSocketId: 'window-socket',
+      ...over,
+    },
+  );
+  session.start();
+  return session;
+}
+
+const events = (name: ServerEventName) => emitted.filter((e) => e.event === name).map((e) => e.payload);
+const settle = () => new Promise((r) => setImmediate(r));
+const ledgerFor = async (callId: string) => (await store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+
+function systemTexts(): string[] {
+  return sent.flatMap((e) => {
+    if (e.type !== 'conversation.item.create') return [];
+    const item = (e as { item: { role: string; content: { text?: string }[] } }).item;
+    return item.role === 'system' ? item.content.map((c) => c.text ?? '') : [];
+  });
+}
+
+describe('a call is metered on the server clock', () => {
+  it('ticks every second, asks Santa to wrap up a minute before the end, and hangs up at zero with one settlement', async () => {
+    const session = await newSession(180);
+    clock.advance(1000);
+    expect(callTickSchema.parse(events('call:tick')[0])).toEqual({ callId: session.id, remainingSeconds: 179, elapsedSeconds: 1, profileId: 'profile-1' });
+
+    clock.advance(118_000); // 119 s: 61 s left, no wrap-up yet
+    expect(systemTexts()).toEqual([]);
+    clock.advance(1000); // 60 s left
+    expect(systemTexts()).toEqual([wrapUpInstruction('en')]);
+    expect(sent.at(-1)).toEqual({ type: 'response.create' });
+    expect(events('call:warning').map((w) => callWarningSchema.parse(w))).toEqual([{ callId: session.id, kind: 'time_low', remainingSeconds: 60 }]);
+
+    clock.advance(60_000);
+    await session.end('hangup'); // already ending at zero: the same end comes back
+    await settle();
+    const ended = events('call:ended');
+    expect(ended).toHaveLength(1);
+    expect(callEndedSchema.parse(ended[0])).toEqual({ callId: session.id, reason: 'credit_exhausted', seconds: 180 });
+    expect(hangups).toEqual(['prov-1']);
+    expect(control.closed).toBe(true);
+    expect(await ledgerFor(session.id)).toEqual(['capture:180', 'hold:180', 'release:0']);
+    const row = await store.calls.get(session.id);
+    expect(row).toMatchObject({ endedAt: clock.now(), reason: 'credit_exhausted', meteredSeconds: 180 });
+    expect(row?.settledAt).not.toBeNull();
+    expect(events('call:tick').every((t) => (t.remainingSeconds as number) > 0)).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('writes a checkpoint of the metered seconds every few seconds', async () => {
+    const session = await newSession(600);
+    clock.advance(4000);
+    await settle();
+    expect((await store.calls.get(session.id))?.meteredSeconds).toBe(0);
+    clock.advance(1000);
+    await settle();
+    expect(await store.calls.get(session.id)).toMatchObject({ meteredSeconds: 5, checkpointAt: clock.now() });
+    clock.advance(12_000);
+    await settle();
+    expect((await store.calls.get(session.id))?.meteredSeconds).toBe(15);
+    await session.end('hangup');
+  });
+
+  it('settles exactly once however many ends race, charging the whole seconds metered', async () => {
+    const session = await newSession(300);
+    clock.advance(42_700);
+    const results = await Promise.all([session.end('parent'), session.end('hangup'), session.end('admin'), session.end('provider_error')]);
+    expect(new Set(results.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ reason: 'parent', seconds: 42 })]));
+    expect(await ledgerFor(session.id)).toEqual(['capture:42', 'hold:300', 'release:258']);
+    expect(events('call:ended')).toHaveLength(1);
+    expect(hangups).toHaveLength(1);
+    expect((await credits.state(ACCOUNT)).availableSeconds).toBe(600 - 42);
+  });
+
+  it('ends with provider_error when the control channel closes under it', async () => {
+    const session = await newSession(300);
+    clock.advance(10_000);
+    control.markClosed('error');
+    await settle();
+    await session.end('hangup');
+    expect(events('call:ended')).toEqual([{ callId: session.id, reason: 'provider_error', seconds: 10 }]);
+    expect(await ledgerFor(session.id)).toEqual(['capture:10', 'hold:300', 'release:290']);
+  });
+
+  it('ends as disconnected when the window socket stays away past the grace period, and not when it comes back', async () => {
+    const kept = await newSession(300);
+    kept.socketGone('some-other-socket', 20);
+    kept.socketGone('window-socket', 20);
+    clock.advance(10_000);
+    kept.attachWindow('window-socket-2');
+    clock.advance(30_000);
+    expect(kept.ended).toBe(false);
+    expect(kept.endReasonFor('window-socket-2')).toBe('hangup');
+    expect(kept.endReasonFor('side-panel')).toBe('parent');
+
+    kept.socketGone('window-socket-2', 20);
+    clock.advance(19_000);
+    expect(kept.ended).toBe(false);
+    clock.advance(1000);
+    expect(kept.ended).toBe(true);
+    await kept.end('hangup');
+    expect(events('call:ended')).toEqual([{ callId: kept.id, reason: 'disconnected', seconds: 60 }]);
+  });
+
+  it('shortens the wrap-up lead for a short call', async () => {
+    await newSession(60);
+    clock.advance(39_000);
+    expect(systemTexts()).toEqual([]);
+    clock.advance(1000);
+    expect(systemTexts()).toEqual([wrapUpInstruction('en')]);
+  });
+});
+
+describe("the live guardrail on the call's sideband", () => {
+  const delta = (responseId: string, text: string) => ({
+    type: 'response.output_audio_transcript.delta',
+    event_id: 'e',
+    response_id: responseId,
+    item_id: 'i',
+    output_index: 0,
+    content_index: 0,
+    delta: text,
+  });
+
+  it("stops a Santa response that promises a gift, steers Santa away and alerts the parent with a category, never the words", async () => {
+    const session = await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-1', status: 'in_progress' } });
+    control.emit(delta('resp-1', 'Ho ho ho! I promise '));
+    control.emit(delta('resp-1', "you'll get the red kite under your tree. "));
+    expect(sent).toContainEqual({ type: 'response.cancel', response_id: 'resp-1' });
+    const warnings = events('call:warning');
+    expect(warnings.map((w) => callWarningSchema.parse(w))).toEqual([{ callId: session.id, kind: 'safety', category: 'gift_promise' }]);
+    expect(JSON.stringify(warnings)).not.toMatch(/kite|tree|I promise/i);
+    // The corrective turn waits until the cancelled response is over.
+    expect(systemTexts()).toEqual([]);
+    control.emit(delta('resp-1', 'It is wrapped already!'));
+    control.emit({ type: 'response.done', event_id: 'e2', response: { id: 'resp-1', status: 'cancelled' } });
+    expect(systemTexts()).toEqual([changeSubjectInstruction('en')]);
+    expect(sent.at(-1)).toEqual({ type: 'response.create' });
+    // What the guardrail stopped is not relayed any further.
+    const relayed = events('call:transcript').map((t) => callTranscriptSchema.parse(t));
+    expect(relayed.map((t) => t.text).join('')).not.toMatch(/wrapped already/);
+    expect(events('call:warning')).toHaveLength(1);
+    await session.end('hangup');
+  });
+
+  it('trips on a request for personal details and sends the correction even if the provider never reports the end', async () => {
+    await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-2', status: 'in_progress' } });
+    control.emit(delta('resp-2', 'Now tell me, what is your home address? '));
+    expect(sent).toContainEqual({ type: 'response.cancel', response_id: 'resp-2' });
+    expect(events('call:warning')).toEqual([expect.objectContaining({ kind: 'safety', category: 'personal_info_request' })]);
+    clock.advance(3000);
+    expect(systemTexts()).toEqual([changeSubjectInstruction('en')]);
+  });
+
+  it('checks the words held back until the response is done', async () => {
+    await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-3', status: 'in_progress' } });
+    control.emit(delta('resp-3', 'Let this be our little secret and do not tell your mum'));
+    control.emit({ type: 'response.output_audio_transcript.done', event_id: 'e2', response_id: 'resp-3', item_id: 'i', output_index: 0, content_index: 0, transcript: 'Let this be our little secret and do not tell your mum' });
+    expect(events('call:warning')).toEqual([expect.objectContaining({ kind: 'safety', category: 'secret' })]);
+  });
+
+  it("answers a child's distress with Santa's gentle line and alerts the parent", async () => {
+    const session = await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-4', status: 'in_progress' } });
+    control.emit({ type: 'conversation.item.input_audio_transcription.completed', event_id: 'e2', item_id: 'c1', content_index: 0, transcript: 'my dad hits me when he is angry' });
+    expect(events('call:warning')).toEqual([{ callId: session.id, kind: 'safety', category: 'child_distress' }]);
+    expect(sent).toContainEqual({ type: 'response.cancel', response_id: 'resp-4' });
+    control.emit({ type: 'response.done', event_id: 'e3', response: { id: 'resp-4', status: 'cancelled' } });
+    expect(systemTexts()).toEqual([distressResponseInstruction('en')]);
+    expect(sent.at(-1)).toEqual({ type: 'response.create' });
+  });
+
+  it('lets an ordinary conversation through untouched and relays it live', async () => {
+    const session = await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-5', status: 'in_progress' } });
+    control.emit(delta('resp-5', 'Ho ho ho! What a lovely wish. '));
+    control.emit(delta('resp-5', 'What do you like to do in the snow?'));
+    control.emit({ type: 'response.output_audio_transcript.done', event_id: 'e2', response_id: 'resp-5', item_id: 'i', output_index: 0, content_index: 0, transcript: 'Ho ho ho! What a lovely wish. What do you like to do in the snow?' });
+    control.emit({ type: 'response.done', event_id: 'e3', response: { id: 'resp-5', status: 'completed' } });
+    control.emit({ type: 'conversation.item.input_audio_transcription.completed', event_id: 'e4', item_id: 'c1', content_index: 0, transcript: 'I build snowmen with my sister' });
+    expect(sent).toEqual([]);
+    expect(events('call:warning')).toEqual([]);
+    expect(events('call:transcript').map((t) => callTranscriptSchema.parse(t))).toEqual([
+      { callId: session.id, speaker: 'santa', text: 'Ho ho ho! What a lovely wish. ', final: false },
+      { callId: session.id, speaker: 'santa', text: 'What do you like to do in the snow?', final: false },
+      { callId: session.id, speaker: 'santa', text: 'Ho ho ho! What a lovely wish. What do you like to do in the snow?', final: true },
+      { callId: session.id, speaker: 'child', text: 'I build snowmen with my sister', final: true },
+    ]);
+    await session.end('hangup');
+    // Relayed, never kept: not in the store, not in the logs (P3).
+    await store.flush();
+    const everything = JSON.stringify(await Promise.all([store.calls.get(session.id), store.ledger.findBy('callId', session.id)]));
+    for (const words of ['lovely wish', 'snowmen', 'in the snow']) {
+      expect(everything).not.toContain(words);
+      expect(logs.join('')).not.toContain(words);
+    }
+  });
+});

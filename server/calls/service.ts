@@ -1,0 +1,415 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { newId } from '../core/ids.js';
+import { AppError, conflict, forbidden, notFound } from '../core/errors.js';
+import { toIso } from '../../shared/units.js';
+import type { CallEndReason, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { CallRow, ProfileRow, Store } from '../store/types.js';
+import type { Notifier } from '../sockets/hub.js';
+import type { ConsentBlock } from '../consent/service.js';
+import { providerErrorToApiCode, RealtimeProviderError, type RealtimeProvider, type SantaSessionConfig, type StartedCall } from '../realtime/provider.js';
+import { buildSantaInstructions } from '../santa/persona.js';
+import { CallSession, type CallEndResult, type CallGuard } from './call-session.js';
+import { offerProblem } from './sdp.js';
+import { inQuietHours, isTimeZone, localMinuteOfDay, secondsUntilQuiet, startOfLocalDay, UTC } from './parent-controls.js';
+import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
+
+/** What the calls service needs from the other modules: small ports, so tests can see the seams. */
+export interface CallsCreditsPort {
+  hold(accountId: string, callId: string, range: { min: number; max: number }): Promise<number | null>;
+  settle(callId: string, meteredSeconds: number): Promise<{ capturedSeconds: number; releasedSeconds: number } | null>;
+  state(accountId: string): Promise<{ owesSeconds: number }>;
+}
+export interface CallsConsentPort {
+  callBlock(accountId: string): Promise<ConsentBlock>;
+}
+export interface CallsProfilesPort {
+  /** The account's profile; throws not_found for a missing or foreign id. */
+  get(accountId: string, profileId: string): Promise<ProfileRow>;
+}
+
+export interface CallsOptions {
+  minCallSeconds: number;
+  maxCallSeconds: number;
+  callGraceSeconds: number;
+  voice: string;
+  maxOutputTokens: number;
+  /** A provider that has not answered the offer by then fails the start (real time: it is a network wait). */
+  providerTimeoutMs: number;
+  checkpointSeconds: number;
+  wrapUpSeconds: number;
+}
+
+export const DEFAULT_CALL_TUNING = {
+  maxOutputTokens: 1024,
+  providerTimeoutMs: 15_000,
+  checkpointSeconds: 5,
+  wrapUpSeconds: 60,
+} as const;
+
+export interface CallsDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  credits: CallsCreditsPort;
+  consent: CallsConsentPort;
+  profiles: CallsProfilesPort;
+  notifier: Pick<Notifier, 'toAccount'>;
+  provider: RealtimeProvider;
+  /** A fresh guardrail for each call, in the child's language. */
+  guard: (language: ProfileRow['language']) => CallGuard;
+  options: CallsOptions;
+}
+
+export interface StartCallRequest {
+  accountId: string;
+  /** The socket that asked: the call window. */
+  socketId: string;
+  profileId: string;
+  sdp: string;
+  /** IANA zone of the call window, for the parent controls (see parent-controls.ts). */
+  timeZone?: string | undefined;
+}
+
+const refuse = (code: ErrorCode, message: string) => forbidden(code, message);
+
+/**
+ * Live calls: the checks before a call, the credit hold, the provider, metering, every kind of
+ * end and crash recovery. It knows nothing of socket.io or Express; socket.ts and routes.ts adapt.
+ *
+ * Truth lives in the store (call records, ledger); the in-memory map only holds the live
+ * sessions' timers and control channels, which cannot outlive the process anyway.
+ */
+export class CallsService {
+  private readonly live = new Map<string, CallSession>();
+  /** Starts between the first write and the ack: shutdown aborts and waits for them. */
+  private readonly starting = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  private closing = false;
+
+  constructor(private readonly deps: CallsDeps) {}
+
+  get providerKind(): RealtimeProvider['kind'] {
+    return this.deps.provider.kind;
+  }
+
+  liveCount(): number {
+    return this.live.size;
+  }
+
+  // ---- start -----------------------------------------------------------------------
+
+  /**
+   * Every check, in order, then the hold, the record, Santa's session and the provider.
+   * Throws AppError with a stable code on refusal; any failure after the hold releases it.
+   */
+  async start(req: StartCallRequest): Promise<CallStartOk> {
+    const { store, clock } = this.deps;
+    if (this.closing) throw new AppError('provider_unavailable', 503, 'The server is restarting; try again in a moment');
+    const tz = req.timeZone ?? UTC;
+    if (!isTimeZone(tz)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+
+    const account = await store.accounts.get(req.accountId);
+    if (!account || account.status !== 'active') throw refuse('account_closed', 'This account is closed');
+    if (account.restricted) throw refuse('processing_restricted', 'Processing is restricted on this account; lift the restriction to call');
+    const block = await this.deps.consent.callBlock(req.accountId);
+    if (block) throw refuse(block, CONSENT_MESSAGES[block]);
+    const profile = await this.deps.profiles.get(req.accountId, req.profileId);
+
+    // Parent controls. A call never runs into quiet hours or past the daily minutes: both cap its length.
+    const now = clock.now();
+    const dailyCap = profile.dailyMinutes === null ? null : profile.dailyMinutes * 60;
+    const minSeconds = Math.min(this.deps.options.minCallSeconds, dailyCap ?? Infinity);
+    if (profile.quietHours && inQuietHours(profile.quietHours, localMinuteOfDay(now, tz))) {
+      throw refuse('quiet_hours', `Quiet hours (${profile.quietHours.from}-${profile.quietHours.to}) are on for this child`);
+    }
+    const untilQuiet = secondsUntilQuiet(profile.quietHours, now, tz);
+    if (untilQuiet !== null && untilQuiet < minSeconds) {
+      throw refuse('quiet_hours', `Quiet hours (${profile.quietHours?.from}-${profile.quietHours?.to}) begin too soon for a call`);
+    }
+    let dailyLeft = Infinity;
+    if (dailyCap !== null) {
+      dailyLeft = dailyCap - (await this.secondsToday(profile.id, startOfLocalDay(now, tz)));
+      if (dailyLeft < minSeconds) throw refuse('daily_limit_reached', `This child's ${profile.dailyMinutes} minutes for today are used up`);
+    }
+    if (this.liveForProfile(profile.id)) throw conflict('call_in_progress', 'This child is already on a call');
+    const sdpProblem = offerProblem(req.sdp);
+    if (sdpProblem) throw new AppError('invalid_sdp', 400, sdpProblem);
+
+    const maxSeconds = Math.min(this.deps.options.maxCallSeconds, dailyLeft, untilQuiet ?? Infinity);
+    const callId = newId();
+    const row: CallRow = {
+      id: callId,
+      accountId: req.accountId,
+      profileId: profile.id,
+      provider: this.deps.provider.kind,
+      providerCallId: null,
+      heldSeconds: 0,
+      startedAt: now,
+      meteredSeconds: 0,
+      checkpointAt: now,
+      endedAt: null,
+      reason: null,
+      settledAt: null,
+    };
+    // One live call per child, decided atomically with the insert. The record reaches the disk
+    // before the hold, so a crash can never leave a hold that recovery does not find.
+    const inserted = await store.calls.insertIf(row, { field: 'profileId', value: profile.id }, (rows) => rows.every((r) => r.endedAt !== null));
+    if (!inserted) throw conflict('call_in_progress', 'This child is already on a call');
+
+    const abort = new AbortController();
+    let release!: () => void;
+    const done = new Promise<void>((r) => (release = r));
+    this.starting.set(callId, { abort, done });
+    try {
+      let held: number | null;
+      try {
+        await store.flush();
+        held = await this.deps.credits.hold(req.accountId, callId, { min: minSeconds, max: maxSeconds });
+      } catch (err) {
+        await store.calls.remove(callId);
+        throw err;
+      }
+      if (held === null) {
+        await store.calls.remove(callId);
+        const owes = (await this.deps.credits.state(req.accountId)).owesSeconds > 0;
+        throw owes
+          ? refuse('credit_owed', 'A refunded payment left call time owing; buy time to settle it before the next call')
+          : refuse('insufficient_credit', `A call needs at least ${minSeconds} seconds of call time`);
+      }
+      return await this.startHeld(req, profile, row, held, held < maxSeconds ? 'credit_exhausted' : 'max_duration', abort.signal);
+    } finally {
+      this.starting.delete(callId);
+      release();
+    }
+  }
+
+  private async startHeld(
+    req: StartCallRequest,
+    profile: ProfileRow,
+    row: CallRow,
+    held: number,
+    limitReason: 'credit_exhausted' | 'max_duration',
+    shutdownSignal: AbortSignal,
+  ): Promise<CallStartOk> {
+    const { store, logger } = this.deps;
+    const callId = row.id;
+    let started: StartedCall | null = null;
+    try {
+      await store.calls.update(callId, { heldSeconds: held });
+      const session: SantaSessionConfig = {
+        instructions: buildSantaInstructions(profile, { remainingSeconds: held }),
+        voice: this.deps.options.voice,
+        language: profile.language,
+        maxOutputTokens: this.deps.options.maxOutputTokens,
+        childName: profile.name,
+        wishList: [...profile.wishList],
+      };
+      started = await this.callProvider(req.sdp, session, shutdownSignal);
+      if (this.closing) throw new RealtimeProviderError('aborted', 'server shutting down');
+      await store.calls.update(callId, { providerCallId: started.providerCallId });
+      // The provider's call id must be durable before the child talks: recovery hangs up by it.
+      await store.flush();
+    } catch (err) {
+      if (started) {
+        started.control.close();
+        await this.deps.provider.hangup(started.providerCallId).catch(() => undefined);
+      }
+      await this.abandon(row, err);
+      if (err instanceof AppError) throw err;
+      const code = providerErrorToApiCode(err);
+      logger.warn({ callId, code, providerCode: err instanceof RealtimeProviderError ? err.code : 'unknown' }, 'call start failed at the provider');
+      throw code === 'invalid_sdp'
+        ? new AppError('invalid_sdp', 400, 'The provider refused the offer')
+        : code === 'rate_limited'
+          ? new AppError('rate_limited', 429, 'Santa is very busy right now; try again in a minute')
+          : new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
+    }
+
+    const callSession = new CallSession(
+      {
+        clock: this.deps.clock,
+        logger,
+        store,
+        credits: this.deps.credits,
+        notifier: this.deps.notifier,
+        provider: this.deps.provider,
+        checkpointSeconds: this.deps.options.checkpointSeconds,
+        wrapUpSeconds: this.deps.options.wrapUpSeconds,
+      },
+      {
+        callId,
+        accountId: req.accountId,
+        profileId: profile.id,
+        language: profile.language,
+        heldSeconds: held,
+        limitReason,
+        providerCallId: started.providerCallId,
+        control: started.control,
+        guard: this.deps.guard(profile.language),
+        windowSocketId: req.socketId,
+      },
+    );
+    this.live.set(callId, callSession);
+    callSession.onEnded(() => this.live.delete(callId));
+    if (started.control.closed) {
+      // The channel died while the record was written: a clean failure, nothing charged.
+      await callSession.end('provider_error');
+      throw new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
+    }
+    callSession.start();
+    logger.info({ callId, provider: this.deps.provider.kind, heldSeconds: held }, 'call started');
+    const startedEvent: CallStartedEvent = {
+      callId,
+      profileId: profile.id,
+      profileName: profile.name,
+      availableSeconds: held,
+      simulated: this.deps.provider.kind === 'simulated',
+    };
+    this.deps.notifier.toAccount(req.accountId, 'call:started', startedEvent);
+    return { callId, sdp: started.answerSdp, availableSeconds: held };
+  }
+
+  /** The provider with a deadline; a late answer after the deadline is hung up, never leaked. */
+  private async callProvider(sdp: string, session: SantaSessionConfig, shutdownSignal: AbortSignal): Promise<StartedCall> {
+    const signal = AbortSignal.any([shutdownSignal, AbortSignal.timeout(this.deps.options.providerTimeoutMs)]);
+    const attempt = this.deps.provider.startCall(sdp, session, signal);
+    const aborted = new Promise<never>((_, reject) => {
+      const fail = () => reject(new RealtimeProviderError(shutdownSignal.aborted ? 'aborted' : 'timeout', 'the provider did not answer in time'));
+      if (signal.aborted) fail();
+      else signal.addEventListener('abort', fail, { once: true });
+    });
+    try {
+      return await Promise.race([attempt, aborted]);
+    } catch (err) {
+      attempt
+        .then((late) => {
+          late.control.close();
+          return this.deps.provider.hangup(late.providerCallId);
+        })
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A start that failed after the hold: release all of it and close the record with no seconds. */
+  private async abandon(row: CallRow, cause: unknown): Promise<void> {
+    const now = this.deps.clock.now();
+    try {
+      await this.deps.credits.settle(row.id, 0);
+      await this.deps.store.calls.update(row.id, { endedAt: now, reason: 'provider_error', meteredSeconds: 0, checkpointAt: now, settledAt: now }, { if: (c) => c.endedAt === null });
+      await this.deps.store.flush();
+    } catch (err) {
+      this.deps.logger.error({ callId: row.id, err: (err as Error).message, cause: (cause as Error)?.name }, 'releasing a failed call start failed');
+    }
+  }
+
+  private liveForProfile(profileId: string): boolean {
+    for (const s of this.live.values()) if (s.profileId === profileId && !s.ended) return true;
+    return false;
+  }
+
+  /** Seconds this child has been on calls since `since` (live calls count what they have metered). */
+  private async secondsToday(profileId: string, since: number): Promise<number> {
+    let total = 0;
+    for (const row of await this.deps.store.calls.findBy('profileId', profileId)) {
+      if (row.startedAt < since) continue;
+      const live = this.live.get(row.id);
+      total += live ? live.elapsedSeconds() : row.meteredSeconds;
+    }
+    return total;
+  }
+
+  // ---- ends ------------------------------------------------------------------------
+
+  /**
+   * call:end from one of the account's sockets. The call window's own socket hangs up
+   * ('hangup'); any other socket of the account is the parent ('parent'). Another account's
+   * call is not found, and keeps running.
+   */
+  async endFromSocket(accountId: string, socketId: string, callId: string): Promise<void> {
+    const session = this.live.get(callId);
+    if (session && session.accountId === accountId) {
+      await session.end(session.endReasonFor(socketId));
+      return;
+    }
+    // Ending an own call that already ended is fine (the child and the parent pressed at once).
+    const row = await this.deps.store.calls.get(callId);
+    if (row && row.accountId === accountId && row.endedAt !== null) return;
+    throw notFound('No such call');
+  }
+
+  /** call:resume: the call window came back on a new socket within the grace period. */
+  resume(accountId: string, socketId: string, callId: string): { remainingSeconds: number } {
+    const session = this.live.get(callId);
+    if (!session || session.accountId !== accountId || session.ended) throw notFound('No such call');
+    session.attachWindow(socketId);
+    return { remainingSeconds: session.remainingSeconds() };
+  }
+
+  /** A socket went away; calls it was the window of end after the grace period. */
+  socketDisconnected(socketId: string): void {
+    for (const s of this.live.values()) s.socketGone(socketId, this.deps.options.callGraceSeconds);
+  }
+
+  /** Admin: end one live call. False when there is no such live call. */
+  async endCall(callId: string, reason: CallEndReason = 'admin'): Promise<boolean> {
+    const session = this.live.get(callId);
+    if (!session || session.ended) return false;
+    await session.end(reason);
+    return true;
+  }
+
+  /** Account closed or restricted: end every live call of the account. Returns how many. */
+  async endAllForAccount(accountId: string, reason: CallEndReason): Promise<number> {
+    const sessions = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
+    await Promise.all(sessions.map((s) => s.end(reason)));
+    return sessions.length;
+  }
+
+  /** The live call of a socket's account, for tests and admin views: ids only. */
+  liveCalls(): { callId: string; accountId: string; profileId: string; remainingSeconds: number }[] {
+    return [...this.live.values()].map((s) => ({ callId: s.id, accountId: s.accountId, profileId: s.profileId, remainingSeconds: s.remainingSeconds() }));
+  }
+
+  // ---- usage history ---------------------------------------------------------------
+
+  /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
+  async history(accountId: string): Promise<CallRecord[]> {
+    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
+    return rows.map((r) => {
+      const live = this.live.get(r.id);
+      return {
+        id: r.id,
+        profileId: r.profileId,
+        startedAt: toIso(r.startedAt),
+        endedAt: r.endedAt === null ? null : toIso(r.endedAt),
+        seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
+        reason: r.reason,
+      };
+    });
+  }
+
+  // ---- process life ----------------------------------------------------------------
+
+  /** At start-up, before listening: end and settle every call a crash left open. */
+  async recover(): Promise<RecoveryResult> {
+    return recoverOpenCalls({ store: this.deps.store, clock: this.deps.clock, logger: this.deps.logger, credits: this.deps.credits, provider: this.deps.provider });
+  }
+
+  /** Graceful shutdown: refuse new calls, abort starts in flight, end and settle every live call. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const s of this.starting.values()) s.abort.abort();
+    await Promise.all([...this.starting.values()].map((s) => s.done));
+    await Promise.all([...this.live.values()].map((s) => s.end('server_shutdown')));
+  }
+}
+
+const CONSENT_MESSAGES: Record<Exclude<ConsentBlock, null>, string> = {
+  consent_required: 'Give consent to the privacy policy before the first call',
+  consent_unverified: 'Verify your consent (a card payment does it) before the first call',
+  consent_outdated: 'The privacy policy changed; accept the new version before the next call',
+};
+
+export type { CallEndResult };

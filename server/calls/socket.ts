@@ -1,0 +1,158 @@
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { AppError } from '../core/errors.js';
+import { parse } from '../core/validate.js';
+import { callEndSchema, callResumeSchema, callStartSchema, type AckError } from '../../shared/schemas/calls.js';
+import type { AccountsService } from '../accounts/service.js';
+import type { SocketData } from '../sockets/hub.js';
+import type { CallsService } from './service.js';
+
+export interface CallSocketOptions {
+  /** Events a socket may send at once (token bucket size). */
+  burst?: number;
+  /** Tokens regained per second, on the injected clock. */
+  perSecond?: number;
+  /** Refused events in a row after which the socket is dropped. */
+  dropAfter?: number;
+}
+
+/**
+ * Token bucket per socket. In memory on purpose: it protects this process from a noisy
+ * client, it is not a record of anything.
+ */
+export class EventRateLimiter {
+  private tokens: number;
+  private at: number;
+  private refusedInARow = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly dropAfter: number,
+  ) {
+    this.tokens = burst;
+    this.at = clock.now();
+  }
+
+  /** 'ok' to handle the event, 'refuse' to answer rate_limited, 'drop' to disconnect. */
+  take(): 'ok' | 'refuse' | 'drop' {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.refusedInARow = 0;
+      return 'ok';
+    }
+    this.refusedInARow++;
+    return this.refusedInARow >= this.dropAfter ? 'drop' : 'refuse';
+  }
+
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
+  }
+}
+
+type Ack = (response: unknown) => void;
+
+function ackError(err: unknown, logger: Logger, event: string): AckError {
+  if (err instanceof AppError) return { error: { code: err.code, message: err.message } };
+  logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
+  return { error: { code: 'internal_error', message: 'Something went wrong on our side' } };
+}
+
+/** Parse a call:start; a bad `sdp` field is invalid_sdp, so the call window shows the right message. */
+function parseStart(payload: unknown): z.output<typeof callStartSchema> {
+  try {
+    return parse(callStartSchema, payload);
+  } catch (err) {
+    if (err instanceof AppError && err.fields && Object.keys(err.fields).length === 1 && err.fields.sdp) {
+      throw new AppError('invalid_sdp', 400, `Invalid SDP offer: ${err.fields.sdp}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The socket.io adapter of the calls service: `call:start`, `call:end`, `call:resume`, each
+ * with an ack. The hub has already authenticated the handshake and put the socket in its
+ * account's room; payloads over the hub's maxHttpBufferSize never get here (the connection is
+ * dropped). Every event costs a token; a flood is answered rate_limited and then dropped.
+ */
+export function registerCallSockets(io: Server, deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger }, options: CallSocketOptions = {}): void {
+  const { calls, accounts, clock, logger } = deps;
+  const burst = options.burst ?? 10;
+  const perSecond = options.perSecond ?? 2;
+  const dropAfter = options.dropAfter ?? 50;
+
+  io.on('connection', (socket: Socket) => {
+    const data = socket.data as SocketData;
+    const accountId = data.auth.account.id;
+    const limiter = new EventRateLimiter(clock, burst, perSecond, dropAfter);
+
+    socket.use((packet, next) => {
+      const verdict = limiter.take();
+      if (verdict === 'ok') return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') {
+        (ack as Ack)({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } } satisfies AckError);
+      }
+      if (verdict === 'drop') {
+        logger.warn({ accountId }, 'socket dropped for flooding events');
+        socket.disconnect(true);
+      }
+    });
+
+    /** The session may have been revoked since the handshake (sign-out, password change). */
+    const stillSignedIn = async (): Promise<boolean> => {
+      const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+      const auth = typeof token === 'string' ? await accounts.authenticate(token) : null;
+      if (auth && auth.account.id === accountId) return true;
+      socket.disconnect(true);
+      return false;
+    };
+
+    socket.on('call:start', async (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as Ack;
+      try {
+        if (!(await stillSignedIn())) return reply({ error: { code: 'unauthorized', message: 'Sign in again' } } satisfies AckError);
+        const body = parseStart(payload);
+        const result = await calls.start({ accountId, socketId: socket.id, profileId: body.profileId, sdp: body.sdp, timeZone: body.timeZone });
+        // The window's socket may have gone while the provider answered: start its grace period now.
+        if (socket.disconnected) calls.socketDisconnected(socket.id);
+        reply(result);
+      } catch (err) {
+        reply(ackError(err, logger, 'call:start'));
+      }
+    });
+
+    socket.on('call:end', async (payload: unknown, ack: unknown) => {
+      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
+      try {
+        const body = parse(callEndSchema, payload);
+        await calls.endFromSocket(accountId, socket.id, body.callId);
+        reply({ ok: true });
+      } catch (err) {
+        reply(ackError(err, logger, 'call:end'));
+      }
+    });
+
+    socket.on('call:resume', async (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as Ack;
+      try {
+        const body = parse(callResumeSchema, payload);
+        const { remainingSeconds } = calls.resume(accountId, socket.id, body.callId);
+        reply({ ok: true, remainingSeconds });
+      } catch (err) {
+        reply(ackError(err, logger, 'call:resume'));
+      }
+    });
+
+    socket.on('disconnect', () => calls.socketDisconnected(socket.id));
+  });
+}

@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, signUpParent, type TestServer } from '../../test/support/server.js';
+import { FakeStripe, deliver } from '../../test/fakes/stripe/fake-stripe.js';
+import { creditsOf } from './test-helpers.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+/** A browser's view of a page: status, headers, body. Redirects are followed like a browser does. */
+async function browse(path: string, init: RequestInit = {}) {
+  const res = await fetch(server.url + path, init);
+  return { status: res.status, headers: res.headers, html: await res.text(), url: res.url };
+}
+
+async function devCheckout(token: string, packId = 'pack-10'): Promise<{ path: string; sessionId: string }> {
+  const res = await server.api.post('/api/credits/checkout', { packId }, token);
+  expect(res.status).toBe(200);
+  const url = new URL(res.body.url as string);
+  return { path: url.pathname + url.search, sessionId: url.pathname.split('/').pop() ?? '' };
+}
+
+const payPath = (sessionId: string, lang = 'en') => `/dev/checkout/${sessionId}/pay?lang=${lang}`;
+
+describe('the dev payment provider', () => {
+  it('runs the whole page flow over real HTTP through the webhook: page, Pay, credited, consent verified', async () => {
+    const parent = await signUpParent(server.api);
+    expect((await server.api.get('/api/credits', parent.token)).body.simulatedPayments).toBe(true);
+    const res = await server.api.post('/api/credits/checkout', { packId: 'pack-10' }, parent.token);
+    expect(res.body.url).toMatch(new RegExp(`^${server.url}/dev/checkout/cs_dev_[A-Za-z0-9_-]{43}\\?lang=en$`));
+    const { path, sessionId } = await devCheckout(parent.token);
+
+    const page = await browse(path);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.html).toContain('<html lang="en">');
+    expect(page.html).toContain('Test payment — no money moves');
+    expect(page.html).toContain('10 minutes of call time');
+    expect(page.html).toMatch(/<form method="post" action="\/dev\/checkout\/cs_dev_[^"]+\/pay\?lang=en">/);
+    expect(page.html).toMatch(/<button type="submit">Pay DKK\s?49\.00 \(test, no money moves\)<\/button>/);
+    expect(page.html).not.toMatch(/<script|<input|onclick=/i);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.headers.get('content-security-policy')).toContain("form-action 'self'");
+
+    const paid = await fetch(server.url + payPath(sessionId), { method: 'POST', redirect: 'manual' });
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toBe(`/dev/checkout/${sessionId}?lang=en`);
+    const done = await browse(paid.headers.get('location')!);
+    expect(done.html).toContain('Payment done, you can close this tab');
+
+    expect(await creditsOf(server, parent.token)).toMatchObject({ balanceSeconds: 600, availableSeconds: 600 });
+    expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(true);
+    // It went through the webhook: a signed Stripe event was received, recorded and logged.
+    const events = [];
+    for await (const batch of server.app.store.webhookEvents.scan()) events.push(...batch);
+    expect(events).toEqual([expect.objectContaining({ id: expect.stringMatching(/^evt_dev_/), type: 'checkout.session.completed' })]);
+    expect(server.logs.join('')).toMatch(/"outcome":"processed".*"msg":"stripe event"|"msg":"stripe event".*"outcome":"processed"/);
+    const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
+    expect(row).toMatchObject({ provider: 'dev', status: 'paid', accountId: parent.accountId, amount: 4900, currency: 'dkk' });
+  });
+
+  it('pays once however often Pay is pressed', async () => {
+    const parent = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(parent.token);
+    const presses = await Promise.all(Array.from({ length: 5 }, () => browse(payPath(sessionId), { method: 'POST' })));
+    expect(presses.map((p) => p.status)).toEqual([200, 200, 200, 200, 200]);
+    await browse(payPath(sessionId), { method: 'POST' });
+    expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
+    expect((await server.app.store.ledger.findBy('accountId', parent.accountId)).filter((e) => e.kind === 'purchase')).toHaveLength(1);
+  });
+
+  it('speaks English, Danish and Swedish, by ?lang or Accept-Language', async () => {
+    const parent = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(parent.token);
+    const sv = await browse(`/dev/checkout/${sessionId}`, { headers: { 'accept-language': 'de-DE, sv-SE;q=0.9, en;q=0.5' } });
+    expect(sv.html).toContain('<html lang="sv">');
+    expect(sv.html).toContain('Testbetalning — inga pengar flyttas');
+    expect(sv.html).toContain('Betala');
+    const da = await browse(`/dev/checkout/${sessionId}?lang=da`, { headers: { 'accept-language': 'sv' } });
+    expect(da.html).toContain('<html lang="da">');
+    expect(da.html).toContain('Testbetaling — ingen penge flyttes');
+    expect(da.html).toContain(`action="/dev/checkout/${sessionId}/pay?lang=da"`);
+    const fallback = await browse(`/dev/checkout/${sessionId}`, { headers: { 'accept-language': 'fr-FR' } });
+    expect(fallback.html).toContain('<html lang="en">');
+    const doneDa = await browse(payPath(sessionId, 'da'), { method: 'POST' });
+    expect(doneDa.html).toContain('Betalingen er gennemført, du kan lukke denne fane');
+    const cancelled = await browse('/checkout/cancelled?lang=sv');
+    expect(cancelled.html).toContain('Betalningen avbröts');
+    const returned = await browse('/checkout/done?lang=en&session_id=cs_test_x');
+    expect(returned.html).toContain('Thank you! You can close this tab');
+  });
+
+  it('uses unguessable session ids; a made-up one is a 404 page and pays nothing', async () => {
+    const parent = await signUpParent(server.api);
+    const a = await devCheckout(parent.token);
+    const b = await devCheckout(parent.token);
+    expect(a.sessionId).not.toBe(b.sessionId);
+    expect(a.sessionId.length).toBeGreaterThanOrEqual('cs_dev_'.length + 43);
+    for (const guess of ['cs_dev_1', `${a.sessionId.slice(0, -1)}x`, 'cs_test_anything']) {
+      expect((await browse(`/dev/checkout/${guess}`)).status).toBe(404);
+      const pay = await browse(payPath(guess), { method: 'POST' });
+      expect(pay.status).toBe(404);
+      expect(pay.html).toContain('This payment link is not valid');
+    }
+    expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(0);
+    expect(await server.app.store.webhookEvents.count()).toBe(0);
+  });
+
+  it('says plainly, at start and in the credits response, that payments are simulated', async () => {
+    const start = server.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /Payments are SIMULATED/.test(l.msg));
+    expect(start).toBeDefined();
+    expect(start!.level).toBeGreaterThanOrEqual(40);
+    expect(start!.msg).toContain('no money moves');
+    const parent = await signUpParent(server.api);
+    expect((await server.api.get('/api/credits', parent.token)).body.simulatedPayments).toBe(true);
+  });
+
+  it('verifies STRIPE_WEBHOOK_SECRET when it is set, in dev mode too, and its own Pay button signs with it', async () => {
+    server = await server.restart({ STRIPE_WEBHOOK_SECRET: 'whsec_configured_for_the_stripe_cli' });
+    const parent = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(parent.token);
+    const fake = await FakeStripe.start();
+    try {
+      const event = fake.event('customer.created', { id: 'cus_test', object: 'customer' });
+      expect((await deliver(`${server.url}/api/stripe/webhook`, event, 'whsec_configured_for_the_stripe_cli')).status).toBe(200);
+      expect((await deliver(`${server.url}/api/stripe/webhook`, event, 'whsec_something_else')).status).toBe(400);
+    } finally {
+      await fake.close();
+    }
+    await browse(payPath(sessionId), { method: 'POST' });
+    expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
+  });
+
+  it('restarting the server between any two steps of the page flow loses nothing and doubles nothing', async () => {
+    const parent = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(parent.token, 'pack-30');
+    server = await server.restart();
+    expect((await browse(`/dev/checkout/${sessionId}`)).html).toContain('30 minutes of call time');
+    server = await server.restart();
+    await browse(payPath(sessionId), { method: 'POST' });
+    server = await server.restart();
+    expect((await browse(`/dev/checkout/${sessionId}`)).html).toContain('Payment done, you can close this tab');
+    expect(await creditsOf(server, parent.token)).toMatchObject({ balanceSeconds: 1800 });
+    await browse(payPath(sessionId), { method: 'POST' });
+    server = await server.restart();
+    expect(await creditsOf(server, parent.token)).toMatchObject({ balanceSeconds: 1800 });
+    expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(true);
+  });
+
+  it("one parent's checkout credits only that parent, whoever opens its page", async () => {
+    const a = await signUpParent(server.api);
+    const b = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(a.token);
+    await browse(payPath(sessionId), { method: 'POST' });
+    expect((await creditsOf(server, a.token)).balanceSeconds).toBe(600);
+    expect(await creditsOf(server, b.token)).toMatchObject({ balanceSeconds: 0, history: [] });
+    expect((await server.api.get('/api/me', b.token)).body.consent.verified).toBe(false);
+  });
+});

@@ -1,0 +1,110 @@
+import express, { Router } from 'express';
+import Stripe from 'stripe';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import { handler } from '../core/http.js';
+import type { Logger } from '../core/logger.js';
+import type { PaymentsService } from './service.js';
+import { readEvent } from './stripe-events.js';
+import { deliverSigned, devCompletedEvent } from './dev-provider.js';
+import { devCheckoutBody, pageLocale, paragraph, sendPage, textFor } from './pages.js';
+
+export const WEBHOOK_PATH = '/api/stripe/webhook';
+
+/**
+ * POST /api/stripe/webhook. Mounted on the app BEFORE the /api JSON parser: the signature is
+ * over the exact bytes Stripe sent, so the body is taken raw and verified with the SDK.
+ */
+export function stripeWebhookRoutes(payments: PaymentsService, webhookSecret: string): Router {
+  const r = Router();
+  r.post(
+    WEBHOOK_PATH,
+    express.raw({ type: 'application/json', limit: '512kb' }),
+    handler(async (req, res) => {
+      if (!Buffer.isBuffer(req.body)) throw new AppError('unsupported_media_type', 415, 'Send the Stripe event as application/json');
+      const signature = req.headers['stripe-signature'];
+      let verified: unknown;
+      try {
+        verified = Stripe.webhooks.constructEvent(req.body, typeof signature === 'string' ? signature : '', webhookSecret);
+      } catch {
+        throw new AppError('invalid_signature', 400, 'The Stripe-Signature header does not verify this body');
+      }
+      const outcome = await payments.handleEvent(readEvent(verified));
+      res.status(200).json({ received: true, outcome });
+    }),
+  );
+  return r;
+}
+
+/**
+ * The pages a Stripe checkout returns to (success and cancel URLs). They only say what
+ * happened; the credit arrives through the webhook, never through these links.
+ */
+export function checkoutReturnRoutes(): Router {
+  const r = Router();
+  r.get('/checkout/done', (req, res) => {
+    const locale = pageLocale(req);
+    const t = textFor(locale);
+    sendPage(res, 200, locale, t.returnedTitle, paragraph(t.returnedExplain));
+  });
+  r.get('/checkout/cancelled', (req, res) => {
+    const locale = pageLocale(req);
+    const t = textFor(locale);
+    sendPage(res, 200, locale, t.cancelledTitle, paragraph(t.cancelledExplain));
+  });
+  return r;
+}
+
+export interface DevCheckoutDeps {
+  payments: PaymentsService;
+  clock: Clock;
+  logger: Logger;
+  webhookSecret: string;
+  /** This server's own webhook URL on loopback, known once it listens. */
+  webhookUrl: () => string;
+}
+
+/**
+ * The dev provider's checkout: GET shows the test page (or "done" once paid), the Pay button
+ * POSTs here, and the server delivers a signed checkout.session.completed to its own webhook
+ * over real HTTP, then redirects back to the page (POST-redirect-GET, so a reload never pays twice).
+ */
+export function devCheckoutRoutes(deps: DevCheckoutDeps): Router {
+  const r = Router();
+  r.get(
+    '/dev/checkout/:sessionId',
+    handler(async (req, res) => {
+      const locale = pageLocale(req);
+      const t = textFor(locale);
+      const row = await deps.payments.devSession(String(req.params.sessionId));
+      if (!row) return sendPage(res, 404, locale, t.notFoundTitle, paragraph(t.notFoundExplain));
+      if (row.paidAt !== null) return sendPage(res, 200, locale, t.doneTitle, paragraph(t.doneExplain));
+      sendPage(res, 200, locale, t.testTitle, devCheckoutBody(t, locale, row.checkoutSessionId, { seconds: row.seconds, price: { amount: row.amount, currency: row.currency } }));
+    }),
+  );
+  r.post(
+    '/dev/checkout/:sessionId/pay',
+    handler(async (req, res) => {
+      const locale = pageLocale(req);
+      const t = textFor(locale);
+      const sessionId = String(req.params.sessionId);
+      const row = await deps.payments.devSession(sessionId);
+      if (!row) return sendPage(res, 404, locale, t.notFoundTitle, paragraph(t.notFoundExplain));
+      if (row.paidAt === null) {
+        const event = devCompletedEvent(row, deps.clock.now());
+        let status = 0;
+        try {
+          status = await deliverSigned(deps.webhookUrl(), event.payload, deps.webhookSecret);
+        } catch (err) {
+          deps.logger.error({ paymentId: row.id, err: err instanceof Error ? err.message : String(err) }, 'dev payment could not reach the webhook');
+        }
+        if (status !== 200) {
+          deps.logger.error({ paymentId: row.id, status }, 'dev payment event was not accepted');
+          return sendPage(res, 502, locale, t.failedTitle, paragraph(t.failedExplain));
+        }
+      }
+      res.redirect(303, `/dev/checkout/${encodeURIComponent(sessionId)}?lang=${locale}`);
+    }),
+  );
+  return r;
+}

@@ -1,0 +1,318 @@
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import { AppError, forbidden } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Locale } from '../../shared/locales.js';
+import type { AccountRow, PaymentRow, Store } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
+import type { CreditsService } from '../credits/service.js';
+import type { ConsentService } from '../consent/service.js';
+import type { AccountsService } from '../accounts/service.js';
+import type { PaymentsProvider } from './provider.js';
+import { ourMetadata, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
+
+export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
+
+export interface PaymentsDeps {
+  store: Store;
+  clock: Clock;
+  credits: Pick<CreditsService, 'pack' | 'purchase' | 'reverseUpTo'>;
+  consent: Pick<ConsentService, 'markVerified'>;
+  accounts: Pick<AccountsService, 'get'>;
+  provider: PaymentsProvider;
+  logger: Logger;
+}
+
+/**
+ * How much of a purchase a running refund total takes back: the refunded share of the price,
+ * in whole seconds, integer arithmetic only, never more than the purchase.
+ */
+export function refundedSeconds(seconds: number, amountRefunded: number, amount: number): number {
+  if (amountRefunded <= 0) return 0;
+  if (amount <= 0) return seconds;
+  const product = seconds * Math.min(amountRefunded, amount);
+  return (product - (product % amount)) / amount;
+}
+
+/** A payment's status follows from what is known about it, whatever order the events came in. */
+function statusOf(row: PaymentRow): PaymentRow['status'] {
+  if (row.status === 'disputed') return 'disputed';
+  if (row.amount > 0 && row.amountRefunded >= row.amount) return 'refunded';
+  if (row.amountRefunded > 0) return 'partially_refunded';
+  if (row.paidAt !== null) return 'paid';
+  return row.status === 'failed' ? 'failed' : 'pending';
+}
+
+const sameState = (a: PaymentRow, b: PaymentRow) =>
+  a.status === b.status &&
+  a.paidAt === b.paidAt &&
+  a.amountRefunded === b.amountRefunded &&
+  a.chargeId === b.chargeId &&
+  a.paymentIntentId === b.paymentIntentId &&
+  a.accountId === b.accountId;
+
+/**
+ * Checkout and the Stripe webhook. Events only ever move a payment record forward (paid,
+ * a larger running refund, disputed); the ledger is then brought in line with the record by
+ * `reconcile`, whose every effect is idempotent by its own reference. So a replayed event, a
+ * duplicate delivered concurrently, or events in any order end in the same ledger.
+ */
+export class PaymentsService {
+  constructor(private readonly deps: PaymentsDeps) {}
+
+  get simulated(): boolean {
+    return this.deps.provider.simulated;
+  }
+
+  get providerKind(): PaymentsProvider['kind'] {
+    return this.deps.provider.kind;
+  }
+
+  /** Opens a checkout for a pack and records the pending payment; returns where the parent pays. */
+  async checkout(account: AccountRow, packId: string, opts: { baseUrl: string; locale?: Locale }): Promise<{ url: string }> {
+    const { store, clock, credits, provider, logger } = this.deps;
+    if (account.status !== 'active') throw forbidden('account_closed', 'This account is closed');
+    if (account.restricted) throw forbidden('processing_restricted', 'Processing is restricted on this account; lift the restriction to buy call time');
+    const pack = credits.pack(packId);
+    if (!pack) throw new AppError('unknown_pack', 400, `There is no pack ${packId}`, { packId: 'Unknown pack' });
+
+    const paymentId = newId();
+    let session;
+    try {
+      session = await provider.createCheckout({ paymentId, accountId: account.id, pack, locale: opts.locale ?? account.locale, baseUrl: opts.baseUrl });
+    } catch (err) {
+      logger.error({ paymentId, err: err instanceof Error ? err.message : String(err) }, 'checkout could not be created');
+      throw new AppError('provider_unavailable', 502, 'The payment provider could not open a checkout; try again');
+    }
+    await store.payments.insert({
+      id: paymentId,
+      accountId: account.id,
+      provider: provider.kind,
+      checkoutSessionId: session.sessionId,
+      paymentIntentId: null,
+      chargeId: null,
+      packId: pack.id,
+      seconds: pack.seconds,
+      amount: pack.price.amount,
+      currency: pack.price.currency,
+      status: 'pending',
+      amountRefunded: 0,
+      createdAt: clock.now(),
+      paidAt: null,
+    });
+    await store.flush();
+    logger.info({ paymentId, provider: provider.kind, packId: pack.id }, 'checkout opened');
+    return { url: session.url };
+  }
+
+  /** A dev checkout session's payment record (dev provider only). */
+  async devSession(sessionId: string): Promise<PaymentRow | undefined> {
+    const row = await this.deps.store.payments.findOne('checkoutSessionId', sessionId);
+    return row && row.provider === 'dev' ? row : undefined;
+  }
+
+  /**
+   * Acts on one verified Stripe event, once: the event id is recorded after its effects, and the
+   * store is flushed before this resolves, so an acknowledged event is on disk. A failure throws
+   * (the route answers 500 and Stripe delivers again; every effect is idempotent).
+   */
+  async handleEvent(event: PaymentEvent): Promise<WebhookOutcome> {
+    const { store, clock, logger } = this.deps;
+    if (await store.webhookEvents.get(event.id)) {
+      // Seen before, but perhaps only in memory (an earlier delivery whose flush failed got a
+      // 500): acknowledge only once everything recorded is on disk.
+      await store.flush();
+      return 'duplicate';
+    }
+    let outcome: WebhookOutcome;
+    switch (event.type) {
+      case 'checkout.session.completed':
+      case 'checkout.session.async_payment_succeeded':
+        outcome = await this.sessionSettled(event.session, event.session.payment_status === 'paid');
+        break;
+      case 'checkout.session.async_payment_failed':
+        outcome = await this.sessionFailed(event.session);
+        break;
+      case 'charge.refunded':
+        outcome = await this.chargeRefunded(event.charge);
+        break;
+      case 'charge.dispute.created':
+        outcome = await this.disputeCreated(event.dispute);
+        break;
+      default:
+        outcome = 'ignored';
+    }
+    try {
+      await store.webhookEvents.insert({ id: event.id, type: event.type === 'other' ? event.stripeType : event.type, receivedAt: clock.now() });
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err; // a concurrent duplicate recorded it first
+    }
+    await store.flush();
+    logger.info({ eventId: event.id, type: event.type === 'other' ? event.stripeType : event.type, outcome }, 'stripe event');
+    return outcome;
+  }
+
+  private async sessionSettled(session: StripeCheckoutSession, paid: boolean): Promise<WebhookOutcome> {
+    const row = await this.paymentForSession(session);
+    if (!row) return 'ignored';
+    const now = this.deps.clock.now();
+    await this.mutate(row.id, (r) => {
+      const patch: Partial<PaymentRow> = {};
+      if (session.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = session.payment_intent;
+      if (paid && r.paidAt === null) patch.paidAt = now;
+      return Object.keys(patch).length ? patch : null;
+    });
+    await this.reconcile(row.id);
+    return 'processed';
+  }
+
+  private async sessionFailed(session: StripeCheckoutSession): Promise<WebhookOutcome> {
+    const row = await this.paymentForSession(session);
+    if (!row) return 'ignored';
+    await this.mutate(row.id, (r) => (r.paidAt === null && r.status === 'pending' ? { status: 'failed' } : null));
+    return 'processed';
+  }
+
+  private async chargeRefunded(charge: StripeCharge): Promise<WebhookOutcome> {
+    const row = await this.paymentForCharge(charge.id, charge.payment_intent, charge.metadata);
+    if (!row) return 'ignored';
+    // amount_refunded is a running total: keep the largest seen, so an older event arriving late changes nothing.
+    await this.mutate(row.id, (r) => {
+      const patch: Partial<PaymentRow> = {};
+      if (r.chargeId === null) patch.chargeId = charge.id;
+      if (charge.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = charge.payment_intent;
+      if (charge.amount_refunded > r.amountRefunded) patch.amountRefunded = charge.amount_refunded;
+      return Object.keys(patch).length ? patch : null;
+    });
+    await this.reconcile(row.id);
+    return 'processed';
+  }
+
+  private async disputeCreated(dispute: StripeDispute): Promise<WebhookOutcome> {
+    const row = await this.paymentForCharge(dispute.charge, dispute.payment_intent, {});
+    if (!row) return 'ignored';
+    await this.mutate(row.id, (r) => {
+      const patch: Partial<PaymentRow> = {};
+      if (dispute.charge && r.chargeId === null) patch.chargeId = dispute.charge;
+      if (dispute.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = dispute.payment_intent;
+      if (r.status !== 'disputed') patch.status = 'disputed';
+      return Object.keys(patch).length ? patch : null;
+    });
+    await this.reconcile(row.id);
+    return 'processed';
+  }
+
+  /**
+   * Brings the ledger in line with the payment record. The purchase comes first; the record is
+   * read again after it, so a refund or dispute recorded by a concurrent event is never missed:
+   * either that event's own reconcile saw the purchase, or this one sees its record.
+   */
+  private async reconcile(paymentId: string): Promise<void> {
+    const { store, credits, consent } = this.deps;
+    const row = await store.payments.get(paymentId);
+    if (!row || !row.accountId || row.paidAt === null) return;
+    const accountId = row.accountId;
+    await credits.purchase(accountId, row.seconds, row.checkoutSessionId);
+    // A completed card payment verifies the parent's consent (idempotent: only the first counts).
+    await consent.markVerified(accountId, row.provider === 'dev' ? 'card_payment_simulated' : 'card_payment');
+    const now = await store.payments.get(paymentId);
+    if (!now) return;
+    if (now.status === 'disputed') {
+      await credits.reverseUpTo(accountId, now.checkoutSessionId, now.seconds, 'reversal', 'dispute');
+    } else if (now.amountRefunded > 0) {
+      const target = refundedSeconds(now.seconds, now.amountRefunded, now.amount);
+      await credits.reverseUpTo(accountId, now.checkoutSessionId, target, 'refund', `${now.chargeId ?? 'charge'}:${now.amountRefunded}`);
+    }
+  }
+
+  /** Compare-and-set on a payment record, retried while a concurrent event moves it. */
+  private async mutate(id: string, change: (row: PaymentRow) => Partial<PaymentRow> | null): Promise<PaymentRow | undefined> {
+    const table = this.deps.store.payments;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const row = await table.get(id);
+      if (!row) return undefined;
+      const patch = change(row);
+      if (!patch) return row;
+      const status = statusOf({ ...row, ...patch });
+      const updated = await table.update(id, { ...patch, status }, { if: (current) => sameState(current, row) });
+      if (updated) return updated;
+    }
+    throw new Error(`payment ${id} kept changing under concurrent events`);
+  }
+
+  /** The record a checkout session belongs to, rebuilt from its metadata if it was never written. */
+  private async paymentForSession(session: StripeCheckoutSession): Promise<PaymentRow | undefined> {
+    const { store, credits, accounts, provider, logger, clock } = this.deps;
+    const known = await store.payments.findOne('checkoutSessionId', session.id);
+    if (known) return known;
+    const meta = ourMetadata(session.metadata);
+    if (!meta || !(await accounts.get(meta.accountId))) {
+      logger.warn({ sessionId: session.id }, 'checkout session for no account of ours: acknowledged, nothing changed');
+      return undefined;
+    }
+    if (meta.paymentId) {
+      const byId = await store.payments.get(meta.paymentId);
+      if (byId) {
+        if (byId.accountId === meta.accountId && byId.checkoutSessionId === session.id) return byId;
+        logger.warn({ sessionId: session.id, paymentId: meta.paymentId }, 'checkout session metadata does not match its payment record: ignored');
+        return undefined;
+      }
+    }
+    // The checkout opened but its record was never written (a crash between the two): rebuild it.
+    const pack = credits.pack(meta.packId);
+    if (!pack || session.amount_total == null || !session.currency) {
+      logger.error({ sessionId: session.id, packId: meta.packId }, 'checkout session for an unknown pack: not credited');
+      return undefined;
+    }
+    const row: PaymentRow = {
+      id: meta.paymentId ?? newId(),
+      accountId: meta.accountId,
+      provider: provider.kind,
+      checkoutSessionId: session.id,
+      paymentIntentId: null,
+      chargeId: null,
+      packId: pack.id,
+      seconds: pack.seconds,
+      amount: session.amount_total,
+      currency: session.currency,
+      status: 'pending',
+      amountRefunded: 0,
+      createdAt: clock.now(),
+      paidAt: null,
+    };
+    try {
+      return await store.payments.insert(row);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      return store.payments.findOne('checkoutSessionId', session.id);
+    }
+  }
+
+  /**
+   * The record a charge (refund) or dispute belongs to: by charge id, by PaymentIntent id, or,
+   * when it arrives before its checkout completed here, by the payment id in the charge's (or
+   * the PaymentIntent's) metadata.
+   */
+  private async paymentForCharge(chargeId: string | null, paymentIntentId: string | null, metadata: Record<string, string>): Promise<PaymentRow | undefined> {
+    const { store, accounts, provider } = this.deps;
+    if (chargeId) {
+      const row = await store.payments.findOne('chargeId', chargeId);
+      if (row) return row;
+    }
+    if (paymentIntentId) {
+      const row = await store.payments.findOne('paymentIntentId', paymentIntentId);
+      if (row) return row;
+    }
+    let meta = ourMetadata(metadata);
+    if (!meta?.paymentId && paymentIntentId) {
+      const fromIntent = await provider.paymentIntentMetadata(paymentIntentId);
+      meta = fromIntent ? ourMetadata(fromIntent) : null;
+    }
+    if (!meta?.paymentId) return undefined;
+    const row = await store.payments.get(meta.paymentId);
+    if (!row || row.accountId !== meta.accountId || !(await accounts.get(meta.accountId))) return undefined;
+    // Linked by our own id, but never onto a record already tied to a different charge or intent.
+    if ((row.chargeId && chargeId && row.chargeId !== chargeId) || (row.paymentIntentId && paymentIntentId && row.paymentIntentId !== paymentIntentId)) return undefined;
+    return row;
+  }
+}

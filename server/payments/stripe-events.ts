@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Stripe's webhook payloads this server reads, validated at the edge. Everything
+ * else (billing details, card brand and last digits, addresses) is dropped by the parse and
+ * never reaches the store or a log line (P15).
+ */
+const idOf = z
+  .union([z.string(), z.object({ id: z.string() })])
+  .nullish()
+  .transform((v) => (typeof v === 'string' ? v : (v?.id ?? null)));
+
+const metadata = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((m) => m ?? {});
+
+export const checkoutSessionSchema = z.object({
+  id: z.string().min(1).max(255),
+  object: z.literal('checkout.session'),
+  mode: z.string().nullish(),
+  payment_status: z.string(),
+  amount_total: z.number().int().nonnegative().nullish(),
+  currency: z.string().nullish(),
+  client_reference_id: z.string().nullish(),
+  payment_intent: idOf,
+  metadata,
+});
+export type StripeCheckoutSession = z.infer<typeof checkoutSessionSchema>;
+
+export const chargeSchema = z.object({
+  id: z.string().min(1).max(255),
+  object: z.literal('charge'),
+  amount: z.number().int().nonnegative(),
+  amount_refunded: z.number().int().nonnegative(),
+  currency: z.string(),
+  payment_intent: idOf,
+  metadata,
+});
+export type StripeCharge = z.infer<typeof chargeSchema>;
+
+export const disputeSchema = z.object({
+  id: z.string().min(1).max(255),
+  object: z.literal('dispute'),
+  amount: z.number().int().nonnegative(),
+  charge: idOf,
+  payment_intent: idOf,
+});
+export type StripeDispute = z.infer<typeof disputeSchema>;
+
+export const eventEnvelopeSchema = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  data: z.object({ object: z.unknown() }),
+});
+
+/** The events this server acts on; every other type is acknowledged and ignored. */
+export type PaymentEvent =
+  | { id: string; type: 'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed'; session: StripeCheckoutSession }
+  | { id: string; type: 'charge.refunded'; charge: StripeCharge }
+  | { id: string; type: 'charge.dispute.created'; dispute: StripeDispute }
+  | { id: string; type: 'other'; stripeType: string };
+
+/** Reads a verified event. A handled type whose object does not parse throws: answered 500, Stripe retries. */
+export function readEvent(event: unknown): PaymentEvent {
+  const envelope = eventEnvelopeSchema.parse(event);
+  const { id, type } = envelope;
+  switch (type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed':
+      return { id, type, session: checkoutSessionSchema.parse(envelope.data.object) };
+    case 'charge.refunded':
+      return { id, type, charge: chargeSchema.parse(envelope.data.object) };
+    case 'charge.dispute.created':
+      return { id, type, dispute: disputeSchema.parse(envelope.data.object) };
+    default:
+      return { id, type: 'other', stripeType: type };
+  }
+}
+
+/** Our own metadata keys, when an object carries them. */
+export function ourMetadata(m: Record<string, string>): { accountId: string; packId: string; paymentId: string | null } | null {
+  const accountId = m.accountId;
+  const packId = m.packId;
+  if (!accountId || !packId) return null;
+  return { accountId, packId, paymentId: m.paymentId || null };
+}
