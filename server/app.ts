@@ -109,6 +109,16 @@ export async function createApp(options: AppOptions): Promise<App> {
         app,
       ) as unknown as HttpServer)
     : createHttpServer(app);
+  // Requests Node's own HTTP parser refuses (headers over 16 KB, malformed HTTP) never reach
+  // Express: they too answer in the one JSON error shape, then the connection closes.
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const error = tooLarge ? { code: 'payload_too_large', message: 'The request headers are too large' } : { code: 'invalid_request', message: 'The request could not be read' };
+    const body = JSON.stringify({ error });
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService(store, clock);

@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import type { BadTokens, Party } from './world.js';
 import type { TestServer } from '../support/server.js';
 
@@ -40,16 +41,58 @@ export interface Entry {
   victimWrites?: string;
   /** Statuses the public/signed request gets. */
   expect?: number[];
+  /** A page for a browser: its errors are HTML pages, not the JSON error shape. */
+  html?: boolean;
 }
 
 const v = (w: World) => w.victim;
+
+/** The webhook secret the matrix's server runs with; the forgeries below never use it. */
+export const AUTHZ_WEBHOOK_SECRET = 'whsec_authz_matrix_secret_0123456789';
+
+/** A checkout.session.completed that would credit the victim's open checkout, were it believed. */
+function forgedCompletion(w: World): string {
+  return JSON.stringify({
+    id: 'evt_forged_1',
+    object: 'event',
+    type: 'checkout.session.completed',
+    created: Math.trunc(Date.now() / 1000),
+    data: {
+      object: {
+        id: v(w).checkoutSessionId,
+        object: 'checkout.session',
+        mode: 'payment',
+        payment_status: 'paid',
+        amount_total: 4900,
+        currency: 'dkk',
+        payment_intent: 'pi_forged',
+        metadata: { accountId: v(w).accountId, packId: 'pack-60' },
+      },
+    },
+  });
+}
+
+function forgedWebhooks(w: World): Req[] {
+  const payload = forgedCompletion(w);
+  const json = { 'content-type': 'application/json' };
+  const sign = (secret: string, body = payload, timestamp?: number) =>
+    Stripe.webhooks.generateTestHeaderString({ payload: body, secret, ...(timestamp ? { timestamp } : {}) });
+  return [
+    { path: '/api/stripe/webhook', raw: payload, headers: json },
+    { path: '/api/stripe/webhook', raw: payload, headers: { ...json, 'stripe-signature': sign('whsec_guessed_by_an_attacker') } },
+    { path: '/api/stripe/webhook', raw: payload, headers: { ...json, 'stripe-signature': sign(AUTHZ_WEBHOOK_SECRET, '{"id":"evt_other"}') } },
+    // Correctly signed, but an hour old: a replayed capture is refused.
+    { path: '/api/stripe/webhook', raw: payload, headers: { ...json, 'stripe-signature': sign(AUTHZ_WEBHOOK_SECRET, payload, Math.trunc(Date.now() / 1000) - 3600) } },
+    { path: '/api/stripe/webhook', raw: payload, headers: { ...json, 'stripe-signature': 't=1,v1=deadbeef' } },
+  ];
+}
 
 /** Every route the server answers. The test fails when a route is missing here or an entry has no route. */
 export const MATRIX: Record<string, Entry> = {
   // --- public ---
   'GET /healthz': { access: 'public', reqs: () => [{ path: '/healthz' }], expect: [200] },
   'GET /api/policy': { access: 'public', reqs: () => [{ path: '/api/policy' }], expect: [200] },
-  'GET /policy': { access: 'public', reqs: () => [{ path: '/policy' }, { path: '/policy?lang=da' }], expect: [200] },
+  'GET /policy': { access: 'public', reqs: () => [{ path: '/policy' }, { path: '/policy?lang=da' }], expect: [200], html: true },
   'GET /reset-password': { access: 'public', reqs: () => [{ path: '/reset-password' }], expect: [200] },
   'GET /reset-password.js': { access: 'public', reqs: () => [{ path: '/reset-password.js' }], expect: [200] },
   'POST /api/auth/signup': {
@@ -139,6 +182,16 @@ export const MATRIX: Record<string, Entry> = {
   },
   'GET /api/support': { access: 'account', reqs: () => [{ path: '/api/support' }], attacker: [200] },
   'GET /api/support/:id': { access: 'account', reqs: (w) => [{ path: `/api/support/${v(w).supportId}` }], attacker: [404] },
+
+  // --- credits and payments ---
+  'GET /api/credits': { access: 'account', reqs: () => [{ path: '/api/credits' }, { path: '/api/credits?limit=100' }], attacker: [200] },
+  'POST /api/credits/checkout': { access: 'account', reqs: () => [{ path: '/api/credits/checkout', body: { packId: 'pack-10' } }], attacker: [200] },
+  'POST /api/stripe/webhook': { access: 'signed', reqs: forgedWebhooks, expect: [400] },
+  'GET /checkout/done': { access: 'public', reqs: () => [{ path: '/checkout/done' }], expect: [200] },
+  'GET /checkout/cancelled': { access: 'public', reqs: () => [{ path: '/checkout/cancelled' }], expect: [200] },
+  // The dev checkout URL is the capability (256 random bits, like Stripe's): a guessed one opens nothing.
+  'GET /dev/checkout/:sessionId': { access: 'public', reqs: () => [{ path: '/dev/checkout/cs_dev_guessed' }], expect: [404], html: true },
+  'POST /dev/checkout/:sessionId/pay': { access: 'public', reqs: () => [{ path: '/dev/checkout/cs_dev_guessed/pay' }], expect: [404], html: true },
 
   // --- admin ---
   'GET /admin/stats': { access: 'admin', reqs: () => [{ path: '/admin/stats' }] },

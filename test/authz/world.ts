@@ -22,6 +22,8 @@ export interface Party {
   tempPhotoId: string;
   supportId: string;
   supportText: string;
+  /** A dev checkout session the party opened (not paid). */
+  checkoutSessionId: string;
   noticeId: string | null;
   callId: string | null;
 }
@@ -64,6 +66,9 @@ export async function makeParty(server: TestServer, label: string): Promise<Part
   const supportText = `support ${tag}`;
   const sup = await api.post('/api/support', { subject: `subject ${tag}`, message: supportText }, parent.token);
   if (sup.status !== 201) throw new Error(`support failed: ${sup.status} ${JSON.stringify(sup.body)}`);
+  const checkout = await api.post('/api/credits/checkout', { packId: 'pack-10' }, parent.token);
+  if (checkout.status !== 200) throw new Error(`checkout failed: ${checkout.status} ${JSON.stringify(checkout.body)}`);
+  const checkoutSessionId = new URL(String(checkout.body.url)).pathname.split('/').pop() ?? '';
   const grant = await api.request('POST', `/admin/accounts/${parent.accountId}/credits`, {
     body: { seconds: 1800, reason: 'authz matrix' },
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
@@ -83,6 +88,7 @@ export async function makeParty(server: TestServer, label: string): Promise<Part
     tempPhotoId,
     supportId: sup.body.id as string,
     supportText,
+    checkoutSessionId,
     noticeId: null,
     callId: null,
   };
@@ -109,7 +115,7 @@ export async function giveNotices(server: TestServer, parties: Party[]): Promise
 
 /** Strings that identify a party: none may appear in a response made for anyone else. */
 export function secretsOf(p: Party): string[] {
-  return [p.token, p.accountId, p.email, p.name, p.profileId, p.profileName, p.wish, p.photoId, p.tempPhotoId, p.supportId, p.supportText, p.noticeId, p.callId].filter(
+  return [p.token, p.accountId, p.email, p.name, p.profileId, p.profileName, p.wish, p.photoId, p.tempPhotoId, p.supportId, p.supportText, p.checkoutSessionId, p.noticeId, p.callId].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }
@@ -155,7 +161,7 @@ export async function storeCounts(store: Store): Promise<Record<TableName, numbe
 
 /** Every row anywhere that mentions one of the party's ids, as a digest per table. */
 export async function partyDigest(store: Store, p: Party): Promise<Record<string, string>> {
-  const ids = [p.accountId, p.profileId, p.photoId, p.tempPhotoId, p.supportId, p.callId, p.noticeId].filter((s): s is string => !!s);
+  const ids = [p.accountId, p.profileId, p.photoId, p.tempPhotoId, p.supportId, p.checkoutSessionId, p.callId, p.noticeId].filter((s): s is string => !!s);
   const out: Record<string, string> = {};
   for (const name of TABLE_NAMES) {
     const lines: string[] = [];
