@@ -153,11 +153,11 @@ export class ApiClient {
 
   // --- accounts -------------------------------------------------------------------------
 
-  signup(body: z.input<typeof signupBodySchema>): Promise<AuthResponse> {
+  async signup(body: z.input<typeof signupBodySchema>): Promise<AuthResponse> {
     return this.call(authResponseSchema, 'POST', '/api/auth/signup', { json: checkBody(signupBodySchema, body) });
   }
 
-  login(body: z.input<typeof loginBodySchema>): Promise<AuthResponse> {
+  async login(body: z.input<typeof loginBodySchema>): Promise<AuthResponse> {
     return this.call(authResponseSchema, 'POST', '/api/auth/login', { json: checkBody(loginBodySchema, body) });
   }
 
@@ -170,24 +170,24 @@ export class ApiClient {
     await this.send('POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
   }
 
-  me(): Promise<Account> {
+  async me(): Promise<Account> {
     return this.call(accountSchema, 'GET', '/api/me');
   }
 
-  patchMe(body: z.input<typeof patchMeBodySchema>): Promise<Account> {
+  async patchMe(body: z.input<typeof patchMeBodySchema>): Promise<Account> {
     return this.call(accountSchema, 'PATCH', '/api/me', { json: checkBody(patchMeBodySchema, body) });
   }
 
   /** Closes the account at once; personal data is purged by the returned date. */
-  deleteMe(body: z.input<typeof deleteMeBodySchema>): Promise<{ purgeBy: string }> {
+  async deleteMe(body: z.input<typeof deleteMeBodySchema>): Promise<{ purgeBy: string }> {
     return this.call(deleteMeResponseSchema, 'DELETE', '/api/me', { json: checkBody(deleteMeBodySchema, body) });
   }
 
-  exportMe(): Promise<ExportDocument> {
+  async exportMe(): Promise<ExportDocument> {
     return this.call(exportDocumentSchema, 'GET', '/api/me/export');
   }
 
-  restrict(restricted: boolean): Promise<Account> {
+  async restrict(restricted: boolean): Promise<Account> {
     return this.call(accountSchema, 'POST', '/api/me/restrict', { json: checkBody(restrictBodySchema, { restricted }) });
   }
 
@@ -197,7 +197,7 @@ export class ApiClient {
 
   // --- support and feedback -------------------------------------------------------------
 
-  support(body: z.input<typeof supportBodySchema>): Promise<SupportRequest> {
+  async support(body: z.input<typeof supportBodySchema>): Promise<SupportRequest> {
     return this.call(supportRequestSchema, 'POST', '/api/support', { json: checkBody(supportBodySchema, body) });
   }
 
@@ -205,11 +205,11 @@ export class ApiClient {
     return (await this.call(supportListSchema, 'GET', '/api/support')).requests;
   }
 
-  policy(): Promise<Policy> {
+  async policy(): Promise<Policy> {
     return this.call(policySchema, 'GET', '/api/policy');
   }
 
-  consent(policyVersion: string): Promise<z.output<typeof consentResponseSchema>> {
+  async consent(policyVersion: string): Promise<z.output<typeof consentResponseSchema>> {
     return this.call(consentResponseSchema, 'POST', '/api/consent', { json: checkBody(consentBodySchema, { policyVersion }) });
   }
 
@@ -219,11 +219,11 @@ export class ApiClient {
     return (await this.call(profileListSchema, 'GET', '/api/profiles')).profiles;
   }
 
-  createProfile(body: z.input<typeof createProfileBodySchema>): Promise<Profile> {
+  async createProfile(body: z.input<typeof createProfileBodySchema>): Promise<Profile> {
     return this.call(profileSchema, 'POST', '/api/profiles', { json: checkBody(createProfileBodySchema, body) });
   }
 
-  patchProfile(id: string, body: z.input<typeof patchProfileBodySchema>): Promise<Profile> {
+  async patchProfile(id: string, body: z.input<typeof patchProfileBodySchema>): Promise<Profile> {
     return this.call(profileSchema, 'PATCH', `/api/profiles/${encodeURIComponent(id)}`, { json: checkBody(patchProfileBodySchema, body) });
   }
 
@@ -232,10 +232,10 @@ export class ApiClient {
   }
 
   /** Uploads the raw image; the server re-encodes it without metadata and keeps it 24 h unless saved to a profile. */
-  uploadPhoto(file: Blob): Promise<{ photoId: string; expiresAt: string }> {
+  async uploadPhoto(file: Blob): Promise<{ photoId: string; expiresAt: string }> {
     const type = file.type;
     if (!['image/jpeg', 'image/png', 'image/webp'].includes(type)) {
-      return Promise.reject(new ApiError(415, 'unsupported_image', 'Use a JPEG, PNG or WebP photo'));
+      throw new ApiError(415, 'unsupported_image', 'Use a JPEG, PNG or WebP photo');
     }
     return this.call(photoUploadResponseSchema, 'POST', '/api/photos', { raw: file, type });
   }
@@ -248,11 +248,11 @@ export class ApiClient {
 
   // --- credits and calls ----------------------------------------------------------------
 
-  credits(): Promise<Credits> {
+  async credits(): Promise<Credits> {
     return this.call(creditsSchema, 'GET', '/api/credits');
   }
 
-  checkout(packId: string): Promise<{ url: string }> {
+  async checkout(packId: string): Promise<{ url: string }> {
     return this.call(checkoutResponseSchema, 'POST', '/api/credits/checkout', { json: checkBody(checkoutBodySchema, { packId }) });
   }
 

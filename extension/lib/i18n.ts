@@ -50,7 +50,8 @@ export function pickLocale(tag: string): Locale {
 }
 
 function intlFor(locale: Locale, ui: string): string {
-  return pickLocale(ui) === locale ? ui.replace('_', '-') : locale;
+  const primary = ui.toLowerCase().split(/[-_]/)[0];
+  return primary === locale ? ui.replace('_', '-') : locale;
 }
 
 export async function initI18n(opts: { setting?: LocaleSetting; load?: (locale: Locale) => Promise<ChromeMessages> } = {}): Promise<Locale> {

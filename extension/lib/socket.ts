@@ -118,10 +118,11 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
       return () => statusHandlers.delete(handler);
     },
     async startCall(body) {
-      const checked = callStartSchema.parse(body);
+      const checked = callStartSchema.safeParse(body);
+      if (!checked.success) return { error: { code: 'invalid_request', message: 'Not a valid call:start' } };
       let ack: unknown;
       try {
-        ack = await raw.timeout(START_ACK_TIMEOUT_MS).emitWithAck('call:start', checked);
+        ack = await raw.timeout(START_ACK_TIMEOUT_MS).emitWithAck('call:start', checked.data);
       } catch {
         return { error: { code: 'network_error', message: 'No answer from the server' } };
       }

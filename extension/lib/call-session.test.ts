@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest';
+import { CallSession, type CallPhase, type CallSessionDeps } from './call-session.js';
+import { FakePeer, FakeSantaSocket, FakeStream, FakeTrack, tick } from './testing/fakes.js';
+
+function setup(overrides: Partial<CallSessionDeps> = {}) {
+  const mic = new FakeStream([new FakeTrack('audio')]);
+  const peer = new FakePeer();
+  const socket = new FakeSantaSocket();
+  const session = new CallSession('profile-1', {
+    getMic: async () => mic,
+    createPeer: () => peer,
+    connect: () => socket,
+    timeZone: 'Europe/Copenhagen',
+    iceTimeoutMs: 50,
+    endTimeoutMs: 50,
+    connectTimeoutMs: 50,
+    ...overrides,
+  });
+  const phases: CallPhase[] = [];
+  session.subscribe((s) => {
+    if (phases[phases.length - 1] !== s.phase) phases.push(s.phase);
+  });
+  return { mic, peer, socket, session, phases };
+}
+
+async function live() {
+  const ctx = setup();
+  await ctx.session.start();
+  ctx.peer.setConnection('connected');
+  return ctx;
+}
+
+describe('call session', () => {
+  it('asks for the mic, offers with every ICE candidate, starts the call and goes live when media connects', async () => {
+    const { peer, socket, session, phases } = setup();
+    await session.start();
+    expect(peer.tracks).toHaveLength(1);
+    expect(peer.channels.map((c) => c.label)).toEqual(['oai-events']);
+    expect(socket.starts).toEqual([{ profileId: 'profile-1', sdp: peer.local!.sdp, timeZone: 'Europe/Copenhagen' }]);
+    expect(peer.remote).toEqual({ type: 'answer', sdp: 'v=0 answer' });
+    expect(session.snapshot).toMatchObject({ phase: 'connecting', callId: 'call-1', availableSeconds: 600, remainingSeconds: 600 });
+    peer.setConnection('connected');
+    expect(phases).toEqual(['idle', 'asking_mic', 'connecting', 'live']);
+  });
+
+  it('waits for ICE gathering to finish before sending the offer (no trickle through the server)', async () => {
+    const { peer, socket, session } = setup();
+    peer.gathering = 'manual';
+    const started = session.start();
+    await tick();
+    await tick();
+    expect(socket.starts).toHaveLength(0);
+    peer.finishGathering();
+    await started;
+    expect(socket.starts).toHaveLength(1);
+  });
+
+  it('goes on with the candidates it has when gathering is slow, and fails when it has none', async () => {
+    const slow = setup();
+    slow.peer.gathering = 'manual';
+    await slow.session.start();
+    expect(slow.socket.starts).toHaveLength(1);
+
+    const none = setup();
+    none.peer.gathering = 'manual';
+    none.peer.createOffer = async () => ({ type: 'offer', sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n' });
+    await none.session.start();
+    expect(none.session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'ice_timeout' });
+    expect(none.socket.starts).toHaveLength(0);
+  });
+
+  it('adds only audio tracks: a camera track never reaches the peer connection', async () => {
+    const video = new FakeTrack('video');
+    const audio = new FakeTrack('audio');
+    const mixed = new FakeStream([audio, video]);
+    const { peer, session } = setup({ getMic: async () => mixed });
+    await session.start();
+    expect(peer.tracks.map((t) => (t.track as FakeTrack).kind)).toEqual(['audio']);
+  });
+
+  it('fails with mic_denied when the microphone is refused, and never opens a socket', async () => {
+    let connected = false;
+    const { session } = setup({
+      getMic: async () => Promise.reject(Object.assign(new Error('denied'), { name: 'NotAllowedError' })),
+      connect: () => {
+        connected = true;
+        return new FakeSantaSocket();
+      },
+    });
+    await session.start();
+    expect(session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'mic_denied' });
+    expect(connected).toBe(false);
+  });
+
+  it('fails with mic_missing when there is no microphone', async () => {
+    const { session } = setup({ getMic: async () => Promise.reject(Object.assign(new Error('none'), { name: 'NotFoundError' })) });
+    await session.start();
+    expect(session.snapshot.errorCode).toBe('mic_missing');
+  });
+
+  it('shows the server refusal code and releases mic, peer and socket', async () => {
+    const { mic, peer, socket, session } = setup();
+    socket.startAck = async () => ({ error: { code: 'insufficient_credit', message: 'Buy more' } });
+    await session.start();
+    expect(session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'insufficient_credit' });
+    expect(mic.tracks.every((t) => t.stopped)).toBe(true);
+    expect(peer.closed).toBe(true);
+    expect(socket.closed).toBe(true);
+    expect(socket.listenerCount()).toBe(0);
+  });
+
+  it('follows the server clock: ticks set the time left, time_low marks the end coming', async () => {
+    const { socket, session } = await live();
+    socket.emit('call:tick', { callId: 'call-1', remainingSeconds: 540, elapsedSeconds: 60, profileId: 'profile-1' });
+    socket.emit('call:tick', { callId: 'other-call', remainingSeconds: 1, elapsedSeconds: 1, profileId: 'profile-2' });
+    expect(session.snapshot).toMatchObject({ remainingSeconds: 540, elapsedSeconds: 60, timeLow: false });
+    socket.emit('call:warning', { callId: 'call-1', kind: 'time_low', remainingSeconds: 60 });
+    expect(session.snapshot.timeLow).toBe(true);
+  });
+
+  it("shows Santa's words from the data channel as they stream, and starts fresh for each answer", async () => {
+    const { peer, session } = await live();
+    const channel = peer.channels[0]!;
+    channel.receive({ type: 'response.created' });
+    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'Ho ho ' });
+    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'ho!' });
+    expect(session.snapshot.santaLine).toBe('Ho ho ho!');
+    channel.receive({ type: 'response.created' });
+    expect(session.snapshot.santaLine).toBe('');
+    channel.receive({ type: 'response.audio_transcript.done', transcript: 'Merry Christmas, Emma!' });
+    expect(session.snapshot.santaLine).toBe('Merry Christmas, Emma!');
+  });
+
+  it('hangs up through call:end and ends with the reason and seconds the server reports', async () => {
+    const { socket, session, mic, peer } = await live();
+    socket.endAck = async (callId) => {
+      queueMicrotask(() => socket.emit('call:ended', { callId, reason: 'hangup', seconds: 42 }));
+      return { ok: true };
+    };
+    await session.hangUp();
+    expect(socket.ends).toEqual(['call-1']);
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup', endedSeconds: 42 });
+    expect(mic.tracks.every((t) => t.stopped)).toBe(true);
+    expect(peer.closed).toBe(true);
+    expect(socket.closed).toBe(true);
+  });
+
+  it('ends locally if the server never confirms the hang-up', async () => {
+    const { socket, session } = await live();
+    socket.endAck = () => new Promise(() => undefined);
+    await session.hangUp();
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
+  });
+
+  it('ends when the parent ends the call from the side panel', async () => {
+    const { socket, session, phases } = await live();
+    socket.emit('call:ended', { callId: 'other-call', reason: 'parent', seconds: 10 });
+    expect(session.snapshot.phase).toBe('live');
+    socket.emit('call:ended', { callId: 'call-1', reason: 'parent', seconds: 95 });
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'parent', endedSeconds: 95 });
+    expect(phases[phases.length - 1]).toBe('ended');
+  });
+
+  it('stays ended: later events change nothing', async () => {
+    const { socket, session } = await live();
+    socket.emit('call:ended', { callId: 'call-1', reason: 'credit_exhausted', seconds: 600 });
+    const after = session.snapshot;
+    socket.emit('call:tick', { callId: 'call-1', remainingSeconds: 5, elapsedSeconds: 5, profileId: 'profile-1' });
+    await session.hangUp();
+    expect(session.snapshot).toBe(after);
+    expect(socket.ends).toEqual([]);
+  });
+
+  it('a hang-up while Santa is being called ends the call as soon as it exists', async () => {
+    const { socket, session } = setup();
+    let ack!: (value: { callId: string; sdp: string; availableSeconds: number }) => void;
+    socket.startAck = () => new Promise((resolve) => (ack = resolve));
+    const started = session.start();
+    await tick();
+    await tick();
+    void session.hangUp();
+    ack({ callId: 'call-9', sdp: 'v=0 answer', availableSeconds: 300 });
+    await started;
+    expect(socket.ends).toEqual(['call-9']);
+    expect(session.snapshot.phase).toBe('ended');
+  });
+
+  it('a hang-up before the mic answers never places the call', async () => {
+    let grant!: (s: FakeStream) => void;
+    const { socket, session } = setup({ getMic: () => new Promise((resolve) => (grant = resolve)) });
+    const started = session.start();
+    void session.hangUp();
+    grant(new FakeStream([new FakeTrack('audio')]));
+    await started;
+    expect(socket.starts).toEqual([]);
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
+  });
+
+  it('ends the call at the server when the media connection fails', async () => {
+    const { peer, socket, session } = await live();
+    peer.setConnection('failed');
+    expect(socket.ends).toEqual(['call-1']);
+    expect(session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'connection_failed' });
+  });
+
+  it('gives up and ends the call when the media never connects', async () => {
+    const { socket, session } = setup();
+    await session.start();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(socket.ends).toEqual(['call-1']);
+    expect(session.snapshot.errorCode).toBe('connection_failed');
+  });
+
+  it('takes its call back after the socket reconnects', async () => {
+    const { socket, session } = await live();
+    socket.setStatus('reconnecting');
+    socket.setStatus('connected');
+    await tick();
+    expect(socket.resumes).toEqual(['call-1']);
+    expect(session.snapshot.remainingSeconds).toBe(300);
+  });
+
+  it('ends as disconnected when the server lost the call during the outage', async () => {
+    const { socket, session } = await live();
+    socket.resumeAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });
+    socket.setStatus('reconnecting');
+    socket.setStatus('connected');
+    await tick();
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected' });
+  });
+
+  it('hands the remote stream to the page for playback and the voice meter', async () => {
+    const { peer, session } = setup();
+    const streams: unknown[] = [];
+    session.onRemoteStream((s) => streams.push(s));
+    await session.start();
+    const remote = { id: 'remote' };
+    peer.dispatch('track', { streams: [remote] });
+    expect(streams).toEqual([remote]);
+  });
+
+  it('starts once', async () => {
+    const { session } = setup();
+    await session.start();
+    await expect(session.start()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it, vi } from 'vitest';
+import { connectSocket } from './socket.js';
+import { FakeRawSocket } from './testing/fakes.js';
+
+function setup() {
+  const raw = new FakeRawSocket();
+  const factory = vi.fn(() => raw);
+  const socket = connectSocket('http://127.0.0.1:9', 'tok', factory);
+  return { raw, socket, factory };
+}
+
+describe('socket client', () => {
+  it('connects to the server with the token in the handshake auth', () => {
+    const { factory } = setup();
+    expect(factory).toHaveBeenCalledWith('http://127.0.0.1:9', 'tok');
+  });
+
+  it('delivers events that match the shared schema', () => {
+    const { raw, socket } = setup();
+    const ticks: unknown[] = [];
+    socket.on('call:tick', (t) => ticks.push(t));
+    raw.fire('call:tick', { callId: 'c1', remainingSeconds: 100, elapsedSeconds: 20, profileId: 'p1' });
+    expect(ticks).toEqual([{ callId: 'c1', remainingSeconds: 100, elapsedSeconds: 20, profileId: 'p1' }]);
+  });
+
+  it('drops events that do not match the contract instead of rendering them half', () => {
+    const { raw, socket } = setup();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const ended: unknown[] = [];
+    socket.on('call:ended', (e) => ended.push(e));
+    raw.fire('call:ended', { callId: 'c1', reason: 'because', seconds: 5 });
+    raw.fire('call:ended', { callId: 'c1', reason: 'hangup', seconds: 1.5 });
+    expect(ended).toEqual([]);
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
+  });
+
+  it('stops delivering after unsubscribe', () => {
+    const { raw, socket } = setup();
+    const seen: unknown[] = [];
+    const off = socket.on('credits:updated', (c) => seen.push(c));
+    off();
+    raw.fire('credits:updated', { balanceSeconds: 1, availableSeconds: 1 });
+    expect(seen).toEqual([]);
+  });
+
+  it('validates the call:start body and its ack', async () => {
+    const { raw, socket } = setup();
+    raw.answer = async () => ({ callId: 'c1', sdp: 'v=0 answer', availableSeconds: 600 });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ callId: 'c1', sdp: 'v=0 answer', availableSeconds: 600 });
+    expect(raw.emitted[0]).toEqual({ event: 'call:start', args: [{ profileId: 'p1', sdp: 'v=0 offer sdp' }] });
+    raw.answer = async () => ({ callId: 'c1' });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ error: { code: 'bad_response', message: expect.any(String) } });
+    raw.emitted = [];
+    expect(await socket.startCall({ profileId: '', sdp: 'short' })).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    expect(raw.emitted).toEqual([]);
+  });
+
+  it('passes a refusal through with its code', async () => {
+    const { raw, socket } = setup();
+    raw.answer = async () => ({ error: { code: 'insufficient_credit', message: 'Buy more' } });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ error: { code: 'insufficient_credit', message: 'Buy more' } });
+  });
+
+  it('turns an ack that never comes into network_error', async () => {
+    const { raw, socket } = setup();
+    raw.answer = async () => Promise.reject(new Error('operation has timed out'));
+    expect(await socket.endCall('c1')).toEqual({ error: { code: 'network_error', message: expect.any(String) } });
+    expect(raw.emitted[0]).toEqual({ event: 'call:end', args: [{ callId: 'c1' }] });
+  });
+
+  it('reports connection status, and stops trying when the token is refused', () => {
+    const { raw, socket } = setup();
+    const seen: string[] = [];
+    socket.onStatus((s) => seen.push(s));
+    raw.fire('connect');
+    raw.fire('disconnect', 'transport close');
+    raw.fire('connect');
+    const err = Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } });
+    raw.fire('connect_error', err);
+    expect(seen).toEqual(['connected', 'reconnecting', 'connected', 'unauthorized']);
+    expect(raw.disconnected).toBe(true);
+  });
+});
