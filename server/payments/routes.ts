@@ -5,7 +5,6 @@ import { AppError } from '../core/errors.js';
 import { handler } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import type { PaymentsService } from './service.js';
-import { readEvent } from './stripe-events.js';
 import { deliverSigned, devCompletedEvent } from './dev-provider.js';
 import { devCheckoutBody, pageLocale, paragraph, sendPage, textFor } from './pages.js';
 
@@ -29,7 +28,7 @@ export function stripeWebhookRoutes(payments: PaymentsService, webhookSecret: st
       } catch {
         throw new AppError('invalid_signature', 400, 'The Stripe-Signature header does not verify this body');
       }
-      const outcome = await payments.handleEvent(readEvent(verified));
+      const outcome = await payments.handleEvent(payments.parseEvent(verified));
       res.status(200).json({ received: true, outcome });
     }),
   );

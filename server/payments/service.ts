@@ -9,7 +9,7 @@ import type { CreditsService } from '../credits/service.js';
 import type { ConsentService } from '../consent/service.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { PaymentsProvider } from './provider.js';
-import { ourMetadata, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
+import { ourMetadata, readEvent, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
 
@@ -109,6 +109,21 @@ export class PaymentsService {
   async devSession(sessionId: string): Promise<PaymentRow | undefined> {
     const row = await this.deps.store.payments.findOne('checkoutSessionId', sessionId);
     return row && row.provider === 'dev' ? row : undefined;
+  }
+
+  /**
+   * Reads a verified event. One of the handled types whose object does not parse is refused
+   * with 400 and changes nothing; it is logged, as Stripe (or whoever holds the secret) sent
+   * something this server cannot read, and Stripe's redelivery reaches a fixed deployment.
+   */
+  parseEvent(verified: unknown): PaymentEvent {
+    try {
+      return readEvent(verified);
+    } catch {
+      const envelope = verified as { id?: unknown; type?: unknown } | null;
+      this.deps.logger.error({ eventId: String(envelope?.id ?? ''), type: String(envelope?.type ?? '') }, 'signed Stripe event could not be read: refused');
+      throw new AppError('invalid_request', 400, 'The event is signed but is not a well-formed Stripe event of its type');
+    }
   }
 
   /**

@@ -61,7 +61,7 @@ export type PaymentEvent =
   | { id: string; type: 'charge.dispute.created'; dispute: StripeDispute }
   | { id: string; type: 'other'; stripeType: string };
 
-/** Reads a verified event. A handled type whose object does not parse throws: answered 500, Stripe retries. */
+/** Reads a verified event; a handled type whose object does not parse throws (a ZodError). */
 export function readEvent(event: unknown): PaymentEvent {
   const envelope = eventEnvelopeSchema.parse(event);
   const { id, type } = envelope;

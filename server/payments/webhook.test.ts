@@ -69,6 +69,23 @@ describe('the webhook signature', () => {
   });
 });
 
+describe('a signed event that is not well-formed', () => {
+  it('is refused with 400 invalid_request, changes nothing, and is logged', async () => {
+    const p = await paidCheckout();
+    for (const object of [[], { ...fake.sessions.get(p.sessionId)!, payment_status: 7 }, { id: p.sessionId, object: 'charge' }]) {
+      const res = await send(server, { ...p.completed, data: { object } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    expect(await ledgerOf(p.accountId)).toEqual([]);
+    expect(await server.app.store.webhookEvents.count()).toBe(0);
+    expect(server.logs.join('')).toContain('signed Stripe event could not be read');
+    // The same event, well-formed, is then acted on.
+    await ok(p.completed);
+    expect((await creditsOf(server, p.token)).balanceSeconds).toBe(600);
+  });
+});
+
 describe('checkout.session.completed', () => {
   it('credits the pack, records the payment and verifies consent; the same event 100 times credits once', async () => {
     const p = await paidCheckout();
