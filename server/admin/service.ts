@@ -20,7 +20,7 @@ export class AdminService {
     private readonly support: SupportService,
   ) {}
 
-  /** Counts only, no personal data: nothing to audit. */
+  /** Counts only, no personal data: nothing to audit. Usage of restricted accounts is left out. */
   async stats(): Promise<AdminStats> {
     const active = await this.store.accounts.findBy('status', 'active');
     const closed = await this.store.accounts.findBy('status', 'closed');
@@ -30,8 +30,11 @@ export class AdminService {
     let live = 0;
     let secondsToday = 0;
     let secondsTotal = 0;
+    // Restricted processing (P12): a restricted account's usage is kept but not aggregated.
+    const restricted = new Set(active.filter((a) => a.restricted).map((a) => a.id));
     for await (const batch of this.store.calls.scan()) {
       for (const c of batch) {
+        if (c.accountId !== null && restricted.has(c.accountId)) continue;
         secondsTotal += c.meteredSeconds;
         if (c.endedAt === null) live++;
         if (c.startedAt >= dayStart) {
