@@ -52,6 +52,15 @@ describe('policy and explicit parental consent', () => {
     expect((await server.api.get('/api/me', token)).body.consent.verified).toBe(true);
   });
 
+  it('a card payment completed before consent verifies the consent given afterwards', async () => {
+    const { token, accountId } = await signUpParent(server.api, { consent: false });
+    const now = server.clock.now();
+    await server.app.store.payments.insert({ id: 'pay-1', accountId, provider: 'stripe', checkoutSessionId: 'cs_1', paymentIntentId: 'pi_1', chargeId: null, packId: 'pack-10', seconds: 600, amount: 4900, currency: 'dkk', status: 'paid', amountRefunded: 0, createdAt: now, paidAt: now });
+    const res = await server.api.post('/api/consent', { policyVersion: '2026-11-01' }, token);
+    expect(res.body.verified).toBe(true);
+    expect(await server.app.services.consent.callBlock(accountId)).toBeNull();
+  });
+
   it('a material change announced 30 days ahead needs renewed consent once it takes effect', async () => {
     const { token, accountId, email, password } = await signUpParent(server.api);
     const consent = server.app.services.consent;

@@ -75,7 +75,9 @@ export class ConsentService {
       throw conflict('conflict', `Policy version ${policyVersion} is not the current one (${current.version})`);
     }
     const previous = await this.store.consents.findBy('accountId', accountId);
-    const verified = previous.find((c) => c.verifiedAt !== null);
+    // Verification belongs to the parent, not the version: it carries over, and a card
+    // payment completed before the first consent counts as soon as consent is given.
+    const verified = previous.find((c) => c.verifiedAt !== null) ?? (await this.paymentVerification(accountId));
     const row: ConsentRow = {
       id: newId(),
       accountId,
@@ -88,6 +90,12 @@ export class ConsentService {
     await this.store.consents.insert(row);
     await this.audit.record(`account:${accountId}`, 'consent.given', accountId, { policyVersion, method });
     return row;
+  }
+
+  private async paymentVerification(accountId: string): Promise<{ verifiedAt: number; verifiedBy: string } | null> {
+    const paid = (await this.store.payments.findBy('accountId', accountId)).filter((p) => p.paidAt !== null).sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
+    if (!paid || paid.paidAt === null) return null;
+    return { verifiedAt: paid.paidAt, verifiedBy: paid.provider === 'dev' ? 'card_payment_simulated' : 'card_payment' };
   }
 
   /** A completed card payment verifies the parent (COPPA's card-transaction method). Idempotent. */
