@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { CALL_END_REASONS, ERROR_CODES, LOCALES, SAFETY_CATEGORIES, LEDGER_KINDS, type Locale } from '../../shared/index.js';
 import { CLIENT_ERROR_CODES } from './api.js';
@@ -46,6 +46,10 @@ describe('translations cover every string in English, Danish and Swedish', () =>
     }
   });
 
+  it('names its own language in each file (the code reads it to know what the browser chose)', () => {
+    for (const locale of LOCALES) expect(chrome[locale].localeCode?.message).toBe(locale);
+  });
+
   it('has no empty message', () => {
     for (const locale of LOCALES) {
       for (const [name, entry] of Object.entries(chrome[locale])) expect(entry.message.trim(), `${locale} ${name}`).not.toBe('');
@@ -82,6 +86,9 @@ describe('language selection', () => {
   beforeEach(() => {
     fakeBrowser.reset();
   });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   const load = async (locale: Locale) => chrome[locale];
 
@@ -94,8 +101,16 @@ describe('language selection', () => {
     expect(getMessage).toHaveBeenCalledWith('nav_children');
   });
 
+  it('believes the messages the browser served over getUILanguage when they disagree', async () => {
+    vi.spyOn(fakeBrowser.i18n, 'getUILanguage').mockReturnValue('en-US');
+    vi.spyOn(fakeBrowser.i18n, 'getMessage').mockImplementation((name: string) => chrome.sv[name]?.message ?? '');
+    expect(await initI18n()).toBe('sv');
+    expect(intlLocale()).toBe('sv');
+  });
+
   it('uses English for a browser language it does not have', async () => {
     vi.spyOn(fakeBrowser.i18n, 'getUILanguage').mockReturnValue('de-DE');
+    vi.spyOn(fakeBrowser.i18n, 'getMessage').mockImplementation((name: string) => chrome.en[name]?.message ?? '');
     expect(pickLocale('de-DE')).toBe('en');
     expect(pickLocale('sv_SE')).toBe('sv');
     expect(await initI18n({ setting: 'auto' })).toBe('en');

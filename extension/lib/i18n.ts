@@ -58,7 +58,15 @@ export async function initI18n(opts: { setting?: LocaleSetting; load?: (locale: 
   const setting = opts.setting ?? (await getLocaleSetting());
   const ui = uiLanguage();
   if (setting === 'auto') {
-    const locale = pickLocale(ui);
+    // The browser chooses the messages file from its own language settings, which can differ
+    // from getUILanguage(); the chosen file names its own language.
+    let served = '';
+    try {
+      served = (browserI18n.t as unknown as LooseT)('localeCode');
+    } catch {
+      served = '';
+    }
+    const locale = isLocale(served) ? served : pickLocale(ui);
     active = { locale, intlLocale: intlFor(locale, ui), messages: null };
   } else {
     const messages = await (opts.load ?? loadBundledMessages)(setting);

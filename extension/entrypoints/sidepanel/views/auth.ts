@@ -18,7 +18,7 @@ export function authView(ctx: PanelContext): HTMLElement {
   const heading = h('h2', null);
   const intro = h('p', null);
   const submit = button('', { variant: 'primary', type: 'submit' });
-  const toggle = button('', { variant: 'link' });
+  const toggle = button('', { variant: 'link', class: 'auth-toggle' });
   const forgot = button(t('auth.forgot'), { variant: 'link', class: 'forgot' });
   const passwordHint = h('p', { class: 'hint' }, t('auth.passwordHint'));
   const form = h('form', { novalidate: true, 'aria-labelledby': 'auth-heading' }, name.root, email.root, password.root, passwordHint, h('div', { class: 'actions' }, submit));

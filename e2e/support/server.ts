@@ -1,0 +1,28 @@
+import { startTestServer, type TestServer } from '../../test/support/server.js';
+
+export type { TestServer };
+
+/**
+ * The real server in this process on 127.0.0.1: lowdb in a temp dir, Simulated Santa (no
+ * OpenAI key), dev payments (no Stripe key). Its clock is a FakeClock, so the test decides
+ * how many seconds a call lasts and the metering is exact.
+ */
+export function startE2eServer(): Promise<TestServer> {
+  return startTestServer({ env: { LOG_LEVEL: 'warn', OPENAI_API_KEY: '', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' } });
+}
+
+/** What the server holds for the account, straight from the API (the test's own view, not the UI's). */
+export async function creditsOf(server: TestServer, token: string): Promise<{ balanceSeconds: number; availableSeconds: number }> {
+  const res = await server.api.get('/api/credits', token);
+  if (res.status !== 200) throw new Error(`GET /api/credits: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { balanceSeconds: number; availableSeconds: number };
+}
+
+/** Buys a pack through the dev checkout over plain HTTP (the Firefox test's setup). */
+export async function buyPackOverHttp(server: TestServer, token: string, packId = 'pack-10'): Promise<void> {
+  const checkout = await server.api.post('/api/credits/checkout', { packId }, token);
+  if (checkout.status !== 200) throw new Error(`checkout: ${checkout.status} ${JSON.stringify(checkout.body)}`);
+  const url = new URL(String(checkout.body.url));
+  const pay = await fetch(`${server.url}${url.pathname}/pay`, { method: 'POST', redirect: 'manual' });
+  if (pay.status !== 303) throw new Error(`dev pay: ${pay.status}`);
+}
