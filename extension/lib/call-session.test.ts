@@ -239,6 +239,17 @@ describe('call session', () => {
     expect(streams).toEqual([remote]);
   });
 
+  it('learns that Santa is simulated from call:started, even when it arrives before the ack', async () => {
+    const { socket, session } = setup();
+    socket.startAck = async () => {
+      socket.emit('call:started', { callId: 'someone-else', profileId: 'p9', profileName: 'Other', availableSeconds: 60, simulated: false });
+      socket.emit('call:started', { callId: 'call-1', profileId: 'profile-1', profileName: 'Emma', availableSeconds: 600, simulated: true });
+      return { callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 };
+    };
+    await session.start();
+    expect(session.snapshot.simulated).toBe(true);
+  });
+
   it('starts once', async () => {
     const { session } = setup();
     await session.start();

@@ -29,6 +29,8 @@ export interface CallSnapshot {
   readonly errorCode: string | null;
   /** Santa's current line as he says it (shown as a caption; never stored). */
   readonly santaLine: string;
+  /** True when the server answers with Simulated Santa (no real voice service); null until known. */
+  readonly simulated: boolean | null;
 }
 
 export interface TrackLike {
@@ -90,6 +92,7 @@ const INITIAL: CallSnapshot = {
   endedSeconds: null,
   errorCode: null,
   santaLine: '',
+  simulated: null,
 };
 
 const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
@@ -109,6 +112,8 @@ export class CallSession {
   private socket: SantaSocket | null = null;
   private unsubscribe: Array<() => void> = [];
   private hangUpRequested = false;
+  /** call:started reaches the account's sockets before the ack reaches this one: remember it until the ack names our call. */
+  private readonly startedBeforeAck = new Map<string, boolean>();
   private endTimer: unknown = null;
   private connectTimer: unknown = null;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -181,7 +186,13 @@ export class CallSession {
       return;
     }
     if (TERMINAL.has(this.snap.phase)) return;
-    this.update({ callId: ack.callId, availableSeconds: ack.availableSeconds, remainingSeconds: this.snap.remainingSeconds ?? ack.availableSeconds });
+    this.update({
+      callId: ack.callId,
+      availableSeconds: ack.availableSeconds,
+      remainingSeconds: this.snap.remainingSeconds ?? ack.availableSeconds,
+      simulated: this.startedBeforeAck.get(ack.callId) ?? null,
+    });
+    this.startedBeforeAck.clear();
     if (this.hangUpRequested) {
       // The child pressed hang-up while Santa was being called: end it at the server at once.
       await this.hangUp();
@@ -287,6 +298,10 @@ export class CallSession {
           dropped = false;
           this.resume(socket);
         }
+      }),
+      socket.on('call:started', (started) => {
+        if (this.snap.callId === started.callId) this.update({ simulated: started.simulated });
+        else if (this.snap.callId === null && this.startedBeforeAck.size < 8) this.startedBeforeAck.set(started.callId, started.simulated);
       }),
       socket.on('call:tick', (tick) => {
         if (this.snap.callId !== tick.callId) return;

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   bar.root.hidden = true;
   const status = h('p', { class: 'status', role: 'status' });
   const caption = h('p', { class: 'caption', lang: profile?.language ?? undefined });
+  const simulatedNote = h('p', { class: 'simulated-note', hidden: true }, t('call.simulated'));
   const audio = h('audio', { autoplay: true });
   const hearButton = button(t('call.tapToHear'), { variant: 'primary', class: 'big', hidden: true });
   const video = h('video', { class: 'selfie', muted: true, autoplay: true, playsinline: true, hidden: true, 'aria-label': t('call.cameraLabel') });
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const greeting = h('h1', { class: 'greeting', tabindex: -1 }, profile ? t('call.greeting', { name: profile.name }) : t('call.greetingNoName'));
   const micHelp = h('div', { class: 'mic-help' }, micIcon(), h('p', null, t('call.micExplain')));
 
-  mount(app, greeting, h('div', { class: 'stage' }, santa.root, video), micHelp, status, caption, bar.root, hearButton, hangUp, audio);
+  mount(app, greeting, h('div', { class: 'stage' }, santa.root, video), micHelp, status, caption, bar.root, simulatedNote, hearButton, hangUp, audio);
   greeting.focus();
 
   const session = new CallSession(profileId, {
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     else if (s.phase === 'live') status.textContent = s.timeLow ? t('call.status.almostDone') : t('call.status.live');
     else if (s.phase === 'ending') status.textContent = t('call.status.ending');
     caption.textContent = s.santaLine;
+    simulatedNote.hidden = s.simulated !== true;
     if (s.remainingSeconds !== null && (s.phase === 'live' || s.phase === 'connecting' || s.phase === 'ending')) {
       bar.root.hidden = false;
       bar.set(s.remainingSeconds, s.availableSeconds ?? s.remainingSeconds);

@@ -34,6 +34,7 @@ interface LiveCall {
   timeLow: boolean;
   ended: { reason: CallEndReason; seconds: number } | null;
   ending: boolean;
+  simulated: boolean;
 }
 
 const MAX_LINES = 200;
@@ -45,6 +46,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   const alerts = h('div', { class: 'alerts' });
   const title = h('h2', { class: 'live-title' });
   const statusLine = h('p', { class: 'live-status' });
+  const simulatedNote = h('p', { class: 'hint', hidden: true }, t('live.simulated'));
   const endButton = button(t('live.endCall'), { variant: 'danger', class: 'end-call' });
   const errorLine = h('p', { class: 'field-error', role: 'alert' });
   const card = h(
@@ -53,6 +55,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     title,
     bar.root,
     statusLine,
+    simulatedNote,
     alerts,
     h('h3', null, t('live.transcript')),
     h('p', { class: 'hint' }, t('live.transcriptPrivacy')),
@@ -72,7 +75,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   };
 
   const begin = (callId: string, profileId: string | null, name: string | null, total: number | null): LiveCall => {
-    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false };
+    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false, simulated: false };
     transcript.replaceChildren();
     alerts.replaceChildren();
     errorLine.textContent = '';
@@ -98,6 +101,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     title.textContent = call.ended ? t('live.endedTitle', { name: who }) : t('live.title', { name: who });
     card.dataset.callId = call.callId;
     card.dataset.state = call.ended ? 'ended' : 'live';
+    simulatedNote.hidden = !call.simulated;
     bar.root.hidden = call.remaining === null || call.ended !== null;
     if (call.remaining !== null) bar.set(call.remaining, call.total ?? call.remaining);
     if (call.ended) {
@@ -117,8 +121,8 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     const last = call.lines[call.lines.length - 1];
     const lastEl = transcript.lastElementChild;
     if (last && !last.final && last.speaker === line.speaker && lastEl) {
-      // Partial text may come whole-so-far or as a piece: keep what it extends.
-      last.text = line.text.startsWith(last.text) ? line.text : last.text + line.text;
+      // Partial events carry the next piece; the final one carries the whole line.
+      last.text = line.final ? line.text : last.text + line.text;
       last.final = line.final;
       lastEl.querySelector('.said')!.textContent = last.text;
       lastEl.classList.toggle('partial', !last.final);
@@ -163,7 +167,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
 
   const offs = [
     socket.on('call:started', (e) => {
-      begin(e.callId, e.profileId, e.profileName, e.availableSeconds);
+      begin(e.callId, e.profileId, e.profileName, e.availableSeconds).simulated = e.simulated;
       render();
     }),
     socket.on('call:tick', (tick) => {
