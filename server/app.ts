@@ -38,7 +38,12 @@ import { policyPageRoutes } from './notices/policy-page.js';
 import { AccountPurger } from './privacy/purge.js';
 import { PrivacyService } from './privacy/service.js';
 import { privacyRoutes } from './privacy/routes.js';
-import { storeLiveCalls, type LiveCalls } from './privacy/live-calls.js';
+import type { LiveCalls } from './privacy/live-calls.js';
+import type { RealtimeProvider } from './realtime/provider.js';
+import type { CallsService } from './calls/service.js';
+import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
+import { registerCallSockets } from './calls/socket.js';
+import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
 import { SupportService } from './support/service.js';
@@ -56,6 +61,8 @@ export interface AppOptions {
   logger?: Logger;
   /** An already-open store (tests share one); otherwise the lowdb store under DATA_DIR is opened. */
   store?: Store;
+  /** The realtime provider; default: OpenAI with OPENAI_API_KEY, otherwise Simulated Santa. */
+  realtime?: RealtimeProvider;
 }
 
 export interface App {
@@ -71,6 +78,7 @@ export interface App {
     profiles: ProfilesService;
     photos: PhotosService;
     credits: CreditsService;
+    calls: CallsService;
     payments: PaymentsService;
     mail: MailService;
     notices: NoticesService;
@@ -137,12 +145,16 @@ export async function createApp(options: AppOptions): Promise<App> {
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
   const mail = new MailService(store, clock, mailTransport, { from: config.mailFrom }, logger);
   const notices = new NoticesService(store, clock, consent, mail, notifier, { publicUrl }, logger);
-  const liveCalls: LiveCalls = storeLiveCalls(store, clock);
+  // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
+  const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
+  const calls = createCallsService({ config, store, clock, logger, credits, consent, profiles, notifier, provider: realtime });
+  registerCallSockets(io, { calls, accounts, clock, logger });
+  const liveCalls: LiveCalls = calls;
   const purger = new AccountPurger(store, clock, audit, profiles);
   const privacy = new PrivacyService(store, clock, audit, accounts, purger, liveCalls, mail, notifier, { accountPurgeDays: config.accountPurgeDays });
   const passwordResets = new PasswordResetService(store, clock, audit, accounts, mail, notifier, { publicUrl }, logger);
   const support = new SupportService(store, clock, audit);
-  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount() });
+  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
   const retentionSweeps = new RetentionService(store, clock, audit, purger, photos, mail, {
     onItem: (step) => metrics.retentionItem(step),
     onSweep: (result) => metrics.retentionRun(result),
@@ -195,6 +207,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(meRoutes(accounts, accountView));
   api.use(profileRoutes(profiles), profilePhotoRoutes(profiles));
   api.use(creditsRoutes({ credits, payments, publicUrl: config.publicUrl }));
+  api.use(callRoutes(calls));
   api.use(privacyRoutes(privacy, accountView), noticeRoutes(notices), supportRoutes(support));
   app.use('/api', api);
 
@@ -234,12 +247,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     clock,
     logger,
-    services: { audit, accounts, consent, credits, payments, profiles, photos, mail, notices, privacy, purger, retention, support, passwordResets },
+    services: { audit, accounts, consent, credits, payments, profiles, photos, calls, mail, notices, privacy, purger, retention, support, passwordResets },
     notifier,
     async listen(port = config.port, host = config.host) {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
       // first sweep runs now) and the outbox delivery retries.
       await notices.resumeFanOuts();
+      // Calls a crash left open are hung up and settled from their checkpoints before anyone can call.
+      await calls.recover();
       retention.start();
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
@@ -254,6 +269,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      // Every live call ends and is settled ('server_shutdown') while the store is still open.
+      await calls.shutdown();
+      await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       http.closeAllConnections?.();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));

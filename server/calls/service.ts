@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden, notFound } from '../core/errors.js';
 import { toIso } from '../../shared/units.js';
-import type { CallEndReason, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
+import type { CallEndReason, CallEnded, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CallRow, ProfileRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
@@ -84,7 +84,7 @@ const refuse = (code: ErrorCode, message: string) => forbidden(code, message);
 export class CallsService {
   private readonly live = new Map<string, CallSession>();
   /** Starts between the first write and the ack: shutdown aborts and waits for them. */
-  private readonly starting = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  private readonly starting = new Map<string, StartInFlight>();
   private closing = false;
 
   constructor(private readonly deps: CallsDeps) {}
@@ -160,7 +160,8 @@ export class CallsService {
     const abort = new AbortController();
     let release!: () => void;
     const done = new Promise<void>((r) => (release = r));
-    this.starting.set(callId, { abort, done });
+    const inFlight: StartInFlight = { accountId: req.accountId, abort, done, endReason: null };
+    this.starting.set(callId, inFlight);
     try {
       let held: number | null;
       try {
@@ -177,7 +178,7 @@ export class CallsService {
           ? refuse('credit_owed', 'A refunded payment left call time owing; buy time to settle it before the next call')
           : refuse('insufficient_credit', `A call needs at least ${minSeconds} seconds of call time`);
       }
-      return await this.startHeld(req, profile, row, held, held < maxSeconds ? 'credit_exhausted' : 'max_duration', abort.signal);
+      return await this.startHeld(req, profile, row, held, held < maxSeconds ? 'credit_exhausted' : 'max_duration', inFlight);
     } finally {
       this.starting.delete(callId);
       release();
@@ -190,8 +191,9 @@ export class CallsService {
     row: CallRow,
     held: number,
     limitReason: 'credit_exhausted' | 'max_duration',
-    shutdownSignal: AbortSignal,
+    inFlight: StartInFlight,
   ): Promise<CallStartOk> {
+    const shutdownSignal = inFlight.abort.signal;
     const { store, logger } = this.deps;
     const callId = row.id;
     let started: StartedCall | null = null;
@@ -206,8 +208,10 @@ export class CallsService {
         wishList: [...profile.wishList],
       };
       started = await this.callProvider(req.sdp, session, shutdownSignal);
-      if (this.closing) throw new RealtimeProviderError('aborted', 'server shutting down');
-      await store.calls.update(callId, { providerCallId: started.providerCallId });
+      if (this.closing || shutdownSignal.aborted) throw new RealtimeProviderError('aborted', 'the call was ended while it started');
+      // Only while the record is open: an admin or account end may have closed it meanwhile.
+      const open = await store.calls.update(callId, { providerCallId: started.providerCallId }, { if: (c) => c.endedAt === null });
+      if (!open) throw new RealtimeProviderError('aborted', 'the call was ended while it started');
       // The provider's call id must be durable before the child talks: recovery hangs up by it.
       await store.flush();
     } catch (err) {
@@ -215,7 +219,9 @@ export class CallsService {
         started.control.close();
         await this.deps.provider.hangup(started.providerCallId).catch(() => undefined);
       }
-      await this.abandon(row, err);
+      await this.abandon(row, inFlight.endReason ?? 'provider_error', err);
+      if (inFlight.endReason === 'restricted') throw refuse('processing_restricted', 'Processing was restricted while the call started');
+      if (inFlight.endReason === 'account_closed') throw refuse('account_closed', 'The account was closed while the call started');
       if (err instanceof AppError) throw err;
       const code = providerErrorToApiCode(err);
       logger.warn({ callId, code, providerCode: err instanceof RealtimeProviderError ? err.code : 'unknown' }, 'call start failed at the provider');
@@ -293,11 +299,11 @@ export class CallsService {
   }
 
   /** A start that failed after the hold: release all of it and close the record with no seconds. */
-  private async abandon(row: CallRow, cause: unknown): Promise<void> {
+  private async abandon(row: CallRow, reason: CallEndReason, cause: unknown): Promise<void> {
     const now = this.deps.clock.now();
     try {
       await this.deps.credits.settle(row.id, 0);
-      await this.deps.store.calls.update(row.id, { endedAt: now, reason: 'provider_error', meteredSeconds: 0, checkpointAt: now, settledAt: now }, { if: (c) => c.endedAt === null });
+      await this.deps.store.calls.update(row.id, { endedAt: now, reason, meteredSeconds: 0, checkpointAt: now, settledAt: now }, { if: (c) => c.endedAt === null });
       await this.deps.store.flush();
     } catch (err) {
       this.deps.logger.error({ callId: row.id, err: (err as Error).message, cause: (cause as Error)?.name }, 'releasing a failed call start failed');
@@ -352,19 +358,60 @@ export class CallsService {
     for (const s of this.live.values()) s.socketGone(socketId, this.deps.options.callGraceSeconds);
   }
 
-  /** Admin: end one live call. False when there is no such live call. */
+  /**
+   * Admin: end one call. A live call ends like any other end; a start in flight is aborted
+   * (nothing charged); an open record no session of this process holds (another process, a
+   * crash) is hung up and settled from its checkpoint. False when there is no open call.
+   */
   async endCall(callId: string, reason: CallEndReason = 'admin'): Promise<boolean> {
     const session = this.live.get(callId);
-    if (!session || session.ended) return false;
-    await session.end(reason);
-    return true;
+    if (session) {
+      if (session.ended) return false;
+      await session.end(reason);
+      return true;
+    }
+    const inFlight = this.starting.get(callId);
+    if (inFlight) {
+      inFlight.endReason = reason;
+      inFlight.abort.abort();
+      await inFlight.done;
+      return true;
+    }
+    const row = await this.deps.store.calls.get(callId);
+    if (!row || row.endedAt !== null) return false;
+    return this.endDetached(row, reason);
   }
 
-  /** Account closed or restricted: end every live call of the account. Returns how many. */
+  /** Account closed or restricted: end every open call of the account. Returns how many. */
   async endAllForAccount(accountId: string, reason: CallEndReason): Promise<number> {
-    const sessions = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
-    await Promise.all(sessions.map((s) => s.end(reason)));
-    return sessions.length;
+    const ids = new Set<string>();
+    for (const s of this.live.values()) if (s.accountId === accountId && !s.ended) ids.add(s.id);
+    for (const [id, s] of this.starting) if (s.accountId === accountId) ids.add(id);
+    for (const row of await this.deps.store.calls.findBy('accountId', accountId)) if (row.endedAt === null) ids.add(row.id);
+    const ended = await Promise.all([...ids].map((id) => this.endCall(id, reason)));
+    return ended.filter(Boolean).length;
+  }
+
+  /** An open record with no live session here: hang up, settle from its checkpoint, close it. */
+  private async endDetached(row: CallRow, reason: CallEndReason): Promise<boolean> {
+    const { store, clock, logger } = this.deps;
+    const now = clock.now();
+    const closed = await store.calls.update(row.id, { endedAt: now, reason }, { if: (c) => c.endedAt === null });
+    if (!closed) return false;
+    if (row.providerCallId && row.provider === this.deps.provider.kind) {
+      await this.deps.provider.hangup(row.providerCallId).catch((err: unknown) => logger.warn({ callId: row.id, err: (err as Error).message }, 'provider hang-up failed'));
+    }
+    let seconds = closed.meteredSeconds;
+    try {
+      const settlement = await this.deps.credits.settle(row.id, closed.meteredSeconds);
+      seconds = settlement?.capturedSeconds ?? seconds;
+      await store.calls.update(row.id, { meteredSeconds: seconds, settledAt: clock.now() });
+    } catch (err) {
+      logger.error({ callId: row.id, err: (err as Error).message }, 'call settlement failed; recovery settles it at the next start');
+    }
+    await store.flush().catch(() => undefined);
+    if (row.accountId) this.deps.notifier.toAccount(row.accountId, 'call:ended', { callId: row.id, reason, seconds } satisfies CallEnded);
+    return true;
   }
 
   /** The live call of a socket's account, for tests and admin views: ids only. */
@@ -404,6 +451,14 @@ export class CallsService {
     await Promise.all([...this.starting.values()].map((s) => s.done));
     await Promise.all([...this.live.values()].map((s) => s.end('server_shutdown')));
   }
+}
+
+interface StartInFlight {
+  accountId: string;
+  abort: AbortController;
+  done: Promise<unknown>;
+  /** Set when an admin or account end aborts the start: the record closes with this reason. */
+  endReason: CallEndReason | null;
 }
 
 const CONSENT_MESSAGES: Record<Exclude<ConsentBlock, null>, string> = {

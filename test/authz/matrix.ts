@@ -186,6 +186,8 @@ export const MATRIX: Record<string, Entry> = {
   // --- credits and payments ---
   'GET /api/credits': { access: 'account', reqs: () => [{ path: '/api/credits' }, { path: '/api/credits?limit=100' }], attacker: [200] },
   'POST /api/credits/checkout': { access: 'account', reqs: () => [{ path: '/api/credits/checkout', body: { packId: 'pack-10' } }], attacker: [200] },
+  // --- calls (usage history; the calls themselves are on the socket, see test/calls/) ---
+  'GET /api/calls': { access: 'account', reqs: () => [{ path: '/api/calls' }], attacker: [200] },
   'POST /api/stripe/webhook': { access: 'signed', reqs: forgedWebhooks, expect: [400] },
   'GET /checkout/done': { access: 'public', reqs: () => [{ path: '/checkout/done' }], expect: [200] },
   'GET /checkout/cancelled': { access: 'public', reqs: () => [{ path: '/checkout/cancelled' }], expect: [200] },

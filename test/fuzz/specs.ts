@@ -97,6 +97,7 @@ export const SPECS: Record<string, FuzzSpec> = {
 
   'GET /api/credits': { family: 'credits', auth: 'account', writes: 'never', query: creditsQuerySchema },
   'POST /api/credits/checkout': { family: 'credits', auth: 'account', writes: 'valid-only', body: checkoutBodySchema, valid: () => ({ packId: 'pack-10' }) },
+  'GET /api/calls': { family: 'calls', auth: 'account', writes: 'never' },
   'POST /api/stripe/webhook': { family: 'payments', auth: 'none', writes: 'valid-only', webhook: true },
   'GET /checkout/done': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
   'GET /checkout/cancelled': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },

@@ -1,0 +1,64 @@
+import type { Config } from '../config/config.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/types.js';
+import type { Notifier } from '../sockets/hub.js';
+import type { RealtimeProvider } from '../realtime/provider.js';
+import { SimulatedSantaProvider } from '../realtime/simulated-santa.js';
+import { OpenAIModerationChecker, type ModerationChecker } from '../santa/guardrail.js';
+import { createCallGuard } from './guard.js';
+import { CallsService, DEFAULT_CALL_TUNING, type CallsConsentPort, type CallsCreditsPort, type CallsProfilesPort } from './service.js';
+
+/**
+ * The realtime provider the configuration asks for: OpenAI when OPENAI_API_KEY is set,
+ * otherwise Simulated Santa on this machine (the embedded default, no network).
+ */
+export function chooseRealtimeProvider(config: Config, clock: Clock, logger: Logger): RealtimeProvider {
+  if (config.openai.apiKey) return createOpenAIProvider(config, logger);
+  return new SimulatedSantaProvider({ clock, logger });
+}
+
+function createOpenAIProvider(_config: Config, _logger: Logger): RealtimeProvider {
+  throw new Error('The OpenAI realtime provider is not available in this build');
+}
+
+export interface CallsModuleDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  credits: CallsCreditsPort;
+  consent: CallsConsentPort;
+  profiles: CallsProfilesPort;
+  notifier: Pick<Notifier, 'toAccount'>;
+  provider: RealtimeProvider;
+}
+
+/** The calls service with its guardrail: moderation joins the local rules when an OpenAI key is set. */
+export function createCallsService(deps: CallsModuleDeps): CallsService {
+  const { config, logger } = deps;
+  const moderation: ModerationChecker | null = config.openai.apiKey
+    ? new OpenAIModerationChecker({ apiKey: config.openai.apiKey, baseURL: config.openai.baseUrl, logger })
+    : null;
+  return new CallsService({
+    store: deps.store,
+    clock: deps.clock,
+    logger,
+    credits: deps.credits,
+    consent: deps.consent,
+    profiles: deps.profiles,
+    notifier: deps.notifier,
+    provider: deps.provider,
+    guard: (language) => createCallGuard(language, moderation, logger),
+    options: {
+      minCallSeconds: config.minCallSeconds,
+      maxCallSeconds: config.maxCallSeconds,
+      callGraceSeconds: config.callGraceSeconds,
+      checkpointSeconds: config.callCheckpointSeconds,
+      voice: config.openai.voice,
+      maxOutputTokens: DEFAULT_CALL_TUNING.maxOutputTokens,
+      providerTimeoutMs: DEFAULT_CALL_TUNING.providerTimeoutMs,
+      wrapUpSeconds: DEFAULT_CALL_TUNING.wrapUpSeconds,
+    },
+  });
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { callStartAckSchema, callEndAckSchema } from '../../shared/schemas/calls.js';
+import { ERROR_CODES } from '../../shared/errors.js';
+import { startTestServer, signUpParent, type TestServer } from '../support/server.js';
+import { ack, BROWSER_OFFER, connectSocket, readyParent, type ReadyParent } from './support.js';
+
+/**
+ * Every refusal of call:start, over a real socket.io connection: each answers with a stable
+ * code and changes nothing (no hold on the ledger, no call record).
+ */
+let server: TestServer;
+const sockets: Socket[] = [];
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await server.close();
+});
+
+async function socketOf(token: string): Promise<Socket> {
+  const s = await connectSocket(server.url, token);
+  sockets.push(s);
+  return s;
+}
+
+/** What a refusal must leave untouched: the account's ledger and every call record. */
+async function snapshot(accountId: string): Promise<string> {
+  const ledger = await server.app.store.ledger.findBy('accountId', accountId);
+  return JSON.stringify({ ledger: ledger.map((e) => [e.id, e.kind, e.seconds]).sort(), calls: await server.app.store.calls.count() });
+}
+
+async function expectRefusal(parent: ReadyParent, payload: Record<string, unknown>, code: string): Promise<void> {
+  const before = await snapshot(parent.accountId);
+  const socket = await socketOf(parent.token);
+  const res = callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER, ...payload }));
+  expect(res).toEqual({ error: { code, message: expect.any(String) } });
+  expect(ERROR_CODES as readonly string[]).toContain(code);
+  expect(await snapshot(parent.accountId)).toBe(before);
+  expect(server.app.services.calls.liveCount()).toBe(0);
+}
+
+/** The offer check comes after every policy check: a garbage offer that reaches it proves those passed. */
+const GARBAGE_OFFER = 'v=0\r\nthis is not an offer at all\r\n';
+
+describe('the socket handshake', () => {
+  it('refuses a missing, unknown or revoked token with a clear error', async () => {
+    const parent = await signUpParent(server.api);
+    for (const token of ['', 'not-a-real-token']) {
+      await expect(connectSocket(server.url, token)).rejects.toMatchObject({ message: 'unauthorized', data: { code: 'unauthorized' } });
+    }
+    expect((await server.api.post('/api/auth/logout', undefined, parent.token)).status).toBe(204);
+    await expect(connectSocket(server.url, parent.token)).rejects.toMatchObject({ data: { code: 'unauthorized' } });
+  });
+});
+
+describe('call:start refusals', () => {
+  it('no consent: consent_required; consent not verified: consent_unverified', async () => {
+    const noConsent = await readyParent(server, { consent: false, seconds: 600 });
+    await expectRefusal({ ...noConsent, profileId: 'any-profile' }, {}, 'consent_required');
+    const unverified = await readyParent(server, { verified: false, seconds: 600 });
+    await expectRefusal(unverified, {}, 'consent_unverified');
+  });
+
+  it("another parent's profile is not_found, exactly like a missing one", async () => {
+    const a = await readyParent(server, { seconds: 600 });
+    const b = await readyParent(server, { seconds: 600 });
+    await expectRefusal(a, { profileId: b.profileId }, 'not_found');
+    await expectRefusal(a, { profileId: '00000000-0000-4000-8000-000000000000' }, 'not_found');
+    // B's credit and calls are untouched too.
+    expect((await server.app.services.credits.state(b.accountId)).availableSeconds).toBe(600);
+  });
+
+  it('restricted processing: processing_restricted', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const r = await server.api.post('/api/me/restrict', { restricted: true }, parent.token);
+    expect(r.status).toBe(200);
+    await expectRefusal(parent, {}, 'processing_restricted');
+    expect((await server.api.post('/api/me/restrict', { restricted: false }, parent.token)).status).toBe(200);
+    await expectRefusal(parent, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
+  });
+
+  it("quiet hours, read in the call window's time zone (UTC without one)", async () => {
+    // The test clock stands at 10:00 UTC, which is 11:00 in Copenhagen.
+    const parent = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:30', to: '10:30' } } });
+    await expectRefusal(parent, {}, 'quiet_hours');
+    await expectRefusal(parent, { timeZone: 'Europe/Copenhagen', sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    await expectRefusal(parent, { timeZone: 'America/New_York', sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    const overnight = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '19:00', to: '11:00' } } });
+    await expectRefusal(overnight, {}, 'quiet_hours');
+    await expectRefusal(overnight, { timeZone: 'Europe/Copenhagen', sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    const fromTen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' } } });
+    await expectRefusal(fromTen, { timeZone: 'Etc/GMT+1', sdp: GARBAGE_OFFER }, 'invalid_sdp'); // 09:00 there
+    await expectRefusal(fromTen, { timeZone: 'UTC' }, 'quiet_hours'); // from is inclusive
+    await expectRefusal(parent, { timeZone: 'Nowhere/Atlantis' }, 'invalid_request');
+  });
+
+  it("the child's daily minutes: daily_limit_reached once today's calls used them", async () => {
+    const parent = await readyParent(server, { seconds: 3600, profile: { dailyMinutes: 10 } });
+    const now = server.clock.now();
+    const usedCall = (id: string, startedAt: number, seconds: number) =>
+      server.app.store.calls.insert({
+        id,
+        accountId: parent.accountId,
+        profileId: parent.profileId,
+        provider: 'simulated',
+        providerCallId: null,
+        heldSeconds: seconds,
+        startedAt,
+        meteredSeconds: seconds,
+        checkpointAt: startedAt + seconds * 1000,
+        endedAt: startedAt + seconds * 1000,
+        reason: 'hangup',
+        settledAt: startedAt + seconds * 1000,
+      });
+    await usedCall(`y-${parent.profileId}`, now - 24 * 3600_000, 600); // yesterday's do not count
+    await usedCall(`t1-${parent.profileId}`, now - 3600_000, 300);
+    await expectRefusal(parent, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    await usedCall(`t2-${parent.profileId}`, now - 1800_000, 270); // 30 s left: less than a minimum call
+    await expectRefusal(parent, {}, 'daily_limit_reached');
+  });
+
+  it('no credit: insufficient_credit; credit owed after a refund: credit_owed', async () => {
+    const broke = await readyParent(server);
+    await expectRefusal(broke, {}, 'insufficient_credit');
+    const little = await readyParent(server, { seconds: 59 });
+    await expectRefusal(little, {}, 'insufficient_credit');
+    const owing = await readyParent(server, { seconds: 600 });
+    await server.app.services.credits.takeBack(owing.accountId, 900, 'refund', `refund-${owing.accountId}`);
+    await expectRefusal(owing, {}, 'credit_owed');
+  });
+
+  it('a malformed SDP offer: invalid_sdp, before any credit is held', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    for (const sdp of [GARBAGE_OFFER, 'hello world!', BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'), 'x'.repeat(40 * 1024)]) {
+      await expectRefusal(parent, { sdp }, 'invalid_sdp');
+    }
+  });
+
+  it('an offer with a video track is refused (P2)', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    await expectRefusal(parent, { sdp: `${BROWSER_OFFER}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=rtpmap:96 VP8/90000\r\n` }, 'invalid_sdp');
+  });
+
+  it('payloads that do not match the schema: invalid_request', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    await expectRefusal(parent, { profileId: 42 }, 'invalid_request');
+    await expectRefusal(parent, { extra: 'field' }, 'invalid_request');
+    const socket = await socketOf(parent.token);
+    expect(callStartAckSchema.parse(await ack(socket, 'call:start', 'just a string'))).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: '' }))).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('an oversized payload drops the socket before it is read, and changes nothing', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const before = await snapshot(parent.accountId);
+    const socket = await socketOf(parent.token);
+    const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+    socket.emit('call:start', { profileId: parent.profileId, sdp: `${BROWSER_OFFER}a=x:${'y'.repeat(100 * 1024)}\r\n` }, () => {
+      throw new Error('an oversized call:start must never be answered');
+    });
+    expect(await gone).toMatch(/transport (close|error)/);
+    expect(await snapshot(parent.accountId)).toBe(before);
+  });
+
+  it('an event flood is answered rate_limited, then the socket is dropped; nothing changes', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const before = await snapshot(parent.accountId);
+    const socket = await socketOf(parent.token);
+    const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+    const answers: Promise<unknown>[] = [];
+    for (let i = 0; i < 40; i++) answers.push(ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }, 5000).catch(() => 'no answer'));
+    const codes = (await Promise.all(answers)).map((a) => (a as { error?: { code: string } }).error?.code ?? String(a));
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill('invalid_sdp'));
+    expect(codes.slice(10)).toEqual(Array(30).fill('rate_limited'));
+    // Keep flooding without acks: the socket is dropped by the server.
+    for (let i = 0; i < 60; i++) socket.emit('call:end', { callId: 'x' });
+    expect(await gone).toBe('io server disconnect');
+    expect(await snapshot(parent.accountId)).toBe(before);
+    // Tokens come back with time: a new socket is fine, and the limit is per socket.
+    server.clock.advance(10_000);
+    const fresh = await socketOf(parent.token);
+    expect(callStartAckSchema.parse(await ack(fresh, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'invalid_sdp' } });
+  });
+});
+
+describe('GET /api/calls', () => {
+  it('needs a session and lists only the caller’s calls', async () => {
+    expect((await server.api.get('/api/calls')).status).toBe(401);
+    const parent = await readyParent(server, { seconds: 600 });
+    const res = await server.api.get('/api/calls', parent.token);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ calls: [] });
+  });
+});
