@@ -197,7 +197,7 @@ export function ruleMatches(rule: CompiledRule, segments: readonly Segment[]): b
 // ---- language drift ----------------------------------------------------------------
 
 const STOPWORDS: Record<Locale, ReadonlySet<string>> = {
-  en: new Set(['the', 'you', 'and', 'is', 'are', 'to', 'i', 'it', 'what', 'your', 'my', 'of', 'that', 'have', 'will', 'with', 'be', 'do', 'not', 'this', 'can', 'am', 'we', 'so', 'for']),
+  en: new Set(['the', 'you', 'and', 'is', 'are', 'to', 'it', 'what', 'your', 'my', 'of', 'that', 'have', 'will', 'with', 'be', 'do', 'not', 'this', 'can', 'am', 'we', 'so', 'for']),
   da: new Set(['jeg', 'ikke', 'og', 'hvad', 'hvor', 'af', 'også', 'være', 'meget', 'hvordan', 'noget', 'mig', 'dig', 'nu', 'hvis', 'skal', 'dine', 'jeres', 'være', 'bliver', 'lige', 'nogen', 'sige', 'hjem', 'hjemme']),
   sv: new Set(['jag', 'inte', 'och', 'vad', 'är', 'av', 'också', 'vara', 'mycket', 'hur', 'något', 'mig', 'dig', 'nu', 'om', 'ska', 'dina', 'era', 'blir', 'bara', 'någon', 'säga', 'hem', 'hemma', 'att']),
 };
@@ -214,6 +214,6 @@ export function guessLanguage(normalized: string): Locale | null {
   }));
   scores.sort((a, b) => b.score - a.score);
   const [best, second] = scores;
-  if (!best || best.score < 2 || (second && best.score - second.score < 2)) return null;
+  if (!best || best.score < 2 || (second && best.score <= second.score)) return null;
   return best.lang;
 }

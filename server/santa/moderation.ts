@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import type { Logger } from '../core/logger.js';
 
 export interface ModerationResult {
   flagged: boolean;
@@ -23,7 +22,12 @@ export interface OpenAIModerationOptions {
   timeoutMs?: number;
   /** Per-category score limits, stricter than OpenAI's defaults because a young child is listening. */
   thresholds?: Record<string, number>;
-  logger?: Pick<Logger, 'warn'>;
+  logger?: WarnLogger;
+}
+
+/** The one logger method this needs (a pino logger fits). */
+export interface WarnLogger {
+  warn(details: Record<string, unknown>, message: string): void;
 }
 
 const CHILD_THRESHOLDS: Record<string, number> = {
@@ -43,7 +47,7 @@ export class OpenAIModerationChecker implements ModerationChecker {
   private readonly model: string;
   private readonly timeoutMs: number;
   private readonly thresholds: Record<string, number>;
-  private readonly logger: Pick<Logger, 'warn'> | undefined;
+  private readonly logger: WarnLogger | undefined;
 
   constructor(options: OpenAIModerationOptions) {
     if (!options.client && !options.apiKey) throw new Error('OpenAIModerationChecker needs a client or an apiKey');
