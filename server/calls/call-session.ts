@@ -117,6 +117,11 @@ export class CallSession {
     return this.windowSocketId;
   }
 
+  /** False while the call window's socket is gone and the grace period runs. */
+  get windowConnected(): boolean {
+    return this.graceTimer === null;
+  }
+
   onEnded(listener: (session: CallSession, result: CallEndResult) => void): void {
     this.endListeners.push(listener);
   }

@@ -414,9 +414,15 @@ export class CallsService {
     return true;
   }
 
-  /** The live call of a socket's account, for tests and admin views: ids only. */
-  liveCalls(): { callId: string; accountId: string; profileId: string; remainingSeconds: number }[] {
-    return [...this.live.values()].map((s) => ({ callId: s.id, accountId: s.accountId, profileId: s.profileId, remainingSeconds: s.remainingSeconds() }));
+  /** The live calls, for admin views and tests: ids and numbers only. */
+  liveCalls(): { callId: string; accountId: string; profileId: string; remainingSeconds: number; windowConnected: boolean }[] {
+    return [...this.live.values()].map((s) => ({
+      callId: s.id,
+      accountId: s.accountId,
+      profileId: s.profileId,
+      remainingSeconds: s.remainingSeconds(),
+      windowConnected: s.windowConnected,
+    }));
   }
 
   // ---- usage history ---------------------------------------------------------------
