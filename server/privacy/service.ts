@@ -213,8 +213,9 @@ export class PrivacyService {
     const purgeBy = now + this.options.accountPurgeDays * DAY_MS;
     const closed = await this.store.accounts.update(account.id, { status: 'closed', closedAt: now, purgeBy }, { if: (c) => c.status === 'active' });
     if (!closed) throw unauthorized('This account is already closed');
-    this.notifier.disconnectAccount(account.id);
+    // Calls first, so the call window and side panel still hear `call:ended`; then the sockets go.
     const callsEnded = await this.liveCalls.endAllForAccount(account.id, 'account_closed');
+    this.notifier.disconnectAccount(account.id);
     const profilesDeleted = await this.purger.finishClosing(account.id);
     await this.audit.record(`account:${account.id}`, 'account.closed', account.id, { purgeBy, callsEnded, profilesDeleted });
     await this.mail.queueEssential(closed, 'account_closed', accountClosedMail(closed.locale, { name: closed.name, purgeBy }));
