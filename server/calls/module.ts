@@ -5,6 +5,7 @@ import type { Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { RealtimeProvider } from '../realtime/provider.js';
 import { SimulatedSantaProvider } from '../realtime/simulated-santa.js';
+import { OpenAIRealtimeProvider } from '../realtime/openai-provider.js';
 import { OpenAIModerationChecker, type ModerationChecker } from '../santa/guardrail.js';
 import { createCallGuard } from './guard.js';
 import { CallsService, DEFAULT_CALL_TUNING, type CallsConsentPort, type CallsCreditsPort, type CallsProfilesPort } from './service.js';
@@ -18,8 +19,14 @@ export function chooseRealtimeProvider(config: Config, clock: Clock, logger: Log
   return new SimulatedSantaProvider({ clock, logger });
 }
 
-function createOpenAIProvider(_config: Config, _logger: Logger): RealtimeProvider {
-  throw new Error('The OpenAI realtime provider is not available in this build');
+function createOpenAIProvider(config: Config, logger: Logger): RealtimeProvider {
+  return new OpenAIRealtimeProvider({
+    apiKey: config.openai.apiKey ?? '',
+    baseURL: config.openai.baseUrl,
+    model: config.openai.model,
+    voice: config.openai.voice,
+    logger,
+  });
 }
 
 export interface CallsModuleDeps {

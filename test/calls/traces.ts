@@ -7,6 +7,8 @@ export interface Secrets {
   texts: string[];
   sdps: string[];
   tokens: string[];
+  /** Kept in the store by design (profile text) but never to be logged. */
+  logOnly?: string[];
 }
 
 /** The parts of an SDP that identify it: its ICE password and DTLS fingerprint. */
@@ -44,5 +46,8 @@ export function assertNoTraces(server: Pick<TestServer, 'dataDir' | 'logs'>, sec
     for (const [kind, needle] of needles) {
       expect(haystack.includes(needle), `${kind} found in the ${where}: ${needle.slice(0, 24)}…`).toBe(false);
     }
+  }
+  for (const needle of secrets.logOnly ?? []) {
+    expect(places[1]![1].includes(needle), `profile text found in the logs: ${needle.slice(0, 24)}…`).toBe(false);
   }
 }

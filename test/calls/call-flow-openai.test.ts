@@ -1,0 +1,209 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- socket payloads are checked with the shared schemas */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { FakeClock } from '../../server/core/clock.js';
+import { SANTA_LINES } from '../../server/santa/lines.js';
+import { changeSubjectInstruction, CHILD_PROFILE_CLOSE, CHILD_PROFILE_OPEN, wrapUpInstruction } from '../../server/santa/persona.js';
+import { callEndedSchema, callListSchema, callStartAckSchema, callTranscriptSchema, callWarningSchema, type CallStartOk } from '../../shared/schemas/calls.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
+import { ack, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
+import { assertNoTraces, type Secrets } from './traces.js';
+
+/**
+ * The same call against the OpenAI provider, pointed by OPENAI_API_KEY and OPENAI_BASE_URL at
+ * a local fake of the Realtime endpoints (POST /v1/realtime/calls answered by a real WebRTC
+ * peer, the sideband WebSocket, hang-up, moderations). The fake speaks in real time; the
+ * server meters on a fake clock.
+ */
+let fake: FakeOpenAI;
+let server: TestServer;
+let clock: FakeClock;
+const sockets: Socket[] = [];
+const peers: BrowserPeer[] = [];
+const secrets: Secrets = { texts: [], sdps: [], tokens: [], logOnly: [] };
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
+  clock = new FakeClock();
+  server = await startTestServer({ clock, env: { OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL } });
+  secrets.tokens.push(fake.apiKey);
+});
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (const p of peers.splice(0)) await p.close();
+});
+afterAll(async () => {
+  await server.stop();
+  assertNoTraces(server, secrets);
+  await server.close();
+  await fake.close();
+});
+
+async function socketOf(token: string): Promise<{ socket: Socket; log: EventLog }> {
+  const socket = await connectSocket(server.url, token);
+  sockets.push(socket);
+  secrets.tokens.push(token);
+  return { socket, log: new EventLog(socket) };
+}
+
+async function startCall(parent: ReadyParent, window: Socket): Promise<{ started: CallStartOk; peer: BrowserPeer; providerCallId: string }> {
+  const peer = await createBrowserPeer();
+  peers.push(peer);
+  secrets.sdps.push(peer.offerSdp);
+  const res = callStartAckSchema.parse(await ack(window, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }));
+  if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
+  secrets.sdps.push(res.sdp);
+  await peer.setAnswer(res.sdp);
+  const row = await server.app.store.calls.get(res.callId);
+  return { started: res, peer, providerCallId: row!.providerCallId! };
+}
+
+const sidebandSent = (providerCallId: string) => fake.state.sidebandClientEvents.filter((e) => e.callId === providerCallId).map((e) => e.event as any);
+const systemTexts = (providerCallId: string) =>
+  sidebandSent(providerCallId)
+    .filter((e) => e.type === 'conversation.item.create' && e.item.role === 'system')
+    .map((e) => e.item.content[0].text as string);
+const ledgerOf = async (callId: string) =>
+  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+
+describe('a call through the OpenAI provider (local fake of the Realtime API)', () => {
+  it('flows end to end: the offer and session go to /realtime/calls, audio and events flow, the sideband steers, hung up at zero credit, settled once', async () => {
+    expect(server.app.services.calls.providerKind).toBe('openai');
+    const parent = await readyParent(server, { seconds: 120, profile: { name: 'Ada', wishList: ['a red kite'], behaviorNotes: 'Loves drawing reindeer' } });
+    const panel = await socketOf(parent.token);
+    const window = await socketOf(parent.token);
+    const { started, peer, providerCallId } = await startCall(parent, window.socket);
+    expect(started.availableSeconds).toBe(120);
+    expect((await panel.log.wait('call:started')).simulated).toBe(false);
+
+    // What reached the provider: our key, the browser's offer, the session built from the profile (P4).
+    const request = fake.state.callRequests.find((r) => r.callId === providerCallId)!;
+    expect(request.authorization).toBe(`Bearer ${fake.apiKey}`);
+    expect(request.offerSdp).toBe(peer.offerSdp);
+    expect(request.session).toMatchObject({ type: 'realtime', max_output_tokens: 1024, audio: { output: { voice: 'ash' } } });
+    const instructions = String(request.session.instructions);
+    const block = instructions.slice(instructions.indexOf(CHILD_PROFILE_OPEN), instructions.indexOf(CHILD_PROFILE_CLOSE));
+    expect(block).toContain('Ada');
+    expect(block).toContain('Loves drawing reindeer');
+    expect(instructions.indexOf('Loves drawing reindeer')).toBe(instructions.indexOf(CHILD_PROFILE_OPEN) + block.indexOf('Loves drawing reindeer'));
+    secrets.logOnly!.push('Loves drawing reindeer', 'a red kite'); // profile text: kept in the profile, never in a log
+
+    // The server joined the call on the sideband; audio and oai-events flow to the browser.
+    await eventually(() => fake.state.sidebandConnections.some((c) => c.callId === providerCallId), 10_000, 'the sideband');
+    await peer.waitForEvent('session.created', 15_000);
+    await peer.waitFor(() => peer.audioPackets() > 25, 15_000, 'Santa audio');
+    expect(peer.peakAudioLevel()).toBeGreaterThan(100);
+    await panel.log.wait('call:transcript', (t) => t.final && t.speaker === 'santa', 15_000);
+    const greeting = callTranscriptSchema.parse(panel.log.of('call:transcript').find((t) => t.final));
+    expect(greeting.text).toBe(SANTA_LINES.en.greeting('Ada'));
+    secrets.texts.push(greeting.text);
+
+    // Metered on the server clock: wrap-up over the sideband 40 s before the end, hang-up at zero.
+    await clock.advanceAsync(80_000, 1000);
+    expect(callWarningSchema.parse(await panel.log.wait('call:warning'))).toEqual({ callId: started.callId, kind: 'time_low', remainingSeconds: 40 });
+    await eventually(() => systemTexts(providerCallId).includes(wrapUpInstruction('en')), 5000, 'the wrap-up instruction on the sideband');
+    await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.wrapUp);
+    secrets.texts.push(SANTA_LINES.en.wrapUp);
+    await clock.advanceAsync(40_000, 1000);
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({ callId: started.callId, reason: 'credit_exhausted', seconds: 120 });
+    await eventually(() => fake.state.hangups.includes(providerCallId), 5000, 'the hang-up at the provider');
+    expect(fake.state.calls.has(providerCallId)).toBe(false);
+    expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
+    expect((await server.app.services.credits.state(parent.accountId)).availableSeconds).toBe(0);
+    expect(callListSchema.parse((await server.api.get('/api/calls', parent.token)).body).calls[0]).toMatchObject({ id: started.callId, seconds: 120, reason: 'credit_exhausted' });
+  });
+
+  it('stops a Santa answer that promises a gift: response.cancel on the sideband, a change of subject, a category alert to the parent', async () => {
+    const promise = 'a pony, and I promise you will get it on Christmas morning';
+    fake.setPersona({ childName: 'Bo', wishList: [promise] });
+    const parent = await readyParent(server, { seconds: 600, profile: { name: 'Bo' } });
+    const panel = await socketOf(parent.token);
+    const window = await socketOf(parent.token);
+    const { started, peer, providerCallId } = await startCall(parent, window.socket);
+    await peer.waitForEvent('session.created', 15_000);
+    secrets.texts.push(SANTA_LINES.en.greeting('Bo'), 'I promise you will get it');
+    // The child speaks (the fake takes a text item as speech); Santa's scripted reply carries the promise.
+    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello Santa, guess what I want' }] } });
+    secrets.texts.push('guess what I want');
+    const warning = callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000));
+    expect(warning).toEqual({ callId: started.callId, kind: 'safety', category: 'gift_promise' });
+    expect(JSON.stringify(panel.log.of('call:warning'))).not.toMatch(/pony|morning/);
+    await eventually(() => sidebandSent(providerCallId).some((e) => e.type === 'response.cancel'), 5000, 'response.cancel');
+    await eventually(() => systemTexts(providerCallId).includes(changeSubjectInstruction('en')), 5000, 'the change of subject');
+    await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.changeSubject);
+    secrets.texts.push(SANTA_LINES.en.changeSubject);
+    // The stopped answer was not relayed whole to the side panel.
+    expect(panel.log.of('call:transcript').some((t) => t.final && String(t.text).includes('promise'))).toBe(false);
+    expect(await ack(panel.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+    fake.setPersona({ childName: 'Ada', wishList: ['a red kite'] });
+  });
+
+  it('asks the moderation endpoint about Santa’s words, and keeps the local rules when it fails', async () => {
+    fake.flagModeration(/glitter cannon/i, ['violence/graphic']);
+    fake.setPersona({ childName: 'Cy', wishList: ['a glitter cannon'] });
+    const parent = await readyParent(server, { seconds: 600, profile: { name: 'Cy' } });
+    const panel = await socketOf(parent.token);
+    const window = await socketOf(parent.token);
+    const { started, peer } = await startCall(parent, window.socket);
+    await peer.waitForEvent('session.created', 15_000);
+    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
+    const warning = callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000));
+    expect(warning).toEqual({ callId: started.callId, kind: 'safety', category: 'moderation' });
+    expect(fake.state.moderationRequests.some((r) => String(r.input).includes('glitter cannon'))).toBe(true);
+    secrets.texts.push(SANTA_LINES.en.greeting('Cy'));
+    expect(await ack(panel.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+
+    // Moderation down: the local rules still stop a promise.
+    fake.fail('moderations', { status: 500, times: 1000 });
+    fake.setPersona({ childName: 'Di', wishList: ['a pony. I promise you will get it'] });
+    const second = await readyParent(server, { seconds: 600, profile: { name: 'Di' } });
+    const panel2 = await socketOf(second.token);
+    const window2 = await socketOf(second.token);
+    const call2 = await startCall(second, window2.socket);
+    await call2.peer.waitForEvent('session.created', 15_000);
+    call2.peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
+    expect(callWarningSchema.parse(await panel2.log.wait('call:warning', (w) => w.kind === 'safety', 15_000)).category).toBe('gift_promise');
+    secrets.texts.push(SANTA_LINES.en.greeting('Di'));
+    expect(await ack(panel2.socket, 'call:end', { callId: call2.started.callId })).toEqual({ ok: true });
+    fake.setPersona({ childName: 'Ada', wishList: ['a red kite'] });
+  });
+
+  it('a provider failure at the start is a clean refusal: the hold is released, nothing is charged', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const window = await socketOf(parent.token);
+    for (const [failure, code] of [
+      [{ status: 500 }, 'provider_unavailable'],
+      [{ status: 429, retryAfterSeconds: 1 }, 'rate_limited'],
+    ] as const) {
+      fake.fail('calls', failure);
+      const peer = await createBrowserPeer();
+      peers.push(peer);
+      secrets.sdps.push(peer.offerSdp);
+      expect(await ack(window.socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }, 30_000)).toMatchObject({ error: { code } });
+    }
+    expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({ availableSeconds: 600, heldSeconds: 0, balanceSeconds: 600 });
+    const records = await server.app.store.calls.findBy('accountId', parent.accountId);
+    expect(records.map((r) => [r.reason, r.meteredSeconds])).toEqual([
+      ['provider_error', 0],
+      ['provider_error', 0],
+    ]);
+    expect(server.app.services.calls.liveCount()).toBe(0);
+  });
+
+  it('the child distress alert works over the sideband too', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const panel = await socketOf(parent.token);
+    const window = await socketOf(parent.token);
+    const { started, peer } = await startCall(parent, window.socket);
+    await peer.waitForEvent('session.created', 15_000);
+    const words = 'I am scared to go home, my mum hurts me';
+    secrets.texts.push(words);
+    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: words }] } });
+    expect(callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000))).toEqual({ callId: started.callId, kind: 'safety', category: 'child_distress' });
+    await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.distress);
+    expect(await ack(window.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended')).reason).toBe('hangup');
+  });
+});
