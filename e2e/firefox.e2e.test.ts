@@ -85,7 +85,10 @@ describe('Firefox ESR: sign in, add a child and call Santa', () => {
     await ff.panel.click('li.child button.call-child');
     callWindow = await opened;
     await callWindow.waitForSelector('#app[data-phase="live"]', { timeout: 45_000 });
+    // Firefox keeps the AudioContext of a window it opened suspended until a click: Santa
+    // moves with the RTP receiver's audio level until then.
     await callWindow.waitForSelector('svg.santa[data-speaking]', { timeout: 30_000 });
+    await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, { timeout: 30_000 });
     await expectNoAxeViolations(callWindow, 'Firefox call window: live');
     await shot(callWindow, 'call-window-live');
     await ff.panel.waitForSelector('section.live[data-state="live"]', { timeout: 30_000 });

@@ -1,14 +1,20 @@
+import { FakeClock, systemClock } from '../../server/core/clock.js';
+import { SimulatedSantaProvider } from '../../server/realtime/simulated-santa.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 
 export type { TestServer };
 
 /**
- * The real server in this process on 127.0.0.1: lowdb in a temp dir, Simulated Santa (no
- * OpenAI key), dev payments (no Stripe key). Its clock is a FakeClock, so the test decides
- * how many seconds a call lasts and the metering is exact.
+ * The real server in this process on 127.0.0.1: lowdb in a temp dir, dev payments (no
+ * Stripe key) and Simulated Santa (no OpenAI key). Two clocks on purpose: the server's
+ * clock is a FakeClock, so the test decides how many seconds a call is metered and the
+ * balance check is exact; Santa himself runs on real time, so his voice and his words
+ * stream to the browser as they would in a real call.
  */
 export function startE2eServer(): Promise<TestServer> {
-  return startTestServer({ env: { LOG_LEVEL: 'warn', OPENAI_API_KEY: '', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' } });
+  const realtime = new SimulatedSantaProvider({ clock: systemClock });
+  // Starts at the real time: the browser dates the usage chart by its own clock.
+  return startTestServer({ clock: new FakeClock(Date.now()), env: { LOG_LEVEL: 'warn', OPENAI_API_KEY: '', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' }, app: { realtime } });
 }
 
 /** What the server holds for the account, straight from the API (the test's own view, not the UI's). */

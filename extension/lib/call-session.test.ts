@@ -231,12 +231,17 @@ describe('call session', () => {
 
   it('hands the remote stream to the page for playback and the voice meter', async () => {
     const { peer, session } = setup();
-    const streams: unknown[] = [];
-    session.onRemoteStream((s) => streams.push(s));
+    const got: unknown[][] = [];
+    session.onRemoteStream((s, r) => got.push([s, r]));
     await session.start();
     const remote = { id: 'remote' };
+    const receiver = { getStats: async () => new Map([['in', { type: 'inbound-rtp', kind: 'audio', audioLevel: 0.4 }]]) };
+    peer.dispatch('track', { streams: [remote], receiver });
     peer.dispatch('track', { streams: [remote] });
-    expect(streams).toEqual([remote]);
+    expect(got).toEqual([
+      [remote, receiver],
+      [remote, null],
+    ]);
   });
 
   it('learns that Santa is simulated from call:started, even when it arrives before the ack', async () => {

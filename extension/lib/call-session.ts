@@ -62,6 +62,11 @@ export interface PeerLike {
   close(): void;
 }
 
+/** The part of RTCRtpReceiver that reports how loud the incoming audio is (inbound-rtp audioLevel, 0..1). */
+export interface LevelSource {
+  getStats(): Promise<{ forEach(callback: (stat: { type?: string; kind?: string; audioLevel?: number }) => void): void }>;
+}
+
 export interface CallSessionDeps {
   /** getUserMedia for audio only. */
   getMic(): Promise<MicStream>;
@@ -104,7 +109,7 @@ const SANTA_DONE = new Set(['response.output_audio_transcript.done', 'response.a
 export class CallSession {
   private snap: CallSnapshot = INITIAL;
   private readonly listeners = new Set<Listener>();
-  private readonly streamListeners = new Set<(stream: MediaStream) => void>();
+  private readonly streamListeners = new Set<(stream: MediaStream, receiver: LevelSource | null) => void>();
   private readonly warningListeners = new Set<(warning: CallWarning) => void>();
   private mic: MicStream | null = null;
   private peer: PeerLike | null = null;
@@ -138,7 +143,8 @@ export class CallSession {
     return () => this.listeners.delete(listener);
   }
 
-  onRemoteStream(listener: (stream: MediaStream) => void): () => void {
+  /** Santa's audio arrives: the stream to play and meter, and its RTP receiver (audio levels without Web Audio). */
+  onRemoteStream(listener: (stream: MediaStream, receiver: LevelSource | null) => void): () => void {
     this.streamListeners.add(listener);
     return () => this.streamListeners.delete(listener);
   }
@@ -228,7 +234,8 @@ export class CallSession {
     peer.addEventListener('track', (ev) => {
       const te = ev as RTCTrackEvent;
       const stream = te.streams?.[0];
-      if (stream) for (const l of this.streamListeners) l(stream);
+      const receiver = te.receiver && typeof te.receiver.getStats === 'function' ? te.receiver : null;
+      if (stream) for (const l of this.streamListeners) l(stream, receiver);
     });
     peer.addEventListener('connectionstatechange', () => this.onConnectionState(peer.connectionState));
     const offer = await peer.createOffer();

@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   const hearButton = button(t('call.tapToHear'), { variant: 'primary', class: 'big', hidden: true });
   const video = h('video', { class: 'selfie', muted: true, autoplay: true, playsinline: true, hidden: true, 'aria-label': t('call.cameraLabel') });
   video.muted = true;
-  const hangUp = h('button', { type: 'button', class: 'hangup', 'aria-label': t('call.hangUp') }, phoneDownIcon(), h('span', { 'aria-hidden': 'true' }, t('call.hangUpShort')));
+  // The icon and the colour say it to a child who cannot read; the words say it to everyone else.
+  const hangUp = h('button', { type: 'button', class: 'hangup' }, phoneDownIcon(), h('span', null, t('call.hangUp')));
   const greeting = h('h1', { class: 'greeting', tabindex: -1 }, profile ? t('call.greeting', { name: profile.name }) : t('call.greetingNoName'));
   const micHelp = h('div', { class: 'mic-help' }, micIcon(), h('p', null, t('call.micExplain')));
 
@@ -94,14 +95,14 @@ async function main(): Promise<void> {
 
   let meter: VoiceMeter | null = null;
   let camera: MediaStream | null = null;
-  session.onRemoteStream((stream) => {
+  session.onRemoteStream((stream, receiver) => {
     audio.srcObject = stream;
     audio.play().catch(() => {
       // Autoplay refused: one tap on the big button lets Santa speak.
       hearButton.hidden = false;
     });
     meter?.stop();
-    meter = meterVoice(stream, (level) => santa.setLevel(level));
+    meter = meterVoice(stream, (level) => santa.setLevel(level), receiver);
   });
   hearButton.addEventListener('click', () => {
     void audio.play().then(() => (hearButton.hidden = true));

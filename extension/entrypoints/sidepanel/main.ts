@@ -118,7 +118,7 @@ function renderHeader(): void {
   mount(
     header,
     h('h1', null, phoneIcon(22), t('extName')),
-    a ? h('p', { class: 'who' }, h('span', null, a.name), ' · ', h('span', { class: 'header-balance' }, t('panel.balanceShort', { minutes: formatMinutes(a.availableSeconds) }))) : null,
+    a ? h('p', { class: 'who' }, h('span', null, a.name), ' · ', h('span', { class: 'header-balance' }, t('panel.balanceShort', { minutes: formatMinutes(a.balanceSeconds) }))) : null,
     a?.restricted ? h('p', { class: 'notice' }, t('privacy.restrictedBanner')) : null,
     a?.deletion ? h('p', { class: 'notice' }, t('privacy.closedBanner')) : null,
   );

@@ -42,7 +42,8 @@ const MAX_LINES = 200;
 export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTMLElement): LiveCallPanel {
   let call: LiveCall | null = null;
   const bar = timeBar(t('live.timeLeft'));
-  const transcript = h('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t('live.transcript') });
+  const transcript = h('ol', { class: 'transcript-lines' });
+  const transcriptLog = h('div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t('live.transcript') }, transcript);
   const alerts = h('div', { class: 'alerts' });
   const title = h('h2', { class: 'live-title' });
   const statusLine = h('p', { class: 'live-status' });
@@ -59,7 +60,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     alerts,
     h('h3', null, t('live.transcript')),
     h('p', { class: 'hint' }, t('live.transcriptPrivacy')),
-    transcript,
+    transcriptLog,
     errorLine,
     h('div', { class: 'actions' }, endButton),
   );
@@ -143,7 +144,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
       call.lines.shift();
       transcript.firstElementChild?.remove();
     }
-    transcript.scrollTop = transcript.scrollHeight;
+    transcriptLog.scrollTop = transcriptLog.scrollHeight;
   };
 
   endButton.addEventListener('click', () => {
