@@ -6,6 +6,9 @@ import { newId } from '../core/ids.js';
 import type { CallRow, PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
+import { callStartAckSchema } from '../../shared/schemas/calls.js';
+import { createBrowserPeer } from '../../test/support/webrtc-peer.js';
+import { ack, connectSocket, eventually } from '../../test/calls/support.js';
 
 export { TEST_ADMIN_TOKEN };
 
@@ -34,8 +37,12 @@ let n = 0;
  * Signs up a parent and gives them every kind of data the service holds: consent (verified
  * by a card payment), a child profile with a saved photo, a temporary upload, a purchase
  * with its payment record, a settled call, logins (one failed), a support request.
+ *
+ * With `real: true` the purchase goes through the dev checkout and its signed webhook, and
+ * the call is a real one with Simulated Santa and a werift "browser" (slower); otherwise the
+ * payment and call rows are written as those modules write them.
  */
-export async function scriptedFamily(server: TestServer, opts: { tag?: string } = {}): Promise<Family> {
+export async function scriptedFamily(server: TestServer, opts: { tag?: string; real?: boolean } = {}): Promise<Family> {
   n++;
   const tag = opts.tag ?? `${n}${Math.random().toString(36).slice(2, 7)}`;
   const api = server.api;
@@ -44,7 +51,6 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string } 
   const wish = `a purple telescope ${tag}`;
   const note = `Brushes her teeth without asking ${tag}`;
   const parent = await signUpParent(api, { name: parentName, email: `quill-${tag}@example.test`, locale: 'da' });
-  const s = server.app.services;
 
   // Logins: one good, one with a wrong password.
   expectStatus(await api.post('/api/auth/login', { email: parent.email, password: parent.password }), 200);
@@ -59,11 +65,67 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string } 
   expectStatus(created, 201);
   const tempPhotoId = await uploadPhoto(api, parent.token);
 
-  // A purchase: the payment record and its ledger entry, as the payments module writes them.
+  const profileId = created.body.id as string;
+  const { paymentId, callId } = opts.real
+    ? await realPurchaseAndCall(server, parent.token, profileId)
+    : await writtenPurchaseAndCall(server, parent.accountId, profileId, tag);
+
+  const support = await api.post('/api/support', { kind: 'support', subject: `Help for ${childName}`, message: `My child ${childName} wants ${wish}` }, parent.token);
+  expectStatus(support, 201);
+
+  return {
+    ...parent,
+    parentName,
+    childName,
+    wish,
+    note,
+    profileId,
+    photoId,
+    tempPhotoId,
+    paymentId,
+    callId,
+    supportId: support.body.id,
+    secrets: [parent.email, parentName, childName, wish, note],
+  };
+}
+
+/** The dev checkout's Pay button (signed webhook) and a 95-second call that the call window hangs up. */
+async function realPurchaseAndCall(server: TestServer, token: string, profileId: string): Promise<{ paymentId: string; callId: string }> {
+  const checkout = await server.api.post('/api/credits/checkout', { packId: 'pack-10' }, token);
+  expectStatus(checkout, 200);
+  const sessionId = new URL(checkout.body.url as string).pathname.split('/').pop() ?? '';
+  const paid = await fetch(`${server.url}/dev/checkout/${sessionId}/pay?lang=en`, { method: 'POST', redirect: 'manual' });
+  if (paid.status >= 400) throw new Error(`dev checkout pay failed: ${paid.status}`);
+  const payment = await eventually(async () => {
+    const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
+    return row?.status === 'paid' ? row : undefined;
+  });
+
+  const socket = await connectSocket(server.url, token);
+  const peer = await createBrowserPeer();
+  try {
+    const res = callStartAckSchema.parse(await ack(socket, 'call:start', { profileId, sdp: peer.offerSdp }));
+    if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
+    await peer.setAnswer(res.sdp);
+    // The media path and data channel come up in real time before the fake clock moves on.
+    await peer.waitForEvent('session.created', 15_000);
+    await server.clock.advanceAsync(95_000, 250);
+    await ack(socket, 'call:end', { callId: res.callId });
+    await eventually(async () => (await server.app.services.credits.isSettled(res.callId)) || undefined);
+    return { paymentId: payment.id, callId: res.callId };
+  } finally {
+    socket.disconnect();
+    await peer.close();
+  }
+}
+
+/** The payment record, purchase, consent verification and a settled 95-second call, as those modules write them. */
+async function writtenPurchaseAndCall(server: TestServer, accountId: string, profileId: string, tag: string): Promise<{ paymentId: string; callId: string }> {
+  const s = server.app.services;
   const now = server.clock.now();
   const payment: PaymentRow = {
     id: newId(),
-    accountId: parent.accountId,
+    accountId,
     provider: 'dev',
     checkoutSessionId: `cs_test_${tag}`,
     paymentIntentId: `pi_test_${tag}`,
@@ -78,18 +140,18 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string } 
     paidAt: now,
   };
   await server.app.store.payments.insert(payment);
-  await s.credits.purchase(parent.accountId, 600, payment.paymentIntentId!);
-  await s.consent.markVerified(parent.accountId, 'card_payment');
+  await s.credits.purchase(accountId, 600, payment.checkoutSessionId);
+  await s.consent.markVerified(accountId, 'card_payment');
 
-  // A settled call of 95 seconds: the call record and its hold, capture and release.
   const callId = newId();
+  const held = await s.credits.hold(accountId, callId, { min: 60, max: 600 });
   const call: CallRow = {
     id: callId,
-    accountId: parent.accountId,
-    profileId: created.body.id,
+    accountId,
+    profileId,
     provider: 'simulated',
     providerCallId: null,
-    heldSeconds: 0,
+    heldSeconds: held ?? 0,
     startedAt: now,
     meteredSeconds: 95,
     checkpointAt: now + 95_000,
@@ -97,27 +159,9 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string } 
     reason: 'hangup',
     settledAt: now + 95_000,
   };
-  const held = await s.credits.hold(parent.accountId, callId, { min: 60, max: 600 });
-  await server.app.store.calls.insert({ ...call, heldSeconds: held ?? 0 });
+  await server.app.store.calls.insert(call);
   await s.credits.settle(callId, 95);
-
-  const support = await api.post('/api/support', { kind: 'support', subject: `Help for ${childName}`, message: `My child ${childName} wants ${wish}` }, parent.token);
-  expectStatus(support, 201);
-
-  return {
-    ...parent,
-    parentName,
-    childName,
-    wish,
-    note,
-    profileId: created.body.id,
-    photoId,
-    tempPhotoId,
-    paymentId: payment.id,
-    callId,
-    supportId: support.body.id,
-    secrets: [parent.email, parentName, childName, wish, note],
-  };
+  return { paymentId: payment.id, callId };
 }
 
 export function expectStatus(res: { status: number; body: unknown }, status: number): void {
