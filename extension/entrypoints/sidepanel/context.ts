@@ -18,7 +18,8 @@ export interface PanelContext {
   photoUrl(profile: Profile): Promise<string | null>;
   navigate(view: ViewName): void;
   signedIn(token: string, account: Account): Promise<void>;
-  signOut(): Promise<void>;
+  /** Signs out; `notice` is shown on the signed-out panel (it outlives the restart). */
+  signOut(notice?: string): Promise<void>;
   /** Re-creates the whole panel (after a server or language change). */
   restart(): Promise<void>;
   /** A short status line at the top of the panel. */

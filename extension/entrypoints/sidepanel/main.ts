@@ -42,6 +42,8 @@ const header = h('header', { class: 'panel-header' });
 const liveSlot = h('div', { class: 'live-slot' });
 const nav = h('nav', { class: 'tabs', 'aria-label': '' });
 const main = h('main', { id: 'view', class: 'view' });
+/** A message for the parent that must survive the panel restarting (account deleted). */
+let carryNotice: string | null = null;
 /** Bumped on every render so a slow view does not paint over a newer one. */
 let renderSeq = 0;
 
@@ -97,11 +99,12 @@ const ctx: PanelContext = {
     state.account = account;
     // The token watcher restarts the panel with the new session.
   },
-  async signOut() {
+  async signOut(notice) {
+    carryNotice = notice ?? null;
     try {
       await state.api.logout();
     } catch {
-      // Signed out locally even if the server cannot be reached; the session expires there.
+      // Signed out locally even if the server cannot be reached (or the account is closed); the session ends there anyway.
     }
     await tokenItem.setValue(null);
   },
@@ -229,6 +232,10 @@ async function start(): Promise<void> {
   }
   renderHeader();
   await renderView(false);
+  if (carryNotice && !state.account) {
+    status.show(carryNotice);
+    carryNotice = null;
+  }
 }
 
 /** Restarts never overlap: a sign-in and a server change in quick succession run one after the other. */

@@ -99,8 +99,7 @@ export async function privacyView(ctx: PanelContext): Promise<HTMLElement> {
       await busy(deleteBtn, async () => {
         try {
           const { purgeBy } = await ctx.api.deleteMe({ password: password.input.value });
-          ctx.notify(t('privacy.deleted', { date: formatDate(purgeBy) }));
-          await ctx.signOut();
+          await ctx.signOut(t('privacy.deleted', { date: formatDate(purgeBy) }));
         } catch (err) {
           deleteMsg.show(describeError(err), 'error');
         }
