@@ -23,7 +23,7 @@ export interface FlowOptions {
 type Step = (name: string, fn: () => Promise<void>) => Promise<void>;
 
 interface ChromeStorage {
-  chrome: { storage: { local: { get(key: string): Promise<Record<string, unknown>> } } };
+  chrome: { storage: { local: { get(key: string | null): Promise<Record<string, unknown>> }; session?: { get(key: null): Promise<Record<string, unknown>> } } };
 }
 
 export interface FlowContext {
@@ -329,6 +329,25 @@ export async function watchAndEndFromPanel(f: FlowContext, childName: string, se
     await panel.locator('.usage-svg rect').first().waitFor();
     await expectNoAxeViolations(panel, 'side panel: credits after a call');
     await shot(panel, 'panel-credits-after-call');
+  });
+}
+
+/** P1-P3 in the browser: after a call the extension's storage holds settings only, nothing said in the call. */
+export async function nothingOfTheCallStored(f: FlowContext): Promise<void> {
+  const { step } = f;
+  await step('nothing of the call is kept in the browser', async () => {
+    const panel = f.state.panel!;
+    // The ended call's transcript is still on screen (memory only) until the parent closes it.
+    const santaSaid = (await panel.locator('.transcript .line-santa .said').first().textContent()) ?? '';
+    const words = santaSaid.trim().split(/\s+/).slice(0, 3).join(' ');
+    expect(words).not.toBe('');
+    const stored = await panel.evaluate(async () => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
+    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'cameraPreview']).toContain(key);
+    expect(JSON.stringify(stored)).not.toContain(words);
+    for (const page of [panel, f.state.callWindow!, f.state.popup!]) {
+      expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
+      expect(await page.evaluate(async () => (await indexedDB.databases()).length)).toBe(0);
+    }
   });
 }
 
