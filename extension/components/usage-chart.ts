@@ -1,5 +1,5 @@
 import { h, svg } from './dom.js';
-import { formatDay, formatDuration, formatMinutes } from '../lib/format.js';
+import { formatDay, formatDuration } from '../lib/format.js';
 import { t } from '../lib/i18n.js';
 import type { Usage } from '../lib/usage.js';
 
@@ -43,7 +43,7 @@ export function usageChart(usage: Usage): HTMLElement {
     'ul',
     { class: 'legend' },
     usage.series.map((s, si) =>
-      h('li', null, h('span', { class: 'swatch', style: `background:${PALETTE[si % PALETTE.length]}`, 'aria-hidden': 'true' }), `${seriesName(s.name)}: ${formatMinutes(s.totalSeconds)}`),
+      h('li', null, h('span', { class: 'swatch', style: `background:${PALETTE[si % PALETTE.length]}`, 'aria-hidden': 'true' }), `${seriesName(s.name)}: ${formatDuration(s.totalSeconds)}`),
     ),
   );
   const activeDays = usage.days.map((d, i) => ({ d, i })).filter(({ i }) => (perDay[i] ?? 0) > 0);

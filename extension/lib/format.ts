@@ -22,8 +22,11 @@ interface DurationFormatLike {
 }
 type DurationFormatCtor = new (locale: string, opts: { style: 'short' | 'long' | 'narrow' }) => DurationFormatLike;
 
-/** 150 -> "2 min, 30 sec" (Intl.DurationFormat where the browser has it, unit formats otherwise). */
-export function formatDuration(seconds: number): string {
+/**
+ * 150 -> "2 min, 30 sec" (Intl.DurationFormat where the browser has it, unit formats otherwise).
+ * Use `long` inside sentences: short units end in a period in some languages ("45 sek.").
+ */
+export function formatDuration(seconds: number, style: 'short' | 'long' = 'short'): string {
   const total = Math.max(0, Math.trunc(seconds));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
@@ -34,10 +37,10 @@ export function formatDuration(seconds: number): string {
     if (hours) parts.hours = hours;
     if (minutes || hours) parts.minutes = minutes;
     if (secs || total === 0) parts.seconds = secs;
-    return new DurationFormat(intlLocale(), { style: 'short' }).format(parts);
+    return new DurationFormat(intlLocale(), { style }).format(parts);
   }
   const unit = (value: number, u: 'hour' | 'minute' | 'second') =>
-    new Intl.NumberFormat(intlLocale(), { style: 'unit', unit: u, unitDisplay: 'short' }).format(value);
+    new Intl.NumberFormat(intlLocale(), { style: 'unit', unit: u, unitDisplay: style }).format(value);
   const out: string[] = [];
   if (hours) out.push(unit(hours, 'hour'));
   if (minutes || hours) out.push(unit(minutes, 'minute'));

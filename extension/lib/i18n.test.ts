@@ -143,6 +143,7 @@ describe('language selection', () => {
     await initI18n({ setting: 'sv', load });
     expect(formatMinutes(60)).toBe('1 minut');
     expect(formatDuration(150)).toMatch(/2\s?min.*30\s?s/);
+    expect(formatDuration(45, 'long')).toBe('45 sekunder');
     await initI18n({ setting: 'en', load });
     expect(formatPrice({ amount: 1999, currency: 'eur' })).toBe('€19.99');
     expect(formatPrice({ amount: 500, currency: 'jpy' })).toBe('¥500');

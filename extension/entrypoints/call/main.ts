@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       audio.srcObject = null;
     }
     if (s.phase === 'ended' && s.endReason) {
-      const talked = s.endedSeconds && s.endedSeconds > 0 ? t('call.talkedFor', { duration: formatDuration(s.endedSeconds) }) : null;
+      const talked = s.endedSeconds && s.endedSeconds > 0 ? t('call.talkedFor', { duration: formatDuration(s.endedSeconds, 'long') }) : null;
       mount(
         app,
         h(

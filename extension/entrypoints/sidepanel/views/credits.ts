@@ -61,8 +61,11 @@ export async function creditsView(ctx: PanelContext): Promise<HTMLElement> {
   );
 }
 
+/** Ledger entries carry a magnitude; the kind says which way it moved the balance. */
+const TAKES_TIME: ReadonlySet<LedgerEntryView['kind']> = new Set(['hold', 'capture', 'refund', 'reversal']);
+
 function historyItem(entry: LedgerEntryView): HTMLElement {
-  const sign = entry.seconds > 0 ? '+' : entry.seconds < 0 ? '−' : '';
+  const sign = entry.seconds === 0 ? '' : TAKES_TIME.has(entry.kind) ? '−' : '+';
   return h(
     'li',
     { class: `history-${entry.kind}` },

@@ -106,7 +106,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     bar.root.hidden = call.remaining === null || call.ended !== null;
     if (call.remaining !== null) bar.set(call.remaining, call.total ?? call.remaining);
     if (call.ended) {
-      statusLine.textContent = `${t(endSummaryKey(call.ended.reason))} ${t('live.talkedFor', { duration: formatDuration(call.ended.seconds) })}`;
+      statusLine.textContent = `${t(endSummaryKey(call.ended.reason))} ${t('live.talkedFor', { duration: formatDuration(call.ended.seconds, 'long') })}`;
     } else if (call.timeLow) {
       statusLine.textContent = t('live.timeLow');
     } else {
