@@ -47,6 +47,20 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await server?.close();
   });
 
+  it("the popup's link opens the browser's side panel, inside the click", async () => {
+    const popup = await run.open('popup.html');
+    await popup.getByText(M('popup.signedOut')).waitFor();
+    await expectNoAxeViolations(popup, 'popup: signed out');
+    const cdp = await run.context.newCDPSession(popup);
+    const panels = async () =>
+      (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.url === `chrome-extension://${run.extensionId}/sidepanel.html`).length;
+    const before = await panels();
+    await popup.getByRole('button', { name: M('popup.openPanelToSignIn') }).click();
+    await expect.poll(panels, { timeout: 10_000 }).toBe(before + 1);
+    expect(await popup.locator('.message').textContent()).toBe('');
+    await popup.close();
+  });
+
   it('asks for a password reset link from the sign-in form', async () => {
     await tab('auth');
     await panel.locator('button.forgot').click();
