@@ -172,6 +172,26 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(metrics.middleware());
+  // An acknowledged change is a durable one (DESIGN §5): any request that may have written
+  // answers only once the group commit has put it on disk, so a crash right after a 2xx loses
+  // nothing (test/faults). Concurrent requests share one flush; reads are not held up.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    const end = res.end.bind(res) as (...args: unknown[]) => unknown;
+    res.end = ((...args: unknown[]) => {
+      store.flush().then(
+        () => end(...args),
+        (err: unknown) => {
+          // A refusal still goes out; an acknowledgement that is not on disk does not.
+          if (res.statusCode >= 400) return end(...args);
+          logger.error({ err: err instanceof Error ? err.message : String(err), path: req.path }, 'store flush failed: the acknowledgement is withheld');
+          res.destroy();
+        },
+      );
+      return res;
+    }) as typeof res.end;
+    next();
+  });
   app.use(
     cors({
       origin: (origin, cb) => cb(null, allowOrigin(origin)),
