@@ -278,7 +278,7 @@ export async function callFromPopup(f: FlowContext, childName: string, pin: stri
 
 export async function watchAndEndFromPanel(f: FlowContext, childName: string, seconds: number): Promise<void> {
   const { M, shot, step, server } = f;
-  await step('the side panel shows the live call: who, time left, transcript', async () => {
+  await step('the side panel shows the live call: who, time left, transcript, safety alerts', async () => {
     const panel = f.state.panel!;
     await tab(panel, 'children');
     const live = panel.locator('section.live[data-state="live"]');
@@ -293,6 +293,12 @@ export async function watchAndEndFromPanel(f: FlowContext, childName: string, se
       before - seconds + 1,
       { timeout: 15_000 },
     );
+    // A safety alert as the guardrail sends it (the fake microphone cannot say worrying words):
+    // the panel shows the category's explanation at once, as an alert.
+    const callId = await live.getAttribute('data-call-id');
+    const accountId = (await server.api.get('/api/me', f.state.token)).body.id as string;
+    server.app.notifier.toAccount(accountId, 'call:warning', { callId, kind: 'safety', category: 'child_distress' });
+    await live.getByRole('alert').filter({ hasText: M('safety.child_distress') }).waitFor();
     await expectNoAxeViolations(panel, 'side panel: live call');
     await shot(panel, 'panel-live-call');
     await shot(f.state.callWindow!, 'call-window-time-passed');
