@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { constants as tlsConstants } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import type { Server as SocketServer } from 'socket.io';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Config } from './config/config.js';
@@ -89,6 +90,8 @@ export interface App {
     passwordResets: PasswordResetService;
   };
   readonly notifier: Notifier;
+  /** The socket.io server (the authorization matrix enumerates its events). */
+  readonly io: SocketServer;
   /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** Graceful shutdown: stop accepting, end live work, flush and close the store. */
@@ -269,6 +272,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     services: { audit, accounts, consent, credits, payments, profiles, photos, calls, mail, notices, privacy, purger, retention, support, passwordResets },
     notifier,
+    io,
     async listen(port = config.port, host = config.host) {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
       // first sweep runs now) and the outbox delivery retries.
