@@ -1,4 +1,3 @@
-import type { Account, Policy } from '../../../../shared/index.js';
 import { h } from '../../../components/dom.js';
 import { busy, button, checkbox, messageArea } from '../../../components/ui.js';
 import { openTab } from '../../../lib/browser-ui.js';
@@ -7,11 +6,7 @@ import { currentLocale, t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
 import type { PanelContext } from '../context.js';
 
-/** Consent is needed before any child data is stored, and again after a material policy change takes effect. */
-export function needsConsent(account: Account, policy: Policy | null): boolean {
-  if (!account.consent) return true;
-  return policy !== null && account.consent.version !== policy.version && policy.material;
-}
+export { needsConsent } from '../../../lib/consent.js';
 
 export async function consentView(ctx: PanelContext): Promise<HTMLElement> {
   const policy = ctx.policy ?? (await ctx.api.policy());
