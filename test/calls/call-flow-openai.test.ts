@@ -192,6 +192,25 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     expect(server.app.services.calls.liveCount()).toBe(0);
   });
 
+  it('restricting processing while the provider is still answering aborts the start: nothing charged, the record closed as restricted', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const window = await socketOf(parent.token);
+    fake.fail('calls', { delayMs: 1500 });
+    const peer = await createBrowserPeer();
+    peers.push(peer);
+    secrets.sdps.push(peer.offerSdp);
+    const answer = ack(window.socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }, 30_000);
+    await eventually(async () => (await server.app.services.credits.state(parent.accountId)).heldSeconds === 600, 5000, 'the hold');
+    expect((await server.api.post('/api/me/restrict', { restricted: true }, parent.token)).status).toBe(200);
+    expect(await answer).toMatchObject({ error: { code: 'processing_restricted' } });
+    expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({ availableSeconds: 600, heldSeconds: 0 });
+    const records = await server.app.store.calls.findBy('accountId', parent.accountId);
+    expect(records.map((r) => [r.reason, r.meteredSeconds])).toEqual([['restricted', 0]]);
+    expect(server.app.services.calls.liveCount()).toBe(0);
+    // Whatever the fake answered late is hung up, never left running.
+    await eventually(() => fake.state.calls.size === 0, 10_000, 'no call left at the provider');
+  });
+
   it('the child distress alert works over the sideband too', async () => {
     const parent = await readyParent(server, { seconds: 600 });
     const panel = await socketOf(parent.token);
