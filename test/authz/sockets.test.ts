@@ -84,12 +84,12 @@ describe('the socket authorization matrix covers every event', () => {
 
 describe('a socket opens only with a live session', () => {
   it.each([
-    ['no token', () => undefined],
-    ['a random token', () => w.bad.garbage],
-    ["the victim's expired token", () => w.bad.expired],
-    ["the victim's revoked token", () => w.bad.revoked],
-    ["a closed account's token", () => w.bad.closed],
-    ['the admin token', () => TEST_ADMIN_TOKEN],
+    ['no token', (): string | undefined => undefined],
+    ['a random token', (): string | undefined => w.bad.garbage],
+    ["the victim's expired token", (): string | undefined => w.bad.expired],
+    ["the victim's revoked token", (): string | undefined => w.bad.revoked],
+    ["a closed account's token", (): string | undefined => w.bad.closed],
+    ['the admin token', (): string | undefined => TEST_ADMIN_TOKEN],
   ] as const)('refuses the handshake with %s', async (_label, token) => {
     const s = open(w.server, token());
     const result = await connected(s);
