@@ -106,20 +106,26 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
       }
     });
 
-    /** The session may have been revoked since the handshake (sign-out, password change). */
+    /**
+     * The session may have been revoked since the handshake (sign-out, password change, account
+     * closed): every event checks it again, and a socket without a live session is dropped.
+     */
     const stillSignedIn = async (): Promise<boolean> => {
       const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
       const auth = typeof token === 'string' ? await accounts.authenticate(token) : null;
-      if (auth && auth.account.id === accountId) return true;
+      return auth !== null && auth.account.id === accountId;
+    };
+    /** Answer first, then drop the socket: the client learns why it was disconnected. */
+    const signedOut = (reply: Ack): void => {
+      reply({ error: { code: 'unauthorized', message: 'Your session has ended; sign in again' } } satisfies AckError);
       socket.disconnect(true);
-      return false;
     };
 
     socket.on('call:start', async (payload: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return;
       const reply = ack as Ack;
       try {
-        if (!(await stillSignedIn())) return reply({ error: { code: 'unauthorized', message: 'Sign in again' } } satisfies AckError);
+        if (!(await stillSignedIn())) return signedOut(reply);
         const body = parseStart(payload);
         const result = await calls.start({ accountId, socketId: socket.id, profileId: body.profileId, sdp: body.sdp, timeZone: body.timeZone });
         // The window's socket may have gone while the provider answered: start its grace period now.
@@ -133,6 +139,7 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
     socket.on('call:end', async (payload: unknown, ack: unknown) => {
       const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
       try {
+        if (!(await stillSignedIn())) return signedOut(reply);
         const body = parse(callEndSchema, payload);
         await calls.endFromSocket(accountId, socket.id, body.callId);
         reply({ ok: true });
@@ -145,6 +152,7 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
       if (typeof ack !== 'function') return;
       const reply = ack as Ack;
       try {
+        if (!(await stillSignedIn())) return signedOut(reply);
         const body = parse(callResumeSchema, payload);
         const { remainingSeconds } = calls.resume(accountId, socket.id, body.callId);
         reply({ ok: true, remainingSeconds });

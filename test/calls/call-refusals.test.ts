@@ -55,6 +55,26 @@ describe('the socket handshake', () => {
   });
 });
 
+describe('a session revoked after the handshake', () => {
+  it('is answered unauthorized on every call event and the socket is dropped', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    for (const [event, payload] of [
+      ['call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER }],
+      ['call:end', { callId: 'any' }],
+      ['call:resume', { callId: 'any' }],
+    ] as const) {
+      const login = await server.api.post('/api/auth/login', { email: parent.email, password: parent.password });
+      const socket = await socketOf(login.body.token as string);
+      const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+      expect((await server.api.post('/api/auth/logout', undefined, login.body.token as string)).status).toBe(204);
+      const before = await snapshot(parent.accountId);
+      expect(await ack(socket, event, payload)).toMatchObject({ error: { code: 'unauthorized' } });
+      expect(await gone).toBe('io server disconnect');
+      expect(await snapshot(parent.accountId)).toBe(before);
+    }
+  });
+});
+
 describe('call:start refusals', () => {
   it('no consent: consent_required; consent not verified: consent_unverified', async () => {
     const noConsent = await readyParent(server, { consent: false, seconds: 600 });

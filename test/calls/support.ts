@@ -90,6 +90,8 @@ export interface ReadyParent {
   token: string;
   accountId: string;
   profileId: string;
+  email: string;
+  password: string;
 }
 
 /**
@@ -110,7 +112,7 @@ export async function readyParent(
   if (opts.consent !== false && profile.status !== 201) throw new Error(`profile failed: ${profile.status} ${JSON.stringify(profile.body)}`);
   if (opts.consent !== false && opts.verified !== false) await server.app.services.consent.markVerified(parent.accountId, 'test_card_payment');
   if (opts.seconds) await server.app.services.credits.purchase(parent.accountId, opts.seconds, `test-${parent.accountId}-${opts.seconds}`);
-  return { token: parent.token, accountId: parent.accountId, profileId: profile.status === 201 ? (profile.body.id as string) : '' };
+  return { token: parent.token, accountId: parent.accountId, profileId: profile.status === 201 ? (profile.body.id as string) : '', email: parent.email, password: parent.password };
 }
 
 /** Every data file of a data directory, decrypted, as text (and photos' sealed bytes as found). */
