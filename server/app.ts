@@ -135,6 +135,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const audit = new AuditService(store, clock);
   const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
+  accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   const consent = new ConsentService(store, clock, audit);
   await consent.ensureInitialPolicy();
   const photos = new PhotosService(store, clock);

@@ -35,6 +35,7 @@ export interface AccountsOptions {
 
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
 export class AccountsService {
+  private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
   private readonly perAccount: FailureLimiter;
   private readonly perAddress: FailureLimiter;
   private readonly ttlMs: number;
@@ -103,6 +104,17 @@ export class AccountsService {
 
   async logout(session: SessionRow): Promise<void> {
     await this.store.sessions.update(session.id, { revokedAt: this.clock.now() });
+    this.announceRevoked([session.id]);
+  }
+
+  /** Told of every revoked session, so live sockets opened with it are closed at once. */
+  onSessionsRevoked(listener: (sessionIds: string[]) => void): void {
+    this.revokeListeners.push(listener);
+  }
+
+  private announceRevoked(sessionIds: string[]): void {
+    if (sessionIds.length === 0) return;
+    for (const l of this.revokeListeners) l(sessionIds);
   }
 
   /** The account and session behind a bearer token, or null when it is unknown, expired, revoked or closed. */
@@ -166,13 +178,14 @@ export class AccountsService {
   /** Revoke every session of the account, except `keepSessionId` when given. */
   async revokeSessions(accountId: string, keepSessionId?: string): Promise<number> {
     const now = this.clock.now();
-    let revoked = 0;
+    const revoked: string[] = [];
     for (const s of await this.store.sessions.findBy('accountId', accountId)) {
       if (s.id === keepSessionId || s.revokedAt !== null) continue;
       await this.store.sessions.update(s.id, { revokedAt: now });
-      revoked++;
+      revoked.push(s.id);
     }
-    return revoked;
+    this.announceRevoked(revoked);
+    return revoked.length;
   }
 
   private async openSession(accountId: string): Promise<string> {

@@ -18,9 +18,12 @@ export interface Notifier {
   toAccount(accountId: string, event: ServerEventName, payload: object): void;
   /** Disconnect every socket of an account (closed, restricted, password changed). */
   disconnectAccount(accountId: string): void;
+  /** Disconnect the sockets opened with one sign-in session (logout, revocation). */
+  disconnectSession(sessionId: string): void;
 }
 
 export const accountRoom = (accountId: string) => `account:${accountId}`;
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 /** 64 KiB: an SDP offer fits many times over; anything larger is refused before parsing. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
@@ -45,7 +48,7 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
         return next(err);
       }
       (socket.data as SocketData).auth = auth;
-      await socket.join(accountRoom(auth.account.id));
+      await socket.join([accountRoom(auth.account.id), sessionRoom(auth.session.id)]);
       next();
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'socket auth failed');
@@ -56,6 +59,9 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
   const notifier: Notifier = {
     toAccount(accountId, event, payload) {
       io.to(accountRoom(accountId)).emit(event, payload);
+    },
+    disconnectSession(sessionId) {
+      io.in(sessionRoom(sessionId)).disconnectSockets(true);
     },
     disconnectAccount(accountId) {
       io.in(accountRoom(accountId)).disconnectSockets(true);
