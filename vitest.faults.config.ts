@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // `npm run test:faults`: the long forms. The fault suite kills the real server 100 times
 // (FAULT_KILLS) and the fuzzer sends 10,000 malformed inputs per endpoint family
-// (FUZZ_RUNS); `npm test` runs the same files in their short forms (5 kills, 1,000 inputs).
+// (FUZZ_RUNS); `npm test` runs the same files in their short forms (5 kills, 3,000 REST inputs per family).
 // FAULT_SEED / FUZZ_SEED replay a run. Either variable can be overridden from the shell.
 export default defineConfig({
   test: {

@@ -14,10 +14,10 @@ import { badImage, invalidBody, junkAuthorization, junkParam, junkQuery, junkVal
 
 /**
  * Malformed input on every REST route: never a 5xx, never a crash, the error shape always,
- * and nothing in the store changes. FUZZ_RUNS inputs per endpoint family (default 1,000 in
+ * and nothing in the store changes. FUZZ_RUNS inputs per endpoint family (default 3,000 in
  * `npm test`; `npm run test:faults` runs 10,000 per family); FUZZ_SEED replays a run.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const FUZZ_WEBHOOK_SECRET = 'whsec_fuzz_0123456789abcdef';
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 

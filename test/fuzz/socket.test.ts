@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as connect, type Socket } from 'socket.io-client';
+import { ackErrorSchema, callEndSchema, callResumeSchema, callStartSchema } from '../../shared/schemas/calls.js';
+import type { z } from 'zod';
+import { FAKE_OFFER_SDP, FakeRealtimeProvider } from '../../bench/lib/fake-provider.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { makeParty, storeCounts, storeDigest, type Party } from '../authz/world.js';
+import { invalidBody, junkText, junkValue, roundTrip } from './arbitraries.js';
+
+/**
+ * Malformed socket traffic: every client event with generated payloads (and without an ack
+ * function), unknown events, oversized frames and junk handshakes. Never a crash, every ack
+ * in the error shape, nothing in the store changes. FUZZ_RUNS inputs (default 10,000: sockets are cheap to fuzz).
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+let server: TestServer;
+let party: Party;
+let socket: Socket;
+let sent = 0;
+
+function open(auth: unknown): Socket {
+  return connect(server.url, { auth: auth as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true });
+}
+
+/** Connected, refused by our handshake check (connect_error with data), or closed by socket.io's parser. */
+function connected(s: Socket): Promise<{ ok: boolean; data?: unknown; closed?: boolean }> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, data: 'no answer' }), 5000);
+    const done = (r: { ok: boolean; data?: unknown; closed?: boolean }) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    s.once('connect', () => done({ ok: true }));
+    s.once('connect_error', (err: Error & { data?: unknown }) => done({ ok: false, data: err.data }));
+    s.once('disconnect', () => done({ ok: false, closed: true }));
+  });
+}
+
+async function liveSocket(): Promise<Socket> {
+  if (socket?.connected) return socket;
+  socket?.close();
+  socket = open({ token: party.token });
+  const r = await connected(socket);
+  if (!r.ok) throw new Error(`fuzz socket did not connect: ${JSON.stringify(r.data)}`);
+  return socket;
+}
+
+beforeAll(async () => {
+  // The event rate limit runs on the injected clock, which the fuzzer moves on; nothing else
+  // may fire on it meanwhile (retention would write).
+  server = await startTestServer({ env: { RETENTION_INTERVAL_MS: String(10 ** 12) }, app: { realtime: new FakeRealtimeProvider(0) } });
+  party = await makeParty(server, 'sockfuzz');
+  await liveSocket();
+  console.log(`socket fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
+}, 60_000);
+
+afterAll(async () => {
+  socket?.close();
+  await server?.close();
+});
+
+interface SocketInput {
+  event: string;
+  payload: unknown;
+  withAck: boolean;
+  strategy: string;
+}
+
+const EVENTS: Record<string, { schema: z.ZodType; valid: () => Record<string, unknown> }> = {
+  'call:start': { schema: callStartSchema, valid: () => ({ profileId: party.profileId, sdp: FAKE_OFFER_SDP }) },
+  'call:end': { schema: callEndSchema, valid: () => ({ callId: 'no-such-call' }) },
+  'call:resume': { schema: callResumeSchema, valid: () => ({ callId: 'no-such-call' }) },
+};
+
+function inputs(): fc.Arbitrary<SocketInput> {
+  const perEvent = Object.entries(EVENTS).flatMap(([event, { schema, valid }]) => [
+    // Refused by the shared schema.
+    fc.tuple(invalidBody(schema, valid()), fc.boolean()).map(([payload, withAck]) => ({ event, payload: roundTrip(payload), withAck, strategy: 'invalid payload' })),
+    // Well formed, but naming nothing of this account's: a random child, or a call that does not exist.
+    fc
+      .tuple(junkText.filter((s) => s.length > 0 && s.length <= 64), fc.constantFrom(FAKE_OFFER_SDP, 'v=0\r\nnot really sdp', 'v=0\r\nm=video 9 RTP/AVP 96\r\n'))
+      .map(([id, sdp]) => ({
+        event,
+        payload: event === 'call:start' ? { profileId: id === party.profileId ? `${id}x` : id, sdp } : { callId: id },
+        withAck: true,
+        strategy: 'unknown id',
+      })),
+  ]);
+  // The account's own child with an SDP the offer check refuses (no audio, video, an answer, junk lines).
+  const refusedOffer = fc
+    .constantFrom('v=0\r\n', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', FAKE_OFFER_SDP.replace('m=audio', 'm=video'), FAKE_OFFER_SDP.replace(/a=setup:actpass/g, 'a=setup:active'), `v=0\r\n${'x'.repeat(100)}`)
+    .map((sdp) => ({ event: 'call:start', payload: { profileId: party.profileId, sdp }, withAck: true, strategy: 'refused offer' }));
+  return fc.oneof(
+    ...perEvent,
+    refusedOffer,
+    fc.tuple(fc.oneof(junkText, fc.constantFrom('call:tick', 'credits:updated', 'admin', 'call:start ', '__proto__', 'constructor')), junkValue).map(([event, payload]) => ({
+      event: event || 'x',
+      payload,
+      withAck: false,
+      strategy: 'unknown event',
+    })),
+  );
+}
+
+function emit(s: Socket, input: SocketInput): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (!input.withAck) {
+      s.emit(input.event, input.payload);
+      // A ping round trip: the server has read the frame and is still answering.
+      return s.timeout(5000).emit('call:end', { callId: 'ping' }, (err: Error | null, ack: unknown) => resolve(err ? 'no answer' : ack));
+    }
+    s.timeout(5000).emit(input.event, input.payload, (err: Error | null, ack: unknown) => resolve(err ? 'no answer' : ack));
+  });
+}
+
+describe('malformed socket traffic', () => {
+  it(`never crashes, always acks in the error shape, and changes nothing (${RUNS} inputs to the call events)`, async () => {
+    await server.app.store.flush();
+    const digest = await storeDigest(server.app.store);
+    const counts = await storeCounts(server.app.store);
+    await fc.assert(
+      fc.asyncProperty(inputs(), async (input) => {
+        // Two events per input at most; the bucket refills 2 per second of the fake clock.
+        if (++sent % 4 === 0) await server.clock.advanceAsync(5000, 5000);
+        const s = await liveSocket();
+        const ack = await emit(s, input);
+        const where = `${input.event} ${JSON.stringify(input.payload)?.slice(0, 200)} [${input.strategy}] -> ${JSON.stringify(ack)?.slice(0, 200)}`;
+        expect(ack, where).not.toBe('no answer');
+        expect(ackErrorSchema.safeParse(ack).success, where).toBe(true);
+        // Rate limiting would mean the payload was never judged: the fuzzer refills the bucket to avoid it.
+        expect(['internal_error', 'rate_limited'], where).not.toContain((ack as { error: { code: string } }).error.code);
+        expect(server.app.services.calls.liveCount(), where).toBe(0);
+        expect(await storeCounts(server.app.store), where).toEqual(counts);
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+    await server.app.store.flush();
+    expect(await storeDigest(server.app.store)).toEqual(digest);
+  }, 600_000);
+
+  it('drops a frame over the size limit without harm to the server', async () => {
+    const s = await liveSocket();
+    const closed = new Promise<void>((resolve) => s.once('disconnect', () => resolve()));
+    s.emit('call:start', { profileId: party.profileId, sdp: `v=0\r\n${'a'.repeat(70 * 1024)}` });
+    await closed;
+    const again = await liveSocket();
+    const ack = await new Promise((resolve) => again.emit('call:end', { callId: 'after-oversize' }, resolve));
+    expect(ackErrorSchema.safeParse(ack).success).toBe(true);
+  });
+
+  it(`refuses ${Math.max(50, Math.floor(RUNS / 10))} junk handshakes and changes nothing`, async () => {
+    const counts = await storeCounts(server.app.store);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(junkValue, fc.record({ token: junkValue }), fc.record({ token: junkText.map((t) => `${party.token}${t}x`) })), async (auth) => {
+        const s = open(auth);
+        const r = await connected(s);
+        s.close();
+        expect(r.ok, JSON.stringify(auth)).toBe(false);
+        const plainObject = typeof auth === 'object' && auth !== null && !Array.isArray(auth);
+        // socket.io itself closes a handshake whose auth is not an object; ours answers the rest.
+        if (plainObject || !r.closed) expect(r.data, JSON.stringify(auth)).toMatchObject({ code: 'unauthorized' });
+        expect(await storeCounts(server.app.store)).toEqual(counts);
+      }),
+      { numRuns: Math.max(50, Math.floor(RUNS / 10)), seed: SEED },
+    );
+  });
+});
