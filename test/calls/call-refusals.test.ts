@@ -3,6 +3,7 @@ import type { Socket } from 'socket.io-client';
 import { callStartAckSchema, callEndAckSchema } from '../../shared/schemas/calls.js';
 import { ERROR_CODES } from '../../shared/errors.js';
 import { startTestServer, signUpParent, type TestServer } from '../support/server.js';
+import { tokenHash } from '../../server/accounts/service.js';
 import { ack, BROWSER_OFFER, connectSocket, readyParent, type ReadyParent } from './support.js';
 
 /**
@@ -56,7 +57,19 @@ describe('the socket handshake', () => {
 });
 
 describe('a session revoked after the handshake', () => {
-  it('is answered unauthorized on every call event and the socket is dropped', async () => {
+  it('logging out disconnects the sockets opened with that session at once, and only those', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const login = await server.api.post('/api/auth/login', { email: parent.email, password: parent.password });
+    const other = await socketOf(parent.token);
+    const socket = await socketOf(login.body.token as string);
+    const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+    expect((await server.api.post('/api/auth/logout', undefined, login.body.token as string)).status).toBe(204);
+    expect(await gone).toBe('io server disconnect');
+    expect(other.connected).toBe(true);
+    other.close();
+  });
+
+  it('revoked elsewhere (another server process), it is answered unauthorized on every call event and the socket is dropped', async () => {
     const parent = await readyParent(server, { seconds: 600 });
     for (const [event, payload] of [
       ['call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER }],
@@ -66,7 +79,10 @@ describe('a session revoked after the handshake', () => {
       const login = await server.api.post('/api/auth/login', { email: parent.email, password: parent.password });
       const socket = await socketOf(login.body.token as string);
       const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
-      expect((await server.api.post('/api/auth/logout', undefined, login.body.token as string)).status).toBe(204);
+      // Revoked straight in the store, as a second process sharing it would: no disconnect reaches this one.
+      for (const s of await server.app.store.sessions.findBy('accountId', parent.accountId)) {
+        if (s.revokedAt === null && s.tokenHash === tokenHash(login.body.token as string)) await server.app.store.sessions.update(s.id, { revokedAt: server.clock.now() });
+      }
       const before = await snapshot(parent.accountId);
       expect(await ack(socket, event, payload)).toMatchObject({ error: { code: 'unauthorized' } });
       expect(await gone).toBe('io server disconnect');
