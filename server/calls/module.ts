@@ -1,14 +1,12 @@
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Store } from '../store/types.js';
-import type { Notifier } from '../sockets/hub.js';
 import type { RealtimeProvider } from '../realtime/provider.js';
 import { SimulatedSantaProvider } from '../realtime/simulated-santa.js';
 import { OpenAIRealtimeProvider } from '../realtime/openai-provider.js';
 import { OpenAIModerationChecker, type ModerationChecker } from '../santa/guardrail.js';
 import { createCallGuard } from './guard.js';
-import { CallsService, DEFAULT_CALL_TUNING, type CallsConsentPort, type CallsCreditsPort, type CallsProfilesPort } from './service.js';
+import { CallsService, DEFAULT_CALL_TUNING, type CallsDeps } from './service.js';
 
 /**
  * The realtime provider the configuration asks for: OpenAI when OPENAI_API_KEY is set,
@@ -29,17 +27,8 @@ function createOpenAIProvider(config: Config, logger: Logger): RealtimeProvider 
   });
 }
 
-export interface CallsModuleDeps {
-  config: Config;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  credits: CallsCreditsPort;
-  consent: CallsConsentPort;
-  profiles: CallsProfilesPort;
-  notifier: Pick<Notifier, 'toAccount'>;
-  provider: RealtimeProvider;
-}
+/** What the service needs, less what this module derives from the config (guardrail, options). */
+export type CallsModuleDeps = Omit<CallsDeps, 'guard' | 'options'> & { config: Config };
 
 /** The calls service with its guardrail: moderation joins the local rules when an OpenAI key is set. */
 export function createCallsService(deps: CallsModuleDeps): CallsService {
