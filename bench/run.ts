@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   }
   const selected = wanted.length ? ALL.filter((b) => wanted.includes(b.name)) : ALL;
   const m = machine();
-  const log = (line: string) => console.error(`[bench] ${line}`);
+  const t0 = Date.now();
+  const log = (line: string) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(`machine: ${m.cores} cores, ${m.cpu}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}`);
 
   const rows: Row[] = [];

@@ -1,7 +1,82 @@
-import type { Row } from './lib/report.js';
+import type { Socket } from 'socket.io-client';
+import { atMost, info, type Row } from './lib/report.js';
+import { sharedSeed } from './lib/seed.js';
+import { BenchServer } from './lib/child.js';
+import { FAKE_OFFER_SDP } from './lib/fake-provider.js';
+import { nowMs, pool, sleep } from './lib/stats.js';
+import { openClients } from './broker.js';
 
 export const name = 'sockets';
 
-export async function run(_log: (line: string) => void): Promise<Row[]> {
-  return [];
+const IDLE = Number(process.env.BENCH_SOCKETS ?? 10_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
+const CPU_WINDOW_MS = Number(process.env.BENCH_CPU_WINDOW_MS ?? 30_000);
+const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 15_000);
+
+function ack<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    socket.timeout(60_000).emit(event, payload, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/**
+ * One server process (a child, so its memory and CPU are its own) with 10,000 signed-in
+ * families: each opens one authenticated socket and stays idle; then 1,000 of them start a
+ * call (fake provider) and the server meters all of them (1 Hz ticks to each account,
+ * checkpoints to the store) while its CPU time is read.
+ */
+export async function run(log: (line: string) => void): Promise<Row[]> {
+  const seed = await sharedSeed(Math.max(IDLE, Number(process.env.BENCH_FAMILIES ?? 10_000)));
+  log('sockets: seeded');
+  // BENCH_CHECKPOINT_SECONDS: what the metering costs without the store's share (for PERFORMANCE.md).
+  const server = await BenchServer.start(seed, process.env.BENCH_CHECKPOINT_SECONDS ? { CALL_CHECKPOINT_SECONDS: process.env.BENCH_CHECKPOINT_SECONDS } : {});
+  log('sockets: server up');
+  const rows: Row[] = [];
+  let clients: Awaited<ReturnType<typeof openClients>> = [];
+  try {
+    await sleep(500);
+    const before = await server.gcStats();
+    const t = nowMs();
+    clients = await openClients(server.url, seed.families.slice(0, IDLE), 200);
+    const connectSeconds = (nowMs() - t) / 1000;
+    await sleep(2000);
+    const after = await server.gcStats();
+    if (after.sockets !== IDLE) throw new Error(`server holds ${after.sockets} sockets, expected ${IDLE}`);
+    const perSocketKB = (after.rss - before.rss) / IDLE / 1024;
+    const heapKB = (after.heapUsed + after.external - before.heapUsed - before.external) / IDLE / 1024;
+    log(`sockets: ${IDLE} connected in ${connectSeconds.toFixed(1)} s; rss ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB`);
+    rows.push(atMost(`sockets: memory per idle authenticated socket (${IDLE}, server RSS)`, perSocketKB, 'KB', 20, `JS heap + external per socket ${heapKB.toFixed(1)} KB; server RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB with ${IDLE} sockets`));
+    rows.push(info(`sockets: connect rate (${IDLE} authenticated, 200 in flight)`, IDLE / connectSeconds, 'sockets/s'));
+    // What 10,000 idle sockets cost by themselves (socket.io heartbeats): the floor under the call figure.
+    const i0 = await server.stats();
+    await sleep(IDLE_WINDOW_MS);
+    const i1 = await server.stats();
+    const idleCpu = (i1.userMicros + i1.systemMicros - i0.userMicros - i0.systemMicros) / 1000 / (i1.at - i0.at);
+    rows.push(info(`sockets: server CPU with ${IDLE} idle sockets, no calls`, idleCpu * 100, '% of a core', `${(IDLE_WINDOW_MS / 1000).toFixed(0)} s window; heartbeats every 10 s per socket`));
+
+    // 1,000 metered calls.
+    const callers = clients.slice(0, CALLS);
+    const startedAt = nowMs();
+    await pool(callers, 50, async (cl) => {
+      const res = await ack<{ callId?: string; error?: unknown }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: FAKE_OFFER_SDP });
+      if (!res.callId) throw new Error(`call:start refused: ${JSON.stringify(res)}`);
+    });
+    log(`sockets: ${CALLS} calls started in ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
+    let ticks = 0;
+    for (const cl of callers) cl.socket.on('call:tick', () => ticks++);
+    await sleep(3000); // past the first checkpoints
+    const a = await server.stats();
+    const ticks0 = ticks;
+    await sleep(CPU_WINDOW_MS);
+    const b = await server.stats();
+    const cpu = (b.userMicros + b.systemMicros - a.userMicros - a.systemMicros) / 1000 / (b.at - a.at);
+    const tickRate = (ticks - ticks0) / ((b.at - a.at) / 1000);
+    if (b.liveCalls !== CALLS) throw new Error(`only ${b.liveCalls} calls live at the end of the window`);
+    rows.push(atMost(`sockets: server CPU with ${CALLS} metered calls (1 Hz ticks)`, cpu * 100, '% of a core', 10, `${tickRate.toFixed(0)} ticks/s delivered; ${IDLE} sockets connected; ${(CPU_WINDOW_MS / 1000).toFixed(0)} s window`));
+    return rows;
+  } finally {
+    // The run's data is a throw-away copy: kill rather than end 1,000 calls one by one.
+    await server.kill();
+    for (const cl of clients) cl.socket.close();
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type LowdbStore } from '../../server/store/lowdb-store.js';
@@ -181,4 +181,31 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
 
 async function ledger(store: LowdbStore, accountId: string, kind: LedgerRow['kind'], seconds: number, ref: string, callId: string | null, at: number) {
   await store.ledger.insert({ id: randomUUID(), accountId, kind, seconds, ref, callId, at, note: null });
+}
+
+const cache = new Map<number, Promise<Seeded>>();
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One seeded store per size per bench run: seeding 10,000 families takes a while. Use copies. */
+export function sharedSeed(families: number): Promise<Seeded> {
+  let p = cache.get(families);
+  if (!p) {
+    p = seedStore({ families }).then((s) => {
+      made.push(s.dataDir);
+      return s;
+    });
+    cache.set(families, p);
+  }
+  return p;
+}
+
+/** A private copy of a seeded data directory, removed when the bench exits. */
+export function copySeed(seed: Seeded): string {
+  const dir = mkdtempSync(join(tmpdir(), 'callsanta-bench-copy-'));
+  cpSync(seed.dataDir, dir, { recursive: true });
+  made.push(dir);
+  return dir;
 }
