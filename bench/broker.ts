@@ -83,11 +83,15 @@ async function run1(latencyMs: number, log: (l: string) => void, plan: readonly 
     // Warm-up: JIT, first writes of each shard.
     await measure(clients, 50, 100);
     const result: Record<number, number[]> = {};
+    let cpuPerCall = Number.NaN;
     for (const [c, n] of plan) {
+      const a = await server.stats();
       result[c] = await measure(clients, c, n);
+      const b = await server.stats();
+      if (c === 100) cpuPerCall = (b.userMicros + b.systemMicros - a.userMicros - a.systemMicros) / 1000 / (result[c]?.length ?? 1);
       log(`broker (${latencyMs} ms provider): ${c} concurrent: p50 ${percentile(result[c] ?? [], 50).toFixed(2)} ms, p99 ${percentile(result[c] ?? [], 99).toFixed(2)} ms`);
     }
-    return result;
+    return { result, cpuPerCall };
   } finally {
     for (const cl of clients) cl.socket.close();
     await server.stop();
@@ -101,13 +105,13 @@ async function run1(latencyMs: number, log: (l: string) => void, plan: readonly 
  * ratio of what the parent waits to what the provider took.
  */
 export async function run(log: (line: string) => void): Promise<Row[]> {
-  const zero = await run1(0, log, [
+  const { result: zero, cpuPerCall } = await run1(0, log, [
     [1, 300],
     [10, 500],
     [100, 1000],
   ]);
   // Against a 300 ms provider every sample costs 300 ms: fewer of them, same widths.
-  const slow = await run1(PROVIDER_MS, log, [
+  const { result: slow } = await run1(PROVIDER_MS, log, [
     [1, 40],
     [100, 500],
   ]);
@@ -118,6 +122,7 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     if (c === 100) rows.push(atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider`, percentile(xs, 99), 'ms', 10));
     else rows.push(info(`broker call:start->ack p99, ${c} concurrent, 0 ms provider`, percentile(xs, 99), 'ms'));
   }
+  rows.push(info('broker server CPU per call (start + end), 100 concurrent', cpuPerCall, 'ms', 'the server child\'s user+system time over the 100-concurrent rounds, per call'));
   const s100 = slow[100] ?? [];
   rows.push(info('broker ratio p50 / provider, 100 concurrent, 300 ms provider', percentile(s100, 50) / PROVIDER_MS, 'ratio', `p50 ${percentile(s100, 50).toFixed(1)} ms`));
   rows.push(atMost('broker ratio p99 / provider, 100 concurrent, 300 ms provider', percentile(s100, 99) / PROVIDER_MS, 'ratio', 1.02, `p99 ${percentile(s100, 99).toFixed(1)} ms; 1 concurrent p50 ${percentile(slow[1] ?? [], 50).toFixed(1)} ms`));
