@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createBrowserPeer } from '../support/webrtc-peer.js';
-import type { AccountModel, Model, Rng } from './model.js';
+import type { AccountModel, EventModel, Model, Rng } from './model.js';
 
 export interface Target {
   url: string;
@@ -178,11 +178,11 @@ export class Workload {
     const eventId = this.model.uniqueEventId();
     const payload = completedEvent(eventId, sessionId, a.accountId, packId, packId === 'pack-10' ? 4900 : 9900);
     // Known before it is sent: Stripe keeps delivering an event until it is acknowledged.
-    const ev = { eventId, sessionId, payload, seconds: this.t.packs[packId] ?? 0, state: 'pending' as const };
+    const ev: EventModel = { eventId, sessionId, payload, seconds: this.t.packs[packId] ?? 0, state: 'pending' };
     a.events.push(ev);
     const res = await deliver(this.t, payload);
     this.count('purchase', res?.status === 200);
-    if (res?.status === 200) (ev as { state: string }).state = 'acked';
+    if (res?.status === 200) ev.state = 'acked';
   }
 
   private async replay(a: AccountModel): Promise<void> {
