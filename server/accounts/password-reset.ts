@@ -9,7 +9,7 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { hashPassword } from './passwords.js';
-import { FailureLimiter } from './rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 
 export interface PasswordResetOptions {

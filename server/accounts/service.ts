@@ -8,7 +8,7 @@ import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AuditService } from '../audit/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
-import { FailureLimiter } from './rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 import { browserFamily } from './user-agent.js';
 
 export interface ClientInfo {

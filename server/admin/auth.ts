@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Clock } from '../core/clock.js';
 import { tooMany, unauthorized } from '../core/errors.js';
 import { MINUTE_MS } from '../../shared/units.js';
-import { FailureLimiter } from '../accounts/rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 

@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
 import { HOUR_MS } from '../../shared/units.js';
 import type { PhotoRow, Store } from '../store/types.js';
-import { FailureLimiter } from '../accounts/rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 
 export type PhotoMime = PhotoRow['mime'];
 export const PHOTO_MIMES: readonly PhotoMime[] = ['image/jpeg', 'image/png', 'image/webp'];

@@ -5,7 +5,7 @@ import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../sha
 import type { AccountRow, LedgerRow, PhotoRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
-import { FailureLimiter } from '../accounts/rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { SECRET_TEMPLATES, accountClosedMail } from '../mail/templates.js';
@@ -219,8 +219,8 @@ export class PrivacyService {
     const profilesDeleted = await this.purger.finishClosing(account.id);
     await this.audit.record(`account:${account.id}`, 'account.closed', account.id, { purgeBy, callsEnded, profilesDeleted });
     await this.mail.queueEssential(closed, 'account_closed', accountClosedMail(closed.locale, { name: closed.name, purgeBy }));
-    // Closing is promised "at once": make it durable before answering.
-    await this.store.flush();
+    // Closing is promised "at once": durable, and the deleted profiles gone from every file, before answering.
+    await this.store.compact();
     return { purgeBy };
   }
 

@@ -5,7 +5,7 @@ import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
 import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.js';
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
-import { FailureLimiter } from '../accounts/rate-limit.js';
+import { FailureLimiter } from '../core/rate-limit.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;

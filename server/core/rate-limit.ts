@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock } from './clock.js';
 
 /**
  * Fixed-window failure counter. It guards against guessing, it is not a record of truth,
