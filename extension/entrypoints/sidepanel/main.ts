@@ -46,6 +46,8 @@ const main = h('main', { id: 'view', class: 'view' });
 let carryNotice: string | null = null;
 /** Bumped on every render so a slow view does not paint over a newer one. */
 let renderSeq = 0;
+/** Aborted when the next render starts: ends what the shown view subscribed to (its live updates). */
+let viewScope = new AbortController();
 
 const SIGNED_IN_TABS: ViewName[] = ['children', 'credits', 'privacy', 'settings'];
 const SIGNED_OUT_TABS: ViewName[] = ['auth', 'settings'];
@@ -153,6 +155,9 @@ function renderNav(): void {
 
 async function renderView(moveFocus: boolean): Promise<void> {
   const seq = ++renderSeq;
+  viewScope.abort();
+  viewScope = new AbortController();
+  const scope = viewScope.signal;
   status.clear();
   renderNav();
   let content: HTMLElement;
@@ -168,7 +173,7 @@ async function renderView(moveFocus: boolean): Promise<void> {
         content = await childrenView(ctx);
         break;
       case 'credits':
-        content = await creditsView(ctx);
+        content = await creditsView(ctx, scope);
         break;
       case 'privacy':
         content = await privacyView(ctx);
@@ -217,8 +222,8 @@ async function start(): Promise<void> {
       socket.on('credits:updated', (c) => {
         if (!state.account) return;
         state.account = { ...state.account, balanceSeconds: c.balanceSeconds, availableSeconds: c.availableSeconds };
+        // The credits view refreshes itself in place (a re-render would drop keyboard focus).
         renderHeader();
-        if (state.view === 'credits') void renderView(false);
       }),
       socket.on('notice', () => {
         void ctx.refreshAccount().then(() => {

@@ -1,4 +1,4 @@
-import type { CallRecord, LedgerEntryView } from '../../../../shared/index.js';
+import type { CallRecord, Credits, LedgerEntryView, Profile } from '../../../../shared/index.js';
 import { h } from '../../../components/dom.js';
 import { usageChart } from '../../../components/usage-chart.js';
 import { busy, button, messageArea } from '../../../components/ui.js';
@@ -9,16 +9,48 @@ import { describeError } from '../../../lib/messages.js';
 import { usageByChild } from '../../../lib/usage.js';
 import type { PanelContext } from '../context.js';
 
-/** Credits: call time left, packs to buy (checkout in a new tab), history, and minutes per child. */
-export async function creditsView(ctx: PanelContext): Promise<HTMLElement> {
+interface Shown {
+  credits: Credits;
+  calls: CallRecord[] | null;
+  profiles: Profile[];
+}
+
+async function load(ctx: PanelContext): Promise<Shown> {
   const [credits, calls, profiles] = await Promise.all([
     ctx.api.credits(),
     ctx.api.calls().catch((): CallRecord[] | null => null),
     ctx.profiles().catch(() => []),
   ]);
+  return { credits, calls, profiles };
+}
+
+/**
+ * Credits: call time left, packs to buy (checkout in a new tab), history, and minutes per child.
+ *
+ * A `credits:updated` event while the view is shown swaps the balance card, the usage chart and
+ * the history in place. The pack buttons and the message line stay the same elements, so a
+ * parent tabbing through the packs keeps keyboard focus (and a "checkout opened" message
+ * stays). The packs themselves are server configuration and are rebuilt on the next visit.
+ * `signal` is aborted when the panel shows another view; it ends the subscription.
+ */
+export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promise<HTMLElement> {
+  let built = false;
+  let missed = false;
+  // Subscribed before the first load, so an update that lands while it runs is not lost.
+  const off = ctx.socket?.on('credits:updated', () => {
+    if (built) void refresh();
+    else missed = true;
+  });
+  if (off) signal.addEventListener('abort', off, { once: true });
+  let shown: Shown;
+  try {
+    shown = await load(ctx);
+  } catch (err) {
+    off?.();
+    throw err;
+  }
   const message = messageArea();
-  const reserved = credits.balanceSeconds - credits.availableSeconds;
-  const packs = credits.packs.map((pack) => {
+  const packs = shown.credits.packs.map((pack) => {
     const buy = button(t('credits.buy', { minutes: formatMinutes(pack.seconds), price: formatPrice(pack.price) }), {
       variant: 'primary',
       class: 'buy-pack',
@@ -37,28 +69,70 @@ export async function creditsView(ctx: PanelContext): Promise<HTMLElement> {
     });
     return h('li', null, buy);
   });
-  return h(
+  let card = balanceCard(shown.credits);
+  let usage = usageSection(shown);
+  let history = historySection(shown.credits);
+
+  /** Only the newest answer is painted: two quick updates must not end on the older balance. */
+  let refreshSeq = 0;
+  async function refresh(): Promise<void> {
+    const seq = ++refreshSeq;
+    let next: Shown;
+    try {
+      next = await load(ctx);
+    } catch {
+      // Keep what is shown; the next update or visit loads again.
+      return;
+    }
+    if (seq !== refreshSeq || signal.aborted) return;
+    card = swap(card, balanceCard(next.credits));
+    usage = swap(usage, usageSection(next));
+    history = swap(history, historySection(next.credits));
+  }
+
+  const root = h(
     'section',
     { class: 'credits' },
     h('h2', null, t('credits.title')),
-    h(
-      'div',
-      { class: 'card balance-card' },
-      h('p', { class: 'big-number', 'data-available': credits.availableSeconds }, formatMinutes(credits.availableSeconds)),
-      h('p', null, t('credits.available')),
-      reserved > 0 ? h('p', { class: 'hint' }, t('credits.reserved', { minutes: formatMinutes(reserved) })) : null,
-      (credits.owesSeconds ?? 0) > 0 ? h('p', { class: 'notice' }, t('credits.owes', { minutes: formatMinutes(credits.owesSeconds ?? 0) })) : null,
-    ),
-    credits.simulatedPayments ? h('p', { class: 'notice' }, t('credits.simulated')) : null,
+    card,
+    shown.credits.simulatedPayments ? h('p', { class: 'notice' }, t('credits.simulated')) : null,
     h('h3', null, t('credits.buyTitle')),
     message.root,
     h('ul', { class: 'packs' }, packs),
     h('p', { class: 'hint' }, t('credits.buyHint')),
     h('h3', null, t('usage.title')),
-    calls ? usageChart(usageByChild(calls, profiles, new Date())) : h('p', { class: 'muted' }, t('usage.unavailable')),
+    usage,
     h('h3', null, t('credits.historyTitle')),
-    credits.history.length === 0 ? h('p', { class: 'muted' }, t('credits.historyEmpty')) : h('ul', { class: 'history' }, credits.history.map(historyItem)),
+    history,
   );
+  built = true;
+  if (missed) void refresh();
+  return root;
+}
+
+function swap(old: HTMLElement, next: HTMLElement): HTMLElement {
+  old.replaceWith(next);
+  return next;
+}
+
+function balanceCard(credits: Credits): HTMLElement {
+  const reserved = credits.balanceSeconds - credits.availableSeconds;
+  return h(
+    'div',
+    { class: 'card balance-card' },
+    h('p', { class: 'big-number', 'data-available': credits.availableSeconds }, formatMinutes(credits.availableSeconds)),
+    h('p', null, t('credits.available')),
+    reserved > 0 ? h('p', { class: 'hint' }, t('credits.reserved', { minutes: formatMinutes(reserved) })) : null,
+    (credits.owesSeconds ?? 0) > 0 ? h('p', { class: 'notice' }, t('credits.owes', { minutes: formatMinutes(credits.owesSeconds ?? 0) })) : null,
+  );
+}
+
+function usageSection({ calls, profiles }: Shown): HTMLElement {
+  return calls ? usageChart(usageByChild(calls, profiles, new Date())) : h('p', { class: 'muted' }, t('usage.unavailable'));
+}
+
+function historySection(credits: Credits): HTMLElement {
+  return credits.history.length === 0 ? h('p', { class: 'muted' }, t('credits.historyEmpty')) : h('ul', { class: 'history' }, credits.history.map(historyItem));
 }
 
 /** Ledger entries carry a magnitude; the kind says which way it moved the balance. */
