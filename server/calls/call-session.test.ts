@@ -290,3 +290,70 @@ describe("the live guardrail on the call's sideband", () => {
     }
   });
 });
+
+describe('Santa speaks first', () => {
+  const greetingDelta = (text: string) => ({ type: 'response.output_audio_transcript.delta', event_id: 'e', response_id: 'resp-g', item_id: 'i', output_index: 0, content_index: 0, delta: text });
+  const systemItem = (text: string) => ({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] } });
+
+  it('greet() sends one response.create per call: a second greet, or the call window resuming, sends nothing more', async () => {
+    const session = await newSession(600);
+    expect(sent).toEqual([]);
+    session.greet();
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    session.greet();
+    session.socketGone('window-socket', 20);
+    clock.advance(5000);
+    session.attachWindow('window-socket-2');
+    session.greet();
+    clock.advance(10_000);
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    await session.end('hangup');
+    session.greet();
+    expect(sent).toEqual([{ type: 'response.create' }]);
+  });
+
+  it('distress while the greeting is requested but not begun: the greeting is stopped as it begins, then the gentle line, never two responses at once', async () => {
+    const session = await newSession(600);
+    session.greet();
+    control.emit({ type: 'conversation.item.input_audio_transcription.completed', event_id: 'e1', item_id: 'c1', content_index: 0, transcript: 'my dad hits me when he is angry' });
+    expect(events('call:warning')).toEqual([{ callId: session.id, kind: 'safety', category: 'child_distress' }]);
+    // No second response.create races the greeting.
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    control.emit({ type: 'response.created', event_id: 'e2', response: { id: 'resp-g', status: 'in_progress' } });
+    expect(sent.slice(1)).toEqual([{ type: 'response.cancel', response_id: 'resp-g' }, { type: 'output_audio_buffer.clear' }]);
+    control.emit(greetingDelta('Ho ho ho, hello there! '));
+    control.emit({ type: 'response.done', event_id: 'e3', response: { id: 'resp-g', status: 'cancelled' } });
+    expect(sent.slice(3)).toEqual([systemItem(distressResponseInstruction('en')), { type: 'response.create' }]);
+    // The stopped greeting's words were not relayed.
+    expect(events('call:transcript').filter((t) => t.speaker === 'santa')).toEqual([]);
+    await session.end('hangup');
+  });
+
+  it('an instruction waits behind the greeting while it is spoken, and is sent when it is done', async () => {
+    const session = await newSession(60); // wrap-up 20 s before the end
+    session.greet();
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-g', status: 'in_progress' } });
+    control.emit(greetingDelta('Ho ho ho, hello there! '));
+    clock.advance(40_000);
+    expect(events('call:warning')).toEqual([{ callId: session.id, kind: 'time_low', remainingSeconds: 20 }]);
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    control.emit({ type: 'response.done', event_id: 'e2', response: { id: 'resp-g', status: 'completed' } });
+    expect(sent).toEqual([{ type: 'response.create' }, systemItem(wrapUpInstruction('en')), { type: 'response.create' }]);
+    // The greeting itself went through untouched and was relayed live.
+    expect(events('call:transcript').map((t) => callTranscriptSchema.parse(t))).toEqual([{ callId: session.id, speaker: 'santa', text: 'Ho ho ho, hello there! ', final: false }]);
+    await session.end('hangup');
+  });
+
+  it('a greeting request the provider never answers holds the next instruction only briefly', async () => {
+    const session = await newSession(600);
+    session.greet();
+    control.emit({ type: 'conversation.item.input_audio_transcription.completed', event_id: 'e1', item_id: 'c1', content_index: 0, transcript: 'my dad hits me when he is angry' });
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    clock.advance(2999);
+    expect(sent).toEqual([{ type: 'response.create' }]);
+    clock.advance(1);
+    expect(sent).toEqual([{ type: 'response.create' }, systemItem(distressResponseInstruction('en')), { type: 'response.create' }]);
+    await session.end('hangup');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});

@@ -81,6 +81,13 @@ export class CallSession {
   private readonly unsubscribe: (() => void)[] = [];
   /** The response Santa is speaking now, if any. */
   private activeResponseId: string | null = null;
+  /** Santa was asked to speak first; at most once per call. */
+  private greeted = false;
+  /** A response.create went out and no response.created has answered it yet. */
+  private responseRequested = false;
+  private requestTimer: TimerHandle | null = null;
+  /** An interrupting instruction came before the requested response began: stop it when it does. */
+  private cancelNextResponse = false;
   /** Responses the guardrail stopped: their remaining words are not relayed. */
   private readonly stopped = new Set<string>();
   /** Instructions for Santa's next turn, sent once no response is active. */
@@ -131,6 +138,19 @@ export class CallSession {
     if (this.startedAt !== null || this.ending) return;
     this.startedAt = this.deps.clock.now();
     this.timers.add(this.deps.clock.setInterval(() => this.tick(), 1000));
+  }
+
+  /**
+   * Ask Santa to speak first. The Realtime model only answers the child's audio unless a
+   * response.create tells it to respond, so without this the child would sit in silence until
+   * they spoke. The session's instructions say how to greet; Simulated Santa follows the same
+   * protocol. Sent once per call: a resumed call window (call:resume) or a second call of this
+   * method sends nothing more.
+   */
+  greet(): void {
+    if (this.greeted || this.ending) return;
+    this.greeted = true;
+    this.requestResponse();
   }
 
   elapsedSeconds(at = this.deps.clock.now()): number {
@@ -210,6 +230,13 @@ export class CallSession {
     if (this.ending) return;
     if (isServerEvent(event, 'response.created')) {
       this.activeResponseId = event.response.id;
+      this.responseRequested = false;
+      this.requestTimer?.cancel();
+      this.requestTimer = null;
+      if (this.cancelNextResponse) {
+        this.cancelNextResponse = false;
+        this.stopResponse(event.response.id);
+      }
     } else if (isServerEvent(event, 'response.done')) {
       if (this.activeResponseId === event.response.id || this.activeResponseId === null) this.responseFinished();
     } else if (isServerEvent(event, 'response.output_audio_transcript.delta')) {
@@ -236,11 +263,8 @@ export class CallSession {
   /** Santa said something the guardrail forbids: stop it, steer away, tell the parent which kind. */
   private santaTripped(responseId: string, category: SafetyCategory): void {
     if (this.ending || this.stopped.has(responseId)) return;
-    this.stopped.add(responseId);
     this.deps.logger.info({ callId: this.id, category }, 'guardrail stopped a Santa response');
-    this.init.control.send({ type: 'response.cancel', response_id: responseId });
-    // Over WebRTC audio already generated keeps playing unless the buffer is cleared.
-    this.init.control.send({ type: 'output_audio_buffer.clear' });
+    this.stopResponse(responseId);
     if (this.activeResponseId === null) this.activeResponseId = responseId;
     this.say(changeSubjectInstruction(this.init.language), true);
     this.alert(category);
@@ -258,26 +282,38 @@ export class CallSession {
     this.deps.notifier.toAccount(this.accountId, 'call:warning', warning);
   }
 
+  /** Stop a response: cancel it and clear what WebRTC would still play of it. */
+  private stopResponse(responseId: string): void {
+    if (this.stopped.has(responseId)) return;
+    this.stopped.add(responseId);
+    this.init.control.send({ type: 'response.cancel', response_id: responseId });
+    // Over WebRTC audio already generated keeps playing unless the buffer is cleared.
+    this.init.control.send({ type: 'output_audio_buffer.clear' });
+  }
+
   /**
-   * Tell Santa what to do next. Only one response may run at a time, so while one is active
-   * the instruction waits for it to finish (or cancels it when `interrupt`), with a timer in
-   * case the provider never reports the end.
+   * Tell Santa what to do next. Only one response may run at a time, so while one is active or
+   * requested (the greeting, say) the instruction waits for it to finish (or stops it when
+   * `interrupt`), with a timer in case the provider never reports the end.
    */
   private say(instruction: string, interrupt: boolean): void {
     this.pendingInstructions.push(instruction);
-    if (this.activeResponseId === null) {
+    if (this.activeResponseId === null && !this.responseRequested) {
       this.flushInstructions();
       return;
     }
-    if (interrupt && !this.stopped.has(this.activeResponseId)) {
-      this.stopped.add(this.activeResponseId);
-      this.init.control.send({ type: 'response.cancel', response_id: this.activeResponseId });
-      this.init.control.send({ type: 'output_audio_buffer.clear' });
+    if (interrupt) {
+      if (this.activeResponseId !== null) this.stopResponse(this.activeResponseId);
+      else this.cancelNextResponse = true;
     }
     this.settleTimer ??= this.deps.clock.setTimeout(() => {
       this.settleTimer = null;
       this.responseFinished();
-    }, this.deps.responseSettleMs ?? 3000);
+    }, this.settleMs());
+  }
+
+  private settleMs(): number {
+    return this.deps.responseSettleMs ?? 3000;
   }
 
   private responseFinished(): void {
@@ -287,8 +323,22 @@ export class CallSession {
     this.flushInstructions();
   }
 
+  /** One response.create; until its response.created comes back, instructions wait behind it. */
+  private requestResponse(): void {
+    this.responseRequested = true;
+    this.init.control.send({ type: 'response.create' });
+    this.requestTimer?.cancel();
+    // A request the provider refused or lost must not hold Santa's next instructions forever.
+    this.requestTimer = this.deps.clock.setTimeout(() => {
+      this.requestTimer = null;
+      this.responseRequested = false;
+      this.cancelNextResponse = false;
+      if (this.activeResponseId === null) this.flushInstructions();
+    }, this.settleMs());
+  }
+
   private flushInstructions(): void {
-    if (this.pendingInstructions.length === 0 || this.ending) return;
+    if (this.pendingInstructions.length === 0 || this.ending || this.responseRequested) return;
     const instructions = this.pendingInstructions;
     this.pendingInstructions = [];
     for (const text of instructions) {
@@ -297,7 +347,7 @@ export class CallSession {
         item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] },
       });
     }
-    this.init.control.send({ type: 'response.create' });
+    this.requestResponse();
   }
 
   // ---- the end ---------------------------------------------------------------------
@@ -319,6 +369,7 @@ export class CallSession {
     this.timers.clear();
     this.graceTimer?.cancel();
     this.settleTimer?.cancel();
+    this.requestTimer?.cancel();
     for (const off of this.unsubscribe) off();
     this.init.guard.close();
     this.init.control.close();

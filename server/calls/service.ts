@@ -264,6 +264,9 @@ export class CallsService {
       throw new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
     }
     callSession.start();
+    // The call is accepted and its sideband is up: ask Santa to greet (the model would otherwise
+    // wait for the child to speak). Once per call; call:resume never greets again.
+    callSession.greet();
     logger.info({ callId, provider: this.deps.provider.kind, heldSeconds: held }, 'call started');
     const startedEvent: CallStartedEvent = {
       callId,

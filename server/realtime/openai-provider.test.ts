@@ -65,11 +65,32 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
   });
 
+  it('the fake, like OpenAI, never speaks first: silence until a response.create arrives on the sideband', async () => {
+    const { fake, provider, peer } = await setup();
+    const started = await provider.startCall(peer.offerSdp, SESSION);
+    const events: RealtimeServerEvent[] = [];
+    started.control.onEvent((e) => events.push(e));
+    await peer.setAnswer(started.answerSdp);
+    // The call is up (data channel open, audio track flowing), yet no response begins.
+    await peer.waitForEvent('session.created', 15_000);
+    await peer.waitFor(() => peer.audioPackets() > 50, 15_000, 'the audio track');
+    expect(peer.events.filter((e) => e.type.startsWith('response.'))).toEqual([]);
+    expect(events.filter((e) => e.type.startsWith('response.'))).toEqual([]);
+    expect(fake.state.sidebandClientEvents).toEqual([]);
+
+    started.control.send({ type: 'response.create' });
+    const greeting = await peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    expect(greeting.transcript).toContain('Emma');
+    expect(fake.state.sidebandClientEvents).toEqual([{ callId: started.providerCallId, event: { type: 'response.create' } }]);
+  });
+
   it('relays sideband events and delivers control.send to the provider', async () => {
     const { fake, provider, peer } = await setup();
     const started = await provider.startCall(peer.offerSdp, SESSION);
     const events: RealtimeServerEvent[] = [];
     started.control.onEvent((e) => events.push(e));
+    // Asked before the browser has the answer, as the calls service does when a call starts.
+    started.control.send({ type: 'response.create' });
     await peer.setAnswer(started.answerSdp);
 
     // The greeting reaches the browser's data channel and the server's sideband alike.
@@ -80,11 +101,11 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     await eventually(() => events.some((e) => e.type === 'response.done'), 'greeting done');
 
     started.control.send({ type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } });
-    await eventually(() => fake.state.sidebandClientEvents.length === 1, 'client event at the fake');
-    expect(fake.state.sidebandClientEvents[0]).toEqual({
-      callId: started.providerCallId,
-      event: { type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } },
-    });
+    await eventually(() => fake.state.sidebandClientEvents.length === 2, 'client events at the fake');
+    expect(fake.state.sidebandClientEvents).toEqual([
+      { callId: started.providerCallId, event: { type: 'response.create' } },
+      { callId: started.providerCallId, event: { type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } } },
+    ]);
     await eventually(() => events.filter((e) => e.type === 'response.done').length === 2, 'steered response');
     const done = events.filter((e): e is ResponseDoneEvent => e.type === 'response.done')[1]!;
     expect(done.response.status).toBe('completed');

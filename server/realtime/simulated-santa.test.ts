@@ -29,7 +29,11 @@ afterEach(async () => {
   for (const close of open.splice(0)) await close();
 });
 
-async function connect(language: 'en' | 'da' | 'sv', name: string, wishes: string[] = [], pacing: object = FAST): Promise<Harness> {
+/**
+ * A call with a werift "browser". With `greet`, the control channel asks Santa to speak first
+ * before the browser has the answer, as the calls service does when a call starts.
+ */
+async function connect(language: 'en' | 'da' | 'sv', name: string, wishes: string[] = [], pacing: object = FAST, greet = true): Promise<Harness> {
   const provider = new SimulatedSantaProvider({ pacing });
   const peer = await createBrowserPeer();
   open.push(async () => {
@@ -39,6 +43,7 @@ async function connect(language: 'en' | 'da' | 'sv', name: string, wishes: strin
   const started = await provider.startCall(peer.offerSdp, session(language, name, wishes));
   const controlEvents: RealtimeServerEvent[] = [];
   started.control.onEvent((event) => controlEvents.push(event));
+  if (greet) started.control.send({ type: 'response.create' });
   await peer.setAnswer(started.answerSdp);
   return { provider, peer, control: started.control, controlEvents, callId: started.providerCallId };
 }
@@ -61,7 +66,7 @@ async function waitForControl(h: Harness, predicate: (e: RealtimeServerEvent) =>
 }
 
 describe('Simulated Santa', () => {
-  it('answers a browser offer on loopback, sends audible Opus and greets by name on both channels (en)', async () => {
+  it('answers a browser offer on loopback, sends audible Opus and, asked to, greets by name on both channels (en)', async () => {
     const h = await connect('en', 'Emma', ['a red bicycle']);
     await h.peer.waitForEvent('session.created', 15_000);
     expect(h.controlEvents.some((e) => e.type === 'session.created')).toBe(true);
@@ -92,6 +97,19 @@ describe('Simulated Santa', () => {
     await h.peer.waitFor(() => (h.provider.audioStats(h.callId)?.received ?? 0) > 10, 15_000, 'mic audio at Santa');
   });
 
+  it('never speaks first: with the media flowing and the channel open, no response until a response.create', async () => {
+    // Turn gaps and greeting delays far shorter than the wait: a Santa who spoke on his own would have.
+    const h = await connect('en', 'Lily', ['a sledge'], { ...FAST, turnGapMs: 20 }, false);
+    await h.peer.waitForEvent('session.created', 15_000);
+    await h.peer.waitFor(() => h.peer.audioPackets() > 50, 15_000, 'the connect jingle on the audio track');
+    expect(h.peer.events.filter((e) => e.type.startsWith('response.'))).toEqual([]);
+    expect(h.controlEvents.filter((e) => e.type.startsWith('response.'))).toEqual([]);
+
+    h.control.send({ type: 'response.create' });
+    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    expect(greeting.transcript).toBe(SANTA_LINES.en.greeting('Lily'));
+  });
+
   it('offers only 127.0.0.1 candidates in its answer', async () => {
     const provider = new SimulatedSantaProvider({ pacing: FAST });
     const peer = await createBrowserPeer();
@@ -107,7 +125,7 @@ describe('Simulated Santa', () => {
   });
 
   it('stops the current response on control.send({type: "response.cancel"})', async () => {
-    const h = await connect('en', 'Noah', [], { ...FAST, greet: false, wordMs: 150 });
+    const h = await connect('en', 'Noah', [], { ...FAST, wordMs: 150 }, false);
     await h.peer.waitForEvent('session.created', 15_000);
     h.control.send({ type: 'response.create' });
     const firstDelta = (await waitForControl(h, (e) => e.type === 'response.output_audio_transcript.delta', 'first delta')) as OutputAudioTranscriptDeltaEvent;
@@ -126,7 +144,7 @@ describe('Simulated Santa', () => {
     const lateDeltas = h.controlEvents.slice(doneIndex).filter((e) => e.type === 'response.output_audio_transcript.delta' && (e as OutputAudioTranscriptDeltaEvent).response_id === firstDelta.response_id);
     expect(lateDeltas).toEqual([]);
     const cancelledDone = transcriptDone(h.controlEvents, firstDelta.response_id)[0]!;
-    expect(cancelledDone.transcript.length).toBeLessThan(SANTA_LINES.en.askWishes.length);
+    expect(cancelledDone.transcript.length).toBeLessThan(SANTA_LINES.en.greeting('Noah').length);
 
     // Cancelling with nothing active is an error event, as with OpenAI.
     h.control.send({ type: 'response.cancel' });
@@ -134,7 +152,7 @@ describe('Simulated Santa', () => {
   });
 
   it('treats a user text item as the child speaking: transcript event, then a fitting reply', async () => {
-    const h = await connect('en', 'Ava', [], { ...FAST, greet: false });
+    const h = await connect('en', 'Ava', [], FAST, false);
     await h.peer.waitForEvent('session.created', 15_000);
     h.peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Are you a robot?' }] } });
     const heard = await waitForControl(h, (e) => e.type === 'conversation.item.input_audio_transcription.completed', 'child transcript');
@@ -144,7 +162,7 @@ describe('Simulated Santa', () => {
   });
 
   it('speaks the wrap-up line when the server steers with the wrap-up instruction over control', async () => {
-    const h = await connect('en', 'Oscar', [], { ...FAST, greet: false });
+    const h = await connect('en', 'Oscar', [], FAST, false);
     await h.peer.waitForEvent('session.created', 15_000);
     h.control.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: wrapUpInstruction('en') }] } });
     h.control.send({ type: 'response.create' });

@@ -99,12 +99,15 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const greeting = callTranscriptSchema.parse(panel.log.of('call:transcript').find((t) => t.final));
     expect(greeting.text).toBe(SANTA_LINES.en.greeting('Ada'));
     secrets.texts.push(greeting.text);
+    // The fake, like the real model, never speaks first: the greeting is there because the server asked, once.
+    expect(sidebandSent(providerCallId)).toEqual([{ type: 'response.create' }]);
 
     // Metered on the server clock: wrap-up over the sideband 40 s before the end, hang-up at zero.
     await clock.advanceAsync(80_000, 1000);
     expect(callWarningSchema.parse(await panel.log.wait('call:warning'))).toEqual({ callId: started.callId, kind: 'time_low', remainingSeconds: 40 });
     await eventually(() => systemTexts(providerCallId).includes(wrapUpInstruction('en')), 5000, 'the wrap-up instruction on the sideband');
     await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.wrapUp);
+    expect(sidebandSent(providerCallId).filter((e) => e.type === 'response.create')).toHaveLength(2);
     secrets.texts.push(SANTA_LINES.en.wrapUp);
     await clock.advanceAsync(40_000, 1000);
     expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({ callId: started.callId, reason: 'credit_exhausted', seconds: 120 });
@@ -113,6 +116,37 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
     expect((await server.app.services.credits.state(parent.accountId)).availableSeconds).toBe(0);
     expect(callListSchema.parse((await server.api.get('/api/calls', parent.token)).body).calls[0]).toMatchObject({ id: started.callId, seconds: 120, reason: 'credit_exhausted' });
+  });
+
+  it('Santa greets because the server asks, once per call: one response.create on the sideband, none more when the call window resumes', async () => {
+    const parent = await readyParent(server, { seconds: 90, profile: { name: 'Ada' } });
+    const panel = await socketOf(parent.token);
+    const window = await socketOf(parent.token);
+    const { started, peer, providerCallId } = await startCall(parent, window.socket);
+    // The first thing the server sends on this call's sideband is the greeting request, and Santa's first response follows it.
+    await eventually(() => sidebandSent(providerCallId).length > 0, 10_000, 'the greeting request');
+    expect(sidebandSent(providerCallId)).toEqual([{ type: 'response.create' }]);
+    const greeting = await peer.waitForEvent('response.output_audio_transcript.done', 15_000);
+    expect((greeting as any).transcript).toBe(SANTA_LINES.en.greeting('Ada'));
+    expect(peer.events.filter((e) => e.type === 'response.created')).toHaveLength(1);
+    await panel.log.wait('call:transcript', (t) => t.final && t.speaker === 'santa', 15_000);
+
+    // The call window drops and comes back on a new socket: the call goes on, nobody greets again.
+    window.socket.disconnect();
+    await eventually(() => server.app.services.calls.liveCalls().find((c) => c.callId === started.callId)?.windowConnected === false, 5000, 'the server to see the window go');
+    const back = await socketOf(parent.token);
+    expect(await ack(back.socket, 'call:resume', { callId: started.callId })).toEqual({ ok: true, remainingSeconds: 90 });
+    // The next thing on the sideband (in order, after anything sent at the resume) is the wrap-up, 30 s before the end.
+    await clock.advanceAsync(60_000, 1000);
+    await eventually(() => systemTexts(providerCallId).includes(wrapUpInstruction('en')), 5000, 'the wrap-up instruction on the sideband');
+    expect(sidebandSent(providerCallId)).toEqual([
+      { type: 'response.create' },
+      { type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: wrapUpInstruction('en') }] } },
+      { type: 'response.create' },
+    ]);
+    await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.wrapUp);
+    expect(await ack(back.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === started.callId))).toMatchObject({ reason: 'hangup', seconds: 60 });
   });
 
   it('stops a Santa answer that promises a gift: response.cancel on the sideband, a change of subject, a category alert to the parent', async () => {

@@ -33,7 +33,7 @@ const secrets: Secrets = { texts: [], sdps: [], tokens: [] };
 
 beforeAll(async () => {
   clock = new FakeClock();
-  provider = new SimulatedSantaProvider({ clock, pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100, greet: true } });
+  provider = new SimulatedSantaProvider({ clock, pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100 } });
   server = await startTestServer({ clock, app: { realtime: provider } });
 });
 afterEach(async () => {

@@ -13,14 +13,15 @@ import type { VoiceMode } from './santa-audio.js';
 export interface ConversationPacing {
   /** Time per spoken word; each transcript delta is one word. */
   wordMs: number;
-  /** After the data channel opens, before the greeting (when `greet`). */
+  /**
+   * After the data channel opens, before a response asked for earlier (the server's greeting
+   * request, sent as the call starts) begins: the connect jingle plays first.
+   */
   greetingDelayMs: number;
-  /** Santa's silence before he speaks again on his own; null: only when asked. */
+  /** Santa's silence before he speaks again on his own, once he has spoken; null: only when asked. */
   turnGapMs: number | null;
   /** Between a child's text turn and Santa's reply. */
   replyDelayMs: number;
-  /** Greet without waiting for a response.create (the OpenAI model would wait). */
-  greet: boolean;
 }
 
 export const DEFAULT_PACING: ConversationPacing = {
@@ -28,7 +29,6 @@ export const DEFAULT_PACING: ConversationPacing = {
   greetingDelayMs: 800,
   turnGapMs: 9000,
   replyDelayMs: 600,
-  greet: true,
 };
 
 export interface ConversationOutput {
@@ -62,8 +62,14 @@ const CUE_PRIORITY: SantaCue[] = ['distress', 'wrap_up', 'change_subject'];
  * - system items carrying the server's steering instructions (wrap up, distress, change the
  *   subject) select the matching scripted line for the next response; other instructions
  *   are acknowledged but cannot change the script;
- * - Santa greets first and keeps the conversation going every `turnGapMs`, since he cannot
- *   hear the child's audio.
+ * - once he has spoken, Santa keeps the conversation going every `turnGapMs`, since he
+ *   cannot hear the child's audio.
+ *
+ * Like the real model, Santa never speaks first on his own: the first response comes from a
+ * `response.create` (the server's greeting request) or from the child's turn. His first
+ * response is the greeting. A response.create that arrives before the data channel is open
+ * (the server asks as the call starts, before the browser has the answer) waits for it, plus
+ * `greetingDelayMs`, so the child hears the greeting rather than words spoken into the void.
  */
 export class SantaConversation {
   private active: ActiveResponse | null = null;
@@ -71,6 +77,9 @@ export class SantaConversation {
   private lastItemId: string | null = null;
   private turnTimer: TimerHandle | null = null;
   private replyTimer: TimerHandle | null = null;
+  /** A response.create that came before the data channel opened, or the timer that starts it. */
+  private requested: { metadata: Record<string, string> | null; timer: TimerHandle | null } | null = null;
+  private hasSpoken = false;
   private opened = false;
   private closed = false;
   private wrappedUp = false;
@@ -86,16 +95,14 @@ export class SantaConversation {
     this.session = { object: 'realtime.session', id: newId('sess'), type: 'realtime', ...session };
   }
 
-  /** The data channel is open: announce the session and, if configured, greet. */
+  /** The data channel is open: announce the session; a response asked for earlier starts shortly. */
   open(): void {
     if (this.opened || this.closed) return;
     this.opened = true;
     this.emit({ type: 'session.created', event_id: newId('event'), session: this.session });
-    if (this.pacing.greet) {
-      this.turnTimer = this.clock.setTimeout(() => {
-        this.turnTimer = null;
-        if (!this.active) this.startResponse(this.script.greeting(), null);
-      }, this.pacing.greetingDelayMs);
+    const requested = this.requested;
+    if (requested) {
+      requested.timer = this.clock.setTimeout(() => this.startRequested(), this.pacing.greetingDelayMs);
     }
   }
 
@@ -110,6 +117,15 @@ export class SantaConversation {
       const response = event.response ?? {};
       const cue = isSantaCue(response.metadata?.santa_cue) ? response.metadata.santa_cue : cueForInstruction(response.instructions ?? '');
       if (cue) this.pendingCues.add(cue);
+      if (!this.opened) {
+        // Nobody can hear Santa yet: hold the request until the data channel opens.
+        if (this.requested) {
+          this.error('invalid_request_error', 'conversation_already_has_active_response', 'Conversation already has a response requested.', event.event_id);
+          return;
+        }
+        this.requested = { metadata: response.metadata ?? null, timer: null };
+        return;
+      }
       this.respond(response.metadata ?? null);
     } else if (isClientEvent(event, 'response.cancel')) {
       if (!this.active || (event.response_id && event.response_id !== this.active.id)) {
@@ -132,6 +148,8 @@ export class SantaConversation {
     this.closed = true;
     this.active?.timer?.cancel();
     this.active = null;
+    this.requested?.timer?.cancel();
+    this.requested = null;
     this.turnTimer?.cancel();
     this.replyTimer?.cancel();
     this.output.voice('silent');
@@ -160,6 +178,9 @@ export class SantaConversation {
       return;
     }
     if (item.role !== 'user') return;
+    // The child spoke before a requested response began: it begins and is interrupted at once,
+    // as server VAD would do to the model's answer.
+    if (this.requested) this.startRequested();
     // The child "spoke": a transcript like ASR's, then a reply as server VAD would trigger.
     this.emit({
       type: 'conversation.item.input_audio_transcription.completed',
@@ -191,7 +212,16 @@ export class SantaConversation {
     }
     this.turnTimer?.cancel();
     this.turnTimer = null;
-    this.startResponse(this.nextCueLine() ?? this.script.next(), metadata);
+    this.startResponse(this.nextCueLine() ?? (this.hasSpoken ? this.script.next() : this.script.greeting()), metadata);
+  }
+
+  /** The response.create that waited for the data channel. */
+  private startRequested(): void {
+    const requested = this.requested;
+    if (!requested || this.closed) return;
+    requested.timer?.cancel();
+    this.requested = null;
+    this.respond(requested.metadata);
   }
 
   private nextCueLine(): string | null {
@@ -207,6 +237,7 @@ export class SantaConversation {
     const itemId = newId('item');
     const active: ActiveResponse = { id, itemId, words: line.match(/\S+\s*/g) ?? [], spoken: '', timer: null, metadata };
     this.active = active;
+    this.hasSpoken = true;
     const item: RealtimeConversationItem = { id: itemId, object: 'realtime.item', type: 'message', role: 'assistant', status: 'in_progress', content: [] };
     this.emit({ type: 'response.created', event_id: newId('event'), response: this.responseInfo(active, 'in_progress', []) });
     this.emit({ type: 'response.output_item.added', event_id: newId('event'), response_id: id, output_index: 0, item });

@@ -56,7 +56,7 @@ export interface FakeOpenAI {
   fail(route: FakeRoute, failure: FakeFailure): void;
   /** Which texts moderation flags, and with which categories. */
   flagModeration(match: RegExp, categories: string[]): void;
-  /** Who Simulated Santa (standing in for the model) greets in new calls. */
+  /** Who Simulated Santa (standing in for the model) greets in new calls, once asked to. */
   setPersona(persona: Partial<FakePersona>): void;
   close(): Promise<void>;
 }
@@ -84,6 +84,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * real WebRTC and oai-events flow), the sideband WebSocket /v1/realtime?call_id=...,
  * POST /v1/realtime/calls/:id/hangup and POST /v1/moderations. It records what it was sent
  * and can be told to fail or stall.
+ *
+ * Like the real model, the fake never speaks first: Santa says nothing until a response.create
+ * arrives (on the sideband or the data channel) or the child takes a turn, so a server that
+ * forgets to ask for the greeting leaves the call silent here too.
  */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const apiKey = options.apiKey ?? `sk-fake-${randomBytes(8).toString('hex')}`;
