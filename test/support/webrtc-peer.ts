@@ -1,8 +1,7 @@
-import OpusScript from 'opusscript';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
 import { parseServerEvent, type RealtimeClientEvent, type RealtimeServerEvent } from '../../server/realtime/events.js';
 import { peerNetworkConfig } from '../../server/realtime/simulated/loopback.js';
-import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SAMPLE_RATE, SantaVoiceSynth } from '../../server/realtime/simulated/santa-audio.js';
+import { FRAME_MS, FRAME_SAMPLES, OpusFrameDecoder, OpusFrameEncoder, SantaVoiceSynth } from '../../server/realtime/simulated/santa-audio.js';
 
 export interface BrowserPeerOptions {
   /** sendrecv (a microphone track with a generated tone, like the call window) or recvonly. */
@@ -50,13 +49,12 @@ export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promi
 
   let received = 0;
   let peak = 0;
-  const decoder = new OpusScript(SAMPLE_RATE, 1);
+  const decoder = new OpusFrameDecoder();
   transceiver.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       received++;
       try {
-        const pcm = decoder.decode(rtp.payload);
-        const samples = new Int16Array(pcm.buffer, pcm.byteOffset, Math.floor(pcm.length / 2));
+        const samples = decoder.decode(rtp.payload);
         let sum = 0;
         for (const s of samples) sum += s * s;
         peak = Math.max(peak, Math.sqrt(sum / Math.max(1, samples.length)));
@@ -151,7 +149,7 @@ export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promi
       closed = true;
       if (micTimer) clearInterval(micTimer);
       encoder.close();
-      decoder.delete();
+      decoder.close();
       waiters.clear();
       await pc.close();
     },

@@ -71,12 +71,60 @@ function bellSample(n: number): number {
   return 0.25 * decay * (Math.sin(TWO_PI * f * within) + 0.4 * Math.sin(TWO_PI * f * 2.76 * within) + 0.2 * Math.sin(TWO_PI * f * 5.4 * within));
 }
 
+/**
+ * opusscript 0.1.x keeps typed-array views on its WASM heap, made once per codec, and makes
+ * its 16-bit PCM views with the byte address used as an element index (so they sit at twice
+ * the address of their allocation). Both break under many concurrent calls: past about 160
+ * live codecs the heap grows, every older codec's views are detached and its encode throws,
+ * and a codec allocated in the upper half of the heap gets empty views. We re-make the views
+ * at the codec's own allocations (the PCM ones keep the library's one-byte-per-element layout,
+ * which now fits inside the allocation for 20 ms frames) when a codec is made and whenever
+ * the heap has moved.
+ */
+interface OpusHeapViews {
+  inPCMPointer: number;
+  inPCMLength: number;
+  inPCM: Uint16Array;
+  inOpusPointer: number;
+  inOpus: Uint8Array;
+  outOpusPointer: number;
+  outOpus: Uint8Array;
+  outPCMPointer: number;
+  outPCMLength: number;
+  outPCM: Uint16Array;
+}
+/** opusscript's MAX_PACKET_SIZE. */
+const OPUS_MAX_PACKET = 1276 * 3;
+
+function attachViews(codec: OpusScript, force: boolean): void {
+  const v = codec as unknown as OpusHeapViews;
+  if (!force && v.inOpus.buffer.byteLength !== 0) return;
+  let heap = v.inOpus.buffer;
+  if (heap.byteLength === 0) {
+    // Detached: a codec made now has its byte views on the current heap; borrow its buffer.
+    const probe = new OpusScript(SAMPLE_RATE, 1);
+    heap = (probe as unknown as OpusHeapViews).inOpus.buffer;
+    probe.delete();
+  }
+  v.inPCM = new Uint16Array(heap, v.inPCMPointer, v.inPCMLength / 2);
+  v.outPCM = new Uint16Array(heap, v.outPCMPointer, v.outPCMLength / 2);
+  v.inOpus = new Uint8Array(heap, v.inOpusPointer, OPUS_MAX_PACKET);
+  v.outOpus = new Uint8Array(heap, v.outOpusPointer, OPUS_MAX_PACKET);
+}
+
+function newCodec(application?: number): OpusScript {
+  const codec = application === undefined ? new OpusScript(SAMPLE_RATE, 1) : new OpusScript(SAMPLE_RATE, 1, application);
+  attachViews(codec, true);
+  return codec;
+}
+
 /** One call's Opus encoder (stateful, so one per stream); free it with close(). */
 export class OpusFrameEncoder {
-  private encoder: OpusScript | null = new OpusScript(SAMPLE_RATE, 1, OpusScript.Application.VOIP);
+  private encoder: OpusScript | null = newCodec(OpusScript.Application.VOIP);
 
   encode(pcm: Int16Array): Buffer {
     if (!this.encoder) throw new Error('Opus encoder is closed');
+    attachViews(this.encoder, false);
     // opusscript takes the PCM as little-endian bytes, not as samples.
     return this.encoder.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), FRAME_SAMPLES);
   }
@@ -84,5 +132,23 @@ export class OpusFrameEncoder {
   close(): void {
     this.encoder?.delete();
     this.encoder = null;
+  }
+}
+
+/** One stream's Opus decoder, for test peers and level meters; free it with close(). */
+export class OpusFrameDecoder {
+  private decoder: OpusScript | null = newCodec();
+
+  /** 16-bit mono PCM samples of one packet. */
+  decode(packet: Buffer): Int16Array {
+    if (!this.decoder) throw new Error('Opus decoder is closed');
+    attachViews(this.decoder, false);
+    const pcm = this.decoder.decode(packet);
+    return new Int16Array(pcm.buffer, pcm.byteOffset, Math.floor(pcm.length / 2));
+  }
+
+  close(): void {
+    this.decoder?.delete();
+    this.decoder = null;
   }
 }
