@@ -219,8 +219,8 @@ export class PrivacyService {
     const profilesDeleted = await this.purger.finishClosing(account.id);
     await this.audit.record(`account:${account.id}`, 'account.closed', account.id, { purgeBy, callsEnded, profilesDeleted });
     await this.mail.queueEssential(closed, 'account_closed', accountClosedMail(closed.locale, { name: closed.name, purgeBy }));
-    // Closing is promised "at once": make it durable before answering.
-    await this.store.flush();
+    // Closing is promised "at once": durable, and the deleted profiles gone from every file, before answering.
+    await this.store.compact();
     return { purgeBy };
   }
 

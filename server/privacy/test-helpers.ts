@@ -1,7 +1,8 @@
 // Shared by the privacy, retention, notices and admin tests: a family with every kind of data.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { decrypt, KEY_FILE, parseKey } from '../store/crypto.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KEY_FILE, parseKey } from '../store/crypto.js';
+import { decryptDataFiles } from '../store/disk-image.js';
 import { newId } from '../core/ids.js';
 import type { CallRow, PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
@@ -177,20 +178,9 @@ export function admin(api: ApiClient) {
 }
 
 /**
- * Every data file under the data dir, decrypted: the lowdb shards (*.db, file name as
- * associated data) and the photo blobs. Returns path -> plaintext.
+ * Every data file under the data dir, decrypted: the lowdb shards and manifest (*.db), each
+ * journal's records, and the photo blobs. Returns path -> plaintext.
  */
 export function decryptDataDir(dataDir: string): Map<string, string> {
-  const key = parseKey(readFileSync(join(dataDir, KEY_FILE), 'utf8'));
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.db')) out.set(relative(dataDir, path), decrypt(key, readFileSync(path), name).toString('utf8'));
-      else if (name.endsWith('.bin')) out.set(relative(dataDir, path), decrypt(key, readFileSync(path), `blob:${name.slice(0, -4)}`).toString('latin1'));
-    }
-  };
-  walk(dataDir);
-  return out;
+  return decryptDataFiles(dataDir, parseKey(readFileSync(join(dataDir, KEY_FILE), 'utf8')));
 }

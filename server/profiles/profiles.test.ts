@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import type { CallRow } from '../store/types.js';
+import { decryptDataDir } from '../privacy/test-helpers.js';
 import { getPhoto, photoFilePath, readAllFiles, snapshot, upload, uploadPhoto, pngWithGps } from '../photos/test-fixtures.js';
 
 const servers: TestServer[] = [];
@@ -339,6 +340,12 @@ describe('child profiles', () => {
 
     // The sibling is untouched.
     expect((await server.api.get(`/api/profiles/${other}`, token)).status).toBe(200);
+
+    // Gone from the files too, with the server still running: no shard and no journal record
+    // holds the child's name any more, while the sibling's is still there to be found.
+    const files = [...decryptDataDir(server.dataDir)];
+    expect(files.filter(([, plain]) => plain.includes(NAME)).map(([f]) => f)).toEqual([]);
+    expect(files.some(([, plain]) => plain.includes('Sibling'))).toBe(true);
   });
 
   it('replacing or removing a profile photo deletes the old file at once', async () => {

@@ -129,6 +129,8 @@ export class ProfilesService {
   async delete(accountId: string, profileId: string, actor = `account:${accountId}`): Promise<void> {
     const row = await this.get(accountId, profileId);
     await this.erase(row, actor);
+    // "Gone at once" (P9) holds for the files too, not only for what the API shows.
+    await this.store.compact();
   }
 
   /** Every profile of the account (account deletion). Returns how many were deleted. */
@@ -137,6 +139,7 @@ export class ProfilesService {
     for (const row of rows) await this.erase(row, actor);
     // Temporary uploads of the account go too.
     await this.photos.deleteAllForAccount(accountId);
+    await this.store.compact();
     return rows.length;
   }
 

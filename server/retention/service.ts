@@ -88,8 +88,8 @@ export class RetentionService {
       await this.passwordResets(counts);
       await this.support(counts);
       await this.outbox(counts);
-      // The audit entry claims the deletions: make them durable first.
-      await this.store.flush();
+      // The audit entry claims the deletions: make them durable, and gone from every file, first.
+      await this.store.compact();
     } catch (err) {
       this.options.onSweep?.('failed');
       await this.audit.record('system', 'retention.sweep_failed', null, { ...counts, error: (err as Error).message.slice(0, 200) }).catch(() => undefined);

@@ -59,10 +59,15 @@ export async function atomicWrite(path: string, bytes: Buffer): Promise<void> {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  const dir = await open(dirname(path), 'r');
+  await syncDir(dirname(path));
+}
+
+/** A created, renamed or removed file survives a crash only once its folder is synced. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    await dir.sync();
+    await handle.sync();
   } finally {
-    await dir.close();
+    await handle.close();
   }
 }

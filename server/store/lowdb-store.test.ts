@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -7,7 +7,9 @@ import { openStore, type LowdbStore } from './lowdb-store.js';
 import { StoreOpenError, StoreConflictError } from './errors.js';
 import type { AccountRow, LedgerRow } from './types.js';
 import { tempDataDir } from '../../test/support/server.js';
-import { decrypt } from './crypto.js';
+import { decrypt, encrypt } from './crypto.js';
+import { readJournal, journalGeneration } from './journal.js';
+import { shardFileName, shardIndex } from './disk-layout.js';
 
 const dirs: string[] = [];
 const stores: LowdbStore[] = [];
@@ -42,6 +44,20 @@ function account(over: Partial<AccountRow> = {}): AccountRow {
     purgeBy: null,
     ...over,
   };
+}
+
+/** The files as a crash at this instant would leave them (no close, no lock), in a new directory. */
+function crashCopy(d: string): string {
+  const copy = dir();
+  cpSync(d, copy, { recursive: true });
+  rmSync(join(copy, 'LOCK'), { force: true });
+  return copy;
+}
+
+function journalOf(d: string): { records: Buffer[] } {
+  const name = readdirSync(d).find((n) => journalGeneration(n) !== null)!;
+  const key = Buffer.from(readFileSync(join(d, 'data.key'), 'utf8').trim(), 'hex');
+  return readJournal(join(d, name), key, journalGeneration(name)!, true);
 }
 
 function filesUnder(d: string): string[] {
@@ -143,7 +159,7 @@ describe('the encrypted lowdb store', () => {
     expect(s.status().ok).toBe(true);
   });
 
-  it('group-commits: many changes, few physical writes, and flush makes them durable', async () => {
+  it('group-commits: many changes become one journal record, and flush makes them durable', async () => {
     const d = dir();
     const s = await openStore({ dataDir: d, commitDelayMs: 50 });
     stores.push(s);
@@ -152,34 +168,162 @@ describe('the encrypted lowdb store', () => {
     for (let i = 0; i < 200; i++) {
       await s.ledger.insert({ id: `e${i}`, accountId: owner.id, kind: 'grant', seconds: 1, ref: `r${i}`, callId: null, at: i, note: null });
     }
-    expect(s.status().pendingWrites).toBeGreaterThan(0);
-    expect(s.status().pendingWrites).toBeLessThanOrEqual(2); // one people shard + one ledger shard
+    expect(s.status().pendingWrites).toBe(201);
     await s.flush();
     expect(s.status().pendingWrites).toBe(0);
-    // Durable: a copy of the directory opened elsewhere sees every entry.
+    expect(journalOf(d).records).toHaveLength(1);
+    // Durable without a clean close: the files as a crash would leave them hold every entry.
+    const again = await open(crashCopy(d));
     const rows: LedgerRow[] = [];
-    await s.close();
-    const again = await open(d);
     for await (const b of again.ledger.scan()) rows.push(...b);
     expect(rows).toHaveLength(200);
   });
 
-  it('a profile edit rewrites only a people shard, never the ledger or usage files', async () => {
+  it('a profile edit rewrites no shard when committed, and only a people shard at the checkpoint', async () => {
     const d = dir();
     const s = await open(d);
     const a = account();
     await s.accounts.insert(a);
     await s.ledger.insert({ id: 'l1', accountId: a.id, kind: 'grant', seconds: 5, ref: 'g1', callId: null, at: 1, note: null });
     await s.flush();
-    const mtimes = () => new Map(readdirSync(d).filter((n) => n.endsWith('.db')).map((n) => [n, statSync(join(d, n)).mtimeMs]));
+    await s.checkpoint();
+    const mtimes = () => new Map(readdirSync(d).filter((n) => n.endsWith('.db') && n !== 'manifest.db').map((n) => [n, statSync(join(d, n)).mtimeMs]));
+    const changedSince = (before: Map<string, number>) => [...mtimes()].filter(([n, t]) => before.get(n) !== t).map(([n]) => n);
     const before = mtimes();
     await new Promise((r) => setTimeout(r, 20));
     await s.accounts.update(a.id, { name: 'Ada King' });
     await s.flush();
-    const after = mtimes();
-    const changed = [...after.keys()].filter((n) => after.get(n) !== before.get(n));
+    expect(changedSince(before)).toEqual([]);
+    await s.checkpoint();
+    const changed = changedSince(before);
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatch(/^people-/);
+  });
+
+  it('a commit that spans many shards is all or nothing after a crash', async () => {
+    const d = dir();
+    const s = await openStore({ dataDir: d, commitDelayMs: 10_000 });
+    stores.push(s);
+    const first = account();
+    await s.accounts.insert(first);
+    await s.flush();
+    const beforeSecond = crashCopy(d);
+    // One commit touching every group and many shards.
+    const many = Array.from({ length: 60 }, () => account());
+    for (const a of many) {
+      await s.accounts.insert(a);
+      await s.ledger.insert({ id: `g-${a.id}`, accountId: a.id, kind: 'grant', seconds: 60, ref: `grant-${a.id}`, callId: null, at: 2, note: null });
+    }
+    await s.meta.insert({ id: 'head', value: { n: 60 }, updatedAt: 2 });
+    await s.flush();
+    const whole = crashCopy(d);
+    // The same commit torn by a crash halfway through its append.
+    const torn = crashCopy(d);
+    const journal = readdirSync(torn).find((n) => n.startsWith('journal-'))!;
+    const bytes = readFileSync(join(torn, journal));
+    writeFileSync(join(torn, journal), bytes.subarray(0, bytes.length - 100));
+    for (const name of readdirSync(beforeSecond)) if (name.endsWith('.db')) expect(readFileSync(join(torn, name)).equals(readFileSync(join(beforeSecond, name)))).toBe(true);
+
+    const all = await open(whole);
+    expect(await all.accounts.count()).toBe(61);
+    expect(await all.ledger.count()).toBe(60);
+    expect(await all.meta.get('head')).toBeDefined();
+    const none = await open(torn);
+    expect(await none.accounts.count()).toBe(1);
+    expect(await none.accounts.get(first.id)).toEqual(first);
+    expect(await none.ledger.count()).toBe(0);
+    expect(await none.meta.get('head')).toBeUndefined();
+  });
+
+  it('a crash in the middle of a checkpoint loses nothing and doubles nothing', async () => {
+    const d = dir();
+    const s = await open(d);
+    const owners = Array.from({ length: 40 }, () => account());
+    for (const a of owners) await s.accounts.insert(a);
+    await s.flush();
+    await s.checkpoint();
+    for (const a of owners) {
+      await s.accounts.update(a.id, { name: `${a.name} II` });
+      await s.ledger.insert({ id: `g-${a.id}`, accountId: a.id, kind: 'grant', seconds: 30, ref: `grant-${a.id}`, callId: null, at: 3, note: null });
+    }
+    await s.accounts.remove(owners[0]!.id);
+    await s.flush();
+    const beforeCheckpoint = crashCopy(d);
+    await s.checkpoint();
+    // Some shards rewritten, the others not, the manifest not yet moved on.
+    const rewritten = readdirSync(d).filter(
+      (n) => /^(people|ledger)-/.test(n) && !(existsSync(join(beforeCheckpoint, n)) && readFileSync(join(d, n)).equals(readFileSync(join(beforeCheckpoint, n)))),
+    );
+    expect(rewritten.length).toBeGreaterThan(4);
+    for (const name of rewritten.slice(0, Math.floor(rewritten.length / 2))) writeFileSync(join(beforeCheckpoint, name), readFileSync(join(d, name)));
+
+    const reopened = await open(beforeCheckpoint);
+    expect(await reopened.accounts.count()).toBe(39);
+    expect(await reopened.accounts.get(owners[0]!.id)).toBeUndefined();
+    for (const a of owners.slice(1)) expect((await reopened.accounts.get(a.id))?.name).toBe(`${a.name} II`);
+    expect(await reopened.ledger.count()).toBe(40);
+  });
+
+  it('a checkpoint writes committed rows only: a change not yet committed is in no file', async () => {
+    const d = dir();
+    const s = await openStore({ dataDir: d, commitDelayMs: 10_000 });
+    stores.push(s);
+    const committed = account();
+    await s.accounts.insert(committed);
+    await s.flush();
+    const uncommitted = account({ id: 'not-yet', email: 'not-yet@example.test' });
+    await s.accounts.insert(uncommitted);
+    await s.accounts.update(committed.id, { name: 'Changed Later' });
+    await s.checkpoint();
+    const copy = crashCopy(d);
+    const reopened = await open(copy);
+    expect(await reopened.accounts.get(committed.id)).toEqual(committed);
+    expect(await reopened.accounts.get('not-yet')).toBeUndefined();
+    await s.flush();
+    const later = await open(crashCopy(d));
+    expect((await later.accounts.get(committed.id))?.name).toBe('Changed Later');
+    expect(await later.accounts.get('not-yet')).toBeDefined();
+  });
+
+  it('refuses to start on a damaged journal record that is not the torn last one, and changes no file', async () => {
+    const d = dir();
+    const s = await open(d);
+    await s.accounts.insert(account());
+    await s.flush();
+    await s.accounts.insert(account());
+    await s.flush();
+    const copy = crashCopy(d);
+    const journal = readdirSync(copy).find((n) => n.startsWith('journal-'))!;
+    const bytes = readFileSync(join(copy, journal));
+    bytes.writeUInt8(bytes.readUInt8(10) ^ 0xff, 10); // inside the first of two records
+    writeFileSync(join(copy, journal), bytes);
+    const before = new Map(filesUnder(copy).map((f) => [f, readFileSync(f)]));
+    await expect(openStore({ dataDir: copy })).rejects.toThrow(/Cannot decrypt record 1 of .*journal-/);
+    for (const [f, b] of before) expect(readFileSync(f).equals(b), f).toBe(true);
+  });
+
+  it('opens data written with other shard counts and rewrites it in this layout', async () => {
+    const d = dir();
+    const key = randomBytes(32);
+    const old = { people: 16, ledger: 16, usage: 16, audit: 8, ops: 1 } as const;
+    const accounts = Array.from({ length: 30 }, () => account());
+    const docs = new Map<string, AccountRow[]>();
+    for (const a of accounts) {
+      const name = shardFileName('people', shardIndex(a.id, old.people), 0);
+      docs.set(name, [...(docs.get(name) ?? []), a]);
+    }
+    for (const [name, rows] of docs) writeFileSync(join(d, name), encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, tables: { accounts: rows } })), name));
+    writeFileSync(join(d, 'manifest.db'), encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, shards: old })), 'manifest.db'));
+
+    const s = await open(d, key.toString('hex'));
+    for (const a of accounts) expect(await s.accounts.get(a.id)).toEqual(a);
+    const m = JSON.parse(decrypt(key, readFileSync(join(d, 'manifest.db')), 'manifest.db').toString());
+    expect(m.shards.people).toBeGreaterThan(16);
+    expect(m.epoch).toBe(1);
+    expect(readdirSync(d).filter((n) => /^people-\d+\.db$/.test(n))).toEqual([]); // the old layout is gone
+    await s.close();
+    const again = await open(d, key.toString('hex'));
+    expect(await again.accounts.count()).toBe(30);
   });
 
   it('enforces unique fields and conditional appends atomically', async () => {
@@ -205,7 +349,6 @@ describe('the encrypted lowdb store', () => {
     const manifestPath = join(d, 'manifest.db');
     const manifest = JSON.parse(decrypt(key, readFileSync(manifestPath), 'manifest.db').toString());
     manifest.schemaVersion = 0;
-    const { encrypt } = await import('./crypto.js');
     writeFileSync(manifestPath, encrypt(key, Buffer.from(JSON.stringify(manifest)), 'manifest.db'));
     const migrated = await openStore({
       dataDir: d,

@@ -3,6 +3,13 @@ import type { TableDef } from './schema.js';
 import { StoreConflictError } from './errors.js';
 
 /**
+ * Told of every change before it is made, with the row as it was (undefined for an insert).
+ * Stored rows are never mutated in place (a change stores a new object), so the row passed
+ * here stays a faithful image of the previous state.
+ */
+export type ChangeListener<T> = (id: string, before: T | undefined) => void;
+
+/**
  * One table held in memory, with its secondary and unique indexes and the shard each row
  * lives in. Every mutation is synchronous inside its async method, so a check and the write
  * it guards happen in one turn of the event loop (the single-process form of a transaction).
@@ -19,7 +26,7 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     private readonly def: TableDef<T>,
     private readonly shardCount: number,
     private readonly shardFor: (key: string) => number,
-    private readonly onChange: (shard: number) => void,
+    private readonly onChange: ChangeListener<T>,
   ) {
     this.shardMembers = Array.from({ length: shardCount }, () => new Set<string>());
     for (const f of def.indexes) this.indexes.set(f, new Map());
@@ -29,6 +36,15 @@ export class MemTable<T extends { id: string }> implements Table<T> {
   /** Load a row read from disk (no change notification). */
   load(row: T, shard: number): void {
     this.place(row, shard);
+  }
+
+  /** The stored row itself, not a copy: for the store's own serialisation only. */
+  peek(id: string): T | undefined {
+    return this.rows.get(id);
+  }
+
+  shardOf(row: T): number {
+    return this.shardFor(this.def.shardKey(row));
   }
 
   rowsInShard(shard: number): T[] {
@@ -91,21 +107,17 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     if (opts?.if && !opts.if(structuredClone(current))) return undefined;
     const next = { ...current, ...structuredClone(patch), id } as T;
     this.checkUnique(next, id);
-    const oldShard = this.shardOfRow.get(id) ?? 0;
+    this.onChange(id, current);
     this.unplace(current);
-    const shard = this.shardFor(this.def.shardKey(next));
-    this.place(next, shard);
-    this.onChange(shard);
-    if (shard !== oldShard) this.onChange(oldShard);
+    this.place(next, this.shardFor(this.def.shardKey(next)));
     return structuredClone(next);
   }
 
   async remove(id: string): Promise<boolean> {
     const current = this.rows.get(id);
     if (!current) return false;
-    const shard = this.shardOfRow.get(id) ?? 0;
+    this.onChange(id, current);
     this.unplace(current);
-    this.onChange(shard);
     return true;
   }
 
@@ -113,9 +125,8 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     if (this.rows.has(row.id)) throw new StoreConflictError(this.name, 'id');
     const copy = structuredClone(row);
     this.checkUnique(copy, null);
-    const shard = this.shardFor(this.def.shardKey(copy));
-    this.place(copy, shard);
-    this.onChange(shard);
+    this.onChange(copy.id, undefined);
+    this.place(copy, this.shardFor(this.def.shardKey(copy)));
     return structuredClone(copy);
   }
 

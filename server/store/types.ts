@@ -64,6 +64,12 @@ export interface Store extends StoreTables {
   readonly photoFiles: BlobStore;
   /** Resolve once every change made so far is on disk (group commit: many changes, one write). */
   flush(): Promise<void>;
+  /**
+   * Resolve once every row removed before the call is in no file under DATA_DIR: committed,
+   * and the journal records that still held the old rows folded into the shards and deleted.
+   * Deletions that promise "gone at once" (P9, P10 purge) await this.
+   */
+  compact(): Promise<void>;
   /** Health for /healthz: open, last flush, last error. */
   status(): { ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number };
   close(): Promise<void>;

@@ -96,10 +96,10 @@ describe('the server killed mid-call', () => {
     await peer.waitForEvent('session.created', 15_000);
 
     // Let the call run until a checkpoint of at least 2 s is on disk, then pull the plug.
-    await eventually(() => (callRowsOnDisk(dataDir).find((r) => r.id === res.callId)?.meteredSeconds ?? 0) >= 2, 20_000, 'a checkpoint on disk');
+    await eventually(async () => ((await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId)?.meteredSeconds ?? 0) >= 2, 20_000, 'a checkpoint on disk');
     await first.kill('SIGKILL');
     socket.disconnect();
-    const onDisk = callRowsOnDisk(dataDir).find((r) => r.id === res.callId);
+    const onDisk = (await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId);
     expect(onDisk).toMatchObject({ endedAt: null, settledAt: null, heldSeconds: 600 });
     const checkpoint = onDisk.meteredSeconds as number;
     const providerCallId = onDisk.providerCallId as string;

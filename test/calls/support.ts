@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { decrypt, parseKey, KEY_FILE } from '../../server/store/crypto.js';
+import { parseKey, KEY_FILE } from '../../server/store/crypto.js';
+import { committedRows, decryptDataFiles } from '../../server/store/disk-image.js';
 import type { TestServer } from '../support/server.js';
 import { signUpParent } from '../support/server.js';
 
@@ -115,36 +116,33 @@ export async function readyParent(
   return { token: parent.token, accountId: parent.accountId, profileId: profile.status === 201 ? (profile.body.id as string) : '', email: parent.email, password: parent.password };
 }
 
-/** Every data file of a data directory, decrypted, as text (and photos' sealed bytes as found). */
+/** Every data file of a data directory, decrypted, as text; other files (photos' sealed bytes, the key) as found. */
 export function decryptedDataDir(dataDir: string): string {
   const key = parseKey(readFileSync(join(dataDir, KEY_FILE), 'utf8'));
-  const out: string[] = [];
+  const sealed = decryptDataFiles(dataDir, key);
+  const out: string[] = [...sealed].map(([name, plain]) => `== ${name}\n${plain}`);
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        walk(path);
-        continue;
-      }
-      const bytes = readFileSync(path);
-      if (name.endsWith('.db')) out.push(`== ${relative(dataDir, path)}\n${decrypt(key, bytes, name).toString('utf8')}`);
-      else out.push(`== ${relative(dataDir, path)}\n${bytes.toString('latin1')}`);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (!sealed.has(relative(dataDir, path))) out.push(`== ${relative(dataDir, path)}\n${readFileSync(path).toString('latin1')}`);
     }
   };
   walk(dataDir);
   return out.join('\n');
 }
 
-/** The call records of a data directory, read from the decrypted files (for a server in another process). */
-export function callRowsOnDisk(dataDir: string): any[] {
+/** The committed call records of a data directory, read from its files (for a server in another process). */
+export async function callRowsOnDisk(dataDir: string): Promise<any[]> {
   const key = parseKey(readFileSync(join(dataDir, KEY_FILE), 'utf8'));
-  const rows: any[] = [];
-  for (const name of readdirSync(dataDir)) {
-    if (!name.startsWith('usage-') || !name.endsWith('.db')) continue;
-    const doc = JSON.parse(decrypt(key, readFileSync(join(dataDir, name)), name).toString('utf8'));
-    rows.push(...(doc.tables?.calls ?? []));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await committedRows(dataDir, key, 'calls');
+    } catch (err) {
+      // The live server may fold and delete a journal between our listing and our read.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
   }
-  return rows;
 }
 
 export function sleep(ms: number): Promise<void> {
