@@ -152,8 +152,9 @@ export class CallsService {
       reason: null,
       settledAt: null,
     };
-    // One live call per child, decided atomically with the insert. The record reaches the disk
-    // before the hold, so a crash can never leave a hold that recovery does not find.
+    // One live call per child, decided atomically with the insert. The record and the hold reach
+    // the disk in one commit (the store's commits are atomic across tables), so a crash leaves
+    // both or neither: never a hold that recovery does not find.
     const inserted = await store.calls.insertIf(row, { field: 'profileId', value: profile.id }, (rows) => rows.every((r) => r.endedAt !== null));
     if (!inserted) throw conflict('call_in_progress', 'This child is already on a call');
 
@@ -165,7 +166,6 @@ export class CallsService {
     try {
       let held: number | null;
       try {
-        await store.flush();
         held = await this.deps.credits.hold(req.accountId, callId, { min: minSeconds, max: maxSeconds });
       } catch (err) {
         await store.calls.remove(callId);
