@@ -27,7 +27,8 @@ export class BenchServer {
   static async start(seed: Seeded, env: Record<string, string> = {}): Promise<BenchServer> {
     const dataDir = copySeed(seed);
     const child = fork(join(import.meta.dirname, 'server-child.ts'), [], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      // BENCH_CHILD_NODE_ARGS (e.g. "--trace-gc"): extra Node flags for the server child, for finding where a figure goes.
+      execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',

@@ -134,7 +134,7 @@ export class LowdbStore implements Store {
         dataDir,
         key,
         release,
-        options.commitDelayMs ?? 5,
+        options.commitDelayMs ?? 25,
         options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
         options.checkpointAfterMs ?? DEFAULT_CHECKPOINT_AFTER_MS,
         blobs,
