@@ -6,6 +6,7 @@ import { openStore, type LowdbStore } from '../store/lowdb-store.js';
 import { decrypt, encrypt } from '../store/crypto.js';
 import { tempDataDir } from '../../test/support/server.js';
 import { AuditService } from './service.js';
+import { journalGeneration, readJournal } from '../store/journal.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -56,6 +57,56 @@ describe('the hash-chained audit log', () => {
     const rows = await audit.all();
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
     expect(await audit.verifyChain()).toEqual({ ok: true, entries: 31 });
+  });
+
+  it('an entry and its head anchor reach the disk in the same commit, whenever a commit starts', async () => {
+    const dir = tempDataDir('callsanta-audit-');
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { store, audit } = await auditAt(dir);
+    // Another caller's flush starts a commit right after each entry is inserted.
+    const table = store.audit;
+    const insert = table.insert.bind(table);
+    Object.assign(table, {
+      insert: (row: Parameters<typeof insert>[0]) => {
+        const inserted = insert(row);
+        void store.flush();
+        return inserted;
+      },
+    });
+    for (let i = 0; i < 40; i++) {
+      await audit.record('system', 'retention.sweep', null, { n: i });
+      await store.flush();
+    }
+    const key = Buffer.from(readFileSync(join(dir, 'data.key'), 'utf8').trim(), 'hex');
+    const journal = readdirSync(dir).find((n) => journalGeneration(n) !== null)!;
+    const records = readJournal(join(dir, journal), key, journalGeneration(journal)!, true).records.map(
+      (r) => JSON.parse(r.toString()) as { c: [string, string, { seq?: number; value?: { seq: number } } | null][] },
+    );
+    let entries = 0;
+    for (const record of records) {
+      const seqs = record.c.filter(([t]) => t === 'audit').map(([, , row]) => row!.seq);
+      const anchor = record.c.find(([t, id]) => t === 'meta' && id === 'audit.head')?.[2]?.value?.seq;
+      entries += seqs.length;
+      if (seqs.length) expect(anchor).toBe(Math.max(...(seqs as number[])));
+      else expect(anchor).toBeUndefined();
+    }
+    expect(entries).toBe(40);
+  });
+
+  it('verifying while entries are appended always sees one consistent state', async () => {
+    const dir = tempDataDir('callsanta-audit-');
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { audit } = await auditAt(dir);
+    // More entries than one scan batch, so a verification spans several turns of the event loop.
+    await Promise.all(Array.from({ length: 1200 }, (_, i) => audit.record('system', 'seed', null, { i })));
+    const checks: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      checks.push(audit.verifyChain());
+      checks.push(audit.record('system', 'during', null, { i }));
+    }
+    const results = await Promise.all(checks);
+    for (const r of results.filter((_, i) => i % 2 === 0)) expect(r).toMatchObject({ ok: true });
+    expect(await audit.verifyChain()).toEqual({ ok: true, entries: 1220 });
   });
 
   it('detects any edited entry', async () => {

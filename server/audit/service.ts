@@ -59,10 +59,26 @@ export class AuditService {
       prevHash: head.hash,
     };
     const row: AuditRow = { ...base, hash: entryHash(base) };
-    await this.store.audit.insert(row);
-    this.head = { seq: row.seq, hash: row.hash };
     const anchor = { id: HEAD_KEY, value: { seq: row.seq, hash: row.hash }, updatedAt: row.at };
-    if (!(await this.store.meta.update(HEAD_KEY, anchor))) await this.store.meta.insert(anchor);
+    // The entry and the head anchor are changed in the same turn of the event loop, so they
+    // land in the same commit: a crash keeps both or neither. (A store whose writes are not
+    // applied when called would need a transaction here.)
+    const inserting = this.store.audit.insert(row);
+    const anchoring =
+      head.seq === 0
+        ? this.store.meta.insert(anchor).then(
+            () => true,
+            () => false,
+          )
+        : this.store.meta.update(HEAD_KEY, anchor).then(Boolean);
+    try {
+      await inserting;
+    } catch (err) {
+      if (await anchoring) await this.store.meta.update(HEAD_KEY, { value: { seq: head.seq, hash: head.hash } });
+      throw err;
+    }
+    if (!(await anchoring) && !(await this.store.meta.update(HEAD_KEY, anchor))) await this.store.meta.insert(anchor);
+    this.head = { seq: row.seq, hash: row.hash };
     return row;
   }
 
@@ -91,7 +107,14 @@ export class AuditService {
     return (await this.store.audit.findBy('subject', subject)).sort((a, b) => a.seq - b.seq);
   }
 
-  async verifyChain(): Promise<ChainCheck> {
+  /** Runs between appends, so the entries and the head anchor are read as one state. */
+  verifyChain(): Promise<ChainCheck> {
+    const run = this.tail.then(() => this.verify());
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async verify(): Promise<ChainCheck> {
     const rows = await this.all();
     let prev = GENESIS;
     for (let i = 0; i < rows.length; i++) {
