@@ -1,4 +1,6 @@
-import type { Socket } from 'socket.io-client';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
 import { atMost, info, type Row } from './lib/report.js';
 import { sharedSeed } from './lib/seed.js';
 import { BenchServer } from './lib/child.js';
@@ -26,6 +28,13 @@ function ack<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
  * checkpoints to the store) while its CPU time is read.
  */
 export async function run(log: (line: string) => void): Promise<Row[]> {
+  const rows = await measureServer(log);
+  log(`sockets: the bare socket.io floor with ${CALLS} sockets`);
+  rows.push(await tickFloor(CALLS, CPU_WINDOW_MS));
+  return rows;
+}
+
+async function measureServer(log: (line: string) => void): Promise<Row[]> {
   const seed = await sharedSeed(Math.max(IDLE, Number(process.env.BENCH_FAMILIES ?? 10_000)));
   log('sockets: seeded');
   // BENCH_CHECKPOINT_SECONDS: what the metering costs without the store's share (for PERFORMANCE.md).
@@ -81,5 +90,36 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     // The run's data is a throw-away copy: kill rather than end 1,000 calls one by one.
     await server.kill();
     for (const cl of clients) cl.socket.close();
+  }
+}
+
+/** CPU of a bare socket.io server emitting 1 Hz ticks to `count` sockets (bench/lib/tick-floor-server.ts). */
+export async function tickFloor(count: number, windowMs: number): Promise<Row> {
+  const child = fork(join(import.meta.dirname, 'lib', 'tick-floor-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const sockets: Socket[] = [];
+  try {
+    const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+    let ticks = 0;
+    for (let i = 0; i < count; i++) {
+      const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+      socket.on('call:tick', () => ticks++);
+      sockets.push(socket);
+      if (i % 100 === 99) await sleep(50);
+    }
+    await sleep(5000);
+    const stats = () => new Promise<{ cpuMicros: number; at: number }>((resolve) => {
+      child.once('message', resolve);
+      child.send({ type: 'stats' });
+    });
+    const a = await stats();
+    const ticks0 = ticks;
+    await sleep(windowMs);
+    const b = await stats();
+    const cpu = (b.cpuMicros - a.cpuMicros) / 1000 / (b.at - a.at);
+    const rate = (ticks - ticks0) / ((b.at - a.at) / 1000);
+    return info(`sockets: bare socket.io server, ${count} sockets, 1 Hz ticks only (the floor under the row above)`, cpu * 100, '% of a core', `${rate.toFixed(0)} ticks/s delivered; ${(windowMs / 1000).toFixed(0)} s window; no store, auth or metering`);
+  } finally {
+    for (const s of sockets) s.close();
+    child.kill('SIGKILL');
   }
 }
