@@ -225,8 +225,9 @@ export class LowdbStore implements Store {
   }
 
   private parseOwnShard(name: string): [GroupName, number] {
-    const m = /^([a-z]+)-(\d+)/.exec(name);
-    return [m![1] as GroupName, Number(m![2])];
+    const parsed = parseShardFileName(name);
+    if (!parsed) throw new Error(`not a shard file: ${name}`);
+    return [parsed.group, parsed.shard];
   }
 
   private async writeManifest(): Promise<void> {
