@@ -127,6 +127,11 @@ describe('delete the account (P10)', () => {
     expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.photoFiles.get(family.photoId)).toBeUndefined();
     expect(await store.photoFiles.get(family.tempPhotoId)).toBeUndefined();
+    // The child's profile is in no file of the running server either (shards and journal): its
+    // behaviour note lives nowhere else, while the parent's email stays until the purge.
+    const files = [...decryptDataDir(server.dataDir).values()];
+    expect(files.some((plain) => plain.includes(family.note))).toBe(false);
+    expect(files.some((plain) => plain.includes(family.email))).toBe(true);
     const account = await store.accounts.get(family.accountId);
     expect(account).toMatchObject({ status: 'closed', purgeBy: server.clock.now() + 30 * DAY_MS });
     expect((await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.closed')).toBe(true);

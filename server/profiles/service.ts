@@ -139,7 +139,7 @@ export class ProfilesService {
     for (const row of rows) await this.erase(row, actor);
     // Temporary uploads of the account go too.
     await this.photos.deleteAllForAccount(accountId);
-    await this.store.compact();
+    // No compact here: its callers (account closure, the retention sweep) compact once when done.
     return rows.length;
   }
 
