@@ -2,7 +2,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { atMost, info, type Row } from './lib/report.js';
 import { sharedSeed, type SeededFamily } from './lib/seed.js';
 import { BenchServer } from './lib/child.js';
-import { FAKE_OFFER_SDP } from './lib/fake-provider.js';
+import { BROWSER_OFFER } from '../test/fakes/realtime-provider.js';
 import { nowMs, percentile, pool, sleep } from './lib/stats.js';
 
 export const name = 'broker';
@@ -57,7 +57,7 @@ async function measure(clients: Client[], c: number, samples: number): Promise<n
     const started = await Promise.all(
       round.map(async (cl) => {
         const t = nowMs();
-        const res = await ack<{ callId?: string; error?: { code: string } }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: FAKE_OFFER_SDP });
+        const res = await ack<{ callId?: string; error?: { code: string } }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: BROWSER_OFFER });
         const ms = nowMs() - t;
         if (!res.callId) throw new Error(`call:start refused: ${JSON.stringify(res)}`);
         return { cl, ms, callId: res.callId };

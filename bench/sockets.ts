@@ -4,7 +4,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { atMost, info, type Row } from './lib/report.js';
 import { sharedSeed } from './lib/seed.js';
 import { BenchServer } from './lib/child.js';
-import { FAKE_OFFER_SDP } from './lib/fake-provider.js';
+import { BROWSER_OFFER } from '../test/fakes/realtime-provider.js';
 import { nowMs, pool, sleep } from './lib/stats.js';
 import { openClients } from './broker.js';
 
@@ -70,7 +70,7 @@ async function measureServer(log: (line: string) => void): Promise<Row[]> {
     for (let i = 0; i < 100 && (await server.stats()).sockets > CALLS; i++) await sleep(100);
     const startedAt = nowMs();
     await pool(callers, 50, async (cl) => {
-      const res = await ack<{ callId?: string; error?: unknown }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: FAKE_OFFER_SDP });
+      const res = await ack<{ callId?: string; error?: unknown }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: BROWSER_OFFER });
       if (!res.callId) throw new Error(`call:start refused: ${JSON.stringify(res)}`);
     });
     log(`sockets: ${CALLS} calls started in ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);

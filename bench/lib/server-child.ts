@@ -7,7 +7,7 @@
 import { parseConfig } from '../../server/config/config.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createApp } from '../../server/app.js';
-import { FakeRealtimeProvider } from './fake-provider.js';
+import { FakeRealtimeProvider } from '../../test/fakes/realtime-provider.js';
 
 export interface ChildStats {
   rss: number;

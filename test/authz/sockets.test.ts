@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { ackErrorSchema } from '../../shared/schemas/calls.js';
-import { FAKE_OFFER_SDP, FakeRealtimeProvider } from '../../bench/lib/fake-provider.js';
+import { BROWSER_OFFER, FakeRealtimeProvider } from '../fakes/realtime-provider.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 import { makeBadTokens, makeParty, partyDigest, secretsOf, type BadTokens, type Party } from './world.js';
 
@@ -18,7 +18,7 @@ interface SocketWorld {
 
 /** Every client -> server event, with a payload aimed at the victim's call or child. */
 const SOCKET_MATRIX: Record<string, (w: SocketWorld) => unknown> = {
-  'call:start': (w) => ({ profileId: w.victim.profileId, sdp: FAKE_OFFER_SDP }),
+  'call:start': (w) => ({ profileId: w.victim.profileId, sdp: BROWSER_OFFER }),
   'call:end': (w) => ({ callId: w.victim.callId }),
   'call:resume': (w) => ({ callId: w.victim.callId }),
 };
@@ -62,7 +62,7 @@ beforeAll(async () => {
   const bad = await makeBadTokens(server, victim);
   const victimSocket = open(server, victim.token);
   if (!(await connected(victimSocket)).ok) throw new Error('victim socket did not connect');
-  const ack = (await emit(victimSocket, 'call:start', { profileId: victim.profileId, sdp: FAKE_OFFER_SDP })) as { callId?: string };
+  const ack = (await emit(victimSocket, 'call:start', { profileId: victim.profileId, sdp: BROWSER_OFFER })) as { callId?: string };
   if (!ack.callId) throw new Error(`victim call did not start: ${JSON.stringify(ack)}`);
   victim.callId = ack.callId;
   w = { server, victim, attacker, bad, victimSocket };
@@ -143,7 +143,7 @@ describe('a signed-out session keeps no power over calls', () => {
     expect((await connected(s)).ok).toBe(true);
     expect((await w.server.api.post('/api/auth/logout', undefined, login.body.token as string)).status).toBe(204);
     // A live call of the account, started from its own signed-in socket.
-    const started = (await emit(w.victimSocket, 'call:start', { profileId: w.victim.profileId, sdp: FAKE_OFFER_SDP })) as { callId?: string };
+    const started = (await emit(w.victimSocket, 'call:start', { profileId: w.victim.profileId, sdp: BROWSER_OFFER })) as { callId?: string };
     expect(started.callId, JSON.stringify(started)).toBeDefined();
     w.victim.callId = started.callId ?? null;
     const before = await partyDigest(w.server.app.store, w.victim);

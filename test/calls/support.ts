@@ -7,33 +7,7 @@ import { committedRows, decryptDataFiles } from '../../server/store/disk-image.j
 import type { TestServer } from '../support/server.js';
 import { signUpParent } from '../support/server.js';
 
-// The shape of a browser's offer for a call: one audio track and the oai-events data channel.
-export const BROWSER_OFFER = [
-  'v=0',
-  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=group:BUNDLE 0 1',
-  'a=msid-semantic: WMS',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111',
-  'c=IN IP4 0.0.0.0',
-  'a=ice-ufrag:abcd',
-  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99',
-  'a=setup:actpass',
-  'a=mid:0',
-  'a=sendrecv',
-  'a=rtpmap:111 opus/48000/2',
-  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
-  'c=IN IP4 0.0.0.0',
-  'a=ice-ufrag:abcd',
-  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99',
-  'a=setup:actpass',
-  'a=mid:1',
-  'a=sctp-port:5000',
-  '',
-].join('\r\n');
+export { BROWSER_OFFER } from '../fakes/realtime-provider.js';
 
 /** A socket.io client as the extension opens it: same server, `auth: { token }`, websocket only. */
 export async function connectSocket(url: string, token: string, opts: { timeoutMs?: number } = {}): Promise<Socket> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { ackErrorSchema, callEndSchema, callResumeSchema, callStartSchema } from '../../shared/schemas/calls.js';
 import type { z } from 'zod';
-import { FAKE_OFFER_SDP, FakeRealtimeProvider } from '../../bench/lib/fake-provider.js';
+import { BROWSER_OFFER, FakeRealtimeProvider } from '../fakes/realtime-provider.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeParty, storeCounts, storeDigest, type Party } from '../authz/world.js';
 import { invalidBody, junkText, junkValue, roundTrip } from './arbitraries.js';
@@ -70,7 +70,7 @@ interface SocketInput {
 }
 
 const EVENTS: Record<string, { schema: z.ZodType; valid: () => Record<string, unknown> }> = {
-  'call:start': { schema: callStartSchema, valid: () => ({ profileId: party.profileId, sdp: FAKE_OFFER_SDP }) },
+  'call:start': { schema: callStartSchema, valid: () => ({ profileId: party.profileId, sdp: BROWSER_OFFER }) },
   'call:end': { schema: callEndSchema, valid: () => ({ callId: 'no-such-call' }) },
   'call:resume': { schema: callResumeSchema, valid: () => ({ callId: 'no-such-call' }) },
 };
@@ -81,7 +81,7 @@ function inputs(): fc.Arbitrary<SocketInput> {
     fc.tuple(invalidBody(schema, valid()), fc.boolean()).map(([payload, withAck]) => ({ event, payload: roundTrip(payload), withAck, strategy: 'invalid payload' })),
     // Well formed, but naming nothing of this account's: a random child, or a call that does not exist.
     fc
-      .tuple(junkText.filter((s) => s.length > 0 && s.length <= 64), fc.constantFrom(FAKE_OFFER_SDP, 'v=0\r\nnot really sdp', 'v=0\r\nm=video 9 RTP/AVP 96\r\n'))
+      .tuple(junkText.filter((s) => s.length > 0 && s.length <= 64), fc.constantFrom(BROWSER_OFFER, 'v=0\r\nnot really sdp', 'v=0\r\nm=video 9 RTP/AVP 96\r\n'))
       .map(([id, sdp]) => ({
         event,
         payload: event === 'call:start' ? { profileId: id === party.profileId ? `${id}x` : id, sdp } : { callId: id },
@@ -91,7 +91,7 @@ function inputs(): fc.Arbitrary<SocketInput> {
   ]);
   // The account's own child with an SDP the offer check refuses (no audio, video, an answer, junk lines).
   const refusedOffer = fc
-    .constantFrom('v=0\r\n', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', FAKE_OFFER_SDP.replace('m=audio', 'm=video'), FAKE_OFFER_SDP.replace(/a=setup:actpass/g, 'a=setup:active'), `v=0\r\n${'x'.repeat(100)}`)
+    .constantFrom('v=0\r\n', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', BROWSER_OFFER.replace('m=audio', 'm=video'), BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'), `v=0\r\n${'x'.repeat(100)}`)
     .map((sdp) => ({ event: 'call:start', payload: { profileId: party.profileId, sdp }, withAck: true, strategy: 'refused offer' }));
   return fc.oneof(
     ...perEvent,

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  ControlCloseReason,
-  RealtimeClientEvent,
-  RealtimeControl,
-  RealtimeProvider,
-  RealtimeServerEvent,
-  SantaSessionConfig,
-  StartedCall,
-} from '../../server/realtime/provider.js';
+import type { RealtimeProvider, SantaSessionConfig, StartedCall } from '../../server/realtime/provider.js';
 import { RealtimeProviderError } from '../../server/realtime/provider.js';
+import { ControlChannel } from '../../server/realtime/control-channel.js';
 
-/** An SDP offer the server's offer check accepts (one audio m-line, the data channel, ICE and DTLS). */
-export const FAKE_OFFER_SDP = [
+/**
+ * The shape of a browser's offer for a call: one audio track and the oai-events data channel,
+ * with ICE and DTLS (what the server's offer check accepts).
+ */
+export const BROWSER_OFFER = [
   'v=0',
   'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
   's=-',
@@ -37,40 +33,7 @@ export const FAKE_OFFER_SDP = [
   '',
 ].join('\r\n');
 
-const ANSWER_SDP = FAKE_OFFER_SDP.replace(/a=setup:actpass/g, 'a=setup:active');
-
-class FakeControl implements RealtimeControl {
-  private readonly events = new Set<(event: RealtimeServerEvent) => void>();
-  private readonly closers = new Set<(reason: ControlCloseReason) => void>();
-  closed = false;
-  sent = 0;
-
-  onEvent(listener: (event: RealtimeServerEvent) => void): () => void {
-    this.events.add(listener);
-    return () => this.events.delete(listener);
-  }
-
-  onClose(listener: (reason: ControlCloseReason) => void): () => void {
-    if (this.closed) {
-      queueMicrotask(() => listener('closed'));
-      return () => undefined;
-    }
-    this.closers.add(listener);
-    return () => this.closers.delete(listener);
-  }
-
-  send(_event: RealtimeClientEvent): void {
-    if (!this.closed) this.sent++;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const l of this.closers) l('closed');
-    this.closers.clear();
-    this.events.clear();
-  }
-}
+const ANSWER_SDP = BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active');
 
 /**
  * A realtime provider that answers every offer after a fixed delay and keeps a silent control
@@ -79,7 +42,7 @@ class FakeControl implements RealtimeControl {
  */
 export class FakeRealtimeProvider implements RealtimeProvider {
   readonly kind = 'simulated' as const;
-  private readonly calls = new Map<string, FakeControl>();
+  private readonly calls = new Map<string, ControlChannel>();
   started = 0;
 
   constructor(private readonly latencyMs = 0) {}
@@ -99,7 +62,8 @@ export class FakeRealtimeProvider implements RealtimeProvider {
       });
     }
     const providerCallId = `fake_${randomUUID()}`;
-    const control = new FakeControl();
+    // A silent channel: it takes what the server sends and never speaks.
+    const control = new ControlChannel(() => undefined, () => undefined);
     this.calls.set(providerCallId, control);
     control.onClose(() => this.calls.delete(providerCallId));
     this.started++;
