@@ -1,4 +1,4 @@
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decrypt, encrypt } from './crypto.js';
@@ -86,11 +86,6 @@ export class Journal {
 
   async close(): Promise<void> {
     await this.handle.close();
-  }
-
-  async remove(): Promise<void> {
-    await this.close().catch(() => undefined);
-    await unlink(this.path).catch(() => undefined);
   }
 }
 
