@@ -176,7 +176,7 @@ async function renderView(moveFocus: boolean): Promise<void> {
         content = await creditsView(ctx, scope);
         break;
       case 'privacy':
-        content = await privacyView(ctx);
+        content = await privacyView(ctx, scope);
         break;
       case 'settings':
         content = settingsView(ctx);
@@ -226,9 +226,8 @@ async function start(): Promise<void> {
         renderHeader();
       }),
       socket.on('notice', () => {
-        void ctx.refreshAccount().then(() => {
-          if (state.view === 'privacy') void renderView(false);
-        });
+        // The header and the account; the privacy view refreshes itself in place (a re-render would drop focus and typed input).
+        void ctx.refreshAccount();
         status.show(t('privacy.newNotice'));
       }),
     );

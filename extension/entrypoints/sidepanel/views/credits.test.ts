@@ -1,38 +1,13 @@
-import { join } from 'node:path';
-import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
-import { parseHTML } from 'linkedom';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CallRecord, Credits, Profile } from '../../../../shared/index.js';
-import { ApiClient, type FetchLike } from '../../../lib/api.js';
+import type { CallRecord, Credits } from '../../../../shared/index.js';
+import type { FetchLike } from '../../../lib/api.js';
 import { formatMinutes } from '../../../lib/format.js';
 import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
-import { connectSocket } from '../../../lib/socket.js';
+import { englishMessages, installDocument, json } from '../../../lib/testing/dom.js';
 import { FakeRawSocket } from '../../../lib/testing/fakes.js';
 import type { PanelContext } from '../context.js';
+import { panelContext as basePanelContext } from '../testing.js';
 import { creditsView } from './credits.js';
-
-/**
- * The view runs on a linkedom document. linkedom has no focus, so the test gives it the one
- * browser rule that matters here: focus sits on the element last focused for as long as that
- * element stays in the document; once it is taken out, focus falls back to <body> for good
- * (a re-rendered view builds new buttons, and the browser does not move focus onto them).
- */
-function installDocument(): { document: Document; body: HTMLElement } {
-  const { document, window } = parseHTML('<!doctype html><html lang="en"><head></head><body></body></html>');
-  let focused: Element | null = null;
-  (window.HTMLElement.prototype as HTMLElement).focus = function focus(this: HTMLElement) {
-    focused = this.isConnected ? this : focused;
-  };
-  Object.defineProperty(document, 'activeElement', {
-    configurable: true,
-    get() {
-      if (focused && !focused.isConnected) focused = null;
-      return focused ?? document.body;
-    },
-  });
-  vi.stubGlobal('document', document);
-  return { document, body: document.body };
-}
 
 const PACKS: Credits['packs'] = [
   { id: 'pack-10', seconds: 600, price: { amount: 500, currency: 'eur' } },
@@ -46,10 +21,6 @@ const BOUGHT: Credits = {
   availableSeconds: 1800,
   history: [{ id: 'l1', kind: 'purchase', seconds: 1800, ref: 'cs_1', at: '2026-12-01T10:05:00.000Z' }],
 };
-
-function json(body: unknown): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
-}
 
 /** The server's credits and calls endpoints, answering with what `credits` holds at the time. */
 class FakeServer {
@@ -76,25 +47,7 @@ class FakeServer {
 }
 
 function panelContext(server: FakeServer, raw: FakeRawSocket): PanelContext {
-  const api = new ApiClient({ baseUrl: 'http://127.0.0.1:9', token: 'tok', fetch: server.fetch });
-  const socket = connectSocket('http://127.0.0.1:9', 'tok', () => raw);
-  const unused = (name: string) => () => {
-    throw new Error(`the credits view does not call ctx.${name}`);
-  };
-  return {
-    api,
-    account: null,
-    policy: null,
-    socket,
-    refreshAccount: unused('refreshAccount'),
-    profiles: async (): Promise<Profile[]> => [],
-    photoUrl: unused('photoUrl'),
-    navigate: unused('navigate'),
-    signedIn: unused('signedIn'),
-    signOut: unused('signOut'),
-    restart: unused('restart'),
-    notify: unused('notify'),
-  };
+  return basePanelContext({ view: 'credits', fetch: server.fetch, raw });
 }
 
 const packButton = (root: ParentNode, id: string) => root.querySelector<HTMLButtonElement>(`button.buy-pack[data-pack="${id}"]`)!;
@@ -102,7 +55,7 @@ const balanceOf = (root: ParentNode) => root.querySelector<HTMLElement>('.balanc
 
 let messages: ChromeMessages;
 beforeAll(async () => {
-  messages = generateChromeMessages(await parseMessagesFile(join(import.meta.dirname, '..', '..', '..', 'locales', 'en.yml'))) as ChromeMessages;
+  messages = await englishMessages();
 });
 
 describe('the credits view follows live credit updates without losing the parent’s place', () => {

@@ -8,6 +8,7 @@ import { t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
 import { usageByChild } from '../../../lib/usage.js';
 import type { PanelContext } from '../context.js';
+import { followUpdates, swap } from '../live-updates.js';
 
 interface Shown {
   credits: Credits;
@@ -31,22 +32,16 @@ async function load(ctx: PanelContext): Promise<Shown> {
  * the history in place. The pack buttons and the message line stay the same elements, so a
  * parent tabbing through the packs keeps keyboard focus (and a "checkout opened" message
  * stays). The packs themselves are server configuration and are rebuilt on the next visit.
- * `signal` is aborted when the panel shows another view; it ends the subscription.
+ * `signal` is aborted when the panel shows another view; it ends the subscription
+ * (followUpdates: newest answer wins, an update during the first load is caught up).
  */
 export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promise<HTMLElement> {
-  let built = false;
-  let missed = false;
-  // Subscribed before the first load, so an update that lands while it runs is not lost.
-  const off = ctx.socket?.on('credits:updated', () => {
-    if (built) void refresh();
-    else missed = true;
-  });
-  if (off) signal.addEventListener('abort', off, { once: true });
+  const live = followUpdates(ctx.socket, 'credits:updated', signal, () => load(ctx));
   let shown: Shown;
   try {
     shown = await load(ctx);
   } catch (err) {
-    off?.();
+    live.stop();
     throw err;
   }
   const message = messageArea();
@@ -73,23 +68,6 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
   let usage = usageSection(shown);
   let history = historySection(shown.credits);
 
-  /** Only the newest answer is painted: two quick updates must not end on the older balance. */
-  let refreshSeq = 0;
-  async function refresh(): Promise<void> {
-    const seq = ++refreshSeq;
-    let next: Shown;
-    try {
-      next = await load(ctx);
-    } catch {
-      // Keep what is shown; the next update or visit loads again.
-      return;
-    }
-    if (seq !== refreshSeq || signal.aborted) return;
-    card = swap(card, balanceCard(next.credits));
-    usage = swap(usage, usageSection(next));
-    history = swap(history, historySection(next.credits));
-  }
-
   const root = h(
     'section',
     { class: 'credits' },
@@ -105,14 +83,12 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
     h('h3', null, t('credits.historyTitle')),
     history,
   );
-  built = true;
-  if (missed) void refresh();
+  live.start((next) => {
+    card = swap(card, balanceCard(next.credits));
+    usage = swap(usage, usageSection(next));
+    history = swap(history, historySection(next.credits));
+  });
   return root;
-}
-
-function swap(old: HTMLElement, next: HTMLElement): HTMLElement {
-  old.replaceWith(next);
-  return next;
 }
 
 function balanceCard(credits: Credits): HTMLElement {

@@ -1,3 +1,4 @@
+import type { Account, Notice, Policy } from '../../../../shared/index.js';
 import { h } from '../../../components/dom.js';
 import { busy, button, checkbox, confirmDialog, field, messageArea } from '../../../components/ui.js';
 import { openTab } from '../../../lib/browser-ui.js';
@@ -5,15 +6,36 @@ import { formatDate } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
 import type { PanelContext } from '../context.js';
+import { followUpdates } from '../live-updates.js';
 import { deleteChild } from './children.js';
+
+/** What a `notice` can change here: the account's notices and consent, and the policy with its announced change. */
+interface Shown {
+  account: Account;
+  policy: Policy | null;
+}
 
 /**
  * The privacy centre: every right in one place. Export, restrict processing, opt out of
  * news, delete a child, delete the account (closed now, purged within 30 days), and the
  * policy with any announced change.
+ *
+ * A `notice` event while the view is shown reloads the account and the policy and updates in
+ * place only what a notice changes: the notice lines, the announced policy and its date, the
+ * policy version and the consent line. Every control stays the same element, so a parent
+ * typing their password in the delete form, or tabbing through the page, keeps keyboard focus
+ * and what they typed; the checkboxes keep their state (a notice does not change them).
+ * `signal` is aborted when the panel shows another view; it ends the subscription
+ * (followUpdates: newest answer wins, a notice during the first load is caught up).
  */
-export async function privacyView(ctx: PanelContext): Promise<HTMLElement> {
+export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promise<HTMLElement> {
   const account = ctx.account!;
+  // Both must succeed: a refresh that got only one of them would show a mix of old and new.
+  const live = followUpdates(ctx.socket, 'notice', signal, async (): Promise<Shown> => {
+    const [fresh, policy] = await Promise.all([ctx.api.me(), ctx.api.policy()]);
+    return { account: fresh, policy };
+  });
+  // Neither can fail (each falls back), so the subscription above never outlives a failed build.
   const [policy, profiles] = await Promise.all([ctx.api.policy().catch(() => ctx.policy), ctx.profiles().catch(() => [])]);
 
   // Export
@@ -107,25 +129,87 @@ export async function privacyView(ctx: PanelContext): Promise<HTMLElement> {
     })();
   });
 
-  const notices = (account.notices ?? []).filter((n) => n.readAt === null);
-  return h(
+  // Notices and the announced policy. Lines are keyed by notice id and never moved: a line
+  // the parent is on (its "mark as read" button focused) stays put while new ones come in.
+  const upcomingLine = h('p', { class: 'upcoming' });
+  const noticeBox = h('div', { class: 'notice', role: 'note' }, upcomingLine);
+  const noticeLines = new Map<string, HTMLElement>();
+  /** Marked read here: a refresh answered before the mark landed must not bring the line back. */
+  const readHere = new Set<string>();
+  const noticeLine = (n: Notice): HTMLElement => {
+    const read = button(t('privacy.noticeRead'), { variant: 'link', class: 'notice-read' });
+    const line = h('p', { class: 'notice-line', 'data-notice': n.id }, h('span', { class: 'notice-text' }), ' ', read);
+    read.addEventListener('click', () => {
+      void ctx.api
+        .markNoticeRead(n.id)
+        .then(() => {
+          readHere.add(n.id);
+          return ctx.refreshAccount();
+        })
+        .then(() => {
+          line.remove();
+          noticeLines.delete(n.id);
+          noticeBox.hidden = upcomingLine.hidden && noticeLines.size === 0;
+        }, () => undefined);
+    });
+    return line;
+  };
+  const paintNotices = ({ account: a, policy: p }: Shown): void => {
+    const upcoming = p?.upcoming ?? null;
+    upcomingLine.hidden = !upcoming;
+    upcomingLine.textContent = upcoming ? t('privacy.upcoming', { version: upcoming.version, date: formatDate(upcoming.effectiveAt) }) : '';
+    const unread = (a.notices ?? []).filter((n) => n.readAt === null && !readHere.has(n.id));
+    const ids = new Set(unread.map((n) => n.id));
+    for (const [id, line] of noticeLines) {
+      if (ids.has(id)) continue;
+      line.remove();
+      noticeLines.delete(id);
+    }
+    let after: Element = upcomingLine;
+    for (const n of unread) {
+      let line = noticeLines.get(n.id);
+      if (!line) {
+        line = noticeLine(n);
+        noticeLines.set(n.id, line);
+      }
+      // Only a new line is inserted; one already in its place is left alone (moving it would drop focus).
+      if (after.nextElementSibling !== line) after.after(line);
+      line.querySelector('.notice-text')!.textContent = n.effectiveAt ? t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt) }) : t('privacy.noticeGeneric');
+      after = line;
+    }
+    noticeBox.hidden = !upcoming && unread.length === 0;
+  };
+
+  // The policy card: its text lines are updated, its button stays.
+  const policyVersion = h('p', { class: 'policy-version' });
+  const consentGiven = h('p', { class: 'muted consent-given' });
+  const policyCard = h(
+    'div',
+    { class: 'card policy' },
+    h('h3', null, t('privacy.policyTitle')),
+    policyVersion,
+    consentGiven,
+    button(t('consent.readOnline'), { variant: 'link', onclick: () => void openTab(`${ctx.api.baseUrl}/policy`) }),
+  );
+  const paintPolicy = ({ account: a, policy: p }: Shown): void => {
+    policyCard.hidden = !p;
+    policyVersion.textContent = p ? t('consent.version', { version: p.version, date: formatDate(p.effectiveAt) }) : '';
+    consentGiven.hidden = !a.consent;
+    consentGiven.textContent = a.consent ? t('privacy.consentGiven', { date: formatDate(a.consent.at) }) : '';
+  };
+
+  const paint = (shown: Shown): void => {
+    paintNotices(shown);
+    paintPolicy(shown);
+  };
+  paint({ account, policy });
+
+  const root = h(
     'section',
     { class: 'privacy' },
     h('h2', null, t('privacy.title')),
     h('p', null, t('privacy.intro')),
-    notices.length || policy?.upcoming
-      ? h(
-          'div',
-          { class: 'notice', role: 'note' },
-          policy?.upcoming ? h('p', null, t('privacy.upcoming', { version: policy.upcoming.version, date: formatDate(policy.upcoming.effectiveAt) })) : null,
-          notices.map((n) => {
-            const read = button(t('privacy.noticeRead'), { variant: 'link' });
-            const p = h('p', null, n.effectiveAt ? t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt) }) : t('privacy.noticeGeneric'), ' ', read);
-            read.addEventListener('click', () => void ctx.api.markNoticeRead(n.id).then(() => ctx.refreshAccount()).then(() => p.remove(), () => undefined));
-            return p;
-          }),
-        )
-      : null,
+    noticeBox,
     h(
       'div',
       { class: 'card' },
@@ -160,16 +244,7 @@ export async function privacyView(ctx: PanelContext): Promise<HTMLElement> {
             ),
           ),
     ),
-    policy
-      ? h(
-          'div',
-          { class: 'card' },
-          h('h3', null, t('privacy.policyTitle')),
-          h('p', null, t('consent.version', { version: policy.version, date: formatDate(policy.effectiveAt) })),
-          account.consent ? h('p', { class: 'muted' }, t('privacy.consentGiven', { date: formatDate(account.consent.at) })) : null,
-          button(t('consent.readOnline'), { variant: 'link', onclick: () => void openTab(`${ctx.api.baseUrl}/policy`) }),
-        )
-      : null,
+    policyCard,
     h(
       'div',
       { class: 'card danger-zone' },
@@ -179,4 +254,6 @@ export async function privacyView(ctx: PanelContext): Promise<HTMLElement> {
       deleteForm,
     ),
   );
+  live.start(paint);
+  return root;
 }

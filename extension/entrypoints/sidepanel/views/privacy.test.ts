@@ -1,0 +1,251 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Account, Notice, Policy } from '../../../../shared/index.js';
+import type { FetchLike } from '../../../lib/api.js';
+import { formatDate } from '../../../lib/format.js';
+import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
+import { englishMessages, installDocument, json } from '../../../lib/testing/dom.js';
+import { FakeRawSocket } from '../../../lib/testing/fakes.js';
+import type { PanelContext } from '../context.js';
+import { panelContext } from '../testing.js';
+import { privacyView } from './privacy.js';
+
+const TEXT = { en: 'The policy.', da: 'Politikken.', sv: 'Policyn.' };
+const V1: Policy = { version: '1', effectiveAt: '2026-10-01T00:00:00.000Z', material: true, text: TEXT, upcoming: null };
+const V2 = { version: '2', effectiveAt: '2027-01-15T00:00:00.000Z', material: true, text: TEXT };
+const V3 = { version: '3', effectiveAt: '2027-03-01T00:00:00.000Z', material: true, text: TEXT };
+/** Version 1 in force with version 2 announced, as after the first notice. */
+const V1_WITH_V2: Policy = { ...V1, upcoming: V2 };
+
+function notice(id: string, version: string, effectiveAt: string): Notice {
+  return { id, kind: 'policy_update', policyVersion: version, effectiveAt, createdAt: '2026-12-01T09:00:00.000Z', readAt: null };
+}
+const N2 = notice('n2', '2', V2.effectiveAt);
+const N3 = notice('n3', '3', V3.effectiveAt);
+
+const ACCOUNT: Account = {
+  id: 'acc-1',
+  email: 'parent@example.com',
+  name: 'Pat',
+  locale: 'en',
+  restricted: false,
+  marketingOptIn: false,
+  consent: { version: '1', at: '2026-11-02T10:00:00.000Z', verified: true },
+  balanceSeconds: 0,
+  availableSeconds: 0,
+  deletion: null,
+  notices: [],
+};
+
+/** The server's account and policy endpoints, answering with what they hold when asked. */
+class FakeServer {
+  account: Account = ACCOUNT;
+  policy: Policy = V1;
+  requests: string[] = [];
+  /** Answers on this path wait for the test to release them, in the order they were asked. */
+  holdPath: string | null = null;
+  held: Array<{ release: () => void }> = [];
+
+  fetch: FetchLike = async (url, init) => {
+    const path = new URL(url).pathname;
+    const method = init?.method ?? 'GET';
+    this.requests.push(`${method} ${path}`);
+    const body = method === 'GET' && path === '/api/me' ? this.account : method === 'GET' && path === '/api/policy' ? this.policy : null;
+    if (this.holdPath === path) await new Promise<void>((release) => this.held.push({ release }));
+    if (body) return json(body);
+    const read = /^\/api\/me\/notices\/([^/]+)\/read$/.exec(path);
+    if (method === 'POST' && read) {
+      const id = decodeURIComponent(read[1]!);
+      const found = (this.account.notices ?? []).find((n) => n.id === id);
+      if (found) {
+        const marked = { ...found, readAt: '2026-12-02T08:00:00.000Z' };
+        this.account = { ...this.account, notices: (this.account.notices ?? []).map((n) => (n.id === id ? marked : n)) };
+        return json(marked);
+      }
+    }
+    return new Response(JSON.stringify({ error: { code: 'not_found', message: 'Not found' } }), { status: 404 });
+  };
+}
+
+const passwordInput = (root: ParentNode) => root.querySelector<HTMLInputElement>('form input[type="password"]')!;
+const noticeLine = (root: ParentNode, id: string) => root.querySelector<HTMLElement>(`.notice-line[data-notice="${id}"]`);
+const upcomingLine = (root: ParentNode) => root.querySelector<HTMLElement>('.notice .upcoming')!;
+const policyVersion = (root: ParentNode) => root.querySelector<HTMLElement>('.policy .policy-version')!;
+const consentGiven = (root: ParentNode) => root.querySelector<HTMLElement>('.policy .consent-given')!;
+const upcomingText = (v: { version: string; effectiveAt: string }) => t('privacy.upcoming', { version: v.version, date: formatDate(v.effectiveAt) });
+const noticeText = (n: Notice) => t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt!) });
+/** Found by what the parent reads, so the lookup works on any markup the view may have had. */
+const buttonLabelled = (root: ParentNode, label: string) => [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === label)!;
+
+let messages: ChromeMessages;
+beforeAll(async () => {
+  messages = await englishMessages();
+});
+
+describe('the privacy view follows policy notices without losing the parent’s place', () => {
+  let doc: { document: Document; body: HTMLElement };
+  let server: FakeServer;
+  let raw: FakeRawSocket;
+  let scope: AbortController;
+
+  beforeEach(async () => {
+    await initI18n({ setting: 'en', load: async () => messages });
+    doc = installDocument();
+    server = new FakeServer();
+    raw = new FakeRawSocket();
+    scope = new AbortController();
+  });
+  afterEach(() => {
+    scope.abort();
+    vi.unstubAllGlobals();
+  });
+
+  function context(): PanelContext {
+    // What the panel holds when the view opens: the account as last loaded.
+    return panelContext({ view: 'privacy', fetch: server.fetch, raw, account: server.account, policy: server.policy, refreshAccount: async () => server.account });
+  }
+
+  async function shownView(): Promise<HTMLElement> {
+    const root = await privacyView(context(), scope.signal);
+    doc.body.append(root);
+    return root;
+  }
+
+  /** The server publishes a policy change: the notice is on the account and the socket says so. */
+  function announce(n: Notice, policy: Policy): void {
+    server.account = { ...server.account, notices: [n, ...(server.account.notices ?? [])] };
+    server.policy = policy;
+    raw.fire('notice', n);
+  }
+
+  it('keeps keyboard focus and the half-typed password in the delete form, and shows the new notice and the announced policy', async () => {
+    const root = await shownView();
+    expect(root.textContent).not.toContain(upcomingText(V2));
+    const password = passwordInput(root);
+    password.focus();
+    password.value = 'half-typ';
+    expect(doc.document.activeElement).toBe(password);
+
+    announce(N2, V1_WITH_V2);
+
+    await vi.waitFor(() => expect(root.textContent).toContain(noticeText(N2)));
+    expect(noticeLine(root, 'n2')!.querySelector('.notice-text')?.textContent).toBe(noticeText(N2));
+    expect(upcomingLine(root).hidden).toBe(false);
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
+    expect(root.querySelector<HTMLElement>('.notice')!.hidden).toBe(false);
+    expect(doc.document.activeElement).toBe(password);
+    expect(passwordInput(root)).toBe(password);
+    expect(password.value).toBe('half-typ');
+  });
+
+  it('keeps focus on the "mark as read" button of a notice already shown while a newer notice comes in', async () => {
+    server.account = { ...ACCOUNT, notices: [N2] };
+    server.policy = V1_WITH_V2;
+    const root = await shownView();
+    const markRead = buttonLabelled(root, t('privacy.noticeRead'));
+    const firstLine = markRead.parentElement!;
+    markRead.focus();
+
+    announce(N3, { ...V1, upcoming: V3 });
+
+    await vi.waitFor(() => expect(root.textContent).toContain(noticeText(N3)));
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V3));
+    expect(noticeLine(root, 'n2')).toBe(firstLine);
+    expect(doc.document.activeElement).toBe(markRead);
+    expect([...root.querySelectorAll<HTMLElement>('.notice-line')].map((l) => l.dataset.notice)).toEqual(['n3', 'n2']);
+  });
+
+  it('shows the policy now in force and the renewed consent in the policy card, keeping its button and the checkbox the parent is on', async () => {
+    const root = await shownView();
+    const v2InForce = t('consent.version', { version: '2', date: formatDate(V2.effectiveAt) });
+    expect(root.textContent).toContain(t('consent.version', { version: '1', date: formatDate(V1.effectiveAt) }));
+    const readOnline = buttonLabelled(root, t('consent.readOnline'));
+    const restrict = root.querySelector<HTMLInputElement>('input[type="checkbox"]')!;
+    restrict.focus();
+
+    server.account = { ...server.account, consent: { version: '2', at: '2027-01-16T08:00:00.000Z', verified: true } };
+    announce(N3, { ...V2, upcoming: V3 });
+
+    await vi.waitFor(() => expect(root.textContent).toContain(v2InForce));
+    expect(policyVersion(root).textContent).toBe(v2InForce);
+    expect(consentGiven(root).textContent).toBe(t('privacy.consentGiven', { date: formatDate('2027-01-16T08:00:00.000Z') }));
+    expect(buttonLabelled(root, t('consent.readOnline'))).toBe(readOnline);
+    expect(doc.document.activeElement).toBe(restrict);
+  });
+
+  it('two quick notices end on the newer state even when the older answer arrives last', async () => {
+    const root = await shownView();
+    server.holdPath = '/api/me';
+    announce(N2, V1_WITH_V2);
+    announce(N3, { ...V1, upcoming: V3 });
+    await vi.waitFor(() => expect(server.held).toHaveLength(2));
+    const [older, newer] = server.held;
+    newer!.release();
+    await vi.waitFor(() => expect(noticeLine(root, 'n3')).not.toBeNull());
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V3));
+    older!.release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V3));
+    expect(noticeLine(root, 'n3')).not.toBeNull();
+  });
+
+  it('a notice marked read stays gone when a refresh asked before the mark answers after it', async () => {
+    server.account = { ...ACCOUNT, notices: [N2] };
+    server.policy = V1_WITH_V2;
+    const root = await shownView();
+    server.holdPath = '/api/me';
+    announce(N3, { ...V1, upcoming: V3 });
+    await vi.waitFor(() => expect(server.held).toHaveLength(1));
+    // The answer held above was taken with n2 still unread.
+    server.holdPath = null;
+    noticeLine(root, 'n2')!.querySelector<HTMLButtonElement>('button.notice-read')!.click();
+    await vi.waitFor(() => expect(noticeLine(root, 'n2')).toBeNull());
+    server.held[0]!.release();
+    await vi.waitFor(() => expect(noticeLine(root, 'n3')).not.toBeNull());
+    expect(noticeLine(root, 'n2')).toBeNull();
+  });
+
+  it('a notice that lands while the view is still loading is shown once it is built', async () => {
+    server.holdPath = '/api/policy';
+    const pending = privacyView(context(), scope.signal);
+    await vi.waitFor(() => expect(server.held).toHaveLength(1));
+    announce(N2, V1_WITH_V2);
+    server.holdPath = null;
+    server.held[0]!.release();
+    const root = await pending;
+    doc.body.append(root);
+    await vi.waitFor(() => expect(noticeLine(root, 'n2')).not.toBeNull());
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
+  });
+
+  it('stops following notices once the panel shows another view', async () => {
+    const root = await shownView();
+    announce(N2, V1_WITH_V2);
+    await vi.waitFor(() => expect(noticeLine(root, 'n2')).not.toBeNull());
+    const requests = server.requests.length;
+
+    scope.abort();
+    announce(N3, { ...V1, upcoming: V3 });
+    await new Promise((r) => setTimeout(r, 20));
+
+    expect(server.requests.length).toBe(requests);
+    expect(raw.handlers.get('notice')?.size ?? 0).toBe(0);
+    expect(noticeLine(root, 'n3')).toBeNull();
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
+  });
+
+  it('drops an answer that lands after the panel showed another view', async () => {
+    const root = await shownView();
+    announce(N2, V1_WITH_V2);
+    await vi.waitFor(() => expect(noticeLine(root, 'n2')).not.toBeNull());
+    server.holdPath = '/api/me';
+    announce(N3, { ...V1, upcoming: V3 });
+    await vi.waitFor(() => expect(server.held).toHaveLength(1));
+
+    scope.abort();
+    server.held[0]!.release();
+    await new Promise((r) => setTimeout(r, 20));
+
+    expect(noticeLine(root, 'n3')).toBeNull();
+    expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
+  });
+});
