@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS } from '../../shared/units.js';
 import { newId } from '../core/ids.js';
@@ -170,6 +172,31 @@ describe('retention sweeps', () => {
     expect(entries.length).toBeGreaterThanOrEqual(1);
     expect(entries[entries.length - 1]!.details).toEqual(counts);
     expect(counts.photosDeleted).toBe(1);
+  });
+
+  it('a sweep that removes something takes it out of the journal too; a sweep with nothing to remove rewrites no data file', async () => {
+    server = await startTestServer({ env: QUIET });
+    const family = await scriptedFamily(server);
+    await server.app.services.retention.idle();
+    await run();
+    const journals = () => readdirSync(server.dataDir).filter((f) => f.startsWith('journal-'));
+    const dataFiles = () => new Map(readdirSync(server.dataDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => !f.startsWith('journal-') && !f.endsWith('.lock') && statSync(join(server.dataDir, f)).isFile())
+      .map((f) => [f, readFileSync(join(server.dataDir, f)).toString('base64')]));
+
+    const journalBefore = journals();
+    const filesBefore = dataFiles();
+    const idle = await run();
+    expect(Object.values(idle).every((n) => n === 0)).toBe(true);
+    expect(journals()).toEqual(journalBefore);
+    expect(dataFiles()).toEqual(filesBefore);
+
+    server.clock.advance(25 * HOUR_MS);
+    expect((await run()).photosDeleted).toBe(1);
+    // A checkpoint ran: a later journal generation, the old one (which held the upload) deleted.
+    expect(journals()).not.toEqual(journalBefore);
+    expect(journalBefore.some((f) => journals().includes(f))).toBe(false);
+    expect(await server.app.store.photoFiles.get(family.tempPhotoId)).toBeUndefined();
   });
 
   it('runs at start-up and then every RETENTION_INTERVAL_MS on the clock, from deadlines in the store', async () => {

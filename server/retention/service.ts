@@ -89,7 +89,8 @@ export class RetentionService {
       await this.support(counts);
       await this.outbox(counts);
       // The audit entry claims the deletions: make them durable, and gone from every file, first.
-      await this.store.compact();
+      // A sweep that removed nothing has nothing to claim, and skips rewriting the shards.
+      if (Object.values(counts).some((n) => n > 0)) await this.store.compact();
     } catch (err) {
       this.options.onSweep?.('failed');
       await this.audit.record('system', 'retention.sweep_failed', null, { ...counts, error: (err as Error).message.slice(0, 200) }).catch(() => undefined);
