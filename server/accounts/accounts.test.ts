@@ -70,10 +70,42 @@ describe('accounts and sign-in', () => {
     expect((await server.api.post('/api/auth/login', { email, password })).status).toBe(200);
   });
 
-  it('rate-limits failed logins per address across many accounts', async () => {
-    let last = 0;
-    for (let i = 0; i < 21; i++) last = (await server.api.post('/api/auth/login', { email: `guess${i}@example.test`, password: 'guessing' })).status;
-    expect(last).toBe(429);
+  it('accounts locked out by brute-force runs do not lock out other accounts from the same address', async () => {
+    // Five brute-force runs (say, five tests of a suite, all from 127.0.0.1): 25 failures from one address.
+    const victims = [];
+    for (let v = 0; v < 5; v++) victims.push(await signUpParent(server.api, { consent: false }));
+    const other = await signUpParent(server.api, { consent: false });
+    const third = await signUpParent(server.api, { consent: false });
+    for (const victim of victims) {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await server.api.post('/api/auth/login', { email: victim.email, password: `guess ${i}` })).status);
+      expect(statuses).toEqual([...Array(5).fill(401), ...Array(25).fill(429)]);
+      // The locked account stays locked, even to its right password.
+      const locked = await server.api.post('/api/auth/login', { email: victim.email, password: victim.password });
+      expect(locked.status).toBe(429);
+      expect(locked.body.error.code).toBe('rate_limited');
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // Every other account from the same address (the test client's 127.0.0.1) is unaffected.
+    expect((await server.api.post('/api/auth/login', { email: other.email, password: other.password })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: third.email, password: 'a typo' })).status).toBe(401);
+    expect((await server.api.post('/api/auth/login', { email: third.email, password: third.password })).status).toBe(200);
+  });
+
+  it('rate-limits failed logins per address across many accounts, loosely: 100 failures in 15 minutes', async () => {
+    const parent = await signUpParent(server.api, { consent: false });
+    const failures = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => server.api.post('/api/auth/login', { email: `guess${i}@example.test`, password: 'guessing' })),
+    );
+    expect(failures.map((r) => r.status)).toEqual(Array(100).fill(401));
+    // Over the address's limit, every login from it waits, a right password included.
+    const limited = await server.api.post('/api/auth/login', { email: parent.email, password: parent.password });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await server.api.post('/api/auth/login', { email: 'guess100@example.test', password: 'guessing' })).status).toBe(429);
+    server.clock.advance(16 * MINUTE_MS);
+    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(200);
   });
 
   it('refuses a logged-out token, an expired token and a made-up token', async () => {

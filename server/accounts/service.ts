@@ -27,8 +27,13 @@ export function tokenHash(token: string): string {
 
 export interface AccountsOptions {
   sessionTtlDays: number;
-  /** Failed logins allowed per account and per address within the window. */
+  /** Failed logins allowed per account (email) within the window: tight, it stops guessing one password. */
   maxFailuresPerAccount?: number;
+  /**
+   * Failed logins allowed per client address within the window: loose (OWASP), so it stops one
+   * address spraying many accounts without locking out everyone behind it (an office or carrier
+   * NAT, a test suite on 127.0.0.1) after one account's worth of failures.
+   */
   maxFailuresPerAddress?: number;
   failureWindowMs?: number;
 }
@@ -48,7 +53,7 @@ export class AccountsService {
   ) {
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
     this.perAccount = new FailureLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
-    this.perAddress = new FailureLimiter(clock, options.maxFailuresPerAddress ?? 20, windowMs);
+    this.perAddress = new FailureLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
     this.ttlMs = options.sessionTtlDays * DAY_MS;
   }
 
@@ -82,6 +87,12 @@ export class AccountsService {
     return { token, account };
   }
 
+  /**
+   * Only failures count, and an attempt refused with 429 is not checked at all (so it adds
+   * nothing). A locked account answers 429 even to its right password; another account's
+   * right password from the same address succeeds until the address's own, much larger,
+   * limit is reached.
+   */
   async login(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
     const accountKey = `account:${body.email}`;
     const addressKey = `ip:${client.ip}`;
