@@ -116,6 +116,19 @@ describe('API client', () => {
 
   it('returns the checkout URL and the account deletion date', async () => {
     expect(await client(async () => json(200, { url: 'https://checkout.example/pay' })).checkout('pack-10')).toEqual({ url: 'https://checkout.example/pay' });
-    expect(await client(async () => json(202, { purgeBy: '2027-01-01T00:00:00.000Z' })).deleteMe({ password: 'pw' })).toEqual({ purgeBy: '2027-01-01T00:00:00.000Z' });
+    const purgeBy = '2027-01-01T00:00:00.000Z';
+    const closed = { ...account, deletion: { purgeBy }, purgeBy };
+    expect((await client(async () => json(202, closed)).deleteMe({ password: 'pw' })).purgeBy).toBe(purgeBy);
+  });
+
+  it('closes the account on the token alone when no password is given: no body is sent', async () => {
+    const purgeBy = '2027-01-01T00:00:00.000Z';
+    const fetchImpl = vi.fn<FetchLike>(async () => json(202, { ...account, deletion: { purgeBy }, purgeBy }));
+    expect((await client(fetchImpl).deleteMe()).deletion).toEqual({ purgeBy });
+    const [url, init] = fetchImpl.mock.calls[0]!;
+    expect(url).toBe('http://127.0.0.1:9/api/me');
+    expect(init?.method).toBe('DELETE');
+    expect(init?.body).toBeUndefined();
+    expect((init?.headers as Record<string, string>)['Content-Type']).toBeUndefined();
   });
 });

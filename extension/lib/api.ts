@@ -32,6 +32,7 @@ import {
   type AuthResponse,
   type CallRecord,
   type Credits,
+  type DeleteMeResponse,
   type ExportDocument,
   type Policy,
   type Profile,
@@ -178,9 +179,12 @@ export class ApiClient {
     return this.call(accountSchema, 'PATCH', '/api/me', { json: checkBody(patchMeBodySchema, body) });
   }
 
-  /** Closes the account at once; personal data is purged by the returned date. */
-  async deleteMe(body: z.input<typeof deleteMeBodySchema>): Promise<{ purgeBy: string }> {
-    return this.call(deleteMeResponseSchema, 'DELETE', '/api/me', { json: checkBody(deleteMeBodySchema, body) });
+  /**
+   * Closes the account at once; personal data is purged by the returned date. The token
+   * suffices; a password, when given, is checked by the server (403 if wrong).
+   */
+  async deleteMe(body?: z.input<typeof deleteMeBodySchema>): Promise<DeleteMeResponse> {
+    return this.call(deleteMeResponseSchema, 'DELETE', '/api/me', body === undefined ? undefined : { json: checkBody(deleteMeBodySchema, body) });
   }
 
   async exportMe(): Promise<ExportDocument> {

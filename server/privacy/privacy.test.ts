@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { DAY_MS, HOUR_MS } from '../../shared/units.js';
 import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
+import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { admin, decryptDataDir, expectStatus, scriptedFamily } from './test-helpers.js';
 
@@ -103,7 +104,61 @@ describe('delete the account (P10)', () => {
     expect(res.body.error.code).toBe('invalid_credentials');
     expect((await server.api.get('/api/me', family.token)).status).toBe(200);
     expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
-    expect((await server.api.delete('/api/me', {}, family.token)).status).toBe(400);
+    expect((await server.app.store.accounts.get(family.accountId))?.status).toBe('active');
+  });
+
+  it('closing needs only the bearer token: with no body, or {}, it answers 202 with the account GET /api/me shows, its deletion date, and purgeBy', async () => {
+    for (const body of [undefined, {}]) {
+      const family = await scriptedFamily(server);
+      const me = (await server.api.get('/api/me', family.token)).body;
+      const res = await server.api.delete('/api/me', body, family.token);
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      const purgeBy = new Date(server.clock.now() + 30 * DAY_MS).toISOString();
+      const closed = deleteMeResponseSchema.parse(res.body);
+      expect(closed.purgeBy).toBe(purgeBy);
+      expect(closed.deletion).toEqual({ purgeBy });
+      // The same account object GET /api/me serialises, only `deletion` now set.
+      expect(res.body).toEqual({ ...me, deletion: { purgeBy }, purgeBy });
+      expect(closed).toMatchObject({ id: family.accountId, email: family.email, name: family.parentName, locale: 'da', restricted: false, marketingOptIn: false });
+      expect(closed.consent).toMatchObject({ verified: true });
+      expect(await server.app.store.accounts.get(family.accountId)).toMatchObject({ status: 'closed', purgeBy: server.clock.now() + 30 * DAY_MS });
+      expect(await server.app.store.profiles.findBy('accountId', family.accountId)).toEqual([]);
+      expect((await server.api.get('/api/me', family.token)).status).toBe(401);
+    }
+  });
+
+  it('unknown or malformed fields in the body are still refused with 400 and close nothing', async () => {
+    const family = await scriptedFamily(server);
+    const bodies: [unknown, string][] = [
+      [{ confirm: true }, 'confirm'],
+      [{ password: family.password, reason: 'moving' }, 'reason'],
+      [{ password: 12345678 }, 'password'],
+      [{ password: '' }, 'password'],
+    ];
+    for (const [body, field] of bodies) {
+      const res = await server.api.delete('/api/me', body, family.token);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.fields).toHaveProperty(field);
+    }
+    expect((await server.api.request('DELETE', '/api/me', { token: family.token, raw: 'null', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect((await server.api.request('DELETE', '/api/me', { token: family.token, raw: 'password=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect((await server.app.store.accounts.get(family.accountId))?.status).toBe('active');
+    expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
+  });
+
+  it('a second DELETE on a closed account is 401 (its sessions are revoked) and moves neither the purge date nor anything else', async () => {
+    const family = await scriptedFamily(server);
+    expectStatus(await server.api.delete('/api/me', undefined, family.token), 202);
+    const closed = await server.app.store.accounts.get(family.accountId);
+    server.clock.advance(DAY_MS);
+    for (const body of [undefined, { password: family.password }]) {
+      const again = await server.api.delete('/api/me', body, family.token);
+      expect(again.status).toBe(401);
+      expect(again.body.error.code).toBe('unauthorized');
+    }
+    expect(await server.app.store.accounts.get(family.accountId)).toEqual(closed);
+    expect((await server.app.services.audit.forSubject(family.accountId)).filter((e) => e.action === 'account.closed')).toHaveLength(1);
   });
 
   it('closing revokes every session and login at once, deletes profiles and photos at once, disconnects sockets, and answers 202 with the purge date', async () => {
@@ -114,7 +169,7 @@ describe('delete the account (P10)', () => {
 
     const res = await server.api.delete('/api/me', { password: family.password }, family.token);
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ purgeBy: new Date(server.clock.now() + 30 * DAY_MS).toISOString() });
+    expect(res.body).toMatchObject({ id: family.accountId, purgeBy: new Date(server.clock.now() + 30 * DAY_MS).toISOString() });
     await disconnected;
     socket.close();
 
@@ -251,5 +306,30 @@ describe('cross-account', () => {
     expect((await server.api.get(`/api/profiles/${b.profileId}`, b.token)).status).toBe(200);
     const exp = await server.api.get('/api/me/export', b.token);
     expect(exp.body.account.id).toBe(b.accountId);
+  });
+
+  it("closing with the token alone closes only the token's own account: the other parent's account, sessions, profiles and photos stay", async () => {
+    const a = await scriptedFamily(server);
+    const b = await scriptedFamily(server);
+    const store = server.app.store;
+    const bBefore = {
+      account: await store.accounts.get(b.accountId),
+      profiles: await store.profiles.findBy('accountId', b.accountId),
+      photos: await store.photos.findBy('accountId', b.accountId),
+      sessions: await store.sessions.findBy('accountId', b.accountId),
+    };
+    const res = await server.api.delete('/api/me', undefined, a.token);
+    expect(res.status).toBe(202);
+    expect(res.body.id).toBe(a.accountId);
+    expect(JSON.stringify(res.body)).not.toContain(b.email);
+    expect((await store.accounts.get(a.accountId))?.status).toBe('closed');
+    expect({
+      account: await store.accounts.get(b.accountId),
+      profiles: await store.profiles.findBy('accountId', b.accountId),
+      photos: await store.photos.findBy('accountId', b.accountId),
+      sessions: await store.sessions.findBy('accountId', b.accountId),
+    }).toEqual(bBefore);
+    expect((await server.api.get('/api/me', b.token)).body.deletion).toBeNull();
+    expect((await server.api.get(`/api/profiles/${b.profileId}`, b.token)).status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { deleteMeBodySchema, restrictBodySchema } from '../../shared/schemas/account.js';
+import { deleteMeBodySchema, restrictBodySchema, type DeleteMeResponse } from '../../shared/schemas/account.js';
 import { toIso } from '../../shared/units.js';
 import { handler } from '../core/http.js';
 import { parse } from '../core/validate.js';
@@ -23,9 +23,12 @@ export function privacyRoutes(privacy: PrivacyService, view: AccountView): Route
   r.delete(
     '/me',
     handler(async (req, res) => {
-      const body = parse(deleteMeBodySchema, req.body);
-      const { purgeBy } = await privacy.closeAccount(authOf(res), body.password);
-      res.status(202).json({ purgeBy: toIso(purgeBy) });
+      // No body is the same as `{}`: the token alone closes the account.
+      const body = parse(deleteMeBodySchema, req.body ?? {});
+      const { purgeBy, account } = await privacy.closeAccount(authOf(res), body.password);
+      // The account GET /api/me would show (its `deletion` set), and the date at the top for simple clients.
+      const closed: DeleteMeResponse = { ...(await view(account)), deletion: { purgeBy: toIso(purgeBy) }, purgeBy: toIso(purgeBy) };
+      res.status(202).json(closed);
     }),
   );
   r.post(

@@ -200,13 +200,14 @@ export class PrivacyService {
   }
 
   /**
-   * Close the account (P10): after the password check, login is refused and every session
+   * Close the account (P10): after the password check (only when one is sent), login is refused and every session
    * revoked at once, live calls end, profiles and photos are deleted at once, and the purge
    * deadline is stored on the account for the retention sweep.
    */
-  async closeAccount(auth: Authenticated, password: string): Promise<{ purgeBy: number }> {
+  async closeAccount(auth: Authenticated, password?: string): Promise<{ purgeBy: number; account: AccountRow }> {
     const { account } = auth;
-    if (!(await this.accounts.checkPassword(account, password))) {
+    // The bearer token suffices (DESIGN §8); a password the client chose to send must still be right.
+    if (password !== undefined && !(await this.accounts.checkPassword(account, password))) {
       throw new AppError('invalid_credentials', 403, 'The password is wrong', { password: 'Wrong password' });
     }
     const now = this.clock.now();
@@ -221,7 +222,7 @@ export class PrivacyService {
     await this.mail.queueEssential(closed, 'account_closed', accountClosedMail(closed.locale, { name: closed.name, purgeBy }));
     // Closing is promised "at once": durable, and the deleted profiles gone from every file, before answering.
     await this.store.compact();
-    return { purgeBy };
+    return { purgeBy, account: closed };
   }
 
   /**

@@ -81,10 +81,19 @@ export const patchMeBodySchema = z
   });
 export type PatchMeBody = z.infer<typeof patchMeBodySchema>;
 
-export const deleteMeBodySchema = z.strictObject({ password: z.string().min(1).max(128) });
+/**
+ * DELETE /api/me: the bearer token alone closes the account (DESIGN §8 names no body; the route
+ * reads no body as `{}`). A password, when sent, is still checked: a wrong one changes nothing.
+ */
+export const deleteMeBodySchema = z.strictObject({ password: z.string().min(1).max(128).optional() });
 export type DeleteMeBody = z.infer<typeof deleteMeBodySchema>;
 
-export const deleteMeResponseSchema = z.object({ purgeBy: z.string() });
+/** 202: the account as GET /api/me shows it (now with `deletion`), plus the purge date at the top. */
+export const deleteMeResponseSchema = accountSchema.extend({
+  deletion: z.object({ purgeBy: z.string() }),
+  purgeBy: z.string(),
+});
+export type DeleteMeResponse = z.infer<typeof deleteMeResponseSchema>;
 
 export const restrictBodySchema = z.strictObject({ restricted: z.boolean() });
 export type RestrictBody = z.infer<typeof restrictBodySchema>;
