@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { atMost, info, type Row } from './lib/report.js';
@@ -23,18 +23,12 @@ function ack<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
 
 /**
  * One server process (a child, so its memory and CPU are its own) with 10,000 signed-in
- * families: each opens one authenticated socket and stays idle; then 1,000 of them start a
- * call (fake provider) and the server meters all of them (1 Hz ticks to each account,
- * checkpoints to the store) while its CPU time is read.
+ * families, measured once its start-up sweep is over: each family opens one authenticated
+ * socket and stays idle; then 1,000 of them start a call (fake provider) and the server
+ * meters all of them (1 Hz ticks to each account, checkpoints to the store) while its CPU
+ * time is read, beside a bare socket.io server ticking as many sockets in the same window.
  */
 export async function run(log: (line: string) => void): Promise<Row[]> {
-  const rows = await measureServer(log);
-  log(`sockets: the bare socket.io floor with ${CALLS} sockets`);
-  rows.push(await tickFloor(CALLS, CPU_WINDOW_MS));
-  return rows;
-}
-
-async function measureServer(log: (line: string) => void): Promise<Row[]> {
   const seed = await sharedSeed(Math.max(IDLE, Number(process.env.BENCH_FAMILIES ?? 10_000)));
   log('sockets: seeded');
   // BENCH_CHECKPOINT_SECONDS: what the metering costs without the store's share (for PERFORMANCE.md).
@@ -42,6 +36,7 @@ async function measureServer(log: (line: string) => void): Promise<Row[]> {
   log('sockets: server up');
   const rows: Row[] = [];
   let clients: Awaited<ReturnType<typeof openClients>> = [];
+  let floor: TickFloor | null = null;
   try {
     await sleep(500);
     const before = await server.gcStats();
@@ -76,50 +71,69 @@ async function measureServer(log: (line: string) => void): Promise<Row[]> {
     log(`sockets: ${CALLS} calls started in ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
     let ticks = 0;
     for (const cl of callers) cl.socket.on('call:tick', () => ticks++);
+    // The floor beside it, over the same window: a bare socket.io server ticking as many sockets.
+    // Both see the same machine, so their ratio holds where the machine's noise moves both.
+    log(`sockets: the bare socket.io floor with ${CALLS} sockets, side by side`);
+    floor = await TickFloor.start(CALLS);
     await sleep(3000); // past the first checkpoints
     const a = await server.stats();
+    const fa = await floor.stats();
     const ticks0 = ticks;
     await sleep(CPU_WINDOW_MS);
     const b = await server.stats();
+    const fb = await floor.stats();
     const cpu = (b.userMicros + b.systemMicros - a.userMicros - a.systemMicros) / 1000 / (b.at - a.at);
+    const floorCpu = (fb.cpuMicros - fa.cpuMicros) / 1000 / (fb.at - fa.at);
     const tickRate = (ticks - ticks0) / ((b.at - a.at) / 1000);
+    const floorRate = (floor.ticks - fa.ticks) / ((fb.at - fa.at) / 1000);
     if (b.liveCalls !== CALLS) throw new Error(`only ${b.liveCalls} calls live at the end of the window`);
     rows.push(atMost(`sockets: server CPU with ${CALLS} metered calls (1 Hz ticks, checkpoints)`, cpu * 100, '% of a core', 10, `${tickRate.toFixed(0)} ticks/s delivered; ${CALLS} sockets connected; ${(CPU_WINDOW_MS / 1000).toFixed(0)} s window; checkpoints every ${process.env.BENCH_CHECKPOINT_SECONDS ?? 5} s`));
+    rows.push(info(`sockets: bare socket.io server, ${CALLS} sockets, 1 Hz ticks only (the floor, same window)`, floorCpu * 100, '% of a core', `${floorRate.toFixed(0)} ticks/s delivered; no store, auth or metering`));
+    rows.push(info(`sockets: metered calls' CPU as a ratio to the bare socket.io floor (same window)`, cpu / floorCpu, 'x', 'what metering, checkpoints and authentication add over socket.io itself; see docs/PERFORMANCE.md'));
     return rows;
   } finally {
+    floor?.close();
     // The run's data is a throw-away copy: kill rather than end 1,000 calls one by one.
     await server.kill();
     for (const cl of clients) cl.socket.close();
   }
 }
 
-/** CPU of a bare socket.io server emitting 1 Hz ticks to `count` sockets (bench/lib/tick-floor-server.ts). */
-export async function tickFloor(count: number, windowMs: number): Promise<Row> {
-  const child = fork(join(import.meta.dirname, 'lib', 'tick-floor-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const sockets: Socket[] = [];
-  try {
-    const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-    let ticks = 0;
-    for (let i = 0; i < count; i++) {
-      const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
-      socket.on('call:tick', () => ticks++);
-      sockets.push(socket);
-      if (i % 100 === 99) await sleep(50);
+/** A bare socket.io server emitting 1 Hz ticks to `count` sockets (bench/lib/tick-floor-server.ts), and its clients. */
+class TickFloor {
+  ticks = 0;
+  private readonly sockets: Socket[] = [];
+
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(count: number): Promise<TickFloor> {
+    const child = fork(join(import.meta.dirname, 'lib', 'tick-floor-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const floor = new TickFloor(child);
+    try {
+      const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+      for (let i = 0; i < count; i++) {
+        const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+        socket.on('call:tick', () => floor.ticks++);
+        floor.sockets.push(socket);
+        if (i % 100 === 99) await sleep(50);
+      }
+      await sleep(2000);
+      return floor;
+    } catch (err) {
+      floor.close();
+      throw err;
     }
-    await sleep(5000);
-    const stats = () => new Promise<{ cpuMicros: number; at: number }>((resolve) => {
-      child.once('message', resolve);
-      child.send({ type: 'stats' });
+  }
+
+  stats(): Promise<{ cpuMicros: number; at: number; ticks: number }> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { cpuMicros: number; at: number }) => resolve({ ...m, ticks: this.ticks }));
+      this.child.send({ type: 'stats' });
     });
-    const a = await stats();
-    const ticks0 = ticks;
-    await sleep(windowMs);
-    const b = await stats();
-    const cpu = (b.cpuMicros - a.cpuMicros) / 1000 / (b.at - a.at);
-    const rate = (ticks - ticks0) / ((b.at - a.at) / 1000);
-    return info(`sockets: bare socket.io server, ${count} sockets, 1 Hz ticks only (the floor under the row above)`, cpu * 100, '% of a core', `${rate.toFixed(0)} ticks/s delivered; ${(windowMs / 1000).toFixed(0)} s window; no store, auth or metering`);
-  } finally {
-    for (const s of sockets) s.close();
-    child.kill('SIGKILL');
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.close();
+    this.child.kill('SIGKILL');
   }
 }

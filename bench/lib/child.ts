@@ -23,7 +23,10 @@ export class BenchServer {
     return this.child.pid ?? 0;
   }
 
-  /** Start on a copy of the seeded data (benchmarks write; the seed stays clean for the next one). */
+  /**
+   * Start on a copy of the seeded data (benchmarks write; the seed stays clean for the next one),
+   * and return once its start-up retention sweep is over.
+   */
   static async start(seed: Seeded, env: Record<string, string> = {}): Promise<BenchServer> {
     const dataDir = copySeed(seed);
     const child = fork(join(import.meta.dirname, 'server-child.ts'), [], {
@@ -47,10 +50,12 @@ export class BenchServer {
       });
     });
     child.removeAllListeners('exit');
-    return new BenchServer(child, `http://127.0.0.1:${port}`);
+    const server = new BenchServer(child, `http://127.0.0.1:${port}`);
+    await server.ask('settle');
+    return server;
   }
 
-  private ask(type: 'stats' | 'gc'): Promise<ChildStats> {
+  private ask(type: 'stats' | 'gc' | 'settle'): Promise<ChildStats> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);

@@ -2,7 +2,7 @@
  * The server under measurement, in its own process so its memory and CPU are its own:
  * the real app (createApp) on a seeded data directory, with the bench's fake realtime
  * provider (BENCH_PROVIDER_LATENCY_MS) or, with BENCH_PROVIDER=simulated, Simulated Santa.
- * Talks to the bench over the fork IPC channel: 'ready', and answers 'stats' and 'gc'.
+ * Talks to the bench over the fork IPC channel: 'ready', and answers 'stats', 'gc' and 'settle'.
  */
 import { parseConfig } from '../../server/config/config.js';
 import { createLogger } from '../../server/core/logger.js';
@@ -40,6 +40,15 @@ async function main(): Promise<void> {
     };
   };
   process.on('message', (msg: { type: string; id: number }) => {
+    if (msg.type === 'settle') {
+      // The start-up retention sweep (a seeded season has data past its deadlines) and the
+      // compaction after it are a one-off: figures are taken once they are over.
+      void app.services.retention
+        .idle()
+        .then(() => app.store.flush())
+        .then(() => process.send?.({ type: 'reply', id: msg.id, stats: stats() }));
+      return;
+    }
     if (msg.type === 'gc') {
       (globalThis as { gc?: () => void }).gc?.();
       (globalThis as { gc?: () => void }).gc?.();
