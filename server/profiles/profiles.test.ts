@@ -431,3 +431,103 @@ describe('child profiles', () => {
     expect(bAfter.files).toEqual([bPhoto]);
   });
 });
+
+describe('the profile shape round-trips (DESIGN §8: the same shape for create/patch body and response)', () => {
+  it('a profile read with GET or the list can be sent back whole with PATCH: its own id is accepted and ignored, and null photoId, dailyMinutes and quietHours are fine', async () => {
+    const server = await start();
+    const { token, accountId } = await signUpParent(server.api);
+    // One profile with every nullable field null, one with all of them set (a saved photo too).
+    const plain = (await server.api.post('/api/profiles', aChild({ name: '  Li\u0000ly ', behaviorNotes: 'line one\r\nline two' }), token)).body;
+    expect(plain).toMatchObject({ name: 'Li ly', photoId: null, dailyMinutes: null, quietHours: null });
+    const photoId = await uploadPhoto(server.api, token);
+    const full = (await server.api.post('/api/profiles', aChild({ name: 'Bo', photoId, dailyMinutes: 15, quietHours: { from: '19:00', to: '07:00' } }), token)).body;
+    const photoBytes = (await getPhoto(server, token, full.id)).bytes;
+
+    // Sent back unchanged: 200 with the same profile, nothing else changes.
+    for (const read of [(await server.api.get(`/api/profiles/${plain.id}`, token)).body, (await server.api.get('/api/profiles', token)).body.profiles[1]]) {
+      const res = await server.api.patch(`/api/profiles/${read.id}`, read, token);
+      expect(res.status, read.name).toBe(200);
+      expect(res.body).toEqual(read);
+    }
+    const before = await snapshot(server, accountId);
+    expect((await server.api.patch(`/api/profiles/${full.id}`, full, token)).body).toEqual(full);
+    const after = await snapshot(server, accountId);
+    // Only the update time moved: the saved photo is still saved, the same file, not expiring.
+    expect(after.photos).toEqual(before.photos);
+    expect(after.files).toEqual(before.files);
+    expect(after.profiles.map(({ updatedAt: _u, ...p }) => p)).toEqual(before.profiles.map(({ updatedAt: _u, ...p }) => p));
+    expect((await getPhoto(server, token, full.id)).bytes.equals(photoBytes)).toBe(true);
+
+    // Read, edit one field, send the whole thing back.
+    const edited = { ...full, age: 8, wishList: ['a sled'], photoId: null, dailyMinutes: null, quietHours: null };
+    const res = await server.api.patch(`/api/profiles/${full.id}`, edited, token);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(edited);
+    expect((await server.api.get(`/api/profiles/${full.id}`, token)).body).toEqual(edited);
+    // photoId null removed the photo, file and row, at once.
+    expect(existsSync(photoFilePath(server, photoId))).toBe(false);
+    expect(await server.app.store.photos.get(photoId)).toBeUndefined();
+
+    // The id alone changes nothing and is refused like {}.
+    const onlyId = await server.api.patch(`/api/profiles/${full.id}`, { id: full.id }, token);
+    expect(onlyId.status).toBe(400);
+    expect(onlyId.body.error).toMatchObject({ code: 'invalid_request', message: 'Nothing to change' });
+  });
+
+  it('PATCH with an id that is not the path id is refused with 400 fields.id and changes nothing, also when it is another parent\'s profile id', async () => {
+    const server = await start();
+    const a = await signUpParent(server.api);
+    const b = await signUpParent(server.api);
+    const aProfile = (await server.api.post('/api/profiles', aChild({ name: 'Ada' }), a.token)).body;
+    const bProfile = (await server.api.post('/api/profiles', aChild({ name: 'Bea' }), b.token)).body;
+    const bSecond = (await server.api.post('/api/profiles', aChild({ name: 'Bob' }), b.token)).body;
+    const aBefore = await snapshot(server, a.accountId);
+    const bBefore = await snapshot(server, b.accountId);
+
+    // B's own profile in the path, some other id in the body: A's, B's other child, a made-up one.
+    for (const id of [aProfile.id, bSecond.id, randomUUID()]) {
+      const res = await server.api.patch(`/api/profiles/${bProfile.id}`, { ...bProfile, id, name: 'Renamed' }, b.token);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.fields).toEqual({ id: 'Does not match the profile in the path' });
+    }
+    for (const id of [42, null, '', 'x'.repeat(65)]) {
+      const res = await server.api.patch(`/api/profiles/${bProfile.id}`, { id, name: 'Renamed' }, b.token);
+      expect(res.status, JSON.stringify(id)).toBe(400);
+      expect(res.body.error.fields).toHaveProperty('id');
+    }
+    // A's profile in the path with A's own id in the body, on B's token: 404 like a missing profile.
+    const foreign = await server.api.patch(`/api/profiles/${aProfile.id}`, { ...aProfile, name: 'Hijacked' }, b.token);
+    const missingId = randomUUID();
+    const absent = await server.api.patch(`/api/profiles/${missingId}`, { ...aProfile, id: missingId, name: 'Hijacked' }, b.token);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual(absent.body);
+
+    expect(await snapshot(server, a.accountId)).toEqual(aBefore);
+    expect(await snapshot(server, b.accountId)).toEqual(bBefore);
+  });
+
+  it('POST refuses a client-chosen id with 400 fields.id saying ids are assigned by the server, and stores nothing', async () => {
+    const server = await start();
+    const a = await signUpParent(server.api);
+    const b = await signUpParent(server.api);
+    const aProfile = (await server.api.post('/api/profiles', aChild({ name: 'Ada' }), a.token)).body;
+    const aBefore = await snapshot(server, a.accountId);
+    const bBefore = await snapshot(server, b.accountId);
+    // A made-up id, and a copy of another parent's profile (its id included).
+    for (const body of [aChild({ id: randomUUID() }), aProfile, aChild({ id: null })]) {
+      const res = await server.api.post('/api/profiles', body, b.token);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.fields.id).toMatch(/assigned by the server/);
+    }
+    expect(await snapshot(server, a.accountId)).toEqual(aBefore);
+    expect(await snapshot(server, b.accountId)).toEqual(bBefore);
+    expect(await server.app.store.profiles.get(aProfile.id)).toMatchObject({ accountId: a.accountId, name: 'Ada' });
+    // Without the id, the same body creates a new profile under a new id.
+    const { id: _id, ...copy } = aProfile;
+    const created = await server.api.post('/api/profiles', copy, b.token);
+    expect(created.status).toBe(201);
+    expect(created.body.id).not.toBe(aProfile.id);
+  });
+});

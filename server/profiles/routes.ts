@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { createProfileBodySchema, patchProfileBodySchema } from '../../shared/schemas/profile.js';
+import { invalid } from '../core/errors.js';
 import { handler } from '../core/http.js';
 import { parse } from '../core/validate.js';
 import { authOf } from '../accounts/auth.js';
@@ -33,10 +34,13 @@ export function profileRoutes(profiles: ProfilesService): Router {
     '/profiles/:id',
     handler(async (req, res) => {
       const accountId = authOf(res).account.id;
+      const profileId = String(req.params.id);
       // Ownership first: another account's id answers 404 even when the body is also wrong.
-      await profiles.get(accountId, String(req.params.id));
-      const body = parse(patchProfileBodySchema, req.body);
-      const row = await profiles.update(accountId, String(req.params.id), body);
+      await profiles.get(accountId, profileId);
+      // A profile read back whole carries its id: fine when it names this profile, and ignored.
+      const { id, ...patch } = parse(patchProfileBodySchema, req.body);
+      if (id !== undefined && id !== profileId) throw invalid('The id in the body is not the profile in the path', { id: 'Does not match the profile in the path' });
+      const row = await profiles.update(accountId, profileId, patch);
       res.json(profiles.toView(row));
     }),
   );

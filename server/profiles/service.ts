@@ -100,7 +100,8 @@ export class ProfilesService {
     return inserted;
   }
 
-  async update(accountId: string, profileId: string, body: PatchProfileBody): Promise<ProfileRow> {
+  /** `body` without `id`: the route has matched it against the path and dropped it. */
+  async update(accountId: string, profileId: string, body: Omit<PatchProfileBody, 'id'>): Promise<ProfileRow> {
     const current = await this.get(accountId, profileId);
     const newPhoto = body.photoId !== undefined && body.photoId !== null && body.photoId !== current.photoId ? body.photoId : null;
     if (newPhoto) {

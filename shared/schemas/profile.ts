@@ -29,8 +29,16 @@ const fields = {
   quietHours: quietHoursSchema.nullable(),
 };
 
-/** Create: name, age and language are required; the rest default to empty. Unknown keys are refused (P7). */
+/** The id a client may echo back; never longer than any id the server hands out. */
+const profileIdField = z.string().min(1).max(64);
+
+/**
+ * Create: name, age and language are required; the rest default to empty. Unknown keys are
+ * refused (P7). `id` is a known field of the shape but the server assigns it, so a client
+ * that sends one is told so (400, `fields.id`) rather than seeing it silently dropped.
+ */
 export const createProfileBodySchema = z.strictObject({
+  id: z.never({ error: 'Ids are assigned by the server; leave id out when creating a profile' }).optional(),
   name: fields.name,
   age: fields.age,
   language: fields.language,
@@ -43,8 +51,13 @@ export const createProfileBodySchema = z.strictObject({
 });
 export type CreateProfileBody = z.infer<typeof createProfileBodySchema>;
 
+/**
+ * Patch: any profile field. `id` is accepted so that a profile read with GET can be sent back
+ * whole; the route refuses it (400, `fields.id`) unless it is the id in the path, and ignores it.
+ */
 export const patchProfileBodySchema = z
   .strictObject({
+    id: profileIdField.optional(),
     name: fields.name.optional(),
     age: fields.age.optional(),
     language: fields.language.optional(),
@@ -55,7 +68,7 @@ export const patchProfileBodySchema = z
     dailyMinutes: fields.dailyMinutes.optional(),
     quietHours: fields.quietHours.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, { message: 'Nothing to change' });
+  .refine((b) => Object.keys(b).some((k) => k !== 'id'), { message: 'Nothing to change' });
 export type PatchProfileBody = z.infer<typeof patchProfileBodySchema>;
 
 export const profileSchema = z.object({
