@@ -45,7 +45,7 @@ describe('POST /api/credits/checkout with Stripe', () => {
       line_items: [{ quantity: '1', price_data: { currency: 'dkk', unit_amount: '9900', product_data: { name: expect.stringContaining('30 minutes') } } }],
       metadata,
       payment_intent_data: { metadata },
-      client_reference_id: payment!.id,
+      client_reference_id: parent.accountId,
       locale: 'da',
       success_url: `${server.url}/checkout/done?lang=da&session_id={CHECKOUT_SESSION_ID}`,
       cancel_url: `${server.url}/checkout/cancelled?lang=da`,

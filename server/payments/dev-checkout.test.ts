@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, signUpParent, type TestServer } from '../../test/support/server.js';
 import { FakeStripe, deliver } from '../../test/fakes/stripe/fake-stripe.js';
 import { creditsOf } from './test-helpers.js';
+import { devCompletedEvent } from './dev-provider.js';
 
 let server: TestServer;
 beforeEach(async () => {
@@ -61,6 +62,23 @@ describe('the dev payment provider', () => {
     expect(server.logs.join('')).toMatch(/"outcome":"processed".*"msg":"stripe event"|"msg":"stripe event".*"outcome":"processed"/);
     const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
     expect(row).toMatchObject({ provider: 'dev', status: 'paid', accountId: parent.accountId, amount: 4900, currency: 'dkk' });
+  });
+
+  it('signs an event shaped like Stripe\'s: the session names the account in client_reference_id and in metadata', async () => {
+    const parent = await signUpParent(server.api);
+    const { sessionId } = await devCheckout(parent.token, 'pack-30');
+    const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
+    const event = JSON.parse(devCompletedEvent(row!, server.clock.now()).payload) as { type: string; data: { object: Record<string, unknown> } };
+    expect(event.type).toBe('checkout.session.completed');
+    expect(event.data.object).toMatchObject({
+      id: sessionId,
+      object: 'checkout.session',
+      payment_status: 'paid',
+      amount_total: 9900,
+      currency: 'dkk',
+      client_reference_id: parent.accountId,
+      metadata: { accountId: parent.accountId, packId: 'pack-30', paymentId: row!.id },
+    });
   });
 
   it('pays once however often Pay is pressed', async () => {

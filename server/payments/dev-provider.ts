@@ -51,7 +51,7 @@ export function devCompletedEvent(row: PaymentRow, nowMs: number): { id: string;
         payment_status: 'paid',
         amount_total: row.amount,
         currency: row.currency,
-        client_reference_id: row.id,
+        client_reference_id: row.accountId,
         payment_intent: `pi_dev_${newSecret()}`,
         metadata,
         livemode: false,

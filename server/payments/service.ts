@@ -9,7 +9,7 @@ import type { CreditsService } from '../credits/service.js';
 import type { ConsentService } from '../consent/service.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { PaymentsProvider } from './provider.js';
-import { ourMetadata, readEvent, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
+import { ourMetadata, readEvent, sessionReference, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
 
@@ -143,10 +143,10 @@ export class PaymentsService {
     switch (event.type) {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
-        outcome = await this.sessionSettled(event.session, event.session.payment_status === 'paid');
+        outcome = await this.sessionSettled(event.id, event.session, event.session.payment_status === 'paid');
         break;
       case 'checkout.session.async_payment_failed':
-        outcome = await this.sessionFailed(event.session);
+        outcome = await this.sessionFailed(event.id, event.session);
         break;
       case 'charge.refunded':
         outcome = await this.chargeRefunded(event.charge);
@@ -167,8 +167,8 @@ export class PaymentsService {
     return outcome;
   }
 
-  private async sessionSettled(session: StripeCheckoutSession, paid: boolean): Promise<WebhookOutcome> {
-    const row = await this.paymentForSession(session);
+  private async sessionSettled(eventId: string, session: StripeCheckoutSession, paid: boolean): Promise<WebhookOutcome> {
+    const row = await this.paymentForSession(eventId, session);
     if (!row) return 'ignored';
     const now = this.deps.clock.now();
     await this.mutate(row.id, (r) => {
@@ -181,8 +181,8 @@ export class PaymentsService {
     return 'processed';
   }
 
-  private async sessionFailed(session: StripeCheckoutSession): Promise<WebhookOutcome> {
-    const row = await this.paymentForSession(session);
+  private async sessionFailed(eventId: string, session: StripeCheckoutSession): Promise<WebhookOutcome> {
+    const row = await this.paymentForSession(eventId, session);
     if (!row) return 'ignored';
     await this.mutate(row.id, (r) => (r.paidAt === null && r.status === 'pending' ? { status: 'failed' } : null));
     return 'processed';
@@ -255,12 +255,29 @@ export class PaymentsService {
     throw new Error(`payment ${id} kept changing under concurrent events`);
   }
 
-  /** The record a checkout session belongs to, rebuilt from its metadata if it was never written. */
-  private async paymentForSession(session: StripeCheckoutSession): Promise<PaymentRow | undefined> {
+  /**
+   * The record a checkout session belongs to, rebuilt from the session if it was never written
+   * (the account from metadata.accountId or client_reference_id, the pack from metadata.packId).
+   * A session that names two different accounts, or whose amount is not the price (of our record,
+   * or of the pack when rebuilding), credits nothing.
+   */
+  private async paymentForSession(eventId: string, session: StripeCheckoutSession): Promise<PaymentRow | undefined> {
     const { store, credits, accounts, provider, logger, clock } = this.deps;
+    const meta = sessionReference(session);
+    if (meta === 'conflict') {
+      // The event id only: neither account id goes to the logs.
+      logger.warn({ eventId }, 'checkout session names two different accounts: acknowledged, nothing changed');
+      return undefined;
+    }
+    const samePrice = (amount: number, currency: string) => session.amount_total === amount && session.currency?.toLowerCase() === currency.toLowerCase();
     const known = await store.payments.findOne('checkoutSessionId', session.id);
-    if (known) return known;
-    const meta = ourMetadata(session.metadata);
+    if (known) {
+      if (session.amount_total != null && !samePrice(known.amount, known.currency)) {
+        logger.error({ eventId, sessionId: session.id }, 'checkout session amount is not its payment record\'s: not credited');
+        return undefined;
+      }
+      return known;
+    }
     if (!meta || !(await accounts.get(meta.accountId))) {
       logger.warn({ sessionId: session.id }, 'checkout session for no account of ours: acknowledged, nothing changed');
       return undefined;
@@ -275,8 +292,12 @@ export class PaymentsService {
     }
     // The checkout opened but its record was never written (a crash between the two): rebuild it.
     const pack = credits.pack(meta.packId);
-    if (!pack || session.amount_total == null || !session.currency) {
+    if (!pack) {
       logger.error({ sessionId: session.id, packId: meta.packId }, 'checkout session for an unknown pack: not credited');
+      return undefined;
+    }
+    if (!samePrice(pack.price.amount, pack.price.currency)) {
+      logger.error({ eventId, sessionId: session.id, packId: pack.id }, 'checkout session amount is not the pack price: not credited');
       return undefined;
     }
     const row: PaymentRow = {
@@ -288,8 +309,8 @@ export class PaymentsService {
       chargeId: null,
       packId: pack.id,
       seconds: pack.seconds,
-      amount: session.amount_total,
-      currency: session.currency,
+      amount: pack.price.amount,
+      currency: pack.price.currency,
       status: 'pending',
       amountRefunded: 0,
       createdAt: clock.now(),

@@ -48,10 +48,11 @@ export const disputeSchema = z.object({
 });
 export type StripeDispute = z.infer<typeof disputeSchema>;
 
+/** Only id and type are needed to acknowledge an event; `data` is read for the types acted on. */
 export const eventEnvelopeSchema = z.object({
   id: z.string().min(1).max(255),
   type: z.string().min(1).max(255),
-  data: z.object({ object: z.unknown() }),
+  data: z.object({ object: z.unknown() }).nullish(),
 });
 
 /** The events this server acts on; every other type is acknowledged and ignored. */
@@ -65,18 +66,40 @@ export type PaymentEvent =
 export function readEvent(event: unknown): PaymentEvent {
   const envelope = eventEnvelopeSchema.parse(event);
   const { id, type } = envelope;
+  const object = envelope.data?.object;
   switch (type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
     case 'checkout.session.async_payment_failed':
-      return { id, type, session: checkoutSessionSchema.parse(envelope.data.object) };
+      return { id, type, session: checkoutSessionSchema.parse(object) };
     case 'charge.refunded':
-      return { id, type, charge: chargeSchema.parse(envelope.data.object) };
+      return { id, type, charge: chargeSchema.parse(object) };
     case 'charge.dispute.created':
-      return { id, type, dispute: disputeSchema.parse(envelope.data.object) };
+      return { id, type, dispute: disputeSchema.parse(object) };
     default:
       return { id, type: 'other', stripeType: type };
   }
+}
+
+/** Who a checkout session is for and which pack; 'conflict' when it names two different accounts. */
+export type SessionReference = { accountId: string; packId: string; paymentId: string | null };
+
+/**
+ * The account a checkout session belongs to: `metadata.accountId` (ours) or, without it,
+ * `client_reference_id`, Stripe's own field for tying a session to your user (our checkouts
+ * set both). Two different accounts are a conflict, never a choice. Sessions opened before
+ * client_reference_id carried the account id carried our payment id there instead, which is
+ * no conflict.
+ */
+export function sessionReference(session: Pick<StripeCheckoutSession, 'client_reference_id' | 'metadata'>): SessionReference | 'conflict' | null {
+  const fromMetadata = session.metadata.accountId || null;
+  const fromReference = session.client_reference_id || null;
+  const paymentId = session.metadata.paymentId || null;
+  if (fromMetadata && fromReference && fromMetadata !== fromReference && fromReference !== paymentId) return 'conflict';
+  const accountId = fromMetadata ?? fromReference;
+  const packId = session.metadata.packId;
+  if (!accountId || !packId) return null;
+  return { accountId, packId, paymentId };
 }
 
 /** Our own metadata keys, when an object carries them. */

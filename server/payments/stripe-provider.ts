@@ -45,7 +45,8 @@ export class StripeProvider implements PaymentsProvider {
         // its refunds and its disputes can be traced back to the account and the pack.
         metadata,
         payment_intent_data: { metadata },
-        client_reference_id: req.paymentId,
+        // Stripe's own field for tying a session to your user: the account id, as in the metadata.
+        client_reference_id: req.accountId,
         locale: req.locale,
         success_url: successUrl,
         cancel_url: cancelUrl,

@@ -289,6 +289,107 @@ describe('events that are not ours', () => {
   });
 });
 
+describe('a session tied to its parent by client_reference_id (Stripe\'s convention)', () => {
+  /** A paid checkout.session.completed for a session this server never opened, as Stripe would send it. */
+  const foreignSession = (over: Record<string, unknown> = {}) => ({
+    id: `cs_test_foreign_${Math.random().toString(36).slice(2)}`,
+    object: 'checkout.session',
+    mode: 'payment',
+    status: 'complete',
+    payment_status: 'paid',
+    amount_total: 4900,
+    currency: 'dkk',
+    payment_intent: 'pi_test_foreign',
+    metadata: { packId: 'pack-10' },
+    ...over,
+  });
+
+  it('credits the account named by client_reference_id when metadata carries only the pack; replays credit once', async () => {
+    const parent = await signUpParent(server.api);
+    const session = foreignSession({ client_reference_id: parent.accountId });
+    const event = fake.event('checkout.session.completed', session);
+    expect(await ok(event)).toEqual({ received: true, outcome: 'processed' });
+    expect(await creditsOf(server, parent.token)).toMatchObject({ balanceSeconds: 600, availableSeconds: 600 });
+    const [row] = await server.app.store.payments.findBy('accountId', parent.accountId);
+    expect(row).toMatchObject({ checkoutSessionId: session.id, packId: 'pack-10', seconds: 600, amount: 4900, currency: 'dkk', status: 'paid' });
+    expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(true);
+    // The same event again, and Stripe's redelivery of the session under a new event id: no more credit.
+    expect(await ok(event)).toMatchObject({ outcome: 'duplicate' });
+    expect(await ok(fake.event('checkout.session.completed', session))).toMatchObject({ outcome: 'processed' });
+    expect(await ok(fake.event('checkout.session.async_payment_succeeded', session))).toMatchObject({ outcome: 'processed' });
+    expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
+    expect((await ledgerOf(parent.accountId)).filter((e) => e.kind === 'purchase')).toHaveLength(1);
+  });
+
+  it('credits when metadata.accountId and client_reference_id name the same account', async () => {
+    const parent = await signUpParent(server.api);
+    await ok(fake.event('checkout.session.completed', foreignSession({ client_reference_id: parent.accountId, metadata: { accountId: parent.accountId, packId: 'pack-10' } })));
+    expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
+  });
+
+  it('credits nothing when they name two different accounts, and logs only the event id', async () => {
+    const a = await signUpParent(server.api);
+    const b = await signUpParent(server.api);
+    const event = fake.event('checkout.session.completed', foreignSession({ client_reference_id: b.accountId, metadata: { accountId: a.accountId, packId: 'pack-10' } }));
+    expect(await ok(event)).toEqual({ received: true, outcome: 'ignored' });
+    expect(await creditsOf(server, a.token)).toMatchObject({ balanceSeconds: 0, history: [] });
+    expect(await creditsOf(server, b.token)).toMatchObject({ balanceSeconds: 0, history: [] });
+    expect(await server.app.store.payments.count()).toBe(0);
+    const logs = server.logs.join('');
+    expect(logs).toContain('checkout session names two different accounts');
+    expect(logs).toContain(event.id);
+    expect(logs).not.toContain(a.accountId);
+    expect(logs).not.toContain(b.accountId);
+  });
+
+  it('credits nothing when the amount is not the pack price, or the pack, the account or the currency is unknown', async () => {
+    const parent = await signUpParent(server.api);
+    const another = await signUpParent(server.api);
+    const refused = [
+      foreignSession({ client_reference_id: parent.accountId, amount_total: 100 }),
+      foreignSession({ client_reference_id: parent.accountId, amount_total: 9900 }),
+      foreignSession({ client_reference_id: parent.accountId, currency: 'eur' }),
+      foreignSession({ client_reference_id: parent.accountId, amount_total: null }),
+      foreignSession({ client_reference_id: parent.accountId, metadata: { packId: 'pack-free' } }),
+      foreignSession({ client_reference_id: parent.accountId, metadata: {} }),
+      foreignSession({ client_reference_id: '0195f1c2-0000-7000-8000-00000000dead' }),
+      foreignSession({ client_reference_id: null }),
+    ];
+    for (const session of refused) expect(await ok(fake.event('checkout.session.completed', session)), JSON.stringify(session)).toMatchObject({ outcome: 'ignored' });
+    expect(await server.app.store.payments.count()).toBe(0);
+    expect(await server.app.store.ledger.count()).toBe(0);
+    expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(false);
+    // A session this server opened is checked against its own record's price too.
+    const p = await openCheckout(server, another.token);
+    fake.pay(p.sessionId);
+    const tampered = { ...fake.sessions.get(p.sessionId)!, amount_total: 1 };
+    expect(await ok(fake.event('checkout.session.completed', tampered))).toMatchObject({ outcome: 'ignored' });
+    expect((await creditsOf(server, another.token)).balanceSeconds).toBe(0);
+    await ok(fake.completedEvent(p.sessionId));
+    expect((await creditsOf(server, another.token)).balanceSeconds).toBe(600);
+  });
+});
+
+describe('well-signed events that credit nothing are acknowledged with 2xx (Stripe retries anything else)', () => {
+  it('answers 200 ignored to every type this server does not act on, whatever its object, and to our handled types for sessions that are not ours', async () => {
+    const parent = await signUpParent(server.api);
+    const others = [
+      fake.event('checkout.session.expired', { id: 'cs_test_expired', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
+      fake.event('payment_intent.succeeded', { id: 'pi_test_x', object: 'payment_intent', amount: 4900, metadata: { accountId: parent.accountId, packId: 'pack-10' } }),
+      fake.event('charge.succeeded', { id: 'ch_test_x', object: 'charge', amount: 4900 }),
+      fake.event('invoice.paid', { id: 'in_test_x', object: 'invoice' }),
+      fake.event('customer.created', { id: 'cus_test', object: 'customer' }),
+      { id: 'evt_test_no_data', object: 'event', type: 'account.updated', created: Math.trunc(Date.now() / 1000) },
+      fake.event('checkout.session.async_payment_failed', { id: 'cs_test_not_ours', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
+      fake.event('checkout.session.completed', { id: 'cs_test_unpaid_not_ours', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
+    ];
+    for (const event of others) expect(await ok(event), JSON.stringify(event)).toMatchObject({ received: true, outcome: 'ignored' });
+    expect(await server.app.store.payments.count()).toBe(0);
+    expect(await server.app.store.ledger.count()).toBe(0);
+    expect(await server.app.store.webhookEvents.count()).toBe(others.length);
+  });
+});
+
 describe('durability', () => {
   it('answers 500 while the store cannot write, so Stripe redelivers; the redelivery is acknowledged once it is on disk and credits once', async () => {
     await server.close();
