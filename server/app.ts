@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import { corsCheck } from './core/cors.js';
 import { errorHandler, handler, notFoundHandler, requireJson } from './core/http.js';
 import { openStore } from './store/lowdb-store.js';
+import { toIso } from '../shared/units.js';
 import type { Store } from './store/types.js';
 import { AuditService } from './audit/service.js';
 import { AccountsService } from './accounts/service.js';
@@ -106,7 +107,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey }));
+  const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
 
   const app = express();
   const http = config.tls
@@ -209,7 +210,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     '/healthz',
     handler(async (_req, res) => {
       const s = store.status();
-      res.status(s.ok ? 200 : 503).json({ ok: s.ok, store: { ok: s.ok, pendingWrites: s.pendingWrites, lastFlushAt: s.lastFlushAt } });
+      const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
+      res.status(s.ok ? 200 : 503).json({ ok: s.ok, store: { ok: s.ok, pendingWrites: s.pendingWrites, lastFlushAt } });
     }),
   );
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreOpenError } from './errors.js';
@@ -30,11 +30,41 @@ export function decrypt(key: Buffer, sealed: Buffer, context: string): Buffer {
   return Buffer.concat([decipher.update(body), decipher.final()]);
 }
 
-export function parseKey(raw: string): Buffer {
-  const text = raw.trim();
+/** 32 bytes from 64 hex characters or base64 (Node's lenient decoder, as always), or null. */
+function rawKey(text: string): Buffer | null {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new StoreOpenError('DATA_KEY must be 32 bytes, as 64 hex characters or base64');
+  return key.length === 32 ? key : null;
+}
+
+/** A key written as 32 bytes (the key file, a generated DATA_KEY); anything else is an error. */
+export function parseKey(raw: string): Buffer {
+  const key = rawKey(raw.trim());
+  if (!key) throw new StoreOpenError('DATA_KEY must be 32 bytes, as 64 hex characters or base64');
   return key;
+}
+
+/** True when DATA_KEY is used as the key itself; false when it is a passphrase the key is derived from. */
+export function isRawDataKey(raw: string): boolean {
+  return rawKey(raw.trim()) !== null;
+}
+
+/**
+ * Passphrase derivation. Fixed forever: changing the salt or any cost parameter would derive
+ * another key and make every passphrase-keyed data directory unreadable (a test pins a vector).
+ * The salt is app-specific rather than random because the key must come back from the
+ * passphrase alone; N=2^15, r=8 costs about 32 MiB and well under a second, once, at start.
+ */
+export const DATA_KEY_SALT = 'call-santa/data-key/v1';
+const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/**
+ * DATA_KEY as configured: 64 hex characters or base64 of 32 bytes is the key itself (exactly as
+ * before, so existing data opens with the same key); any other non-empty text is a passphrase.
+ */
+export function dataKeyFrom(raw: string): Buffer {
+  const text = raw.trim();
+  if (!text) throw new StoreOpenError('DATA_KEY is empty');
+  return rawKey(text) ?? scryptSync(text, DATA_KEY_SALT, 32, SCRYPT_PARAMS);
 }
 
 /**
@@ -43,7 +73,7 @@ export function parseKey(raw: string): Buffer {
  * never a fresh key that would make the data unreadable).
  */
 export function loadOrCreateKey(dataDir: string, configured: string | undefined, hasData: boolean): Buffer {
-  if (configured) return parseKey(configured);
+  if (configured) return dataKeyFrom(configured);
   const path = join(dataDir, KEY_FILE);
   if (existsSync(path)) return parseKey(readFileSync(path, 'utf8'));
   if (hasData) {

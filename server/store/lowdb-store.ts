@@ -14,6 +14,7 @@ import { GROUPS, MANIFEST_FILE, SHARDS, parseShardFileName, shardFileName, shard
 import { StoreOpenError } from './errors.js';
 import { readDiskImage, type JournalPayload, type RawRow, type RowMaps, type ShardDoc } from './disk-image.js';
 import { Journal, journalGeneration } from './journal.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 export interface LowdbStoreOptions {
   dataDir: string;
@@ -29,6 +30,8 @@ export interface LowdbStoreOptions {
    */
   checkpointAfterMs?: number;
   migrations?: Migration[];
+  /** Reads the time of the last flush (shown by /healthz); default: the system clock. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 type Row = { id: string };
@@ -92,6 +95,7 @@ export class LowdbStore implements Store {
     private readonly checkpointBytes: number,
     private readonly checkpointAfterMs: number,
     readonly photoFiles: BlobStore,
+    private readonly clock: Pick<Clock, 'now'>,
   ) {
     const make = <K extends TableName>(name: K): MemTable<Tables[K]> => {
       const def = TABLE_DEFS[name];
@@ -138,6 +142,7 @@ export class LowdbStore implements Store {
         options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
         options.checkpointAfterMs ?? DEFAULT_CHECKPOINT_AFTER_MS,
         blobs,
+        options.clock ?? systemClock,
       );
       await store.load(options.migrations ?? MIGRATIONS);
       return store;
@@ -308,7 +313,7 @@ export class LowdbStore implements Store {
     this.inflight = emptyImages();
     for (const f of touched) this.checkpointDirty.add(f);
     this.lastError = null;
-    this.lastFlushAt = Date.now();
+    this.lastFlushAt = this.clock.now();
     if (this.journal.size >= this.checkpointBytes && !this.checkpointing) {
       this.checkpoint().catch(() => undefined); // recorded in lastError; the journal keeps everything meanwhile
     } else if (!this.checkpointTimer && this.journal.size > 0) {
