@@ -7,7 +7,7 @@ import express, { type Express } from 'express';
 import type { Server as SocketServer } from 'socket.io';
 import helmet from 'helmet';
 import cors from 'cors';
-import type { Config } from './config/config.js';
+import { startupWarnings, type Config } from './config/config.js';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { corsCheck } from './core/cors.js';
@@ -107,6 +107,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
 
   const app = express();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, helpText, parseConfig, VARIABLES } from './config.js';
+import { ConfigError, helpText, parseConfig, startupWarnings, VARIABLES } from './config.js';
 
 describe('configuration', () => {
   it('runs on safe embedded defaults with an empty environment', () => {
@@ -15,7 +15,6 @@ describe('configuration', () => {
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
-    ['ADMIN_TOKEN', 'short'],
     ['OPENAI_BASE_URL', 'ftp://example.test'],
     ['LOG_LEVEL', 'loud'],
     ['CREDIT_PACKS', '[{"id":"x"}]'],
@@ -31,6 +30,51 @@ describe('configuration', () => {
     } catch (err) {
       expect((err as ConfigError).message).toContain(name === 'TLS_CERT_FILE' ? 'TLS_KEY_FILE' : name);
     }
+  });
+
+  it('accepts a short ADMIN_TOKEN outside production and warns at start without showing it', () => {
+    const c = parseConfig({ ADMIN_TOKEN: 'test-admin' });
+    expect(c.adminToken).toBe('test-admin');
+    const warnings = startupWarnings(c);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/ADMIN_TOKEN is shorter than 24 characters/);
+    expect(warnings.join('\n')).not.toContain('test-admin');
+    expect(startupWarnings(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24) }))).toEqual([]);
+  });
+
+  it('refuses a short ADMIN_TOKEN with NODE_ENV=production and says why', () => {
+    expect(() => parseConfig({ ADMIN_TOKEN: 'test-admin', NODE_ENV: 'production' })).toThrow(
+      /Invalid ADMIN_TOKEN: must be at least 24 characters with NODE_ENV=production, because a short token can be guessed/,
+    );
+    expect(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production' }).adminToken).toBe('x'.repeat(24));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', ADMIN_TOKEN: 'test-admin' } });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Invalid ADMIN_TOKEN: .*NODE_ENV=production/);
+  });
+
+  it('takes a passphrase as DATA_KEY and warns that a random 32-byte key is recommended', () => {
+    const c = parseConfig({ DATA_KEY: 'test-key' });
+    expect(c.dataKey).toBe('test-key');
+    expect(startupWarnings(c)).toEqual([expect.stringMatching(/DATA_KEY is a passphrase.*random 32-byte key is recommended/)]);
+    expect(startupWarnings(c).join('\n')).not.toContain('test-key');
+    expect(startupWarnings(parseConfig({ DATA_KEY: 'ab'.repeat(32) }))).toEqual([]);
+  });
+
+  it('EXTENSION_ORIGINS=* allows any origin; a list stays a list', () => {
+    expect(parseConfig({ EXTENSION_ORIGINS: '*' }).extensionOrigins).toBe('*');
+    expect(parseConfig({ EXTENSION_ORIGINS: 'https://a.example, *' }).extensionOrigins).toBe('*');
+    expect(parseConfig({ EXTENSION_ORIGINS: 'https://a.example, chrome-extension://abcdefghijklmnopabcdefghijklmnop' }).extensionOrigins).toEqual([
+      'https://a.example',
+      'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+    ]);
+    expect(parseConfig({}).extensionOrigins).toBeNull();
+  });
+
+  it('--help describes the relaxed ADMIN_TOKEN, DATA_KEY and EXTENSION_ORIGINS rules', () => {
+    const line = (name: string) => helpText().split('\n').find((l) => l.trimStart().startsWith(name + ' ')) ?? '';
+    expect(line('ADMIN_TOKEN')).toMatch(/under 24 characters only warns, and is refused with NODE_ENV=production/);
+    expect(line('DATA_KEY')).toMatch(/64 hex chars or base64.*passphrase/);
+    expect(line('EXTENSION_ORIGINS')).toMatch(/or \* for any origin/);
   });
 
   it('--help lists every variable', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { packSchema, type Pack } from '../../shared/schemas/credits.js';
+import { isRawDataKey } from '../store/crypto.js';
 
 /**
  * Every setting comes from the environment, is validated once at start, and has a safe
@@ -9,6 +10,9 @@ import { packSchema, type Pack } from '../../shared/schemas/credits.js';
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
+
+/** Shorter admin tokens can be guessed: a warning in development, a refusal in production. */
+export const ADMIN_TOKEN_MIN = 24;
 
 const DEFAULT_PACKS: Pack[] = [
   { id: 'pack-10', seconds: 10 * 60, price: { amount: 4900, currency: 'dkk' } },
@@ -29,8 +33,17 @@ export const VARIABLES = {
   PUBLIC_URL: { description: 'Public base URL of this server (checkout return links, emails)', schema: url.optional() },
   NODE_ENV: { description: 'production enables production warnings', default: 'development', schema: z.string() },
   DATA_DIR: { description: 'Folder of the encrypted data files', default: './data', schema: z.string().min(1) },
-  DATA_KEY: { description: '32-byte data key (64 hex chars or base64); default: a 0600 key file generated in DATA_DIR', schema: z.string().optional(), secret: true },
-  ADMIN_TOKEN: { description: 'Bearer token for /admin (admin endpoints do not exist without it); at least 24 characters', schema: z.string().min(24).optional(), secret: true },
+  DATA_KEY: {
+    description:
+      'Data key: 32 random bytes as 64 hex chars or base64 (recommended), or any other text as a passphrase (scrypt-derived, with a warning); default: a 0600 key file generated in DATA_DIR',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  ADMIN_TOKEN: {
+    description: `Bearer token for /admin (admin endpoints do not exist without it); under ${ADMIN_TOKEN_MIN} characters only warns, and is refused with NODE_ENV=production`,
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
   OPENAI_API_KEY: { description: 'OpenAI key; without it Simulated Santa answers calls', schema: z.string().min(1).optional(), secret: true },
   OPENAI_BASE_URL: { description: 'OpenAI API base URL (tests point it at a local fake)', default: 'https://api.openai.com/v1', schema: url },
   OPENAI_REALTIME_MODEL: { description: 'Realtime model', default: 'gpt-realtime-mini', schema: z.string().min(1) },
@@ -40,7 +53,11 @@ export const VARIABLES = {
   STRIPE_WEBHOOK_SECRET: { description: 'Stripe webhook signing secret (verified in dev mode too when set)', schema: z.string().min(1).optional(), secret: true },
   STRIPE_API_URL: { description: 'Stripe API base URL (tests point it at a local fake)', schema: url.optional() },
   CREDIT_PACKS: { description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]', default: JSON.stringify(DEFAULT_PACKS), schema: z.string() },
-  EXTENSION_ORIGINS: { description: 'Comma-separated allowed origins; default: any chrome-extension:// or moz-extension:// origin and localhost', schema: z.string().optional() },
+  EXTENSION_ORIGINS: {
+    description:
+      'Comma-separated allowed browser origins, or * for any origin (safe: the API authenticates with bearer tokens, never cookies); default: any chrome-extension:// or moz-extension:// origin and localhost',
+    schema: z.string().optional(),
+  },
   TLS_CERT_FILE: { description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum', schema: z.string().optional() },
   TLS_KEY_FILE: { description: 'TLS private key (PEM)', schema: z.string().optional() },
   LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
@@ -68,7 +85,8 @@ export interface Config {
   openai: { apiKey: string | undefined; baseUrl: string; model: string; voice: string; zeroDataRetention: boolean };
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
   packs: Pack[];
-  extensionOrigins: string[] | null;
+  /** Allowed browser origins: a list, '*' for any origin, or null for the built-in extension/localhost rule. */
+  extensionOrigins: string[] | '*' | null;
   tls: { certFile: string; keyFile: string } | null;
   logLevel: string;
   sessionTtlDays: number;
@@ -116,7 +134,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const origins = read('EXTENSION_ORIGINS');
   const originList = origins ? origins.split(',').map((o) => o.trim()).filter(Boolean) : null;
   for (const o of originList ?? []) {
-    if (!/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o)) throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
+    if (o !== '*' && !/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o)) throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
+  }
+  // `*` anywhere in the list means any origin; the others it names add nothing.
+  const extensionOrigins = originList?.includes('*') ? '*' : originList;
+
+  const production = read('NODE_ENV') === 'production';
+  const adminToken = read('ADMIN_TOKEN');
+  if (production && adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN) {
+    throw new ConfigError('ADMIN_TOKEN', `must be at least ${ADMIN_TOKEN_MIN} characters with NODE_ENV=production, because a short token can be guessed (e.g. openssl rand -base64 32)`);
   }
 
   const maxCall = read('MAX_CALL_SECONDS');
@@ -127,10 +153,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: read('PORT'),
     host: read('HOST'),
     publicUrl: read('PUBLIC_URL')?.replace(/\/$/, ''),
-    production: read('NODE_ENV') === 'production',
+    production,
     dataDir: read('DATA_DIR'),
     dataKey: read('DATA_KEY'),
-    adminToken: read('ADMIN_TOKEN'),
+    adminToken,
     openai: {
       apiKey: read('OPENAI_API_KEY'),
       baseUrl: read('OPENAI_BASE_URL').replace(/\/$/, ''),
@@ -140,7 +166,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     stripe: { secretKey: read('STRIPE_SECRET_KEY'), webhookSecret: read('STRIPE_WEBHOOK_SECRET'), apiUrl: read('STRIPE_API_URL') },
     packs,
-    extensionOrigins: originList,
+    extensionOrigins,
     tls: cert && key ? { certFile: cert, keyFile: key } : null,
     logLevel: read('LOG_LEVEL'),
     sessionTtlDays: read('SESSION_TTL_DAYS'),
@@ -153,6 +179,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     smtpUrl: read('SMTP_URL'),
     mailFrom: read('MAIL_FROM'),
   };
+}
+
+/** What start-up logs as warnings: settings that work but are weaker than they should be. Never a secret's value. */
+export function startupWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.adminToken !== undefined && config.adminToken.length < ADMIN_TOKEN_MIN) {
+    warnings.push(`ADMIN_TOKEN is shorter than ${ADMIN_TOKEN_MIN} characters and could be guessed; use a random one (openssl rand -base64 32). NODE_ENV=production refuses it.`);
+  }
+  if (config.dataKey !== undefined && !isRawDataKey(config.dataKey)) {
+    warnings.push('DATA_KEY is a passphrase, so the data key is derived from it with scrypt; a random 32-byte key is recommended (openssl rand -hex 32).');
+  }
+  return warnings;
 }
 
 export function helpText(): string {
