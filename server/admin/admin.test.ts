@@ -55,7 +55,7 @@ describe('admin access (P17)', () => {
       'Bearer short',
       `Bearer ${parent.token}`,
       `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}`,
-      `bearer ${TEST_ADMIN_TOKEN}`,
+      `Bearer${TEST_ADMIN_TOKEN}`,
       'Bearer ',
     ];
     for (const [method, path, body] of ADMIN_REQUESTS) {

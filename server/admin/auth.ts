@@ -8,7 +8,7 @@ import { FailureLimiter } from '../core/rate-limit.js';
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**
- * `Authorization: Bearer $ADMIN_TOKEN`. Both sides are hashed to fixed-length SHA-256
+ * `Authorization: Bearer $ADMIN_TOKEN` (any case of `Bearer`). Both sides are hashed to fixed-length SHA-256
  * digests and compared with timingSafeEqual, so neither the token's length nor the position
  * of the first wrong character shows in the response time. Repeated failures from one
  * address are slowed down with 429s.
@@ -20,8 +20,8 @@ export function adminAuth(adminToken: string, clock: Clock, options: { maxFailur
     const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const wait = failures.retryAfter(key);
     if (wait > 0) return next(tooMany(wait));
-    const header = req.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is whatever follows it, trimmed.
+    const presented = /^\s*bearer[ \t]+(.*?)\s*$/is.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const ok = timingSafeEqual(digest(presented), expected) && presented.length > 0;
     if (!ok) {
       failures.fail(key);

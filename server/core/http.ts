@@ -15,6 +15,8 @@ export function handler(fn: (req: Request, res: Response) => Promise<void> | voi
 
 export function sendError(res: Response, err: AppError): void {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  // Every 401 names its scheme (RFC 9110 §15.5.2); those that know more set their own challenge.
+  if (err.status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer');
   res.status(err.status).json(toWire(err));
 }
 
