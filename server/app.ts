@@ -202,10 +202,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     cors({
       origin: (origin, cb) => cb(null, allowOrigin(origin)),
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      exposedHeaders: ['Retry-After', 'Content-Disposition', 'WWW-Authenticate'],
       maxAge: 600,
     }),
   );
+  // cors answers the preflight of an allowed origin only; a refused origin's preflight ends
+  // here too, with 204 and no Access-Control-Allow-Origin, instead of reaching a route (a 401).
+  app.use((req, res, next) => {
+    if (req.method !== 'OPTIONS') return next();
+    res.vary('Origin');
+    res.status(204).end();
+  });
 
   app.get(
     '/healthz',
