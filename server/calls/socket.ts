@@ -59,17 +59,22 @@ export class EventRateLimiter {
 type Ack = (response: unknown) => void;
 
 function ackError(err: unknown, logger: Logger, event: string): AckError {
-  if (err instanceof AppError) return { error: { code: err.code, message: err.message } };
+  if (err instanceof AppError) return { error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
   logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
   return { error: { code: 'internal_error', message: 'Something went wrong on our side' } };
 }
 
-/** Parse a call:start; a bad `sdp` field is invalid_sdp, so the call window shows the right message. */
+/**
+ * Parse a call:start. A missing or non-string `sdp` is a validation error like any other
+ * (invalid_request with fields.sdp); a string that cannot be an offer (too short, too large)
+ * is invalid_sdp, as the service's offer check answers, so the call window shows the right message.
+ */
 function parseStart(payload: unknown): z.output<typeof callStartSchema> {
   try {
     return parse(callStartSchema, payload);
   } catch (err) {
-    if (err instanceof AppError && err.fields && Object.keys(err.fields).length === 1 && err.fields.sdp) {
+    const sdp: unknown = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).sdp : undefined;
+    if (err instanceof AppError && err.fields && Object.keys(err.fields).length === 1 && err.fields.sdp && typeof sdp === 'string') {
       throw new AppError('invalid_sdp', 400, `Invalid SDP offer: ${err.fields.sdp}`);
     }
     throw err;
@@ -80,7 +85,9 @@ function parseStart(payload: unknown): z.output<typeof callStartSchema> {
  * The socket.io adapter of the calls service: `call:start`, `call:end`, `call:resume`, each
  * with an ack. The hub has already authenticated the handshake and put the socket in its
  * account's room; payloads over the hub's maxHttpBufferSize never get here (the connection is
- * dropped). Every event costs a token; a flood is answered rate_limited and then dropped.
+ * dropped). Every event costs a token; a flood is answered rate_limited and then dropped. An
+ * event no handler knows is answered not_found at once, so the client need not wait for its
+ * own timeout.
  */
 export function registerCallSockets(io: Server, deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger }, options: CallSocketOptions = {}): void {
   const { calls, accounts, clock, logger } = deps;
@@ -93,17 +100,27 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
     const accountId = data.auth.account.id;
     const limiter = new EventRateLimiter(clock, burst, perSecond, dropAfter);
 
+    // Middleware, not onAny: socket.io calls onAny listeners before the middleware, and the
+    // token must be taken (and a flood refused) before any event is answered.
     socket.use((packet, next) => {
       const verdict = limiter.take();
-      if (verdict === 'ok') return next();
       const ack = packet[packet.length - 1];
-      if (typeof ack === 'function') {
-        (ack as Ack)({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } } satisfies AckError);
+      const reply = typeof ack === 'function' ? (ack as Ack) : null;
+      if (verdict !== 'ok') {
+        reply?.({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } } satisfies AckError);
+        if (verdict === 'drop') {
+          logger.warn({ accountId }, 'socket dropped for flooding events');
+          socket.disconnect(true);
+        }
+        return;
       }
-      if (verdict === 'drop') {
-        logger.warn({ accountId }, 'socket dropped for flooding events');
-        socket.disconnect(true);
+      // No handler: answered like REST's unknown endpoint, after costing its token. Neither the
+      // name nor the payload is logged (both are the client's).
+      if (socket.listeners(packet[0]).length === 0) {
+        reply?.({ error: { code: 'not_found', message: 'No such event' } } satisfies AckError);
+        return;
       }
+      next();
     });
 
     /**

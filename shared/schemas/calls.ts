@@ -51,7 +51,8 @@ export const callStartOkSchema = z.object({
 });
 export type CallStartOk = z.infer<typeof callStartOkSchema>;
 
-export const ackErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+/** As REST's error body: `fields` names each bad field of an invalid_request. */
+export const ackErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }) });
 export type AckError = z.infer<typeof ackErrorSchema>;
 export const callStartAckSchema = z.union([callStartOkSchema, ackErrorSchema]);
 export type CallStartAck = z.infer<typeof callStartAckSchema>;

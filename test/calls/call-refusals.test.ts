@@ -32,11 +32,14 @@ async function snapshot(accountId: string): Promise<string> {
   return JSON.stringify({ ledger: ledger.map((e) => [e.id, e.kind, e.seconds]).sort(), calls: await server.app.store.calls.count() });
 }
 
-async function expectRefusal(parent: ReadyParent, payload: Record<string, unknown>, code: string): Promise<void> {
+/** `fields`: what an invalid_request names, as on REST; no other refusal carries fields. */
+async function expectRefusal(parent: ReadyParent, payload: Record<string, unknown>, code: string, fields?: Record<string, unknown>): Promise<void> {
   const before = await snapshot(parent.accountId);
   const socket = await socketOf(parent.token);
-  const res = callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER, ...payload }));
-  expect(res).toEqual({ error: { code, message: expect.any(String) } });
+  const raw: unknown = await ack(socket, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER, ...payload });
+  const expected = { error: { code, message: expect.any(String), ...(fields ? { fields } : {}) } };
+  expect(raw).toEqual(expected);
+  expect(callStartAckSchema.parse(raw)).toEqual(expected);
   expect(ERROR_CODES as readonly string[]).toContain(code);
   expect(await snapshot(parent.accountId)).toBe(before);
   expect(server.app.services.calls.liveCount()).toBe(0);
@@ -129,7 +132,7 @@ describe('call:start refusals', () => {
     const fromTen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' } } });
     await expectRefusal(fromTen, { timeZone: 'Etc/GMT+1', sdp: GARBAGE_OFFER }, 'invalid_sdp'); // 09:00 there
     await expectRefusal(fromTen, { timeZone: 'UTC' }, 'quiet_hours'); // from is inclusive
-    await expectRefusal(parent, { timeZone: 'Nowhere/Atlantis' }, 'invalid_request');
+    await expectRefusal(parent, { timeZone: 'Nowhere/Atlantis' }, 'invalid_request', { timeZone: expect.any(String) });
   });
 
   it("the child's daily minutes: daily_limit_reached once today's calls used them", async () => {
@@ -181,12 +184,29 @@ describe('call:start refusals', () => {
 
   it('payloads that do not match the schema: invalid_request', async () => {
     const parent = await readyParent(server, { seconds: 600 });
-    await expectRefusal(parent, { profileId: 42 }, 'invalid_request');
-    await expectRefusal(parent, { extra: 'field' }, 'invalid_request');
+    await expectRefusal(parent, { profileId: 42 }, 'invalid_request', { profileId: expect.any(String) });
+    await expectRefusal(parent, { extra: 'field' }, 'invalid_request', { extra: 'Unknown field' });
     const socket = await socketOf(parent.token);
     expect(callStartAckSchema.parse(await ack(socket, 'call:start', 'just a string'))).toMatchObject({ error: { code: 'invalid_request' } });
     expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: '' }))).toMatchObject({ error: { code: 'invalid_request' } });
     expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('a missing or non-string sdp is invalid_request naming fields.sdp, as REST names a bad field; a string that is no offer stays invalid_sdp', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    for (const sdp of [undefined, null, 42, true, { type: 'offer', sdp: BROWSER_OFFER }, [BROWSER_OFFER]]) {
+      await expectRefusal(parent, { sdp }, 'invalid_request', { sdp: expect.any(String) });
+    }
+    // Exactly as a client sends it: no sdp key at all.
+    const socket = await socketOf(parent.token);
+    expect(await ack(socket, 'call:start', { profileId: parent.profileId })).toEqual({
+      error: { code: 'invalid_request', message: expect.stringContaining('sdp'), fields: { sdp: expect.any(String) } },
+    });
+    // The same code and shape REST uses for a body that fails validation.
+    const rest = await server.api.post('/api/profiles', { name: 'Ada', age: 'six', language: 'en' }, parent.token);
+    expect(rest.status).toBe(400);
+    expect(rest.body).toEqual({ error: { code: 'invalid_request', message: expect.any(String), fields: { age: expect.any(String) } } });
+    for (const sdp of ['v=0', '', 'x'.repeat(40 * 1024)]) await expectRefusal(parent, { sdp }, 'invalid_sdp');
   });
 
   it('an oversized payload drops the socket before it is read, and changes nothing', async () => {
@@ -219,6 +239,40 @@ describe('call:start refusals', () => {
     server.clock.advance(10_000);
     const fresh = await socketOf(parent.token);
     expect(callStartAckSchema.parse(await ack(fresh, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'invalid_sdp' } });
+  });
+});
+
+describe('events the server does not know', () => {
+  it('are acked not_found at once, as REST answers an unknown endpoint; nothing changes and nothing of them is logged', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const before = await snapshot(parent.accountId);
+    const socket = await socketOf(parent.token);
+    const rest = await server.api.get('/api/no-such-endpoint', parent.token);
+    expect(rest.status).toBe(404);
+    const notFound = { error: { code: rest.body.error.code as string, message: 'No such event' } };
+    expect(notFound.error.code).toBe('not_found');
+    expect(await ack(socket, 'call:strat', { profileId: parent.profileId, sdp: BROWSER_OFFER })).toEqual(notFound);
+    expect(await ack(socket, 'canary-event-name-7f3a', { secret: 'canary-payload-7f3a' })).toEqual(notFound);
+    expect(callEndAckSchema.parse(await ack(socket, 'credits:updated', {}))).toEqual(notFound);
+    // Without an ack there is nothing to answer: it is dropped, and the socket carries on.
+    socket.emit('no:ack', 'canary-payload-7f3a');
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'not_found' } });
+    expect(socket.connected).toBe(true);
+    expect(await snapshot(parent.accountId)).toBe(before);
+    expect(server.logs.join('')).not.toContain('canary-payload-7f3a');
+    expect(server.logs.join('')).not.toContain('canary-event-name-7f3a');
+  });
+
+  it("count against the socket's event rate limit like any event", async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const socket = await socketOf(parent.token);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => ack(socket, `unknown:${i}`, {}, 5000)));
+    const codes = answers.map((a) => (a as { error: { code: string } }).error.code);
+    expect(codes).toEqual([...Array(10).fill('not_found'), 'rate_limited', 'rate_limited']);
+    // The bucket they emptied is the one call:start draws from.
+    expect(callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'rate_limited' } });
+    server.clock.advance(1000);
+    expect(callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'invalid_sdp' } });
   });
 });
 
