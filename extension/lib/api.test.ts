@@ -92,9 +92,9 @@ describe('API client', () => {
   });
 
   it('uploads a photo as the raw image body with its type', async () => {
-    const fetchImpl = vi.fn<FetchLike>(async () => json(201, { photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' }));
+    const fetchImpl = vi.fn<FetchLike>(async () => json(201, { id: 'p1', photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' }));
     const blob = new Blob([new Uint8Array([0xff, 0xd8, 0xff])], { type: 'image/jpeg' });
-    expect(await client(fetchImpl).uploadPhoto(blob)).toEqual({ photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' });
+    expect(await client(fetchImpl).uploadPhoto(blob)).toEqual({ id: 'p1', photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' });
     const [url, init] = fetchImpl.mock.calls[0]!;
     expect(url).toBe('http://127.0.0.1:9/api/photos');
     expect((init?.headers as Record<string, string>)['Content-Type']).toBe('image/jpeg');

@@ -36,7 +36,9 @@ describe('photo uploads', () => {
     const { token, accountId } = await signUpParent(server.api);
     const res = await upload(server.api, token, await pngWithGps(), 'image/png');
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['expiresAt', 'photoId']);
+    expect(Object.keys(res.body).sort()).toEqual(['expiresAt', 'id', 'photoId']);
+    // `id` and `photoId` name the same upload, so a client may read either.
+    expect(res.body.id).toBe(res.body.photoId);
     expect(res.body.expiresAt).toBe(new Date(server.clock.now() + 24 * HOUR_MS).toISOString());
     const row = await server.app.store.photos.get(res.body.photoId);
     expect(row).toMatchObject({ accountId, profileId: null, mime: 'image/png', expiresAt: server.clock.now() + 24 * HOUR_MS });

@@ -69,14 +69,17 @@ export class PhotosService {
   /**
    * Store an upload. `declared` is the Content-Type the client sent; bytes that are really
    * another image format are refused with 415 rather than silently relabelled, so what a
-   * client believes it uploaded and what the server keeps never differ.
+   * client believes it uploaded and what the server keeps never differ. `'sniff'`: the client
+   * named no image type (a multipart file part labelled application/octet-stream or not at
+   * all), so the bytes decide, and bytes that are no JPEG, PNG or WebP are 415.
    */
-  async upload(accountId: string, declared: PhotoMime, bytes: Buffer): Promise<PhotoRow> {
+  async upload(accountId: string, declared: PhotoMime | 'sniff', bytes: Buffer): Promise<PhotoRow> {
     this.checkRate(accountId);
     if (bytes.length === 0) throw invalid('Send the image bytes as the request body');
     const real = sniffImage(bytes);
+    if (!real && declared === 'sniff') throw new AppError('unsupported_media_type', 415, 'The file is not a JPEG, PNG or WebP image');
     if (!real) throw notAnImage();
-    if (real !== declared) {
+    if (declared !== 'sniff' && real !== declared) {
       throw new AppError('unsupported_media_type', 415, `The body is ${real}, not ${declared}; send it with Content-Type ${real}`);
     }
     const clean = await this.reencode(bytes, real);

@@ -87,4 +87,5 @@ export type Profile = z.infer<typeof profileSchema>;
 
 export const profileListSchema = z.object({ profiles: z.array(profileSchema) });
 
-export const photoUploadResponseSchema = z.object({ photoId: z.string(), expiresAt: z.string() });
+/** POST /api/photos 201: `id` and `photoId` are the same temporary photo id (either name works). */
+export const photoUploadResponseSchema = z.object({ id: z.string(), photoId: z.string(), expiresAt: z.string() });
