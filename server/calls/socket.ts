@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { AppError } from '../core/errors.js';
 import { parse } from '../core/validate.js';
+import { EventRateLimiter } from '../core/rate-limit.js';
 import { callEndSchema, callResumeSchema, callStartSchema, type AckError } from '../../shared/schemas/calls.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { SocketData } from '../sockets/hub.js';
@@ -16,44 +17,6 @@ export interface CallSocketOptions {
   perSecond?: number;
   /** Refused events in a row after which the socket is dropped. */
   dropAfter?: number;
-}
-
-/**
- * Token bucket per socket. In memory on purpose: it protects this process from a noisy
- * client, it is not a record of anything.
- */
-export class EventRateLimiter {
-  private tokens: number;
-  private at: number;
-  private refusedInARow = 0;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly dropAfter: number,
-  ) {
-    this.tokens = burst;
-    this.at = clock.now();
-  }
-
-  /** 'ok' to handle the event, 'refuse' to answer rate_limited, 'drop' to disconnect. */
-  take(): 'ok' | 'refuse' | 'drop' {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      this.refusedInARow = 0;
-      return 'ok';
-    }
-    this.refusedInARow++;
-    return this.refusedInARow >= this.dropAfter ? 'drop' : 'refuse';
-  }
-
-  retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
-  }
 }
 
 type Ack = (response: unknown) => void;

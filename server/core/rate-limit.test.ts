@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
-import { FailureLimiter } from './rate-limit.js';
+import { EventRateLimiter, FailureLimiter } from './rate-limit.js';
 
 const MINUTE = 60_000;
 const WINDOW = 15 * MINUTE;
@@ -96,5 +96,32 @@ describe('FailureLimiter: fixed-window failure counting', () => {
     for (let i = 0; i < 100_000; i++) l.fail(`other-${i}`);
     expect(l.retryAfter('live')).toBe(450);
     expect(l.retryAfter('other-0')).toBe(900);
+  });
+});
+
+describe('EventRateLimiter: a token bucket for one socket\'s events', () => {
+  it('allows a burst, then refuses until tokens come back at the set rate on the clock', () => {
+    const clock = new FakeClock();
+    const l = new EventRateLimiter(clock, 3, 2, 10);
+    expect([l.take(), l.take(), l.take()]).toEqual(['ok', 'ok', 'ok']);
+    expect(l.take()).toBe('refuse');
+    expect(l.retryAfterSeconds()).toBe(1);
+    clock.advance(499);
+    expect(l.take()).toBe('refuse');
+    clock.advance(1);
+    expect(l.take()).toBe('ok');
+    // Refill never exceeds the burst, however long the socket was quiet.
+    clock.advance(60_000);
+    expect([l.take(), l.take(), l.take(), l.take()]).toEqual(['ok', 'ok', 'ok', 'refuse']);
+  });
+
+  it('says drop after dropAfter refusals in a row; an allowed event resets the count', () => {
+    const clock = new FakeClock();
+    const l = new EventRateLimiter(clock, 1, 1, 3);
+    expect(l.take()).toBe('ok');
+    expect([l.take(), l.take()]).toEqual(['refuse', 'refuse']);
+    clock.advance(1000);
+    expect(l.take()).toBe('ok');
+    expect([l.take(), l.take(), l.take()]).toEqual(['refuse', 'refuse', 'drop']);
   });
 });

@@ -41,3 +41,41 @@ export class FailureLimiter {
     for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
   }
 }
+
+/**
+ * Token bucket (one per socket, for its events). In memory on purpose: it protects this
+ * process from a noisy client, it is not a record of anything.
+ */
+export class EventRateLimiter {
+  private tokens: number;
+  private at: number;
+  private refusedInARow = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly dropAfter: number,
+  ) {
+    this.tokens = burst;
+    this.at = clock.now();
+  }
+
+  /** 'ok' to handle the event, 'refuse' to answer rate_limited, 'drop' to disconnect. */
+  take(): 'ok' | 'refuse' | 'drop' {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.refusedInARow = 0;
+      return 'ok';
+    }
+    this.refusedInARow++;
+    return this.refusedInARow >= this.dropAfter ? 'drop' : 'refuse';
+  }
+
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
+  }
+}
