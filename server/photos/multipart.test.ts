@@ -1,22 +1,14 @@
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { HOUR_MS } from '../../shared/units.js';
 import { photoUploadResponseSchema } from '../../shared/schemas/profile.js';
-import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
+import { signUpParent, testServers, type TestServer } from '../../test/support/server.js';
 import { EXIF_MARKER, getPhoto, jpegWithGps, photoFilePath, pngWithGps, readAllFiles, snapshot, webp } from './test-fixtures.js';
 
-const servers: TestServer[] = [];
-async function start(): Promise<TestServer> {
-  const s = await startTestServer();
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  while (servers.length) await servers.pop()!.close();
-});
+const { start } = testServers();
 
 const MAX = 2 * 1024 * 1024;
 const BOUNDARY = 'santa-boundary-7c1f';

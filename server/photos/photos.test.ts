@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { HOUR_MS, MINUTE_MS } from '../../shared/units.js';
-import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
+import { signUpParent, testServers } from '../../test/support/server.js';
 import { sniffImage } from './service.js';
 import {
   EXIF_MARKER,
@@ -18,15 +18,7 @@ import {
   webp,
 } from './test-fixtures.js';
 
-const servers: TestServer[] = [];
-async function start(): Promise<TestServer> {
-  const s = await startTestServer();
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  while (servers.length) await servers.pop()!.close();
-});
+const { start } = testServers();
 
 const child = (photoId: string | null) => ({ name: 'Mira', age: 6, language: 'en', photoId });
 

@@ -1,21 +1,13 @@
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
+import { signUpParent, testServers } from '../../test/support/server.js';
 import type { CallRow } from '../store/types.js';
 import { decryptDataDir } from '../privacy/test-helpers.js';
 import { getPhoto, photoFilePath, readAllFiles, snapshot, upload, uploadPhoto, pngWithGps } from '../photos/test-fixtures.js';
 
-const servers: TestServer[] = [];
-async function start(): Promise<TestServer> {
-  const s = await startTestServer();
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  while (servers.length) await servers.pop()!.close();
-});
+const { start, track } = testServers();
 
 const NAME = 'Zebulonia Quixhart';
 const WISH = 'a glow-in-the-dark narwhal kite';
@@ -81,7 +73,7 @@ describe('child profiles', () => {
     expect(photoBefore.status).toBe(200);
 
     server = await server.restart();
-    servers.push(server);
+    track(server);
 
     expect((await server.api.get('/api/profiles', token)).body).toEqual(list.body);
     const photoAfter = await getPhoto(server, token, id);
@@ -138,7 +130,7 @@ describe('child profiles', () => {
     };
     check();
     server = await server.restart();
-    servers.push(server);
+    track(server);
     await server.stop();
     check();
   });

@@ -1,45 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { openStore, type LowdbStore } from './lowdb-store.js';
+import { openStore } from './lowdb-store.js';
 import { dataKeyFrom, isRawDataKey, parseKey } from './crypto.js';
-import type { AccountRow } from './types.js';
 import { FakeClock } from '../core/clock.js';
-import { tempDataDir } from '../../test/support/server.js';
+import { accountRow, storeFixtures } from './test-support.js';
 
-const dirs: string[] = [];
-const stores: LowdbStore[] = [];
-function dir(): string {
-  const d = tempDataDir('callsanta-datakey-');
-  dirs.push(d);
-  return d;
-}
-async function open(dataDir: string, dataKey?: string, clock?: FakeClock): Promise<LowdbStore> {
-  const s = await openStore({ dataDir, dataKey, clock });
-  stores.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { dir, open } = storeFixtures('callsanta-datakey-');
+const account = accountRow;
 
-function account(): AccountRow {
-  return {
-    id: randomBytes(8).toString('hex'),
-    email: `ada-${randomBytes(4).toString('hex')}@example.test`,
-    name: 'Ada Lovelace',
-    locale: 'en',
-    passwordHash: 'x',
-    restricted: false,
-    marketingOptIn: false,
-    createdAt: 1,
-    passwordChangedAt: 1,
-    status: 'active',
-    closedAt: null,
-    purgeBy: null,
-  };
-}
 
 describe('DATA_KEY', () => {
   it('a store written with a passphrase reopens with the same passphrase and with no other', async () => {
@@ -87,7 +55,7 @@ describe('DATA_KEY', () => {
 describe('store status', () => {
   it('reports no flush before the first commit, then the injected clock time of the last one', async () => {
     const clock = new FakeClock();
-    const s = await open(dir(), undefined, clock);
+    const s = await open(dir(), undefined, { clock });
     expect(s.status().lastFlushAt).toBeNull();
     clock.advance(90_000);
     await s.accounts.insert(account());

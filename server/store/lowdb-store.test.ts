@@ -1,50 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openStore, type LowdbStore } from './lowdb-store.js';
+import { openStore } from './lowdb-store.js';
 import { StoreOpenError, StoreConflictError } from './errors.js';
 import type { AccountRow, LedgerRow } from './types.js';
-import { tempDataDir } from '../../test/support/server.js';
 import { decrypt, encrypt } from './crypto.js';
+import { accountRow, storeFixtures } from './test-support.js';
 import { readJournal, journalGeneration } from './journal.js';
 import { shardFileName, shardIndex } from './disk-layout.js';
 
-const dirs: string[] = [];
-const stores: LowdbStore[] = [];
-function dir(): string {
-  const d = tempDataDir('callsanta-store-');
-  dirs.push(d);
-  return d;
-}
-async function open(dataDir: string, dataKey?: string): Promise<LowdbStore> {
-  const s = await openStore({ dataDir, dataKey });
-  stores.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function account(over: Partial<AccountRow> = {}): AccountRow {
-  return {
-    id: randomBytes(8).toString('hex'),
-    email: `ada-${randomBytes(4).toString('hex')}@example.test`,
-    name: 'Ada Lovelace',
-    locale: 'en',
-    passwordHash: 'x',
-    restricted: false,
-    marketingOptIn: false,
-    createdAt: 1,
-    passwordChangedAt: 1,
-    status: 'active',
-    closedAt: null,
-    purgeBy: null,
-    ...over,
-  };
-}
+const { dir, open, track } = storeFixtures('callsanta-store-');
+const account = accountRow;
 
 /** The files as a crash at this instant would leave them (no close, no lock), in a new directory. */
 function crashCopy(d: string): string {
@@ -162,7 +130,7 @@ describe('the encrypted lowdb store', () => {
   it('group-commits: many changes become one journal record, and flush makes them durable', async () => {
     const d = dir();
     const s = await openStore({ dataDir: d, commitDelayMs: 50 });
-    stores.push(s);
+    track(s);
     const owner = account();
     await s.accounts.insert(owner);
     for (let i = 0; i < 200; i++) {
@@ -203,7 +171,7 @@ describe('the encrypted lowdb store', () => {
   it('a commit that spans many shards is all or nothing after a crash', async () => {
     const d = dir();
     const s = await openStore({ dataDir: d, commitDelayMs: 10_000 });
-    stores.push(s);
+    track(s);
     const first = account();
     await s.accounts.insert(first);
     await s.flush();
@@ -267,7 +235,7 @@ describe('the encrypted lowdb store', () => {
   it('a checkpoint writes committed rows only: a change not yet committed is in no file', async () => {
     const d = dir();
     const s = await openStore({ dataDir: d, commitDelayMs: 10_000 });
-    stores.push(s);
+    track(s);
     const committed = account();
     await s.accounts.insert(committed);
     await s.flush();
@@ -354,7 +322,7 @@ describe('the encrypted lowdb store', () => {
       dataDir: d,
       migrations: [{ to: 1, up: (t) => t.get('accounts')?.forEach((r) => (r.name = `${String(r.name)} (migrated)`)) }],
     });
-    stores.push(migrated);
+    track(migrated);
     const rows = [];
     for await (const b of migrated.accounts.scan()) rows.push(...b);
     expect(rows[0]?.name).toBe('Before Migration (migrated)');

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
-import { signUpParent, startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { signUpParent, testServers, TEST_ADMIN_TOKEN } from '../support/server.js';
 
-const servers: TestServer[] = [];
-async function start(env?: Record<string, string>): Promise<TestServer> {
-  const s = await startTestServer({ env });
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  // Newest first: a restarted server shares its data dir with the one it replaced.
-  for (const s of servers.splice(0).reverse()) await s.close();
-});
+const { start: startWith, track } = testServers();
+const start = (env?: Record<string, string>) => startWith({ env });
 
 const EXTENSION = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 const preflight = (origin: string, method = 'GET') => ({ headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' } });
@@ -29,7 +21,7 @@ describe('configuration a test harness or small deployment uses', () => {
     const parent = await signUpParent(server.api);
     // The data written under the passphrase comes back after a restart with it.
     const again = await server.restart();
-    servers.push(again);
+    track(again);
     expect((await again.api.get('/api/me', parent.token)).body.email).toBe(parent.email);
   });
 });

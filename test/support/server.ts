@@ -7,6 +7,7 @@ import { FakeClock } from '../../server/core/clock.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { Writable } from 'node:stream';
+import { afterEach } from 'vitest';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -29,6 +30,25 @@ export interface TestServer {
 
 export function tempDataDir(prefix = 'callsanta-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * startTestServer for one test file: every server it starts (and every restart handed to
+ * `track`) is closed, newest first, after each test, also when the test failed half-way.
+ */
+export function testServers() {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0).reverse()) await s.close();
+  });
+  const track = (s: TestServer): TestServer => {
+    servers.push(s);
+    return s;
+  };
+  return {
+    start: async (opts?: Parameters<typeof startTestServer>[0]): Promise<TestServer> => track(await startTestServer(opts)),
+    track,
+  };
 }
 
 /** A real server on an ephemeral loopback port, with a real lowdb store in a temp dir and a fake clock. */

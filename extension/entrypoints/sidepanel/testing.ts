@@ -1,7 +1,10 @@
 import type { Account, Policy, Profile } from '../../../shared/index.js';
 import { ApiClient, type FetchLike } from '../../lib/api.js';
 import { connectSocket } from '../../lib/socket.js';
-import type { FakeRawSocket } from '../../lib/testing/fakes.js';
+import { afterEach, beforeAll, beforeEach, vi } from 'vitest';
+import { initI18n, type ChromeMessages } from '../../lib/i18n.js';
+import { englishMessages, installDocument } from '../../lib/testing/dom.js';
+import { FakeRawSocket } from '../../lib/testing/fakes.js';
 import type { PanelContext } from './context.js';
 
 /**
@@ -38,3 +41,29 @@ export function panelContext(opts: {
     notify: unused('notify'),
   };
 }
+
+/**
+ * The per-test frame of a view test: English messages, a fresh linkedom document, a fake
+ * socket and the view's scope, aborted (and globals unstubbed) after each test. Read its
+ * fields inside tests; they are replaced before each one.
+ */
+export function viewTestFrame(): { doc: TestDocument; raw: FakeRawSocket; scope: AbortController } {
+  const frame = {} as { doc: TestDocument; raw: FakeRawSocket; scope: AbortController };
+  let messages: ChromeMessages;
+  beforeAll(async () => {
+    messages = await englishMessages();
+  });
+  beforeEach(async () => {
+    await initI18n({ setting: 'en', load: async () => messages });
+    frame.doc = installDocument();
+    frame.raw = new FakeRawSocket();
+    frame.scope = new AbortController();
+  });
+  afterEach(() => {
+    frame.scope.abort();
+    vi.unstubAllGlobals();
+  });
+  return frame;
+}
+
+type TestDocument = ReturnType<typeof installDocument>;

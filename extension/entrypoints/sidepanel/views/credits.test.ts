@@ -1,12 +1,12 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CallRecord, Credits } from '../../../../shared/index.js';
 import type { FetchLike } from '../../../lib/api.js';
 import { formatMinutes } from '../../../lib/format.js';
-import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
-import { englishMessages, installDocument, json } from '../../../lib/testing/dom.js';
-import { FakeRawSocket } from '../../../lib/testing/fakes.js';
+import { t } from '../../../lib/i18n.js';
+import { json } from '../../../lib/testing/dom.js';
+import type { FakeRawSocket } from '../../../lib/testing/fakes.js';
 import type { PanelContext } from '../context.js';
-import { panelContext as basePanelContext } from '../testing.js';
+import { panelContext as basePanelContext, viewTestFrame } from '../testing.js';
 import { creditsView } from './credits.js';
 
 const PACKS: Credits['packs'] = [
@@ -53,32 +53,16 @@ function panelContext(server: FakeServer, raw: FakeRawSocket): PanelContext {
 const packButton = (root: ParentNode, id: string) => root.querySelector<HTMLButtonElement>(`button.buy-pack[data-pack="${id}"]`)!;
 const balanceOf = (root: ParentNode) => root.querySelector<HTMLElement>('.balance-card .big-number')!;
 
-let messages: ChromeMessages;
-beforeAll(async () => {
-  messages = await englishMessages();
-});
-
 describe('the credits view follows live credit updates without losing the parent’s place', () => {
-  let doc: { document: Document; body: HTMLElement };
+  const ui = viewTestFrame();
   let server: FakeServer;
-  let raw: FakeRawSocket;
-  let scope: AbortController;
-
-  beforeEach(async () => {
-    await initI18n({ setting: 'en', load: async () => messages });
-    doc = installDocument();
+  beforeEach(() => {
     server = new FakeServer();
-    raw = new FakeRawSocket();
-    scope = new AbortController();
-  });
-  afterEach(() => {
-    scope.abort();
-    vi.unstubAllGlobals();
   });
 
   async function shownView(): Promise<HTMLElement> {
-    const root = await creditsView(panelContext(server, raw), scope.signal);
-    doc.body.append(root);
+    const root = await creditsView(panelContext(server, ui.raw), ui.scope.signal);
+    ui.doc.body.append(root);
     return root;
   }
 
@@ -87,15 +71,15 @@ describe('the credits view follows live credit updates without losing the parent
     expect(balanceOf(root).dataset.available).toBe('0');
     const focusedPack = packButton(root, 'pack-30');
     focusedPack.focus();
-    expect(doc.document.activeElement).toBe(focusedPack);
+    expect(ui.doc.document.activeElement).toBe(focusedPack);
 
     server.credits = BOUGHT;
-    raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
 
     await vi.waitFor(() => expect(balanceOf(root).dataset.available).toBe('1800'));
     expect(balanceOf(root).textContent).toBe(formatMinutes(1800));
     expect(root.querySelector('.history li.history-purchase .history-kind')?.textContent).toBe(t('credits.kind.purchase'));
-    expect(doc.document.activeElement).toBe(focusedPack);
+    expect(ui.doc.document.activeElement).toBe(focusedPack);
     expect(packButton(root, 'pack-30')).toBe(focusedPack);
   });
 
@@ -103,8 +87,8 @@ describe('the credits view follows live credit updates without losing the parent
     const root = await shownView();
     const focusedPack = packButton(root, 'pack-30');
     focusedPack.focus();
-    root.replaceWith(await creditsView(panelContext(server, raw), scope.signal));
-    expect(doc.document.activeElement).toBe(doc.body);
+    root.replaceWith(await creditsView(panelContext(server, ui.raw), ui.scope.signal));
+    expect(ui.doc.document.activeElement).toBe(ui.doc.body);
   });
 
   it('keeps the checkout message and the pack list while the balance changes', async () => {
@@ -113,7 +97,7 @@ describe('the credits view follows live credit updates without losing the parent
     const message = root.querySelector<HTMLElement>('.message')!;
     message.textContent = t('credits.checkoutOpened');
     server.credits = BOUGHT;
-    raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
     await vi.waitFor(() => expect(balanceOf(root).dataset.available).toBe('1800'));
     expect(root.querySelector('ul.packs')).toBe(packsBefore);
     expect(root.querySelector('.message')?.textContent).toBe(t('credits.checkoutOpened'));
@@ -123,9 +107,9 @@ describe('the credits view follows live credit updates without losing the parent
     const root = await shownView();
     server.hold = [];
     server.credits = { ...EMPTY, balanceSeconds: 600, availableSeconds: 600 };
-    raw.fire('credits:updated', { balanceSeconds: 600, availableSeconds: 600 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 600, availableSeconds: 600 });
     server.credits = BOUGHT;
-    raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
     await vi.waitFor(() => expect(server.hold).toHaveLength(2));
     const [older, newer] = server.hold;
     newer!.release();
@@ -137,14 +121,14 @@ describe('the credits view follows live credit updates without losing the parent
 
   it('an update that lands while the view is still loading is shown once it is built', async () => {
     server.hold = [];
-    const pending = creditsView(panelContext(server, raw), scope.signal);
+    const pending = creditsView(panelContext(server, ui.raw), ui.scope.signal);
     await vi.waitFor(() => expect(server.hold).toHaveLength(1));
-    raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
     server.credits = BOUGHT;
     server.hold[0]!.release();
     server.hold = null;
     const root = await pending;
-    doc.body.append(root);
+    ui.doc.body.append(root);
     expect(balanceOf(root).dataset.available).toBe('0');
     await vi.waitFor(() => expect(balanceOf(root).dataset.available).toBe('1800'));
   });
@@ -152,12 +136,12 @@ describe('the credits view follows live credit updates without losing the parent
   it('stops following updates once the panel shows another view', async () => {
     const root = await shownView();
     const requests = server.creditRequests;
-    scope.abort();
+    ui.scope.abort();
     server.credits = BOUGHT;
-    raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
     await new Promise((r) => setTimeout(r, 20));
     expect(server.creditRequests).toBe(requests);
-    expect(raw.handlers.get('credits:updated')?.size ?? 0).toBe(0);
+    expect(ui.raw.handlers.get('credits:updated')?.size ?? 0).toBe(0);
     expect(balanceOf(root).dataset.available).toBe('0');
   });
 });

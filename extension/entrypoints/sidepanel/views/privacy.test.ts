@@ -1,12 +1,11 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Account, Notice, Policy } from '../../../../shared/index.js';
 import type { FetchLike } from '../../../lib/api.js';
 import { formatDate } from '../../../lib/format.js';
-import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
-import { englishMessages, installDocument, json } from '../../../lib/testing/dom.js';
-import { FakeRawSocket } from '../../../lib/testing/fakes.js';
+import { t } from '../../../lib/i18n.js';
+import { json } from '../../../lib/testing/dom.js';
 import type { PanelContext } from '../context.js';
-import { panelContext } from '../testing.js';
+import { panelContext, viewTestFrame } from '../testing.js';
 import { privacyView } from './privacy.js';
 
 const TEXT = { en: 'The policy.', da: 'Politikken.', sv: 'Policyn.' };
@@ -76,37 +75,21 @@ const noticeText = (n: Notice) => t('privacy.noticeWithDate', { date: formatDate
 /** Found by what the parent reads, so the lookup works on any markup the view may have had. */
 const buttonLabelled = (root: ParentNode, label: string) => [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === label)!;
 
-let messages: ChromeMessages;
-beforeAll(async () => {
-  messages = await englishMessages();
-});
-
 describe('the privacy view follows policy notices without losing the parent’s place', () => {
-  let doc: { document: Document; body: HTMLElement };
+  const ui = viewTestFrame();
   let server: FakeServer;
-  let raw: FakeRawSocket;
-  let scope: AbortController;
-
-  beforeEach(async () => {
-    await initI18n({ setting: 'en', load: async () => messages });
-    doc = installDocument();
+  beforeEach(() => {
     server = new FakeServer();
-    raw = new FakeRawSocket();
-    scope = new AbortController();
-  });
-  afterEach(() => {
-    scope.abort();
-    vi.unstubAllGlobals();
   });
 
   function context(): PanelContext {
     // What the panel holds when the view opens: the account as last loaded.
-    return panelContext({ view: 'privacy', fetch: server.fetch, raw, account: server.account, policy: server.policy, refreshAccount: async () => server.account });
+    return panelContext({ view: 'privacy', fetch: server.fetch, raw: ui.raw, account: server.account, policy: server.policy, refreshAccount: async () => server.account });
   }
 
   async function shownView(): Promise<HTMLElement> {
-    const root = await privacyView(context(), scope.signal);
-    doc.body.append(root);
+    const root = await privacyView(context(), ui.scope.signal);
+    ui.doc.body.append(root);
     return root;
   }
 
@@ -114,7 +97,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
   function announce(n: Notice, policy: Policy): void {
     server.account = { ...server.account, notices: [n, ...(server.account.notices ?? [])] };
     server.policy = policy;
-    raw.fire('notice', n);
+    ui.raw.fire('notice', n);
   }
 
   it('keeps keyboard focus and the half-typed password in the delete form, and shows the new notice and the announced policy', async () => {
@@ -123,7 +106,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
     const password = passwordInput(root);
     password.focus();
     password.value = 'half-typ';
-    expect(doc.document.activeElement).toBe(password);
+    expect(ui.doc.document.activeElement).toBe(password);
 
     announce(N2, V1_WITH_V2);
 
@@ -132,7 +115,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
     expect(upcomingLine(root).hidden).toBe(false);
     expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
     expect(root.querySelector<HTMLElement>('.notice')!.hidden).toBe(false);
-    expect(doc.document.activeElement).toBe(password);
+    expect(ui.doc.document.activeElement).toBe(password);
     expect(passwordInput(root)).toBe(password);
     expect(password.value).toBe('half-typ');
   });
@@ -150,7 +133,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
     await vi.waitFor(() => expect(root.textContent).toContain(noticeText(N3)));
     expect(upcomingLine(root).textContent).toBe(upcomingText(V3));
     expect(noticeLine(root, 'n2')).toBe(firstLine);
-    expect(doc.document.activeElement).toBe(markRead);
+    expect(ui.doc.document.activeElement).toBe(markRead);
     expect([...root.querySelectorAll<HTMLElement>('.notice-line')].map((l) => l.dataset.notice)).toEqual(['n3', 'n2']);
   });
 
@@ -169,7 +152,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
     expect(policyVersion(root).textContent).toBe(v2InForce);
     expect(consentGiven(root).textContent).toBe(t('privacy.consentGiven', { date: formatDate('2027-01-16T08:00:00.000Z') }));
     expect(buttonLabelled(root, t('consent.readOnline'))).toBe(readOnline);
-    expect(doc.document.activeElement).toBe(restrict);
+    expect(ui.doc.document.activeElement).toBe(restrict);
   });
 
   it('two quick notices end on the newer state even when the older answer arrives last', async () => {
@@ -206,13 +189,13 @@ describe('the privacy view follows policy notices without losing the parent’s 
 
   it('a notice that lands while the view is still loading is shown once it is built', async () => {
     server.holdPath = '/api/policy';
-    const pending = privacyView(context(), scope.signal);
+    const pending = privacyView(context(), ui.scope.signal);
     await vi.waitFor(() => expect(server.held).toHaveLength(1));
     announce(N2, V1_WITH_V2);
     server.holdPath = null;
     server.held[0]!.release();
     const root = await pending;
-    doc.body.append(root);
+    ui.doc.body.append(root);
     await vi.waitFor(() => expect(noticeLine(root, 'n2')).not.toBeNull());
     expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
   });
@@ -223,12 +206,12 @@ describe('the privacy view follows policy notices without losing the parent’s 
     await vi.waitFor(() => expect(noticeLine(root, 'n2')).not.toBeNull());
     const requests = server.requests.length;
 
-    scope.abort();
+    ui.scope.abort();
     announce(N3, { ...V1, upcoming: V3 });
     await new Promise((r) => setTimeout(r, 20));
 
     expect(server.requests.length).toBe(requests);
-    expect(raw.handlers.get('notice')?.size ?? 0).toBe(0);
+    expect(ui.raw.handlers.get('notice')?.size ?? 0).toBe(0);
     expect(noticeLine(root, 'n3')).toBeNull();
     expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
   });
@@ -241,7 +224,7 @@ describe('the privacy view follows policy notices without losing the parent’s 
     announce(N3, { ...V1, upcoming: V3 });
     await vi.waitFor(() => expect(server.held).toHaveLength(1));
 
-    scope.abort();
+    ui.scope.abort();
     server.held[0]!.release();
     await new Promise((r) => setTimeout(r, 20));
 
