@@ -5,11 +5,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openStore } from './lowdb-store.js';
 import { StoreOpenError, StoreConflictError } from './errors.js';
-import type { AccountRow, LedgerRow } from './types.js';
+import type { AccountRow, CallRow, LedgerRow } from './types.js';
 import { decrypt, encrypt } from './crypto.js';
 import { accountRow, storeFixtures } from './test-support.js';
 import { readJournal, journalGeneration } from './journal.js';
-import { shardFileName, shardIndex } from './disk-layout.js';
+import { SHARDS, shardFileName, shardIndex } from './disk-layout.js';
+import { decryptDataFiles } from './disk-image.js';
 
 const { dir, open, track } = storeFixtures('callsanta-store-');
 const account = accountRow;
@@ -305,6 +306,54 @@ describe('the encrypted lowdb store', () => {
       ),
     );
     expect(results.filter(Boolean)).toHaveLength(5);
+  });
+
+  it('an update keeps indexes, unique fields and shards true: unchanged values stay found, changed ones move, also after a reopen', async () => {
+    const key = randomBytes(32).toString('hex');
+    const d = dir();
+    const s = await open(d, key);
+    const a = account({ email: 'first@example.test' });
+    const b = account({ email: 'taken@example.test' });
+    await s.accounts.insert(a);
+    await s.accounts.insert(b);
+    const call: CallRow = {
+      id: 'call-1', accountId: a.id, profileId: 'p1', provider: 'simulated', providerCallId: null, heldSeconds: 60,
+      startedAt: 1, meteredSeconds: 0, checkpointAt: 1, endedAt: null, reason: null, settledAt: null,
+    };
+    await s.calls.insert(call);
+
+    // A checkpoint-like update: no indexed value changes, every lookup still finds the row.
+    await s.calls.update(call.id, { meteredSeconds: 5, checkpointAt: 5 });
+    expect((await s.calls.findBy('accountId', a.id)).map((c) => c.meteredSeconds)).toEqual([5]);
+    expect(await s.calls.findBy('profileId', 'p1')).toHaveLength(1);
+    expect(await s.calls.findBy('endedAt', null)).toHaveLength(1);
+    // Indexed values change: the old ones no longer find it, the new ones do.
+    await s.calls.update(call.id, { profileId: null, endedAt: 9 });
+    expect(await s.calls.findBy('profileId', 'p1')).toEqual([]);
+    expect(await s.calls.findBy('profileId', null)).toHaveLength(1);
+    expect(await s.calls.findBy('endedAt', null)).toEqual([]);
+    // The shard key changes (usage data detached from its account): the row moves shard.
+    await s.calls.update(call.id, { accountId: null });
+    expect(await s.calls.findBy('accountId', a.id)).toEqual([]);
+
+    await s.accounts.update(a.id, { name: 'Ada King' });
+    expect((await s.accounts.findBy('email', 'first@example.test')).map((r) => r.name)).toEqual(['Ada King']);
+    await expect(s.accounts.update(a.id, { email: 'taken@example.test' })).rejects.toBeInstanceOf(StoreConflictError);
+    expect((await s.accounts.get(a.id))?.email).toBe('first@example.test');
+    await s.accounts.update(a.id, { email: 'second@example.test' });
+    expect(await s.accounts.findBy('email', 'first@example.test')).toEqual([]);
+    // The old address is free again.
+    await s.accounts.insert(account({ email: 'first@example.test' }));
+    await s.close();
+
+    const again = await open(d, key);
+    expect(await again.calls.findBy('accountId', a.id)).toEqual([]);
+    expect((await again.calls.get(call.id))?.accountId).toBeNull();
+    expect((await again.accounts.findBy('email', 'second@example.test')).map((r) => r.id)).toEqual([a.id]);
+    await again.close();
+    // The checkpoint at close wrote the call into exactly one shard file, the one of its new key.
+    const holding = [...decryptDataFiles(d, Buffer.from(key, 'hex'))].filter(([name, text]) => name.endsWith('.db') && text.includes('"call-1"')).map(([name]) => name);
+    expect(holding).toEqual([shardFileName('usage', shardIndex(call.id, SHARDS.usage), 0)]);
   });
 
   it('runs pending migrations at open and writes the migrated data back encrypted', async () => {

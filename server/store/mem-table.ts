@@ -43,8 +43,15 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     return this.rows.get(id);
   }
 
+  /** The shard of a row image; a placed row with the same shard key answers without hashing the key again. */
   shardOf(row: T): number {
-    return this.shardFor(this.def.shardKey(row));
+    const key = this.def.shardKey(row);
+    const placed = this.rows.get(row.id);
+    if (placed && this.def.shardKey(placed) === key) {
+      const shard = this.shardOfRow.get(row.id);
+      if (shard !== undefined) return shard;
+    }
+    return this.shardFor(key);
   }
 
   rowsInShard(shard: number): T[] {
@@ -107,9 +114,9 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     if (opts?.if && !opts.if(structuredClone(current))) return undefined;
     const next = { ...current, ...structuredClone(patch), id } as T;
     this.checkUnique(next, id);
+    const shard = this.shardOf(next);
     this.onChange(id, current);
-    this.unplace(current);
-    this.place(next, this.shardFor(this.def.shardKey(next)));
+    this.replace(current, next, shard);
     return structuredClone(next);
   }
 
@@ -169,6 +176,36 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     for (const [field, map] of this.uniques) {
       const value = row[field as keyof T] as IndexValue;
       if (value !== null && value !== undefined) map.set(value, row.id);
+    }
+  }
+
+  /** An update: only the indexes whose value changed are touched (a call's checkpoint changes none). */
+  private replace(current: T, next: T, shard: number): void {
+    const id = current.id;
+    this.rows.set(id, next);
+    const was = this.shardOfRow.get(id);
+    if (was !== shard) {
+      if (was !== undefined) this.shardMembers[was]?.delete(id);
+      this.shardOfRow.set(id, shard);
+      this.shardMembers[shard % this.shardCount]?.add(id);
+    }
+    for (const [field, map] of this.indexes) {
+      const before = current[field as keyof T] as IndexValue;
+      const after = next[field as keyof T] as IndexValue;
+      if (before === after) continue;
+      const set = map.get(before);
+      set?.delete(id);
+      if (set && set.size === 0) map.delete(before);
+      let into = map.get(after);
+      if (!into) map.set(after, (into = new Set()));
+      into.add(id);
+    }
+    for (const [field, map] of this.uniques) {
+      const before = current[field as keyof T] as IndexValue;
+      const after = next[field as keyof T] as IndexValue;
+      if (before === after) continue;
+      if (map.get(before) === id) map.delete(before);
+      if (after !== null && after !== undefined) map.set(after, id);
     }
   }
 
