@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openStore } from './lowdb-store.js';
 import { StoreOpenError, StoreConflictError } from './errors.js';
-import type { AccountRow, CallRow, LedgerRow } from './types.js';
+import type { AccountRow, CallRow, LedgerRow, ProfileRow } from './types.js';
 import { decrypt, encrypt } from './crypto.js';
 import { accountRow, storeFixtures } from './test-support.js';
 import { readJournal, journalGeneration } from './journal.js';
@@ -354,6 +354,30 @@ describe('the encrypted lowdb store', () => {
     // The checkpoint at close wrote the call into exactly one shard file, the one of its new key.
     const holding = [...decryptDataFiles(d, Buffer.from(key, 'hex'))].filter(([name, text]) => name.endsWith('.db') && text.includes('"call-1"')).map(([name]) => name);
     expect(holding).toEqual([shardFileName('usage', shardIndex(call.id, SHARDS.usage), 0)]);
+  });
+
+  it('rows are copies both ways: changing what was inserted, patched or read (nested lists and objects too) changes nothing stored', async () => {
+    const s = await open(dir());
+    const profile: ProfileRow = {
+      id: 'p1', accountId: 'a1', name: 'Ada', age: 7, wishList: ['a bike'], behaviorNotes: '', preferences: '', language: 'en',
+      photoId: null, dailyMinutes: null, quietHours: { from: '19:00', to: '07:00' }, createdAt: 1, updatedAt: 1,
+    };
+    const inserted = await s.profiles.insert(profile);
+    profile.wishList.push('given list changed');
+    profile.quietHours!.from = '00:00';
+    inserted.wishList.push('returned list changed');
+    const read = await s.profiles.get('p1');
+    expect(read).toMatchObject({ wishList: ['a bike'], quietHours: { from: '19:00', to: '07:00' } });
+    read!.wishList.push('read list changed');
+    (await s.profiles.findBy('accountId', 'a1'))[0]!.quietHours!.to = '00:00';
+
+    const patch = { wishList: ['a sled'], quietHours: { from: '20:00', to: '06:00' } };
+    const updated = await s.profiles.update('p1', patch);
+    patch.wishList.push('patch changed');
+    patch.quietHours.from = '00:00';
+    updated!.wishList.push('update result changed');
+    await s.profiles.update('p1', { name: 'Ada L' }, { if: (row) => (row.wishList.push('seen by the condition'), true) });
+    expect(await s.profiles.get('p1')).toMatchObject({ name: 'Ada L', wishList: ['a sled'], quietHours: { from: '20:00', to: '06:00' } });
   });
 
   it('runs pending migrations at open and writes the migrated data back encrypted', async () => {

