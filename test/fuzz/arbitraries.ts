@@ -152,5 +152,50 @@ export function badImage(real: Buffer): fc.Arbitrary<{ contentType: string; body
       body: Buffer.from(b),
     })),
     fc.constant({ contentType: 'image/png', body: Buffer.concat([real.subarray(0, 8), Buffer.alloc(64, 0x41)]) }),
+    badMultipart(real),
+  );
+}
+
+interface Part {
+  name: string;
+  filename?: string;
+  type?: string;
+  body: Buffer;
+}
+
+function multipart(boundary: string, parts: Part[]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disposition = `form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}`;
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`), p.body, Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+/** multipart/form-data bodies that hold no single usable image: broken framing, wrong parts, cut short. */
+function badMultipart(real: Buffer): fc.Arbitrary<{ contentType: string; body: Buffer }> {
+  const boundary = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/);
+  const ct = (b: string) => `multipart/form-data; boundary=${b}`;
+  const file = (body: Buffer, type?: string): Part => ({ name: 'photo', filename: 'photo.png', ...(type ? { type } : {}), body });
+  return fc.oneof(
+    // Not multipart at all, or no boundary to read it by.
+    fc.tuple(boundary, fc.uint8Array({ maxLength: 512 })).map(([b, bytes]) => ({ contentType: ct(b), body: Buffer.from(bytes) })),
+    fc.uint8Array({ maxLength: 256 }).map((bytes) => ({ contentType: 'multipart/form-data', body: Buffer.from(bytes) })),
+    // Well framed, but the file is no image, is labelled as another type, or is not a file part.
+    fc
+      .tuple(boundary, fc.uint8Array({ maxLength: 512 }), fc.constantFrom(undefined, 'image/png', 'image/jpeg', 'application/octet-stream', 'text/plain', 'image/gif'))
+      .map(([b, bytes, type]) => ({ contentType: ct(b), body: multipart(b, [file(Buffer.from(bytes), type)]) })),
+    fc.tuple(boundary, fc.constantFrom('image/gif', 'image/svg+xml', 'application/pdf')).map(([b, type]) => ({ contentType: ct(b), body: multipart(b, [file(real, type)]) })),
+    boundary.map((b) => ({ contentType: ct(b), body: multipart(b, [{ name: 'photo', type: 'image/png', body: real }]) })),
+    // Two files, or none (fields only).
+    boundary.map((b) => ({ contentType: ct(b), body: multipart(b, [file(real, 'image/png'), file(real, 'image/png')]) })),
+    fc.tuple(boundary, fc.string({ maxLength: 64 })).map(([b, text]) => ({ contentType: ct(b), body: multipart(b, [{ name: 'note', body: Buffer.from(text) }]) })),
+    // A real upload cut short, or sent under another boundary than the one it declares.
+    fc.tuple(boundary, fc.double({ min: 0, max: 0.98, noNaN: true })).map(([b, cut]) => {
+      const whole = multipart(b, [file(real, 'image/png')]);
+      return { contentType: ct(b), body: whole.subarray(0, Math.floor(whole.length * cut)) };
+    }),
+    boundary.map((b) => ({ contentType: ct(`${b}x`), body: multipart(b, [file(real, 'image/png')]) })),
   );
 }
