@@ -1,3 +1,4 @@
+import { newestOnly } from '../../lib/newest.js';
 import type { SantaSocket, ServerEvent } from '../../lib/socket.js';
 
 /**
@@ -24,18 +25,17 @@ export interface LiveUpdates<T> {
 export function followUpdates<T>(socket: SantaSocket | null, event: ServerEvent, signal: AbortSignal, load: () => Promise<T>): LiveUpdates<T> {
   let paint: ((next: T) => void) | null = null;
   let missed = false;
-  let seq = 0;
+  const loadNewest = newestOnly(load);
 
   async function refresh(): Promise<void> {
-    const mine = ++seq;
-    let next: T;
+    let answer: { value: T; newest: boolean };
     try {
-      next = await load();
+      answer = await loadNewest();
     } catch {
       return;
     }
-    if (mine !== seq || signal.aborted || !paint) return;
-    paint(next);
+    if (!answer.newest || signal.aborted || !paint) return;
+    paint(answer.value);
   }
 
   const off = socket?.on(event, () => {

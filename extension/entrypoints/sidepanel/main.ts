@@ -7,6 +7,7 @@ import { focusHeading, messageArea } from '../../components/ui.js';
 import { ApiClient } from '../../lib/api.js';
 import { formatMinutes } from '../../lib/format.js';
 import { initI18n, t } from '../../lib/i18n.js';
+import { newestOnly } from '../../lib/newest.js';
 import { getServerUrl, tokenItem } from '../../lib/settings.js';
 import { connectSocket, type SantaSocket } from '../../lib/socket.js';
 import type { PanelContext, ViewName } from './context.js';
@@ -48,6 +49,8 @@ let carryNotice: string | null = null;
 let renderSeq = 0;
 /** Aborted when the next render starts: ends what the shown view subscribed to (its live updates). */
 let viewScope = new AbortController();
+/** The signed-in account, read again; `state.api` at the time of each call (it changes on restart). */
+const loadAccount = newestOnly(() => state.api.me());
 
 const SIGNED_IN_TABS: ViewName[] = ['children', 'credits', 'privacy', 'settings'];
 const SIGNED_OUT_TABS: ViewName[] = ['auth', 'settings'];
@@ -68,7 +71,9 @@ const ctx: PanelContext = {
   async refreshAccount() {
     if (!state.account) return null;
     try {
-      state.account = await state.api.me();
+      // A notice and a view may both refresh at once: the older answer must not land last.
+      const answer = await loadAccount();
+      if (answer.newest) state.account = answer.value;
     } catch {
       // 401 clears the token (ApiClient) and the watcher restarts the panel; other errors keep the old view.
     }
