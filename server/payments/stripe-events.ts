@@ -81,31 +81,27 @@ export function readEvent(event: unknown): PaymentEvent {
   }
 }
 
-/** Who a checkout session is for and which pack; 'conflict' when it names two different accounts. */
-export type SessionReference = { accountId: string; packId: string; paymentId: string | null };
-
-/**
- * The account a checkout session belongs to: `metadata.accountId` (ours) or, without it,
- * `client_reference_id`, Stripe's own field for tying a session to your user (our checkouts
- * set both). Two different accounts are a conflict, never a choice. Sessions opened before
- * client_reference_id carried the account id carried our payment id there instead, which is
- * no conflict.
- */
-export function sessionReference(session: Pick<StripeCheckoutSession, 'client_reference_id' | 'metadata'>): SessionReference | 'conflict' | null {
-  const fromMetadata = session.metadata.accountId || null;
-  const fromReference = session.client_reference_id || null;
-  const paymentId = session.metadata.paymentId || null;
-  if (fromMetadata && fromReference && fromMetadata !== fromReference && fromReference !== paymentId) return 'conflict';
-  const accountId = fromMetadata ?? fromReference;
-  const packId = session.metadata.packId;
-  if (!accountId || !packId) return null;
-  return { accountId, packId, paymentId };
-}
+/** Who a payment is for, which pack, and our payment record's id when known. */
+export type OurReference = { accountId: string; packId: string; paymentId: string | null };
 
 /** Our own metadata keys, when an object carries them. */
-export function ourMetadata(m: Record<string, string>): { accountId: string; packId: string; paymentId: string | null } | null {
+export function ourMetadata(m: Record<string, string>): OurReference | null {
   const accountId = m.accountId;
   const packId = m.packId;
   if (!accountId || !packId) return null;
   return { accountId, packId, paymentId: m.paymentId || null };
+}
+
+/**
+ * The account a checkout session belongs to: `metadata.accountId` (ours) or, without it,
+ * `client_reference_id`, Stripe's own field for tying a session to your user (our checkouts
+ * set both); the pack always from `metadata.packId`. Two different accounts are a conflict,
+ * never a choice. Sessions opened before client_reference_id carried the account id carried
+ * our payment id there instead, which is no conflict.
+ */
+export function sessionReference(session: Pick<StripeCheckoutSession, 'client_reference_id' | 'metadata'>): OurReference | 'conflict' | null {
+  const reference = session.client_reference_id || null;
+  const { accountId, paymentId } = session.metadata;
+  if (accountId && reference && accountId !== reference && reference !== paymentId) return 'conflict';
+  return ourMetadata({ ...session.metadata, accountId: accountId || reference || '' });
 }
