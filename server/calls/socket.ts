@@ -2,7 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { AppError } from '../core/errors.js';
+import { AppError, toWire } from '../core/errors.js';
 import { parse } from '../core/validate.js';
 import { EventRateLimiter } from '../core/rate-limit.js';
 import { callEndSchema, callResumeSchema, callStartSchema, type AckError } from '../../shared/schemas/calls.js';
@@ -22,7 +22,8 @@ export interface CallSocketOptions {
 type Ack = (response: unknown) => void;
 
 function ackError(err: unknown, logger: Logger, event: string): AckError {
-  if (err instanceof AppError) return { error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
+  // The same error shape as REST answers with.
+  if (err instanceof AppError) return toWire(err);
   logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
   return { error: { code: 'internal_error', message: 'Something went wrong on our side' } };
 }
