@@ -5,6 +5,7 @@ import {
   apiErrorSchema,
   authResponseSchema,
   callListSchema,
+  callReadinessSchema,
   checkoutBodySchema,
   checkoutResponseSchema,
   consentBodySchema,
@@ -30,6 +31,7 @@ import {
   supportRequestSchema,
   type Account,
   type AuthResponse,
+  type CallReadiness,
   type CallRecord,
   type Credits,
   type DeleteMeResponse,
@@ -262,5 +264,10 @@ export class ApiClient {
 
   async calls(): Promise<CallRecord[]> {
     return (await this.call(callListSchema, 'GET', '/api/calls')).calls;
+  }
+
+  /** Per child, whether a call can start now and why not (quiet hours in `timeZone`), with the credit and live calls. */
+  async callReadiness(timeZone: string): Promise<CallReadiness> {
+    return this.call(callReadinessSchema, 'GET', `/api/calls/readiness?timeZone=${encodeURIComponent(timeZone)}`);
   }
 }

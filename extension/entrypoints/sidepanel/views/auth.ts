@@ -5,9 +5,18 @@ import { currentLocale, t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
 import type { PanelContext } from '../context.js';
 
+type Mode = 'login' | 'signup' | 'reset';
+
+/**
+ * What the parent typed so far, in this page's memory only: fixing the server address in
+ * Settings restarts the panel, and the half-filled form must still be there afterwards.
+ * Cleared once signed in.
+ */
+const draft: { mode: Mode; name: string; email: string; password: string } = { mode: 'login', name: '', email: '', password: '' };
+
 /** Sign in, sign up and forgotten password. Field errors come from the shared schemas, before anything is sent. */
 export function authView(ctx: PanelContext): HTMLElement {
-  let mode: 'login' | 'signup' | 'reset' = 'login';
+  let mode: Mode = 'login';
   const message = messageArea();
   const email = field({ label: t('auth.email'), input: h('input', { type: 'email', name: 'email', autocomplete: 'email', required: true }) });
   const password = field({
@@ -27,6 +36,7 @@ export function authView(ctx: PanelContext): HTMLElement {
 
   const setMode = (next: typeof mode) => {
     mode = next;
+    draft.mode = next;
     heading.textContent = { login: t('auth.signInTitle'), signup: t('auth.signUpTitle'), reset: t('auth.resetTitle') }[mode];
     intro.textContent = { login: t('auth.signInIntro'), signup: t('auth.signUpIntro'), reset: t('auth.resetIntro') }[mode];
     submit.textContent = { login: t('auth.signIn'), signup: t('auth.createAccount'), reset: t('auth.resetSend') }[mode];
@@ -71,6 +81,7 @@ export function authView(ctx: PanelContext): HTMLElement {
           mode === 'login'
             ? await ctx.api.login({ email: email.input.value, password: password.input.value })
             : await ctx.api.signup({ email: email.input.value, password: password.input.value, name: name.input.value, locale: currentLocale() });
+        Object.assign(draft, { mode: 'login', name: '', email: '', password: '' });
         await ctx.signedIn(res.token, res.account);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'invalid_request' && err.fields) fieldErrors(err);
@@ -79,6 +90,10 @@ export function authView(ctx: PanelContext): HTMLElement {
     });
   });
 
-  setMode('login');
+  for (const [key, f] of [['name', name], ['email', email], ['password', password]] as const) {
+    f.input.value = draft[key];
+    f.input.addEventListener('input', () => (draft[key] = f.input.value));
+  }
+  setMode(draft.mode);
   return h('section', { class: 'auth' }, heading, intro, message.root, form, h('p', null, forgot), h('p', null, toggle), h('p', { class: 'hint' }, t('auth.serverHint')));
 }
