@@ -29,6 +29,8 @@ export interface CallSnapshot {
   readonly errorCode: string | null;
   /** Santa's current line as he says it (shown as a caption; never stored). */
   readonly santaLine: string;
+  /** Santa is answering (from his response starting until his audio stops): the window does not say he is listening then. */
+  readonly santaSpeaking: boolean;
   /** True when the server answers with Simulated Santa (no real voice service); null until known. */
   readonly simulated: boolean | null;
 }
@@ -97,6 +99,7 @@ const INITIAL: CallSnapshot = {
   endedSeconds: null,
   errorCode: null,
   santaLine: '',
+  santaSpeaking: false,
   simulated: null,
 };
 
@@ -282,6 +285,8 @@ export class CallSession {
     }
   }
 
+  private audioBufferSeen = false;
+
   private onChannelMessage(ev: MessageEvent): void {
     if (typeof ev.data !== 'string') return;
     let event: { type?: unknown; delta?: unknown; transcript?: unknown };
@@ -291,7 +296,16 @@ export class CallSession {
       return;
     }
     if (typeof event.type !== 'string') return;
-    if (event.type === 'response.created') this.update({ santaLine: '' });
+    // Speaking: from the response's start until its audio stops playing. A provider that never
+    // says when playback starts or stops (no output_audio_buffer events) ends it with response.done.
+    if (event.type === 'response.created') {
+      this.audioBufferSeen = false;
+      this.update({ santaLine: '', santaSpeaking: true });
+    } else if (event.type === 'output_audio_buffer.started') {
+      this.audioBufferSeen = true;
+      this.update({ santaSpeaking: true });
+    } else if (event.type === 'output_audio_buffer.stopped' || event.type === 'output_audio_buffer.cleared') this.update({ santaSpeaking: false });
+    else if (event.type === 'response.done' && !this.audioBufferSeen) this.update({ santaSpeaking: false });
     else if (SANTA_DELTA.has(event.type) && typeof event.delta === 'string') this.update({ santaLine: (this.snap.santaLine + event.delta).slice(-400) });
     else if (SANTA_DONE.has(event.type) && typeof event.transcript === 'string') this.update({ santaLine: event.transcript.slice(-400) });
   }
@@ -377,13 +391,13 @@ export class CallSession {
   private finish(reason: CallEndReason, seconds: number): void {
     if (TERMINAL.has(this.snap.phase)) return;
     // Terminal from here: update() ignores any later patch.
-    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '' });
+    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '', santaSpeaking: false });
     this.release();
   }
 
   private fail(code: string): void {
     if (TERMINAL.has(this.snap.phase)) return;
-    this.update({ phase: 'failed', errorCode: code, santaLine: '' });
+    this.update({ phase: 'failed', errorCode: code, santaLine: '', santaSpeaking: false });
     this.release();
   }
 

@@ -150,7 +150,7 @@ export class CallsService {
     const abort = new AbortController();
     let release!: () => void;
     const done = new Promise<void>((r) => (release = r));
-    const inFlight: StartInFlight = { accountId: req.accountId, abort, done, endReason: null };
+    const inFlight: StartInFlight = { accountId: req.accountId, profileId: profile.id, abort, done, endReason: null };
     this.starting.set(callId, inFlight);
     try {
       let held: number | null;
@@ -162,7 +162,7 @@ export class CallsService {
       }
       if (held === null) {
         await store.calls.remove(callId);
-        const block = this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds).block ?? 'insufficient_credit';
+        const block = this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, callId).block ?? 'insufficient_credit';
         throw refuse(block, block === 'insufficient_credit' ? `A call needs at least ${minSeconds} seconds of call time` : BLOCK_MESSAGES[block]);
       }
       return await this.startHeld(req, profile, row, held, held < maxSeconds ? 'credit_exhausted' : 'max_duration', inFlight);
@@ -332,10 +332,11 @@ export class CallsService {
    * Why the credit cannot hold a call of `minSeconds`, or null when it can. When another
    * child's live call holds the time, that is the reason, not "no call time".
    */
-  private creditBlock(credit: { owesSeconds: number; availableSeconds: number }, accountId: string, minSeconds: number): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
+  private creditBlock(credit: { owesSeconds: number; availableSeconds: number }, accountId: string, minSeconds: number, exceptCallId?: string): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
     if (credit.owesSeconds > 0) return { block: 'credit_owed', liveProfileId: null };
     if (credit.availableSeconds >= Math.max(1, Math.ceil(minSeconds))) return { block: null, liveProfileId: null };
-    const holder = [...this.live.values()].find((s) => s.accountId === accountId && !s.ended);
+    // A call still starting holds its time already (the hold comes before the provider answers).
+    const holder = [...this.live.values()].find((s) => s.accountId === accountId && !s.ended) ?? [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1];
     return holder ? { block: 'credit_held', liveProfileId: holder.profileId } : { block: 'insufficient_credit', liveProfileId: null };
   }
 
@@ -522,6 +523,7 @@ export class CallsService {
 
 interface StartInFlight {
   accountId: string;
+  profileId: string;
   abort: AbortController;
   done: Promise<unknown>;
   /** Set when an admin or account end aborts the start: the record closes with this reason. */

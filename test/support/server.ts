@@ -53,7 +53,7 @@ export function testServers() {
 
 /** A real server on an ephemeral loopback port, with a real lowdb store in a temp dir and a fake clock. */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions> } = {},
+  opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions>; port?: number } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const clock = opts.clock ?? new FakeClock();
@@ -67,7 +67,7 @@ export async function startTestServer(
   });
   const logger = createLogger(config.logLevel, sink);
   const app = await createApp({ config, clock, logger, ...opts.app });
-  const address = await app.listen(0, '127.0.0.1');
+  const address = await app.listen(opts.port ?? 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   let stopped = false;
   const server: TestServer = {

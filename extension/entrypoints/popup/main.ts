@@ -127,18 +127,23 @@ async function render(): Promise<void> {
       profiles.map((p) => {
         const img = avatar(p.name, null);
         const mine = readiness?.profiles.find((r) => r.profileId === p.id);
-        const reason = mine?.block ? h('span', { class: 'kid-block' }, blockLabel(mine, nameOf)) : null;
+        // The reason sits under the button, not in it: the button's name stays "Call Santa with <name>".
+        const reason = mine?.block ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf)) : null;
         const btn = h(
           'button',
-          { type: 'button', class: 'kid', 'data-profile': p.id, 'data-block': mine?.block ?? undefined, disabled: Boolean(mine?.block), 'aria-label': t('popup.callChild', { name: p.name }) },
+          {
+            type: 'button',
+            class: 'kid',
+            'data-profile': p.id,
+            'data-block': mine?.block ?? undefined,
+            disabled: Boolean(mine?.block),
+            'aria-label': t('popup.callChild', { name: p.name }),
+            'aria-describedby': reason ? reason.id : undefined,
+          },
           img,
-          h('span', { class: 'kid-name' }, p.name, reason),
+          h('span', null, p.name),
           h('span', { class: 'call-hint' }, phoneIcon()),
         );
-        if (reason) {
-          reason.id = `kid-block-${p.id}`;
-          btn.setAttribute('aria-describedby', reason.id);
-        }
         btn.addEventListener('click', () => void startCall(p, message));
         if (p.photoId) {
           void api.profilePhoto(p.id).then(
@@ -150,7 +155,7 @@ async function render(): Promise<void> {
             () => undefined,
           );
         }
-        return h('li', null, btn);
+        return h('li', null, btn, reason);
       }),
     );
     body.push(h('p', null, t('popup.pick')), list);

@@ -22,7 +22,8 @@ import type { PanelContext } from '../context.js';
  */
 export async function childrenView(ctx: PanelContext, signal: AbortSignal = new AbortController().signal): Promise<HTMLElement> {
   const section = h('section', { class: 'children' });
-  const live = followUpdates(ctx.socket, 'credits:updated', signal, () => loadReadiness(ctx.api));
+  // A call's hold moves the credit before the call is live; call:started and call:ended say when it is.
+  const live = followUpdates(ctx.socket, ['credits:updated', 'call:started', 'call:ended'], signal, () => loadReadiness(ctx.api));
   const [profiles, readiness] = await Promise.all([ctx.profiles(true), loadReadiness(ctx.api)]).catch((err: unknown) => {
     live.stop();
     throw err;
