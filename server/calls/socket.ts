@@ -102,7 +102,7 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
       }
       // No handler: answered like REST's unknown endpoint, after costing its token. Neither the
       // name nor the payload is logged (both are the client's).
-      if (!Object.hasOwn(CLIENT_EVENTS, packet[0]) || socket.listeners(packet[0] as ClientEvent).length === 0) {
+      if (socket.listeners(packet[0] as ClientEvent).length === 0) {
         reply?.({ error: { code: 'not_found', message: 'No such event' } } satisfies AckError);
         return;
       }
