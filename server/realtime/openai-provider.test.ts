@@ -154,7 +154,7 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     const warnings: string[] = [];
     const fake = await startFakeOpenAI();
     cleanup.push(() => fake.close());
-    const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: { ...silentLogger, warn: (_o: unknown, msg: string) => warnings.push(msg) } });
+    const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: { ...silentLogger, warn: (...args: unknown[]) => { warnings.push(String(args[1] ?? args[0])); } } });
     cleanup.push(() => provider.close());
     const peer = await createBrowserPeer();
     cleanup.push(() => peer.close());
