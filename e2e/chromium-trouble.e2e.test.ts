@@ -151,7 +151,6 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     expect(await popup.locator('body').innerText()).not.toMatch(/Failed to fetch|TypeError/);
     await expectNoAxeViolations(popup, 'popup: server unreachable');
     await shot(popup, 'popup-offline');
-
     server = await restartE2eServer(server);
     expect(server.url).toBe(url);
     // Nobody clicks: the view and the popup come back when the server answers.

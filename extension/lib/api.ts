@@ -18,6 +18,7 @@ import {
   loginBodySchema,
   noticeSchema,
   passwordResetRequestBodySchema,
+  passwordResetRequestResponseSchema,
   patchMeBodySchema,
   patchProfileBodySchema,
   photoUploadResponseSchema,
@@ -168,9 +169,10 @@ export class ApiClient {
     await this.send('POST', '/api/auth/logout');
   }
 
-  /** Always 202 whatever the email: the link arrives by email if the account exists. */
-  async requestPasswordReset(email: string): Promise<void> {
-    await this.send('POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+  /** Always 202 whatever the email; `delivery` says whether this server sends email at all. */
+  async requestPasswordReset(email: string): Promise<{ delivery: 'email' | 'outbox' }> {
+    const res = await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+    return { delivery: res.delivery };
   }
 
   async me(): Promise<Account> {

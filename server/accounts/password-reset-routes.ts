@@ -8,15 +8,17 @@ import { clientInfo } from './auth.js';
 import type { PasswordResetService } from './password-reset.js';
 
 /** POST /api/auth/password-reset/request and /confirm (public; mounted under /api/auth). */
-export function passwordResetRoutes(resets: PasswordResetService): Router {
+export function passwordResetRoutes(resets: PasswordResetService, delivery: () => 'email' | 'outbox'): Router {
   const r = Router();
   r.post(
     '/password-reset/request',
     handler(async (req, res) => {
       const body = parse(passwordResetRequestBodySchema, req.body);
       await resets.request(body.email, clientInfo(req).ip);
-      // The same answer for every email: whether an account exists is not revealed.
-      res.status(202).json({ ok: true });
+      // The same answer for every email: whether an account exists is not revealed. `delivery`
+      // is the server's, not the account's: without SMTP_URL no email leaves, and the reset
+      // screen must not promise one.
+      res.status(202).json({ ok: true, delivery: delivery() });
     }),
   );
   r.post(

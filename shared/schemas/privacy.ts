@@ -140,6 +140,8 @@ export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 // ---------------------------------------------------------------------------------------
 
 export const passwordResetRequestBodySchema = z.strictObject({ email: emailSchema });
+/** The same for every address; `delivery` says whether this server sends email at all (without SMTP_URL it does not). */
+export const passwordResetRequestResponseSchema = z.object({ ok: z.literal(true), delivery: z.enum(['email', 'outbox']) });
 export type PasswordResetRequestBody = z.infer<typeof passwordResetRequestBodySchema>;
 
 export const passwordResetConfirmBodySchema = z.strictObject({

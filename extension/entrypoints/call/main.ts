@@ -1,6 +1,6 @@
 import '../../components/base.css';
 import './call.css';
-import type { Profile } from '../../../shared/index.js';
+import { CALL_BLOCKS, type Profile } from '../../../shared/index.js';
 import { h, mount } from '../../components/dom.js';
 import { micIcon, phoneDownIcon } from '../../components/icons.js';
 import { santaFigure } from '../../components/santa.js';
@@ -153,7 +153,8 @@ async function main(): Promise<void> {
       app.querySelector<HTMLElement>('h1')?.focus();
     } else if (s.phase === 'failed') {
       const code = s.errorCode ?? 'unknown';
-      showProblem(t('call.problemTitle'), errorText(code), code !== 'insufficient_credit' && code !== 'consent_unverified');
+      // No Try again for what trying again cannot fix (quiet time, no call time, consent ...).
+      showProblem(t('call.problemTitle'), errorText(code), !(CALL_BLOCKS as readonly string[]).includes(code));
     }
   };
   session.subscribe(render);

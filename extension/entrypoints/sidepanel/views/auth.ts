@@ -73,8 +73,9 @@ export function authView(ctx: PanelContext): HTMLElement {
     void busy(submit, async () => {
       try {
         if (mode === 'reset') {
-          await ctx.api.requestPasswordReset(email.input.value);
-          message.show(t('auth.resetSent'));
+          const { delivery } = await ctx.api.requestPasswordReset(email.input.value);
+          // Without email on the server, no link is "on its way": say where it is instead.
+          message.show(delivery === 'email' ? t('auth.resetSent') : t('auth.resetNoMail'), delivery === 'email' ? 'ok' : 'error');
           return;
         }
         const res =
