@@ -165,6 +165,11 @@ export class ApiClient {
     return this.call(authResponseSchema, 'POST', '/api/auth/login', { json: checkBody(loginBodySchema, body) });
   }
 
+  /** Reopens a closed account before its purge date with its password, and signs in. */
+  async reopen(body: z.input<typeof loginBodySchema>): Promise<AuthResponse> {
+    return this.call(authResponseSchema, 'POST', '/api/auth/reopen', { json: checkBody(loginBodySchema, body) });
+  }
+
   async logout(): Promise<void> {
     await this.send('POST', '/api/auth/logout');
   }

@@ -3,6 +3,7 @@ import { busy, button, field, messageArea } from '../../../components/ui.js';
 import { ApiError } from '../../../lib/api.js';
 import { currentLocale, t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
+import { formatDate } from '../../../lib/format.js';
 import type { PanelContext } from '../context.js';
 
 type Mode = 'login' | 'signup' | 'reset';
@@ -48,6 +49,7 @@ export function authView(ctx: PanelContext): HTMLElement {
     password.input.setAttribute('autocomplete', mode === 'login' ? 'current-password' : 'new-password');
     for (const f of [email, password, name]) f.setError(null);
     message.clear();
+    closedBox.hidden = true;
   };
   toggle.addEventListener('click', () => {
     setMode(mode === 'login' ? 'signup' : 'login');
@@ -67,9 +69,36 @@ export function authView(ctx: PanelContext): HTMLElement {
     first?.input.focus();
   };
 
+  // Only the account's own password gets here: what is true about it, and the way back.
+  const closedBox = h('div', { class: 'card closed-account', hidden: true });
+  const showClosed = (purgeBy: string | null) => {
+    const reopen = button(t('auth.reopen'), { variant: 'primary', class: 'reopen' });
+    const closedMessage = messageArea();
+    reopen.addEventListener('click', () => {
+      void busy(reopen, async () => {
+        try {
+          const res = await ctx.api.reopen({ email: email.input.value, password: password.input.value });
+          Object.assign(draft, { mode: 'login', name: '', email: '', password: '' });
+          await ctx.signedIn(res.token, res.account);
+        } catch (err) {
+          closedMessage.show(describeError(err), 'error');
+        }
+      });
+    });
+    closedBox.replaceChildren(
+      h('h3', null, t('auth.closedTitle')),
+      h('p', null, purgeBy ? t('auth.closedExplain', { date: formatDate(purgeBy) }) : t('auth.closedExplainNoDate')),
+      closedMessage.root,
+      h('div', { class: 'actions' }, reopen),
+    );
+    closedBox.hidden = false;
+    reopen.focus();
+  };
+
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     message.clear();
+    closedBox.hidden = true;
     void busy(submit, async () => {
       try {
         if (mode === 'reset') {
@@ -86,6 +115,7 @@ export function authView(ctx: PanelContext): HTMLElement {
         await ctx.signedIn(res.token, res.account);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'invalid_request' && err.fields) fieldErrors(err);
+        else if (err instanceof ApiError && err.code === 'account_closed' && mode === 'login') showClosed(err.fields?.purgeBy ?? null);
         else message.show(describeError(err), 'error');
       }
     });
@@ -96,5 +126,5 @@ export function authView(ctx: PanelContext): HTMLElement {
     f.input.addEventListener('input', () => (draft[key] = f.input.value));
   }
   setMode(draft.mode);
-  return h('section', { class: 'auth' }, heading, intro, message.root, form, h('p', null, forgot), h('p', null, toggle), h('p', { class: 'hint' }, t('auth.serverHint')));
+  return h('section', { class: 'auth' }, heading, intro, message.root, closedBox, form, h('p', null, forgot), h('p', null, toggle), h('p', { class: 'hint' }, t('auth.serverHint')));
 }
