@@ -7,9 +7,9 @@ import type { Notifier } from '../sockets/hub.js';
 import type { RealtimeControl } from '../realtime/provider.js';
 import type { CallCloser, CallClosed } from './call-closer.js';
 import { CallMeter } from './call-meter.js';
-import { SantaConversation, type CallGuard } from './santa-conversation.js';
+import { CallConversation, type CallGuard } from './call-conversation.js';
 
-export type { CallGuard } from './santa-conversation.js';
+export type { CallGuard } from './call-conversation.js';
 
 /** What ends a call when its held seconds run out: whichever limit decided how many were held. */
 export type CallLimitReason = Extract<CallEndReason, 'credit_exhausted' | 'max_duration' | 'daily_limit' | 'quiet_hours'>;
@@ -57,7 +57,7 @@ export class LiveCall {
   readonly heldSeconds: number;
   readonly providerCallId: string;
   private readonly meter: CallMeter;
-  private readonly conversation: SantaConversation;
+  private readonly conversation: CallConversation;
   private readonly offClose: () => void;
   private windowSocketId: string;
   private graceTimer: TimerHandle | null = null;
@@ -74,7 +74,7 @@ export class LiveCall {
     this.heldSeconds = init.heldSeconds;
     this.providerCallId = init.providerCallId;
     this.windowSocketId = init.windowSocketId;
-    this.conversation = new SantaConversation(deps, {
+    this.conversation = new CallConversation(deps, {
       callId: init.callId,
       accountId: init.accountId,
       language: init.language,

@@ -9,6 +9,8 @@ export interface RecoveryDeps {
   logger: Logger;
   credits: { settle(callId: string, meteredSeconds: number): Promise<{ capturedSeconds: number } | null> };
   closer: Pick<CallCloser, 'close'>;
+  /** Calls this process runs or is starting: not left open by anyone, so not recovered. */
+  isLiveHere?: (callId: string) => boolean;
 }
 
 export interface RecoveryResult {
@@ -31,6 +33,7 @@ export async function recoverOpenCalls(deps: RecoveryDeps): Promise<RecoveryResu
   const open = await store.calls.findBy('endedAt', null);
   let ended = 0;
   for (const row of open) {
+    if (deps.isLiveHere?.(row.id)) continue;
     const closed = await deps.closer.close({
       callId: row.id,
       accountId: row.accountId,

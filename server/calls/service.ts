@@ -439,7 +439,8 @@ export class CallsService {
 
   /** At start-up, before listening: end and settle every call a crash left open. */
   async recover(): Promise<RecoveryResult> {
-    return recoverOpenCalls({ store: this.deps.store, clock: this.deps.clock, logger: this.deps.logger, credits: this.deps.credits, closer: this.closer });
+    const { store, clock, logger, credits } = this.deps;
+    return recoverOpenCalls({ store, clock, logger, credits, closer: this.closer, isLiveHere: (id) => this.live.has(id) || this.starting.has(id) });
   }
 
   /** Graceful shutdown: refuse new calls, abort starts in flight, end and settle every live call. */

@@ -23,12 +23,12 @@ export interface CallGuard {
   close(): void;
 }
 
-export interface SantaConversationDeps extends SantaTurnsDeps {
+export interface CallConversationDeps extends SantaTurnsDeps {
   logger: Logger;
   notifier: Pick<Notifier, 'toAccount'>;
 }
 
-export interface SantaConversationInit {
+export interface CallConversationInit {
   callId: string;
   accountId: string;
   language: Locale;
@@ -42,14 +42,14 @@ export interface SantaConversationInit {
  * Nothing it sees is stored or logged: transcripts are relayed and forgotten, alerts carry a
  * category only (P1, P3).
  */
-export class SantaConversation {
+export class CallConversation {
   private readonly turns: SantaTurns;
   private readonly unsubscribe: () => void;
   private closed = false;
 
   constructor(
-    private readonly deps: SantaConversationDeps,
-    private readonly init: SantaConversationInit,
+    private readonly deps: CallConversationDeps,
+    private readonly init: CallConversationInit,
   ) {
     this.turns = new SantaTurns(deps, init.control);
     // Listen from the first moment: the provider may speak before metering begins.
