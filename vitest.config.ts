@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // A throwaway PostgreSQL cluster for the store tests that run against PostgreSQL.
+    globalSetup: ['test/support/postgres-global-setup.ts'],
     env: { LOG_LEVEL: 'silent' },
   },
 });

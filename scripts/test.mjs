@@ -45,6 +45,7 @@ const steps = e2eOnly
   : [
       () => run('typecheck', 'npm', ['run', 'typecheck', '--silent']),
       () => run('lint', 'npm', ['run', 'lint', '--silent']),
+      () => run('services', 'node', ['scripts/setup-services.mjs']),
       () => vitest('server', []),
       () => vitest('extension', ['--config', 'extension/vitest.config.ts']),
       () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),

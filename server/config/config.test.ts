@@ -20,6 +20,9 @@ describe('configuration', () => {
     ['CREDIT_PACKS', '[{"id":"x"}]'],
     ['ACCOUNT_PURGE_DAYS', '31'],
     ['MAX_CALL_SECONDS', '7200'],
+    // The provider ends every session at 60 minutes: a call of exactly that length would be cut off.
+    ['MAX_CALL_SECONDS', '3600'],
+    ['MAX_CALL_SECONDS', '3541'],
     ['EXTENSION_ORIGINS', 'not an origin'],
     ['TLS_CERT_FILE', '/tmp/cert.pem'],
     ['OPENAI_ZERO_DATA_RETENTION', 'maybe'],
@@ -30,6 +33,11 @@ describe('configuration', () => {
     } catch (err) {
       expect((err as ConfigError).message).toContain(name === 'TLS_CERT_FILE' ? 'TLS_KEY_FILE' : name);
     }
+  });
+
+  it('takes a longest call up to a minute under the provider\'s 60-minute session cap', () => {
+    expect(parseConfig({ MAX_CALL_SECONDS: '3540' }).maxCallSeconds).toBe(3540);
+    expect(() => parseConfig({ MAX_CALL_SECONDS: '3600' })).toThrow(/MAX_CALL_SECONDS/);
   });
 
   it('accepts a short ADMIN_TOKEN outside production and warns at start without showing it', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { packSchema, type Pack } from '../../shared/schemas/credits.js';
 import { isRawDataKey } from '../store/crypto.js';
+import { LONGEST_CALL_SECONDS } from '../realtime/provider.js';
 
 /**
  * Every setting comes from the environment, is validated once at start, and has a safe
@@ -65,7 +66,11 @@ export const VARIABLES = {
   ACCOUNT_PURGE_DAYS: { description: 'Days from account deletion to purge of personal data (at most 30)', default: '30', schema: positiveInt.max(30) },
   RETENTION_INTERVAL_MS: { description: 'How often the retention sweeps run', default: String(60 * 60 * 1000), schema: positiveInt.min(1000) },
   MIN_CALL_SECONDS: { description: 'Least available credit that starts a call', default: '60', schema: positiveInt.max(3600) },
-  MAX_CALL_SECONDS: { description: 'Longest call (the provider caps a session at 60 minutes)', default: '1800', schema: positiveInt.max(3600) },
+  MAX_CALL_SECONDS: {
+    description: `Longest call; at most ${LONGEST_CALL_SECONDS} (a minute under the provider's 60-minute session cap, so the wrap-up and the end are ours)`,
+    default: '1800',
+    schema: positiveInt.max(LONGEST_CALL_SECONDS),
+  },
   CALL_GRACE_SECONDS: { description: "How long a call outlives its window's lost socket", default: '20', schema: positiveInt.max(300) },
   CALL_CHECKPOINT_SECONDS: { description: 'How often a live call writes its metered seconds (what a crash settles from)', default: '5', schema: positiveInt.max(60) },
   SMTP_URL: { description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox', schema: z.string().optional(), secret: true },

@@ -58,9 +58,12 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
       output_modalities: ['audio'],
       audio: {
         output: { voice: 'cedar' },
-        input: { transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' } },
+        input: { transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' }, noise_reduction: { type: 'far_field' } },
       },
     });
+    // Tracing is off in the request itself (null disables it), not left to the service's default (P1, P3).
+    expect(Object.hasOwn(request.session, 'tracing')).toBe(true);
+    expect(request.session.tracing).toBeNull();
     // The sideband joined the same call, with the key, at the URL the SDK builds.
     expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
   });
@@ -122,7 +125,8 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(fake.state.calls.size).toBe(0);
     await eventually(() => closed.length === 1, 'control closed');
     expect(closed).toEqual(['closed']);
-    // Already gone at the provider (404): still a successful, idempotent hang-up.
+    // Already gone at the provider (400 call_id_not_found for an ended call, 404 for an unknown one):
+    // still a successful, idempotent hang-up.
     await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
     await expect(provider.hangup('rtc_never_existed')).resolves.toBeUndefined();
     expect(fake.state.hangups).toEqual([started.providerCallId, started.providerCallId, 'rtc_never_existed']);
@@ -146,9 +150,41 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'timeout' });
   });
 
+  it('a call the provider already ended is hung up without a warning (400 call_id_not_found, 404, 410 mean done)', async () => {
+    const warnings: string[] = [];
+    const fake = await startFakeOpenAI();
+    cleanup.push(() => fake.close());
+    const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: { ...silentLogger, warn: (_o: unknown, msg: string) => warnings.push(msg) } });
+    cleanup.push(() => provider.close());
+    const peer = await createBrowserPeer();
+    cleanup.push(() => peer.close());
+    const started = await provider.startCall(peer.offerSdp, SESSION);
+    // The provider ends the call on its own (the child closed the window, the session cap).
+    await fake.state.calls.get(started.providerCallId)!.close('closed');
+    await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
+    fake.fail('hangup', { status: 410 });
+    await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
+    expect(warnings).toEqual([]);
+    // A real failure is still one.
+    fake.fail('hangup', { status: 500, times: 5 });
+    await expect(provider.hangup(started.providerCallId)).rejects.toMatchObject({ code: 'provider_unavailable' });
+  });
+
+  it('retries the sideband briefly when the service does not know the call yet (404) or fails (5xx)', async () => {
+    const { fake, provider, peer } = await setup();
+    fake.fail('sideband', { status: 404 });
+    fake.fail('sideband', { status: 502 });
+    const started = await provider.startCall(peer.offerSdp, SESSION);
+    expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
+    expect(fake.state.hangups).toEqual([]);
+    // The call is controllable: a client event reaches the provider.
+    started.control.send({ type: 'response.create' });
+    await eventually(() => fake.state.sidebandClientEvents.length === 1, 'the client event');
+  });
+
   it('hangs the call up again when the sideband cannot be opened', async () => {
     const { fake, provider, peer } = await setup();
-    fake.fail('sideband', { status: 503 });
+    fake.fail('sideband', { status: 503, times: 10 });
     await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'provider_unavailable' });
     expect(fake.state.hangups).toHaveLength(1);
     expect(fake.state.calls.size).toBe(0);

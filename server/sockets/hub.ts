@@ -3,6 +3,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
+import { guardNamespace, guardSocket } from './guard.js';
 
 export interface SocketData {
   auth: Authenticated;
@@ -36,6 +37,9 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  // Before any other 'connection' listener: no packet and no handler can throw out of the event loop.
+  guardNamespace(io.sockets, logger);
+  io.on('connection', (socket) => guardSocket(socket, logger));
 
   // The handshake carries the bearer token in `auth: { token }`; a bad or expired one is refused.
   io.use(async (socket, next) => {

@@ -31,13 +31,6 @@ export const SAFETY_CATEGORIES = [
 ] as const;
 export type SafetyCategory = (typeof SAFETY_CATEGORIES)[number];
 
-export const sdpSchema = z
-  .string()
-  .min(10)
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_SDP_BYTES, { message: 'SDP too large' })
-  .refine((s) => s.startsWith('v=0'), { message: 'Not an SDP offer' });
-
-// Buffer is not in the browser; the extension validates length by characters there.
 export const callStartSchema = z.strictObject({
   profileId: z.string().min(1).max(64),
   sdp: z.string().min(10).max(MAX_SDP_BYTES),

@@ -106,6 +106,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const moderationFlags: Array<{ match: RegExp; categories: string[] }> = [];
   const sockets = new Set<Socket>();
   const sidebands = new Set<WebSocket>();
+  const ended = new Set<string>();
 
   /** Apply a queued failure; true when the request was answered with it. */
   async function injected(route: FakeRoute, res: ServerResponse | null): Promise<FakeFailure | null> {
@@ -164,7 +165,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       });
       record.callId = id;
       state.calls.set(id, call);
-      call.onEnded(() => state.calls.delete(id));
+      call.onEnded(() => {
+        state.calls.delete(id);
+        ended.add(id);
+      });
       res.writeHead(201, { 'content-type': 'application/sdp', location: `/v1/realtime/calls/${id}` });
       res.end(call.answerSdp);
     } catch (error) {
@@ -181,6 +185,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     state.hangups.push(callId);
     if (await injected('hangup', res)) return;
     const call = state.calls.get(callId);
+    // A call that existed and is over is answered as the service does for a gone call id.
+    if (!call && ended.has(callId)) return apiError(res, 400, 'invalid_request_error', 'call_id_not_found', 'No session found for the provided call_id');
     if (!call) return apiError(res, 404, 'invalid_request_error', 'call_not_found', 'No such call.');
     state.calls.delete(callId);
     await call.close('closed');
