@@ -128,6 +128,7 @@ describe('a call with Simulated Santa', () => {
     expect(provider.audioStats(await providerCallIdOf(started.callId))?.received).toBeGreaterThan(0);
 
     // Ticks from the server clock reach both sockets.
+    await pumpUntil(() => panel.log.of('call:tick').length > 0 && window.log.of('call:tick').length === panel.log.of('call:tick').length, 'a tick');
     const tick = callTickSchema.parse(panel.log.of('call:tick').at(-1));
     expect(tick).toMatchObject({ callId: started.callId, profileId: parent.profileId });
     expect(tick.remainingSeconds + tick.elapsedSeconds).toBe(120);
