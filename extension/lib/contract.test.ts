@@ -298,7 +298,7 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     // While that call runs the child cannot be called twice.
     expectRefused('call:start', await start({ profileId: daily.id }), 'call_in_progress');
     await pass(server, 121_000);
-    expect(await phase(dailyWindow.session, 'ended')).toMatchObject({ endReason: 'max_duration' });
+    expect(await phase(dailyWindow.session, 'ended')).toMatchObject({ endReason: 'daily_limit' });
     expectRefused('call:start', await start({ profileId: daily.id }), 'daily_limit_reached');
 
     // Processing restricted (P12).
