@@ -10,7 +10,7 @@ import { ControlChannel } from '../realtime/control-channel.js';
 import type { RealtimeClientEvent } from '../realtime/provider.js';
 import { callEndedSchema, callTickSchema, callTranscriptSchema, callWarningSchema } from '../../shared/schemas/calls.js';
 import { changeSubjectInstruction, distressResponseInstruction, wrapUpInstruction } from '../santa/persona.js';
-import type { ServerEventName } from '../sockets/hub.js';
+import type { ServerEvent as ServerEventName } from '../../shared/schemas/socket.js';
 import { tempDataDir } from '../../test/support/server.js';
 import { CallSession, type CallSessionInit } from './call-session.js';
 import { createCallGuard } from './guard.js';

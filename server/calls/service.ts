@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
-import { AppError, conflict, forbidden, notFound } from '../core/errors.js';
+import { AppError, conflict, forbidden } from '../core/errors.js';
 import { toIso } from '../../shared/units.js';
 import type { CallEndReason, CallEnded, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -73,6 +73,8 @@ export interface StartCallRequest {
 }
 
 const refuse = (code: ErrorCode, message: string) => forbidden(code, message);
+/** One answer for "no such live call of yours" on every path (call:end, call:resume, admin): an unknown id, another account's call or one already over. */
+export const noSuchCall = () => new AppError('call_not_found', 404, 'No such live call');
 
 /**
  * Live calls: the checks before a call, the credit hold, the provider, metering, every kind of
@@ -345,13 +347,13 @@ export class CallsService {
     // Ending an own call that already ended is fine (the child and the parent pressed at once).
     const row = await this.deps.store.calls.get(callId);
     if (row && row.accountId === accountId && row.endedAt !== null) return;
-    throw notFound('No such call');
+    throw noSuchCall();
   }
 
   /** call:resume: the call window came back on a new socket within the grace period. */
   resume(accountId: string, socketId: string, callId: string): { remainingSeconds: number } {
     const session = this.live.get(callId);
-    if (!session || session.accountId !== accountId || session.ended) throw notFound('No such call');
+    if (!session || session.accountId !== accountId || session.ended) throw noSuchCall();
     session.attachWindow(socketId);
     return { remainingSeconds: session.remainingSeconds() };
   }

@@ -7,7 +7,7 @@ import { newId } from '../core/ids.js';
 import type { CallRow, PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
-import { callStartAckSchema } from '../../shared/schemas/calls.js';
+import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { createBrowserPeer } from '../../test/support/webrtc-peer.js';
 import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { ack, connectSocket, eventually } from '../../test/calls/support.js';
