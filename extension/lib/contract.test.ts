@@ -4,6 +4,7 @@ import { SimulatedSantaProvider } from '../../server/realtime/simulated-santa.js
 import { CLIENT_EVENTS, type ClientEvent, type Profile } from '../../shared/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/fakes/openai/server.js';
 import { BROWSER_OFFER } from '../../test/fakes/realtime-provider.js';
+import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../../test/support/server.js';
 import { WeriftCallPeer, weriftMic } from '../../test/support/werift-call-peer.js';
 import { liveCallPanel } from '../entrypoints/sidepanel/views/live-call.js';
@@ -113,9 +114,7 @@ async function family(target: TestServer, opts: { pay?: boolean; consent?: boole
     expect(credits.simulatedPayments).toBe(true);
     const { url } = await api.checkout(credits.packs[0]!.id);
     // The parent's browser tab pays on the dev checkout page's form.
-    const page = new URL(url);
-    const paid = await fetch(new URL(`${page.pathname}/pay`, target.url), { method: 'POST', redirect: 'manual' });
-    expect(paid.status).toBe(303);
+    expect((await payDevCheckout(url)).status).toBe(303);
     expect((await api.me()).consent?.verified).toBe(true);
   }
   return { api, token: signedUp.token, accountId: signedUp.account.id, email, password, child };
