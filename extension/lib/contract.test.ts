@@ -4,6 +4,7 @@ import { SimulatedSantaProvider } from '../../server/realtime/simulated-santa.js
 import { CLIENT_EVENTS, type ClientEvent, type Profile } from '../../shared/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/fakes/openai/server.js';
 import { BROWSER_OFFER } from '../../test/fakes/realtime-provider.js';
+import { jpegWithGps } from '../../server/photos/test-fixtures.js';
 import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../../test/support/server.js';
 import { WeriftCallPeer, weriftMic } from '../../test/support/werift-call-peer.js';
@@ -407,6 +408,81 @@ describe('the extension against a server whose provider fails, whose policy chan
     await failing.app.store.close();
     const socket = await connected(failing, parent.token);
     expectRefused('call:start', await socket.startCall({ profileId: parent.child.id, sdp: BROWSER_OFFER }), 'internal_error');
+  });
+});
+
+describe("every REST call of the extension's API client, against the real server", { timeout: 60_000 }, () => {
+  let rest: TestServer;
+  beforeAll(async () => {
+    rest = await startTestServer({ clock: new FakeClock() });
+  });
+  afterAll(async () => {
+    await rest?.close();
+  });
+
+  it('parses each answer with the shared schemas: a response the server changes fails here', async () => {
+    const api = new ApiClient({ baseUrl: rest.url });
+    const email = `rest-${Math.random().toString(36).slice(2, 8)}@example.test`;
+    const password = 'correct horse battery staple';
+    const signedUp = await api.signup({ email, password, name: 'Rest Parent', locale: 'da' });
+    api.setToken(signedUp.token);
+    const second = new ApiClient({ baseUrl: rest.url });
+    const loggedIn = await second.login({ email, password });
+    expect(loggedIn.account.id).toBe(signedUp.account.id);
+    second.setToken(loggedIn.token);
+
+    expect(await api.me()).toMatchObject({ email, locale: 'da', consent: null });
+    expect((await api.patchMe({ name: 'Renamed Parent' })).name).toBe('Renamed Parent');
+    const policy = await api.policy();
+    expect(await api.consent(policy.version)).toMatchObject({ version: policy.version, verified: false });
+
+    const child = await api.createProfile({ name: 'Ada', age: 6, language: 'da', wishList: ['en kælk'] });
+    const sibling = await api.createProfile({ name: 'Bo', age: 4, language: 'da' });
+    expect((await api.profiles()).map((p) => p.id).sort()).toEqual([child.id, sibling.id].sort());
+    expect((await api.patchProfile(child.id, { dailyMinutes: 20, quietHours: { from: '19:00', to: '07:00' } })).quietHours).toEqual({ from: '19:00', to: '07:00' });
+    const photo = await api.uploadPhoto(new Blob([new Uint8Array(await jpegWithGps())], { type: 'image/jpeg' }));
+    expect((await api.patchProfile(child.id, { photoId: photo.photoId })).photoId).toBe(photo.photoId);
+    expect((await api.profilePhoto(child.id)).size).toBeGreaterThan(0);
+    await api.deleteProfile(sibling.id);
+    expect((await api.profiles()).map((p) => p.id)).toEqual([child.id]);
+
+    const credits = await api.credits();
+    const pack = credits.packs[0]!;
+    expect((await payDevCheckout((await api.checkout(pack.id)).url)).status).toBe(303);
+    expect(await api.credits()).toMatchObject({ balanceSeconds: pack.seconds, availableSeconds: pack.seconds });
+    expect(await api.calls()).toEqual([]);
+
+    const request = await api.support({ kind: 'feedback', subject: 'Tak', message: 'Det var en god jul.' });
+    expect(await api.supportRequests()).toEqual([request]);
+
+    // A policy update brings a notice; marking it read is answered with the notice.
+    const published = await fetch(`${rest.url}/admin/policy`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: '2027-02', material: false, effectiveAt: new Date(rest.clock.now()).toISOString(), text: { en: 'Clearer words.', da: 'Klarere ord.', sv: 'Tydligare ord.' } }),
+    });
+    expect(published.status).toBe(201);
+    const notice = (await api.me()).notices?.[0];
+    expect(notice).toMatchObject({ kind: 'policy_update', policyVersion: '2027-02', readAt: null });
+    await api.markNoticeRead(notice!.id);
+
+    expect(await api.exportMe()).toMatchObject({ account: expect.objectContaining({ email }) });
+    await api.requestPasswordReset(email);
+    expect((await api.restrict(true)).restricted).toBe(true);
+    expect((await api.restrict(false)).restricted).toBe(false);
+
+    // Another parent reaches none of it: the same answer as for an id that does not exist.
+    const stranger = new ApiClient({ baseUrl: rest.url });
+    stranger.setToken((await stranger.signup({ email: `x-${email}`, password, name: 'Stranger', locale: 'en' })).token);
+    await expect(stranger.patchProfile(child.id, { name: 'Mine' })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(stranger.profilePhoto(child.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(stranger.markNoticeRead(notice!.id)).rejects.toMatchObject({ status: 404 });
+
+    await second.logout();
+    await expect(second.me()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    const deleted = await api.deleteMe();
+    expect(deleted.purgeBy).toEqual(expect.any(String));
+    await expect(api.me()).rejects.toMatchObject({ status: 401 });
   });
 });
 
