@@ -257,7 +257,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '[::1]' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
       return `${config.tls ? 'https' : 'http'}://${host}:${a.port}${WEBHOOK_PATH}`;
     };
-    app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl }));
+    app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl, publicUrl: config.publicUrl }));
   }
   // Without SMTP_URL no email leaves the server; in development its outbox page shows what would have been sent.
   const devOutbox = !mailTransport && !config.production;

@@ -48,7 +48,7 @@ describe('a server without SMTP_URL', () => {
   });
 
   it('has no outbox page in production', async () => {
-    const server = await servers.start({ env: { NODE_ENV: 'production', ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef', PUBLIC_URL: 'https://callsanta.example' } });
+    const server = await servers.start({ env: { NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true', ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef', PUBLIC_URL: 'https://callsanta.example' } });
     expect((await fetch(`${server.url}/dev/outbox`)).status).toBe(404);
   });
 });
