@@ -174,7 +174,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Forwarded headers count only from the proxies the operator named (TRUST_PROXY): otherwise any
+  // client could name its own address per request and reset every per-address limit.
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
   app.use(metrics.middleware());
   // An acknowledged change is a durable one (DESIGN §5): any request that may have written
