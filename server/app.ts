@@ -134,7 +134,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService(store, clock);
-  const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays });
+  const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   const consent = new ConsentService(store, clock, audit);
@@ -313,6 +313,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       http.closeAllConnections?.();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       await retention.stop();
+      await passwordResets.settled();
       mailTimer?.cancel();
       await mail.idle();
       mailTransport?.close?.();

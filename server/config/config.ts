@@ -78,6 +78,11 @@ export const VARIABLES = {
   TLS_CERT_FILE: { description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum', schema: z.string().optional() },
   TLS_KEY_FILE: { description: 'TLS private key (PEM)', schema: z.string().optional() },
   LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  SIGNUPS_PER_ADDRESS_PER_HOUR: {
+    description: 'Sign-up attempts one client address may make in an hour (429 beyond), so free accounts cannot multiply the per-account limits',
+    default: '20',
+    schema: positiveInt.max(1_000_000),
+  },
   SESSION_TTL_DAYS: { description: 'Sign-in session lifetime in days', default: '30', schema: positiveInt.max(365) },
   ACCOUNT_PURGE_DAYS: { description: 'Days from account deletion to purge of personal data (at most 30)', default: '30', schema: positiveInt.max(30) },
   RETENTION_INTERVAL_MS: { description: 'How often the retention sweeps run', default: String(60 * 60 * 1000), schema: positiveInt.min(1000) },
@@ -118,6 +123,7 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   logLevel: string;
   sessionTtlDays: number;
+  signupsPerAddressPerHour: number;
   accountPurgeDays: number;
   retentionIntervalMs: number;
   minCallSeconds: number;
@@ -244,6 +250,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     tls: cert && key ? { certFile: cert, keyFile: key } : null,
     logLevel: read('LOG_LEVEL'),
     sessionTtlDays: read('SESSION_TTL_DAYS'),
+    signupsPerAddressPerHour: read('SIGNUPS_PER_ADDRESS_PER_HOUR'),
     accountPurgeDays: read('ACCOUNT_PURGE_DAYS'),
     retentionIntervalMs: read('RETENTION_INTERVAL_MS'),
     minCallSeconds: minCall,
