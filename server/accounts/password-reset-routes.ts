@@ -14,10 +14,12 @@ export function passwordResetRoutes(resets: PasswordResetService, delivery: () =
     '/password-reset/request',
     handler(async (req, res) => {
       const body = parse(passwordResetRequestBodySchema, req.body);
-      await resets.request(body.email, clientInfo(req).ip);
-      // The same answer for every email: whether an account exists is not revealed. `delivery`
-      // is the server's, not the account's: without SMTP_URL no email leaves, and the reset
-      // screen must not promise one.
+      resets.admit(clientInfo(req).ip);
+      // The same answer for every email, in the same time: the email is looked at only once
+      // the answer has left, so neither its body nor its timing says whether an account exists.
+      res.once('close', () => resets.sendLinkLater(body.email));
+      // `delivery` is the server's, not the account's: without SMTP_URL no email leaves, and
+      // the reset screen must not promise one.
       res.status(202).json({ ok: true, delivery: delivery() });
     }),
   );

@@ -32,6 +32,8 @@ describe('a server without SMTP_URL', () => {
     const server = await servers.start();
     const parent = await signUpParent(server.api, { email: 'installer@example.test' });
     await server.api.post('/api/auth/password-reset/request', { email: parent.email });
+    // The link is mailed just after the answer (its timing says nothing): wait for it.
+    await expect.poll(async () => (await server.app.store.outbox.findBy('accountId', parent.accountId)).some((m) => m.template === 'password_reset')).toBe(true);
     const res = await fetch(`${server.url}/dev/outbox`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
