@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { constants as tlsConstants } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import type { Server as SocketServer } from 'socket.io';
 import helmet from 'helmet';
 import cors from 'cors';
 import { startupWarnings, type Config } from './config/config.js';
@@ -27,7 +26,7 @@ import { PhotosService } from './photos/service.js';
 import { photoUploadRoutes, profilePhotoRoutes } from './photos/routes.js';
 import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
-import { createSocketHub, type Notifier } from './sockets/hub.js';
+import { createSocketHub, type Notifier, type SocketServer } from './sockets/hub.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
 import { PaymentsService } from './payments/service.js';
@@ -265,7 +264,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '[::1]' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
       return `${config.tls ? 'https' : 'http'}://${host}:${a.port}${WEBHOOK_PATH}`;
     };
-    app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl }));
+    app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl, publicUrl: config.publicUrl }));
   }
   // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
   if (config.adminToken) {

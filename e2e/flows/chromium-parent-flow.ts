@@ -296,6 +296,7 @@ export async function watchAndEndFromPanel(f: FlowContext, childName: string, se
     // A safety alert as the guardrail sends it (the fake microphone cannot say worrying words):
     // the panel shows the category's explanation at once, as an alert.
     const callId = await live.getAttribute('data-call-id');
+    if (!callId) throw new Error('the live call card names no call');
     const accountId = (await server.api.get('/api/me', f.state.token)).body.id as string;
     server.app.notifier.toAccount(accountId, 'call:warning', { callId, kind: 'safety', category: 'child_distress' });
     await live.getByRole('alert').filter({ hasText: M('safety.child_distress') }).waitFor();

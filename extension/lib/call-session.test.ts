@@ -152,6 +152,17 @@ describe('call session', () => {
     expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
   });
 
+  it('ends at once when the server answers the hang-up with call_not_found (no call:ended is coming)', async () => {
+    // Timers never fire here: only the answer can end the call.
+    const { peer, socket, session } = setup({ setTimeout: () => 0, clearTimeout: () => undefined });
+    await session.start();
+    peer.setConnection('connected');
+    socket.endAck = async () => ({ error: { code: 'call_not_found', message: 'No such live call' } });
+    await session.hangUp();
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
+    expect(socket.closed).toBe(true);
+  });
+
   it('ends when the parent ends the call from the side panel', async () => {
     const { socket, session, phases } = await live();
     socket.emit('call:ended', { callId: 'other-call', reason: 'parent', seconds: 10 });

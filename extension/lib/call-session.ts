@@ -334,7 +334,8 @@ export class CallSession {
     void socket.resumeCall(callId).then((ack) => {
       if (this.snap.callId !== callId) return;
       if ('error' in ack) {
-        // The server no longer has the call: it ended while we were away.
+        // The server no longer has the call: it ended while we were away (its grace period ran
+        // out, or it ended for another reason and the call:ended went to the old socket).
         if (ack.error.code === 'call_not_found') this.finishLocally('disconnected');
       } else this.update({ remainingSeconds: ack.remainingSeconds });
     });
@@ -364,8 +365,10 @@ export class CallSession {
         }
       });
       void socket.endCall(callId).then((ack) => {
-        // call_not_found: the server had already ended it; its call:ended is on the way or lost.
-        if ('error' in ack && ack.error.code !== 'call_not_found') this.finishLocally('hangup');
+        // Any refusal ends the call here: call_not_found means the server holds no live call of
+        // ours (it ended while we were away and its call:ended went to a socket that was gone),
+        // so no call:ended is coming. An ok waits for call:ended, which says what was charged.
+        if ('error' in ack) this.finishLocally('hangup');
       });
     });
   }

@@ -1,14 +1,8 @@
 import { ApiClient } from './api.js';
-import { connectSocket, type SantaSocket } from './socket.js';
 import { getServerUrl, tokenItem } from './settings.js';
 
 /** An API client for the stored server and token; a 401 anywhere clears the token (signed out). */
 export async function createApiClient(): Promise<ApiClient> {
   const [baseUrl, token] = await Promise.all([getServerUrl(), tokenItem.getValue()]);
   return new ApiClient({ baseUrl, token, onUnauthorized: () => void tokenItem.setValue(null) });
-}
-
-export async function openSocket(): Promise<SantaSocket | null> {
-  const [baseUrl, token] = await Promise.all([getServerUrl(), tokenItem.getValue()]);
-  return token ? connectSocket(baseUrl, token) : null;
 }

@@ -62,6 +62,19 @@ describe('socket client', () => {
     expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ error: { code: 'insufficient_credit', message: 'Buy more' } });
   });
 
+  it('takes only the codes the contract lists for the event: any other answer is bad_response', async () => {
+    const { raw, socket } = setup();
+    raw.answer = async () => ({ error: { code: 'call_not_found', message: 'No such live call' } });
+    expect(await socket.endCall('c1')).toEqual({ error: { code: 'call_not_found', message: 'No such live call' } });
+    expect(await socket.resumeCall('c1')).toEqual({ error: { code: 'call_not_found', message: 'No such live call' } });
+    raw.answer = async () => ({ error: { code: 'not_found', message: 'No such call' } });
+    expect(await socket.endCall('c1')).toEqual({ error: { code: 'bad_response', message: expect.any(String) } });
+    raw.answer = async () => ({ error: { code: 'insufficient_credit', message: 'Buy more' } });
+    expect(await socket.resumeCall('c1')).toEqual({ error: { code: 'bad_response', message: expect.any(String) } });
+    raw.answer = async () => ({ ok: true });
+    expect(await socket.resumeCall('c1')).toEqual({ error: { code: 'bad_response', message: expect.any(String) } });
+  });
+
   it('turns an ack that never comes into network_error', async () => {
     const { raw, socket } = setup();
     raw.answer = async () => Promise.reject(new Error('operation has timed out'));

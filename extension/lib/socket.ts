@@ -1,54 +1,45 @@
 import './zod-config.js';
 import { io, type Socket } from 'socket.io-client';
-import type { z } from 'zod';
 import {
-  callEndAckSchema,
-  callEndedSchema,
-  callResumeAckSchema,
-  callStartAckSchema,
-  callStartedEventSchema,
-  callStartSchema,
-  callTickSchema,
-  callTranscriptSchema,
-  callWarningSchema,
-  creditsUpdatedEventSchema,
-  noticeSchema,
-  type CallStart,
-  type CallStartAck,
+  CLIENT_EVENTS,
+  SERVER_EVENTS,
+  type ClientEvent,
+  type ClientEventAck,
+  type ClientEventPayload,
+  type ClientToServerEvents,
+  type ServerEvent,
+  type ServerEventPayload,
+  type ServerToClientEvents,
 } from '../../shared/index.js';
 
 /**
- * The socket client: one authenticated socket.io connection, every incoming payload checked
- * with its shared schema (a payload that does not match is dropped, never half-rendered),
- * acks validated too. The call window uses it to place its call; the side panel to watch.
+ * The socket client: one authenticated socket.io connection, typed by the contract in
+ * shared/schemas/socket.ts. Every incoming payload is checked with its shared schema (a
+ * payload that does not match is dropped, never half-rendered), and every ack too. The call
+ * window uses it to place its call; the side panel to watch.
  */
-export const SERVER_EVENTS = {
-  'call:started': callStartedEventSchema,
-  'call:tick': callTickSchema,
-  'call:warning': callWarningSchema,
-  'call:transcript': callTranscriptSchema,
-  'call:ended': callEndedSchema,
-  'credits:updated': creditsUpdatedEventSchema,
-  notice: noticeSchema,
-} as const;
+export type { ServerEvent } from '../../shared/index.js';
+export type ServerPayload<E extends ServerEvent> = ServerEventPayload<E>;
 
-export type ServerEvent = keyof typeof SERVER_EVENTS;
-export type ServerPayload<E extends ServerEvent> = z.output<(typeof SERVER_EVENTS)[E]>;
+/** Answers made on this side: no server answer in time, or one outside the contract. */
+export type ClientSideError = { error: { code: 'network_error' | 'bad_response'; message: string } };
+/** An event's ack as the contract types it, or what this side answers when there was none. */
+export type SocketAck<E extends ClientEvent> = ClientEventAck<E> | ClientSideError;
+export type CallStartResult = SocketAck<'call:start'>;
+export type CallEndResult = SocketAck<'call:end'>;
+export type CallResumeResult = SocketAck<'call:resume'>;
 
 export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'closed';
-
-export type CallEndAck = { ok: true } | { error: { code: string; message: string } };
-export type CallResumeAck = { ok: true; remainingSeconds: number } | { error: { code: string; message: string } };
 
 /** What the call session and the side panel need from a socket; tests pass a fake. */
 export interface SantaSocket {
   on<E extends ServerEvent>(event: E, handler: (payload: ServerPayload<E>) => void): () => void;
   onStatus(handler: (status: SocketStatus) => void): () => void;
   readonly status: SocketStatus;
-  startCall(body: CallStart): Promise<CallStartAck>;
-  endCall(callId: string): Promise<CallEndAck>;
+  startCall(body: ClientEventPayload<'call:start'>): Promise<CallStartResult>;
+  endCall(callId: string): Promise<CallEndResult>;
   /** After a reconnect the call window takes its call back on the new socket. */
-  resumeCall(callId: string): Promise<CallResumeAck>;
+  resumeCall(callId: string): Promise<CallResumeResult>;
   close(): void;
 }
 
@@ -56,21 +47,25 @@ export interface SantaSocket {
 export interface RawSocket {
   on(event: string, fn: (...args: unknown[]) => void): unknown;
   off(event: string, fn: (...args: unknown[]) => void): unknown;
-  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+  /** Only the contract's client events; the ack is checked by the caller, so it is unknown here. */
+  timeout(ms: number): { emitWithAck<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>): Promise<unknown> };
   disconnect(): unknown;
   readonly io?: { on(event: string, fn: (...args: unknown[]) => void): unknown };
 }
 
 export type SocketFactory = (baseUrl: string, token: string) => RawSocket;
 
-export const defaultSocketFactory: SocketFactory = (baseUrl, token) =>
-  io(baseUrl, {
+export const defaultSocketFactory: SocketFactory = (baseUrl, token) => {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(baseUrl, {
     auth: { token },
     // WebSocket first; long-polling only if something in between refuses WebSockets.
     transports: ['websocket', 'polling'],
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
-  }) as Socket as unknown as RawSocket;
+  });
+  // RawSocket is the narrower surface the client uses (and a fake implements).
+  return socket as unknown as RawSocket;
+};
 
 /** The server has START_TIMEOUT to reach the provider and answer; it does its own timeouts inside that. */
 export const START_ACK_TIMEOUT_MS = 30_000;
@@ -99,6 +94,18 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     } else setStatus('reconnecting');
   });
 
+  /** Emit a client event and check its ack against the contract. */
+  async function request<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>, timeoutMs: number): Promise<SocketAck<E>> {
+    let ack: unknown;
+    try {
+      ack = await raw.timeout(timeoutMs).emitWithAck(event, payload);
+    } catch {
+      return { error: { code: 'network_error', message: 'No answer from the server' } };
+    }
+    const parsed = CLIENT_EVENTS[event].ack.safeParse(ack);
+    return parsed.success ? (parsed.data as ClientEventAck<E>) : { error: { code: 'bad_response', message: `Unexpected ${event} answer` } };
+  }
+
   return {
     get status() {
       return status;
@@ -107,7 +114,7 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
       const schema = SERVER_EVENTS[event];
       const listener = (payload: unknown) => {
         const parsed = schema.safeParse(payload);
-        if (parsed.success) handler(parsed.data as ServerPayload<typeof event>);
+        if (parsed.success) handler(parsed.data as ServerEventPayload<typeof event>);
         else console.warn(`Dropped a ${event} event that does not match the contract`);
       };
       raw.on(event, listener);
@@ -118,37 +125,12 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
       return () => statusHandlers.delete(handler);
     },
     async startCall(body) {
-      const checked = callStartSchema.safeParse(body);
+      const checked = CLIENT_EVENTS['call:start'].payload.safeParse(body);
       if (!checked.success) return { error: { code: 'invalid_request', message: 'Not a valid call:start' } };
-      let ack: unknown;
-      try {
-        ack = await raw.timeout(START_ACK_TIMEOUT_MS).emitWithAck('call:start', checked.data);
-      } catch {
-        return { error: { code: 'network_error', message: 'No answer from the server' } };
-      }
-      const parsed = callStartAckSchema.safeParse(ack);
-      return parsed.success ? parsed.data : { error: { code: 'bad_response', message: 'Unexpected call:start answer' } };
+      return request('call:start', checked.data, START_ACK_TIMEOUT_MS);
     },
-    async endCall(callId) {
-      let ack: unknown;
-      try {
-        ack = await raw.timeout(END_ACK_TIMEOUT_MS).emitWithAck('call:end', { callId });
-      } catch {
-        return { error: { code: 'network_error', message: 'No answer from the server' } };
-      }
-      const parsed = callEndAckSchema.safeParse(ack);
-      return parsed.success ? parsed.data : { error: { code: 'bad_response', message: 'Unexpected call:end answer' } };
-    },
-    async resumeCall(callId) {
-      let ack: unknown;
-      try {
-        ack = await raw.timeout(END_ACK_TIMEOUT_MS).emitWithAck('call:resume', { callId });
-      } catch {
-        return { error: { code: 'network_error', message: 'No answer from the server' } };
-      }
-      const parsed = callResumeAckSchema.safeParse(ack);
-      return parsed.success ? parsed.data : { error: { code: 'bad_response', message: 'Unexpected call:resume answer' } };
-    },
+    endCall: (callId) => request('call:end', { callId }, END_ACK_TIMEOUT_MS),
+    resumeCall: (callId) => request('call:resume', { callId }, END_ACK_TIMEOUT_MS),
     close() {
       setStatus('closed');
       status = 'closed';

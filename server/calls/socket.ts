@@ -1,13 +1,13 @@
-import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { AppError, toWire } from '../core/errors.js';
 import { parse } from '../core/validate.js';
 import { EventRateLimiter } from '../core/rate-limit.js';
-import { callEndSchema, callResumeSchema, callStartSchema, type AckError } from '../../shared/schemas/calls.js';
+import type { AckError } from '../../shared/schemas/calls.js';
+import { CLIENT_EVENTS, type AnyEventErrorCode, type ClientEvent, type ClientEventAck, type ClientEventError, type ClientEventErrorCode } from '../../shared/schemas/socket.js';
 import type { AccountsService } from '../accounts/service.js';
-import type { SocketData } from '../sockets/hub.js';
+import type { ClientSocket, SocketServer } from '../sockets/hub.js';
 import type { CallsService } from './service.js';
 
 export interface CallSocketOptions {
@@ -19,13 +19,36 @@ export interface CallSocketOptions {
   dropAfter?: number;
 }
 
-type Ack = (response: unknown) => void;
+type Reply<E extends ClientEvent> = (response: ClientEventAck<E>) => void;
 
-function ackError(err: unknown, logger: Logger, event: string): AckError {
-  // The same error shape as REST answers with.
-  if (err instanceof AppError) return toWire(err);
-  logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
-  return { error: { code: 'internal_error', message: 'Something went wrong on our side' } };
+/** The client's ack callback, or a no-op for an event sent without one (call:end's ack is optional). */
+function replyOf<E extends ClientEvent>(ack: unknown): Reply<E> {
+  return typeof ack === 'function' ? (ack as Reply<E>) : () => undefined;
+}
+
+function mayAnswer<E extends ClientEvent>(event: E, code: string): code is ClientEventErrorCode<E> {
+  return (CLIENT_EVENTS[event].codes as readonly string[]).includes(code);
+}
+
+/**
+ * The same error shape as REST answers with, narrowed to the codes the contract lists for the
+ * event: a code outside it is a server bug, answered (and logged) as internal_error rather
+ * than sent to a client that was never told to expect it.
+ */
+function ackError<E extends ClientEvent>(event: E, err: unknown, logger: Logger): ClientEventError<E> {
+  if (err instanceof AppError) {
+    const wire = toWire(err);
+    if (mayAnswer(event, wire.error.code)) return wire as ClientEventError<E>;
+    logger.error({ event, code: wire.error.code }, 'call socket answered a code outside its contract');
+  } else {
+    logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
+  }
+  return anyEventError<E>('internal_error', 'Something went wrong on our side');
+}
+
+/** A code every event may answer (TypeScript cannot see that through a generic event). */
+function anyEventError<E extends ClientEvent>(code: AnyEventErrorCode, message: string): ClientEventError<E> {
+  return { error: { code, message } } as ClientEventError<E>;
 }
 
 /**
@@ -33,9 +56,9 @@ function ackError(err: unknown, logger: Logger, event: string): AckError {
  * (invalid_request with fields.sdp); a string that cannot be an offer (too short, too large)
  * is invalid_sdp, as the service's offer check answers, so the call window shows the right message.
  */
-function parseStart(payload: unknown): z.output<typeof callStartSchema> {
+function parseStart(payload: unknown): z.output<(typeof CLIENT_EVENTS)['call:start']['payload']> {
   try {
-    return parse(callStartSchema, payload);
+    return parse(CLIENT_EVENTS['call:start'].payload, payload);
   } catch (err) {
     const sdp: unknown = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).sdp : undefined;
     if (err instanceof AppError && err.fields && Object.keys(err.fields).length === 1 && err.fields.sdp && typeof sdp === 'string') {
@@ -53,15 +76,14 @@ function parseStart(payload: unknown): z.output<typeof callStartSchema> {
  * event no handler knows is answered not_found at once, so the client need not wait for its
  * own timeout.
  */
-export function registerCallSockets(io: Server, deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger }, options: CallSocketOptions = {}): void {
+export function registerCallSockets(io: SocketServer, deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger }, options: CallSocketOptions = {}): void {
   const { calls, accounts, clock, logger } = deps;
   const burst = options.burst ?? 10;
   const perSecond = options.perSecond ?? 2;
   const dropAfter = options.dropAfter ?? 50;
 
-  io.on('connection', (socket: Socket) => {
-    const data = socket.data as SocketData;
-    const accountId = data.auth.account.id;
+  io.on('connection', (socket: ClientSocket) => {
+    const accountId = socket.data.auth.account.id;
     const limiter = new EventRateLimiter(clock, burst, perSecond, dropAfter);
 
     // Middleware, not onAny: socket.io calls onAny listeners before the middleware, and the
@@ -69,7 +91,7 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
     socket.use((packet, next) => {
       const verdict = limiter.take();
       const ack = packet[packet.length - 1];
-      const reply = typeof ack === 'function' ? (ack as Ack) : null;
+      const reply = typeof ack === 'function' ? (ack as (response: AckError) => void) : null;
       if (verdict !== 'ok') {
         reply?.({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } } satisfies AckError);
         if (verdict === 'drop') {
@@ -80,7 +102,7 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
       }
       // No handler: answered like REST's unknown endpoint, after costing its token. Neither the
       // name nor the payload is logged (both are the client's).
-      if (socket.listeners(packet[0]).length === 0) {
+      if (socket.listeners(packet[0] as ClientEvent).length === 0) {
         reply?.({ error: { code: 'not_found', message: 'No such event' } } satisfies AckError);
         return;
       }
@@ -97,14 +119,14 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
       return auth !== null && auth.account.id === accountId;
     };
     /** Answer first, then drop the socket: the client learns why it was disconnected. */
-    const signedOut = (reply: Ack): void => {
-      reply({ error: { code: 'unauthorized', message: 'Your session has ended; sign in again' } } satisfies AckError);
+    const signedOut = <E extends ClientEvent>(reply: Reply<E>): void => {
+      reply(anyEventError<E>('unauthorized', 'Your session has ended; sign in again'));
       socket.disconnect(true);
     };
 
-    socket.on('call:start', async (payload: unknown, ack: unknown) => {
+    socket.on('call:start', async (payload, ack) => {
       if (typeof ack !== 'function') return;
-      const reply = ack as Ack;
+      const reply = replyOf<'call:start'>(ack);
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
         const body = parseStart(payload);
@@ -113,32 +135,32 @@ export function registerCallSockets(io: Server, deps: { calls: CallsService; acc
         if (socket.disconnected) calls.socketDisconnected(socket.id);
         reply(result);
       } catch (err) {
-        reply(ackError(err, logger, 'call:start'));
+        reply(ackError('call:start', err, logger));
       }
     });
 
-    socket.on('call:end', async (payload: unknown, ack: unknown) => {
-      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => undefined;
+    socket.on('call:end', async (payload, ack) => {
+      const reply = replyOf<'call:end'>(ack);
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
-        const body = parse(callEndSchema, payload);
+        const body = parse(CLIENT_EVENTS['call:end'].payload, payload);
         await calls.endFromSocket(accountId, socket.id, body.callId);
         reply({ ok: true });
       } catch (err) {
-        reply(ackError(err, logger, 'call:end'));
+        reply(ackError('call:end', err, logger));
       }
     });
 
-    socket.on('call:resume', async (payload: unknown, ack: unknown) => {
+    socket.on('call:resume', async (payload, ack) => {
       if (typeof ack !== 'function') return;
-      const reply = ack as Ack;
+      const reply = replyOf<'call:resume'>(ack);
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
-        const body = parse(callResumeSchema, payload);
+        const body = parse(CLIENT_EVENTS['call:resume'].payload, payload);
         const { remainingSeconds } = calls.resume(accountId, socket.id, body.callId);
         reply({ ok: true, remainingSeconds });
       } catch (err) {
-        reply(ackError(err, logger, 'call:resume'));
+        reply(ackError('call:resume', err, logger));
       }
     });
 

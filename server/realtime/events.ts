@@ -114,6 +114,30 @@ export interface OutputAudioBufferStartedEvent {
   event_id: string;
   response_id: string;
 }
+export interface OutputAudioBufferClearedEvent {
+  type: 'output_audio_buffer.cleared';
+  event_id: string;
+  response_id: string | null;
+}
+export interface InputAudioTranscriptionFailedEvent {
+  type: 'conversation.item.input_audio_transcription.failed';
+  event_id: string;
+  item_id: string;
+  content_index: number;
+  error: { type?: string; code?: string | null; message?: string; param?: string | null };
+}
+export interface ConversationItemTruncatedEvent {
+  type: 'conversation.item.truncated';
+  event_id: string;
+  item_id: string;
+  content_index: number;
+  audio_end_ms: number;
+}
+export interface ConversationItemDeletedEvent {
+  type: 'conversation.item.deleted';
+  event_id: string;
+  item_id: string;
+}
 export interface OutputAudioBufferStoppedEvent {
   type: 'output_audio_buffer.stopped';
   event_id: string;
@@ -139,6 +163,10 @@ export type KnownRealtimeServerEvent =
   | InputAudioBufferSpeechStartedEvent
   | OutputAudioBufferStartedEvent
   | OutputAudioBufferStoppedEvent
+  | OutputAudioBufferClearedEvent
+  | InputAudioTranscriptionFailedEvent
+  | ConversationItemTruncatedEvent
+  | ConversationItemDeletedEvent
   | RealtimeErrorEvent;
 
 /** Any other server event (rate_limits.updated, response.output_item.added, ...). */
@@ -181,6 +209,19 @@ export interface ResponseCancelClientEvent {
   event_id?: string;
   response_id?: string;
 }
+/** Cut an assistant item's audio at what was played; the service then drops its transcript. */
+export interface ConversationItemTruncateClientEvent {
+  type: 'conversation.item.truncate';
+  event_id?: string;
+  item_id: string;
+  content_index: number;
+  audio_end_ms: number;
+}
+export interface ConversationItemDeleteClientEvent {
+  type: 'conversation.item.delete';
+  event_id?: string;
+  item_id: string;
+}
 export interface OutputAudioBufferClearClientEvent {
   type: 'output_audio_buffer.clear';
   event_id?: string;
@@ -195,6 +236,8 @@ export type KnownRealtimeClientEvent =
   | ConversationItemCreateClientEvent
   | ResponseCreateClientEvent
   | ResponseCancelClientEvent
+  | ConversationItemTruncateClientEvent
+  | ConversationItemDeleteClientEvent
   | OutputAudioBufferClearClientEvent
   | InputAudioBufferClearClientEvent;
 
@@ -244,6 +287,10 @@ const SERVER_SHAPES: Record<KnownServerEventType, Shape> = {
   'input_audio_buffer.speech_started': { item_id: 'string' },
   'output_audio_buffer.started': { response_id: 'string' },
   'output_audio_buffer.stopped': { response_id: 'string' },
+  'output_audio_buffer.cleared': {},
+  'conversation.item.input_audio_transcription.failed': { item_id: 'string' },
+  'conversation.item.truncated': { item_id: 'string' },
+  'conversation.item.deleted': { item_id: 'string' },
   error: { error: 'object' },
 };
 
@@ -252,6 +299,8 @@ const CLIENT_SHAPES: Record<KnownClientEventType, Shape> = {
   'conversation.item.create': { item: 'object' },
   'response.create': {},
   'response.cancel': {},
+  'conversation.item.truncate': { item_id: 'string', content_index: 'number', audio_end_ms: 'number' },
+  'conversation.item.delete': { item_id: 'string' },
   'output_audio_buffer.clear': {},
   'input_audio_buffer.clear': {},
 };

@@ -58,9 +58,12 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
       output_modalities: ['audio'],
       audio: {
         output: { voice: 'cedar' },
-        input: { transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' } },
+        input: { transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' }, noise_reduction: { type: 'far_field' } },
       },
     });
+    // Tracing is off in the request itself (null disables it), not left to the service's default (P1, P3).
+    expect(Object.hasOwn(request.session, 'tracing')).toBe(true);
+    expect(request.session.tracing).toBeNull();
     // The sideband joined the same call, with the key, at the URL the SDK builds.
     expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
   });
@@ -84,21 +87,20 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(fake.state.sidebandClientEvents).toEqual([{ callId: started.providerCallId, event: { type: 'response.create' } }]);
   });
 
-  it('relays sideband events and delivers control.send to the provider', async () => {
+  it('relays sideband events and delivers control.send; like the service, a response asked for before the browser is connected plays unheard', async () => {
     const { fake, provider, peer } = await setup();
     const started = await provider.startCall(peer.offerSdp, SESSION);
     const events: RealtimeServerEvent[] = [];
     started.control.onEvent((e) => events.push(e));
-    // Asked before the browser has the answer, as the calls service does when a call starts.
+    // Asked before the browser has the answer: the service starts at once.
     started.control.send({ type: 'response.create' });
-    await peer.setAnswer(started.answerSdp);
-
-    // The greeting reaches the browser's data channel and the server's sideband alike.
-    const greeting = await peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
-    expect(greeting.transcript).toContain('Emma');
-    await eventually(() => events.some((e) => e.type === 'response.output_audio_transcript.done'), 'greeting on the sideband');
+    await eventually(() => events.some((e) => e.type === 'response.done'), 'the early response on the sideband');
+    const early = events.find((e): e is ResponseDoneEvent => e.type === 'response.done')!;
     expect(events.filter((e) => e.type === 'response.output_audio_transcript.delta').length).toBeGreaterThan(3);
-    await eventually(() => events.some((e) => e.type === 'response.done'), 'greeting done');
+    await peer.setAnswer(started.answerSdp);
+    await peer.waitForEvent('session.created', 15_000);
+    // Nothing of it reached the browser: its events and its audio went out before the peer was there.
+    expect(peer.events.filter((e) => 'response_id' in e && e.response_id === early.response.id)).toEqual([]);
 
     started.control.send({ type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } });
     await eventually(() => fake.state.sidebandClientEvents.length === 2, 'client events at the fake');
@@ -109,6 +111,8 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     await eventually(() => events.filter((e) => e.type === 'response.done').length === 2, 'steered response');
     const done = events.filter((e): e is ResponseDoneEvent => e.type === 'response.done')[1]!;
     expect(done.response.status).toBe('completed');
+    // Now connected, the browser gets this one's words and its audio.
+    await peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
     await peer.waitFor(() => peer.audioPackets() > 20, 15_000, 'audio from the provider');
   });
 
@@ -122,7 +126,8 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(fake.state.calls.size).toBe(0);
     await eventually(() => closed.length === 1, 'control closed');
     expect(closed).toEqual(['closed']);
-    // Already gone at the provider (404): still a successful, idempotent hang-up.
+    // Already gone at the provider (400 call_id_not_found for an ended call, 404 for an unknown one):
+    // still a successful, idempotent hang-up.
     await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
     await expect(provider.hangup('rtc_never_existed')).resolves.toBeUndefined();
     expect(fake.state.hangups).toEqual([started.providerCallId, started.providerCallId, 'rtc_never_existed']);
@@ -146,9 +151,41 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'timeout' });
   });
 
+  it('a call the provider already ended is hung up without a warning (400 call_id_not_found, 404, 410 mean done)', async () => {
+    const warnings: string[] = [];
+    const fake = await startFakeOpenAI();
+    cleanup.push(() => fake.close());
+    const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: { ...silentLogger, warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? '') } });
+    cleanup.push(() => provider.close());
+    const peer = await createBrowserPeer();
+    cleanup.push(() => peer.close());
+    const started = await provider.startCall(peer.offerSdp, SESSION);
+    // The provider ends the call on its own (the child closed the window, the session cap).
+    await fake.state.calls.get(started.providerCallId)!.close('closed');
+    await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
+    fake.fail('hangup', { status: 410 });
+    await expect(provider.hangup(started.providerCallId)).resolves.toBeUndefined();
+    expect(warnings).toEqual([]);
+    // A real failure is still one.
+    fake.fail('hangup', { status: 500, times: 5 });
+    await expect(provider.hangup(started.providerCallId)).rejects.toMatchObject({ code: 'provider_unavailable' });
+  });
+
+  it('retries the sideband briefly when the service does not know the call yet (404) or fails (5xx)', async () => {
+    const { fake, provider, peer } = await setup();
+    fake.fail('sideband', { status: 404 });
+    fake.fail('sideband', { status: 502 });
+    const started = await provider.startCall(peer.offerSdp, SESSION);
+    expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
+    expect(fake.state.hangups).toEqual([]);
+    // The call is controllable: a client event reaches the provider.
+    started.control.send({ type: 'response.create' });
+    await eventually(() => fake.state.sidebandClientEvents.length === 1, 'the client event');
+  });
+
   it('hangs the call up again when the sideband cannot be opened', async () => {
     const { fake, provider, peer } = await setup();
-    fake.fail('sideband', { status: 503 });
+    fake.fail('sideband', { status: 503, times: 10 });
     await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'provider_unavailable' });
     expect(fake.state.hangups).toHaveLength(1);
     expect(fake.state.calls.size).toBe(0);

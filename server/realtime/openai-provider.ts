@@ -28,6 +28,8 @@ export interface OpenAIRealtimeProviderOptions {
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const CALL_ID = /^[A-Za-z0-9_-]{1,200}$/;
+/** Waits between sideband attempts refused with 404 or 5xx; all inside the sideband's time limit. */
+const SIDEBAND_RETRY_MS = [200, 500, 1000];
 
 /**
  * The OpenAI Realtime API (GA) over WebRTC. The browser's offer goes to POST
@@ -168,8 +170,32 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     return options;
   }
 
+  /**
+   * Join the call on the sideband. Right after POST /realtime/calls the service may not know
+   * the call id on the WebSocket side yet (404 call_id_not_found) or answer a passing 5xx:
+   * those are retried a few times, briefly, inside the same time limit, before the call fails.
+   * A refused key or a rate limit is not retried.
+   */
   private async openSideband(providerCallId: string, signal?: AbortSignal): Promise<ControlChannel> {
-    const rt = await OpenAIRealtimeWS.create(this.client, { callID: providerCallId, options: this.socketOptions() });
+    const deadline = Date.now() + this.timeoutMs;
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await this.connectSideband(providerCallId, Math.max(1, deadline - Date.now()), signal);
+      } catch (error) {
+        const status = error instanceof RealtimeProviderError ? error.status : undefined;
+        const retryable = status === 404 || (status !== undefined && status >= 500);
+        const wait = SIDEBAND_RETRY_MS[attempt++];
+        if (!retryable || wait === undefined || signal?.aborted || Date.now() + wait >= deadline) throw error;
+        this.logger.info({ providerCallId, status, attempt }, 'realtime sideband refused; trying again');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (signal?.aborted) throw new RealtimeProviderError('aborted', 'The call start was aborted');
+      }
+    }
+  }
+
+  private async connectSideband(providerCallId: string, timeoutMs: number, signal?: AbortSignal): Promise<ControlChannel> {
+    const rt = await OpenAIRealtimeWS.create(this.client, { callID: providerCallId, options: { ...this.socketOptions(), handshakeTimeout: timeoutMs } });
     const socket = rt.socket;
     let failure: 'error' | null = null;
     // Without an 'error' listener the SDK turns every error into an unhandled rejection.
@@ -179,23 +205,23 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     });
 
     await new Promise<void>((resolve, reject) => {
-      const fail = (code: 'timeout' | 'aborted' | 'rate_limited' | 'provider_unavailable', message: string) => {
+      const fail = (code: 'timeout' | 'aborted' | 'rate_limited' | 'provider_unavailable', message: string, status?: number) => {
         cleanup();
         try {
           socket.terminate();
         } catch {
           // Already gone.
         }
-        reject(new RealtimeProviderError(code, message));
+        reject(new RealtimeProviderError(code, message, status === undefined ? {} : { status }));
       };
-      const timer = setTimeout(() => fail('timeout', `The sideband did not open within ${this.timeoutMs} ms`), this.timeoutMs);
+      const timer = setTimeout(() => fail('timeout', `The sideband did not open within ${this.timeoutMs} ms`), timeoutMs);
       const onOpen = () => {
         cleanup();
         resolve();
       };
       const onError = () => fail('provider_unavailable', 'The sideband could not be opened');
       const onUnexpected = (_req: unknown, res: { statusCode?: number }) =>
-        fail(res.statusCode === 429 ? 'rate_limited' : 'provider_unavailable', `The sideband was refused (${res.statusCode ?? 'no status'})`);
+        fail(res.statusCode === 429 ? 'rate_limited' : 'provider_unavailable', `The sideband was refused (${res.statusCode ?? 'no status'})`, res.statusCode);
       const onAbort = () => fail('aborted', 'The call start was aborted');
       const cleanup = () => {
         clearTimeout(timer);
@@ -244,8 +270,13 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       this.logger.info({ providerCallId }, 'realtime call hung up');
     } catch (error) {
       const status = error instanceof OpenAI.APIError ? error.status : undefined;
-      // Already over (ended by the child, by OpenAI, or by an earlier hang-up): nothing to do.
-      if (status === 404 || status === 410) return;
+      const code = error instanceof OpenAI.APIError ? error.code : undefined;
+      // Already over (ended by the child, by OpenAI, or by an earlier hang-up): the hang-up is
+      // done. The service says so with 404, 410, or 400 call_id_not_found.
+      if (status === 404 || status === 410 || (status === 400 && code === 'call_id_not_found')) {
+        this.logger.info({ providerCallId, status }, 'realtime call was already over');
+        return;
+      }
       this.logger.warn({ providerCallId, status }, 'realtime hang-up failed');
       if (status === 429) throw new RealtimeProviderError('rate_limited', 'Hang-up rate limited', { status, cause: error });
       if (status === 401 || status === 403) throw new RealtimeProviderError('unauthorized', 'Hang-up refused', { status, cause: error });

@@ -15,6 +15,15 @@ export interface SantaSessionConfig {
   wishList: string[];
 }
 
+/**
+ * The Realtime API ends a session 60 minutes after it was created, whatever is going on.
+ * The longest call we place stays strictly under it: the call is created up to the calls
+ * service's provider timeout (15 s) before metering starts, so a minute of margin keeps the
+ * end (and the wrap-up before it) ours, never the provider's cut-off mid-sentence.
+ */
+export const PROVIDER_SESSION_CAP_SECONDS = 3600;
+export const LONGEST_CALL_SECONDS = PROVIDER_SESSION_CAP_SECONDS - 60;
+
 export interface StartedCall {
   providerCallId: string;
   answerSdp: string;

@@ -1,21 +1,25 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import type { ClientToServerEventsReceived, ServerEvent, ServerEventPayload, ServerToClientEvents } from '../../shared/schemas/socket.js';
 import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
+import { guardNamespace, guardSocket } from './guard.js';
 
 export interface SocketData {
   auth: Authenticated;
 }
 
-export type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+/** One process, so no inter-server events. */
+type InterServerEvents = Record<string, never>;
 
-/** Server -> client events and their payloads; each is validated by a shared schema where it is built. */
-export type ServerEventName = 'call:started' | 'call:tick' | 'call:warning' | 'call:transcript' | 'call:ended' | 'credits:updated' | 'notice';
+/** The socket.io server and socket, typed by the contract in shared/schemas/socket.ts. */
+export type SocketServer = Server<ClientToServerEventsReceived, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ClientSocket = Socket<ClientToServerEventsReceived, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** Emits to every socket of one account: the side panel watches the call window's call. */
 export interface Notifier {
-  toAccount(accountId: string, event: ServerEventName, payload: object): void;
+  toAccount<E extends ServerEvent>(accountId: string, event: E, payload: ServerEventPayload<E>): void;
   /** Disconnect every socket of an account (closed, restricted, password changed). */
   disconnectAccount(accountId: string): void;
   /** Disconnect the sockets opened with one sign-in session (logout, revocation). */
@@ -29,13 +33,16 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 
 export function createSocketHub(http: HttpServer, accounts: AccountsService, cors: CorsCheck, logger: Logger) {
-  const io = new Server(http, {
+  const io: SocketServer = new Server(http, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: (origin, cb) => cb(null, cors(origin)), credentials: false },
     serveClient: false,
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  // Before any other 'connection' listener: no packet and no handler can throw out of the event loop.
+  guardNamespace(io.sockets, logger);
+  io.on('connection', (socket) => guardSocket(socket, logger));
 
   // The handshake carries the bearer token in `auth: { token }`; a bad or expired one is refused.
   io.use(async (socket, next) => {
@@ -47,7 +54,7 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
         err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' };
         return next(err);
       }
-      (socket.data as SocketData).auth = auth;
+      socket.data.auth = auth;
       await socket.join([accountRoom(auth.account.id), sessionRoom(auth.session.id)]);
       next();
     } catch (err) {
@@ -58,7 +65,9 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
 
   const notifier: Notifier = {
     toAccount(accountId, event, payload) {
-      io.to(accountRoom(accountId)).emit(event, payload);
+      // socket.io cannot relate a generic event name to its parameters; the signature above does.
+      const room = io.to(accountRoom(accountId));
+      (room.emit as (event: ServerEvent, payload: ServerEventPayload<ServerEvent>) => boolean).call(room, event, payload);
     },
     disconnectSession(sessionId) {
       io.in(sessionRoom(sessionId)).disconnectSockets(true);

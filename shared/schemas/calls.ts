@@ -6,7 +6,9 @@ export const CALL_END_REASONS = [
   'hangup', // the child (call window) hung up
   'parent', // the parent ended it from the side panel
   'credit_exhausted',
-  'max_duration',
+  'max_duration', // the longest a call may last (MAX_CALL_SECONDS) was reached
+  'daily_limit', // the child's daily minutes were used up
+  'quiet_hours', // the child's quiet hours began
   'disconnected', // the call window's socket was gone past the grace period
   'provider_error',
   'admin',
@@ -29,13 +31,7 @@ export const SAFETY_CATEGORIES = [
 ] as const;
 export type SafetyCategory = (typeof SAFETY_CATEGORIES)[number];
 
-export const sdpSchema = z
-  .string()
-  .min(10)
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_SDP_BYTES, { message: 'SDP too large' })
-  .refine((s) => s.startsWith('v=0'), { message: 'Not an SDP offer' });
-
-// Buffer is not in the browser; the extension validates length by characters there.
+// Characters, not bytes: this runs in the browser too; the server's offer check counts bytes.
 export const callStartSchema = z.strictObject({
   profileId: z.string().min(1).max(64),
   sdp: z.string().min(10).max(MAX_SDP_BYTES),
@@ -51,20 +47,19 @@ export const callStartOkSchema = z.object({
 });
 export type CallStartOk = z.infer<typeof callStartOkSchema>;
 
-/** As REST's error body: `fields` names each bad field of an invalid_request. */
+/**
+ * As REST's error body: `fields` names each bad field of an invalid_request. Any code: the
+ * per-event acks with the codes each may answer are in socket.ts.
+ */
 export const ackErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }) });
 export type AckError = z.infer<typeof ackErrorSchema>;
-export const callStartAckSchema = z.union([callStartOkSchema, ackErrorSchema]);
-export type CallStartAck = z.infer<typeof callStartAckSchema>;
 
 export const callEndSchema = z.strictObject({ callId: z.string().min(1).max(64) });
 export type CallEnd = z.infer<typeof callEndSchema>;
-export const callEndAckSchema = z.union([z.object({ ok: z.literal(true) }), ackErrorSchema]);
 
 /** The call window reconnected on a new socket within the grace period and takes its call back. */
 export const callResumeSchema = z.strictObject({ callId: z.string().min(1).max(64) });
 export type CallResume = z.infer<typeof callResumeSchema>;
-export const callResumeAckSchema = z.union([z.object({ ok: z.literal(true), remainingSeconds: z.number().int() }), ackErrorSchema]);
 
 export const callTickSchema = z.object({ callId: z.string(), remainingSeconds: z.number().int(), elapsedSeconds: z.number().int(), profileId: z.string() });
 export type CallTick = z.infer<typeof callTickSchema>;

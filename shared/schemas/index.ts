@@ -5,3 +5,4 @@ export * from './credits.js';
 export * from './calls.js';
 export * from './admin.js';
 export * from './privacy.js';
+export * from './socket.js';

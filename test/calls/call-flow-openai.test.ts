@@ -4,7 +4,8 @@ import type { Socket } from 'socket.io-client';
 import { FakeClock } from '../../server/core/clock.js';
 import { SANTA_LINES } from '../../server/santa/lines.js';
 import { changeSubjectInstruction, CHILD_PROFILE_CLOSE, CHILD_PROFILE_OPEN, wrapUpInstruction } from '../../server/santa/persona.js';
-import { callEndedSchema, callListSchema, callStartAckSchema, callTranscriptSchema, callWarningSchema, type CallStartOk } from '../../shared/schemas/calls.js';
+import { callEndedSchema, callListSchema, callTranscriptSchema, callWarningSchema, type CallStartOk } from '../../shared/schemas/calls.js';
+import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
@@ -25,7 +26,8 @@ const peers: BrowserPeer[] = [];
 const secrets: Secrets = { texts: [], sdps: [], tokens: [], logOnly: [] };
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
+  // speakBeforeConnected: false until the server greets once the window says it is connected (issue 13 point 2).
+  fake = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] }, speakBeforeConnected: false });
   clock = new FakeClock();
   server = await startTestServer({ clock, env: { OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL } });
   secrets.tokens.push(fake.apiKey);
@@ -159,7 +161,7 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     await peer.waitForEvent('session.created', 15_000);
     secrets.texts.push(SANTA_LINES.en.greeting('Bo'), 'I promise you will get it');
     // The child speaks (the fake takes a text item as speech); Santa's scripted reply carries the promise.
-    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello Santa, guess what I want' }] } });
+    await fake.childSays(providerCallId, 'hello Santa, guess what I want');
     secrets.texts.push('guess what I want');
     const warning = callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000));
     expect(warning).toEqual({ callId: started.callId, kind: 'safety', category: 'gift_promise' });
@@ -180,9 +182,9 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const parent = await readyParent(server, { seconds: 600, profile: { name: 'Cy' } });
     const panel = await socketOf(parent.token);
     const window = await socketOf(parent.token);
-    const { started, peer } = await startCall(parent, window.socket);
+    const { started, peer, providerCallId } = await startCall(parent, window.socket);
     await peer.waitForEvent('session.created', 15_000);
-    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
+    await fake.childSays(providerCallId, 'hi');
     const warning = callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000));
     expect(warning).toEqual({ callId: started.callId, kind: 'safety', category: 'moderation' });
     expect(fake.state.moderationRequests.some((r) => String(r.input).includes('glitter cannon'))).toBe(true);
@@ -197,7 +199,7 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const window2 = await socketOf(second.token);
     const call2 = await startCall(second, window2.socket);
     await call2.peer.waitForEvent('session.created', 15_000);
-    call2.peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
+    await fake.childSays(call2.providerCallId, 'hi');
     expect(callWarningSchema.parse(await panel2.log.wait('call:warning', (w) => w.kind === 'safety', 15_000)).category).toBe('gift_promise');
     secrets.texts.push(SANTA_LINES.en.greeting('Di'));
     expect(await ack(panel2.socket, 'call:end', { callId: call2.started.callId })).toEqual({ ok: true });
@@ -249,11 +251,11 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const parent = await readyParent(server, { seconds: 600 });
     const panel = await socketOf(parent.token);
     const window = await socketOf(parent.token);
-    const { started, peer } = await startCall(parent, window.socket);
+    const { started, peer, providerCallId } = await startCall(parent, window.socket);
     await peer.waitForEvent('session.created', 15_000);
     const words = 'I am scared to go home, my mum hurts me';
     secrets.texts.push(words);
-    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: words }] } });
+    await fake.childSays(providerCallId, words);
     expect(callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000))).toEqual({ callId: started.callId, kind: 'safety', category: 'child_distress' });
     await peer.waitForEvent('response.output_audio_transcript.done', 15_000, (e: any) => e.transcript === SANTA_LINES.en.distress);
     expect(await ack(window.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });

@@ -7,13 +7,13 @@ import { SANTA_LINES } from '../../server/santa/lines.js';
 import {
   callEndedSchema,
   callListSchema,
-  callStartAckSchema,
   callStartedEventSchema,
   callTickSchema,
   callTranscriptSchema,
   callWarningSchema,
   type CallStartOk,
 } from '../../shared/schemas/calls.js';
+import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { ack, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
@@ -128,6 +128,7 @@ describe('a call with Simulated Santa', () => {
     expect(provider.audioStats(await providerCallIdOf(started.callId))?.received).toBeGreaterThan(0);
 
     // Ticks from the server clock reach both sockets.
+    await pumpUntil(() => panel.log.of('call:tick').length > 0 && window.log.of('call:tick').length === panel.log.of('call:tick').length, 'a tick');
     const tick = callTickSchema.parse(panel.log.of('call:tick').at(-1));
     expect(tick).toMatchObject({ callId: started.callId, profileId: parent.profileId });
     expect(tick.remainingSeconds + tick.elapsedSeconds).toBe(120);
@@ -196,8 +197,8 @@ describe('a call with Simulated Santa', () => {
     expect(await ack(panel.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({ error: { code: 'call_in_progress' } });
     // Another parent: their call:start on this child is not_found, their call:end too, and the call runs on.
     expect(await ack(strangerSocket.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({ error: { code: 'not_found' } });
-    expect(await ack(strangerSocket.socket, 'call:end', { callId: started.callId })).toMatchObject({ error: { code: 'not_found' } });
-    expect(await ack(strangerSocket.socket, 'call:resume', { callId: started.callId })).toMatchObject({ error: { code: 'not_found' } });
+    expect(await ack(strangerSocket.socket, 'call:end', { callId: started.callId })).toMatchObject({ error: { code: 'call_not_found' } });
+    expect(await ack(strangerSocket.socket, 'call:resume', { callId: started.callId })).toMatchObject({ error: { code: 'call_not_found' } });
     await pump(3000);
     expect(server.app.services.calls.liveCount()).toBe(1);
     expect(strangerSocket.log.of('call:tick')).toEqual([]);

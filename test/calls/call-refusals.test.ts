@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { callStartAckSchema, callEndAckSchema } from '../../shared/schemas/calls.js';
+import { ackErrorSchema } from '../../shared/schemas/calls.js';
+import { callEndAckSchema, callStartAckSchema } from '../../shared/schemas/socket.js';
 import { ERROR_CODES } from '../../shared/errors.js';
 import { startTestServer, signUpParent, type TestServer } from '../support/server.js';
 import { tokenHash } from '../../server/accounts/service.js';
@@ -189,7 +190,7 @@ describe('call:start refusals', () => {
     const socket = await socketOf(parent.token);
     expect(callStartAckSchema.parse(await ack(socket, 'call:start', 'just a string'))).toMatchObject({ error: { code: 'invalid_request' } });
     expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: '' }))).toMatchObject({ error: { code: 'invalid_request' } });
-    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'not_found' } });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'call_not_found' } });
   });
 
   it('a missing or non-string sdp is invalid_request naming fields.sdp, as REST names a bad field; a string that is no offer stays invalid_sdp', async () => {
@@ -253,10 +254,11 @@ describe('events the server does not know', () => {
     expect(notFound.error.code).toBe('not_found');
     expect(await ack(socket, 'call:strat', { profileId: parent.profileId, sdp: BROWSER_OFFER })).toEqual(notFound);
     expect(await ack(socket, 'canary-event-name-7f3a', { secret: 'canary-payload-7f3a' })).toEqual(notFound);
-    expect(callEndAckSchema.parse(await ack(socket, 'credits:updated', {}))).toEqual(notFound);
+    expect(ackErrorSchema.parse(await ack(socket, 'credits:updated', {}))).toEqual(notFound);
+    expect(ackErrorSchema.parse(await ack(socket, 'constructor', {}))).toEqual(notFound);
     // Without an ack there is nothing to answer: it is dropped, and the socket carries on.
     socket.emit('no:ack', 'canary-payload-7f3a');
-    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'not_found' } });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'call_not_found' } });
     expect(socket.connected).toBe(true);
     expect(await snapshot(parent.accountId)).toBe(before);
     expect(server.logs.join('')).not.toContain('canary-payload-7f3a');

@@ -7,6 +7,10 @@ import { BROWSER_OFFER, FakeRealtimeProvider } from '../fakes/realtime-provider.
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeParty, storeCounts, storeDigest, type Party } from '../authz/world.js';
 import { invalidBody, junkText, junkValue, roundTrip } from './arbitraries.js';
+import { RawSocketIo, type Frame } from '../support/raw-socket-io.js';
+import { rmSync } from 'node:fs';
+import { ApiClient, signUpParent, tempDataDir } from '../support/server.js';
+import { freePort, ServerProcess } from '../faults/server-process.js';
 
 /**
  * Malformed socket traffic: every client event with generated payloads (and without an ack
@@ -20,6 +24,9 @@ let server: TestServer;
 let party: Party;
 let socket: Socket;
 let sent = 0;
+/** Anything that escaped the server's handlers in this process: a real server would have exited. */
+const uncaught: unknown[] = [];
+const recordUncaught = (err: unknown) => uncaught.push(err);
 
 function open(auth: unknown): Socket {
   return connect(server.url, { auth: auth as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -49,6 +56,7 @@ async function liveSocket(): Promise<Socket> {
 }
 
 beforeAll(async () => {
+  process.on('uncaughtException', recordUncaught);
   // The event rate limit runs on the injected clock, which the fuzzer moves on; nothing else
   // may fire on it meanwhile (retention would write).
   server = await startTestServer({ env: { RETENTION_INTERVAL_MS: String(10 ** 12) }, app: { realtime: new FakeRealtimeProvider(0) } });
@@ -58,6 +66,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  process.off('uncaughtException', recordUncaught);
   socket?.close();
   await server?.close();
 });
@@ -167,4 +176,129 @@ describe('malformed socket traffic', () => {
       { numRuns: Math.max(50, Math.floor(RUNS / 10)), seed: SEED },
     );
   });
+});
+
+/**
+ * Frames as they travel on the wire, below socket.io's client: engine.io packet types, socket.io
+ * packet types, attachment counts, namespaces, ack ids and payloads in any combination, and the
+ * binary frames that follow a binary event. Each arbitrary frame is one socket.io packet inside
+ * an engine.io message (`4`), or an engine.io packet of its own.
+ */
+const frameArb: fc.Arbitrary<Frame[]> = (() => {
+  const sioType = fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '9', '');
+  const attachments = fc.oneof(fc.constant(''), fc.constantFrom('0-', '1-', '2-', '-', '1', '10-', '99999999999-'));
+  const nsp = fc.oneof(fc.constant(''), fc.constantFrom('/,', '/admin,', '/x', '/,/'));
+  const ackId = fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 2 ** 53 }).map(String), fc.constantFrom('-1', '1.5', '00'));
+  const data = fc.oneof(
+    fc.constant(''),
+    junkValue.map((v) => JSON.stringify(v) ?? ''),
+    fc.array(junkValue, { maxLength: 3 }).map((a) => JSON.stringify(a)),
+    fc.tuple(fc.oneof(junkValue, fc.constantFrom('call:start', 'call:end', 'call:resume', 'disconnect', 'connect', 'error', 'newListener')), junkValue).map((a) => JSON.stringify(a)),
+    fc.constantFrom('[{"_placeholder":true,"num":0}]', '["call:end",{"_placeholder":true,"num":0}]', '[', '{"__proto__":{"x":1}}', 'null', '[]', '[null]', '[1]', '["",1]'),
+    junkText,
+  );
+  const sioFrame = fc.tuple(sioType, attachments, nsp, ackId, data).map(([t, a, n, id, d]) => `4${t}${a}${n}${id}${d}`);
+  const eioFrame = fc.tuple(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'b', ''), junkText).map(([t, d]) => `${t}${d}`);
+  const binary = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b));
+  const one = fc.oneof({ weight: 6, arbitrary: sioFrame.map((f) => [f] as Frame[]) }, { weight: 1, arbitrary: eioFrame.map((f) => [f] as Frame[]) });
+  // A binary event and its attachments (or too few, or junk), as one burst.
+  const withAttachments = fc.tuple(sioFrame.filter((f) => f.startsWith('45') || f.startsWith('46')), fc.array(binary, { maxLength: 3 })).map(([f, bins]) => [f, ...bins] as Frame[]);
+  return fc.oneof(one, withAttachments, fc.constant<Frame[]>(['42']), fc.constant<Frame[]>(['451-', Buffer.alloc(0)]));
+})();
+
+/** A socket.io CONNECT or DISCONNECT (an engine.io message `4` whose packet type is 0, 1 or missing). */
+const mayLeaveNamespace = (f: Frame): boolean => typeof f === 'string' && f.startsWith('4') && !/^[2-9]$/.test(f.charAt(1));
+
+describe('raw engine.io/socket.io frames', () => {
+  let bystander: Socket;
+  let other: Party;
+  let ackIds = 1000;
+
+  beforeAll(async () => {
+    other = await makeParty(server, 'bystander');
+    bystander = open({ token: other.token });
+    const r = await connected(bystander);
+    if (!r.ok) throw new Error('bystander did not connect');
+  }, 60_000);
+
+  afterAll(() => bystander?.close());
+
+  /** The bystander's socket is still the same connection and still answers. */
+  async function bystanderAnswers(): Promise<void> {
+    expect(bystander.connected).toBe(true);
+    const ack = await bystander.timeout(5000).emitWithAck('call:end', { callId: 'bystander' });
+    expect(ackErrorSchema.safeParse(ack).success).toBe(true);
+  }
+
+  it('an event with no name (`42`) and a binary event with an empty attachment (`451-`) leave the server up and every other socket connected', async () => {
+    const bystanderId = bystander.id;
+    for (const frames of [['42'], ['451-', Buffer.alloc(0)], ['42[1]'], ['42[]'], ['420'], ['4510-["x",{"_placeholder":true,"num":0}]', Buffer.alloc(0)]] as Frame[][]) {
+      await server.clock.advanceAsync(5000, 5000);
+      const raw = await RawSocketIo.open(server.url, party.token);
+      for (const f of frames) raw.send(f);
+      // The same connection still answers a well-formed event (or socket.io closed it for a frame it could not decode).
+      const ack = await raw.ack('call:end', { callId: 'after-raw' }, ++ackIds);
+      if (ack !== 'closed') expect(ackErrorSchema.safeParse(ack).success, JSON.stringify(frames)).toBe(true);
+      raw.close();
+      expect(uncaught, JSON.stringify(frames)).toEqual([]);
+      await bystanderAnswers();
+    }
+    expect(bystander.id).toBe(bystanderId);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it(`generated malformed frames (${Math.max(200, Math.floor(RUNS / 10))}) never escape a handler, never disconnect another socket, and change nothing`, async () => {
+    await server.app.store.flush();
+    const counts = await storeCounts(server.app.store);
+    const bystanderId = bystander.id;
+    await fc.assert(
+      fc.asyncProperty(frameArb, async (frames) => {
+        if (++sent % 4 === 0) await server.clock.advanceAsync(5000, 5000);
+        const raw = await RawSocketIo.open(server.url, party.token);
+        for (const f of frames) raw.send(f);
+        const where = JSON.stringify(frames.map((f) => (typeof f === 'string' ? f.slice(0, 200) : `<binary ${f.length}>`)));
+        if (frames.some(mayLeaveNamespace)) {
+          // The client left or re-joined the namespace: its events may rightly go unanswered on
+          // this connection, so a new one must answer instead.
+          raw.close();
+          const fresh = await RawSocketIo.open(server.url, party.token);
+          expect(ackErrorSchema.safeParse(await fresh.ack('call:end', { callId: 'after-raw' }, ++ackIds)).success, where).toBe(true);
+          fresh.close();
+        } else {
+          // The same connection answers the next well-formed event, unless socket.io closed it for a frame it could not decode.
+          const ack = await raw.ack('call:end', { callId: 'after-raw' }, ++ackIds);
+          if (ack !== 'closed') expect(ackErrorSchema.safeParse(ack).success, where).toBe(true);
+          raw.close();
+        }
+        expect(uncaught, where).toEqual([]);
+        expect(bystander.connected, where).toBe(true);
+        expect(await storeCounts(server.app.store), where).toEqual(counts);
+      }),
+      { numRuns: Math.max(200, Math.floor(RUNS / 10)), seed: SEED, endOnFailure: true },
+    );
+    expect(bystander.id).toBe(bystanderId);
+    await bystanderAnswers();
+  }, 600_000);
+
+  it('the server process itself survives `42` and `451-` (it does not exit)', async () => {
+    const port = await freePort();
+    const dataDir = tempDataDir();
+    const proc = new ServerProcess(port, { DATA_DIR: dataDir, RETENTION_INTERVAL_MS: String(10 ** 12) });
+    await proc.start();
+    try {
+      const parent = await signUpParent(new ApiClient(proc.url));
+      for (const frames of [['42'], ['451-', Buffer.alloc(0)]] as Frame[][]) {
+        const raw = await RawSocketIo.open(proc.url, parent.token);
+        for (const f of frames) raw.send(f);
+        const ack = await raw.ack('call:end', { callId: 'after-raw' }, 1);
+        expect(ackErrorSchema.safeParse(ack).success, `${JSON.stringify(frames)}\n${proc.output()}`).toBe(true);
+        raw.close();
+      }
+      expect(proc.pid).toBeDefined();
+      expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
+    } finally {
+      await proc.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

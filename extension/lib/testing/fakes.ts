@@ -1,6 +1,6 @@
-import type { CallStart, CallStartAck } from '../../../shared/index.js';
+import type { CallStart } from '../../../shared/index.js';
 import type { ChannelLike, MicStream, PeerLike, TrackLike } from '../call-session.js';
-import type { CallEndAck, CallResumeAck, RawSocket, SantaSocket, ServerEvent, ServerPayload, SocketStatus } from '../socket.js';
+import type { CallEndResult, CallResumeResult, CallStartResult, RawSocket, SantaSocket, ServerEvent, ServerPayload, SocketStatus } from '../socket.js';
 
 /**
  * Test doubles for the browser's WebRTC objects and the socket, with the same surface the
@@ -138,9 +138,9 @@ export class FakeSantaSocket implements SantaSocket {
   starts: CallStart[] = [];
   ends: string[] = [];
   resumes: string[] = [];
-  startAck: (body: CallStart) => Promise<CallStartAck> = async () => ({ callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 });
-  endAck: (callId: string) => Promise<CallEndAck> = async () => ({ ok: true });
-  resumeAck: (callId: string) => Promise<CallResumeAck> = async () => ({ ok: true, remainingSeconds: 300 });
+  startAck: (body: CallStart) => Promise<CallStartResult> = async () => ({ callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 });
+  endAck: (callId: string) => Promise<CallEndResult> = async () => ({ ok: true });
+  resumeAck: (callId: string) => Promise<CallResumeResult> = async () => ({ ok: true, remainingSeconds: 300 });
   private handlers = new Map<string, Set<(payload: never) => void>>();
   private statusHandlers = new Set<(s: SocketStatus) => void>();
 

@@ -7,7 +7,7 @@ import { RealtimeProviderError } from '../provider.js';
 import { keepLoopbackCandidates, peerNetworkConfig, type PeerNetworkOptions } from './loopback.js';
 import { answerDirection, describeOffer } from './offer.js';
 import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SantaVoiceSynth, type VoiceMode } from './santa-audio.js';
-import { SantaConversation, type ConversationPacing } from './santa-conversation.js';
+import { SantaConversation, SIMULATED_SANTA, type ContextItem, type ConversationBehaviour, type ConversationPacing } from './santa-conversation.js';
 import { SantaScript } from './santa-script.js';
 
 export interface SimulatedCallInit extends PeerNetworkOptions {
@@ -16,8 +16,10 @@ export interface SimulatedCallInit extends PeerNetworkOptions {
   language: Locale;
   childName: string;
   wishList: readonly string[];
-  /** What session.created reports (voice, model, ...); never the instructions. */
+  /** What session.created reports (voice, model, ...). */
   session: Record<string, unknown>;
+  /** Simulated Santa's departures from the real service (default), or none (the test fake of OpenAI). */
+  behaviour?: ConversationBehaviour;
   pacing: ConversationPacing;
   clock: Clock;
   /** The browser must open the data channel within this time, or the call ends. */
@@ -73,7 +75,7 @@ export class SimulatedCall {
     this.conversation = new SantaConversation(script, init.clock, init.pacing, {
       emit: (event) => this.broadcast(event),
       voice: (mode) => this.setVoice(mode),
-    }, init.session);
+    }, init.session, init.behaviour ?? SIMULATED_SANTA);
     this.connectTimer = init.clock.setTimeout(() => {
       this.connectTimer = null;
       if (this.channel?.readyState !== 'open') this.close('error');
@@ -157,6 +159,26 @@ export class SimulatedCall {
     this.conversation.handle(event);
   }
 
+  /**
+   * The child says something into the microphone. Speech needs audio: an utterance on a call
+   * whose microphone track never delivered a packet cannot happen, and throws.
+   */
+  childSpoke(text: string, options: { transcription?: 'ok' | 'failed' } = {}): void {
+    if (this.ended) throw new Error('the call is over');
+    if (this.audioPacketsReceived === 0) throw new Error('no audio from the browser: nobody can have spoken');
+    this.conversation.childSpoke(text, options);
+  }
+
+  /** The conversation the model reads (for tests). */
+  context(): ContextItem[] {
+    return this.conversation.context();
+  }
+
+  /** The session as the provider holds it now (for tests). */
+  session(): Record<string, unknown> {
+    return this.conversation.currentSession();
+  }
+
   onServerEvent(listener: (event: RealtimeServerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -176,7 +198,8 @@ export class SimulatedCall {
     if (this.ended) return;
     const message = JSON.stringify(event);
     if (this.channel?.readyState === 'open') this.channel.send(message);
-    else if (this.queued.length < MAX_QUEUED_EVENTS) this.queued.push(message);
+    // Simulated Santa keeps early events for the channel; the service's are lost for a browser not connected yet.
+    else if ((this.init.behaviour ?? SIMULATED_SANTA).holdUntilOpen && this.queued.length < MAX_QUEUED_EVENTS) this.queued.push(message);
     for (const listener of [...this.listeners]) {
       try {
         listener(event);

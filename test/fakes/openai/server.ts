@@ -6,7 +6,7 @@ import type { Locale } from '../../../shared/locales.js';
 import { systemClock } from '../../../server/core/clock.js';
 import { parseClientEvent, type RealtimeClientEvent } from '../../../server/realtime/events.js';
 import { RealtimeProviderError } from '../../../server/realtime/provider.js';
-import { DEFAULT_PACING, type ConversationPacing } from '../../../server/realtime/simulated/santa-conversation.js';
+import { DEFAULT_PACING, REALTIME_SERVICE, type ContextItem, type ConversationPacing } from '../../../server/realtime/simulated/santa-conversation.js';
 import { SimulatedCall } from '../../../server/realtime/simulated/simulated-call.js';
 
 export type FakeRoute = 'calls' | 'hangup' | 'sideband' | 'moderations';
@@ -45,6 +45,12 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   pacing?: Partial<ConversationPacing>;
   persona?: Partial<FakePersona>;
+  /**
+   * As the service does (default): a response.create that comes before the browser is
+   * connected starts at once, and its audio plays into a peer nobody hears yet. false holds it
+   * until the data channel opens (Simulated Santa's courtesy, not the service's).
+   */
+  speakBeforeConnected?: boolean;
 }
 
 export interface FakeOpenAI {
@@ -58,6 +64,16 @@ export interface FakeOpenAI {
   flagModeration(match: RegExp, categories: string[]): void;
   /** Who Simulated Santa (standing in for the model) greets in new calls, once asked to. */
   setPersona(persona: Partial<FakePersona>): void;
+  /**
+   * The child says `text` into the call's microphone: server VAD commits it, it is transcribed
+   * if the session has transcription on (or fails to be, with `transcription: 'failed'`), and
+   * Santa replies. Waits for the browser's audio to arrive first: no audio, no speech.
+   */
+  childSays(callId: string, text: string, options?: { transcription?: 'ok' | 'failed' }): Promise<void>;
+  /** The conversation the model of a live call reads now. */
+  context(callId: string): ContextItem[];
+  /** The session a live call has now, as session.updated would report it. */
+  session(callId: string): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -106,6 +122,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const moderationFlags: Array<{ match: RegExp; categories: string[] }> = [];
   const sockets = new Set<Socket>();
   const sidebands = new Set<WebSocket>();
+  const ended = new Set<string>();
 
   /** Apply a queued failure; true when the request was answered with it. */
   async function injected(route: FakeRoute, res: ServerResponse | null): Promise<FakeFailure | null> {
@@ -156,7 +173,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         language: persona.language,
         childName: persona.childName,
         wishList: persona.wishList,
-        session: { model: session.model, output_modalities: session.output_modalities, audio: session.audio },
+        session,
+        behaviour: { ...REALTIME_SERVICE, holdUntilOpen: !(options.speakBeforeConnected ?? true) },
         pacing,
         clock: systemClock,
         connectTimeoutMs: 30_000,
@@ -164,7 +182,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       });
       record.callId = id;
       state.calls.set(id, call);
-      call.onEnded(() => state.calls.delete(id));
+      call.onEnded(() => {
+        state.calls.delete(id);
+        ended.add(id);
+      });
       res.writeHead(201, { 'content-type': 'application/sdp', location: `/v1/realtime/calls/${id}` });
       res.end(call.answerSdp);
     } catch (error) {
@@ -181,6 +202,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     state.hangups.push(callId);
     if (await injected('hangup', res)) return;
     const call = state.calls.get(callId);
+    // A call that existed and is over is answered as the service does for a gone call id.
+    if (!call && ended.has(callId)) return apiError(res, 400, 'invalid_request_error', 'call_id_not_found', 'No session found for the provided call_id');
     if (!call) return apiError(res, 404, 'invalid_request_error', 'call_not_found', 'No such call.');
     state.calls.delete(callId);
     await call.close('closed');
@@ -199,7 +222,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       model: String(body.model ?? 'omni-moderation-latest'),
       results: inputs.map((text) => {
         const hits = moderationFlags.filter((f) => f.match.test(text)).flatMap((f) => f.categories);
-        const names = ['sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'violence', 'violence/graphic', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'illicit', 'illicit/violent'];
+        // Every category of omni-moderation-latest, so each threshold moderation.ts reads has its score.
+        const names = ['sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'violence', 'violence/graphic', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'illicit', 'illicit/violent'];
         return {
           flagged: hits.length > 0,
           categories: Object.fromEntries(names.map((n) => [n, hits.includes(n)])),
@@ -285,6 +309,26 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     setPersona(next) {
       persona = { ...persona, ...next };
+    },
+    async childSays(callId, text, sayOptions = {}) {
+      const call = state.calls.get(callId);
+      if (!call) throw new Error(`fake openai: no live call ${callId}`);
+      const deadline = Date.now() + 10_000;
+      while (call.audioPacketsReceived === 0) {
+        if (Date.now() > deadline || call.isEnded) throw new Error('fake openai: no audio from the browser, so the child cannot have spoken');
+        await sleep(10);
+      }
+      call.childSpoke(text, sayOptions);
+    },
+    context(callId) {
+      const call = state.calls.get(callId);
+      if (!call) throw new Error(`fake openai: no live call ${callId}`);
+      return call.context();
+    },
+    session(callId) {
+      const call = state.calls.get(callId);
+      if (!call) throw new Error(`fake openai: no live call ${callId}`);
+      return call.session();
     },
     async close() {
       await Promise.all([...state.calls.values()].map((call) => call.close('closed')));

@@ -158,11 +158,16 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     c.ending = true;
     render();
     void socket.endCall(c.callId).then((ack) => {
-      if ('error' in ack && ack.error.code !== 'call_not_found') {
+      if (!('error' in ack) || call !== c) return;
+      if (ack.error.code === 'call_not_found') {
+        // The server holds no such live call: it is over (its call:ended went elsewhere), so
+        // the panel stops showing it as live.
+        call = null;
+      } else {
         c.ending = false;
         errorLine.textContent = errorText(ack.error.code);
-        render();
       }
+      render();
     });
   });
 

@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { CallEndReason } from '../../../../shared/index.js';
+import { json } from '../../../lib/testing/dom.js';
+import { connectSocket } from '../../../lib/socket.js';
+import { panelContext, viewTestFrame } from '../testing.js';
+import { liveCallPanel } from './live-call.js';
+
+const STARTED = { callId: 'call-1', profileId: 'p1', profileName: 'Emma', availableSeconds: 600, simulated: false };
+
+describe("the side panel's live call", () => {
+  const ui = viewTestFrame();
+
+  function shown() {
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw, refreshAccount: async () => null });
+    const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(ctx, socket, slot);
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    ui.raw.fire('call:started', STARTED);
+    const card = () => slot.querySelector<HTMLElement>('section.live');
+    const endButton = () => slot.querySelector<HTMLButtonElement>('button.end-call')!;
+    return { slot, card, endButton };
+  }
+
+  it('End call sends call:end for the shown call', async () => {
+    ui.raw.answer = async () => ({ ok: true });
+    const { card, endButton } = shown();
+    expect(card()?.dataset.state).toBe('live');
+    endButton().click();
+    await vi.waitFor(() => expect(ui.raw.emitted).toEqual([{ event: 'call:end', args: [{ callId: 'call-1' }] }]));
+    // The server's call:ended turns the card into the summary.
+    ui.raw.fire('call:ended', { callId: 'call-1', reason: 'parent', seconds: 42 });
+    expect(card()?.dataset.state).toBe('ended');
+  });
+
+  it('clears the live view when the server holds no such live call (call_not_found)', async () => {
+    ui.raw.answer = async () => ({ error: { code: 'call_not_found', message: 'No such live call' } });
+    const { card, endButton } = shown();
+    endButton().click();
+    await vi.waitFor(() => expect(card()).toBeNull());
+  });
+
+  it('keeps the call shown, with the reason, when ending it failed for another reason', async () => {
+    ui.raw.answer = async () => ({ error: { code: 'rate_limited', message: 'Too many events' } });
+    const { card, endButton, slot } = shown();
+    endButton().click();
+    await vi.waitFor(() => expect(slot.querySelector('.field-error')?.textContent).not.toBe(''));
+    expect(card()?.dataset.state).toBe('live');
+    expect(endButton().disabled).toBe(false);
+  });
+});
+
+describe('the live call card says why the call really ended', () => {
+  const ui = viewTestFrame();
+
+  const endedWith = (reason: CallEndReason): string => {
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw, refreshAccount: async () => null });
+    const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(ctx, socket, slot);
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    ui.raw.fire('call:started', { ...STARTED, availableSeconds: 60 });
+    ui.raw.fire('call:ended', { callId: STARTED.callId, reason, seconds: 60 });
+    return slot.querySelector('.live-status')?.textContent ?? '';
+  };
+
+  it("the child's daily minutes, not the longest call", () => {
+    expect(endedWith('daily_limit')).toBe("Your child's daily minutes were used up. They talked for 1 minute.");
+  });
+
+  it('quiet hours beginning, not the longest call', () => {
+    expect(endedWith('quiet_hours')).toBe('The call ended because quiet hours began. They talked for 1 minute.');
+  });
+
+  it('the longest call allowed keeps its own words', () => {
+    expect(endedWith('max_duration')).toBe('The call reached the longest allowed length. They talked for 1 minute.');
+  });
+});
