@@ -1,7 +1,7 @@
 import type { Locale } from '../../shared/locales.js';
 import type { Logger } from '../core/logger.js';
 import { checkChildText, StreamingGuardrail, type ModerationChecker } from '../santa/guardrail.js';
-import type { CallGuard } from './call-session.js';
+import type { CallGuard } from './call-conversation.js';
 
 /**
  * One call's guardrail over the Santa safety module: Santa's words through the streaming

@@ -3,14 +3,15 @@ import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden } from '../core/errors.js';
 import { toIso } from '../../shared/units.js';
-import type { CallEndReason, CallEnded, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
+import type { CallEndReason, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CallRow, ProfileRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { ConsentBlock } from '../consent/service.js';
 import { providerErrorToApiCode, RealtimeProviderError, type RealtimeProvider, type SantaSessionConfig, type StartedCall } from '../realtime/provider.js';
 import { buildSantaInstructions } from '../santa/persona.js';
-import { CallSession, type CallEndResult, type CallGuard } from './call-session.js';
+import { LiveCall, type CallEndResult, type CallGuard, type CallLimitReason } from './live-call.js';
+import { CallCloser } from './call-closer.js';
 import { offerProblem } from './sdp.js';
 import { inQuietHours, isTimeZone, localMinuteOfDay, secondsUntilQuiet, startOfLocalDay, UTC } from './parent-controls.js';
 import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
@@ -84,12 +85,16 @@ export const noSuchCall = () => new AppError('call_not_found', 404, 'No such liv
  * sessions' timers and control channels, which cannot outlive the process anyway.
  */
 export class CallsService {
-  private readonly live = new Map<string, CallSession>();
+  private readonly live = new Map<string, LiveCall>();
+  /** The one closing path of every call this process ends. */
+  private readonly closer: CallCloser;
   /** Starts between the first write and the ack: shutdown aborts and waits for them. */
   private readonly starting = new Map<string, StartInFlight>();
   private closing = false;
 
-  constructor(private readonly deps: CallsDeps) {}
+  constructor(private readonly deps: CallsDeps) {
+    this.closer = new CallCloser(deps);
+  }
 
   get providerKind(): RealtimeProvider['kind'] {
     return this.deps.provider.kind;
@@ -138,7 +143,8 @@ export class CallsService {
     const sdpProblem = offerProblem(req.sdp);
     if (sdpProblem) throw new AppError('invalid_sdp', 400, sdpProblem);
 
-    const maxSeconds = Math.min(this.deps.options.maxCallSeconds, dailyLeft, untilQuiet ?? Infinity);
+    const limits = { max_duration: this.deps.options.maxCallSeconds, daily_limit: dailyLeft, quiet_hours: untilQuiet ?? Infinity };
+    const maxSeconds = Math.min(limits.max_duration, limits.daily_limit, limits.quiet_hours);
     const callId = newId();
     const row: CallRow = {
       id: callId,
@@ -180,7 +186,7 @@ export class CallsService {
           ? refuse('credit_owed', 'A refunded payment left call time owing; buy time to settle it before the next call')
           : refuse('insufficient_credit', `A call needs at least ${minSeconds} seconds of call time`);
       }
-      return await this.startHeld(req, profile, row, held, held < maxSeconds ? 'credit_exhausted' : 'max_duration', inFlight);
+      return await this.startHeld(req, profile, row, held, limitReason(held, limits), inFlight);
     } finally {
       this.starting.delete(callId);
       release();
@@ -192,7 +198,7 @@ export class CallsService {
     profile: ProfileRow,
     row: CallRow,
     held: number,
-    limitReason: 'credit_exhausted' | 'max_duration',
+    limitReason: CallLimitReason,
     inFlight: StartInFlight,
   ): Promise<CallStartOk> {
     const shutdownSignal = inFlight.abort.signal;
@@ -217,11 +223,8 @@ export class CallsService {
       // The provider's call id must be durable before the child talks: recovery hangs up by it.
       await store.flush();
     } catch (err) {
-      if (started) {
-        started.control.close();
-        await this.deps.provider.hangup(started.providerCallId).catch(() => undefined);
-      }
-      await this.abandon(row, inFlight.endReason ?? 'provider_error', err);
+      started?.control.close();
+      await this.abandon(row, inFlight.endReason ?? 'provider_error', started?.providerCallId ?? null);
       if (inFlight.endReason === 'restricted') throw refuse('processing_restricted', 'Processing was restricted while the call started');
       if (inFlight.endReason === 'account_closed') throw refuse('account_closed', 'The account was closed while the call started');
       if (err instanceof AppError) throw err;
@@ -234,14 +237,13 @@ export class CallsService {
           : new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
     }
 
-    const callSession = new CallSession(
+    const callSession = new LiveCall(
       {
         clock: this.deps.clock,
         logger,
         store,
-        credits: this.deps.credits,
         notifier: this.deps.notifier,
-        provider: this.deps.provider,
+        closer: this.closer,
         checkpointSeconds: this.deps.options.checkpointSeconds,
         wrapUpSeconds: this.deps.options.wrapUpSeconds,
       },
@@ -303,16 +305,13 @@ export class CallsService {
     }
   }
 
-  /** A start that failed after the hold: release all of it and close the record with no seconds. */
-  private async abandon(row: CallRow, reason: CallEndReason, cause: unknown): Promise<void> {
-    const now = this.deps.clock.now();
-    try {
-      await this.deps.credits.settle(row.id, 0);
-      await this.deps.store.calls.update(row.id, { endedAt: now, reason, meteredSeconds: 0, checkpointAt: now, settledAt: now }, { if: (c) => c.endedAt === null });
-      await this.deps.store.flush();
-    } catch (err) {
-      this.deps.logger.error({ callId: row.id, err: (err as Error).message, cause: (cause as Error)?.name }, 'releasing a failed call start failed');
-    }
+  /**
+   * A start that failed after the hold: the closing path with no seconds, so all of the hold is
+   * released, and the provider's call (if it answered) hung up. Not announced: the account never
+   * saw it start; the start's ack says what went wrong.
+   */
+  private async abandon(row: CallRow, reason: CallEndReason, providerCallId: string | null): Promise<void> {
+    await this.closer.close({ callId: row.id, accountId: row.accountId, reason, meteredSeconds: 0, endedAt: this.deps.clock.now(), announce: false, providerCallId });
   }
 
   private liveForProfile(profileId: string): boolean {
@@ -397,26 +396,16 @@ export class CallsService {
     return ended.filter(Boolean).length;
   }
 
-  /** An open record with no live session here: hang up, settle from its checkpoint, close it. */
+  /** An open record with no live call here (another process, a crash): closed from its last checkpoint. */
   private async endDetached(row: CallRow, reason: CallEndReason): Promise<boolean> {
-    const { store, clock, logger } = this.deps;
-    const now = clock.now();
-    const closed = await store.calls.update(row.id, { endedAt: now, reason }, { if: (c) => c.endedAt === null });
-    if (!closed) return false;
-    if (row.providerCallId && row.provider === this.deps.provider.kind) {
-      await this.deps.provider.hangup(row.providerCallId).catch((err: unknown) => logger.warn({ callId: row.id, err: (err as Error).message }, 'provider hang-up failed'));
-    }
-    let seconds = closed.meteredSeconds;
-    try {
-      const settlement = await this.deps.credits.settle(row.id, closed.meteredSeconds);
-      seconds = settlement?.capturedSeconds ?? seconds;
-      await store.calls.update(row.id, { meteredSeconds: seconds, settledAt: clock.now() });
-    } catch (err) {
-      logger.error({ callId: row.id, err: (err as Error).message }, 'call settlement failed; recovery settles it at the next start');
-    }
-    await store.flush().catch(() => undefined);
-    if (row.accountId) this.deps.notifier.toAccount(row.accountId, 'call:ended', { callId: row.id, reason, seconds } satisfies CallEnded);
-    return true;
+    const closed = await this.closer.close({
+      callId: row.id,
+      accountId: row.accountId,
+      reason,
+      endedAt: this.deps.clock.now(),
+      announce: row.providerCallId !== null,
+    });
+    return closed !== null;
   }
 
   /** The live calls, for admin views and tests: ids and numbers only. */
@@ -452,7 +441,8 @@ export class CallsService {
 
   /** At start-up, before listening: end and settle every call a crash left open. */
   async recover(): Promise<RecoveryResult> {
-    return recoverOpenCalls({ store: this.deps.store, clock: this.deps.clock, logger: this.deps.logger, credits: this.deps.credits, provider: this.deps.provider });
+    const { store, clock, logger, credits } = this.deps;
+    return recoverOpenCalls({ store, clock, logger, credits, closer: this.closer, isLiveHere: (id) => this.live.has(id) || this.starting.has(id) });
   }
 
   /** Graceful shutdown: refuse new calls, abort starts in flight, end and settle every live call. */
@@ -462,6 +452,19 @@ export class CallsService {
     await Promise.all([...this.starting.values()].map((s) => s.done));
     await Promise.all([...this.live.values()].map((s) => s.end('server_shutdown')));
   }
+}
+
+/**
+ * Which limit a call's held seconds came from, so its end at zero says the real reason: less
+ * credit than any limit is the credit running out; otherwise the tightest limit, and of equal
+ * ones the longer-lasting (quiet hours, then the day's minutes, then the call's length).
+ */
+function limitReason(held: number, limits: { max_duration: number; daily_limit: number; quiet_hours: number }): CallLimitReason {
+  const tightest = Math.min(limits.max_duration, limits.daily_limit, limits.quiet_hours);
+  if (held < tightest) return 'credit_exhausted';
+  if (limits.quiet_hours === tightest) return 'quiet_hours';
+  if (limits.daily_limit === tightest) return 'daily_limit';
+  return 'max_duration';
 }
 
 interface StartInFlight {

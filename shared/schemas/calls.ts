@@ -6,7 +6,9 @@ export const CALL_END_REASONS = [
   'hangup', // the child (call window) hung up
   'parent', // the parent ended it from the side panel
   'credit_exhausted',
-  'max_duration',
+  'max_duration', // the longest a call may last (MAX_CALL_SECONDS) was reached
+  'daily_limit', // the child's daily minutes were used up
+  'quiet_hours', // the child's quiet hours began
   'disconnected', // the call window's socket was gone past the grace period
   'provider_error',
   'admin',

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { CallEndReason } from '../../../../shared/index.js';
 import { json } from '../../../lib/testing/dom.js';
 import { connectSocket } from '../../../lib/socket.js';
 import { panelContext, viewTestFrame } from '../testing.js';
@@ -47,5 +48,33 @@ describe("the side panel's live call", () => {
     await vi.waitFor(() => expect(slot.querySelector('.field-error')?.textContent).not.toBe(''));
     expect(card()?.dataset.state).toBe('live');
     expect(endButton().disabled).toBe(false);
+  });
+});
+
+describe('the live call card says why the call really ended', () => {
+  const ui = viewTestFrame();
+
+  const endedWith = (reason: CallEndReason): string => {
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw, refreshAccount: async () => null });
+    const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(ctx, socket, slot);
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    ui.raw.fire('call:started', { ...STARTED, availableSeconds: 60 });
+    ui.raw.fire('call:ended', { callId: STARTED.callId, reason, seconds: 60 });
+    return slot.querySelector('.live-status')?.textContent ?? '';
+  };
+
+  it("the child's daily minutes, not the longest call", () => {
+    expect(endedWith('daily_limit')).toBe("Your child's daily minutes were used up. They talked for 1 minute.");
+  });
+
+  it('quiet hours beginning, not the longest call', () => {
+    expect(endedWith('quiet_hours')).toBe('The call ended because quiet hours began. They talked for 1 minute.');
+  });
+
+  it('the longest call allowed keeps its own words', () => {
+    expect(endedWith('max_duration')).toBe('The call reached the longest allowed length. They talked for 1 minute.');
   });
 });

@@ -12,7 +12,8 @@ import { callEndedSchema, callTickSchema, callTranscriptSchema, callWarningSchem
 import { changeSubjectInstruction, distressResponseInstruction, wrapUpInstruction } from '../santa/persona.js';
 import type { ServerEvent as ServerEventName } from '../../shared/schemas/socket.js';
 import { tempDataDir } from '../../test/support/server.js';
-import { CallSession, type CallSessionInit } from './call-session.js';
+import { CallCloser } from './call-closer.js';
+import { LiveCall, type LiveCallInit } from './live-call.js';
 import { createCallGuard } from './guard.js';
 
 /**
@@ -51,7 +52,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function newSession(held: number, over: Partial<CallSessionInit> = {}): Promise<CallSession> {
+async function newSession(held: number, over: Partial<LiveCallInit> = {}): Promise<LiveCall> {
   const callId = `call-${Math.random().toString(36).slice(2)}`;
   expect(await credits.hold(ACCOUNT, callId, { min: 1, max: held })).toBe(held);
   await store.calls.insert({
@@ -68,14 +69,15 @@ async function newSession(held: number, over: Partial<CallSessionInit> = {}): Pr
     reason: null,
     settledAt: null,
   });
-  const session = new CallSession(
+  const notifier = { toAccount: (accountId: string, event: ServerEventName, payload: object) => emitted.push({ accountId, event, payload: payload as Record<string, unknown> }) };
+  const closer = new CallCloser({ clock, logger: sessionLogger, store, credits, notifier, provider: { kind: 'simulated', hangup: async (id) => void hangups.push(id) } });
+  const session = new LiveCall(
     {
       clock,
       logger: sessionLogger,
       store,
-      credits,
-      notifier: { toAccount: (accountId, event, payload) => emitted.push({ accountId, event, payload: payload as Record<string, unknown> }) },
-      provider: { hangup: async (id) => void hangups.push(id) },
+      notifier,
+      closer,
       checkpointSeconds: 5,
       wrapUpSeconds: 60,
     },
