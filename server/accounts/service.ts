@@ -142,6 +142,14 @@ export class AccountsService {
     return this.store.accounts.get(accountId);
   }
 
+  /** The account's sessions that still authenticate (none once the account is closed). */
+  async liveSessions(accountId: string): Promise<SessionRow[]> {
+    const account = await this.store.accounts.get(accountId);
+    if (!account || account.status !== 'active') return [];
+    const now = this.clock.now();
+    return (await this.store.sessions.findBy('accountId', accountId)).filter((s) => s.revokedAt === null && s.expiresAt > now);
+  }
+
   async checkPassword(account: AccountRow, password: string): Promise<boolean> {
     return verifyPassword(account.passwordHash, password);
   }
