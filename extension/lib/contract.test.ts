@@ -260,6 +260,19 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expect((await parent.api.calls())[0]).toMatchObject({ id: live.callId, reason: 'disconnected' });
   });
 
+  it('a socket whose handshake the server refused for a passing fault (not the token) comes back by itself', async () => {
+    const parent = await family(server);
+    const socket = await connected(server, parent.token);
+    let refusals = 1;
+    // As the hub answers when reading the session fails: socket.io does not retry this one itself.
+    server.app.io.use((_socket, next) => (refusals-- > 0 ? next(new Error('internal_error')) : next()));
+    dropConnection(server, socket);
+    await statusOf(socket, 'reconnecting');
+    await statusOf(socket, 'connected');
+    expect(refusals).toBeLessThan(0);
+    expect(await socket.endCall('no-such-call')).toMatchObject({ error: { code: 'call_not_found' } });
+  });
+
   it('call:start is refused with each of its codes, and the call window shows the refusal', async () => {
     // No consent yet: consent_required (for any profile id).
     const fresh = await family(server, { consent: false });

@@ -87,6 +87,8 @@ export const CLIENT_EVENTS = {
 
 /** Any other event name is answered at once with not_found ("no such event"), or rate_limited. */
 export const UNKNOWN_EVENT_ERRORS = ['not_found', 'rate_limited'] as const satisfies readonly ErrorCode[];
+/** What the socket's own middleware answers, before it knows which event it is: any event's shared codes, or an unknown one's. */
+export type MiddlewareErrorCode = (typeof ANY_EVENT_ERRORS)[number] | (typeof UNKNOWN_EVENT_ERRORS)[number];
 
 /** Server -> client, to every socket of the account. */
 export const SERVER_EVENTS = {
