@@ -2,6 +2,7 @@ import './zod-config.js';
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_EVENTS,
+  handshakeRefusalSchema,
   SERVER_EVENTS,
   type ClientEvent,
   type ClientEventAck,
@@ -116,8 +117,8 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     retryIfIdle();
   });
   raw.on('connect_error', (err) => {
-    const data = (err as { data?: { code?: unknown } } | null)?.data;
-    if (data?.code === 'unauthorized' || (err instanceof Error && err.message === 'unauthorized')) {
+    const data = (err as { data?: unknown } | null)?.data;
+    if (handshakeRefusalSchema.safeParse(data).success || (err instanceof Error && err.message === 'unauthorized')) {
       setStatus('unauthorized');
       raw.disconnect();
     } else {

@@ -90,6 +90,13 @@ export const UNKNOWN_EVENT_ERRORS = ['not_found', 'rate_limited'] as const satis
 /** What the socket's own middleware answers, before it knows which event it is: any event's shared codes, or an unknown one's. */
 export type MiddlewareErrorCode = (typeof ANY_EVENT_ERRORS)[number] | (typeof UNKNOWN_EVENT_ERRORS)[number];
 
+/**
+ * A handshake refused for its token: the client's `connect_error` carries this as `err.data`
+ * (and `err.message === 'unauthorized'`); the client stops reconnecting and signs in again.
+ */
+export const handshakeRefusalSchema = z.object({ code: z.literal('unauthorized'), message: z.string() });
+export type HandshakeRefusal = z.output<typeof handshakeRefusalSchema>;
+
 /** Server -> client, to every socket of the account. */
 export const SERVER_EVENTS = {
   'call:started': callStartedEventSchema,
