@@ -2,9 +2,11 @@ import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import { noticeSchema } from './account.js';
 import {
+  callConnectedSchema,
   callEndedSchema,
   callEndSchema,
   callResumeSchema,
+  callSantaStoppedSchema,
   callStartedEventSchema,
   callStartOkSchema,
   callStartSchema,
@@ -73,6 +75,16 @@ export const CLIENT_EVENTS = {
     errors: ['call_not_found'],
     ackRequired: true,
   }),
+  /**
+   * The call window's peer connection and data channel are up: the server asks Santa to greet
+   * now, so the greeting is heard (without it, after a fallback delay). Once per call; ack optional.
+   */
+  'call:connected': clientEvent({
+    payload: callConnectedSchema,
+    ok: z.object({ ok: z.literal(true) }),
+    errors: ['call_not_found'],
+    ackRequired: false,
+  }),
 } as const;
 
 /** Any other event name is answered at once with not_found ("no such event"), or rate_limited. */
@@ -93,6 +105,7 @@ export const SERVER_EVENTS = {
   'call:tick': callTickSchema,
   'call:warning': callWarningSchema,
   'call:transcript': callTranscriptSchema,
+  'call:santa_stopped': callSantaStoppedSchema,
   'call:ended': callEndedSchema,
   'credits:updated': creditsUpdatedEventSchema,
   notice: noticeSchema,
@@ -123,6 +136,8 @@ export type ClientToServerEventsReceived = { [E in ClientEvent]: (payload: unkno
 export type CallStartAck = ClientEventAck<'call:start'>;
 export type CallEndAck = ClientEventAck<'call:end'>;
 export type CallResumeAck = ClientEventAck<'call:resume'>;
+export type CallConnectedAck = ClientEventAck<'call:connected'>;
 export const callStartAckSchema = CLIENT_EVENTS['call:start'].ack;
 export const callEndAckSchema = CLIENT_EVENTS['call:end'].ack;
 export const callResumeAckSchema = CLIENT_EVENTS['call:resume'].ack;
+export const callConnectedAckSchema = CLIENT_EVENTS['call:connected'].ack;
