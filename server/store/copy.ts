@@ -135,12 +135,13 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
   const rowMismatches: string[] = [];
   let rowsCompared = 0;
   for (const name of TABLE_NAMES) {
-    const table = source[name] as StoreTables[TableName];
-    const other = target[name] as StoreTables[TableName];
-    for await (const batch of table.scan(batchSize)) {
+    // The target's rows in batches (one query per batch, not one per row), then each source row against its copy.
+    const copied = new Map<string, unknown>();
+    for await (const batch of (target[name] as StoreTables[TableName]).scan(batchSize)) for (const row of batch) copied.set(row.id, row);
+    for await (const batch of (source[name] as StoreTables[TableName]).scan(batchSize)) {
       for (const row of batch) {
         rowsCompared++;
-        if (!isDeepStrictEqual(await other.get(row.id), row)) rowMismatches.push(`${name}/${row.id}`);
+        if (!isDeepStrictEqual(copied.get(row.id), row)) rowMismatches.push(`${name}/${row.id}`);
       }
     }
   }
