@@ -50,6 +50,9 @@ export interface RawSocket {
   /** Only the contract's client events; the ack is checked by the caller, so it is unknown here. */
   timeout(ms: number): { emitWithAck<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>): Promise<unknown> };
   disconnect(): unknown;
+  /** socket.io's: false once it will not reconnect by itself. */
+  readonly active?: boolean;
+  connect?(): unknown;
   readonly io?: { on(event: string, fn: (...args: unknown[]) => void): unknown };
 }
 
@@ -70,6 +73,9 @@ export const defaultSocketFactory: SocketFactory = (baseUrl, token) => {
 /** The server has START_TIMEOUT to reach the provider and answer; it does its own timeouts inside that. */
 export const START_ACK_TIMEOUT_MS = 30_000;
 const END_ACK_TIMEOUT_MS = 10_000;
+/** When socket.io itself will not reconnect: the first retry, doubling up to the last. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 export function connectSocket(baseUrl: string, token: string, factory: SocketFactory = defaultSocketFactory): SantaSocket {
   const raw = factory(baseUrl, token);
@@ -81,17 +87,40 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     for (const h of statusHandlers) h(next);
   };
 
-  raw.on('connect', () => setStatus('connected'));
+  // socket.io retries a lost transport by itself, but not a handshake its server's middleware
+  // refused (other than unauthorized: a store hiccup) nor a disconnect the server made (an
+  // account's sockets dropped when it was restricted): then `active` is false, and this side
+  // tries again, backing off, so the window and the panel never stay "reconnecting" for good.
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let retryDelay = RETRY_MIN_MS;
+  const retryIfIdle = () => {
+    if (raw.active !== false || !raw.connect || retryTimer !== null) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (status === 'reconnecting') raw.connect?.();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  };
+
+  raw.on('connect', () => {
+    retryDelay = RETRY_MIN_MS;
+    setStatus('connected');
+  });
   raw.on('disconnect', (reason) => {
-    // 'io client disconnect' is our own close(); anything else reconnects by itself.
-    if (reason !== 'io client disconnect') setStatus('reconnecting');
+    // 'io client disconnect' is our own close().
+    if (reason === 'io client disconnect') return;
+    setStatus('reconnecting');
+    retryIfIdle();
   });
   raw.on('connect_error', (err) => {
     const data = (err as { data?: { code?: unknown } } | null)?.data;
     if (data?.code === 'unauthorized' || (err instanceof Error && err.message === 'unauthorized')) {
       setStatus('unauthorized');
       raw.disconnect();
-    } else setStatus('reconnecting');
+    } else {
+      setStatus('reconnecting');
+      retryIfIdle();
+    }
   });
 
   /** Emit a client event and check its ack against the contract. */
@@ -132,6 +161,8 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     endCall: (callId) => request('call:end', { callId }, END_ACK_TIMEOUT_MS),
     resumeCall: (callId) => request('call:resume', { callId }, END_ACK_TIMEOUT_MS),
     close() {
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      retryTimer = null;
       setStatus('closed');
       status = 'closed';
       statusHandlers.clear();

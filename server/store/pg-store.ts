@@ -24,8 +24,17 @@ type Row = { id: string };
 type Db = pg.Pool | pg.PoolClient;
 type SqlRow = { id: string; key_id: string | null; payload: Buffer };
 
-const WRAP_CONTEXT = 'call-santa/pg/data-key';
+/**
+ * Associated data of every sealed value: fixed per kind of value (the row's own id is inside and
+ * checked on open), so whoever holds DATA_KEY can test any sealed bytes found in a file: that is
+ * how the data-directory scan test looks for anything still readable.
+ */
+export const WRAP_CONTEXT = 'call-santa/pg/data-key';
+export const BLOB_CONTEXT = 'call-santa/pg/blob';
+export const rowContext = (table: TableName): string => `row:${table}`;
 const KEY_CHECK = 'key-check';
+/** The longest a destroyed data key waits for the compact() that clears it from the files. */
+export const SHRED_COMPACT_MS = 1000;
 const KEY_CHECK_TEXT = 'call-santa postgres store';
 /** Tables whose rows can be sealed with a per-account/profile/row key. */
 const KEYED_TABLES = TABLE_NAMES.filter((t) => {
@@ -84,6 +93,12 @@ class Keys {
   forget(id: string): void {
     this.cache.delete(id);
   }
+}
+
+/** The store key and the data-key wrapping key that DATA_KEY gives: for tests that read raw database files. */
+export function pgStoreKeys(dataKey: string): { seal: Buffer; wrap: Buffer } {
+  const k = new Keys(dataKeyFrom(dataKey));
+  return { seal: k.seal, wrap: k.wrap };
 }
 
 /** One transaction-scoped advisory lock per (table, field, value): 64 bits of a SHA-256. */
@@ -160,7 +175,7 @@ class PgTable<T extends Row> implements Table<T> {
     return rows.map((r) => {
       const key = r.key_id === null ? this.shared.keys.seal : this.shared.keys.cached(r.key_id);
       if (!key) throw new Error(`${this.name} row ${r.id}: its data key is gone`);
-      const row = JSON.parse(decrypt(key, r.payload, `row:${this.name}`).toString('utf8')) as T;
+      const row = JSON.parse(decrypt(key, r.payload, rowContext(this.name)).toString('utf8')) as T;
       if (row.id !== r.id) throw new Error(`${this.name} row ${r.id}: sealed payload belongs to another row`);
       return row;
     });
@@ -204,8 +219,8 @@ class PgTable<T extends Row> implements Table<T> {
         const left = await c.query<SqlRow>(`SELECT id, key_id, payload FROM ${sqlName(t)} WHERE key_id = $1 FOR UPDATE`, [k.id]);
         for (const r of left.rows) {
           if (t === this.name && r.id === except) continue; // the row being re-sealed with its next key
-          const plain = decrypt(key, r.payload, `row:${t}`);
-          await c.query(`UPDATE ${sqlName(t)} SET key_id = NULL, payload = $2 WHERE id = $1`, [r.id, encrypt(this.shared.keys.seal, plain, `row:${t}`)]);
+          const plain = decrypt(key, r.payload, rowContext(t));
+          await c.query(`UPDATE ${sqlName(t)} SET key_id = NULL, payload = $2 WHERE id = $1`, [r.id, encrypt(this.shared.keys.seal, plain, rowContext(t))]);
         }
       }
       this.shared.keys.forget(k.id);
@@ -227,7 +242,7 @@ class PgTable<T extends Row> implements Table<T> {
   }
 
   private async write(c: Db, row: T, key: { id: string | null; key: Buffer }, mode: 'insert' | 'update'): Promise<void> {
-    const payload = encrypt(key.key, Buffer.from(JSON.stringify(row)), `row:${this.name}`);
+    const payload = encrypt(key.key, Buffer.from(JSON.stringify(row)), rowContext(this.name));
     const cols = this.def.columns.map((d) => d.column);
     const values = [row.id, ...this.columnsOf(row), key.id, payload];
     try {
@@ -353,6 +368,18 @@ class PgTable<T extends Row> implements Table<T> {
   }
 }
 
+/** A photo sealed with its id in front (a sealed value moved to another row does not open as that row's). */
+function blobPlain(id: string, bytes: Buffer): Buffer {
+  const name = Buffer.from(id);
+  return Buffer.concat([Buffer.from([name.length]), name, bytes]);
+}
+
+function blobBytes(id: string, plain: Buffer): Buffer {
+  const len = plain[0] ?? 0;
+  if (plain.subarray(1, 1 + len).toString() !== id) throw new Error(`photo ${id}: sealed bytes belong to another photo`);
+  return plain.subarray(1 + len);
+}
+
 /** Photo bytes in PostgreSQL, each sealed with a key of its own that is destroyed with it. */
 class PgBlobStore implements BlobStore {
   constructor(private readonly shared: Shared) {}
@@ -386,7 +413,7 @@ class PgBlobStore implements BlobStore {
       await this.dropKey(c, id);
       const k = this.shared.keys.fresh();
       await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3)', [k.id, `blob:${id}`, k.wrapped]);
-      await c.query('INSERT INTO photo_blobs (id, key_id, payload) VALUES ($1, $2, $3)', [id, k.id, encrypt(k.key, bytes, `blob:${id}`)]);
+      await c.query('INSERT INTO photo_blobs (id, key_id, payload) VALUES ($1, $2, $3)', [id, k.id, encrypt(k.key, blobPlain(id, bytes), BLOB_CONTEXT)]);
     });
   }
 
@@ -397,7 +424,7 @@ class PgBlobStore implements BlobStore {
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    return decrypt(this.shared.keys.unwrap(row.key_id, row.wrapped), row.payload, `blob:${id}`);
+    return blobBytes(id, decrypt(this.shared.keys.unwrap(row.key_id, row.wrapped), row.payload, BLOB_CONTEXT));
   }
 
   async remove(id: string): Promise<boolean> {
@@ -446,6 +473,7 @@ export class PgStore implements Store {
   /** A data key was destroyed since the last compact(): the next one clears it from the files. */
   private shredded = false;
   private compacting: Promise<void> | null = null;
+  private shredTimer: NodeJS.Timeout | null = null;
   private compactQueued: Promise<void> | null = null;
   /** CHECKPOINT and pg_switch_wal need a superuser or the pg_checkpoint role; without them the bound is the server's own checkpoints. */
   private canCheckpoint = true;
@@ -457,7 +485,7 @@ export class PgStore implements Store {
     readonly migration: MigrateResult,
     private readonly where: string,
   ) {
-    const shared: Shared = { keys, pool, onShred: () => (this.shredded = true) };
+    const shared: Shared = { keys, pool, onShred: () => this.noteShred() };
     this.tables = makeTables(shared, null);
     const blobs = new PgBlobStore(shared);
     this.photoFiles = {
@@ -492,6 +520,21 @@ export class PgStore implements Store {
       await pool.end().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * A destroyed key is cleared from the files by the next compact(): the services compact after
+   * the deletions that promise "gone at once", and any other key destroyed (a reset link blanked
+   * from a mail, a sweep's deletion) gets one within SHRED_COMPACT_MS, so the bound holds in code.
+   */
+  private noteShred(): void {
+    this.shredded = true;
+    if (this.shredTimer || this.closed) return;
+    this.shredTimer = setTimeout(() => {
+      this.shredTimer = null;
+      if (!this.closed) this.compact().catch(() => undefined); // recorded in lastError; the next one retries
+    }, SHRED_COMPACT_MS);
+    this.shredTimer.unref();
   }
 
   /** Counts a write or read as running until it settles: what flush() waits for. */
@@ -640,6 +683,9 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    if (this.shredTimer) clearTimeout(this.shredTimer);
+    this.shredTimer = null;
+    if (this.shredded) await this.compact().catch(() => undefined);
     if (this.compacting) await this.compacting.catch(() => undefined);
     this.closed = true;
     await this.pool.end();

@@ -39,6 +39,8 @@ export const CLIENT_EVENTS = {
     ok: callStartOkSchema,
     errors: [
       'invalid_sdp',
+      // Only in a race: a closed account's sessions end with it, so its sockets are answered
+      // unauthorized first; an account closed between that check and the start is this.
       'account_closed',
       'processing_restricted',
       'consent_required',
@@ -73,6 +75,8 @@ export const CLIENT_EVENTS = {
 
 /** Any other event name is answered at once with not_found ("no such event"), or rate_limited. */
 export const UNKNOWN_EVENT_ERRORS = ['not_found', 'rate_limited'] as const satisfies readonly ErrorCode[];
+/** What the socket's own middleware answers, before it knows which event it is: any event's shared codes, or an unknown one's. */
+export type MiddlewareErrorCode = (typeof ANY_EVENT_ERRORS)[number] | (typeof UNKNOWN_EVENT_ERRORS)[number];
 
 /** Server -> client, to every socket of the account. */
 export const SERVER_EVENTS = {

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- test client: bodies are checked by each assertion */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/lowdb-store.js';
@@ -13,7 +13,7 @@ import { DAY_MS } from '../../shared/units.js';
 import type { Store, TableName } from '../../server/store/types.js';
 import { admin, expectStatus, scriptedFamily } from '../../server/privacy/test-helpers.js';
 import { freshDatabase } from '../support/postgres.js';
-import { testServers } from '../support/server.js';
+import { tempDataDir, testServers } from '../support/server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const servers = testServers();
@@ -72,15 +72,11 @@ describe('npm run store:copy: moving a lowdb installation onto PostgreSQL', () =
     const rowCount = [...before.tables.values()].reduce((n, m) => n + m.size, 0);
 
     const url = await freshDatabase('copy');
-    // The same rule as the server's with DATABASE_URL: DATA_KEY is required, and the message says where this directory's key is.
-    const noKey = storeCopy(['--from', dataDir, '--to', url], {});
-    expect(noKey.status).toBe(2);
-    expect(noKey.stderr).toContain('DATA_KEY: is required with DATABASE_URL');
-    expect(noKey.stderr).toContain(`DATA_KEY="$(cat ${join(dataDir, KEY_FILE)})"`);
-
-    const copy = storeCopy(['--from', dataDir, '--to', url], { DATA_KEY: dataKey });
+    // No DATA_KEY: the directory opens with its data.key, as the server opens it, and the database is sealed with that same key.
+    const copy = storeCopy(['--from', dataDir, '--to', url], {});
     expect(copy.stderr).toBe('');
     expect(copy.status).toBe(0);
+    expect(copy.stdout).toContain(`The database is sealed with the key in ${join(dataDir, KEY_FILE)}: start the server with DATABASE_URL and DATA_KEY="$(cat ${join(dataDir, KEY_FILE)})"`);
     // Progress: rows per table as they go, then the count check, source against target.
     for (const name of TABLE_NAMES) {
       const n = before.tables.get(name)!.size;
@@ -112,8 +108,11 @@ describe('npm run store:copy: moving a lowdb installation onto PostgreSQL', () =
     expect(again.stderr).toMatch(/store:copy: the target is not empty \(accounts: 4, .*\); store:copy only fills an empty database, so nothing was copied/);
     expect(again.stdout).not.toContain('rows ...');
 
-    // The server on PostgreSQL is the same installation: the parents sign in with their tokens, balances as before, the chain verifies.
+    // The server on PostgreSQL is the same installation: the parents are still signed in and sign in again with their passwords, balances as before, the chain verifies.
     const moved = await servers.start({ env: { DATABASE_URL: url, DATA_KEY: dataKey }, clock: server.clock });
+    const login = await moved.api.post('/api/auth/login', { email: kept.email, password: kept.password });
+    expect(login.status).toBe(200);
+    expect((await moved.api.get('/api/profiles', login.body.token)).body.profiles).toHaveLength(1);
     for (const f of families.slice(0, 3)) {
       const credits = await moved.api.get('/api/credits', f.token);
       expect(credits.status).toBe(200);
@@ -126,7 +125,13 @@ describe('npm run store:copy: moving a lowdb installation onto PostgreSQL', () =
     expect(check).toMatchObject({ status: 'closed', purgeBy });
   });
 
-  it('refuses what is not a data directory, and a URL that is not PostgreSQL, without touching anything', () => {
+  it('refuses what is not a data directory, a URL that is not PostgreSQL, and a directory with neither DATA_KEY nor data.key, without touching anything', () => {
+    const keyless = tempDataDir('callsanta-copy-nokey-');
+    const noKey = storeCopy(['--from', keyless, '--to', 'postgres://127.0.0.1:1/none'], {});
+    rmSync(keyless, { recursive: true, force: true });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toContain('DATA_KEY: is required with DATABASE_URL');
+    expect(noKey.stderr).toContain(`${keyless} has no data.key either: set DATA_KEY to the key it was written with.`);
     const r = storeCopy(['--from', join(ROOT, 'docs'), '--to', 'postgres://127.0.0.1:1/none'], { DATA_KEY: 'a'.repeat(64) });
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('is not a Call Santa data directory (it has no manifest.db); nothing was copied.');

@@ -11,7 +11,15 @@ export class FakeRawSocket implements RawSocket {
   handlers = new Map<string, Set<(...args: unknown[]) => void>>();
   emitted: Array<{ event: string; args: unknown[] }> = [];
   disconnected = false;
+  /** As socket.io's: false when it will not reconnect by itself; `connects` counts connect() calls. */
+  active = true;
+  connects = 0;
   answer: (event: string, args: unknown[]) => Promise<unknown> = async () => undefined;
+
+  connect() {
+    this.connects++;
+    return this;
+  }
 
   on(event: string, fn: (...args: unknown[]) => void) {
     if (!this.handlers.has(event)) this.handlers.set(event, new Set());
