@@ -163,6 +163,18 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
       }
     });
 
+    socket.on('call:connected', async (payload, ack) => {
+      const reply = replyOf<'call:connected'>(ack);
+      try {
+        if (!(await stillSignedIn())) return signedOut(reply);
+        const body = parse(CLIENT_EVENTS['call:connected'].payload, payload);
+        calls.windowConnected(accountId, body.callId);
+        reply({ ok: true });
+      } catch (err) {
+        reply(ackError('call:connected', err, logger));
+      }
+    });
+
     socket.on('disconnect', () => calls.socketDisconnected(socket.id));
   });
 }
