@@ -2,6 +2,7 @@ import './zod-config.js';
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_EVENTS,
+  handshakeRefusalSchema,
   SERVER_EVENTS,
   type ClientEvent,
   type ClientEventAck,
@@ -28,6 +29,7 @@ export type SocketAck<E extends ClientEvent> = ClientEventAck<E> | ClientSideErr
 export type CallStartResult = SocketAck<'call:start'>;
 export type CallEndResult = SocketAck<'call:end'>;
 export type CallResumeResult = SocketAck<'call:resume'>;
+export type CallConnectedResult = SocketAck<'call:connected'>;
 
 export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'closed';
 
@@ -40,6 +42,8 @@ export interface SantaSocket {
   endCall(callId: string): Promise<CallEndResult>;
   /** After a reconnect the call window takes its call back on the new socket. */
   resumeCall(callId: string): Promise<CallResumeResult>;
+  /** The call's media and data channel are up: the server may let Santa greet. */
+  callConnected(callId: string): Promise<CallConnectedResult>;
   close(): void;
 }
 
@@ -113,8 +117,8 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     retryIfIdle();
   });
   raw.on('connect_error', (err) => {
-    const data = (err as { data?: { code?: unknown } } | null)?.data;
-    if (data?.code === 'unauthorized' || (err instanceof Error && err.message === 'unauthorized')) {
+    const data = (err as { data?: unknown } | null)?.data;
+    if (handshakeRefusalSchema.safeParse(data).success || (err instanceof Error && err.message === 'unauthorized')) {
       setStatus('unauthorized');
       raw.disconnect();
     } else {
@@ -160,6 +164,7 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     },
     endCall: (callId) => request('call:end', { callId }, END_ACK_TIMEOUT_MS),
     resumeCall: (callId) => request('call:resume', { callId }, END_ACK_TIMEOUT_MS),
+    callConnected: (callId) => request('call:connected', { callId }, END_ACK_TIMEOUT_MS),
     close() {
       if (retryTimer !== null) clearTimeout(retryTimer);
       retryTimer = null;
