@@ -103,7 +103,11 @@ export class ConsentService {
     const rows = await this.store.consents.findBy('accountId', accountId);
     if (rows.length === 0 || rows.some((c) => c.verifiedAt !== null)) return false;
     const now = this.clock.now();
-    for (const c of rows) await this.store.consents.update(c.id, { verifiedAt: now, verifiedBy: method });
+    // The first row is the decision: of webhooks racing on other connections (PostgreSQL) the one
+    // whose conditional update lands verifies and audits; the others find it done.
+    const [first, ...rest] = rows;
+    if (!(await this.store.consents.update(first!.id, { verifiedAt: now, verifiedBy: method }, { if: (c) => c.verifiedAt === null }))) return false;
+    for (const c of rest) await this.store.consents.update(c.id, { verifiedAt: now, verifiedBy: method }, { if: (row) => row.verifiedAt === null });
     await this.audit.record('system', 'consent.verified', accountId, { method });
     return true;
   }
