@@ -256,11 +256,35 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await panel.setViewportSize({ width: 420, height: 900 });
   });
 
-  it('ends the call from the panel, and both children can call again', async () => {
-    await panel.locator('section.live button.end-call').click();
-    await panel.locator('section.live[data-state="ended"]').waitFor({ timeout: 20_000 });
-    await callWindow!.locator('#app[data-phase="ended"]').waitFor({ timeout: 20_000 });
-    await callWindow!.getByRole('heading', { level: 1, name: SV('ended.parent.title') }).waitFor();
-    await expect.poll(async () => [await card(panel, ada).locator('.call-area').getAttribute('data-block'), await card(panel, bo).locator('.call-area').getAttribute('data-block')], { timeout: 15_000 }).toEqual([null, null]);
+  it('a server that goes away mid-call: the panel says the connection is lost, then shows how the call ended and what it charged; the call window too', async () => {
+    // As when the process is killed: the connections drop first, so no call:ended reaches the
+    // pages; the server then stops (its calls are settled, as recovery would after a crash).
+    server.app.io.disconnectSockets(true);
+    await server.stop();
+    const lost = panel.locator('section.live[data-state="lost"]');
+    await lost.waitFor({ timeout: 20_000 });
+    await lost.getByText(M('live.reconnecting')).waitFor();
+    expect(await panel.getByText(M('live.title', { name: 'Ada' })).count()).toBe(0);
+    await expectNoAxeViolations(panel, 'side panel: connection lost during a call');
+    await shot(panel, 'panel-call-connection-lost');
+    await callWindow!.locator('.status', { hasText: SV('call.status.lost') }).waitFor({ timeout: 20_000 });
+    await shot(callWindow!, 'call-window-line-lost');
+
+    server = await restartE2eServer(server);
+    const ended = panel.locator('section.live[data-state="ended"]');
+    await ended.waitFor({ timeout: 30_000 });
+    const record = (await server.api.get('/api/calls', parent.token)).body.calls[0] as { reason: string; seconds: number };
+    expect(record.reason).toBe('server_shutdown');
+    await ended.getByText(M('ended.server_shutdown.parent'), { exact: false }).waitFor();
+    await callWindow!.locator('#app[data-phase="ended"]').waitFor({ timeout: 30_000 });
+    await callWindow!.getByRole('heading', { level: 1, name: SV('ended.server_shutdown.title') }).waitFor();
+    expect(await callWindow!.getByText(SV('call.problemTitle')).count()).toBe(0);
+    await expectNoAxeViolations(panel, 'side panel: call ended by a server restart');
+    await expectNoAxeViolations(callWindow!, 'call window: ended by a server restart');
+    await shot(panel, 'panel-call-ended-by-restart');
+    await shot(callWindow!, 'call-window-ended-by-restart');
+    await expect
+      .poll(async () => [await card(panel, ada).locator('.call-area').getAttribute('data-block'), await card(panel, bo).locator('.call-area').getAttribute('data-block')], { timeout: 20_000 })
+      .toEqual([null, null]);
   });
 });

@@ -6,6 +6,7 @@ import {
   authResponseSchema,
   callListSchema,
   callReadinessSchema,
+  callRecordSchema,
   checkoutBodySchema,
   checkoutResponseSchema,
   consentBodySchema,
@@ -277,6 +278,11 @@ export class ApiClient {
 
   async calls(): Promise<CallRecord[]> {
     return (await this.call(callListSchema, 'GET', '/api/calls')).calls;
+  }
+
+  /** One of the account's calls (live, or ended with its reason and charged seconds): asked after a lost connection. */
+  async callRecord(id: string): Promise<CallRecord> {
+    return this.call(callRecordSchema, 'GET', `/api/calls/${encodeURIComponent(id)}`);
   }
 
   /** Per child, whether a call can start now and why not (quiet hours in `timeZone`), with the credit and live calls. */

@@ -257,11 +257,14 @@ describe('call session', () => {
     expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
   });
 
-  it('ends the call at the server when the media connection fails', async () => {
+  it('ends the call at the server when the media of a live call fails, and shows the end the server reports', async () => {
     const { peer, socket, session } = await live();
     peer.setConnection('failed');
     expect(socket.ends).toEqual(['call-1']);
-    expect(session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'connection_failed' });
+    // A call that ran does not "fail to start": it ends with what the server reports.
+    expect(session.snapshot.phase).toBe('ending');
+    socket.emit('call:ended', { callId: 'call-1', reason: 'disconnected', seconds: 12 });
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected', endedSeconds: 12, errorCode: null });
   });
 
   it('gives up and ends the call when the media never connects', async () => {
@@ -288,6 +291,29 @@ describe('call session', () => {
     socket.setStatus('connected');
     await tick();
     expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected' });
+  });
+
+  it('shows a lost line while the socket is down, and after a server restart ends with what the server says it charged', async () => {
+    const lookups: string[] = [];
+    const { socket, session, peer } = setup({
+      lookup: async (id) => {
+        lookups.push(id);
+        return { endedAt: '2026-12-01T10:00:17.000Z', reason: 'server_shutdown', seconds: 17 };
+      },
+    });
+    await session.start();
+    peer.setConnection('connected');
+    socket.setStatus('reconnecting');
+    expect(session.snapshot).toMatchObject({ phase: 'live', connectionLost: true });
+    // The media dies with the server: not "could not start" for a call that ran.
+    peer.setConnection('failed');
+    expect(session.snapshot.phase).toBe('ending');
+    socket.resumeAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });
+    socket.setStatus('connected');
+    await tick();
+    await tick();
+    expect(lookups).toEqual(['call-1']);
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'server_shutdown', endedSeconds: 17, connectionLost: false, errorCode: null });
   });
 
   it('hands the remote stream to the page for playback and the voice meter', async () => {

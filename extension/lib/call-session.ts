@@ -34,6 +34,8 @@ export interface CallSnapshot {
   readonly santaLine: string;
   /** Santa is answering (from his response starting until his audio stops): the window does not say he is listening then. */
   readonly santaSpeaking: boolean;
+  /** The socket to the server dropped during the call: shown as a lost line, reconnecting, never as a live call. */
+  readonly connectionLost: boolean;
   /** True when the server answers with Simulated Santa (no real voice service); null until known. */
   readonly simulated: boolean | null;
 }
@@ -86,6 +88,8 @@ export interface CallSessionDeps {
   connectTimeoutMs?: number;
   /** How long hangUp() waits for the server's `call:ended` before ending locally. */
   endTimeoutMs?: number;
+  /** What the server says became of a call (GET /api/calls/:id), asked when it no longer knows it as live. */
+  lookup?: (callId: string) => Promise<{ endedAt: string | null; reason: CallEndReason | null; seconds: number }>;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
 }
@@ -104,6 +108,7 @@ const INITIAL: CallSnapshot = {
   errorCode: null,
   santaLine: '',
   santaSpeaking: false,
+  connectionLost: false,
   simulated: null,
 };
 
@@ -288,6 +293,14 @@ export class CallSession {
       if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
       this.update({ phase: 'live' });
       this.maybeConnected();
+    } else if (state === 'failed' && this.snap.phase === 'live' && this.snap.callId) {
+      // A call that ran lost its media (the server went away, or the network): it did not
+      // "fail to start". End it at the server, and show what the server says it charged.
+      const callId = this.snap.callId;
+      this.update({ phase: 'ending' });
+      void this.socket?.endCall(callId).then((ack) => {
+        if ('error' in ack) void this.settleFromServer(callId);
+      });
     } else if (state === 'failed' && !TERMINAL.has(this.snap.phase) && this.snap.phase !== 'ending') {
       // Media is gone for good: end the call at the server so it stops metering now.
       if (this.snap.callId) void this.socket?.endCall(this.snap.callId);
@@ -336,8 +349,10 @@ export class CallSession {
     let dropped = false;
     this.unsubscribe.push(
       socket.onStatus((status) => {
-        if (status === 'reconnecting') dropped = true;
-        else if (status === 'connected' && dropped) {
+        if (status === 'reconnecting') {
+          dropped = true;
+          if (this.snap.callId) this.update({ connectionLost: true });
+        } else if (status === 'connected' && dropped) {
           dropped = false;
           this.resume(socket);
         }
@@ -384,8 +399,8 @@ export class CallSession {
       if ('error' in ack) {
         // The server no longer has the call: it ended while we were away (its grace period ran
         // out, or it ended for another reason and the call:ended went to the old socket).
-        if (ack.error.code === 'call_not_found') this.finishLocally('disconnected');
-      } else this.update({ remainingSeconds: ack.remainingSeconds });
+        if (ack.error.code === 'call_not_found') void this.settleFromServer(callId);
+      } else this.update({ remainingSeconds: ack.remainingSeconds, connectionLost: false });
     });
   }
 
@@ -421,6 +436,23 @@ export class CallSession {
     });
   }
 
+  /**
+   * The server holds no live call of ours: it ended while we were away (a restart, its grace
+   * period) and its call:ended went to a socket that was gone. Ask it why and what it charged;
+   * only if it cannot say, end as disconnected with the seconds seen here.
+   */
+  private async settleFromServer(callId: string): Promise<void> {
+    let record: Awaited<ReturnType<NonNullable<CallSessionDeps['lookup']>>> | null = null;
+    try {
+      record = (await this.deps.lookup?.(callId)) ?? null;
+    } catch {
+      record = null;
+    }
+    if (this.snap.callId !== callId) return;
+    if (record?.endedAt && record.reason) this.finish(record.reason, record.seconds);
+    else this.finishLocally('disconnected');
+  }
+
   private finishLocally(reason: CallEndReason): void {
     this.finish(reason, this.snap.elapsedSeconds);
   }
@@ -428,7 +460,7 @@ export class CallSession {
   private finish(reason: CallEndReason, seconds: number): void {
     if (TERMINAL.has(this.snap.phase)) return;
     // Terminal from here: update() ignores any later patch.
-    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '', santaSpeaking: false });
+    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '', santaSpeaking: false, connectionLost: false });
     this.release();
   }
 

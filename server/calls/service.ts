@@ -489,6 +489,25 @@ export class CallsService {
 
   // ---- usage history ---------------------------------------------------------------
 
+  /**
+   * One of the account's calls, as the history shows it: what a page that lost its connection
+   * asks once it is back (ended? why? how many seconds were charged?). Another account's call
+   * is not_found, exactly like a missing one.
+   */
+  async record(accountId: string, callId: string): Promise<CallRecord> {
+    const r = await this.deps.store.calls.get(callId);
+    if (!r || r.accountId !== accountId) throw new AppError('not_found', 404, 'No such call');
+    const live = this.live.get(r.id);
+    return {
+      id: r.id,
+      profileId: r.profileId,
+      startedAt: toIso(r.startedAt),
+      endedAt: r.endedAt === null ? null : toIso(r.endedAt),
+      seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
+      reason: r.reason,
+    };
+  }
+
   /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
   async history(accountId: string): Promise<CallRecord[]> {
     const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));

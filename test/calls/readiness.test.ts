@@ -114,3 +114,25 @@ describe('GET /api/calls/readiness', () => {
     await ack(window, 'call:end', { callId: started.callId });
   });
 });
+
+describe('GET /api/calls/:id', () => {
+  it('tells a page that was away what became of its call: live, then ended with the reason and the seconds charged; never another family\'s', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const other = await readyParent(server, { seconds: 600 });
+    const window = await connectSocket(server.url, parent.token);
+    sockets.push(window);
+    const started = await ack(window, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER });
+    const live = await server.api.get(`/api/calls/${started.callId}`, parent.token);
+    expect(live.status).toBe(200);
+    expect(live.body).toMatchObject({ id: started.callId, profileId: parent.profileId, endedAt: null, reason: null });
+    const foreign = await server.api.get(`/api/calls/${started.callId}`, other.token);
+    const missing = await server.api.get('/api/calls/no-such-call', other.token);
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'not_found']);
+    expect(foreign.body).toEqual(missing.body);
+    expect(await ack(window, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+    await expect.poll(async () => (await server.api.get(`/api/calls/${started.callId}`, parent.token)).body.reason).toBe('hangup');
+    const ended = await server.api.get(`/api/calls/${started.callId}`, parent.token);
+    expect(ended.body).toMatchObject({ endedAt: expect.any(String), seconds: expect.any(Number) });
+    expect((await server.api.get(`/api/calls/${started.callId}`)).status).toBe(401);
+  });
+});

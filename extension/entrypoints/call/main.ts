@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     getMic: () => navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }, video: false }),
     createPeer: () => new RTCPeerConnection(),
     connect: () => connectSocket(baseUrl, token),
+    lookup: async (callId) => (await createApiClient()).callRecord(callId),
   });
 
   let meter: VoiceMeter | null = null;
@@ -123,6 +124,9 @@ async function main(): Promise<void> {
     else if (s.phase === 'connecting') status.textContent = t('call.status.connecting');
     else if (s.phase === 'live') status.textContent = s.timeLow ? t('call.status.almostDone') : s.santaSpeaking ? t('call.status.santaTalking') : t('call.status.live');
     else if (s.phase === 'ending') status.textContent = t('call.status.ending');
+    // A lost line is said as such, never as Santa listening.
+    if (s.connectionLost && (s.phase === 'live' || s.phase === 'ending')) status.textContent = t('call.status.lost');
+    app.dataset.connection = s.connectionLost ? 'lost' : 'ok';
     caption.textContent = s.santaLine;
     simulatedNote.hidden = s.simulated !== true;
     if (s.remainingSeconds !== null && (s.phase === 'live' || s.phase === 'connecting' || s.phase === 'ending')) {

@@ -30,6 +30,11 @@ export async function childrenView(ctx: PanelContext, signal: AbortSignal = new 
   });
   const paint = showList(ctx, section, profiles, readiness, signal);
   live.start((next) => paint(next));
+  // Back after a lost connection, the events of the outage are gone: ask again.
+  const off = ctx.socket?.onStatus((status) => {
+    if (status === 'connected') void loadReadiness(ctx.api).then((r) => !signal.aborted && paint(r));
+  });
+  if (off) signal.addEventListener('abort', off, { once: true });
   return section;
 }
 

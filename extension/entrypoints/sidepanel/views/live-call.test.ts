@@ -10,8 +10,12 @@ const STARTED = { callId: 'call-1', profileId: 'p1', profileName: 'Emma', availa
 describe("the side panel's live call", () => {
   const ui = viewTestFrame();
 
+  /** The server's GET /api/calls/call-1 answer, once the call ended while the panel was away. */
+  const RECORD = { id: 'call-1', profileId: 'p1', startedAt: '2026-12-01T10:00:00.000Z', endedAt: '2026-12-01T10:00:15.000Z', seconds: 15, reason: 'server_shutdown' };
+
   function shown() {
-    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw, refreshAccount: async () => null });
+    const fetch = async (url: string) => (new URL(url).pathname === '/api/calls/call-1' ? json(RECORD) : json({ profiles: [] }));
+    const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
     const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
     const slot = ui.doc.document.createElement('div');
     ui.doc.body.append(slot);
@@ -34,11 +38,24 @@ describe("the side panel's live call", () => {
     expect(card()?.dataset.state).toBe('ended');
   });
 
-  it('clears the live view when the server holds no such live call (call_not_found)', async () => {
+  it('shows how the call really ended when the server holds no such live call (call_not_found): never "Ending…" for good', async () => {
     ui.raw.answer = async () => ({ error: { code: 'call_not_found', message: 'No such live call' } });
-    const { card, endButton } = shown();
+    const { card, endButton, slot } = shown();
     endButton().click();
-    await vi.waitFor(() => expect(card()).toBeNull());
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('ended'));
+    expect(slot.textContent).toContain('The call ended because the server was shutting down.');
+    expect(endButton().disabled).toBe(false);
+  });
+
+  it('shows a lost connection as lost, reconnecting, not as a live call; once back, how the call ended', async () => {
+    const { card, slot } = shown();
+    ui.raw.fire('disconnect', 'transport close');
+    expect(card()?.dataset.state).toBe('lost');
+    expect(slot.textContent).toContain('Reconnecting');
+    expect(slot.textContent).not.toContain('Emma is talking with Santa');
+    ui.raw.fire('connect');
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('ended'));
+    expect(slot.textContent).toContain('The call ended because the server was shutting down.');
   });
 
   it('keeps the call shown, with the reason, when ending it failed for another reason', async () => {

@@ -34,6 +34,8 @@ interface LiveCall {
   timeLow: boolean;
   ended: { reason: CallEndReason; seconds: number } | null;
   ending: boolean;
+  /** The panel's socket to the server dropped: what the call does now is not known. */
+  lost: boolean;
   simulated: boolean;
 }
 
@@ -76,7 +78,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   };
 
   const begin = (callId: string, profileId: string | null, name: string | null, total: number | null): LiveCall => {
-    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false, simulated: false };
+    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false, lost: false, simulated: false };
     transcript.replaceChildren();
     alerts.replaceChildren();
     errorLine.textContent = '';
@@ -99,14 +101,16 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     }
     if (!slot.contains(card)) mount(slot, card);
     const who = call.name ?? t('live.yourChild');
-    title.textContent = call.ended ? t('live.endedTitle', { name: who }) : t('live.title', { name: who });
+    title.textContent = call.ended ? t('live.endedTitle', { name: who }) : call.lost ? t('live.lostTitle', { name: who }) : t('live.title', { name: who });
     card.dataset.callId = call.callId;
-    card.dataset.state = call.ended ? 'ended' : 'live';
+    card.dataset.state = call.ended ? 'ended' : call.lost ? 'lost' : 'live';
     simulatedNote.hidden = !call.simulated;
-    bar.root.hidden = call.remaining === null || call.ended !== null;
+    bar.root.hidden = call.remaining === null || call.ended !== null || call.lost;
     if (call.remaining !== null) bar.set(call.remaining, call.total ?? call.remaining);
     if (call.ended) {
       statusLine.textContent = `${t(endSummaryKey(call.ended.reason))} ${t('live.talkedFor', { duration: formatDuration(call.ended.seconds, 'long') })}`;
+    } else if (call.lost) {
+      statusLine.textContent = t('live.reconnecting');
     } else if (call.timeLow) {
       statusLine.textContent = t('live.timeLow');
     } else {
@@ -160,9 +164,10 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     void socket.endCall(c.callId).then((ack) => {
       if (!('error' in ack) || call !== c) return;
       if (ack.error.code === 'call_not_found') {
-        // The server holds no such live call: it is over (its call:ended went elsewhere), so
-        // the panel stops showing it as live.
-        call = null;
+        // The server holds no such live call: it is over (its call:ended went elsewhere). Ask
+        // it why and what was charged, and show that.
+        void settle(c);
+        return;
       } else {
         c.ending = false;
         errorLine.textContent = errorText(ack.error.code);
@@ -171,7 +176,43 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     });
   });
 
+  /** What the server says became of a call the panel lost track of; a live one carries on. */
+  const settle = async (c: LiveCall): Promise<void> => {
+    let record: Awaited<ReturnType<PanelContext['api']['callRecord']>> | null = null;
+    try {
+      record = await ctx.api.callRecord(c.callId);
+    } catch {
+      record = null;
+    }
+    if (call !== c) return;
+    if (record?.endedAt && record.reason) {
+      c.ended = { reason: record.reason, seconds: record.seconds };
+      c.ending = false;
+      void ctx.refreshAccount();
+    } else if (record === null && c.ending) {
+      // Neither live nor known: not shown as live any more.
+      c.ended = { reason: 'disconnected', seconds: c.total !== null && c.remaining !== null ? c.total - c.remaining : 0 };
+      c.ending = false;
+    }
+    c.lost = false;
+    render();
+  };
+
+  let dropped = false;
   const offs = [
+    socket.onStatus((status) => {
+      if (status === 'reconnecting') {
+        dropped = true;
+        if (call && !call.ended) {
+          call.lost = true;
+          render();
+        }
+      } else if (status === 'connected' && dropped) {
+        dropped = false;
+        // Back: ask the server what is true about the call shown, rather than trust the old picture.
+        if (call && !call.ended) void settle(call);
+      }
+    }),
     socket.on('call:started', (e) => {
       begin(e.callId, e.profileId, e.profileName, e.availableSeconds).simulated = e.simulated;
       render();
