@@ -37,7 +37,7 @@ function vitest(title, configArgs, env = {}) {
 }
 
 /** The test files that also run with every test server on PostgreSQL (STORE=postgres). */
-const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/payments', 'server/consent', 'test/authz', 'test/faults', 'test/fuzz'];
+const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/privacy', 'server/retention', 'server/payments/webhook.test.ts', 'test/authz', 'test/faults', 'test/fuzz'];
 
 const steps = e2eOnly
   ? [

@@ -4,7 +4,7 @@ import { DAY_MS, HOUR_MS } from '../../shared/units.js';
 import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
-import { admin, decryptDataDir, expectStatus, scriptedFamily } from './test-helpers.js';
+import { admin, storedData, expectStatus, scriptedFamily } from './test-helpers.js';
 
 let server: TestServer;
 
@@ -73,7 +73,7 @@ describe('export (P11)', () => {
     const after = await server.app.services.audit.forSubject(family.accountId);
     expect(after.some((e) => e.action === 'privacy.export')).toBe(true);
     await server.app.store.flush();
-    for (const [, plain] of decryptDataDir(server.dataDir)) expect(plain).not.toContain('call-santa-export');
+    for (const [, plain] of (await storedData(server))) expect(plain).not.toContain('call-santa-export');
   });
 
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
@@ -184,7 +184,7 @@ describe('delete the account (P10)', () => {
     expect(await store.photoFiles.get(family.tempPhotoId)).toBeUndefined();
     // The child's profile is in no file of the running server either (shards and journal): its
     // behaviour note lives nowhere else, while the parent's email stays until the purge.
-    const files = [...decryptDataDir(server.dataDir).values()];
+    const files = [...(await storedData(server)).values()];
     expect(files.some((plain) => plain.includes(family.note))).toBe(false);
     expect(files.some((plain) => plain.includes(family.email))).toBe(true);
     const account = await store.accounts.get(family.accountId);
@@ -214,7 +214,7 @@ describe('delete the account (P10)', () => {
     expect(await server.app.store.accounts.get(family.accountId)).toBeUndefined();
     await server.stop();
 
-    const files = decryptDataDir(server.dataDir);
+    const files = await storedData(server);
     expect(files.size).toBeGreaterThan(10);
     for (const [path, plain] of files) {
       for (const secret of family.secrets) expect(plain.includes(secret), `${secret} in ${path}`).toBe(false);
