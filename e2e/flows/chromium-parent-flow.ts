@@ -269,7 +269,7 @@ export async function callFromPopup(f: FlowContext, childName: string, pin: stri
     const callWindow = f.state.callWindow!;
     // data-speaking is set from the Web Audio analyser on the remote stream: audio arrives.
     await callWindow.locator('svg.santa[data-speaking]').waitFor({ timeout: 30_000 });
-    // The caption comes from the oai-events data channel.
+    // The caption comes from the server's checked relay (call:transcript), never from the data channel.
     await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, undefined, { timeout: 30_000 });
     await expectNoAxeViolations(callWindow, 'call window: live');
     await shot(callWindow, 'call-window-live');
@@ -349,7 +349,7 @@ export async function nothingOfTheCallStored(f: FlowContext): Promise<void> {
     const words = santaSaid.trim().split(/\s+/).slice(0, 3).join(' ');
     expect(words).not.toBe('');
     const stored = await panel.evaluate(async () => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
-    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'cameraPreview']).toContain(key);
+    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'parentPinAttempts', 'cameraPreview']).toContain(key);
     expect(JSON.stringify(stored)).not.toContain(words);
     for (const page of [panel, f.state.callWindow!, f.state.popup!]) {
       expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);

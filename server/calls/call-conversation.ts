@@ -18,8 +18,12 @@ export interface CallGuard {
   santaDelta(responseId: string, delta: string): SafetyCategory | null;
   /** The response's words are complete; checks what the stream held back. */
   santaDone(responseId: string, transcript: string): SafetyCategory | null;
-  /** The response's words the local rules have checked and passed so far: all that may be shown yet. */
-  santaChecked(responseId: string): string;
+  /**
+   * A response's words every check has passed so far (the local rules, and the moderation
+   * answers when moderation is on), as they grow; `whole` once all of it passed. All that may
+   * be shown.
+   */
+  onCleared(listener: (responseId: string, text: string, whole: boolean) => void): void;
   /** A finished child utterance: 'child_distress' when it signals distress. */
   child(text: string): SafetyCategory | null;
   onLateTrip(listener: (responseId: string, category: SafetyCategory) => void): void;
@@ -36,6 +40,8 @@ export interface CallConversationDeps extends SantaTurnsDeps {
 const UNHEARD_ALERT_AFTER = 3;
 /** Times the server puts the session back in one call before it ends the call instead. */
 const MAX_SESSION_RESTORES = 3;
+/** event_id prefix of the server's own session.update: an error answering it means it did not take. */
+const RESTORE_EVENT = 'evt_restore_';
 
 export interface CallConversationInit {
   callId: string;
@@ -79,6 +85,26 @@ export class CallConversation {
     // Listen from the first moment: the provider may speak before metering begins.
     this.unsubscribe = init.control.onEvent((event) => this.onProviderEvent(event));
     init.guard.onLateTrip((responseId, category) => this.santaTripped(responseId, category));
+    init.guard.onCleared((responseId, text, whole) => this.santaCleared(responseId, text, whole));
+  }
+
+  /**
+   * Only what every check passed reaches anyone's screen, and of a response still streaming
+   * only whole sentences (the end of a sentence can still make it one the rules stop:
+   * "I promise" + "you will get it").
+   */
+  private santaCleared(responseId: string, text: string, whole: boolean): void {
+    if (this.closed || this.turns.isStopped(responseId)) return;
+    if (whole) {
+      this.relay('santa', text, true);
+      return;
+    }
+    const shown = this.response(responseId);
+    const sentences = wholeSentences(text);
+    if (sentences.length > shown.shown) {
+      this.relay('santa', sentences.slice(shown.shown), false);
+      shown.shown = sentences.length;
+    }
   }
 
   /** Santa speaks first, once per call. */
@@ -139,25 +165,18 @@ export class CallConversation {
     } else if (isServerEvent(event, 'response.output_audio_transcript.delta')) {
       if (this.turns.isStopped(event.response_id)) return;
       this.response(event.response_id).items.add(event.item_id);
+      // What passes is relayed through santaCleared.
       const category = guard.santaDelta(event.response_id, event.delta);
       if (category) return this.santaTripped(event.response_id, category);
-      // Only whole sentences the guardrail has passed reach anyone's screen: the end of a
-      // sentence can still make it one the rules stop ("I promise" + "you will get it").
-      const checked = wholeSentences(guard.santaChecked(event.response_id));
-      const shown = this.response(event.response_id);
-      if (checked.length > shown.shown) {
-        this.relay('santa', checked.slice(shown.shown), false);
-        shown.shown = checked.length;
-      }
     } else if (isServerEvent(event, 'response.output_audio_transcript.done')) {
       if (this.turns.isStopped(event.response_id)) return;
       this.response(event.response_id).items.add(event.item_id);
       const category = guard.santaDone(event.response_id, event.transcript);
       if (category) return this.santaTripped(event.response_id, category);
-      this.relay('santa', event.transcript, true);
     } else if (isServerEvent(event, 'conversation.item.added')) {
       this.itemAdded(event.item.id, event.item.role);
-    } else if (isServerEvent(event, 'session.updated') || isServerEvent(event, 'session.created')) {
+    } else if (isServerEvent(event, 'session.updated')) {
+      // session.created is the session as the server asked for it; only a change can drift.
       this.checkSession(event.session);
     } else if (isServerEvent(event, 'conversation.item.input_audio_transcription.delta')) {
       this.relay('child', event.delta, false);
@@ -173,6 +192,8 @@ export class CallConversation {
       // response whose generation already ended is answered response_cancel_not_active: expected.
       const expected = event.error.code === 'response_cancel_not_active';
       this.deps.logger[expected ? 'debug' : 'warn']({ callId: this.init.callId, type: event.error.type, code: event.error.code ?? null }, 'realtime provider reported an error');
+      // The session could not be put back: the call cannot go on as the parent set it up.
+      if (typeof event.error.event_id === 'string' && event.error.event_id.startsWith(RESTORE_EVENT)) this.init.onTampered?.();
     }
   }
 
@@ -232,7 +253,7 @@ export class CallConversation {
       this.init.onTampered?.();
       return;
     }
-    this.init.control.send({ type: 'session.update', session: drift.restore });
+    this.init.control.send({ type: 'session.update', event_id: `${RESTORE_EVENT}${this.sessionRestores}`, session: drift.restore });
   }
 
   private alert(category: SafetyCategory): void {
@@ -260,7 +281,9 @@ export function sessionDrift(expected: ExpectedSession, session: Record<string, 
   const input = isRecord(audio.input) ? audio.input : {};
   const output = isRecord(audio.output) ? audio.output : {};
   const restoreAudio: Record<string, Record<string, unknown>> = {};
-  if (expected.instructions !== undefined && session.instructions !== expected.instructions) {
+  // Whitespace is compared loosely: the service may normalise it; the words must be the server's.
+  const loose = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, ' ').trim() : v);
+  if (expected.instructions !== undefined && loose(session.instructions) !== loose(expected.instructions)) {
     fields.push('instructions');
     restore.instructions = expected.instructions;
   }
