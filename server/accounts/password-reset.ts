@@ -9,7 +9,7 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { hashPassword } from './passwords.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 
 export interface PasswordResetOptions {
@@ -35,8 +35,8 @@ const invalidToken = () => new AppError('invalid_token', 400, 'This reset link i
  */
 export class PasswordResetService {
   private readonly ttlMs: number;
-  private readonly perAccount: FailureLimiter;
-  private readonly perAddress: FailureLimiter;
+  private readonly perAccount: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
 
   constructor(
     private readonly store: Store,
@@ -49,8 +49,8 @@ export class PasswordResetService {
     private readonly logger?: Logger,
   ) {
     this.ttlMs = options.ttlMs ?? RESET_TTL_MS;
-    this.perAccount = new FailureLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
-    this.perAddress = new FailureLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
+    this.perAccount = new AttemptLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
+    this.perAddress = new AttemptLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
   }
 
   /** Queue a reset mail if the email belongs to an open account. Always resolves the same way. */
@@ -58,12 +58,12 @@ export class PasswordResetService {
     const addressKey = `ip:${ip}`;
     const wait = this.perAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
-    this.perAddress.fail(addressKey);
+    this.perAddress.record(addressKey);
 
     const account = await this.store.accounts.findOne('email', email);
     if (!account || account.status !== 'active') return;
     if (this.perAccount.retryAfter(account.id) > 0) return;
-    this.perAccount.fail(account.id);
+    this.perAccount.record(account.id);
 
     // A new link replaces any earlier one.
     await this.invalidateAll(account.id);
@@ -88,7 +88,7 @@ export class PasswordResetService {
     const row = await this.store.passwordResets.findOne('tokenHash', tokenHash(token));
     const account = row ? await this.store.accounts.get(row.accountId) : undefined;
     if (!row || !account || row.usedAt !== null || row.expiresAt <= now || account.status !== 'active') {
-      this.perAddress.fail(addressKey);
+      this.perAddress.record(addressKey);
       throw invalidToken();
     }
     // Claimed atomically: two simultaneous uses of one link, only one wins.

@@ -8,7 +8,7 @@ import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AuditService } from '../audit/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import { browserFamily } from './user-agent.js';
 
 export interface ClientInfo {
@@ -41,8 +41,8 @@ export interface AccountsOptions {
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
-  private readonly perAccount: FailureLimiter;
-  private readonly perAddress: FailureLimiter;
+  private readonly perAccount: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
   private readonly ttlMs: number;
 
   constructor(
@@ -52,8 +52,8 @@ export class AccountsService {
     options: AccountsOptions,
   ) {
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
-    this.perAccount = new FailureLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
-    this.perAddress = new FailureLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
+    this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
+    this.perAddress = new AttemptLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
     this.ttlMs = options.sessionTtlDays * DAY_MS;
   }
 
@@ -102,8 +102,8 @@ export class AccountsService {
     const account = await this.store.accounts.findOne('email', body.email);
     const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
     if (!account || !ok || account.status !== 'active') {
-      this.perAccount.fail(accountKey);
-      this.perAddress.fail(addressKey);
+      this.perAccount.record(accountKey);
+      this.perAddress.record(addressKey);
       await this.recordLogin(account?.id ?? null, false, client);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }

@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
 import { HOUR_MS } from '../../shared/units.js';
 import type { PhotoRow, Store } from '../store/types.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 
 export type PhotoMime = PhotoRow['mime'];
 export const PHOTO_MIMES: readonly PhotoMime[] = ['image/jpeg', 'image/png', 'image/webp'];
@@ -47,7 +47,7 @@ const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not
  */
 export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
-  private readonly uploads: FailureLimiter;
+  private readonly uploads: AttemptLimiter;
 
   constructor(
     private readonly store: Store,
@@ -56,14 +56,14 @@ export class PhotosService {
   ) {
     this.opts = { ...DEFAULTS, ...options };
     // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
-    this.uploads = new FailureLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
+    this.uploads = new AttemptLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
   }
 
   /** Throws 429 (with Retry-After) once the account has used its uploads for this window. */
   checkRate(accountId: string): void {
     const wait = this.uploads.retryAfter(accountId);
     if (wait > 0) throw tooMany(wait, 'Too many photo uploads; try again later');
-    this.uploads.fail(accountId);
+    this.uploads.record(accountId);
   }
 
   /**

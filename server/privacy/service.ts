@@ -5,7 +5,7 @@ import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../sha
 import type { AccountRow, LedgerRow, PhotoRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { SECRET_TEMPLATES, accountClosedMail } from '../mail/templates.js';
@@ -26,7 +26,7 @@ export interface PrivacyOptions {
  * restricting processing. Exports are built in memory per request and never written down.
  */
 export class PrivacyService {
-  private readonly exports: FailureLimiter;
+  private readonly exports: AttemptLimiter;
 
   constructor(
     private readonly store: Store,
@@ -39,14 +39,14 @@ export class PrivacyService {
     private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
     private readonly options: PrivacyOptions,
   ) {
-    this.exports = new FailureLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
+    this.exports = new AttemptLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
   }
 
   /** Everything held about the account, as one versioned document (P11). Rate-limited and audited. */
   async export(accountId: string): Promise<ExportDocument> {
     const wait = this.exports.retryAfter(accountId);
     if (wait > 0) throw tooMany(wait, 'Exports are limited; try again later');
-    this.exports.fail(accountId);
+    this.exports.record(accountId);
 
     const s = this.store;
     const account = await s.accounts.get(accountId);
