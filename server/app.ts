@@ -165,7 +165,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     onSweep: (result) => metrics.retentionRun(result),
   }, logger);
   const retention = new RetentionScheduler(retentionSweeps, clock, config.retentionIntervalMs, logger);
-  const admin = new AdminService(store, clock, audit, consent, credits, mail, support);
+  const admin = new AdminService({ clock, audit, accounts, profiles, consent, credits, payments, calls, notices, retention, mail, support });
 
   const accountView = makeAccountView({
     consent: (id) => consent.state(id),
@@ -263,7 +263,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     app.use(
       '/admin',
       adminRoutes(
-        { store, admin, audit, consent, credits, liveCalls, notices, retention, mail, support, metrics },
+        { admin, metrics },
         adminAuth(config.adminToken, clock),
       ),
     );

@@ -142,6 +142,17 @@ export class AccountsService {
     return this.store.accounts.get(accountId);
   }
 
+  async findByEmail(email: string): Promise<AccountRow | undefined> {
+    return this.store.accounts.findOne('email', email);
+  }
+
+  /** How many accounts are open and closed, and which open ones have processing restricted (P12). */
+  async census(): Promise<{ active: number; closed: number; restrictedIds: string[] }> {
+    const active = await this.store.accounts.findBy('status', 'active');
+    const closed = await this.store.accounts.findBy('status', 'closed');
+    return { active: active.length, closed: closed.length, restrictedIds: active.filter((a) => a.restricted).map((a) => a.id) };
+  }
+
   async checkPassword(account: AccountRow, password: string): Promise<boolean> {
     return verifyPassword(account.passwordHash, password);
   }

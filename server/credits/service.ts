@@ -180,6 +180,13 @@ export class CreditsService {
     return { capturedSeconds, releasedSeconds: release?.seconds ?? 0 };
   }
 
+  /** Every second ever bought (purchases only: grants and refunds aside). */
+  async soldSeconds(): Promise<number> {
+    let sold = 0;
+    for (const e of await this.store.ledger.findBy('kind', 'purchase')) sold += e.seconds;
+    return sold;
+  }
+
   async isSettled(callId: string): Promise<boolean> {
     return (await this.store.ledger.findOne('ref', `release:${callId}`)) !== undefined;
   }

@@ -105,6 +105,20 @@ export class PaymentsService {
     return { url: session.url };
   }
 
+  /** Completed payments: how many, and their sums per currency (sorted by currency). */
+  async paidTotals(): Promise<{ payments: number; amounts: { currency: string; amount: number }[] }> {
+    let payments = 0;
+    const amounts = new Map<string, number>();
+    for await (const batch of this.deps.store.payments.scan()) {
+      for (const p of batch) {
+        if (p.paidAt === null) continue;
+        payments++;
+        amounts.set(p.currency, (amounts.get(p.currency) ?? 0) + p.amount);
+      }
+    }
+    return { payments, amounts: [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })) };
+  }
+
   /** A dev checkout session's payment record (dev provider only). */
   async devSession(sessionId: string): Promise<PaymentRow | undefined> {
     const row = await this.deps.store.payments.findOne('checkoutSessionId', sessionId);
