@@ -137,7 +137,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
-  const consent = new ConsentService(store, clock, audit);
+  // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
+  const consent: ConsentService = new ConsentService({ store, clock, audit, payments: { firstCompleted: (accountId) => payments.firstCompleted(accountId) } });
   await consent.ensureInitialPolicy();
   const photos = new PhotosService(store, clock);
   const profiles = new ProfilesService(store, clock, audit, consent, photos);
