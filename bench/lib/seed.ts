@@ -51,7 +51,7 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
   const passwordHash = await hashPassword(password);
   const store = await openStore({ dataDir, dataKey });
   const clock = systemClock;
-  const audit = new AuditService(store, clock);
+  const audit = new AuditService({ store, clock });
   // The seed writes its consents itself and never gives one through the service.
   const consent = new ConsentService({ store, clock, audit, payments: { firstCompleted: async () => null } });
   await consent.ensureInitialPolicy();

@@ -27,6 +27,17 @@ export const RESET_TTL_MS = 30 * MINUTE_MS;
 
 const invalidToken = () => new AppError('invalid_token', 400, 'This reset link is invalid, used or expired; ask for a new one', { token: 'Invalid or expired' });
 
+export interface PasswordResetDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  accounts: AccountsService;
+  mail: MailService;
+  notifier: Pick<Notifier, 'disconnectAccount'>;
+  options: PasswordResetOptions;
+  logger?: Logger;
+}
+
 /**
  * Password reset by a one-time, short-lived emailed link. The token exists only in the
  * link; the store keeps its SHA-256. Using it changes the password, revokes every session
@@ -38,16 +49,25 @@ export class PasswordResetService {
   private readonly perAccount: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly accounts: AccountsService,
-    private readonly mail: MailService,
-    private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
-    private readonly options: PasswordResetOptions,
-    private readonly logger?: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly accounts: AccountsService;
+  private readonly mail: MailService;
+  private readonly notifier: Pick<Notifier, 'disconnectAccount'>;
+  private readonly options: PasswordResetOptions;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: PasswordResetDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.accounts = deps.accounts;
+    this.mail = deps.mail;
+    this.notifier = deps.notifier;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    const { clock, options } = deps;
     this.ttlMs = options.ttlMs ?? RESET_TTL_MS;
     this.perAccount = new AttemptLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
     this.perAddress = new AttemptLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);

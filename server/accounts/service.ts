@@ -38,6 +38,13 @@ export interface AccountsOptions {
   failureWindowMs?: number;
 }
 
+export interface AccountsDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  options: AccountsOptions;
+}
+
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
@@ -45,12 +52,15 @@ export class AccountsService {
   private readonly perAddress: AttemptLimiter;
   private readonly ttlMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    options: AccountsOptions,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+
+  constructor(deps: AccountsDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    const { clock, options } = deps;
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
     this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
     this.perAddress = new AttemptLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);

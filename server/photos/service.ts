@@ -40,6 +40,12 @@ const SHARP_FORMAT: Record<PhotoMime, 'jpeg' | 'png' | 'webp'> = { 'image/jpeg':
 
 const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not a JPEG, PNG or WebP image');
 
+export interface PhotosDeps {
+  store: Store;
+  clock: Clock;
+  options?: PhotosOptions;
+}
+
 /**
  * Photo uploads (P14). An upload is re-encoded (which drops EXIF, GPS, XMP, ICC and text
  * chunks), bounded in size, sealed into the encrypted blob store and kept as a temporary
@@ -49,11 +55,13 @@ export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
   private readonly uploads: AttemptLimiter;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    options: PhotosOptions = {},
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(deps: PhotosDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    const { clock, options = {} } = deps;
     this.opts = { ...DEFAULTS, ...options };
     // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
     this.uploads = new AttemptLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);

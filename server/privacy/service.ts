@@ -21,6 +21,18 @@ export interface PrivacyOptions {
   exportWindowMs?: number;
 }
 
+export interface PrivacyDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  accounts: AccountsService;
+  purger: AccountPurger;
+  liveCalls: LiveCalls;
+  mail: MailService;
+  notifier: Pick<Notifier, 'disconnectAccount'>;
+  options: PrivacyOptions;
+}
+
 /**
  * The parent's rights over the account (P10-P12): a full export, closing the account, and
  * restricting processing. Exports are built in memory per request and never written down.
@@ -28,17 +40,27 @@ export interface PrivacyOptions {
 export class PrivacyService {
   private readonly exports: AttemptLimiter;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly accounts: AccountsService,
-    private readonly purger: AccountPurger,
-    private readonly liveCalls: LiveCalls,
-    private readonly mail: MailService,
-    private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
-    private readonly options: PrivacyOptions,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly accounts: AccountsService;
+  private readonly purger: AccountPurger;
+  private readonly liveCalls: LiveCalls;
+  private readonly mail: MailService;
+  private readonly notifier: Pick<Notifier, 'disconnectAccount'>;
+  private readonly options: PrivacyOptions;
+
+  constructor(deps: PrivacyDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.accounts = deps.accounts;
+    this.purger = deps.purger;
+    this.liveCalls = deps.liveCalls;
+    this.mail = deps.mail;
+    this.notifier = deps.notifier;
+    this.options = deps.options;
+    const { clock, options } = deps;
     this.exports = new AttemptLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
   }
 

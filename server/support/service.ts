@@ -28,17 +28,27 @@ export interface SupportOptions {
   perHour?: number;
 }
 
+export interface SupportDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  options?: SupportOptions;
+}
+
 /** Support requests and feedback from parents; read and closed by an admin. */
 export class SupportService {
   private readonly limiter: AttemptLimiter;
   private readonly retentionMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    options: SupportOptions = {},
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+
+  constructor(deps: SupportDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    const { clock, options = {} } = deps;
     this.limiter = new AttemptLimiter(clock, options.perHour ?? 10, HOUR_MS);
     this.retentionMs = (options.retentionDays ?? SUPPORT_RETENTION_DAYS) * DAY_MS;
   }
