@@ -76,6 +76,19 @@ describe('export (P11)', () => {
     for (const [, plain] of decryptDataDir(server.dataDir)) expect(plain).not.toContain('call-santa-export');
   });
 
+  it("shows each profile and support request as the parent's own API shows it, and each email as the outbox holds it", async () => {
+    const family = await scriptedFamily(server, { real: true });
+    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
+    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+    const doc = exportDocumentSchema.parse((await server.api.get('/api/me/export', family.token)).body);
+    expect([doc.profiles.length, doc.support.length, doc.emails.length]).toEqual([1, 1, 1]);
+    const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
+    expect(doc.profiles.map(({ createdAt: _c, updatedAt: _u, photo: _p, ...view }) => view)).toEqual(profiles);
+    expect(doc.support).toEqual((await server.api.get('/api/support', family.token)).body.requests);
+    const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as { accountId: string | null }[];
+    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => ((a as { createdAt: string }).createdAt < (b as { createdAt: string }).createdAt ? -1 : 1)));
+  });
+
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
     const parent = await signUpParent(server.api);
     for (let i = 0; i < 5; i++) expect((await server.api.get('/api/me/export', parent.token)).status).toBe(200);

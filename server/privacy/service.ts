@@ -7,9 +7,11 @@ import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import { AttemptLimiter } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
-import type { MailService } from '../mail/service.js';
-import { SECRET_TEMPLATES, accountClosedMail } from '../mail/templates.js';
+import { outboxView, type MailService } from '../mail/service.js';
+import { accountClosedMail } from '../mail/templates.js';
 import { noticeView } from '../notices/service.js';
+import { toView as profileView } from '../profiles/service.js';
+import { supportView } from '../support/service.js';
 import type { LiveCalls } from './live-calls.js';
 import type { AccountPurger } from './purge.js';
 
@@ -135,20 +137,7 @@ export class PrivacyService {
       profiles: await Promise.all(
         profiles.sort(byTime((p) => p.createdAt)).map(async (p) => {
           const photo = p.photoId ? photoById.get(p.photoId) : undefined;
-          return {
-            id: p.id,
-            name: p.name,
-            age: p.age,
-            wishList: [...p.wishList],
-            behaviorNotes: p.behaviorNotes,
-            preferences: p.preferences,
-            language: p.language,
-            dailyMinutes: p.dailyMinutes,
-            quietHours: p.quietHours ? { ...p.quietHours } : null,
-            createdAt: toIso(p.createdAt),
-            updatedAt: toIso(p.updatedAt),
-            photo: photo ? await photoView(photo) : null,
-          };
+          return { ...profileView(p), createdAt: toIso(p.createdAt), updatedAt: toIso(p.updatedAt), photo: photo ? await photoView(photo) : null };
         }),
       ),
       temporaryPhotos: await Promise.all(photos.filter((p) => !savedPhotoIds.has(p.id) && p.profileId === null).sort(byTime((p) => p.createdAt)).map(photoView)),
@@ -191,23 +180,8 @@ export class PrivacyService {
         revokedAt: x.revokedAt === null ? null : toIso(x.revokedAt),
       })),
       notices: notices.sort(byTime((n) => n.createdAt)).map(noticeView),
-      emails: outbox.sort(byTime((m) => m.createdAt)).map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        template: m.template,
-        subject: m.subject,
-        body: SECRET_TEMPLATES.has(m.template) ? null : m.body,
-        createdAt: toIso(m.createdAt),
-        sentAt: m.sentAt === null ? null : toIso(m.sentAt),
-      })),
-      support: support.sort(byTime((r) => r.createdAt)).map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        subject: r.subject,
-        message: r.message,
-        createdAt: toIso(r.createdAt),
-        closedAt: r.closedAt === null ? null : toIso(r.closedAt),
-      })),
+      emails: outbox.sort(byTime((m) => m.createdAt)).map(outboxView),
+      support: support.sort(byTime((r) => r.createdAt)).map(supportView),
       audit: auditRows
         .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)))
         .sort((a, b) => a.seq - b.seq)
