@@ -1,5 +1,6 @@
 import { FakeClock, systemClock } from '../../server/core/clock.js';
 import { SimulatedSantaProvider } from '../../server/realtime/simulated-santa.js';
+import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 
 export type { TestServer };
@@ -28,7 +29,6 @@ export async function creditsOf(server: TestServer, token: string): Promise<{ ba
 export async function buyPackOverHttp(server: TestServer, token: string, packId = 'pack-10'): Promise<void> {
   const checkout = await server.api.post('/api/credits/checkout', { packId }, token);
   if (checkout.status !== 200) throw new Error(`checkout: ${checkout.status} ${JSON.stringify(checkout.body)}`);
-  const url = new URL(String(checkout.body.url));
-  const pay = await fetch(`${server.url}${url.pathname}/pay`, { method: 'POST', redirect: 'manual' });
+  const pay = await payDevCheckout(String(checkout.body.url));
   if (pay.status !== 303) throw new Error(`dev pay: ${pay.status}`);
 }

@@ -17,6 +17,7 @@ import {
   loginBodySchema,
   noticeSchema,
   passwordResetRequestBodySchema,
+  passwordResetRequestResponseSchema,
   patchMeBodySchema,
   patchProfileBodySchema,
   photoUploadResponseSchema,
@@ -146,10 +147,16 @@ export class ApiClient {
   }
 
   private async call<S extends z.ZodType>(schema: S, method: string, path: string, body?: Body): Promise<z.output<S>> {
-    const { data } = await this.send(method, path, body);
+    const { status, data } = await this.send(method, path, body);
     const parsed = schema.safeParse(data);
-    if (!parsed.success) throw new ApiError(200, 'bad_response', `Unexpected response from ${method} ${path}`);
+    if (!parsed.success) throw new ApiError(status, 'bad_response', `Unexpected response from ${method} ${path}`);
     return parsed.data;
+  }
+
+  /** A request whose success is "204 No Content": any other success is not what the contract says. */
+  private async noContent(method: string, path: string, body?: Body): Promise<void> {
+    const { status } = await this.send(method, path, body);
+    if (status !== 204) throw new ApiError(status, 'bad_response', `Unexpected response from ${method} ${path}`);
   }
 
   // --- accounts -------------------------------------------------------------------------
@@ -163,12 +170,12 @@ export class ApiClient {
   }
 
   async logout(): Promise<void> {
-    await this.send('POST', '/api/auth/logout');
+    await this.noContent('POST', '/api/auth/logout');
   }
 
   /** Always 202 whatever the email: the link arrives by email if the account exists. */
   async requestPasswordReset(email: string): Promise<void> {
-    await this.send('POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+    await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
   }
 
   async me(): Promise<Account> {
@@ -232,7 +239,7 @@ export class ApiClient {
   }
 
   async deleteProfile(id: string): Promise<void> {
-    await this.send('DELETE', `/api/profiles/${encodeURIComponent(id)}`);
+    await this.noContent('DELETE', `/api/profiles/${encodeURIComponent(id)}`);
   }
 
   /** Uploads the raw image; the server re-encodes it without metadata and keeps it 24 h unless saved to a profile. */

@@ -163,6 +163,14 @@ export class AccountsService {
     return { active: active.length, closed: closed.length, restrictedIds: active.filter((a) => a.restricted).map((a) => a.id) };
   }
 
+  /** The account's sessions that still authenticate (none once the account is closed). */
+  async liveSessions(accountId: string): Promise<SessionRow[]> {
+    const account = await this.store.accounts.get(accountId);
+    if (!account || account.status !== 'active') return [];
+    const now = this.clock.now();
+    return (await this.store.sessions.findBy('accountId', accountId)).filter((s) => s.revokedAt === null && s.expiresAt > now);
+  }
+
   async checkPassword(account: AccountRow, password: string): Promise<boolean> {
     return verifyPassword(account.passwordHash, password);
   }

@@ -54,10 +54,31 @@ describe('configuration', () => {
     expect(() => parseConfig({ ADMIN_TOKEN: 'test-admin', NODE_ENV: 'production' })).toThrow(
       /Invalid ADMIN_TOKEN: must be at least 24 characters with NODE_ENV=production, because a short token can be guessed/,
     );
-    expect(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production' }).adminToken).toBe('x'.repeat(24));
+    expect(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).adminToken).toBe('x'.repeat(24));
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', ADMIN_TOKEN: 'test-admin' } });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Invalid ADMIN_TOKEN: .*NODE_ENV=production/);
+  });
+
+  it('refuses to start in production without Stripe, unless SIMULATED_PAYMENTS=true says payments are simulated on purpose', () => {
+    // The dev provider's test page credits a pack for one click: in production that is free call time.
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/Invalid STRIPE_SECRET_KEY: is required with NODE_ENV=production.*SIMULATED_PAYMENTS=true/);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', PORT: '0' },
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Call Santa cannot start: Invalid STRIPE_SECRET_KEY/);
+
+    expect(parseConfig({ NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).simulatedPayments).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' }).simulatedPayments).toBe(false);
+    // Stripe without its webhook secret would never credit a payment.
+    expect(() => parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' })).toThrow(/Invalid STRIPE_WEBHOOK_SECRET/);
+    // One or the other, never both.
+    expect(() => parseConfig({ STRIPE_SECRET_KEY: 'sk_test_x', SIMULATED_PAYMENTS: 'true' })).toThrow(/Invalid SIMULATED_PAYMENTS/);
+    // Development keeps its embedded default: simulated payments without any setting.
+    expect(parseConfig({}).simulatedPayments).toBe(true);
   });
 
   it('takes a passphrase as DATA_KEY and warns that a random 32-byte key is recommended', () => {

@@ -51,7 +51,17 @@ export const VARIABLES = {
   OPENAI_VOICE: { description: "Santa's voice", default: 'ash', schema: z.string().min(1) },
   OPENAI_ZERO_DATA_RETENTION: { description: 'true when the OpenAI organisation has zero data retention (promise P1)', default: 'false', schema: bool },
   STRIPE_SECRET_KEY: { description: 'Stripe secret key; without it the dev payment provider is used', schema: z.string().min(1).optional(), secret: true },
-  STRIPE_WEBHOOK_SECRET: { description: 'Stripe webhook signing secret (verified in dev mode too when set)', schema: z.string().min(1).optional(), secret: true },
+  STRIPE_WEBHOOK_SECRET: {
+    description: 'Stripe webhook signing secret (verified in dev mode too when set); required with STRIPE_SECRET_KEY and NODE_ENV=production',
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
+  SIMULATED_PAYMENTS: {
+    description:
+      'true to run NODE_ENV=production without Stripe: checkout is a local test page, no money moves, and the pages and side panel say so (without it production refuses to start with no STRIPE_SECRET_KEY)',
+    default: 'false',
+    schema: bool,
+  },
   STRIPE_API_URL: { description: 'Stripe API base URL (tests point it at a local fake)', schema: url.optional() },
   CREDIT_PACKS: { description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]', default: JSON.stringify(DEFAULT_PACKS), schema: z.string() },
   EXTENSION_ORIGINS: {
@@ -89,6 +99,11 @@ export interface Config {
   adminToken: string | undefined;
   openai: { apiKey: string | undefined; baseUrl: string; model: string; voice: string; zeroDataRetention: boolean };
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
+  /**
+   * Payments are simulated (the dev provider): always without STRIPE_SECRET_KEY outside
+   * production; in production only when SIMULATED_PAYMENTS=true says so.
+   */
+  simulatedPayments: boolean;
   packs: Pack[];
   /** Allowed browser origins: a list, '*' for any origin, or null for the built-in extension/localhost rule. */
   extensionOrigins: string[] | '*' | null;
@@ -150,6 +165,22 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError('ADMIN_TOKEN', `must be at least ${ADMIN_TOKEN_MIN} characters with NODE_ENV=production, because a short token can be guessed (e.g. openssl rand -base64 32)`);
   }
 
+  // Without Stripe the dev provider's test page credits a pack for one click: production must
+  // have Stripe, or say in one variable that payments are simulated on purpose.
+  const stripeKey = read('STRIPE_SECRET_KEY');
+  const stripeWebhookSecret = read('STRIPE_WEBHOOK_SECRET');
+  const simulatedWanted = read('SIMULATED_PAYMENTS');
+  if (stripeKey && simulatedWanted) throw new ConfigError('SIMULATED_PAYMENTS', 'cannot be true together with STRIPE_SECRET_KEY: choose real payments (Stripe) or simulated ones');
+  if (production && !stripeKey && !simulatedWanted) {
+    throw new ConfigError(
+      'STRIPE_SECRET_KEY',
+      'is required with NODE_ENV=production, because without it checkout is a local test page that credits call time for free; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or SIMULATED_PAYMENTS=true to run with simulated payments on purpose',
+    );
+  }
+  if (production && stripeKey && !stripeWebhookSecret) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET', 'is required with STRIPE_SECRET_KEY and NODE_ENV=production, because without it no payment is ever credited');
+  }
+
   const maxCall = read('MAX_CALL_SECONDS');
   const minCall = read('MIN_CALL_SECONDS');
   if (minCall > maxCall) throw new ConfigError('MIN_CALL_SECONDS', 'must not exceed MAX_CALL_SECONDS');
@@ -169,7 +200,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       voice: read('OPENAI_VOICE'),
       zeroDataRetention: read('OPENAI_ZERO_DATA_RETENTION'),
     },
-    stripe: { secretKey: read('STRIPE_SECRET_KEY'), webhookSecret: read('STRIPE_WEBHOOK_SECRET'), apiUrl: read('STRIPE_API_URL') },
+    stripe: { secretKey: stripeKey, webhookSecret: stripeWebhookSecret, apiUrl: read('STRIPE_API_URL') },
+    simulatedPayments: !stripeKey,
     packs,
     extensionOrigins,
     tls: cert && key ? { certFile: cert, keyFile: key } : null,

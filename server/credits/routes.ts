@@ -40,7 +40,8 @@ export function creditsRoutes(deps: CreditsRoutesDeps): Router {
     '/credits/checkout',
     handler(async (req, res) => {
       const body = parse(checkoutBodySchema, req.body);
-      const { url } = await deps.payments.checkout(authOf(res).account, body.packId, { baseUrl: baseUrl(req, deps.publicUrl) });
+      const auth = authOf(res);
+      const { url } = await deps.payments.checkout(auth.account, body.packId, { baseUrl: baseUrl(req, deps.publicUrl), signInSession: auth.session });
       res.json({ url });
     }),
   );

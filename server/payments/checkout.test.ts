@@ -127,7 +127,7 @@ describe('POST /api/credits/checkout with Stripe', () => {
     expect(res.body.error.code).toBe('processing_restricted');
     // A closed account's sessions are revoked, so only the service itself can be asked.
     const row = (await server.app.store.accounts.get(parent.accountId))!;
-    await expect(server.app.services.payments.checkout({ ...row, restricted: false, status: 'closed' }, 'pack-10', { baseUrl: server.url })).rejects.toMatchObject({ status: 403, code: 'account_closed' });
+    await expect(server.app.services.payments.checkout({ ...row, restricted: false, status: 'closed' }, 'pack-10', { baseUrl: server.url, signInSession: { tokenHash: 'no-session' } })).rejects.toMatchObject({ status: 403, code: 'account_closed' });
     expect(fake.checkoutRequests()).toEqual([]);
     expect(await paymentsOf(parent.accountId)).toEqual([]);
   });

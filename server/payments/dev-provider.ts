@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import Stripe from 'stripe';
 import { newSecret } from '../core/ids.js';
@@ -12,16 +13,35 @@ import type { CheckoutRequest, CheckoutSession, PaymentsProvider } from './provi
 export class DevProvider implements PaymentsProvider {
   readonly kind = 'dev';
   readonly simulated = true;
-
   async createCheckout(req: CheckoutRequest): Promise<CheckoutSession> {
-    // 256 random bits: the page URL is the only key to this session, like Stripe's own.
+    // 256 random bits name the session; the key binds it to the sign-in session that opened it.
     const sessionId = `cs_dev_${newSecret()}`;
-    return { sessionId, url: `${req.baseUrl}/dev/checkout/${sessionId}?lang=${req.locale}` };
+    return { sessionId, url: `${req.baseUrl}/dev/checkout/${sessionId}?lang=${req.locale}&key=${devCheckoutKey(sessionId, req.openerSecret)}` };
   }
 
   async paymentIntentMetadata(): Promise<null> {
     return null; // dev payments are never refunded or disputed from outside
   }
+}
+
+/**
+ * The test page's key: an HMAC of the checkout session keyed by a secret of the sign-in session
+ * that opened it (the stored hash of its bearer token, never shown anywhere). Only this server
+ * can make it, it survives restarts, and it dies with that sign-in session.
+ */
+export function devCheckoutKey(checkoutSessionId: string, openerSecret: string): string {
+  return createHmac('sha256', openerSecret).update(`dev-checkout\0${checkoutSessionId}`).digest('base64url');
+}
+
+/** Was the key made for one of these sign-in sessions' secrets? Constant time per candidate. */
+export function devCheckoutKeyMatches(checkoutSessionId: string, key: string, openerSecrets: readonly string[]): boolean {
+  const given = Buffer.from(key);
+  let match = false;
+  for (const secret of openerSecrets) {
+    const expected = Buffer.from(devCheckoutKey(checkoutSessionId, secret));
+    if (expected.length === given.length && timingSafeEqual(expected, given)) match = true;
+  }
+  return match;
 }
 
 /** A per-process webhook secret for dev payments when STRIPE_WEBHOOK_SECRET is not set. */

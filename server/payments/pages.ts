@@ -23,6 +23,8 @@ const TEXT = {
     notFoundExplain: 'Open the checkout again from Call Santa.',
     failedTitle: 'The test payment did not go through',
     failedExplain: 'Nothing was charged. Try again in a moment.',
+    crossSiteTitle: 'This payment was not sent from its page',
+    crossSiteExplain: 'Open the checkout again from Call Santa and press Pay on the page it opens.',
   },
   da: {
     testTitle: 'Testbetaling — ingen penge flyttes',
@@ -40,6 +42,8 @@ const TEXT = {
     notFoundExplain: 'Åbn betalingen igen fra Call Santa.',
     failedTitle: 'Testbetalingen gik ikke igennem',
     failedExplain: 'Intet er trukket. Prøv igen om lidt.',
+    crossSiteTitle: 'Denne betaling blev ikke sendt fra sin egen side',
+    crossSiteExplain: 'Åbn betalingen igen fra Call Santa, og tryk på Betal på den side, der åbnes.',
   },
   sv: {
     testTitle: 'Testbetalning — inga pengar flyttas',
@@ -57,6 +61,8 @@ const TEXT = {
     notFoundExplain: 'Öppna betalningen igen från Call Santa.',
     failedTitle: 'Testbetalningen gick inte igenom',
     failedExplain: 'Ingenting har debiterats. Försök igen om en stund.',
+    crossSiteTitle: 'Den här betalningen skickades inte från sin egen sida',
+    crossSiteExplain: 'Öppna betalningen igen från Call Santa och tryck på Betala på sidan som öppnas.',
   },
 } satisfies Record<Locale, Record<string, unknown>>;
 
@@ -107,7 +113,7 @@ export function sendPage(res: Response, status: number, locale: Locale, title: s
   res.setHeader('Vary', 'Accept-Language');
   res.status(status).type('html').send(`<!doctype html>
 <html lang="${locale}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
@@ -116,12 +122,17 @@ ${body}
 </html>`);
 }
 
-export function devCheckoutBody(t: PageText, locale: Locale, sessionId: string, pack: { seconds: number; price: Price }): string {
+/** Every page of the dev checkout says it: payments here are simulated, no money moves. */
+export function simulatedBanner(t: PageText): string {
+  return `<p class="banner" role="note">${escapeHtml(t.testExplain)}</p>\n`;
+}
+
+export function devCheckoutBody(t: PageText, locale: Locale, sessionId: string, key: string, pack: { seconds: number; price: Price }): string {
   const price = formatPrice(pack.price, locale);
   const action = `/dev/checkout/${encodeURIComponent(sessionId)}/pay?lang=${locale}`;
-  return `<p class="banner" role="note">${escapeHtml(t.testExplain)}</p>
-<p>${escapeHtml(t.pack(Math.trunc(pack.seconds / 60)))}: <strong>${escapeHtml(price)}</strong></p>
+  return `${simulatedBanner(t)}<p>${escapeHtml(t.pack(Math.trunc(pack.seconds / 60)))}: <strong>${escapeHtml(price)}</strong></p>
 <form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="key" value="${escapeHtml(key)}">
 <button type="submit">${escapeHtml(t.pay(price))}</button>
 </form>
 <p><a href="/checkout/cancelled?lang=${locale}">${escapeHtml(t.cancel)}</a></p>`;

@@ -6,6 +6,11 @@ export interface CheckoutRequest {
   /** Our payment record's id: the idempotency key's root and a metadata key to trace the payment back. */
   paymentId: string;
   accountId: string;
+  /**
+   * A secret of the sign-in session that opens the checkout (the stored hash of its token). Never
+   * sent anywhere: the dev provider keys its test page with it, so the page is bound to that session.
+   */
+  openerSecret: string;
   pack: Pack;
   locale: Locale;
   /** Public base URL of this server (PUBLIC_URL or the request's own origin), no trailing slash. */

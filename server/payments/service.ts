@@ -3,12 +3,13 @@ import { newId } from '../core/ids.js';
 import { AppError, forbidden } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
-import type { AccountRow, PaymentRow, Store } from '../store/types.js';
+import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { CreditsService } from '../credits/service.js';
 import type { CardPayment, ConsentService } from '../consent/service.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { PaymentsProvider } from './provider.js';
+import { devCheckoutKeyMatches } from './dev-provider.js';
 import { ourMetadata, readEvent, sessionReference, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
@@ -18,7 +19,7 @@ export interface PaymentsDeps {
   clock: Clock;
   credits: Pick<CreditsService, 'pack' | 'purchase' | 'reverseUpTo'>;
   consent: Pick<ConsentService, 'cardPaymentCompleted'>;
-  accounts: Pick<AccountsService, 'get'>;
+  accounts: Pick<AccountsService, 'get' | 'liveSessions'>;
   provider: PaymentsProvider;
   logger: Logger;
 }
@@ -69,7 +70,7 @@ export class PaymentsService {
   }
 
   /** Opens a checkout for a pack and records the pending payment; returns where the parent pays. */
-  async checkout(account: AccountRow, packId: string, opts: { baseUrl: string; locale?: Locale }): Promise<{ url: string }> {
+  async checkout(account: AccountRow, packId: string, opts: { baseUrl: string; signInSession: Pick<SessionRow, 'tokenHash'>; locale?: Locale }): Promise<{ url: string }> {
     const { store, clock, credits, provider, logger } = this.deps;
     if (account.status !== 'active') throw forbidden('account_closed', 'This account is closed');
     if (account.restricted) throw forbidden('processing_restricted', 'Processing is restricted on this account; lift the restriction to buy call time');
@@ -79,7 +80,7 @@ export class PaymentsService {
     const paymentId = newId();
     let session;
     try {
-      session = await provider.createCheckout({ paymentId, accountId: account.id, pack, locale: opts.locale ?? account.locale, baseUrl: opts.baseUrl });
+      session = await provider.createCheckout({ paymentId, accountId: account.id, openerSecret: opts.signInSession.tokenHash, pack, locale: opts.locale ?? account.locale, baseUrl: opts.baseUrl });
     } catch (err) {
       logger.error({ paymentId, err: err instanceof Error ? err.message : String(err) }, 'checkout could not be created');
       throw new AppError('provider_unavailable', 502, 'The payment provider could not open a checkout; try again');
@@ -126,10 +127,18 @@ export class PaymentsService {
     return { payments, amounts: [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })) };
   }
 
-  /** A dev checkout session's payment record (dev provider only). */
-  async devSession(sessionId: string): Promise<PaymentRow | undefined> {
-    const row = await this.deps.store.payments.findOne('checkoutSessionId', sessionId);
-    return row && row.provider === 'dev' ? row : undefined;
+  /**
+   * A dev checkout session's payment record, only for the key its checkout URL carried, and only
+   * while the sign-in session that opened it is live (signed out, expired, revoked or the account
+   * closed: the link is dead). Without the dev provider there is no such page at all.
+   */
+  async devSession(sessionId: string, key: string): Promise<PaymentRow | undefined> {
+    const { provider, store, accounts } = this.deps;
+    if (provider.kind !== 'dev' || !key) return undefined;
+    const row = await store.payments.findOne('checkoutSessionId', sessionId);
+    if (!row || row.provider !== 'dev' || !row.accountId) return undefined;
+    const live = await accounts.liveSessions(row.accountId);
+    return devCheckoutKeyMatches(row.checkoutSessionId, key, live.map((s) => s.tokenHash)) ? row : undefined;
   }
 
   /**

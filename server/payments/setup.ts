@@ -20,7 +20,9 @@ export function paymentsProvider(config: Pick<Config, 'stripe' | 'production'>, 
   }
   (config.production ? logger.error.bind(logger) : logger.warn.bind(logger))(
     { payments: 'dev' },
-    'Payments are SIMULATED: no STRIPE_SECRET_KEY, so checkout opens a local "Test payment — no money moves" page and no money moves',
+    config.production
+      ? 'Payments are SIMULATED (SIMULATED_PAYMENTS=true in production): checkout opens a local "Test payment — no money moves" page and no money moves'
+      : 'Payments are SIMULATED: no STRIPE_SECRET_KEY, so checkout opens a local "Test payment — no money moves" page and no money moves',
   );
   return { provider: new DevProvider(), webhookSecret: webhookSecret ?? devWebhookSecret() };
 }

@@ -9,6 +9,7 @@ import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from 
 import { uploadPhoto } from '../photos/test-fixtures.js';
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { createBrowserPeer } from '../../test/support/webrtc-peer.js';
+import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { ack, connectSocket, eventually } from '../../test/calls/support.js';
 
 export { TEST_ADMIN_TOKEN };
@@ -95,7 +96,7 @@ async function realPurchaseAndCall(server: TestServer, token: string, profileId:
   const checkout = await server.api.post('/api/credits/checkout', { packId: 'pack-10' }, token);
   expectStatus(checkout, 200);
   const sessionId = new URL(checkout.body.url as string).pathname.split('/').pop() ?? '';
-  const paid = await fetch(`${server.url}/dev/checkout/${sessionId}/pay?lang=en`, { method: 'POST', redirect: 'manual' });
+  const paid = await payDevCheckout(checkout.body.url as string);
   if (paid.status >= 400) throw new Error(`dev checkout pay failed: ${paid.status}`);
   const payment = await eventually(async () => {
     const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Locale } from '../../shared/locales.js';
 
 export interface SafetyCorpus {
@@ -9,9 +8,7 @@ export interface SafetyCorpus {
   profile_injection: string[];
 }
 
-/** The shared starter corpus, read at test time from ../shared beside the repository root. */
+/** The project's safety corpus (testdata/safety-corpus.json, part of the repository). */
 export function loadSafetyCorpus(): SafetyCorpus {
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const path = fileURLToPath(new URL('../shared/safety-corpus.json', `file://${repoRoot}`));
-  return JSON.parse(readFileSync(path, 'utf8')) as SafetyCorpus;
+  return JSON.parse(readFileSync(new URL('./testdata/safety-corpus.json', import.meta.url), 'utf8')) as SafetyCorpus;
 }

@@ -2,7 +2,7 @@ import type { Locale } from '../../shared/locales.js';
 import type { DistressKind, SantaCategory } from './guardrail.js';
 
 /**
- * Phrasings written for the tests, none of them in the shared corpus: other word orders,
+ * Phrasings written for the tests, none of them in the corpus (testdata/safety-corpus.json): other word orders,
  * synonyms, contractions, missing diacritics. The guardrail is judged on cases like these.
  */
 export const SANTA_MUST_NOT: Array<{ lang: Locale; category: SantaCategory; text: string }> = [

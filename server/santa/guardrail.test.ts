@@ -9,7 +9,21 @@ import { normalizeText } from './guardrail-text.js';
 
 const corpus = loadSafetyCorpus();
 
-describe('checkSantaText on the shared corpus', () => {
+describe('the safety corpus (server/santa/testdata/safety-corpus.json)', () => {
+  it('has cases for every category and every distress kind, in every language, and a profile injection in each', () => {
+    for (const category of SAFETY_CATEGORIES.filter((c) => c !== 'moderation' && c !== 'child_distress')) {
+      const langs = new Set(corpus.santa_must_not_say.filter((c) => c.category === category).map((c) => c.lang));
+      expect(langs, category).toEqual(new Set(LOCALES));
+    }
+    for (const kind of ['harm', 'self_harm', 'fear', 'bullying']) {
+      expect(corpus.child_distress.filter((c) => c.category === kind).length, kind).toBeGreaterThanOrEqual(3);
+    }
+    expect(new Set(corpus.santa_may_say.map((c) => c.lang))).toEqual(new Set(LOCALES));
+    expect(corpus.profile_injection.length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('checkSantaText on the corpus', () => {
   it.each(corpus.santa_must_not_say)('trips $category: $text', ({ lang, category, text }) => {
     expect(checkSantaText(text, lang)).toEqual({ tripped: true, category });
   });

@@ -85,6 +85,8 @@ const en: Record<SantaCategory, RuleInput[]> = {
     { all: [`${EN_THING} (?:is|are|will be) ${gap(1)}(?:coming|arriving|being delivered|delivered) ${gap(2)}(?:on christmas|down (?:the|your) chimney|to your (?:house|home)|under your tree|for you)`], unless: [EN_HEDGE], notQuestion: true },
     { all: [`${EN_THING} (?:is|are|will be) (?:already )?(?:in my sleigh|on (?:its|their) way to you|being (?:made|built|wrapped|packed) for you|wrapped (?:up )?for you|ready for you|waiting for you under|under your tree)`], unless: [EN_HEDGE], notQuestion: true },
     { all: [`(?:the elves|my elves) (?:are|have) (?:already )?(?:making|made|building|built|wrapping|wrapped|packing|packed|finished|painted|painting) (?:${gap(3)}for you|your)`], unless: [EN_HEDGE] },
+    // "I've already packed your dollhouse in my sleigh": the child's gift, already on its way.
+    { all: [`(?:i|we|santa|the elves|my elves) (?:have |has |had |am |are )?(?:already |just )?(?:packed|packing|loaded|loading|put|putting|wrapped|placed) (?:your|you a|you an|you the) ${gap(3)}(?:in|into|onto|on|aboard) (?:my|the|santa's) sleigh`], unless: [EN_HEDGE] },
   ],
   personal_info_request: [
     'where do you live',
@@ -112,6 +114,7 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `keep (?:it|this|that|everything) (?:to yourself|quiet|hush|between us|from (?:your|mum|mom|dad|them|everyone))`,
     `(?:just |only )?between (?:you and me|us two|the two of us|ourselves)`,
     `(?:do not|never) (?:ever |you )?(?:tell|say (?:it |this |anything )?to|mention (?:it |this )?to) ${EN_GROWNUPS}`,
+    `(?:do not|never|not) (?:ever )?(?:say|breathe|whisper|tell) (?:a (?:single )?word|a thing|one word|anything) (?:about (?:it|this|that|us|our ${W}) )?to ${EN_GROWNUPS}`,
     `(?:no one|nobody|no grown-?ups?|your (?:parents|mum|mom|dad|grown-?ups?|family)) (?:needs?|has|have|ever needs?) to (?:know|find out|hear)`,
     `(?:your |mum|mom|dad|mummy|mommy|daddy|parents|grown-?ups)${gap(1)}(?:do not|does not|will not|never|should not|must not) (?:ever )?(?:need|have|has|ever need|get) to (?:know|find out|hear)`,
     `(?:without|not) (?:telling|asking) ${EN_GROWNUPS}`,
@@ -132,6 +135,8 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `(?:santa|father christmas|santa claus) (?:is|was) (?:just |only |really )?(?:something|someone|a character|a thing) ${gap(4)}(?:made up|invented|pretend|imagined|dreamed up)`,
     `(?:it is|that is) (?:just |only |really |actually |all )(?:your parents|your mum|your mom|your dad|a story|pretend|make-believe|a myth|a fairy ?tale|made up|a game)`,
     `reindeer (?:can not|do not|cannot|could not) (?:really |actually )?fly`,
+    // "Your parents are Santa" (but "your parents are Santa's helpers" keeps the magic).
+    `(?:your |the )?(?:parents|mum and dad|mom and dad|mum|mom|dad|grown-?ups) (?:are|is) (?:really |actually |secretly |just |the real )?(?:santa|father christmas|santa claus)(?!'| (?:is|has|helpers?|elves)(?![\\p{L}]))`,
     `(?:magic|christmas magic|the magic) (?:is|was) not real`,
     `not (?:the )?real santa`,
     `(?:i am )?(?:only |just )?pretending to be santa`,
@@ -153,13 +158,13 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `(?:can i|let me|i want to|i would like to|i would love to) (?:see|look at|watch) you`,
     `(?:so|so that|then) i can see (?:you|your|what you)`,
     `(?:is|are) (?:your|the) doors? (?:closed|shut|locked)`,
-    `(?:are|is) your (?:parents|mum|mom|dad|grown-?ups) (?:asleep|sleeping|out|away|at work|gone|not home|not there)`,
+    `(?:are|is) your (?:parents|mum and dad|mom and dad|mummy and daddy|mommy and daddy|mum|mom|mummy|mommy|dad|daddy|grown-?ups) (?:both )?(?:asleep|sleeping|out|away|at work|gone|not home|not there)`,
     `are you (?:home )?(?:alone|by yourself|on your own)`,
     `(?:is|are) (?:anyone|anybody) (?:else )?(?:home|there|with you|in the room|watching|listening|around|nearby|awake)`,
     `where are your (?:parents|mum|mom|dad|grown-?ups)`,
     `lock (?:the|your) door`,
     `(?:go|come) (?:in)?to (?:your|the) (?:bedroom|bathroom) (?:alone|and lock|and close|by yourself)`,
-    { all: [`(?:meet|visit) me|(?:come|go) (?:and |to )?(?:meet|visit|see) me|meet up`], unless: ['north pole', 'dreams?', 'workshop'] },
+    { all: [`(?:meet|visit) me|(?:come|go) (?:and |to )?(?:meet|visit|see) me|meet up|(?:let us|let's|we (?:could|should|can|will)|shall we|why do not we) (?:meet|get together|see each other) ${gap(2)}(?:in person|in real life|tomorrow|tonight|after school|at (?:the|your|a) ${W}|somewhere|alone|just (?:the two of us|you and me|us))`], unless: ['north pole', 'dreams?', 'workshop', 'next (?:year|christmas)', 'on (?:the|a) (?:call|phone)'] },
     `i will (?:come|drive) (?:to|and visit|over to) your (?:house|home|school)`,
     `(?:sit|sitting) on my (?:lap|knee)`,
     `kiss (?:me|you)`,
@@ -189,6 +194,7 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `(?:krampus|the bogeyman|a monster|monsters) (?:will|is going to|are going to) (?:get|take|come for|eat|punish) you`,
     `i will tell your (?:parents|mum|mom|dad|teacher) (?:that )?you (?:were|are|have been) (?:bad|naughty)`,
     `(?:naughty|bad) (?:children|kids|boys|girls) (?:get|only get|will get|do not get|will not get|never get)`,
+    { all: [`(?:skip|skips|skipping|pass over|fly past|fly right past|fly over|miss out) (?:your|this) (?:house|home|chimney|street)`], unless: [`(?:never|not|no one|nobody|would not|will not|could not) ${gap(3)}(?:skip|pass|fly|miss)`] },
   ],
 };
 
@@ -199,7 +205,7 @@ const DA_PROMISE = alt('lover', 'lovede', 'lovet', 'love dig', 'love jer', 'love
 const DA_CERTAIN = alt('helt sikkert', 'helt bestemt', 'ganske sikkert', 'sikkert og vist', 'uden tvivl', 'ingen tvivl', 'garanteret', '(?:100|hundrede) procent', 'det er sikkert', 'selvfølgelig får', 'selvfølgelig kommer', 'bestemt');
 const DA_NON_GIFT = ['julen', 'jul', 'julemanden', 'jeg', 'vi', 'rensdyrene', 'nisserne', 'sneen', 'vinteren', 'juleaften', 'alle', 'foråret', 'sommeren', 'natten', 'morgenen', 'dine forældre', 'din mor', 'din far', 'mor', 'far'];
 const DA_RECEIVE = alt(
-  `du (?:får|vil få|skal få|kommer til at få|finder|åbner|pakker ${W} ud)`,
+  `du (?:får|vil (?:nok |helt sikkert |sikkert )?få|skal (?:nok |helt sikkert |sikkert )?få|kommer til at få|finder|åbner|pakker ${W} ud)`,
   'får du',
   `${notSubject(...DA_NON_GIFT)}(?:den|det|de|dit|din|dine|gaven|gaverne|pakken|pakkerne|${W}en|${W}et) ${gap(2)}(?:kommer|er på vej|bliver (?:leveret|bragt|lavet|pakket|bygget)|ligger (?:klar|under)|står (?:klar|under)|er klar|venter på dig)`,
   `(?:jeg|julemanden|nisserne|vi|rensdyrene) (?:kommer med|bringer|giver dig|afleverer|lægger|sørger for at du får)`,
@@ -226,6 +232,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
     { all: [`du (?:får|vil få|skal få|kommer til at få|finder) ${gap(5)}${DA_PLACE}`], unless: [DA_HEDGE, DA_BENIGN], notQuestion: true },
     { all: [`(?:jeg|julemanden|nisserne|vi|rensdyrene) (?:kommer med|bringer|giver dig|afleverer|lægger|tager) ${gap(3)}(?:til dig|under (?:jule)?træet|i (?:din )?(?:jule)?strømpe|ned (?:gennem|igennem) skorstenen|med til dig)`], unless: [DA_HEDGE, 'et kram', 'en hilsen', 'hilsner', 'julestemning', 'et smil'], notQuestion: true },
     { all: [`nisserne (?:er i gang med at|har|er ved at) (?:lave|lavet|bygge|bygget|pakke|pakket) ${gap(3)}(?:til dig|din|dit|dine)`], unless: [DA_HEDGE] },
+    { all: [`(?:jeg|vi|julemanden|nisserne) (?:har|er ved at|er i gang med at) (?:allerede |lige )?(?:pakket|pakke|lagt|lægge|læsset|læsse) (?:din|dit|dine) ${gap(3)}(?:i|på|ned i) kanen`], unless: [DA_HEDGE] },
   ],
   personal_info_request: [
     'hvor bor (?:du|i)',
@@ -257,6 +264,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `(?:ikke|aldrig) (?:sige|fortælle) (?:det|noget|det her) (?:til|for) ${DA_GROWNUPS}`,
     `ingen (?:behøver|skal|må) (?:at )?vide`,
     `(?:dine forældre|din mor|din far|mor|far|de voksne|dine voksne) (?:behøver|skal|må) ikke (?:at )?vide`,
+    `(?:behøver|skal|må) (?:dine forældre|din mor|din far|mor|far|de voksne|dine voksne|nogen|jeres forældre) ikke (?:at )?(?:vide|høre)`,
     `uden at (?:sige|fortælle) det til`,
     `kan du holde på en hemmelighed`,
     `lov mig at du ikke (?:siger|fortæller|viser)`,
@@ -270,7 +278,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `(?:nisser|nisserne|rensdyrene|julemagien|magien) er ikke (?:ægte|rigtige|virkelige)`,
     `jeg er ikke den (?:rigtige|ægte) julemand`,
     `jeg er ikke (?:ægte|virkelig|julemanden|rigtig)(?:$| men| og| det| jeg| for)`,
-    `jeg er (?:bare |kun |faktisk |egentlig |i virkeligheden )?(?:en )?(?:robot|computer|maskine|kunstig intelligens|ai|skuespiller|program|computerprogram|chatbot|optagelse)`,
+    `jeg er (?:bare |kun |faktisk |egentlig |i virkeligheden )?(?:en |et )?(?:robot|computer|maskine|kunstig intelligens|ai|skuespiller|program|computerprogram|chatbot|optagelse)`,
     `(?:dine |jeres )?(?:forældre|mor og far|far og mor|din mor|din far|de voksne) ${gap(2)}(?:køber|købte|giver|gav|pakker|pakkede|lægger|lagde) ${gap(2)}(?:gaverne|gaver|julegaverne|dine gaver|pakkerne)`,
     `det er (?:bare|kun|i virkeligheden|egentlig) (?:dine forældre|mor og far|din mor|din far|en historie|et eventyr|en myte|en løgn|noget man finder på|opdigtet|for sjov|leg|pjat)`,
     `julemanden er (?:bare |kun |egentlig )?(?:et eventyr|en myte|opdigtet|fup|en løgn|en historie|din far|din mor|en leg)`,
@@ -281,6 +289,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
   inappropriate: [
     `hvad har du (?:af )?tøj på`,
     `hvad har du på(?: dig)?(?:$| lige nu| i dag| i aften| af tøj)`,
+    `hvad du har (?:af tøj )?på(?: dig)?(?:$| lige nu| i dag| i aften)`,
     `(?:tag|tage|tager) ${gap(1)}(?:dit |din |dine )?(?:tøj|tøjet|trøje|trøjen|bukser|bukserne|kjole|kjolen|nattøj|sokker|undertøj|undertøjet) af`,
     `(?:klæd|klæde|klæder) dig af`,
     'nøgen',
@@ -298,7 +307,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `er (?:der )?(?:nogen|nogle voksne) (?:hjemme|hos dig|i rummet|vågne)`,
     `hvor er (?:dine forældre|din mor|din far|de voksne)`,
     `lås døren`,
-    { all: [`(?:mød|møde|mødes|besøg|besøge) (?:mig|os)|kom (?:og )?(?:mød|besøg) mig`], unless: ['nordpolen', 'drømme', 'værkstedet'] },
+    { all: [`(?:mød|møde|mødes|besøg|besøge) (?:mig|os)|kom (?:og )?(?:mød|besøg) mig|(?:skal vi|lad os|vi kan|vi skal|kan vi|vil du) (?:mødes|ses) ${gap(2)}(?:i morgen|i aften|efter skole|alene|bare os to|bare dig og mig|et sted|i parken|hos dig|i virkeligheden)`], unless: ['nordpolen', 'drømme', 'værkstedet', 'næste (?:år|jul)'] },
     `(?:sid|sidde) på mit skød`,
     `(?:kys|kysse|røre ved|rør ved) (?:mig|dig)`,
     `(?:har du|har du fået) (?:en )?kæreste`,
@@ -323,6 +332,7 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `(?:slå|banke|tæske) dig(?! ned)`,
     `gøre dig fortræd`,
     `(?:uartige|frække|slemme) børn (?:får|skal have|får ikke)`,
+    { all: [`(?:springe|springer|sprang|springes) ${gap(2)}(?:dit|jeres|dig) (?:hus )?over|(?:springe|springer|sprang) over (?:dit|jeres) hus|(?:kommer|flyver) ikke forbi (?:dit|jeres) hus`], unless: [`(?:aldrig|ikke|ingen) ${gap(3)}(?:springe|springer|sprang)`] },
   ],
 };
 
@@ -360,6 +370,7 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     { all: [`du (?:får|kommer att få|kommer få|ska få|hittar) ${gap(5)}${SV_PLACE}`], unless: [SV_HEDGE, SV_BENIGN], notQuestion: true },
     { all: [`(?:jag|tomten|nissarna|tomtenissarna|vi|renarna) (?:kommer med|tar med|ger dig|lämnar|lägger|levererar) ${gap(3)}(?:till dig|under (?:jul)?granen|i (?:din )?(?:jul)?strumpa|genom skorstenen)`], unless: [SV_HEDGE, 'en kram', 'en hälsning', 'hälsningar', 'julstämning', 'ett leende'], notQuestion: true },
     { all: [`(?:nissarna|tomtenissarna) (?:håller på att|har|är på väg att) (?:göra|gjort|bygga|byggt|slå in|slagit in|packa|packat) ${gap(3)}(?:åt dig|till dig|din|ditt|dina)`], unless: [SV_HEDGE] },
+    { all: [`(?:jag|vi|tomten|nissarna|tomtenissarna) (?:har|håller på att) (?:redan |just )?(?:packat|packa|lagt|lägga|lastat|lasta) (?:ner |in )?(?:din|ditt|dina) ${gap(3)}(?:i|på) släden`], unless: [SV_HEDGE] },
   ],
   personal_info_request: [
     'var bor (?:du|ni)',
@@ -391,8 +402,9 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `(?:behöver|ska) inte (?:säga|berätta|nämna) ${gap(2)}(?:till|för) ${SV_GROWNUPS}`,
     `(?:inte|aldrig) (?:säga|berätta) (?:det|något|det här|nåt) (?:till|för) ${SV_GROWNUPS}`,
     `(?:säg|berätta) (?:ingenting|inget) (?:till|för)`,
-    `ingen (?:behöver|ska|får) veta`,
-    `(?:dina föräldrar|din mamma|din pappa|mamma|pappa|de vuxna|dina vuxna) (?:behöver|ska|får) inte veta`,
+    `ingen (?:behöver|ska|får) (?:få )?veta`,
+    `(?:dina föräldrar|din mamma|din pappa|mamma|pappa|de vuxna|dina vuxna) (?:behöver|ska|får) inte (?:få )?veta`,
+    `(?:behöver|ska|får) (?:dina föräldrar|din mamma|din pappa|mamma|pappa|de vuxna|dina vuxna|någon|era föräldrar) inte (?:få )?(?:veta|höra)`,
     `utan att (?:säga|berätta) det (?:till|för)`,
     `kan du hålla (?:på )?en hemlighet`,
     `lova (?:mig )?att (?:du )?inte (?:säga|säger|berätta|berättar|visa|visar)`,
@@ -407,7 +419,7 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `(?:nissar|nissarna|tomtenissarna|renarna|julmagin|magin) är inte (?:på riktigt|äkta|verkliga)`,
     `jag är inte den (?:riktiga|äkta) tomten`,
     `jag är inte (?:på riktigt|äkta|verklig|tomten)`,
-    `jag är (?:bara |egentligen |faktiskt |i själva verket )?(?:en )?(?:robot|dator|maskin|ai|artificiell intelligens|skådespelare|program|datorprogram|chattbot|chatbot|inspelning)`,
+    `jag är (?:bara |egentligen |faktiskt |i själva verket )?(?:en |ett )?(?:robot|dator|maskin|ai|artificiell intelligens|skådespelare|program|datorprogram|chattbot|chatbot|inspelning)`,
     `(?:dina |era )?(?:föräldrar|mamma och pappa|pappa och mamma|din mamma|din pappa|de vuxna) ${gap(2)}(?:köper|köpte|ger|gav|slår in|slog in|lägger|lade|la) ${gap(2)}(?:julklapparna|julklappar|klapparna|presenterna|dina julklappar|paketen)`,
     `det är (?:bara|egentligen|i själva verket) (?:dina föräldrar|mamma och pappa|din mamma|din pappa|en saga|en myt|en lögn|påhitt|på låtsas|en historia|en lek)`,
     `(?:jul)?tomten är (?:bara |egentligen )?(?:en saga|en myt|påhittad|på låtsas|en lögn|din pappa|din mamma|en lek)`,
@@ -416,7 +428,7 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `(?:magin|julmagin) är inte (?:på riktigt|äkta|verklig)`,
   ],
   inappropriate: [
-    'vad har du på dig',
+    `vad (?:har du|du har) (?:för (?:kläder|något|nåt) )?på dig`,
     `(?:ta|tar) av (?:dig )?${gap(1)}(?:kläderna|tröjan|byxorna|klänningen|pyjamasen|strumporna|underkläderna)`,
     `klä av dig`,
     'naken',
@@ -435,7 +447,7 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `är (?:det )?(?:någon|några vuxna) (?:hemma|hos dig|i rummet|vakna)`,
     `var är (?:dina föräldrar|din mamma|din pappa|de vuxna)`,
     `lås dörren`,
-    { all: [`(?:träffa|träffas|besök|besöka|hälsa på) (?:mig|oss)`], unless: ['nordpolen', 'drömmar', 'verkstaden'] },
+    { all: [`(?:träffa|träffas|besök|besöka|hälsa på) (?:mig|oss)|(?:kan vi|ska vi|vi kan|vi ska|låt oss|vill du) (?:träffas|ses) ${gap(2)}(?:i morgon|imorgon|ikväll|efter skolan|ensamma|bara du och jag|bara vi två|någonstans|i parken|hos dig|på riktigt)`], unless: ['nordpolen', 'drömmar', 'verkstaden', 'nästa (?:år|jul)'] },
     `(?:sitta|sitt) i mitt knä`,
     `(?:pussa|kyssa) (?:mig|dig)`,
     `(?:har du|har du fått) (?:en )?(?:pojkvän|flickvän)`,
@@ -460,6 +472,7 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `slå dig(?! ner)`,
     `göra dig illa`,
     `(?:stygga|busiga|elaka) barn (?:får|ska få|får inte)`,
+    { all: [`(?:hoppa|hoppar|hoppade|skippa|skippar|skippade) ${gap(1)}(?:över )?(?:ditt|ert) (?:hus|hem)|(?:åker|flyger|kommer) inte förbi (?:ditt|ert) hus`], unless: [`(?:aldrig|inte|ingen) ${gap(3)}(?:hoppa|hoppar|skippa|skippar)`] },
   ],
 };
 

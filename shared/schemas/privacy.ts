@@ -146,6 +146,8 @@ export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 export const passwordResetRequestBodySchema = z.strictObject({ email: emailSchema });
 export type PasswordResetRequestBody = z.infer<typeof passwordResetRequestBodySchema>;
+/** The answer to a reset request: always the same, whether the email is known or not. */
+export const passwordResetRequestResponseSchema = z.object({ ok: z.literal(true) });
 
 export const passwordResetConfirmBodySchema = z.strictObject({
   token: z.string().min(20).max(200),

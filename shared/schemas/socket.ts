@@ -39,6 +39,8 @@ export const CLIENT_EVENTS = {
     ok: callStartOkSchema,
     errors: [
       'invalid_sdp',
+      // Only in a race: a closed account's sessions end with it, so its sockets are answered
+      // unauthorized first; an account closed between that check and the start is this.
       'account_closed',
       'processing_restricted',
       'consent_required',

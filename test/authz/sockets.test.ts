@@ -3,6 +3,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { ackErrorSchema } from '../../shared/schemas/calls.js';
 import { BROWSER_OFFER, FakeRealtimeProvider } from '../fakes/realtime-provider.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { payDevCheckout } from '../support/dev-checkout.js';
 import { makeBadTokens, makeParty, partyDigest, secretsOf, type BadTokens, type Party } from './world.js';
 
 /** Socket.io's own events; everything else a server socket listens to is an event of ours. */
@@ -56,7 +57,7 @@ beforeAll(async () => {
   const attacker = await makeParty(server, 'attacker');
   // A completed card payment verifies consent, which a call needs.
   for (const p of [victim, attacker]) {
-    const paid = await server.api.request('POST', `/dev/checkout/${p.checkoutSessionId}/pay`);
+    const paid = await payDevCheckout(p.checkoutUrl);
     if (paid.status !== 303 && paid.status !== 200) throw new Error(`dev payment failed: ${paid.status}`);
   }
   const bad = await makeBadTokens(server, victim);

@@ -24,6 +24,8 @@ export interface Party {
   supportText: string;
   /** A dev checkout session the party opened (not paid). */
   checkoutSessionId: string;
+  /** The dev checkout's URL as the API answered it (with the key that binds it to this party's session). */
+  checkoutUrl: string;
   noticeId: string | null;
   callId: string | null;
 }
@@ -89,6 +91,7 @@ export async function makeParty(server: TestServer, label: string): Promise<Part
     supportId: sup.body.id as string,
     supportText,
     checkoutSessionId,
+    checkoutUrl: String(checkout.body.url),
     noticeId: null,
     callId: null,
   };
