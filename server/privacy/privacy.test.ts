@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { DAY_MS, HOUR_MS } from '../../shared/units.js';
-import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
+import { exportDocumentSchema, type OutboxEntry } from '../../shared/schemas/privacy.js';
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { admin, decryptDataDir, expectStatus, scriptedFamily } from './test-helpers.js';
@@ -85,8 +85,8 @@ describe('export (P11)', () => {
     const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
     expect(doc.profiles.map(({ createdAt: _c, updatedAt: _u, photo: _p, ...view }) => view)).toEqual(profiles);
     expect(doc.support).toEqual((await server.api.get('/api/support', family.token)).body.requests);
-    const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as { accountId: string | null }[];
-    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => ((a as { createdAt: string }).createdAt < (b as { createdAt: string }).createdAt ? -1 : 1)));
+    const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as OutboxEntry[];
+    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
   });
 
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
