@@ -134,7 +134,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService({ store, clock });
-  const accounts = new AccountsService({ store, clock, audit, options: { sessionTtlDays: config.sessionTtlDays } });
+  const accounts = new AccountsService({ store, clock, audit, options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour } });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
@@ -181,7 +181,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Forwarded headers count only from the proxies the operator named (TRUST_PROXY): otherwise any
+  // client could name its own address per request and reset every per-address limit.
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
   app.use(metrics.middleware());
   // An acknowledged change is a durable one (DESIGN §5): any request that may have written
@@ -318,6 +320,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       http.closeAllConnections?.();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       await retention.stop();
+      await passwordResets.settled();
       mailTimer?.cancel();
       await mail.idle();
       mailTransport?.close?.();

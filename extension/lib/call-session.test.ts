@@ -118,17 +118,49 @@ describe('call session', () => {
     expect(session.snapshot.timeLow).toBe(true);
   });
 
-  it("shows Santa's words from the data channel as they stream, and starts fresh for each answer", async () => {
-    const { peer, session } = await live();
+  it("captions only the words the server's guardrail passed, never the data channel's, and withdraws a stopped line at once", async () => {
+    const { peer, socket, session } = await live();
+    const shown: string[] = [];
+    session.subscribe((s) => shown.push(s.santaLine));
     const channel = peer.channels[0]!;
+    // The provider's words arrive on the data channel first, ahead of the audio and of any check.
     channel.receive({ type: 'response.created' });
-    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'Ho ho ' });
-    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'ho!' });
-    expect(session.snapshot.santaLine).toBe('Ho ho ho!');
-    channel.receive({ type: 'response.created' });
+    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'Ho ho ho! I promise ' });
+    channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'you will get a pony.' });
+    channel.receive({ type: 'response.output_audio_transcript.done', transcript: 'Ho ho ho! I promise you will get a pony.' });
     expect(session.snapshot.santaLine).toBe('');
-    channel.receive({ type: 'response.audio_transcript.done', transcript: 'Merry Christmas, Emma!' });
-    expect(session.snapshot.santaLine).toBe('Merry Christmas, Emma!');
+    // What the server checked and relays on the socket is shown, growing delta by delta.
+    socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Ho ho ho! ', final: false });
+    expect(session.snapshot.santaLine).toBe('Ho ho ho! ');
+    socket.emit('call:transcript', { callId: 'call-1', speaker: 'child', text: 'hello', final: true });
+    socket.emit('call:transcript', { callId: 'call-2', speaker: 'santa', text: 'another call', final: false });
+    expect(session.snapshot.santaLine).toBe('Ho ho ho! ');
+    // A later check trips (a moderation answer, say): the line goes at once.
+    socket.emit('call:santa_stopped', { callId: 'call-1' });
+    expect(session.snapshot.santaLine).toBe('');
+    socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'What would you like to tell me?', final: true });
+    expect(session.snapshot.santaLine).toBe('What would you like to tell me?');
+    // A new line starts fresh after a whole one.
+    socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Rudolph ', final: false });
+    expect(session.snapshot.santaLine).toBe('Rudolph ');
+    expect(shown.some((line) => /promise|pony/.test(line))).toBe(false);
+  });
+
+  it('tells the server once that media and data channel are up, so Santa greets when he is heard', async () => {
+    const { peer, socket, session } = setup();
+    await session.start();
+    peer.setConnection('connected');
+    expect(socket.connected).toEqual([]);
+    peer.channels[0]!.open();
+    peer.channels[0]!.open();
+    expect(socket.connected).toEqual(['call-1']);
+    // The channel may open before the media: then the media's connect tells it.
+    const other = setup();
+    await other.session.start();
+    other.peer.channels[0]!.open();
+    expect(other.socket.connected).toEqual([]);
+    other.peer.setConnection('connected');
+    expect(other.socket.connected).toEqual(['call-1']);
   });
 
   it('hangs up through call:end and ends with the reason and seconds the server reports', async () => {

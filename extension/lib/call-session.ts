@@ -27,7 +27,10 @@ export interface CallSnapshot {
   readonly endedSeconds: number | null;
   /** Why the call never started or broke: a server error code or a client one (mic_denied ...). */
   readonly errorCode: string | null;
-  /** Santa's current line as he says it (shown as a caption; never stored). */
+  /**
+   * Santa's current line as he says it (shown as a caption; never stored): only words the
+   * server's guardrail has passed, from the socket; withdrawn at once when a line is stopped.
+   */
   readonly santaLine: string;
   /** True when the server answers with Simulated Santa (no real voice service); null until known. */
   readonly simulated: boolean | null;
@@ -45,7 +48,8 @@ export interface MicStream {
 
 export interface ChannelLike {
   readonly label: string;
-  addEventListener(type: 'message', listener: (ev: MessageEvent) => void): void;
+  readonly readyState: string;
+  addEventListener(type: 'message' | 'open', listener: (ev: MessageEvent) => void): void;
   close(): void;
 }
 
@@ -102,9 +106,6 @@ const INITIAL: CallSnapshot = {
 
 const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
 
-/** Transcript events of the Realtime API's data channel (GA names and the older beta ones). */
-const SANTA_DELTA = new Set(['response.output_audio_transcript.delta', 'response.audio_transcript.delta']);
-const SANTA_DONE = new Set(['response.output_audio_transcript.done', 'response.audio_transcript.done']);
 
 export class CallSession {
   private snap: CallSnapshot = INITIAL;
@@ -119,6 +120,9 @@ export class CallSession {
   private hangUpRequested = false;
   /** call:started reaches the account's sockets before the ack reaches this one: remember it until the ack names our call. */
   private readonly startedBeforeAck = new Map<string, boolean>();
+  /** The last caption piece was a whole line: the next piece starts a new one. */
+  private lineDone = false;
+  private connectedSent = false;
   private endTimer: unknown = null;
   private connectTimer: unknown = null;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -211,8 +215,10 @@ export class CallSession {
       this.fail('connection_failed');
       return;
     }
-    if (this.peer!.connectionState === 'connected') this.update({ phase: 'live' });
-    else if (!TERMINAL.has(this.snap.phase)) {
+    if (this.peer!.connectionState === 'connected') {
+      this.update({ phase: 'live' });
+      this.maybeConnected();
+    } else if (!TERMINAL.has(this.snap.phase)) {
       this.connectTimer = this.setTimer(() => {
         if (this.snap.phase === 'connecting' && this.snap.callId) {
           void this.socket?.endCall(this.snap.callId);
@@ -229,8 +235,10 @@ export class CallSession {
     for (const track of this.mic!.getAudioTracks()) {
       if (track.kind === 'audio') peer.addTrack(track as MediaStreamTrack, this.mic as unknown as MediaStream);
     }
+    // The data channel carries the provider's events, Santa's words among them, ahead of his
+    // audio and before any check: captions never come from it (see listenToSocket).
     this.channel = peer.createDataChannel('oai-events');
-    this.channel.addEventListener('message', (ev) => this.onChannelMessage(ev));
+    this.channel.addEventListener('open', () => this.maybeConnected());
     peer.addEventListener('track', (ev) => {
       const te = ev as RTCTrackEvent;
       const stream = te.streams?.[0];
@@ -275,6 +283,7 @@ export class CallSession {
     if (state === 'connected' && this.snap.phase === 'connecting' && this.snap.callId) {
       if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
       this.update({ phase: 'live' });
+      this.maybeConnected();
     } else if (state === 'failed' && !TERMINAL.has(this.snap.phase) && this.snap.phase !== 'ending') {
       // Media is gone for good: end the call at the server so it stops metering now.
       if (this.snap.callId) void this.socket?.endCall(this.snap.callId);
@@ -282,18 +291,16 @@ export class CallSession {
     }
   }
 
-  private onChannelMessage(ev: MessageEvent): void {
-    if (typeof ev.data !== 'string') return;
-    let event: { type?: unknown; delta?: unknown; transcript?: unknown };
-    try {
-      event = JSON.parse(ev.data) as typeof event;
-    } catch {
-      return;
-    }
-    if (typeof event.type !== 'string') return;
-    if (event.type === 'response.created') this.update({ santaLine: '' });
-    else if (SANTA_DELTA.has(event.type) && typeof event.delta === 'string') this.update({ santaLine: (this.snap.santaLine + event.delta).slice(-400) });
-    else if (SANTA_DONE.has(event.type) && typeof event.transcript === 'string') this.update({ santaLine: event.transcript.slice(-400) });
+  /**
+   * Media and data channel both up: tell the server, once, so Santa greets now and is heard
+   * (the service speaks as soon as it is asked, and words before this are lost).
+   */
+  private maybeConnected(): void {
+    const callId = this.snap.callId;
+    if (this.connectedSent || !callId || !this.socket || TERMINAL.has(this.snap.phase)) return;
+    if (this.peer?.connectionState !== 'connected' || this.channel?.readyState !== 'open') return;
+    this.connectedSent = true;
+    void this.socket.callConnected(callId);
   }
 
   private listenToSocket(socket: SantaSocket): void {
@@ -309,6 +316,18 @@ export class CallSession {
       socket.on('call:started', (started) => {
         if (this.snap.callId === started.callId) this.update({ simulated: started.simulated });
         else if (this.snap.callId === null && this.startedBeforeAck.size < 8) this.startedBeforeAck.set(started.callId, started.simulated);
+      }),
+      socket.on('call:transcript', (line) => {
+        if (this.snap.callId !== line.callId || line.speaker !== 'santa') return;
+        // Checked words only, as the server relays them: deltas grow the line, a final one is the whole line.
+        const text = line.final ? line.text : (this.lineDone ? '' : this.snap.santaLine) + line.text;
+        this.lineDone = line.final;
+        this.update({ santaLine: text.slice(-400) });
+      }),
+      socket.on('call:santa_stopped', (stopped) => {
+        if (this.snap.callId !== stopped.callId) return;
+        this.lineDone = true;
+        this.update({ santaLine: '' });
       }),
       socket.on('call:tick', (tick) => {
         if (this.snap.callId !== tick.callId) return;

@@ -260,6 +260,19 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expect((await parent.api.calls())[0]).toMatchObject({ id: live.callId, reason: 'disconnected' });
   });
 
+  it('a socket whose handshake the server refused for a passing fault (not the token) comes back by itself', async () => {
+    const parent = await family(server);
+    const socket = await connected(server, parent.token);
+    let refusals = 1;
+    // As the hub answers when reading the session fails: socket.io does not retry this one itself.
+    server.app.io.use((_socket, next) => (refusals-- > 0 ? next(new Error('internal_error')) : next()));
+    dropConnection(server, socket);
+    await statusOf(socket, 'reconnecting');
+    await statusOf(socket, 'connected');
+    expect(refusals).toBeLessThan(0);
+    expect(await socket.endCall('no-such-call')).toMatchObject({ error: { code: 'call_not_found' } });
+  });
+
   it('call:start is refused with each of its codes, and the call window shows the refusal', async () => {
     // No consent yet: consent_required (for any profile id).
     const fresh = await family(server, { consent: false });
@@ -330,6 +343,8 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expectRefused('call:end', await strangerSocket.endCall('no-such-call'), 'call_not_found');
     expectRefused('call:end', await strangerSocket.endCall(''), 'invalid_request');
     expectRefused('call:resume', await strangerSocket.resumeCall('x'.repeat(65)), 'invalid_request');
+    expectRefused('call:connected', await strangerSocket.callConnected(callId!), 'call_not_found');
+    expectRefused('call:connected', await strangerSocket.callConnected(''), 'invalid_request');
     expect(window.session.snapshot.phase).toBe('live');
     expect(server.app.services.calls.liveCount()).toBe(1);
 
@@ -349,15 +364,23 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expectRefused('call:start', await socket.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder' }), 'rate_limited');
     expectRefused('call:end', await socket.endCall('no-such-call'), 'rate_limited');
     expectRefused('call:resume', await socket.resumeCall('no-such-call'), 'rate_limited');
+    expectRefused('call:connected', await socket.callConnected('no-such-call'), 'rate_limited');
 
-    for (const event of ['call:start', 'call:end', 'call:resume'] as const) {
+    for (const event of ['call:start', 'call:end', 'call:resume', 'call:connected'] as const) {
       const login = await parent.api.login({ email: parent.email, password: parent.password });
       const s = await connected(server, login.token);
       // Revoked behind this process's back (another server process sharing the store): only the
       // per-event check can notice.
       const session = (await server.app.services.accounts.authenticate(login.token))!.session;
       await server.app.store.sessions.update(session.id, { revokedAt: server.clock.now() });
-      const ack = event === 'call:start' ? await s.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder' }) : event === 'call:end' ? await s.endCall('any') : await s.resumeCall('any');
+      const ack =
+        event === 'call:start'
+          ? await s.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder' })
+          : event === 'call:end'
+            ? await s.endCall('any')
+            : event === 'call:resume'
+              ? await s.resumeCall('any')
+              : await s.callConnected('any');
       expectRefused(event, ack, 'unauthorized');
     }
   });
@@ -497,6 +520,8 @@ describe('coverage of the contract', () => {
       // a way to fail inside the server short of a bug.
       'call:end': ['internal_error'],
       'call:resume': ['internal_error'],
+      // call:connected only asks a live call to greet: no storage, no way to fail inside.
+      'call:connected': ['internal_error'],
     };
     for (const [event, spec] of Object.entries(CLIENT_EVENTS) as Array<[ClientEvent, (typeof CLIENT_EVENTS)[ClientEvent]]>) {
       const expected = spec.codes.filter((c) => !unreachable[event]?.includes(c));

@@ -82,6 +82,42 @@ describe('socket client', () => {
     expect(raw.emitted[0]).toEqual({ event: 'call:end', args: [{ callId: 'c1' }] });
   });
 
+  it('tries again itself, backing off, when socket.io will not: a refused handshake or a disconnect by the server', () => {
+    vi.useFakeTimers();
+    try {
+      const { raw, socket } = setup();
+      raw.fire('connect');
+      raw.active = false;
+      raw.fire('disconnect', 'io server disconnect');
+      expect(socket.status).toBe('reconnecting');
+      vi.advanceTimersByTime(999);
+      expect(raw.connects).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(raw.connects).toBe(1);
+      // The server's middleware refuses the handshake (not the token): the next try waits twice as long.
+      raw.fire('connect_error', Object.assign(new Error('internal_error'), { data: undefined }));
+      vi.advanceTimersByTime(1999);
+      expect(raw.connects).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(raw.connects).toBe(2);
+      raw.active = true;
+      raw.fire('connect');
+      expect(socket.status).toBe('connected');
+      // While socket.io reconnects by itself (a lost transport), this side does not interfere.
+      raw.fire('disconnect', 'transport close');
+      vi.advanceTimersByTime(60_000);
+      expect(raw.connects).toBe(2);
+      // Closed: no try after that.
+      raw.active = false;
+      raw.fire('disconnect', 'io server disconnect');
+      socket.close();
+      vi.advanceTimersByTime(60_000);
+      expect(raw.connects).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('reports connection status, and stops trying when the token is refused', () => {
     const { raw, socket } = setup();
     const seen: string[] = [];

@@ -2,6 +2,7 @@ import './zod-config.js';
 import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_EVENTS,
+  handshakeRefusalSchema,
   SERVER_EVENTS,
   type ClientEvent,
   type ClientEventAck,
@@ -28,6 +29,7 @@ export type SocketAck<E extends ClientEvent> = ClientEventAck<E> | ClientSideErr
 export type CallStartResult = SocketAck<'call:start'>;
 export type CallEndResult = SocketAck<'call:end'>;
 export type CallResumeResult = SocketAck<'call:resume'>;
+export type CallConnectedResult = SocketAck<'call:connected'>;
 
 export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'closed';
 
@@ -40,6 +42,8 @@ export interface SantaSocket {
   endCall(callId: string): Promise<CallEndResult>;
   /** After a reconnect the call window takes its call back on the new socket. */
   resumeCall(callId: string): Promise<CallResumeResult>;
+  /** The call's media and data channel are up: the server may let Santa greet. */
+  callConnected(callId: string): Promise<CallConnectedResult>;
   close(): void;
 }
 
@@ -50,6 +54,9 @@ export interface RawSocket {
   /** Only the contract's client events; the ack is checked by the caller, so it is unknown here. */
   timeout(ms: number): { emitWithAck<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>): Promise<unknown> };
   disconnect(): unknown;
+  /** socket.io's: false once it will not reconnect by itself. */
+  readonly active?: boolean;
+  connect?(): unknown;
   readonly io?: { on(event: string, fn: (...args: unknown[]) => void): unknown };
 }
 
@@ -70,6 +77,9 @@ export const defaultSocketFactory: SocketFactory = (baseUrl, token) => {
 /** The server has START_TIMEOUT to reach the provider and answer; it does its own timeouts inside that. */
 export const START_ACK_TIMEOUT_MS = 30_000;
 const END_ACK_TIMEOUT_MS = 10_000;
+/** When socket.io itself will not reconnect: the first retry, doubling up to the last. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 export function connectSocket(baseUrl: string, token: string, factory: SocketFactory = defaultSocketFactory): SantaSocket {
   const raw = factory(baseUrl, token);
@@ -81,17 +91,40 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     for (const h of statusHandlers) h(next);
   };
 
-  raw.on('connect', () => setStatus('connected'));
+  // socket.io retries a lost transport by itself, but not a handshake its server's middleware
+  // refused (other than unauthorized: a store hiccup) nor a disconnect the server made (an
+  // account's sockets dropped when it was restricted): then `active` is false, and this side
+  // tries again, backing off, so the window and the panel never stay "reconnecting" for good.
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let retryDelay = RETRY_MIN_MS;
+  const retryIfIdle = () => {
+    if (raw.active !== false || !raw.connect || retryTimer !== null) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (status === 'reconnecting') raw.connect?.();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  };
+
+  raw.on('connect', () => {
+    retryDelay = RETRY_MIN_MS;
+    setStatus('connected');
+  });
   raw.on('disconnect', (reason) => {
-    // 'io client disconnect' is our own close(); anything else reconnects by itself.
-    if (reason !== 'io client disconnect') setStatus('reconnecting');
+    // 'io client disconnect' is our own close().
+    if (reason === 'io client disconnect') return;
+    setStatus('reconnecting');
+    retryIfIdle();
   });
   raw.on('connect_error', (err) => {
-    const data = (err as { data?: { code?: unknown } } | null)?.data;
-    if (data?.code === 'unauthorized' || (err instanceof Error && err.message === 'unauthorized')) {
+    const data = (err as { data?: unknown } | null)?.data;
+    if (handshakeRefusalSchema.safeParse(data).success || (err instanceof Error && err.message === 'unauthorized')) {
       setStatus('unauthorized');
       raw.disconnect();
-    } else setStatus('reconnecting');
+    } else {
+      setStatus('reconnecting');
+      retryIfIdle();
+    }
   });
 
   /** Emit a client event and check its ack against the contract. */
@@ -131,7 +164,10 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
     },
     endCall: (callId) => request('call:end', { callId }, END_ACK_TIMEOUT_MS),
     resumeCall: (callId) => request('call:resume', { callId }, END_ACK_TIMEOUT_MS),
+    callConnected: (callId) => request('call:connected', { callId }, END_ACK_TIMEOUT_MS),
     close() {
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      retryTimer = null;
       setStatus('closed');
       status = 'closed';
       statusHandlers.clear();

@@ -108,6 +108,59 @@ describe('accounts and sign-in', () => {
     expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(200);
   });
 
+  it('an attack on a parent\'s email does not keep the parent out: the attacking address waits, the parent signs in from elsewhere', async () => {
+    server = await server.restart({ TRUST_PROXY: 'loopback' });
+    const owner = await signUpParent(server.api, { consent: false });
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      statuses.push((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: `guess ${i}` }, headers: from('203.0.113.9') })).status);
+    }
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(25).fill(429)]);
+    // The attacker's address is slowed down even with the right password; the owner, elsewhere, is not.
+    expect((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: from('203.0.113.9') })).status).toBe(429);
+    expect((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: from('198.51.100.20') })).status).toBe(200);
+  });
+
+  it('a distributed guess locks the email only at a much higher count, and the parent\'s password reset link lifts the lock', async () => {
+    server = await server.restart({ TRUST_PROXY: 'loopback' });
+    const owner = await signUpParent(server.api, { consent: false });
+    const login = (password: string, ip: string) => server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password }, headers: { 'x-forwarded-for': ip } });
+    // Ten addresses, five guesses each: 50 failures on one email.
+    for (let a = 0; a < 10; a++) for (let i = 0; i < 5; i++) expect((await login(`guess ${a}-${i}`, `203.0.113.${a + 1}`)).status).toBe(401);
+    const locked = await login(owner.password, '198.51.100.20');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The reset link proves the email is the parent's: the lock goes with it.
+    expect((await server.api.post('/api/auth/password-reset/request', { email: owner.email })).status).toBe(202);
+    await server.app.services.passwordResets.settled();
+    const mail = (await server.app.store.outbox.findBy('accountId', owner.accountId)).find((m) => m.template === 'password_reset');
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(mail?.body ?? '')?.[1] ?? '';
+    expect((await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: 'a new passphrase after the attack' })).status).toBe(200);
+    expect((await login('a new passphrase after the attack', '198.51.100.20')).status).toBe(200);
+  });
+
+  it('limits sign-ups per address (accepted or email_taken alike), so sign-up is no bulk oracle and no source of free accounts', async () => {
+    server = await server.restart({ SIGNUPS_PER_ADDRESS_PER_HOUR: '20', TRUST_PROXY: 'loopback' });
+    const taken = await signUpParent(server.api, { consent: false });
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const email = i % 2 === 0 ? taken.email : `burst${i}@example.test`;
+      statuses.push((await server.api.request('POST', '/api/auth/signup', { body: { email, password: 'a long passphrase', name: 'Burst', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } })).status);
+    }
+    // 20 attempts from one address in an hour (201 or 409), then 429 with Retry-After.
+    expect(statuses.slice(0, 20).every((s) => s === 201 || s === 409)).toBe(true);
+    expect(statuses.slice(20)).toEqual(Array(5).fill(429));
+    const limited = await server.api.request('POST', '/api/auth/signup', { body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } });
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await server.app.store.accounts.findOne('email', 'late@example.test')).toBeUndefined();
+    // Another address is not affected, and the first one may sign up again after the hour.
+    expect((await server.api.request('POST', '/api/auth/signup', { body: { email: 'elsewhere@example.test', password: 'a long passphrase', name: 'E', locale: 'en' }, headers: { 'x-forwarded-for': '198.51.100.3' } })).status).toBe(201);
+    server.clock.advance(61 * MINUTE_MS);
+    expect((await server.api.request('POST', '/api/auth/signup', { body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } })).status).toBe(201);
+  });
+
   it('refuses a logged-out token, an expired token and a made-up token', async () => {
     const { token } = await signUpParent(server.api, { consent: false });
     expect((await server.api.get('/api/me', 'made-up-token')).status).toBe(401);

@@ -14,8 +14,10 @@ export function passwordResetRoutes(resets: PasswordResetService): Router {
     '/password-reset/request',
     handler(async (req, res) => {
       const body = parse(passwordResetRequestBodySchema, req.body);
-      await resets.request(body.email, clientInfo(req).ip);
-      // The same answer for every email: whether an account exists is not revealed.
+      resets.admit(clientInfo(req).ip);
+      // The same answer for every email, in the same time: the email is looked at only once
+      // the answer has left, so neither its body nor its timing says whether an account exists.
+      res.once('close', () => resets.sendLinkLater(body.email));
       res.status(202).json({ ok: true });
     }),
   );

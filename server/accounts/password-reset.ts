@@ -48,6 +48,7 @@ export class PasswordResetService {
   private readonly ttlMs: number;
   private readonly perAccount: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
+  private readonly inFlight = new Set<Promise<void>>();
 
   private readonly store: Store;
   private readonly clock: Clock;
@@ -73,13 +74,41 @@ export class PasswordResetService {
     this.perAddress = new AttemptLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
   }
 
-  /** Queue a reset mail if the email belongs to an open account. Always resolves the same way. */
-  async request(email: string, ip: string): Promise<void> {
+  /**
+   * The part of a request that is answered: the per-address limit (429), the same for every
+   * email. Counts the request.
+   */
+  admit(ip: string): void {
     const addressKey = `ip:${ip}`;
     const wait = this.perAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
     this.perAddress.record(addressKey);
+  }
 
+  /**
+   * Everything that depends on the email, started only after the answer has left: a known
+   * email writes a reset, a mail and an audit entry (and waits for their commit), an unknown
+   * one does nothing, so doing it before answering would tell the two apart by time. A 202
+   * means accepted, not sent; a crash in between loses only this link (ask again).
+   */
+  sendLinkLater(email: string): void {
+    const work: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.sendLink(email))
+      .then(() => this.store.flush())
+      .catch((err: unknown) => {
+        this.logger?.error({ err: err instanceof Error ? err.message : String(err) }, 'password reset request failed after its answer');
+      })
+      .finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+  }
+
+  /** Resolves once every request accepted so far has done its work (graceful shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Queue a reset mail if the email belongs to an open account. */
+  private async sendLink(email: string): Promise<void> {
     const account = await this.store.accounts.findOne('email', email);
     if (!account || account.status !== 'active') return;
     if (this.perAccount.retryAfter(account.id) > 0) return;
@@ -119,6 +148,7 @@ export class PasswordResetService {
     const updated = await this.store.accounts.update(account.id, { passwordHash, passwordChangedAt: this.clock.now() }, { if: (c) => c.status === 'active' });
     if (!updated) throw invalidToken();
     const revoked = await this.accounts.revokeSessions(account.id);
+    this.accounts.liftSignInLocks(account.email);
     this.notifier.disconnectAccount(account.id);
     await this.invalidateAll(account.id);
     await this.audit.record(`account:${account.id}`, 'account.password_reset', account.id, { sessionsRevoked: revoked });

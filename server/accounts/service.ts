@@ -27,8 +27,19 @@ export function tokenHash(token: string): string {
 
 export interface AccountsOptions {
   sessionTtlDays: number;
-  /** Failed logins allowed per account (email) within the window: tight, it stops guessing one password. */
+  /**
+   * Failed logins allowed per email from one client address within the window: tight, it stops
+   * guessing one password from there, and locks out only that address.
+   */
+  maxFailuresPerEmailAndAddress?: number;
+  /**
+   * Failed logins allowed per email from all addresses together: much higher, so knowing a
+   * parent's email is not enough to keep them out, yet a distributed guess is still stopped.
+   * A password reset lifts it.
+   */
   maxFailuresPerAccount?: number;
+  /** Sign-up attempts per client address per hour (accepted or not). */
+  signupsPerAddressPerHour?: number;
   /**
    * Failed logins allowed per client address within the window: loose (OWASP), so it stops one
    * address spraying many accounts without locking out everyone behind it (an office or carrier
@@ -48,8 +59,10 @@ export interface AccountsDeps {
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
+  private readonly perEmailAndAddress: AttemptLimiter;
   private readonly perAccount: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
+  private readonly signupsPerAddress: AttemptLimiter;
   private readonly ttlMs: number;
 
   private readonly store: Store;
@@ -62,12 +75,23 @@ export class AccountsService {
     this.audit = deps.audit;
     const { clock, options } = deps;
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
-    this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 5, windowMs);
+    this.perEmailAndAddress = new AttemptLimiter(clock, options.maxFailuresPerEmailAndAddress ?? 5, windowMs);
+    this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 50, windowMs);
     this.perAddress = new AttemptLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
+    this.signupsPerAddress = new AttemptLimiter(clock, options.signupsPerAddressPerHour ?? 20, 60 * MINUTE_MS);
     this.ttlMs = options.sessionTtlDays * DAY_MS;
   }
 
+  /**
+   * Every attempt counts against the client's address, a refused one (email_taken) too: so
+   * sign-up is neither a bulk oracle of which emails have accounts nor a source of free accounts
+   * that multiply the per-account limits.
+   */
   async signup(body: SignupBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
+    const addressKey = `ip:${client.ip}`;
+    const wait = this.signupsPerAddress.retryAfter(addressKey);
+    if (wait > 0) throw tooMany(wait);
+    this.signupsPerAddress.record(addressKey);
     if (await this.store.accounts.findOne('email', body.email)) throw conflict('email_taken', 'An account with this email already exists');
     const now = this.clock.now();
     const account: AccountRow = {
@@ -99,28 +123,38 @@ export class AccountsService {
 
   /**
    * Only failures count, and an attempt refused with 429 is not checked at all (so it adds
-   * nothing). A locked account answers 429 even to its right password; another account's
-   * right password from the same address succeeds until the address's own, much larger,
-   * limit is reached.
+   * nothing). Three limits: an email from one address (tight: that address waits, even with the
+   * right password, but the parent elsewhere signs in), an email from everywhere (much higher,
+   * lifted by a password reset), and one address across all emails (loose, for one address
+   * spraying many accounts).
    */
   async login(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
     const accountKey = `account:${body.email}`;
+    const pairKey = `${accountKey}\0ip:${client.ip}`;
     const addressKey = `ip:${client.ip}`;
-    const wait = Math.max(this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
+    const wait = Math.max(this.perEmailAndAddress.retryAfter(pairKey), this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
     if (wait > 0) throw tooMany(wait);
 
     const account = await this.store.accounts.findOne('email', body.email);
     const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
     if (!account || !ok || account.status !== 'active') {
+      this.perEmailAndAddress.record(pairKey);
       this.perAccount.record(accountKey);
       this.perAddress.record(addressKey);
       await this.recordLogin(account?.id ?? null, false, client);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
-    this.perAccount.reset(accountKey);
+    this.perEmailAndAddress.reset(pairKey);
     const token = await this.openSession(account.id);
     await this.recordLogin(account.id, true, client);
     return { token, account };
+  }
+
+  /** A password reset proves the parent owns the email: every sign-in lock on it is lifted. */
+  liftSignInLocks(email: string): void {
+    const accountKey = `account:${email}`;
+    this.perAccount.reset(accountKey);
+    this.perEmailAndAddress.resetPrefix(`${accountKey}\0`);
   }
 
   async logout(session: SessionRow): Promise<void> {

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import type { CallTranscript, CallWarning, SafetyCategory } from '../../shared/schemas/calls.js';
 import type { Notifier } from '../sockets/hub.js';
-import type { RealtimeControl, RealtimeServerEvent } from '../realtime/provider.js';
+import type { ExpectedSession, RealtimeControl, RealtimeServerEvent } from '../realtime/provider.js';
 import { isServerEvent } from '../realtime/events.js';
 import { changeSubjectInstruction, distressResponseInstruction, wrapUpInstruction } from '../santa/persona.js';
 import { SantaTurns, type SantaTurnsDeps } from './santa-turns.js';
@@ -17,6 +18,8 @@ export interface CallGuard {
   santaDelta(responseId: string, delta: string): SafetyCategory | null;
   /** The response's words are complete; checks what the stream held back. */
   santaDone(responseId: string, transcript: string): SafetyCategory | null;
+  /** The response's words the local rules have checked and passed so far: all that may be shown yet. */
+  santaChecked(responseId: string): string;
   /** A finished child utterance: 'child_distress' when it signals distress. */
   child(text: string): SafetyCategory | null;
   onLateTrip(listener: (responseId: string, category: SafetyCategory) => void): void;
@@ -28,12 +31,22 @@ export interface CallConversationDeps extends SantaTurnsDeps {
   notifier: Pick<Notifier, 'toAccount'>;
 }
 
+
+/** Utterances in a row that could not be transcribed before the parent is told. */
+const UNHEARD_ALERT_AFTER = 3;
+/** Times the server puts the session back in one call before it ends the call instead. */
+const MAX_SESSION_RESTORES = 3;
+
 export interface CallConversationInit {
   callId: string;
   accountId: string;
   language: Locale;
   control: RealtimeControl;
   guard: CallGuard;
+  /** Checked against every session.updated; absent: not checked (a provider that reports no session). */
+  session?: ExpectedSession;
+  /** The session cannot be kept as the server set it: end the call with this reason. */
+  onTampered?: () => void;
 }
 
 /**
@@ -46,12 +59,23 @@ export class CallConversation {
   private readonly turns: SantaTurns;
   private readonly unsubscribe: () => void;
   private closed = false;
+  /** Conversation items the server itself created (its steering instructions). */
+  private readonly ownItems = new Set<string>();
+  /** Each response's items and how much of its words the account was shown. */
+  private readonly responses = new Map<string, { items: Set<string>; shown: number }>();
+  private unheardInARow = 0;
+  private unheardAlerted = false;
+  private sessionRestores = 0;
 
   constructor(
     private readonly deps: CallConversationDeps,
     private readonly init: CallConversationInit,
   ) {
-    this.turns = new SantaTurns(deps, init.control);
+    this.turns = new SantaTurns(deps, init.control, () => {
+      const id = `sys_${randomBytes(8).toString('hex')}`;
+      this.ownItems.add(id);
+      return id;
+    });
     // Listen from the first moment: the provider may speak before metering begins.
     this.unsubscribe = init.control.onEvent((event) => this.onProviderEvent(event));
     init.guard.onLateTrip((responseId, category) => this.santaTripped(responseId, category));
@@ -60,6 +84,10 @@ export class CallConversation {
   /** Santa speaks first, once per call. */
   greet(): void {
     if (!this.closed) this.turns.greet();
+  }
+
+  get greeted(): boolean {
+    return this.turns.hasGreeted;
   }
 
   /** The call is near its end: Santa says a warm goodbye after what he is saying now. */
@@ -82,31 +110,69 @@ export class CallConversation {
     this.deps.notifier.toAccount(this.init.accountId, 'call:transcript', payload);
   }
 
+  private response(responseId: string): { items: Set<string>; shown: number } {
+    let r = this.responses.get(responseId);
+    if (!r) {
+      r = { items: new Set(), shown: 0 };
+      this.responses.set(responseId, r);
+      // Only the last few responses can still be stopped; older ones are forgotten.
+      if (this.responses.size > 16) this.responses.delete(this.responses.keys().next().value!);
+    }
+    return r;
+  }
+
   private onProviderEvent(event: RealtimeServerEvent): void {
     if (this.closed) return;
     const { guard } = this.init;
     if (isServerEvent(event, 'response.created')) {
+      this.response(event.response.id);
       this.turns.responseCreated(event.response.id);
     } else if (isServerEvent(event, 'response.done')) {
-      this.turns.responseDone(event.response.id);
+      const output = (event.response.output ?? []).map((i) => i.id).filter((id): id is string => typeof id === 'string');
+      const words = (event.response.output ?? []).flatMap((i) => i.content ?? []).map((p) => ('transcript' in p ? (p.transcript ?? '') : '')).join(' ');
+      // The audio plays on after generation: roughly what a voice takes for these words, and some.
+      this.turns.responseDone(event.response.id, output, 2000 + words.length * 90);
+    } else if (isServerEvent(event, 'output_audio_buffer.stopped')) {
+      this.turns.audioStopped(event.response_id);
+    } else if (isServerEvent(event, 'output_audio_buffer.cleared')) {
+      this.turns.audioStopped(event.response_id ?? null);
     } else if (isServerEvent(event, 'response.output_audio_transcript.delta')) {
       if (this.turns.isStopped(event.response_id)) return;
-      this.relay('santa', event.delta, false);
+      this.response(event.response_id).items.add(event.item_id);
       const category = guard.santaDelta(event.response_id, event.delta);
-      if (category) this.santaTripped(event.response_id, category);
+      if (category) return this.santaTripped(event.response_id, category);
+      // Only whole sentences the guardrail has passed reach anyone's screen: the end of a
+      // sentence can still make it one the rules stop ("I promise" + "you will get it").
+      const checked = wholeSentences(guard.santaChecked(event.response_id));
+      const shown = this.response(event.response_id);
+      if (checked.length > shown.shown) {
+        this.relay('santa', checked.slice(shown.shown), false);
+        shown.shown = checked.length;
+      }
     } else if (isServerEvent(event, 'response.output_audio_transcript.done')) {
       if (this.turns.isStopped(event.response_id)) return;
-      this.relay('santa', event.transcript, true);
+      this.response(event.response_id).items.add(event.item_id);
       const category = guard.santaDone(event.response_id, event.transcript);
-      if (category) this.santaTripped(event.response_id, category);
+      if (category) return this.santaTripped(event.response_id, category);
+      this.relay('santa', event.transcript, true);
+    } else if (isServerEvent(event, 'conversation.item.added')) {
+      this.itemAdded(event.item.id, event.item.role);
+    } else if (isServerEvent(event, 'session.updated') || isServerEvent(event, 'session.created')) {
+      this.checkSession(event.session);
     } else if (isServerEvent(event, 'conversation.item.input_audio_transcription.delta')) {
       this.relay('child', event.delta, false);
     } else if (isServerEvent(event, 'conversation.item.input_audio_transcription.completed')) {
+      this.unheardInARow = 0;
+      this.unheardAlerted = false;
       this.relay('child', event.transcript, true);
       if (guard.child(event.transcript) === 'child_distress') this.childDistress();
+    } else if (isServerEvent(event, 'conversation.item.input_audio_transcription.failed')) {
+      this.childUnheard();
     } else if (isServerEvent(event, 'error')) {
-      // The provider's error code only: its message may quote what was said.
-      this.deps.logger.warn({ callId: this.init.callId, type: event.error.type, code: event.error.code ?? null }, 'realtime provider reported an error');
+      // The provider's error code only: its message may quote what was said. Cancelling a
+      // response whose generation already ended is answered response_cancel_not_active: expected.
+      const expected = event.error.code === 'response_cancel_not_active';
+      this.deps.logger[expected ? 'debug' : 'warn']({ callId: this.init.callId, type: event.error.type, code: event.error.code ?? null }, 'realtime provider reported an error');
     }
   }
 
@@ -114,7 +180,9 @@ export class CallConversation {
   private santaTripped(responseId: string, category: SafetyCategory): void {
     if (this.closed || this.turns.isStopped(responseId)) return;
     this.deps.logger.info({ callId: this.init.callId, category }, 'guardrail stopped a Santa response');
-    this.turns.stopTripped(responseId);
+    // Whatever of it is on a screen goes at once (a late moderation answer comes after words were shown).
+    this.deps.notifier.toAccount(this.init.accountId, 'call:santa_stopped', { callId: this.init.callId });
+    this.turns.stopTripped(responseId, [...(this.responses.get(responseId)?.items ?? [])]);
     this.turns.say(changeSubjectInstruction(this.init.language), true);
     this.alert(category);
   }
@@ -126,8 +194,95 @@ export class CallConversation {
     this.alert('child_distress');
   }
 
+  /** An utterance that could not be transcribed cannot be checked for distress: several in a row, the parent is told. */
+  private childUnheard(): void {
+    this.unheardInARow++;
+    this.deps.logger.info({ callId: this.init.callId, inARow: this.unheardInARow }, 'an utterance could not be transcribed');
+    if (this.unheardInARow >= UNHEARD_ALERT_AFTER && !this.unheardAlerted) {
+      this.unheardAlerted = true;
+      this.alert('child_unheard');
+    }
+  }
+
+  /**
+   * A system item the server did not create came from the browser's data channel: it could
+   * replace Santa's instructions. It is removed from the conversation and the parent alerted.
+   */
+  private itemAdded(itemId: string | undefined, role: string): void {
+    if (role !== 'system' || !itemId || this.ownItems.has(itemId)) return;
+    this.deps.logger.warn({ callId: this.init.callId }, 'a system item the server did not create was removed');
+    this.init.control.send({ type: 'conversation.item.delete', item_id: itemId });
+    this.alert('session_tampered');
+  }
+
+  /**
+   * The data channel is the browser's: anything on it can send session.update. What the server
+   * set (instructions, transcription, tools, voice, modalities) is put back at once and the
+   * parent alerted; a session that keeps being changed ends the call.
+   */
+  private checkSession(session: Record<string, unknown>): void {
+    const expected = this.init.session;
+    if (!expected) return;
+    const drift = sessionDrift(expected, session);
+    if (!drift) return;
+    this.sessionRestores++;
+    this.deps.logger.warn({ callId: this.init.callId, fields: drift.fields }, 'the call session was changed from outside; putting it back');
+    this.alert('session_tampered');
+    if (this.sessionRestores > MAX_SESSION_RESTORES) {
+      this.init.onTampered?.();
+      return;
+    }
+    this.init.control.send({ type: 'session.update', session: drift.restore });
+  }
+
   private alert(category: SafetyCategory): void {
     const warning: CallWarning = { callId: this.init.callId, kind: 'safety', category };
     this.deps.notifier.toAccount(this.init.accountId, 'call:warning', warning);
   }
+}
+
+/** The text up to and with its last sentence end (and the space after it). */
+function wholeSentences(text: string): string {
+  const match = /^[\s\S]*[.!?\n]\s*/.exec(text);
+  return match ? match[0] : '';
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Where a reported session differs from what the server set, and the session.update that puts
+ * it back; null when it matches. Only what the safety of the call rests on is compared.
+ */
+export function sessionDrift(expected: ExpectedSession, session: Record<string, unknown>): { fields: string[]; restore: { type: 'realtime'; [key: string]: unknown } } | null {
+  const fields: string[] = [];
+  const restore: { type: 'realtime'; [key: string]: unknown } = { type: 'realtime' };
+  const audio = isRecord(session.audio) ? session.audio : {};
+  const input = isRecord(audio.input) ? audio.input : {};
+  const output = isRecord(audio.output) ? audio.output : {};
+  const restoreAudio: Record<string, Record<string, unknown>> = {};
+  if (expected.instructions !== undefined && session.instructions !== expected.instructions) {
+    fields.push('instructions');
+    restore.instructions = expected.instructions;
+  }
+  if (expected.transcriptionModel !== undefined) {
+    const transcription = isRecord(input.transcription) ? input.transcription : null;
+    if (!transcription || transcription.model !== expected.transcriptionModel) {
+      fields.push('transcription');
+      restoreAudio.input = { transcription: { model: expected.transcriptionModel, ...(expected.transcriptionLanguage ? { language: expected.transcriptionLanguage } : {}) } };
+    }
+  }
+  if (expected.voice !== undefined && output.voice !== undefined && output.voice !== expected.voice) {
+    fields.push('voice');
+    restoreAudio.output = { voice: expected.voice };
+  }
+  if (Array.isArray(session.tools) && session.tools.length > 0) {
+    fields.push('tools');
+    restore.tools = [];
+  }
+  if (expected.outputModalities && Array.isArray(session.output_modalities) && session.output_modalities.join() !== expected.outputModalities.join()) {
+    fields.push('output_modalities');
+    restore.output_modalities = expected.outputModalities;
+  }
+  if (Object.keys(restoreAudio).length) restore.audio = restoreAudio;
+  return fields.length ? { fields, restore } : null;
 }

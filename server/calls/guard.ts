@@ -23,6 +23,7 @@ export function createCallGuard(language: Locale, moderation: ModerationChecker 
   return {
     santaDelta: (responseId, delta) => stream.push(responseId, delta)?.category ?? null,
     santaDone: (responseId, transcript) => stream.complete(responseId, transcript)?.category ?? null,
+    santaChecked: (responseId) => stream.checkedText(responseId),
     child: (text) => (checkChildText(text, language).distress ? 'child_distress' : null),
     onLateTrip(listener) {
       late = listener;

@@ -4,7 +4,7 @@ import type { Locale } from '../../shared/locales.js';
 import type { CallEndReason } from '../../shared/schemas/calls.js';
 import type { Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
-import type { RealtimeControl } from '../realtime/provider.js';
+import type { ExpectedSession, RealtimeControl } from '../realtime/provider.js';
 import type { CallCloser, CallClosed } from './call-closer.js';
 import { CallMeter } from './call-meter.js';
 import { CallConversation, type CallGuard } from './call-conversation.js';
@@ -27,6 +27,11 @@ export interface LiveCallDeps {
   wrapUpSeconds: number;
   /** How long to wait for a cancelled response to finish before Santa is told what to say next. */
   responseSettleMs?: number;
+  /**
+   * Santa greets when the call window says its connection is up (call:connected), so the
+   * greeting is heard; if it never says so, this long after metering began. Default 8 s.
+   */
+  greetFallbackMs?: number;
 }
 
 export interface LiveCallInit {
@@ -41,6 +46,8 @@ export interface LiveCallInit {
   guard: CallGuard;
   /** The call window's socket: call:end from it is the child's hang-up; losing it starts the grace timer. */
   windowSocketId: string;
+  /** The provider's session as set up for this call: kept so, or the call ends. */
+  session?: ExpectedSession;
 }
 
 export type CallEndResult = CallClosed;
@@ -61,6 +68,7 @@ export class LiveCall {
   private readonly offClose: () => void;
   private windowSocketId: string;
   private graceTimer: TimerHandle | null = null;
+  private greetTimer: TimerHandle | null = null;
   private ending: Promise<CallEndResult> | null = null;
   private readonly endListeners: ((call: LiveCall, result: CallEndResult) => void)[] = [];
 
@@ -80,6 +88,8 @@ export class LiveCall {
       language: init.language,
       control: init.control,
       guard: init.guard,
+      ...(init.session ? { session: init.session } : {}),
+      onTampered: () => void this.end('session_tampered'),
     });
     this.meter = new CallMeter(deps, {
       callId: init.callId,
@@ -113,13 +123,27 @@ export class LiveCall {
     this.endListeners.push(listener);
   }
 
-  /** Metering begins now (the ack). */
+  /**
+   * Metering begins now (the ack). Santa greets once the call window says it is connected
+   * (`greet`); should it never say so, after `greetFallbackMs`.
+   */
   start(): void {
-    if (!this.ending) this.meter.start();
+    if (this.ending) return;
+    this.meter.start();
+    this.greetTimer ??= this.deps.clock.setTimeout(() => {
+      this.greetTimer = null;
+      this.greet();
+    }, this.deps.greetFallbackMs ?? 8000);
   }
 
-  /** Santa speaks first, once per call (call:resume never greets again). */
+  /**
+   * Santa speaks first, once per call (call:resume never greets again). Asked when the call
+   * window's peer is connected: the service speaks as soon as asked, and words spoken before
+   * the browser is there are lost, so the paid call would open in silence.
+   */
   greet(): void {
+    this.greetTimer?.cancel();
+    this.greetTimer = null;
     if (!this.ending) this.conversation.greet();
   }
 
@@ -169,6 +193,8 @@ export class LiveCall {
     this.meter.stop();
     this.graceTimer?.cancel();
     this.graceTimer = null;
+    this.greetTimer?.cancel();
+    this.greetTimer = null;
     this.offClose();
     this.conversation.close();
     this.init.control.close();

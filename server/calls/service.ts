@@ -258,6 +258,7 @@ export class CallsService {
         control: started.control,
         guard: this.deps.guard(profile.language),
         windowSocketId: req.socketId,
+        ...(started.session ? { session: started.session } : {}),
       },
     );
     this.live.set(callId, callSession);
@@ -267,10 +268,8 @@ export class CallsService {
       await callSession.end('provider_error');
       throw new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
     }
+    // Metering starts; Santa greets once the call window says its connection is up (call:connected).
     callSession.start();
-    // The call is accepted and its sideband is up: ask Santa to greet (the model would otherwise
-    // wait for the child to speak). Once per call; call:resume never greets again.
-    callSession.greet();
     logger.info({ callId, provider: this.deps.provider.kind, heldSeconds: held }, 'call started');
     const startedEvent: CallStartedEvent = {
       callId,
@@ -347,6 +346,16 @@ export class CallsService {
     const row = await this.deps.store.calls.get(callId);
     if (row && row.accountId === accountId && row.endedAt !== null) return;
     throw noSuchCall();
+  }
+
+  /**
+   * call:connected: the call window's media and data channel are up, so Santa is heard: he
+   * greets now (once per call). Another account's call, or an ended one, is call_not_found.
+   */
+  windowConnected(accountId: string, callId: string): void {
+    const session = this.live.get(callId);
+    if (!session || session.accountId !== accountId || session.ended) throw noSuchCall();
+    session.greet();
   }
 
   /** call:resume: the call window came back on a new socket within the grace period. */

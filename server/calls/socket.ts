@@ -4,8 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { AppError, toWire } from '../core/errors.js';
 import { parse } from '../core/validate.js';
 import { EventRateLimiter } from '../core/rate-limit.js';
-import type { AckError } from '../../shared/schemas/calls.js';
-import { CLIENT_EVENTS, type AnyEventErrorCode, type ClientEvent, type ClientEventAck, type ClientEventError, type ClientEventErrorCode } from '../../shared/schemas/socket.js';
+import { CLIENT_EVENTS, type AnyEventErrorCode, type MiddlewareErrorCode, type ClientEvent, type ClientEventAck, type ClientEventError, type ClientEventErrorCode } from '../../shared/schemas/socket.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { ClientSocket, SocketServer } from '../sockets/hub.js';
 import type { CallsService } from './service.js';
@@ -91,9 +90,9 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
     socket.use((packet, next) => {
       const verdict = limiter.take();
       const ack = packet[packet.length - 1];
-      const reply = typeof ack === 'function' ? (ack as (response: AckError) => void) : null;
+      const reply = typeof ack === 'function' ? (ack as (response: { error: { code: MiddlewareErrorCode; message: string } }) => void) : null;
       if (verdict !== 'ok') {
-        reply?.({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } } satisfies AckError);
+        reply?.({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } });
         if (verdict === 'drop') {
           logger.warn({ accountId }, 'socket dropped for flooding events');
           socket.disconnect(true);
@@ -103,7 +102,7 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
       // No handler: answered like REST's unknown endpoint, after costing its token. Neither the
       // name nor the payload is logged (both are the client's).
       if (socket.listeners(packet[0] as ClientEvent).length === 0) {
-        reply?.({ error: { code: 'not_found', message: 'No such event' } } satisfies AckError);
+        reply?.({ error: { code: 'not_found', message: 'No such event' } });
         return;
       }
       next();
@@ -161,6 +160,18 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
         reply({ ok: true, remainingSeconds });
       } catch (err) {
         reply(ackError('call:resume', err, logger));
+      }
+    });
+
+    socket.on('call:connected', async (payload, ack) => {
+      const reply = replyOf<'call:connected'>(ack);
+      try {
+        if (!(await stillSignedIn())) return signedOut(reply);
+        const body = parse(CLIENT_EVENTS['call:connected'].payload, payload);
+        calls.windowConnected(accountId, body.callId);
+        reply({ ok: true });
+      } catch (err) {
+        reply(ackError('call:connected', err, logger));
       }
     });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { packSchema, type Pack } from '../../shared/schemas/credits.js';
 import { isRawDataKey } from '../store/crypto.js';
@@ -64,6 +65,11 @@ export const VARIABLES = {
   },
   STRIPE_API_URL: { description: 'Stripe API base URL (tests point it at a local fake)', schema: url.optional() },
   CREDIT_PACKS: { description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]', default: JSON.stringify(DEFAULT_PACKS), schema: z.string() },
+  TRUST_PROXY: {
+    description:
+      "Which proxies may set X-Forwarded-For/-Proto (Express's trust proxy): a hop count (1 = the one proxy in front), or comma-separated addresses/CIDRs or loopback, linklocal, uniquelocal; default: none, so the connection's own address and scheme count",
+    schema: z.string().optional(),
+  },
   EXTENSION_ORIGINS: {
     description:
       'Comma-separated allowed browser origins, or * for any origin (safe: the API authenticates with bearer tokens, never cookies); default: any chrome-extension:// or moz-extension:// origin and localhost',
@@ -72,6 +78,11 @@ export const VARIABLES = {
   TLS_CERT_FILE: { description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum', schema: z.string().optional() },
   TLS_KEY_FILE: { description: 'TLS private key (PEM)', schema: z.string().optional() },
   LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  SIGNUPS_PER_ADDRESS_PER_HOUR: {
+    description: 'Sign-up attempts one client address may make in an hour (429 beyond), so free accounts cannot multiply the per-account limits',
+    default: '20',
+    schema: positiveInt.max(1_000_000),
+  },
   SESSION_TTL_DAYS: { description: 'Sign-in session lifetime in days', default: '30', schema: positiveInt.max(365) },
   ACCOUNT_PURGE_DAYS: { description: 'Days from account deletion to purge of personal data (at most 30)', default: '30', schema: positiveInt.max(30) },
   RETENTION_INTERVAL_MS: { description: 'How often the retention sweeps run', default: String(60 * 60 * 1000), schema: positiveInt.min(1000) },
@@ -105,11 +116,14 @@ export interface Config {
    */
   simulatedPayments: boolean;
   packs: Pack[];
+  /** Express's `trust proxy`: false (trust no forwarded header), a hop count, or a list of addresses/subnets. */
+  trustProxy: false | number | string[];
   /** Allowed browser origins: a list, '*' for any origin, or null for the built-in extension/localhost rule. */
   extensionOrigins: string[] | '*' | null;
   tls: { certFile: string; keyFile: string } | null;
   logLevel: string;
   sessionTtlDays: number;
+  signupsPerAddressPerHour: number;
   accountPurgeDays: number;
   retentionIntervalMs: number;
   minCallSeconds: number;
@@ -128,6 +142,32 @@ export class ConfigError extends Error {
     super(`Invalid ${variable}: ${detail}`);
     this.name = 'ConfigError';
   }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: a hop count, or addresses, subnets and proxy-addr's names. `true` (trust every
+ * hop) is refused: any client could then name its own address and reset every per-address limit.
+ */
+function parseTrustProxy(raw: string | undefined): false | number | string[] {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
+  const value = raw.trim();
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops < 1 || hops > 10) throw new ConfigError('TRUST_PROXY', 'a hop count is 1 to 10');
+    return hops;
+  }
+  const list = value.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!(PROXY_NAMES.has(entry) || (family !== 0 && validBits && rest.length === 0))) {
+      throw new ConfigError('TRUST_PROXY', `not a proxy address, subnet, hop count or one of loopback, linklocal, uniquelocal: ${entry}`);
+    }
+  }
+  return list;
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
@@ -158,6 +198,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   // `*` anywhere in the list means any origin; the others it names add nothing.
   const extensionOrigins = originList?.includes('*') ? '*' : originList;
+
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'));
 
   const production = read('NODE_ENV') === 'production';
   const adminToken = read('ADMIN_TOKEN');
@@ -204,9 +246,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     simulatedPayments: !stripeKey,
     packs,
     extensionOrigins,
+    trustProxy,
     tls: cert && key ? { certFile: cert, keyFile: key } : null,
     logLevel: read('LOG_LEVEL'),
     sessionTtlDays: read('SESSION_TTL_DAYS'),
+    signupsPerAddressPerHour: read('SIGNUPS_PER_ADDRESS_PER_HOUR'),
     accountPurgeDays: read('ACCOUNT_PURGE_DAYS'),
     retentionIntervalMs: read('RETENTION_INTERVAL_MS'),
     minCallSeconds: minCall,

@@ -2,6 +2,23 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import type { Logger } from './logger.js';
 import { AppError, toWire } from './errors.js';
 
+/** A Host header that is a host name or address with an optional port, and nothing else. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * This server's public base URL (no trailing slash): PUBLIC_URL when set. Otherwise the
+ * request's own, from parts that cannot smuggle anything: the scheme is http or https only
+ * (req.protocol follows X-Forwarded-Proto only from a TRUST_PROXY proxy, and even then anything
+ * else falls back to the connection's own), and the host must look like a host.
+ */
+export function publicBaseUrl(req: Request, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
+  const forwarded = req.protocol;
+  const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const host = req.get('host');
+  return `${scheme}://${host && HOST.test(host) ? host : 'localhost'}`;
+}
+
 /** Express 5 forwards rejected promises; this keeps handlers typed and small. */
 export function handler(fn: (req: Request, res: Response) => Promise<void> | void): RequestHandler {
   return async (req, res, next: NextFunction) => {

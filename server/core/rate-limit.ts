@@ -40,6 +40,11 @@ export class AttemptLimiter {
     this.windows.delete(key);
   }
 
+  /** Forget every key that starts with prefix. */
+  resetPrefix(prefix: string): void {
+    for (const k of this.windows.keys()) if (k.startsWith(prefix)) this.windows.delete(k);
+  }
+
   private prune(now: number): void {
     for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
   }

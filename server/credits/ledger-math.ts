@@ -19,6 +19,7 @@ export function creditState(entries: readonly LedgerRow[]): CreditState {
     switch (e.kind) {
       case 'purchase':
       case 'grant':
+      case 'reinstate':
         raw += e.seconds;
         break;
       case 'refund':

@@ -1,6 +1,6 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { checkoutBodySchema, creditsQuerySchema, type Credits } from '../../shared/schemas/credits.js';
-import { handler } from '../core/http.js';
+import { handler, publicBaseUrl } from '../core/http.js';
 import { parse } from '../core/validate.js';
 import { authOf } from '../accounts/auth.js';
 import type { PaymentsService } from '../payments/service.js';
@@ -13,7 +13,6 @@ export interface CreditsRoutesDeps {
   publicUrl: string | undefined;
 }
 
-const baseUrl = (req: Request, publicUrl: string | undefined) => publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 
 /** GET /api/credits and POST /api/credits/checkout; mount behind requireAuth and the JSON parser. */
 export function creditsRoutes(deps: CreditsRoutesDeps): Router {
@@ -41,7 +40,7 @@ export function creditsRoutes(deps: CreditsRoutesDeps): Router {
     handler(async (req, res) => {
       const body = parse(checkoutBodySchema, req.body);
       const auth = authOf(res);
-      const { url } = await deps.payments.checkout(auth.account, body.packId, { baseUrl: baseUrl(req, deps.publicUrl), signInSession: auth.session });
+      const { url } = await deps.payments.checkout(auth.account, body.packId, { baseUrl: publicBaseUrl(req, deps.publicUrl), signInSession: auth.session });
       res.json({ url });
     }),
   );

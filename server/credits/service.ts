@@ -11,7 +11,7 @@ import type { Notifier } from '../sockets/hub.js';
 import { creditState, type CreditState } from './ledger-math.js';
 
 /** Kinds a parent sees in their history; holds and releases are the bookkeeping of live calls. */
-const VISIBLE: ReadonlySet<LedgerKind> = new Set(['purchase', 'grant', 'capture', 'refund', 'reversal']);
+const VISIBLE: ReadonlySet<LedgerKind> = new Set(['purchase', 'grant', 'capture', 'refund', 'reversal', 'reinstate']);
 
 export interface Settlement {
   capturedSeconds: number;
@@ -106,12 +106,24 @@ export class CreditsService {
    * the entry's reference unique (`refund:<paymentRef>:<detail>`). Returns the seconds taken now.
    */
   async reverseUpTo(accountId: string, paymentRef: string, targetSeconds: number, kind: 'refund' | 'reversal', detail: string): Promise<number> {
+    return Math.max(0, await this.reverseTo(accountId, paymentRef, targetSeconds, kind, detail, false));
+  }
+
+  /**
+   * Bring what stands reversed of one payment to exactly `targetSeconds` (never more than the
+   * purchase), decided atomically with the write: a larger target takes the difference back
+   * (`kind`), a smaller one (a refund that failed, a dispute won) gives it back as `reinstate`.
+   * `detail` names the payment's state the target comes from, so each state is applied once
+   * (`<kind>:<paymentRef>:<detail>`); replays and concurrent duplicates change nothing. Returns
+   * the seconds taken (positive) or given back (negative) now.
+   */
+  async reverseTo(accountId: string, paymentRef: string, targetSeconds: number, kind: 'refund' | 'reversal', detail: string, giveBack = true): Promise<number> {
     if (!Number.isInteger(targetSeconds) || targetSeconds < 0) throw new Error(`target seconds must be a non-negative integer, got ${targetSeconds}`);
     if (paymentRef.includes(':')) throw new Error('payment references must not contain ":"');
-    if (targetSeconds === 0) return 0;
     const purchaseRef = `purchase:${paymentRef}`;
-    const mine = [`refund:${paymentRef}:`, `reversal:${paymentRef}:`];
-    const row: LedgerRow = { id: newId(), accountId, kind, seconds: 0, ref: `${kind}:${paymentRef}:${detail}`, callId: null, at: this.clock.now(), note: null };
+    const mine = [`refund:${paymentRef}:`, `reversal:${paymentRef}:`, `reinstate:${paymentRef}:`];
+    const row: LedgerRow = { id: newId(), accountId, kind, seconds: 0, ref: '', callId: null, at: this.clock.now(), note: null };
+    let change = 0;
     let inserted: LedgerRow | null;
     try {
       inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
@@ -119,11 +131,13 @@ export class CreditsService {
         let reversed = 0;
         for (const e of entries) {
           if (e.ref === purchaseRef) purchased = e.seconds;
-          else if ((e.kind === 'refund' || e.kind === 'reversal') && mine.some((p) => e.ref.startsWith(p))) reversed += e.seconds;
+          else if (mine.some((p) => e.ref.startsWith(p))) reversed += e.kind === 'reinstate' ? -e.seconds : e.seconds;
         }
-        const due = Math.min(targetSeconds, purchased) - reversed;
-        if (due <= 0) return false;
-        row.seconds = due;
+        change = Math.min(targetSeconds, purchased) - reversed;
+        if (change === 0 || (change < 0 && !giveBack)) return false;
+        row.kind = change > 0 ? kind : 'reinstate';
+        row.seconds = Math.abs(change);
+        row.ref = `${row.kind}:${paymentRef}:${detail}`;
         return true;
       });
     } catch (err) {
@@ -132,7 +146,7 @@ export class CreditsService {
     }
     if (!inserted) return 0;
     this.notify(accountId);
-    return inserted.seconds;
+    return change;
   }
 
   /**

@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import Stripe from 'stripe';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { handler } from '../core/http.js';
+import { handler, publicBaseUrl } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import type { PaymentsService } from './service.js';
 import { deliverSigned, devCompletedEvent } from './dev-provider.js';
@@ -77,7 +77,7 @@ function keyOf(value: unknown): string {
  * sandboxed frame (Origin: null) is refused. Without Origin, only Sec-Fetch-Site: same-origin counts.
  */
 function sameOrigin(req: Request, publicUrl: string | undefined): boolean {
-  const own = publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.get('host') ?? ''}`;
+  const own = new URL(publicBaseUrl(req, publicUrl)).origin;
   const origin = req.get('origin');
   if (origin !== undefined) return origin === own;
   return req.get('sec-fetch-site') === 'same-origin';

@@ -10,14 +10,24 @@ import type { CardPayment, ConsentService } from '../consent/service.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { PaymentsProvider } from './provider.js';
 import { devCheckoutKeyMatches } from './dev-provider.js';
-import { ourMetadata, readEvent, sessionReference, type PaymentEvent, type StripeCharge, type StripeCheckoutSession, type StripeDispute } from './stripe-events.js';
+import {
+  ourMetadata,
+  readEvent,
+  sessionReference,
+  type DisputeEventType,
+  type PaymentEvent,
+  type StripeCharge,
+  type StripeCheckoutSession,
+  type StripeDispute,
+  type StripeRefund,
+} from './stripe-events.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
 
 export interface PaymentsDeps {
   store: Store;
   clock: Clock;
-  credits: Pick<CreditsService, 'pack' | 'purchase' | 'reverseUpTo'>;
+  credits: Pick<CreditsService, 'pack' | 'purchase' | 'reverseTo'>;
   consent: Pick<ConsentService, 'cardPaymentCompleted'>;
   accounts: Pick<AccountsService, 'get' | 'liveSessions'>;
   provider: PaymentsProvider;
@@ -35,11 +45,57 @@ export function refundedSeconds(seconds: number, amountRefunded: number, amount:
   return (product - (product % amount)) / amount;
 }
 
+/** The dispute's state; a record from before the field, marked disputed, had its funds withdrawn. */
+function disputeOf(row: PaymentRow): PaymentRow['dispute'] {
+  return row.dispute ?? (row.status === 'disputed' ? 'withdrawn' : undefined);
+}
+
+/** A dispute that holds the money: the purchase stands reversed. */
+function fundsWithdrawn(row: PaymentRow): boolean {
+  const dispute = disputeOf(row);
+  return dispute === 'withdrawn' || dispute === 'lost';
+}
+
+/**
+ * What stands refunded of a payment. `amountRefunded` is the largest running total a charge
+ * event carried; a refund that failed afterwards no longer counts, and the refunds known by id
+ * count as they stand. Never more than the truth: where the two disagree (a charge snapshot
+ * from after a failure, say) the larger of the two readings that cannot overcount wins.
+ */
+export function standingRefund(row: Pick<PaymentRow, 'amountRefunded' | 'refunds'>): number {
+  const refunds = Object.values(row.refunds ?? {});
+  const failed = refunds.filter((r) => !r.active).reduce((sum, r) => sum + r.amount, 0);
+  const active = refunds.filter((r) => r.active).reduce((sum, r) => sum + r.amount, 0);
+  return Math.max(0, row.amountRefunded - failed, active);
+}
+
+/** Every piece of the record a target is computed from; each only moves forward, so each key is reached once. */
+function refundStateKey(row: PaymentRow): string {
+  const refunds = Object.values(row.refunds ?? {});
+  const failed = refunds.filter((r) => !r.active).reduce((sum, r) => sum + r.amount, 0);
+  return `${row.chargeId ?? 'charge'}:${row.amountRefunded}:n${refunds.length}:f${failed}:${disputeOf(row) ?? 'none'}`;
+}
+
+const DISPUTE_RANK: Record<NonNullable<PaymentRow['dispute']>, number> = { inquiry: 1, withdrawn: 2, won: 3, lost: 3 };
+
+/** What a dispute event says about the money; null when it says nothing new. */
+function disputeStateOf(type: DisputeEventType, status: string | null | undefined): PaymentRow['dispute'] | null {
+  if (type === 'charge.dispute.funds_withdrawn') return 'withdrawn';
+  if (type === 'charge.dispute.funds_reinstated') return 'won';
+  if (status === 'won') return 'won';
+  if (status === 'lost') return 'lost';
+  if (status?.startsWith('warning_')) return 'inquiry';
+  if (status === 'needs_response' || status === 'under_review') return 'withdrawn';
+  // created without a status: Stripe withdraws the funds for a chargeback.
+  return type === 'charge.dispute.created' && !status ? 'withdrawn' : null;
+}
+
 /** A payment's status follows from what is known about it, whatever order the events came in. */
 function statusOf(row: PaymentRow): PaymentRow['status'] {
-  if (row.status === 'disputed') return 'disputed';
-  if (row.amount > 0 && row.amountRefunded >= row.amount) return 'refunded';
-  if (row.amountRefunded > 0) return 'partially_refunded';
+  if (fundsWithdrawn(row)) return 'disputed';
+  const refunded = standingRefund(row);
+  if (row.amount > 0 && refunded >= row.amount) return 'refunded';
+  if (refunded > 0) return 'partially_refunded';
   if (row.paidAt !== null) return 'paid';
   return row.status === 'failed' ? 'failed' : 'pending';
 }
@@ -50,7 +106,9 @@ const sameState = (a: PaymentRow, b: PaymentRow) =>
   a.amountRefunded === b.amountRefunded &&
   a.chargeId === b.chargeId &&
   a.paymentIntentId === b.paymentIntentId &&
-  a.accountId === b.accountId;
+  a.accountId === b.accountId &&
+  a.dispute === b.dispute &&
+  JSON.stringify(a.refunds ?? {}) === JSON.stringify(b.refunds ?? {});
 
 /**
  * Checkout and the Stripe webhook. Events only ever move a payment record forward (paid,
@@ -182,7 +240,17 @@ export class PaymentsService {
         outcome = await this.chargeRefunded(event.charge);
         break;
       case 'charge.dispute.created':
-        outcome = await this.disputeCreated(event.dispute);
+      case 'charge.dispute.updated':
+      case 'charge.dispute.funds_withdrawn':
+      case 'charge.dispute.funds_reinstated':
+      case 'charge.dispute.closed':
+        outcome = await this.disputeChanged(event.type, event.dispute);
+        break;
+      case 'refund.created':
+      case 'refund.updated':
+      case 'refund.failed':
+      case 'charge.refund.updated':
+        outcome = await this.refundChanged(event.refund);
         break;
       default:
         outcome = 'ignored';
@@ -233,14 +301,38 @@ export class PaymentsService {
     return 'processed';
   }
 
-  private async disputeCreated(dispute: StripeDispute): Promise<WebhookOutcome> {
+  /**
+   * A dispute moves forward only (inquiry, funds withdrawn, then won or lost), so a replayed or
+   * late earlier event cannot take back credit a won dispute gave back. An inquiry withdraws no
+   * funds and takes nothing.
+   */
+  private async disputeChanged(type: DisputeEventType, dispute: StripeDispute): Promise<WebhookOutcome> {
     const row = await this.paymentForCharge(dispute.charge, dispute.payment_intent, {});
     if (!row) return 'ignored';
+    const next = disputeStateOf(type, dispute.status);
     await this.mutate(row.id, (r) => {
       const patch: Partial<PaymentRow> = {};
       if (dispute.charge && r.chargeId === null) patch.chargeId = dispute.charge;
       if (dispute.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = dispute.payment_intent;
-      if (r.status !== 'disputed') patch.status = 'disputed';
+      const current = disputeOf(r);
+      if (next && (current === undefined || DISPUTE_RANK[next] > DISPUTE_RANK[current])) patch.dispute = next;
+      return Object.keys(patch).length ? patch : null;
+    });
+    await this.reconcile(row.id);
+    return 'processed';
+  }
+
+  /** A refund known by id: a failed or canceled one stops counting, for good. */
+  private async refundChanged(refund: StripeRefund): Promise<WebhookOutcome> {
+    const row = await this.paymentForCharge(refund.charge, refund.payment_intent, refund.metadata);
+    if (!row) return 'ignored';
+    const active = refund.status !== 'failed' && refund.status !== 'canceled';
+    await this.mutate(row.id, (r) => {
+      const patch: Partial<PaymentRow> = {};
+      if (refund.charge && r.chargeId === null) patch.chargeId = refund.charge;
+      if (refund.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = refund.payment_intent;
+      const known = r.refunds?.[refund.id];
+      if (!known || (known.active && !active)) patch.refunds = { ...r.refunds, [refund.id]: { amount: refund.amount, active: (known?.active ?? true) && active } };
       return Object.keys(patch).length ? patch : null;
     });
     await this.reconcile(row.id);
@@ -261,11 +353,13 @@ export class PaymentsService {
     await consent.cardPaymentCompleted(accountId, { paidAt: row.paidAt, simulated: row.provider === 'dev' });
     const now = await store.payments.get(paymentId);
     if (!now) return;
-    if (now.status === 'disputed') {
-      await credits.reverseUpTo(accountId, now.checkoutSessionId, now.seconds, 'reversal', 'dispute');
-    } else if (now.amountRefunded > 0) {
-      const target = refundedSeconds(now.seconds, now.amountRefunded, now.amount);
-      await credits.reverseUpTo(accountId, now.checkoutSessionId, target, 'refund', `${now.chargeId ?? 'charge'}:${now.amountRefunded}`);
+    // What should stand reversed now: all of it while a dispute holds the money, else the
+    // refunded share. Less than before (a refund failed, a dispute won) gives the difference back.
+    if (fundsWithdrawn(now)) {
+      await credits.reverseTo(accountId, now.checkoutSessionId, now.seconds, 'reversal', disputeOf(now) === 'lost' ? 'dispute:lost' : 'dispute');
+    } else {
+      const target = refundedSeconds(now.seconds, standingRefund(now), now.amount);
+      await credits.reverseTo(accountId, now.checkoutSessionId, target, 'refund', refundStateKey(now));
     }
   }
 

@@ -45,8 +45,29 @@ export const disputeSchema = z.object({
   amount: z.number().int().nonnegative(),
   charge: idOf,
   payment_intent: idOf,
+  /** warning_* is an inquiry (no funds withdrawn); needs_response, under_review; won, lost, prevented. */
+  status: z.string().max(64).nullish(),
 });
 export type StripeDispute = z.infer<typeof disputeSchema>;
+
+export const refundSchema = z.object({
+  id: z.string().min(1).max(255),
+  object: z.literal('refund'),
+  amount: z.number().int().nonnegative(),
+  /** pending, requires_action, succeeded, failed, canceled. */
+  status: z.string().max(64).nullish(),
+  charge: idOf,
+  payment_intent: idOf,
+  metadata,
+});
+export type StripeRefund = z.infer<typeof refundSchema>;
+
+/** Dispute events: the dispute's status (and for the funds events, the event itself) says where the money is. */
+export const DISPUTE_EVENTS = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated', 'charge.dispute.closed'] as const;
+export type DisputeEventType = (typeof DISPUTE_EVENTS)[number];
+/** Refund events: a refund whose status is failed or canceled gives back what it took. */
+export const REFUND_EVENTS = ['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated'] as const;
+export type RefundEventType = (typeof REFUND_EVENTS)[number];
 
 /** Only id and type are needed to acknowledge an event; `data` is read for the types acted on. */
 export const eventEnvelopeSchema = z.object({
@@ -59,7 +80,8 @@ export const eventEnvelopeSchema = z.object({
 export type PaymentEvent =
   | { id: string; type: 'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed'; session: StripeCheckoutSession }
   | { id: string; type: 'charge.refunded'; charge: StripeCharge }
-  | { id: string; type: 'charge.dispute.created'; dispute: StripeDispute }
+  | { id: string; type: DisputeEventType; dispute: StripeDispute }
+  | { id: string; type: RefundEventType; refund: StripeRefund }
   | { id: string; type: 'other'; stripeType: string };
 
 /** Reads a verified event; a handled type whose object does not parse throws (a ZodError). */
@@ -75,7 +97,16 @@ export function readEvent(event: unknown): PaymentEvent {
     case 'charge.refunded':
       return { id, type, charge: chargeSchema.parse(object) };
     case 'charge.dispute.created':
+    case 'charge.dispute.updated':
+    case 'charge.dispute.funds_withdrawn':
+    case 'charge.dispute.funds_reinstated':
+    case 'charge.dispute.closed':
       return { id, type, dispute: disputeSchema.parse(object) };
+    case 'refund.created':
+    case 'refund.failed':
+    case 'refund.updated':
+    case 'charge.refund.updated':
+      return { id, type, refund: refundSchema.parse(object) };
     default:
       return { id, type: 'other', stripeType: type };
   }

@@ -216,6 +216,98 @@ describe('refunds and disputes', () => {
   });
 });
 
+describe('refunds that fail and disputes that are won give the credit back, exactly once', () => {
+  const balance = async (token: string) => (await creditsOf(server, token)).balanceSeconds;
+  const kinds = async (accountId: string) => (await ledgerOf(accountId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+
+  it('a won dispute gives back what it reversed, once, replayed or not; an earlier event arriving late takes nothing again', async () => {
+    const p = await paidCheckout();
+    await ok(p.completed);
+    const { dispute, events: opened } = fake.openDispute(p.charge.id);
+    for (const e of [...opened, ...opened]) await ok(e);
+    expect(await balance(p.token)).toBe(0);
+    expect(await payment(p.payment.id)).toMatchObject({ status: 'disputed', dispute: 'withdrawn' });
+    const closed = fake.closeDispute(dispute.id, 'won');
+    expect(closed.map((e) => e.type)).toEqual(['charge.dispute.closed', 'charge.dispute.funds_reinstated']);
+    for (const e of [...closed, ...closed]) await ok(e);
+    expect(await balance(p.token)).toBe(600);
+    // Stripe redelivers the opening events under their ids, and a late copy under a new id: nothing moves.
+    for (const e of opened) await ok(e);
+    await ok(fake.event('charge.dispute.created', { ...dispute, status: 'needs_response' }));
+    expect(await balance(p.token)).toBe(600);
+    expect(await kinds(p.accountId)).toEqual(['purchase:600', 'reinstate:600', 'reversal:600']);
+    expect(await payment(p.payment.id)).toMatchObject({ status: 'paid', dispute: 'won' });
+    const history = (await creditsOf(server, p.token)).history;
+    expect(history.find((e) => e.kind === 'reinstate')).toMatchObject({ seconds: 600, ref: p.sessionId });
+  });
+
+  it('funds_reinstated alone (the closed event lost) gives it back too; a lost dispute keeps it reversed', async () => {
+    const won = await paidCheckout();
+    await ok(won.completed);
+    const a = fake.openDispute(won.charge.id);
+    for (const e of a.events) await ok(e);
+    await ok(fake.closeDispute(a.dispute.id, 'won')[1]!);
+    expect(await balance(won.token)).toBe(600);
+
+    const lost = await paidCheckout();
+    await ok(lost.completed);
+    const b = fake.openDispute(lost.charge.id);
+    for (const e of [...b.events, ...fake.closeDispute(b.dispute.id, 'lost')]) await ok(e);
+    expect(await balance(lost.token)).toBe(0);
+    expect(await payment(lost.payment.id)).toMatchObject({ status: 'disputed', dispute: 'lost' });
+  });
+
+  it('an inquiry (no funds withdrawn) takes nothing, open or closed', async () => {
+    const p = await paidCheckout();
+    await ok(p.completed);
+    const { dispute, events } = fake.openDispute(p.charge.id, { inquiry: true });
+    expect(events.map((e) => e.type)).toEqual(['charge.dispute.created']);
+    for (const e of events) await ok(e);
+    expect(await balance(p.token)).toBe(600);
+    expect(await payment(p.payment.id)).toMatchObject({ status: 'paid', dispute: 'inquiry' });
+    for (const e of fake.closeDispute(dispute.id, 'won')) await ok(e);
+    expect(await balance(p.token)).toBe(600);
+    expect(await kinds(p.accountId)).toEqual(['purchase:600']);
+  });
+
+  it('a failed refund gives back what it took, once, in any order and replayed; a later refund still counts', async () => {
+    const orders = [
+      ['refunded', 'created', 'failed', 'updated'],
+      ['failed', 'refunded', 'updated', 'created'],
+      ['created', 'failed', 'refunded', 'updated'],
+    ] as const;
+    for (const order of orders) {
+      const p = await paidCheckout();
+      await ok(p.completed);
+      const half = fake.createRefund(p.charge.id, 2450);
+      const fail = fake.failRefund(half.refund.id);
+      const events = { refunded: half.refunded, created: half.created, failed: fail.failed, updated: fail.updated };
+      for (const name of order) await ok(events[name]);
+      for (const name of order) await ok(events[name]);
+      expect(await balance(p.token), order.join(' > ')).toBe(600);
+      expect(await payment(p.payment.id), order.join(' > ')).toMatchObject({ status: 'paid' });
+      // Taken back at most once and given back at most once: the books balance.
+      const entries = await kinds(p.accountId);
+      expect(entries.filter((e) => e.startsWith('refund:')).length, order.join(' > ')).toBeLessThanOrEqual(1);
+      expect(entries.filter((e) => e.startsWith('reinstate:')).length, order.join(' > ')).toBeLessThanOrEqual(1);
+    }
+    // After a failed refund, a new refund of a quarter takes a quarter.
+    const p = await paidCheckout();
+    await ok(p.completed);
+    const first = fake.createRefund(p.charge.id, 2450);
+    await ok(first.refunded);
+    await ok(first.created);
+    expect(await balance(p.token)).toBe(300);
+    await ok(fake.failRefund(first.refund.id).failed);
+    expect(await balance(p.token)).toBe(600);
+    const second = fake.createRefund(p.charge.id, 1225);
+    await ok(second.refunded); // amount_refunded is 1225 again: lower than the 2450 seen before
+    await ok(second.created);
+    expect(await balance(p.token)).toBe(450);
+    expect(await kinds(p.accountId)).toEqual(['purchase:600', 'refund:150', 'refund:300', 'reinstate:300']);
+  });
+});
+
 describe('events out of order', () => {
   const permutations = <T,>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest])));
 

@@ -213,6 +213,7 @@ describe('delete the account (P10)', () => {
     // Emails, a notice and a reset request, so every table holds something of the family.
     expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-03-01', material: false, effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(), text: { en: 'x', da: 'x', sv: 'x' } }), 201);
     expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
+    await server.app.services.passwordResets.settled();
     expectStatus(await server.api.delete('/api/me', { password: family.password }, family.token), 202);
 
     // Before the deadline the sweeps (the hourly timer fires as the clock moves) keep the closed account's remaining data.

@@ -71,6 +71,7 @@ describe('P19: no third parties beyond the model provider, the payment processor
       const family = await scriptedFamily(server);
       expectStatus(await admin(server.api).post('/admin/policy', { version: 'p19', material: false, effectiveAt: new Date(server.clock.now() + 86_400_000).toISOString(), text: { en: 'a', da: 'b', sv: 'c' } }), 201);
       expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
+      await server.app.services.passwordResets.settled();
       expectStatus(await server.api.get('/api/me/export', family.token), 200);
       expectStatus(await admin(server.api).post('/admin/retention/run'), 200);
     } finally {

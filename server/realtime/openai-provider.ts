@@ -85,7 +85,18 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     const { providerCallId, answerSdp } = await this.createCall(offerSdp, session, signal);
     try {
       const control = await this.openSideband(providerCallId, signal);
-      return { providerCallId, answerSdp, control };
+      return {
+        providerCallId,
+        answerSdp,
+        control,
+        session: {
+          instructions: session.instructions,
+          voice: session.voice || this.voice,
+          outputModalities: ['audio'],
+          transcriptionModel: this.transcriptionModel,
+          transcriptionLanguage: session.language,
+        },
+      };
     } catch (error) {
       // A call nobody controls would run (and bill) until OpenAI times it out.
       await this.hangup(providerCallId).catch((e: unknown) =>
@@ -198,9 +209,10 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     const rt = await OpenAIRealtimeWS.create(this.client, { callID: providerCallId, options: { ...this.socketOptions(), handshakeTimeout: timeoutMs } });
     const socket = rt.socket;
     let failure: 'error' | null = null;
-    // Without an 'error' listener the SDK turns every error into an unhandled rejection.
+    // Without an 'error' listener the SDK turns every error into an unhandled rejection. An
+    // `error` event of the protocol (response_cancel_not_active, say) answers one client
+    // event; it is not a failure of the sideband: only the socket's own errors are.
     rt.on('error', (error) => {
-      failure = 'error';
       this.logger.debug({ providerCallId, code: error.error?.code ?? undefined }, 'realtime sideband error');
     });
 

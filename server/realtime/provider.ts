@@ -24,10 +24,25 @@ export interface SantaSessionConfig {
 export const PROVIDER_SESSION_CAP_SECONDS = 3600;
 export const LONGEST_CALL_SECONDS = PROVIDER_SESSION_CAP_SECONDS - 60;
 
+/**
+ * What the provider's session of a call must keep saying (in session.updated) for the call
+ * to stay safe: a field left out is not checked.
+ */
+export interface ExpectedSession {
+  instructions?: string;
+  voice?: string;
+  outputModalities?: string[];
+  /** The input transcription model: the distress check reads its transcripts. */
+  transcriptionModel?: string;
+  transcriptionLanguage?: string;
+}
+
 export interface StartedCall {
   providerCallId: string;
   answerSdp: string;
   control: RealtimeControl;
+  /** The session as the provider set it up, to be kept so for the whole call. */
+  session?: ExpectedSession;
 }
 
 export interface RealtimeProvider {

@@ -76,7 +76,8 @@ export class SimulatedSantaProvider implements RealtimeProvider {
     const unsubscribe = call.onServerEvent((event) => control.emit(event));
     call.onEnded((reason) => control.markClosed(reason));
     this.options.logger?.info({ providerCallId: id }, 'simulated santa answered');
-    return { providerCallId: id, answerSdp: call.answerSdp, control };
+    // What its session.created reports, and so what must stay (it reports no instructions).
+    return { providerCallId: id, answerSdp: call.answerSdp, control, session: { voice: session.voice, outputModalities: ['audio'], transcriptionModel: 'simulated' } };
   }
 
   async hangup(providerCallId: string): Promise<void> {

@@ -93,6 +93,16 @@ export class StreamingGuardrail {
     return trip;
   }
 
+  /**
+   * The words of a response the local rules have checked and passed so far (empty once it
+   * tripped): what may be shown while the rest is still held back.
+   */
+  checkedText(responseId: string): string {
+    const state = this.responses.get(responseId);
+    if (!state || state.tripped) return '';
+    return state.text.slice(0, state.checkedTo);
+  }
+
   hasTripped(responseId: string): boolean {
     return this.responses.get(responseId)?.tripped ?? false;
   }

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEventsReceived, ServerEvent, ServerEventPayload, ServerToClientEvents } from '../../shared/schemas/socket.js';
+import type { ClientToServerEventsReceived, HandshakeRefusal, ServerEvent, ServerEventPayload, ServerToClientEvents } from '../../shared/schemas/socket.js';
 import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
@@ -51,7 +51,7 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
       const auth = typeof token === 'string' ? await accounts.authenticate(token) : null;
       if (!auth) {
         const err = new Error('unauthorized') as Error & { data?: unknown };
-        err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' };
+        err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' } satisfies HandshakeRefusal;
         return next(err);
       }
       socket.data.auth = auth;

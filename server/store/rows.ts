@@ -114,6 +114,17 @@ export interface PaymentRow {
   currency: string;
   status: 'pending' | 'paid' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
   amountRefunded: number;
+  /**
+   * Where a dispute left the money, moving forward only: an inquiry withdraws nothing;
+   * `withdrawn` (and `lost`) take the purchase back; `won` gives it back. Absent on records
+   * from before; a record with status 'disputed' and no value counts as withdrawn.
+   */
+  dispute?: 'inquiry' | 'withdrawn' | 'won' | 'lost';
+  /**
+   * Refunds known by id (refund.* events): amount, and whether it still stands (a refund that
+   * failed or was canceled no longer does, and never stands again).
+   */
+  refunds?: Record<string, { amount: number; active: boolean }>;
   createdAt: number;
   paidAt: number | null;
 }

@@ -16,6 +16,8 @@ export const CALL_END_REASONS = [
   'server_restart', // found open at start-up after a crash, settled from its checkpoint
   'account_closed',
   'restricted',
+  // the call's session was changed from the browser (instructions, transcription, voice...) and could not be put back
+  'session_tampered',
 ] as const;
 export type CallEndReason = (typeof CALL_END_REASONS)[number];
 
@@ -28,6 +30,10 @@ export const SAFETY_CATEGORIES = [
   'threat',
   'moderation',
   'child_distress',
+  // something in the browser changed Santa's session or added instructions; the server put it back
+  'session_tampered',
+  // several of the child's utterances in a row could not be transcribed: the distress check cannot hear them
+  'child_unheard',
 ] as const;
 export type SafetyCategory = (typeof SAFETY_CATEGORIES)[number];
 
@@ -60,6 +66,14 @@ export type CallEnd = z.infer<typeof callEndSchema>;
 /** The call window reconnected on a new socket within the grace period and takes its call back. */
 export const callResumeSchema = z.strictObject({ callId: z.string().min(1).max(64) });
 export type CallResume = z.infer<typeof callResumeSchema>;
+
+/** The call window's media and data channel are connected: Santa may greet now (he is heard). */
+export const callConnectedSchema = z.strictObject({ callId: z.string().min(1).max(64) });
+export type CallConnected = z.infer<typeof callConnectedSchema>;
+
+/** What Santa was saying was stopped by the guardrail: any caption of it is withdrawn at once. */
+export const callSantaStoppedSchema = z.object({ callId: z.string() });
+export type CallSantaStopped = z.infer<typeof callSantaStoppedSchema>;
 
 export const callTickSchema = z.object({ callId: z.string(), remainingSeconds: z.number().int(), elapsedSeconds: z.number().int(), profileId: z.string() });
 export type CallTick = z.infer<typeof callTickSchema>;

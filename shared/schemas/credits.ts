@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const LEDGER_KINDS = ['purchase', 'grant', 'hold', 'capture', 'release', 'refund', 'reversal'] as const;
+/** `reinstate` gives back credit a refund or dispute took, when the refund failed or the dispute was won. */
+export const LEDGER_KINDS = ['purchase', 'grant', 'hold', 'capture', 'release', 'refund', 'reversal', 'reinstate'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 export const priceSchema = z.object({ amount: z.number().int().nonnegative(), currency: z.string().regex(/^[a-z]{3}$/) });

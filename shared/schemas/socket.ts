@@ -2,9 +2,11 @@ import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import { noticeSchema } from './account.js';
 import {
+  callConnectedSchema,
   callEndedSchema,
   callEndSchema,
   callResumeSchema,
+  callSantaStoppedSchema,
   callStartedEventSchema,
   callStartOkSchema,
   callStartSchema,
@@ -71,10 +73,29 @@ export const CLIENT_EVENTS = {
     errors: ['call_not_found'],
     ackRequired: true,
   }),
+  /**
+   * The call window's peer connection and data channel are up: the server asks Santa to greet
+   * now, so the greeting is heard (without it, after a fallback delay). Once per call; ack optional.
+   */
+  'call:connected': clientEvent({
+    payload: callConnectedSchema,
+    ok: z.object({ ok: z.literal(true) }),
+    errors: ['call_not_found'],
+    ackRequired: false,
+  }),
 } as const;
 
 /** Any other event name is answered at once with not_found ("no such event"), or rate_limited. */
 export const UNKNOWN_EVENT_ERRORS = ['not_found', 'rate_limited'] as const satisfies readonly ErrorCode[];
+/** What the socket's own middleware answers, before it knows which event it is: any event's shared codes, or an unknown one's. */
+export type MiddlewareErrorCode = (typeof ANY_EVENT_ERRORS)[number] | (typeof UNKNOWN_EVENT_ERRORS)[number];
+
+/**
+ * A handshake refused for its token: the client's `connect_error` carries this as `err.data`
+ * (and `err.message === 'unauthorized'`); the client stops reconnecting and signs in again.
+ */
+export const handshakeRefusalSchema = z.object({ code: z.literal('unauthorized'), message: z.string() });
+export type HandshakeRefusal = z.output<typeof handshakeRefusalSchema>;
 
 /** Server -> client, to every socket of the account. */
 export const SERVER_EVENTS = {
@@ -82,6 +103,7 @@ export const SERVER_EVENTS = {
   'call:tick': callTickSchema,
   'call:warning': callWarningSchema,
   'call:transcript': callTranscriptSchema,
+  'call:santa_stopped': callSantaStoppedSchema,
   'call:ended': callEndedSchema,
   'credits:updated': creditsUpdatedEventSchema,
   notice: noticeSchema,
@@ -112,6 +134,8 @@ export type ClientToServerEventsReceived = { [E in ClientEvent]: (payload: unkno
 export type CallStartAck = ClientEventAck<'call:start'>;
 export type CallEndAck = ClientEventAck<'call:end'>;
 export type CallResumeAck = ClientEventAck<'call:resume'>;
+export type CallConnectedAck = ClientEventAck<'call:connected'>;
 export const callStartAckSchema = CLIENT_EVENTS['call:start'].ack;
 export const callEndAckSchema = CLIENT_EVENTS['call:end'].ack;
 export const callResumeAckSchema = CLIENT_EVENTS['call:resume'].ack;
+export const callConnectedAckSchema = CLIENT_EVENTS['call:connected'].ack;

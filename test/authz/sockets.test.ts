@@ -22,6 +22,7 @@ const SOCKET_MATRIX: Record<string, (w: SocketWorld) => unknown> = {
   'call:start': (w) => ({ profileId: w.victim.profileId, sdp: BROWSER_OFFER }),
   'call:end': (w) => ({ callId: w.victim.callId }),
   'call:resume': (w) => ({ callId: w.victim.callId }),
+  'call:connected': (w) => ({ callId: w.victim.callId }),
 };
 
 let w: SocketWorld;

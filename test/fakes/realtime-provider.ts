@@ -99,7 +99,7 @@ export class FakeRealtimeProvider implements RealtimeProvider {
       this.calls.delete(providerCallId);
     });
     this.started++;
-    return { providerCallId, answerSdp: ANSWER_SDP, control };
+    return { providerCallId, answerSdp: ANSWER_SDP, control, session: { instructions: session.instructions, voice: session.voice, outputModalities: ['audio'] } };
   }
 
   async hangup(providerCallId: string): Promise<void> {

@@ -42,6 +42,8 @@ describe('the server under SIGKILL', () => {
         STRIPE_WEBHOOK_SECRET: webhookSecret,
         ADMIN_TOKEN: adminToken,
         CALL_CHECKPOINT_SECONDS: '2',
+        // The workload signs up from one address far more often than a family would.
+        SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
       });
       const t: Target = { url: server.url, adminToken, webhookSecret, packs: { 'pack-10': 600, 'pack-30': 1800 } };
       const model = new Model(String(SEED));

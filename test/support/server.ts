@@ -57,7 +57,9 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const clock = opts.clock ?? new FakeClock();
-  const config = parseConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.env });
+  // Every test client signs up from 127.0.0.1, so sign-ups per address are not limited here
+  // unless a test sets SIGNUPS_PER_ADDRESS_PER_HOUR itself (the limit's own tests do).
+  const config = parseConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_TOKEN: TEST_ADMIN_TOKEN, SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000', ...opts.env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {

@@ -22,14 +22,21 @@ export class WeriftCallPeer implements PeerLike {
   createDataChannel(label: string): ChannelLike {
     const channel = this.pc.createDataChannel(label);
     const listeners: Array<(ev: MessageEvent) => void> = [];
+    const openListeners: Array<(ev: MessageEvent) => void> = [];
     channel.onMessage.subscribe((data) => {
       const text = typeof data === 'string' ? data : data.toString('utf8');
       this.messages.push(text);
       for (const l of listeners) l({ data: text } as MessageEvent);
     });
+    channel.stateChanged.subscribe((state) => {
+      if (state === 'open') for (const l of openListeners) l({} as MessageEvent);
+    });
     return {
       label,
-      addEventListener: (_type, listener) => void listeners.push(listener),
+      get readyState() {
+        return channel.readyState;
+      },
+      addEventListener: (type, listener) => void (type === 'open' ? openListeners : listeners).push(listener),
       close: () => channel.close(),
     };
   }

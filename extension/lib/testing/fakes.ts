@@ -11,7 +11,15 @@ export class FakeRawSocket implements RawSocket {
   handlers = new Map<string, Set<(...args: unknown[]) => void>>();
   emitted: Array<{ event: string; args: unknown[] }> = [];
   disconnected = false;
+  /** As socket.io's: false when it will not reconnect by itself; `connects` counts connect() calls. */
+  active = true;
+  connects = 0;
   answer: (event: string, args: unknown[]) => Promise<unknown> = async () => undefined;
+
+  connect() {
+    this.connects++;
+    return this;
+  }
 
   on(event: string, fn: (...args: unknown[]) => void) {
     if (!this.handlers.has(event)) this.handlers.set(event, new Set());
@@ -60,10 +68,18 @@ export class FakeStream implements MicStream {
 
 export class FakeChannel implements ChannelLike {
   closed = false;
+  readyState: RTCDataChannelState = 'connecting';
   private listeners: Array<(ev: MessageEvent) => void> = [];
+  private openListeners: Array<() => void> = [];
   constructor(readonly label: string) {}
-  addEventListener(_type: 'message', listener: (ev: MessageEvent) => void) {
-    this.listeners.push(listener);
+  addEventListener(type: 'message' | 'open', listener: (ev: MessageEvent) => void) {
+    if (type === 'open') this.openListeners.push(() => listener({} as MessageEvent));
+    else this.listeners.push(listener);
+  }
+  /** The data channel opens (SCTP over the connected transport). */
+  open() {
+    this.readyState = 'open';
+    for (const l of this.openListeners) l();
   }
   close() {
     this.closed = true;
@@ -138,6 +154,7 @@ export class FakeSantaSocket implements SantaSocket {
   starts: CallStart[] = [];
   ends: string[] = [];
   resumes: string[] = [];
+  connected: string[] = [];
   startAck: (body: CallStart) => Promise<CallStartResult> = async () => ({ callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 });
   endAck: (callId: string) => Promise<CallEndResult> = async () => ({ ok: true });
   resumeAck: (callId: string) => Promise<CallResumeResult> = async () => ({ ok: true, remainingSeconds: 300 });
@@ -164,6 +181,10 @@ export class FakeSantaSocket implements SantaSocket {
   resumeCall(callId: string) {
     this.resumes.push(callId);
     return this.resumeAck(callId);
+  }
+  async callConnected(callId: string) {
+    this.connected.push(callId);
+    return { ok: true as const };
   }
   close() {
     this.closed = true;

@@ -220,8 +220,9 @@ export class SimulatedCall {
     if (this.audioTimer || this.ended) return;
     this.audioStartedAt = this.init.clock.now();
     this.framesSent = 0;
-    // A short sleigh-bell jingle says "connected" before Santa speaks.
-    if (this.synth.currentMode === 'silent') {
+    // A short sleigh-bell jingle says "connected" before Santa speaks (Simulated Santa's own
+    // touch: the service sends nothing until the model speaks).
+    if (this.synth.currentMode === 'silent' && (this.init.behaviour ?? SIMULATED_SANTA).holdUntilOpen) {
       this.setVoice('bells');
       this.jingleTimer = this.init.clock.setTimeout(() => {
         this.jingleTimer = null;

@@ -68,6 +68,30 @@ interface FakeCharge {
   billing_details: { name: string; email: string };
 }
 
+export interface FakeRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  currency: string;
+  charge: string;
+  payment_intent: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+  failure_reason: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface FakeDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  currency: string;
+  charge: string;
+  payment_intent: string;
+  reason: string;
+  status: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
+  metadata: Record<string, string>;
+}
+
 export interface StripeEventPayload {
   id: string;
   object: 'event';
@@ -115,6 +139,8 @@ export class FakeStripe {
   readonly sessions = new Map<string, FakeSession>();
   readonly paymentIntents = new Map<string, FakePaymentIntent>();
   readonly charges = new Map<string, FakeCharge>();
+  readonly refunds = new Map<string, FakeRefund>();
+  readonly disputes = new Map<string, FakeDispute>();
   private readonly idempotent = new Map<string, { body: string; status: number; response: string }>();
   private failures: number[] = [];
 
@@ -187,6 +213,76 @@ export class FakeStripe {
     charge.amount_refunded = Math.min(charge.amount, charge.amount_refunded + amount);
     charge.refunded = charge.amount_refunded === charge.amount;
     return structuredClone(charge);
+  }
+
+  /**
+   * A refund as its own object, as Stripe keeps it: the charge's running amount_refunded grows
+   * by it at once (a pending refund counts), and the events Stripe sends for it.
+   */
+  createRefund(chargeId: string, amount: number, status: 'pending' | 'succeeded' = 'succeeded'): { refund: FakeRefund; refunded: StripeEventPayload; created: StripeEventPayload } {
+    const charge = this.charges.get(chargeId);
+    if (!charge) throw new Error(`fake stripe: no charge ${chargeId}`);
+    const refund: FakeRefund = { id: rid('re'), object: 'refund', amount, currency: charge.currency, charge: charge.id, payment_intent: charge.payment_intent, status, failure_reason: null, metadata: {} };
+    this.refunds.set(refund.id, refund);
+    const refunded = this.refundedEvent(this.refund(chargeId, amount));
+    return { refund: structuredClone(refund), refunded, created: this.event('refund.created', refund) };
+  }
+
+  /**
+   * The refund could not reach the card (closed account, expired card): Stripe marks it failed,
+   * returns the money to the balance and lowers the charge's amount_refunded again. Events:
+   * refund.failed and refund.updated (and charge.refund.updated on older API versions).
+   */
+  failRefund(refundId: string): { failed: StripeEventPayload; updated: StripeEventPayload; chargeUpdated: StripeEventPayload } {
+    const refund = this.refunds.get(refundId);
+    if (!refund) throw new Error(`fake stripe: no refund ${refundId}`);
+    const charge = this.charges.get(refund.charge)!;
+    if (refund.status !== 'failed') {
+      refund.status = 'failed';
+      refund.failure_reason = 'expired_or_canceled_card';
+      charge.amount_refunded = Math.max(0, charge.amount_refunded - refund.amount);
+      charge.refunded = false;
+    }
+    return { failed: this.event('refund.failed', refund), updated: this.event('refund.updated', refund), chargeUpdated: this.event('charge.refund.updated', refund) };
+  }
+
+  /**
+   * The cardholder disputes the charge. A chargeback withdraws the funds at once
+   * (charge.dispute.created, charge.dispute.funds_withdrawn); an inquiry (`inquiry: true`,
+   * status warning_needs_response) withdraws nothing (charge.dispute.created only).
+   */
+  openDispute(chargeId: string, options: { inquiry?: boolean } = {}): { dispute: FakeDispute; events: StripeEventPayload[] } {
+    const charge = this.charges.get(chargeId);
+    if (!charge) throw new Error(`fake stripe: no charge ${chargeId}`);
+    const dispute: FakeDispute = {
+      id: rid('dp'),
+      object: 'dispute',
+      amount: charge.amount,
+      currency: charge.currency,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      reason: options.inquiry ? 'general' : 'fraudulent',
+      status: options.inquiry ? 'warning_needs_response' : 'needs_response',
+      metadata: {},
+    };
+    this.disputes.set(dispute.id, dispute);
+    const events = [this.event('charge.dispute.created', dispute)];
+    if (!options.inquiry) events.push(this.event('charge.dispute.funds_withdrawn', dispute));
+    return { dispute: structuredClone(dispute), events };
+  }
+
+  /**
+   * The dispute is decided: charge.dispute.closed with status won or lost (warning_closed for an
+   * inquiry), and for a won chargeback charge.dispute.funds_reinstated.
+   */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): StripeEventPayload[] {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new Error(`fake stripe: no dispute ${disputeId}`);
+    const inquiry = dispute.status.startsWith('warning_');
+    dispute.status = inquiry ? 'warning_closed' : outcome;
+    const events = [this.event('charge.dispute.closed', dispute)];
+    if (!inquiry && outcome === 'won') events.push(this.event('charge.dispute.funds_reinstated', dispute));
+    return events;
   }
 
   event(type: string, object: object): StripeEventPayload {
