@@ -22,9 +22,9 @@ function run(title, command, args, env = {}) {
   return result.status ?? 1;
 }
 
-function vitest(title, configArgs) {
+function vitest(title, configArgs, env = {}) {
   const report = join(reportDir, `${title.replace(/\W+/g, '-')}.json`);
-  const status = run(title, 'npx', ['vitest', 'run', ...configArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const status = run(title, 'npx', ['vitest', 'run', ...configArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], env);
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += r.numPassedTests ?? 0;
@@ -35,6 +35,9 @@ function vitest(title, configArgs) {
   }
   return status;
 }
+
+/** The test files that also run with every test server on PostgreSQL (STORE=postgres). */
+const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/payments', 'server/consent', 'server/notices', 'test/authz'];
 
 const steps = e2eOnly
   ? [
@@ -47,6 +50,9 @@ const steps = e2eOnly
       () => run('lint', 'npm', ['run', 'lint', '--silent']),
       () => run('services', 'node', ['scripts/setup-services.mjs']),
       () => vitest('server', []),
+      // The same promises on the PostgreSQL store: a chosen, short set (the store contract suite
+      // already runs on both stores in the step above).
+      () => vitest('server on PostgreSQL', POSTGRES_FILES, { STORE: 'postgres' }),
       () => vitest('extension', ['--config', 'extension/vitest.config.ts']),
       () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),
       () => run('build', 'npm', ['run', 'build', '--silent']),

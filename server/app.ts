@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import { corsCheck } from './core/cors.js';
 import { errorHandler, handler, notFoundHandler, requireJson } from './core/http.js';
 import { openStore } from './store/lowdb-store.js';
+import { openPgStore } from './store/pg-store.js';
 import { toIso } from '../shared/units.js';
 import type { Store } from './store/types.js';
 import { AuditService } from './audit/service.js';
@@ -107,7 +108,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   for (const warning of startupWarnings(config)) logger.warn(warning);
-  const store = options.store ?? (await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
+  const store: Store =
+    options.store ??
+    (config.databaseUrl
+      ? await openPgStore({ url: config.databaseUrl, dataKey: config.dataKey ?? '', clock })
+      : await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
 
   const app = express();
   const http = config.tls
@@ -226,9 +231,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.get(
     '/healthz',
     handler(async (_req, res) => {
+      // A database answers a round trip; the embedded store's health is its own state.
+      const reachable = store.probe ? await store.probe() : null;
       const s = store.status();
+      const ok = s.ok && reachable === null;
       const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
-      res.status(s.ok ? 200 : 503).json({ ok: s.ok, store: { ok: s.ok, pendingWrites: s.pendingWrites, lastFlushAt } });
+      res.status(ok ? 200 : 503).json({ ok, store: { kind: s.kind, ok, pendingWrites: s.pendingWrites, lastFlushAt, ...(reachable ? { error: reachable } : {}) } });
     }),
   );
 

@@ -269,7 +269,7 @@ export async function callFromPopup(f: FlowContext, childName: string, pin: stri
     const callWindow = f.state.callWindow!;
     // data-speaking is set from the Web Audio analyser on the remote stream: audio arrives.
     await callWindow.locator('svg.santa[data-speaking]').waitFor({ timeout: 30_000 });
-    // The caption comes from the oai-events data channel.
+    // The caption comes from the server's checked relay (call:transcript), never from the data channel.
     await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, undefined, { timeout: 30_000 });
     await expectNoAxeViolations(callWindow, 'call window: live');
     await shot(callWindow, 'call-window-live');

@@ -68,24 +68,13 @@ export class AuditService {
     };
     const row: AuditRow = { ...base, hash: entryHash(base) };
     const anchor = { id: HEAD_KEY, value: { seq: row.seq, hash: row.hash }, updatedAt: row.at };
-    // The entry and the head anchor are changed in the same turn of the event loop, so they
-    // land in the same commit: a crash keeps both or neither. (A store whose writes are not
-    // applied when called would need a transaction here.)
-    const inserting = this.store.audit.insert(row);
-    const anchoring =
-      head.seq === 0
-        ? this.store.meta.insert(anchor).then(
-            () => true,
-            () => false,
-          )
-        : this.store.meta.update(HEAD_KEY, anchor).then(Boolean);
-    try {
-      await inserting;
-    } catch (err) {
-      if (await anchoring) await this.store.meta.update(HEAD_KEY, { value: { seq: head.seq, hash: head.hash } });
-      throw err;
-    }
-    if (!(await anchoring) && !(await this.store.meta.update(HEAD_KEY, anchor))) await this.store.meta.insert(anchor);
+    // The entry and the head anchor land together or not at all (one transaction on
+    // PostgreSQL, one commit on lowdb): a crash keeps both or neither. The insert goes first,
+    // as it is the write that can fail (a duplicate seq), and then nothing was written.
+    await this.store.atomically(async (t) => {
+      await t.audit.insert(row);
+      if (!(await t.meta.update(HEAD_KEY, anchor))) await t.meta.insert(anchor);
+    });
     this.head = { seq: row.seq, hash: row.hash };
     return row;
   }

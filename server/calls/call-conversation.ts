@@ -36,6 +36,8 @@ export interface CallConversationDeps extends SantaTurnsDeps {
 const UNHEARD_ALERT_AFTER = 3;
 /** Times the server puts the session back in one call before it ends the call instead. */
 const MAX_SESSION_RESTORES = 3;
+/** event_id prefix of the server's own session.update: an error answering it means it did not take. */
+const RESTORE_EVENT = 'evt_restore_';
 
 export interface CallConversationInit {
   callId: string;
@@ -157,7 +159,8 @@ export class CallConversation {
       this.relay('santa', event.transcript, true);
     } else if (isServerEvent(event, 'conversation.item.added')) {
       this.itemAdded(event.item.id, event.item.role);
-    } else if (isServerEvent(event, 'session.updated') || isServerEvent(event, 'session.created')) {
+    } else if (isServerEvent(event, 'session.updated')) {
+      // session.created is the session as the server asked for it; only a change can drift.
       this.checkSession(event.session);
     } else if (isServerEvent(event, 'conversation.item.input_audio_transcription.delta')) {
       this.relay('child', event.delta, false);
@@ -173,6 +176,8 @@ export class CallConversation {
       // response whose generation already ended is answered response_cancel_not_active: expected.
       const expected = event.error.code === 'response_cancel_not_active';
       this.deps.logger[expected ? 'debug' : 'warn']({ callId: this.init.callId, type: event.error.type, code: event.error.code ?? null }, 'realtime provider reported an error');
+      // The session could not be put back: the call cannot go on as the parent set it up.
+      if (typeof event.error.event_id === 'string' && event.error.event_id.startsWith(RESTORE_EVENT)) this.init.onTampered?.();
     }
   }
 
@@ -232,7 +237,7 @@ export class CallConversation {
       this.init.onTampered?.();
       return;
     }
-    this.init.control.send({ type: 'session.update', session: drift.restore });
+    this.init.control.send({ type: 'session.update', event_id: `${RESTORE_EVENT}${this.sessionRestores}`, session: drift.restore });
   }
 
   private alert(category: SafetyCategory): void {
@@ -260,7 +265,9 @@ export function sessionDrift(expected: ExpectedSession, session: Record<string, 
   const input = isRecord(audio.input) ? audio.input : {};
   const output = isRecord(audio.output) ? audio.output : {};
   const restoreAudio: Record<string, Record<string, unknown>> = {};
-  if (expected.instructions !== undefined && session.instructions !== expected.instructions) {
+  // Whitespace is compared loosely: the service may normalise it; the words must be the server's.
+  const loose = (v: unknown) => (typeof v === 'string' ? v.replace(/\s+/g, ' ').trim() : v);
+  if (expected.instructions !== undefined && loose(session.instructions) !== loose(expected.instructions)) {
     fields.push('instructions');
     restore.instructions = expected.instructions;
   }

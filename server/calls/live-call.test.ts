@@ -437,6 +437,7 @@ describe('the session stays as the server set it, whatever the browser sends on 
     expect(sent).toEqual([
       {
         type: 'session.update',
+        event_id: 'evt_restore_1',
         session: {
           type: 'realtime',
           instructions: 'You are Santa.',
@@ -452,6 +453,14 @@ describe('the session stays as the server set it, whatever the browser sends on 
     expect(sent).toHaveLength(1);
     expect(session.ended).toBe(false);
     await session.end('hangup');
+  });
+
+  it('ends the call with session_tampered when the provider refuses to put the session back', async () => {
+    const session = await newSession(600, { session: SESSION });
+    control.emit({ type: 'session.updated', event_id: 'e1', session: reported({ audio: { input: { transcription: null }, output: { voice: 'ash' } } }) });
+    control.emit({ type: 'error', event_id: 'e2', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'x', event_id: 'evt_restore_1' } });
+    expect(session.ended).toBe(true);
+    expect((await session.end('hangup')).reason).toBe('session_tampered');
   });
 
   it('ends the call with session_tampered when the session keeps being changed', async () => {

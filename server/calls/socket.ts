@@ -81,9 +81,21 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
   const perSecond = options.perSecond ?? 2;
   const dropAfter = options.dropAfter ?? 50;
 
+  // One bucket per sign-in session, not per socket: reconnecting does not refill it.
+  const buckets = new Map<string, EventRateLimiter>();
+  const bucketOf = (sessionId: string): EventRateLimiter => {
+    let bucket = buckets.get(sessionId);
+    if (!bucket) {
+      if (buckets.size >= 10_000) for (const [id, b] of buckets) if (b.isFull()) buckets.delete(id);
+      bucket = new EventRateLimiter(clock, burst, perSecond, dropAfter);
+      buckets.set(sessionId, bucket);
+    }
+    return bucket;
+  };
+
   io.on('connection', (socket: ClientSocket) => {
     const accountId = socket.data.auth.account.id;
-    const limiter = new EventRateLimiter(clock, burst, perSecond, dropAfter);
+    const limiter = bucketOf(socket.data.auth.session.id);
 
     // Middleware, not onAny: socket.io calls onAny listeners before the middleware, and the
     // token must be taken (and a flood refused) before any event is answered.

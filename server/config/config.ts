@@ -35,6 +35,15 @@ export const VARIABLES = {
   PUBLIC_URL: { description: 'Public base URL of this server (checkout return links, emails)', schema: url.optional() },
   NODE_ENV: { description: 'production enables production warnings', default: 'development', schema: z.string() },
   DATA_DIR: { description: 'Folder of the encrypted data files', default: './data', schema: z.string().min(1) },
+  DATABASE_URL: {
+    description:
+      'postgres://user:password@host:port/database: keep the data in PostgreSQL instead of the lowdb files under DATA_DIR (needs DATA_KEY; the schema is migrated at start, or with npm run migrate)',
+    schema: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    secret: true,
+  },
   DATA_KEY: {
     description:
       'Data key: 32 random bytes as 64 hex chars or base64 (recommended), or any other text as a passphrase (scrypt-derived, with a warning); default: a 0600 key file generated in DATA_DIR',
@@ -106,6 +115,8 @@ export interface Config {
   publicUrl: string | undefined;
   production: boolean;
   dataDir: string;
+  /** Set: the PostgreSQL store; unset: the embedded lowdb store under dataDir. */
+  databaseUrl: string | undefined;
   dataKey: string | undefined;
   adminToken: string | undefined;
   openai: { apiKey: string | undefined; baseUrl: string; model: string; voice: string; zeroDataRetention: boolean };
@@ -199,6 +210,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   // `*` anywhere in the list means any origin; the others it names add nothing.
   const extensionOrigins = originList?.includes('*') ? '*' : originList;
 
+  const databaseUrl = read('DATABASE_URL');
+  const dataKey = read('DATA_KEY');
+  if (databaseUrl && dataKey === undefined) {
+    // There is no data directory to keep a generated key file in, and every process on the database needs the same key.
+    throw new ConfigError('DATA_KEY', 'is required with DATABASE_URL: every personal field is sealed with it before it reaches PostgreSQL (e.g. openssl rand -hex 32)');
+  }
+
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'));
 
   const production = read('NODE_ENV') === 'production';
@@ -233,7 +251,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     publicUrl: read('PUBLIC_URL')?.replace(/\/$/, ''),
     production,
     dataDir: read('DATA_DIR'),
-    dataKey: read('DATA_KEY'),
+    databaseUrl,
+    dataKey,
     adminToken,
     openai: {
       apiKey: read('OPENAI_API_KEY'),

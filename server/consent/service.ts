@@ -131,7 +131,11 @@ export class ConsentService {
   async markVerified(accountId: string, method: string, at: number = this.clock.now()): Promise<boolean> {
     const rows = await this.store.consents.findBy('accountId', accountId);
     if (rows.length === 0 || rows.some((c) => c.verifiedAt !== null)) return false;
-    for (const c of rows) await this.store.consents.update(c.id, { verifiedAt: at, verifiedBy: method });
+    // The first row is the decision: of webhooks racing on other connections (PostgreSQL) the one
+    // whose conditional update lands verifies and audits; the others find it done.
+    const [first, ...rest] = rows;
+    if (!(await this.store.consents.update(first!.id, { verifiedAt: at, verifiedBy: method }, { if: (c) => c.verifiedAt === null }))) return false;
+    for (const c of rest) await this.store.consents.update(c.id, { verifiedAt: at, verifiedBy: method }, { if: (row) => row.verifiedAt === null });
     await this.audit.record('system', 'consent.verified', accountId, { method });
     return true;
   }

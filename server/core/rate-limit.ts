@@ -51,7 +51,7 @@ export class AttemptLimiter {
 }
 
 /**
- * Token bucket (one per socket, for its events). In memory on purpose: it protects this
+ * Token bucket (one per sign-in session, for its sockets' events). In memory on purpose: it protects this
  * process from a noisy client, it is not a record of anything.
  */
 export class EventRateLimiter {
@@ -81,6 +81,12 @@ export class EventRateLimiter {
     }
     this.refusedInARow++;
     return this.refusedInARow >= this.dropAfter ? 'drop' : 'refuse';
+  }
+
+  /** Refilled to its burst: forgetting it loses nothing. */
+  isFull(): boolean {
+    const now = this.clock.now();
+    return this.tokens + ((now - this.at) / 1000) * this.perSecond >= this.burst;
   }
 
   retryAfterSeconds(): number {

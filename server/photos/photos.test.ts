@@ -23,6 +23,27 @@ const { start } = testServers();
 const child = (photoId: string | null) => ({ name: 'Mira', age: 6, language: 'en', photoId });
 
 describe('photo uploads', () => {
+  it('decodes only a few images at once server-wide: a burst from many accounts beyond the queue is refused 503 with Retry-After, and stores nothing', async () => {
+    const server = await start();
+    // Free accounts multiply per-account limits; the decoder's limit is the server's own.
+    const parents = await Promise.all(Array.from({ length: 14 }, () => signUpParent(server.api)));
+    const big = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 10, g: 120, b: 40 } } }).png().toBuffer();
+    const results = await Promise.all(parents.map((p) => upload(server.api, p.token, big, 'image/png')));
+    const statuses = results.map((r) => r.status).sort();
+    // Two decode, four wait their turn; the rest are told at once to come back (a slot freed
+    // before the last requests arrive may admit a few more, never all).
+    expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(6);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(4);
+    for (const r of results.filter((x) => x.status === 503)) {
+      expect(r.body).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(await server.app.store.photos.count()).toBe(statuses.filter((s) => s === 201).length);
+    // Once the burst is over, uploads are decoded again.
+    expect((await upload(server.api, parents[0]!.token, await pngWithGps(), 'image/png')).status).toBe(201);
+  }, 60_000);
+
   it('an upload answers 201 with a temporary id that expires in 24 hours', async () => {
     const server = await start();
     const { token, accountId } = await signUpParent(server.api);

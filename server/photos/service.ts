@@ -5,6 +5,7 @@ import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
 import { HOUR_MS } from '../../shared/units.js';
 import type { PhotoRow, Store } from '../store/types.js';
 import { AttemptLimiter } from '../core/rate-limit.js';
+import { ConcurrencyLimit } from '../core/concurrency.js';
 
 export type PhotoMime = PhotoRow['mime'];
 export const PHOTO_MIMES: readonly PhotoMime[] = ['image/jpeg', 'image/png', 'image/webp'];
@@ -17,10 +18,13 @@ export interface PhotosOptions {
   /** Uploads (accepted or not) per account per window. */
   uploadsPerWindow?: number;
   uploadWindowMs?: number;
+  /** Images decoded at once, server-wide, and how many may wait for a turn (503 beyond). */
+  decodeConcurrency?: number;
+  decodeQueue?: number;
 }
 
 export const PHOTO_MAX_BYTES = 2 * 1024 * 1024;
-const DEFAULTS = { ttlMs: 24 * HOUR_MS, maxDimension: 1024, uploadsPerWindow: 30, uploadWindowMs: HOUR_MS } as const;
+const DEFAULTS = { ttlMs: 24 * HOUR_MS, maxDimension: 1024, uploadsPerWindow: 30, uploadWindowMs: HOUR_MS, decodeConcurrency: 2, decodeQueue: 4 } as const;
 
 /**
  * Decoding is where image bombs bite: a 2 MB PNG can claim 100 000 x 100 000 pixels.
@@ -54,6 +58,7 @@ export interface PhotosDeps {
 export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
   private readonly uploads: AttemptLimiter;
+  private readonly decodes: ConcurrencyLimit;
 
   private readonly store: Store;
   private readonly clock: Clock;
@@ -65,6 +70,7 @@ export class PhotosService {
     this.opts = { ...DEFAULTS, ...options };
     // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
     this.uploads = new AttemptLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
+    this.decodes = new ConcurrencyLimit(this.opts.decodeConcurrency, this.opts.decodeQueue, 'photos');
   }
 
   /** Throws 429 (with Retry-After) once the account has used its uploads for this window. */
@@ -90,7 +96,7 @@ export class PhotosService {
     if (declared !== 'sniff' && real !== declared) {
       throw new AppError('unsupported_media_type', 415, `The body is ${real}, not ${declared}; send it with Content-Type ${real}`);
     }
-    const clean = await this.reencode(bytes, real);
+    const clean = await this.decodes.run(() => this.reencode(bytes, real));
     const now = this.clock.now();
     const row: PhotoRow = { id: newId(), accountId, profileId: null, mime: real, bytes: clean.length, createdAt: now, expiresAt: now + this.opts.ttlMs };
     // Row first, file second: a crash in between leaves a temporary row the sweep removes,

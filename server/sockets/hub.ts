@@ -32,6 +32,14 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 /** 64 KiB: an SDP offer fits many times over; anything larger is refused before parsing. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Open sockets one sign-in session may hold (the side panel and a call window need two, a
+ * reload briefly three), and one account across all its sessions (a few browsers, each with
+ * its own session). Beyond them the handshake is refused: one token cannot open hundreds.
+ */
+export const MAX_SOCKETS_PER_SESSION = 6;
+export const MAX_SOCKETS_PER_ACCOUNT = 20;
+
 export function createSocketHub(http: HttpServer, accounts: AccountsService, cors: CorsCheck, logger: Logger) {
   const io: SocketServer = new Server(http, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
@@ -54,8 +62,15 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
         err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' } satisfies HandshakeRefusal;
         return next(err);
       }
+      // Counted and joined with no await in between, so concurrent handshakes cannot both pass.
+      const open = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0;
+      if (open(sessionRoom(auth.session.id)) >= MAX_SOCKETS_PER_SESSION || open(accountRoom(auth.account.id)) >= MAX_SOCKETS_PER_ACCOUNT) {
+        const err = new Error('rate_limited') as Error & { data?: unknown };
+        err.data = { code: 'rate_limited', message: 'Too many open connections for this sign-in; close one and try again' };
+        return next(err);
+      }
       socket.data.auth = auth;
-      await socket.join([accountRoom(auth.account.id), sessionRoom(auth.session.id)]);
+      void socket.join([accountRoom(auth.account.id), sessionRoom(auth.session.id)]);
       next();
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'socket auth failed');

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from 'node:f
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import type { Store, Table, TableName, Tables, BlobStore } from './types.js';
+import type { Store, StoreTables, Table, TableName, Tables, BlobStore } from './types.js';
 import { SCHEMA_VERSION, TABLE_DEFS, TABLE_NAMES, type GroupName } from './schema.js';
 import { MemTable } from './mem-table.js';
 import { EncryptedJSONFile, syncDir } from './encrypted-file.js';
@@ -85,6 +85,9 @@ export class LowdbStore implements Store {
   private lastFlushAt: number | null = null;
   private lastError: string | null = null;
   private closed = false;
+  /** atomically() blocks running: no commit starts until they end. */
+  private holds = 0;
+  private holdWaiters: (() => void)[] = [];
   private manifest: Required<Manifest> = { schemaVersion: SCHEMA_VERSION, shards: SHARDS, epoch: 0, journal: 0 };
 
   private constructor(
@@ -268,6 +271,7 @@ export class LowdbStore implements Store {
     if (imageCount(this.pending) === 0) return this.committing ?? Promise.resolve();
     if (!this.gathering) {
       const gathering = this.serial(async () => {
+        await this.untilNoHolds();
         this.gathering = null;
         const run = this.commit();
         this.committing = run;
@@ -405,8 +409,27 @@ export class LowdbStore implements Store {
     await file.write();
   }
 
-  status(): { ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number } {
+  /**
+   * Writes are applied when called; holding commits back while fn runs puts all of them in one
+   * journal record. A write that fails changes nothing, and fn's earlier writes stay: callers
+   * make the write that can fail (an insert on a unique field) their first.
+   */
+  async atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R> {
+    this.holds++;
+    try {
+      return await fn(this);
+    } finally {
+      if (--this.holds === 0) for (const release of this.holdWaiters.splice(0)) release();
+    }
+  }
+
+  private untilNoHolds(): Promise<void> {
+    return this.holds === 0 ? Promise.resolve() : new Promise((r) => this.holdWaiters.push(r));
+  }
+
+  status(): { kind: 'lowdb'; ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number } {
     return {
+      kind: 'lowdb',
       ok: !this.closed && this.lastError === null,
       lastFlushAt: this.lastFlushAt,
       lastError: this.lastError,

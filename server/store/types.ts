@@ -58,6 +58,8 @@ export interface BlobStore {
   list(): Promise<string[]>;
 }
 
+export type StoreKind = 'lowdb' | 'postgres';
+
 export type StoreTables = { readonly [K in TableName]: Table<Tables[K]> };
 
 export interface Store extends StoreTables {
@@ -70,7 +72,16 @@ export interface Store extends StoreTables {
    * Deletions that promise "gone at once" (P9, P10 purge) await this.
    */
   compact(): Promise<void>;
-  /** Health for /healthz: open, last flush, last error. */
-  status(): { ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number };
+  /**
+   * Runs fn with tables whose writes land together or not at all: one transaction on
+   * PostgreSQL; on lowdb, writes made without waiting on anything but the store itself land in
+   * the same commit (they are applied when called, and a commit only starts from a timer or an
+   * explicit flush). fn must not wait on anything else (no I/O, no timers).
+   */
+  atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R>;
+  /** Health for /healthz: which store, open, last flush, last error. */
+  status(): { kind: StoreKind; ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number };
+  /** A round trip to the database for /healthz: null when it answers, else why not (stores without a server have none). */
+  probe?(): Promise<string | null>;
   close(): Promise<void>;
 }

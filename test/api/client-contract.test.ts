@@ -33,7 +33,7 @@ describe('GET /healthz', () => {
     await signUpParent(server.api, { consent: false });
     const res = await server.api.get('/healthz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, store: { ok: true, pendingWrites: expect.any(Number), lastFlushAt: new Date(server.clock.now()).toISOString() } });
+    expect(res.body).toEqual({ ok: true, store: { kind: 'lowdb', ok: true, pendingWrites: expect.any(Number), lastFlushAt: new Date(server.clock.now()).toISOString() } });
     expect(res.body.store.lastFlushAt).toBe('2026-12-01T11:00:00.000Z');
   });
 });

@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- test client: bodies are checked by each assertion */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +52,26 @@ export function testServers() {
   };
 }
 
-/** A real server on an ephemeral loopback port, with a real lowdb store in a temp dir and a fake clock. */
+/** STORE=postgres runs the servers of a test run on PostgreSQL (a fresh database each); otherwise on lowdb. */
+export const TEST_STORE: 'lowdb' | 'postgres' = process.env.STORE === 'postgres' ? 'postgres' : 'lowdb';
+
+/** With STORE=postgres: a new database in the run's cluster and a data key for it, as server environment. */
+async function postgresEnv(): Promise<Record<string, string>> {
+  const { freshDatabase } = await import('./postgres.js');
+  return { DATABASE_URL: await freshDatabase('server'), DATA_KEY: randomBytes(32).toString('hex') };
+}
+
+/**
+ * A real server on an ephemeral loopback port, with a real store and a fake clock: lowdb in a
+ * temp dir, or with STORE=postgres a fresh PostgreSQL database (a restart keeps it).
+ */
 export async function startTestServer(
   opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions> } = {},
 ): Promise<TestServer> {
+  if (TEST_STORE === 'postgres' && !opts.env?.DATABASE_URL && !opts.app?.store) {
+    const pgEnv = await postgresEnv();
+    return startTestServer({ ...opts, env: { ...pgEnv, ...opts.env, DATABASE_URL: pgEnv.DATABASE_URL! } });
+  }
   const dataDir = opts.dataDir ?? tempDataDir();
   const clock = opts.clock ?? new FakeClock();
   // Every test client signs up from 127.0.0.1, so sign-ups per address are not limited here
