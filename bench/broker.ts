@@ -4,6 +4,7 @@ import { sharedSeed, type SeededFamily } from './lib/seed.js';
 import { BenchServer } from './lib/child.js';
 import { BROWSER_OFFER } from '../test/fakes/realtime-provider.js';
 import { nowMs, percentile, pool, sleep } from './lib/stats.js';
+import { benchCluster, copySeedIntoPostgres, nextTransactionId, postgresCpuMicros } from './lib/pg.js';
 
 export const name = 'broker';
 
@@ -16,6 +17,8 @@ const PROVIDER_MS = 300;
  * cost at 10,000 families is measured by the store and sockets benchmarks.
  */
 const BROKER_FAMILIES = Number(process.env.BENCH_BROKER_FAMILIES ?? 1000);
+/** BENCH_POSTGRES=0 leaves out the PostgreSQL rows. */
+const POSTGRES = process.env.BENCH_POSTGRES !== '0';
 
 interface Client {
   socket: Socket;
@@ -75,23 +78,42 @@ async function measure(clients: Client[], c: number, samples: number): Promise<n
   return out;
 }
 
-async function run1(latencyMs: number, log: (l: string) => void, plan: readonly (readonly [number, number])[]) {
+interface StoreUnderTest {
+  label: string;
+  env: Record<string, string>;
+  /** CPU (µs) spent outside the server child on the server's behalf: PostgreSQL's processes. */
+  extraCpuMicros?: () => number;
+  /** A counter of the database's write transactions. */
+  writeTransactions?: () => Promise<number>;
+}
+
+async function run1(latencyMs: number, log: (l: string) => void, plan: readonly (readonly [number, number])[], store: StoreUnderTest = { label: 'lowdb', env: {} }) {
   const seed = await sharedSeed(BROKER_FAMILIES);
-  const server = await BenchServer.start(seed, { BENCH_PROVIDER_LATENCY_MS: String(latencyMs) });
+  const server = await BenchServer.start(seed, { BENCH_PROVIDER_LATENCY_MS: String(latencyMs), ...store.env });
   const clients = await openClients(server.url, seed.families.slice(0, SOCKETS));
   try {
     // Warm-up: JIT, first writes of each shard.
     await measure(clients, 50, 100);
     const result: Record<number, number[]> = {};
     let cpuPerCall = Number.NaN;
+    let extraCpuPerCall = Number.NaN;
+    let writesPerCall = Number.NaN;
     for (const [c, n] of plan) {
+      const xa = (await store.writeTransactions?.()) ?? 0;
       const a = await server.stats();
+      const ea = store.extraCpuMicros?.() ?? 0;
       result[c] = await measure(clients, c, n);
       const b = await server.stats();
-      if (c === 100) cpuPerCall = (b.userMicros + b.systemMicros - a.userMicros - a.systemMicros) / 1000 / (result[c]?.length ?? 1);
-      log(`broker (${latencyMs} ms provider): ${c} concurrent: p50 ${percentile(result[c] ?? [], 50).toFixed(2)} ms, p99 ${percentile(result[c] ?? [], 99).toFixed(2)} ms`);
+      const eb = store.extraCpuMicros?.() ?? 0;
+      const xb = (await store.writeTransactions?.()) ?? 0;
+      if (c === 100) {
+        cpuPerCall = (b.userMicros + b.systemMicros - a.userMicros - a.systemMicros) / 1000 / (result[c]?.length ?? 1);
+        extraCpuPerCall = (eb - ea) / 1000 / (result[c]?.length ?? 1);
+        writesPerCall = (xb - xa - 1) / (result[c]?.length ?? 1);
+      }
+      log(`broker (${store.label}, ${latencyMs} ms provider): ${c} concurrent: p50 ${percentile(result[c] ?? [], 50).toFixed(2)} ms, p99 ${percentile(result[c] ?? [], 99).toFixed(2)} ms`);
     }
-    return { result, cpuPerCall };
+    return { result, cpuPerCall, extraCpuPerCall, writesPerCall };
   } finally {
     for (const cl of clients) cl.socket.close();
     await server.stop();
@@ -126,5 +148,37 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
   const s100 = slow[100] ?? [];
   rows.push(info('broker ratio p50 / provider, 100 concurrent, 300 ms provider', percentile(s100, 50) / PROVIDER_MS, 'ratio', `p50 ${percentile(s100, 50).toFixed(1)} ms`));
   rows.push(atMost('broker ratio p99 / provider, 100 concurrent, 300 ms provider', percentile(s100, 99) / PROVIDER_MS, 'ratio', 1.02, `p99 ${percentile(s100, 99).toFixed(1)} ms; 1 concurrent p50 ${percentile(slow[1] ?? [], 50).toFixed(1)} ms`));
+  if (POSTGRES) rows.push(...(await onPostgres(log)));
+  return rows;
+}
+
+/**
+ * The same rounds against the same season moved onto PostgreSQL (the copy command's function,
+ * a database of its own in the bench cluster): the server child runs with DATABASE_URL.
+ */
+async function onPostgres(log: (line: string) => void): Promise<Row[]> {
+  const seed = await sharedSeed(BROKER_FAMILIES);
+  const cluster = await benchCluster();
+  const { url } = await copySeedIntoPostgres(seed, 'bench_broker');
+  log(`broker (PostgreSQL): ${BROKER_FAMILIES}-family season copied into its database`);
+  const { result, cpuPerCall, extraCpuPerCall, writesPerCall } = await run1(
+    0,
+    log,
+    [
+      [1, 300],
+      [100, 1000],
+    ],
+    { label: 'PostgreSQL', env: { DATABASE_URL: url, DATA_KEY: seed.dataKey }, extraCpuMicros: () => postgresCpuMicros(cluster), writeTransactions: () => nextTransactionId(cluster) },
+  );
+  const rows: Row[] = [];
+  for (const c of [1, 100]) {
+    const xs = result[c] ?? [];
+    rows.push(info(`broker call:start->ack p50, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 50), 'ms', `${xs.length} calls; ${BROKER_FAMILIES}-family store copied onto PostgreSQL`));
+    if (c === 100) rows.push(atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms', 10));
+    else rows.push(info(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms'));
+  }
+  rows.push(info('broker server CPU per call (start + end), 100 concurrent, PostgreSQL: server process', cpuPerCall, 'ms', "the server child's user+system time over the 100-concurrent rounds, per call"));
+  rows.push(info('broker PostgreSQL write transactions per call (start + end), 100 concurrent', writesPerCall, 'commits', 'transaction ids handed out over the 100-concurrent rounds, per call: each is a commit that waits for its WAL flush'));
+  rows.push(info('broker server CPU per call (start + end), 100 concurrent, PostgreSQL: database processes', extraCpuPerCall, 'ms', "the bench cluster's postmaster and backends (/proc utime+stime) over the same rounds, per call"));
   return rows;
 }

@@ -3,17 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type LowdbStore } from '../server/store/lowdb-store.js';
+import { openPgStore } from '../server/store/pg-store.js';
+import type { Store } from '../server/store/types.js';
 import { atomicWrite } from '../server/store/encrypted-file.js';
 import { decrypt, encrypt } from '../server/store/crypto.js';
 import { creditState } from '../server/credits/ledger-math.js';
 import { atLeast, atMost, info, type Row } from './lib/report.js';
 import { copySeed, sharedSeed, type Seeded } from './lib/seed.js';
+import { copySeedIntoPostgres } from './lib/pg.js';
 import { median, nowMs, sleep } from './lib/stats.js';
 
 export const name = 'store';
 
 const FAMILIES = Number(process.env.BENCH_FAMILIES ?? 10_000);
 const WRITE_SECONDS = Number(process.env.BENCH_STORE_SECONDS ?? 10);
+/** BENCH_POSTGRES=0 leaves out the PostgreSQL rows (and the cluster they need). */
+const POSTGRES = process.env.BENCH_POSTGRES !== '0';
 
 /**
  * The embedded store at season's end: 10,000 families with their history, encrypted lowdb.
@@ -48,10 +53,43 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
 
     const enc = await encryptCost(seeded);
     rows.push(atMost('store encrypt+write / plain write of the same bytes', enc.ratio, 'ratio', 1.5, `${(enc.bytes / 2 ** 20).toFixed(2)} MiB shard; median ${enc.encrypted.toFixed(2)} ms vs ${enc.plain.toFixed(2)} ms (both temp file + fsync + rename)`));
+    if (POSTGRES) rows.push(...(await onPostgres(shared, log)));
     return rows;
   } finally {
     rmSync(seeded.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same season moved onto PostgreSQL with the copy command's own function (its rows/s is a
+ * figure of its own), then the same durable writes and the same mixed load as on lowdb, through
+ * the same Store interface, in the same process.
+ */
+async function onPostgres(seed: Seeded, log: (line: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  log(`store (PostgreSQL): copying the ${FAMILIES}-family season into a new database ...`);
+  const t = nowMs();
+  const { url, report } = await copySeedIntoPostgres(seed, 'bench_store');
+  const total = (nowMs() - t) / 1000;
+  rows.push(
+    info(
+      `store:copy rows/s into PostgreSQL (${FAMILIES} families, ${report.rows} rows)`,
+      report.rows / (report.copyMs / 1000),
+      'rows/s',
+      `${(report.copyMs / 1000).toFixed(1)} s for the copy (${report.photos} photo files, rows in one transaction); ${total.toFixed(1)} s with the final check (counts, every row read back and compared, audit chain, balances)`,
+    ),
+  );
+  log(`store (PostgreSQL): ${report.rows} rows copied in ${(report.copyMs / 1000).toFixed(1)} s, checked in ${(total - report.copyMs / 1000).toFixed(1)} s`);
+  const store = await openPgStore({ url, dataKey: seed.dataKey });
+  try {
+    const writes = await durableWrites(store, seed, WRITE_SECONDS * 1000, 64);
+    rows.push(atLeast('store logical writes/s, PostgreSQL (durable: committed, synchronous_commit on, 64 writers)', writes.perSecond, 'writes/s', 200, `${writes.done} writes; pool of 10 connections; fsync on`));
+    const mixed = await mixedLoad(store, seed, WRITE_SECONDS * 1000);
+    rows.push(atMost('store p99 event-loop delay, PostgreSQL (mixed read/write load)', mixed.p99, 'ms', 50, `max ${mixed.max.toFixed(1)} ms; ${mixed.reads} reads, ${mixed.writes} durable writes in ${WRITE_SECONDS} s`));
+  } finally {
+    await store.close();
+  }
+  return rows;
 }
 
 function dirBytes(dir: string): number {
@@ -61,7 +99,7 @@ function dirBytes(dir: string): number {
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
 /** One logical write, as a request handler would do it, across the file groups. */
-async function logicalWrite(store: LowdbStore, seeded: Seeded, i: number): Promise<void> {
+async function logicalWrite(store: Store, seeded: Seeded, i: number): Promise<void> {
   const fam = pick(seeded.families);
   const now = Date.now();
   switch (i % 4) {
@@ -79,7 +117,7 @@ async function logicalWrite(store: LowdbStore, seeded: Seeded, i: number): Promi
   }
 }
 
-async function durableWrites(store: LowdbStore, seeded: Seeded, ms: number, writers: number) {
+async function durableWrites(store: Store, seeded: Seeded, ms: number, writers: number) {
   let done = 0;
   let flushes = 0;
   let lastFlush = store.status().lastFlushAt;
@@ -105,7 +143,7 @@ async function durableWrites(store: LowdbStore, seeded: Seeded, ms: number, writ
 }
 
 /** Reads the way request handlers do (credit state, profile lists) while durable writes run. */
-async function mixedLoad(store: LowdbStore, seeded: Seeded, ms: number) {
+async function mixedLoad(store: Store, seeded: Seeded, ms: number) {
   const h = monitorEventLoopDelay({ resolution: 5 });
   await sleep(50);
   h.enable();

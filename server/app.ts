@@ -34,6 +34,7 @@ import { paymentsProvider } from './payments/setup.js';
 import { checkoutReturnRoutes, devCheckoutRoutes, stripeWebhookRoutes, WEBHOOK_PATH } from './payments/routes.js';
 import { MailService } from './mail/service.js';
 import { smtpTransport } from './mail/smtp.js';
+import { DEV_OUTBOX_PATH, devOutboxRoutes } from './mail/dev-outbox.js';
 import { NoticesService } from './notices/service.js';
 import { noticeRoutes } from './notices/routes.js';
 import { policyPageRoutes } from './notices/policy-page.js';
@@ -250,7 +251,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(express.json({ limit: '64kb', strict: true }));
   const auth = requireAuth(accounts);
   api.use('/auth', authRoutes(accounts, accountView));
-  api.use('/auth', passwordResetRoutes(passwordResets));
+  api.use('/auth', passwordResetRoutes(passwordResets, () => mail.delivery));
   api.use(policyRoutes(consent));
   api.use(consentRoutes(consent, auth));
   // Sign-in is required under these prefixes only, so an unknown /api path is a 404, not a 401.
@@ -275,6 +276,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
     app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl, publicUrl: config.publicUrl }));
   }
+  // Without SMTP_URL no email leaves the server; in development its outbox page shows what would have been sent.
+  const devOutbox = !mailTransport && !config.production;
+  if (devOutbox) app.use(devOutboxRoutes(mail));
   // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
   if (config.adminToken) {
     app.use(
@@ -314,6 +318,12 @@ export async function createApp(options: AppOptions): Promise<App> {
         http.once('error', reject);
         http.listen(port, host, () => {
           http.off('error', reject);
+          if (!mailTransport) {
+            // Said once at start: password resets and notices would otherwise vanish without a word.
+            const a = http.address() as AddressInfo;
+            const where = devOutbox ? `${config.tls ? 'https' : 'http'}://localhost:${a.port}${DEV_OUTBOX_PATH}` : 'GET /admin/outbox';
+            logger.warn({ outbox: where }, `SMTP_URL is not set: no email is sent (password resets, notices); the messages wait in the outbox: ${where}`);
+          }
           resolve(http.address() as AddressInfo);
         });
       });

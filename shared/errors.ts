@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'processing_restricted',
   'insufficient_credit',
   'credit_owed',
+  'credit_held',
   'quiet_hours',
   'daily_limit_reached',
   'call_in_progress',

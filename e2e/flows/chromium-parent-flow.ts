@@ -349,7 +349,7 @@ export async function nothingOfTheCallStored(f: FlowContext): Promise<void> {
     const words = santaSaid.trim().split(/\s+/).slice(0, 3).join(' ');
     expect(words).not.toBe('');
     const stored = await panel.evaluate(async () => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
-    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'cameraPreview']).toContain(key);
+    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'parentPinAttempts', 'cameraPreview']).toContain(key);
     expect(JSON.stringify(stored)).not.toContain(words);
     for (const page of [panel, f.state.callWindow!, f.state.popup!]) {
       expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);

@@ -12,10 +12,23 @@ export type { TestServer };
  * balance check is exact; Santa himself runs on real time, so his voice and his words
  * stream to the browser as they would in a real call.
  */
+const E2E_ENV = { LOG_LEVEL: 'warn', OPENAI_API_KEY: '', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' };
+
 export function startE2eServer(): Promise<TestServer> {
   const realtime = new SimulatedSantaProvider({ clock: systemClock });
   // Starts at the real time: the browser dates the usage chart by its own clock.
-  return startTestServer({ clock: new FakeClock(Date.now()), env: { LOG_LEVEL: 'warn', OPENAI_API_KEY: '', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' }, app: { realtime } });
+  return startTestServer({ clock: new FakeClock(Date.now()), env: E2E_ENV, app: { realtime } });
+}
+
+/**
+ * The server stopped and started again at the same address, on the same data and clock, as a
+ * restart on a parent's machine: the extension, still pointed at it, reconnects by itself.
+ * Santa is a new instance, as in a new process (a closed provider takes no more calls).
+ */
+export async function restartE2eServer(old: TestServer): Promise<TestServer> {
+  await old.stop();
+  const realtime = new SimulatedSantaProvider({ clock: systemClock });
+  return startTestServer({ clock: old.clock, dataDir: old.dataDir, port: Number(new URL(old.url).port), env: E2E_ENV, app: { realtime } });
 }
 
 /** What the server holds for the account, straight from the API (the test's own view, not the UI's). */

@@ -114,7 +114,9 @@ export async function busy<T>(btn: HTMLButtonElement, action: () => Promise<T>):
 export function avatar(name: string, photoUrl: string | null, size: 'small' | 'large' = 'small'): HTMLElement {
   if (photoUrl) return h('img', { class: `avatar avatar-${size}`, src: photoUrl, alt: '' });
   const hue = [...name].reduce((sum, ch) => sum + ch.charCodeAt(0), 0) % 360;
-  return h('span', { class: `avatar avatar-${size}`, style: `--avatar-hue:${hue}`, 'aria-hidden': 'true' }, (name.trim()[0] ?? '?').toUpperCase());
+  // The initial is drawn by CSS, not text: inside a button it is decoration, and as text it
+  // would be part of the button's visible label without being in its accessible name.
+  return h('span', { class: `avatar avatar-${size}`, style: `--avatar-hue:${hue}`, 'aria-hidden': 'true', 'data-initial': (name.trim()[0] ?? '?').toUpperCase() });
 }
 
 /** Moves focus to a view's heading so keyboard and screen-reader users land in the new content. */

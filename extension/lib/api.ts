@@ -5,6 +5,7 @@ import {
   apiErrorSchema,
   authResponseSchema,
   callListSchema,
+  callReadinessSchema,
   checkoutBodySchema,
   checkoutResponseSchema,
   consentBodySchema,
@@ -31,6 +32,7 @@ import {
   supportRequestSchema,
   type Account,
   type AuthResponse,
+  type CallReadiness,
   type CallRecord,
   type Credits,
   type DeleteMeResponse,
@@ -169,13 +171,19 @@ export class ApiClient {
     return this.call(authResponseSchema, 'POST', '/api/auth/login', { json: checkBody(loginBodySchema, body) });
   }
 
+  /** Reopens a closed account before its purge date with its password, and signs in. */
+  async reopen(body: z.input<typeof loginBodySchema>): Promise<AuthResponse> {
+    return this.call(authResponseSchema, 'POST', '/api/auth/reopen', { json: checkBody(loginBodySchema, body) });
+  }
+
   async logout(): Promise<void> {
     await this.noContent('POST', '/api/auth/logout');
   }
 
-  /** Always 202 whatever the email: the link arrives by email if the account exists. */
-  async requestPasswordReset(email: string): Promise<void> {
-    await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+  /** Always 202 whatever the email; `delivery` says whether this server sends email at all. */
+  async requestPasswordReset(email: string): Promise<{ delivery: 'email' | 'outbox' }> {
+    const res = await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+    return { delivery: res.delivery };
   }
 
   async me(): Promise<Account> {
@@ -269,5 +277,10 @@ export class ApiClient {
 
   async calls(): Promise<CallRecord[]> {
     return (await this.call(callListSchema, 'GET', '/api/calls')).calls;
+  }
+
+  /** Per child, whether a call can start now and why not (quiet hours in `timeZone`), with the credit and live calls. */
+  async callReadiness(timeZone: string): Promise<CallReadiness> {
+    return this.call(callReadinessSchema, 'GET', `/api/calls/readiness?timeZone=${encodeURIComponent(timeZone)}`);
   }
 }

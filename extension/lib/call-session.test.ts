@@ -163,6 +163,24 @@ describe('call session', () => {
     expect(other.socket.connected).toEqual(['call-1']);
   });
 
+  it('knows when Santa is speaking: from his answer starting until its audio stops, so the window says "listening" only when he listens', async () => {
+    const { peer, session } = await live();
+    const channel = peer.channels[0]!;
+    expect(session.snapshot.santaSpeaking).toBe(false);
+    channel.receive({ type: 'response.created' });
+    expect(session.snapshot.santaSpeaking).toBe(true);
+    channel.receive({ type: 'output_audio_buffer.started', response_id: 'r1' });
+    // The words are all generated, but his voice still plays.
+    channel.receive({ type: 'response.done' });
+    expect(session.snapshot.santaSpeaking).toBe(true);
+    channel.receive({ type: 'output_audio_buffer.stopped', response_id: 'r1' });
+    expect(session.snapshot.santaSpeaking).toBe(false);
+    // Without playback events, the response's end is the end of speaking.
+    channel.receive({ type: 'response.created' });
+    channel.receive({ type: 'response.done' });
+    expect(session.snapshot.santaSpeaking).toBe(false);
+  });
+
   it('hangs up through call:end and ends with the reason and seconds the server reports', async () => {
     const { socket, session, mic, peer } = await live();
     socket.endAck = async (callId) => {

@@ -32,6 +32,8 @@ export interface CallSnapshot {
    * server's guardrail has passed, from the socket; withdrawn at once when a line is stopped.
    */
   readonly santaLine: string;
+  /** Santa is answering (from his response starting until his audio stops): the window does not say he is listening then. */
+  readonly santaSpeaking: boolean;
   /** True when the server answers with Simulated Santa (no real voice service); null until known. */
   readonly simulated: boolean | null;
 }
@@ -101,6 +103,7 @@ const INITIAL: CallSnapshot = {
   endedSeconds: null,
   errorCode: null,
   santaLine: '',
+  santaSpeaking: false,
   simulated: null,
 };
 
@@ -239,6 +242,7 @@ export class CallSession {
     // audio and before any check: captions never come from it (see listenToSocket).
     this.channel = peer.createDataChannel('oai-events');
     this.channel.addEventListener('open', () => this.maybeConnected());
+    this.channel.addEventListener('message', (ev) => this.onChannelMessage(ev));
     peer.addEventListener('track', (ev) => {
       const te = ev as RTCTrackEvent;
       const stream = te.streams?.[0];
@@ -289,6 +293,31 @@ export class CallSession {
       if (this.snap.callId) void this.socket?.endCall(this.snap.callId);
       this.fail('connection_failed');
     }
+  }
+
+  private audioBufferSeen = false;
+
+  /**
+   * Only whether Santa is speaking comes from the data channel (his words come from the
+   * socket): from his response's start until its audio stops playing. A provider that never
+   * says when playback starts or stops (no output_audio_buffer events) ends it with response.done.
+   */
+  private onChannelMessage(ev: MessageEvent): void {
+    if (typeof ev.data !== 'string') return;
+    let event: { type?: unknown };
+    try {
+      event = JSON.parse(ev.data) as typeof event;
+    } catch {
+      return;
+    }
+    if (event.type === 'response.created') {
+      this.audioBufferSeen = false;
+      this.update({ santaSpeaking: true });
+    } else if (event.type === 'output_audio_buffer.started') {
+      this.audioBufferSeen = true;
+      this.update({ santaSpeaking: true });
+    } else if (event.type === 'output_audio_buffer.stopped' || event.type === 'output_audio_buffer.cleared') this.update({ santaSpeaking: false });
+    else if (event.type === 'response.done' && !this.audioBufferSeen) this.update({ santaSpeaking: false });
   }
 
   /**
@@ -399,13 +428,13 @@ export class CallSession {
   private finish(reason: CallEndReason, seconds: number): void {
     if (TERMINAL.has(this.snap.phase)) return;
     // Terminal from here: update() ignores any later patch.
-    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '' });
+    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '', santaSpeaking: false });
     this.release();
   }
 
   private fail(code: string): void {
     if (TERMINAL.has(this.snap.phase)) return;
-    this.update({ phase: 'failed', errorCode: code, santaLine: '' });
+    this.update({ phase: 'failed', errorCode: code, santaLine: '', santaSpeaking: false });
     this.release();
   }
 

@@ -329,6 +329,17 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     await server.app.services.credits.takeBack(owing.accountId, (await owing.api.credits()).balanceSeconds + 600, 'reversal', `contract-dispute-${owing.accountId}`);
     const owingSocket = await connected(server, owing.token);
     expectRefused('call:start', await owingSocket.startCall({ profileId: owing.child.id, sdp: BROWSER_OFFER }), 'credit_owed');
+
+    // A sibling's live call holds all the call time: the refusal says so, not "no call time".
+    const siblings = await family(server);
+    const second = await siblings.api.createProfile({ name: 'Bo', age: 5, language: 'da' });
+    const first = callWindow(server, siblings);
+    await first.session.start();
+    await phase(first.session, 'live');
+    const siblingSocket = await connected(server, siblings.token);
+    expectRefused('call:start', await siblingSocket.startCall({ profileId: second.id, sdp: BROWSER_OFFER }), 'credit_held');
+    await first.session.hangUp();
+    await phase(first.session, 'ended');
   });
 
   it('call:end and call:resume answer call_not_found for no live call of yours, and invalid_request for a malformed one; another parent\'s call keeps running', async () => {

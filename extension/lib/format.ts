@@ -72,3 +72,8 @@ export function formatPrice(price: Price): string {
 export function formatAge(age: number): string {
   return tn('children.ageYears', age);
 }
+
+/** A time of day in the active language (a PIN wait's end). */
+export function formatTime(at: number): string {
+  return new Intl.DateTimeFormat(intlLocale(), { timeStyle: 'short' }).format(new Date(at));
+}

@@ -21,6 +21,14 @@ export function errorText(code: string): string {
   return t(errorKey(code));
 }
 
+/** The server could not be reached at all (as opposed to answering with an error). */
+export function isOffline(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 'network_error';
+}
+
+/** How often a page that could not reach the server looks again by itself. */
+export const RECHECK_MS = 4000;
+
 /** The words for whatever went wrong: an ApiError's code, or a generic message. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) return errorText(err.code);

@@ -1,4 +1,4 @@
-import { pinItem, type PinRecord } from './settings.js';
+import { pinAttemptsItem, pinItem, type PinRecord } from './settings.js';
 
 /**
  * The optional parent PIN that guards the quick-call popup. It keeps a curious child from
@@ -36,10 +36,45 @@ export async function setPin(pin: string): Promise<void> {
 
 export async function clearPin(): Promise<void> {
   await pinItem.setValue(null);
+  await pinAttemptsItem.setValue({ failures: 0, waitUntil: 0 });
 }
 
 export async function hasPin(): Promise<boolean> {
   return (await pinItem.getValue()) !== null;
+}
+
+/**
+ * Wrong PINs are slowed down, then locked for a while: a child trying every PIN from 0000
+ * gets three free tries, then waits after each wrong one, and from the sixth wrong PIN in a
+ * row waits five minutes each time. The count survives closing the popup (it is stored).
+ */
+export const PIN_FREE_TRIES = 3;
+export const PIN_SLOW_WAIT_MS = 30_000;
+export const PIN_LOCK_AFTER = 6;
+export const PIN_LOCK_MS = 5 * 60_000;
+
+export type PinCheck = { ok: true } | { ok: false; failures: number; waitUntil: number | null };
+
+/** When the next try may be made, or null if now. */
+export async function pinWaitUntil(now = Date.now()): Promise<number | null> {
+  const { waitUntil } = await pinAttemptsItem.getValue();
+  return waitUntil > now ? waitUntil : null;
+}
+
+/** Checks a PIN the parent typed, counting wrong ones; a try while waiting is refused unchecked. */
+export async function tryPin(pin: string, now = Date.now()): Promise<PinCheck> {
+  if (!(await hasPin())) return { ok: true };
+  const attempts = await pinAttemptsItem.getValue();
+  if (attempts.waitUntil > now) return { ok: false, failures: attempts.failures, waitUntil: attempts.waitUntil };
+  if (await checkPin(pin)) {
+    await pinAttemptsItem.setValue({ failures: 0, waitUntil: 0 });
+    return { ok: true };
+  }
+  const failures = attempts.failures + 1;
+  const wait = failures >= PIN_LOCK_AFTER ? PIN_LOCK_MS : failures >= PIN_FREE_TRIES ? PIN_SLOW_WAIT_MS : 0;
+  const waitUntil = wait ? now + wait : 0;
+  await pinAttemptsItem.setValue({ failures, waitUntil });
+  return { ok: false, failures, waitUntil: wait ? waitUntil : null };
 }
 
 /** True when no PIN is set or the PIN matches. */

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { cameraPreviewItem, getLocaleSetting, getServerUrl, localeItem, pinItem, serverUrlItem, setServerUrl, tokenItem } from './settings.js';
 import { DEFAULT_SERVER_URL } from './server-url.js';
@@ -55,5 +55,20 @@ describe('settings in wxt/storage', () => {
   it('treats an unknown stored language as the browser language', async () => {
     await fakeBrowser.storage.local.set({ locale: 'de' });
     expect(await getLocaleSetting()).toBe('auto');
+  });
+});
+
+describe('the built-in server address', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('is the one the build was made for: a parent who never opens Settings reaches that server', async () => {
+    fakeBrowser.reset();
+    vi.stubEnv('WXT_DEFAULT_SERVER_URL', 'http://localhost:8811');
+    vi.resetModules();
+    const fresh = await import('./settings.js');
+    expect(await fresh.getServerUrl()).toBe('http://localhost:8811');
   });
 });

@@ -19,6 +19,12 @@ export const tokenItem = storage.defineItem<string | null>('local:token', { fall
 export const serverUrlItem = storage.defineItem<string>('local:serverUrl', { fallback: DEFAULT_SERVER_URL });
 export const localeItem = storage.defineItem<LocaleSetting>('local:locale', { fallback: 'auto' });
 export const pinItem = storage.defineItem<PinRecord | null>('local:parentPin', { fallback: null });
+/** Wrong PINs in a row and until when the next try must wait (ms since the epoch); reset by the right PIN. */
+export interface PinAttempts {
+  failures: number;
+  waitUntil: number;
+}
+export const pinAttemptsItem = storage.defineItem<PinAttempts>('local:parentPinAttempts', { fallback: { failures: 0, waitUntil: 0 } });
 export const cameraPreviewItem = storage.defineItem<boolean>('local:cameraPreview', { fallback: false });
 
 export function isLocaleSetting(value: unknown): value is LocaleSetting {

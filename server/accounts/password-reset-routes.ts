@@ -8,7 +8,7 @@ import { clientInfo } from './auth.js';
 import type { PasswordResetService } from './password-reset.js';
 
 /** POST /api/auth/password-reset/request and /confirm (public; mounted under /api/auth). */
-export function passwordResetRoutes(resets: PasswordResetService): Router {
+export function passwordResetRoutes(resets: PasswordResetService, delivery: () => 'email' | 'outbox'): Router {
   const r = Router();
   r.post(
     '/password-reset/request',
@@ -18,7 +18,9 @@ export function passwordResetRoutes(resets: PasswordResetService): Router {
       // The same answer for every email, in the same time: the email is looked at only once
       // the answer has left, so neither its body nor its timing says whether an account exists.
       res.once('close', () => resets.sendLinkLater(body.email));
-      res.status(202).json({ ok: true });
+      // `delivery` is the server's, not the account's: without SMTP_URL no email leaves, and
+      // the reset screen must not promise one.
+      res.status(202).json({ ok: true, delivery: delivery() });
     }),
   );
   r.post(

@@ -42,7 +42,7 @@ describe('password reset', () => {
     const before = await server.app.store.outbox.count();
     const unknown = await request('nobody-here@example.test');
     expect(unknown.status).toBe(202);
-    expect(unknown.body).toEqual({ ok: true });
+    expect(unknown.body).toEqual({ ok: true, delivery: 'outbox' });
     expect((await request(closed.email)).status).toBe(202);
     expect(await server.app.store.outbox.count()).toBe(before);
     const known = await request(parent.email.toUpperCase());

@@ -25,6 +25,14 @@ export function authRoutes(accounts: AccountsService, view: AccountView): Router
     }),
   );
   r.post(
+    '/reopen',
+    handler(async (req, res) => {
+      const body = parse(loginBodySchema, req.body);
+      const { token, account } = await accounts.reopen(body, clientInfo(req));
+      res.status(200).json({ token, account: await view(account) });
+    }),
+  );
+  r.post(
     '/logout',
     requireAuth(accounts),
     handler(async (_req, res) => {

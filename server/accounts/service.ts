@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { newId, newSecret } from '../core/ids.js';
 import { AppError, conflict, tooMany, unauthorized } from '../core/errors.js';
-import { DAY_MS, MINUTE_MS } from '../../shared/units.js';
+import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
 import type { PatchMeBody, SignupBody, LoginBody } from '../../shared/schemas/account.js';
 import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
@@ -142,12 +142,54 @@ export class AccountsService {
       this.perAccount.record(accountKey);
       this.perAddress.record(addressKey);
       await this.recordLogin(account?.id ?? null, false, client);
+      // Only the right password learns that the account is closed and until when it can be
+      // reopened; anyone else gets the same answer as for a wrong password.
+      if (account && ok) this.throwIfClosed(account);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
     this.perEmailAndAddress.reset(pairKey);
     const token = await this.openSession(account.id);
     await this.recordLogin(account.id, true, client);
     return { token, account };
+  }
+
+  /** A closed account not yet purged: 403 account_closed with its purge date (fields.purgeBy, ISO). */
+  private throwIfClosed(account: AccountRow): void {
+    if (account.status === 'closed' && account.purgeBy !== null && account.purgeBy > this.clock.now()) {
+      throw new AppError('account_closed', 403, 'This account is closed; it can be reopened until it is deleted', { purgeBy: toIso(account.purgeBy) });
+    }
+  }
+
+  /**
+   * POST /api/auth/reopen: the parent changes their mind before the purge. The right password
+   * for a closed, not yet purged account makes it active again (the purge deadline is dropped)
+   * and signs in; what closing deleted at once (children, photos) stays deleted. Anything else
+   * is answered like a wrong password, with the same limits as signing in.
+   */
+  async reopen(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
+    const accountKey = `account:${body.email}`;
+    const pairKey = `${accountKey}\0ip:${client.ip}`;
+    const addressKey = `ip:${client.ip}`;
+    const wait = Math.max(this.perEmailAndAddress.retryAfter(pairKey), this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
+    if (wait > 0) throw tooMany(wait);
+    const account = await this.store.accounts.findOne('email', body.email);
+    const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    const now = this.clock.now();
+    const reopened =
+      account && ok
+        ? await this.store.accounts.update(account.id, { status: 'active', closedAt: null, purgeBy: null }, { if: (c) => c.status === 'closed' && c.purgeBy !== null && c.purgeBy > now })
+        : undefined;
+    if (!reopened) {
+      this.perEmailAndAddress.record(pairKey);
+      this.perAccount.record(accountKey);
+      this.perAddress.record(addressKey);
+      throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
+    }
+    this.perEmailAndAddress.reset(pairKey);
+    await this.audit.record(`account:${reopened.id}`, 'account.reopened', reopened.id, {});
+    const token = await this.openSession(reopened.id);
+    await this.recordLogin(reopened.id, true, client);
+    return { token, account: reopened };
   }
 
   /** A password reset proves the parent owns the email: every sign-in lock on it is lifted. */

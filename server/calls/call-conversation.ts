@@ -18,8 +18,12 @@ export interface CallGuard {
   santaDelta(responseId: string, delta: string): SafetyCategory | null;
   /** The response's words are complete; checks what the stream held back. */
   santaDone(responseId: string, transcript: string): SafetyCategory | null;
-  /** The response's words the local rules have checked and passed so far: all that may be shown yet. */
-  santaChecked(responseId: string): string;
+  /**
+   * A response's words every check has passed so far (the local rules, and the moderation
+   * answers when moderation is on), as they grow; `whole` once all of it passed. All that may
+   * be shown.
+   */
+  onCleared(listener: (responseId: string, text: string, whole: boolean) => void): void;
   /** A finished child utterance: 'child_distress' when it signals distress. */
   child(text: string): SafetyCategory | null;
   onLateTrip(listener: (responseId: string, category: SafetyCategory) => void): void;
@@ -81,6 +85,26 @@ export class CallConversation {
     // Listen from the first moment: the provider may speak before metering begins.
     this.unsubscribe = init.control.onEvent((event) => this.onProviderEvent(event));
     init.guard.onLateTrip((responseId, category) => this.santaTripped(responseId, category));
+    init.guard.onCleared((responseId, text, whole) => this.santaCleared(responseId, text, whole));
+  }
+
+  /**
+   * Only what every check passed reaches anyone's screen, and of a response still streaming
+   * only whole sentences (the end of a sentence can still make it one the rules stop:
+   * "I promise" + "you will get it").
+   */
+  private santaCleared(responseId: string, text: string, whole: boolean): void {
+    if (this.closed || this.turns.isStopped(responseId)) return;
+    if (whole) {
+      this.relay('santa', text, true);
+      return;
+    }
+    const shown = this.response(responseId);
+    const sentences = wholeSentences(text);
+    if (sentences.length > shown.shown) {
+      this.relay('santa', sentences.slice(shown.shown), false);
+      shown.shown = sentences.length;
+    }
   }
 
   /** Santa speaks first, once per call. */
@@ -141,22 +165,14 @@ export class CallConversation {
     } else if (isServerEvent(event, 'response.output_audio_transcript.delta')) {
       if (this.turns.isStopped(event.response_id)) return;
       this.response(event.response_id).items.add(event.item_id);
+      // What passes is relayed through santaCleared.
       const category = guard.santaDelta(event.response_id, event.delta);
       if (category) return this.santaTripped(event.response_id, category);
-      // Only whole sentences the guardrail has passed reach anyone's screen: the end of a
-      // sentence can still make it one the rules stop ("I promise" + "you will get it").
-      const checked = wholeSentences(guard.santaChecked(event.response_id));
-      const shown = this.response(event.response_id);
-      if (checked.length > shown.shown) {
-        this.relay('santa', checked.slice(shown.shown), false);
-        shown.shown = checked.length;
-      }
     } else if (isServerEvent(event, 'response.output_audio_transcript.done')) {
       if (this.turns.isStopped(event.response_id)) return;
       this.response(event.response_id).items.add(event.item_id);
       const category = guard.santaDone(event.response_id, event.transcript);
       if (category) return this.santaTripped(event.response_id, category);
-      this.relay('santa', event.transcript, true);
     } else if (isServerEvent(event, 'conversation.item.added')) {
       this.itemAdded(event.item.id, event.item.role);
     } else if (isServerEvent(event, 'session.updated')) {

@@ -11,6 +11,7 @@ import type { CallGuard } from './call-conversation.js';
  */
 export function createCallGuard(language: Locale, moderation: ModerationChecker | null, logger: Pick<Logger, 'warn'>): CallGuard {
   let late: ((responseId: string, category: 'moderation') => void) | null = null;
+  let cleared: ((responseId: string, text: string, whole: boolean) => void) | null = null;
   const stream = new StreamingGuardrail({
     language,
     moderation,
@@ -18,12 +19,15 @@ export function createCallGuard(language: Locale, moderation: ModerationChecker 
     onTrip: (trip) => {
       if (trip.source === 'moderation') late?.(trip.responseId, 'moderation');
     },
+    onCleared: (responseId, text, whole) => cleared?.(responseId, text, whole),
     onModerationError: (err) => logger.warn({ err: (err as Error)?.name ?? 'error' }, 'moderation failed; local rules only'),
   });
   return {
     santaDelta: (responseId, delta) => stream.push(responseId, delta)?.category ?? null,
     santaDone: (responseId, transcript) => stream.complete(responseId, transcript)?.category ?? null,
-    santaChecked: (responseId) => stream.checkedText(responseId),
+    onCleared(listener) {
+      cleared = listener;
+    },
     child: (text) => (checkChildText(text, language).distress ? 'child_distress' : null),
     onLateTrip(listener) {
       late = listener;

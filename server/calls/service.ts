@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden } from '../core/errors.js';
 import { toIso } from '../../shared/units.js';
-import type { CallEndReason, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
+import type { CallBlock, CallEndReason, CallReadiness, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CallRow, ProfileRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
@@ -20,7 +20,7 @@ import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
 export interface CallsCreditsPort {
   hold(accountId: string, callId: string, range: { min: number; max: number }): Promise<number | null>;
   settle(callId: string, meteredSeconds: number): Promise<{ capturedSeconds: number; releasedSeconds: number } | null>;
-  state(accountId: string): Promise<{ owesSeconds: number }>;
+  state(accountId: string): Promise<{ owesSeconds: number; balanceSeconds: number; availableSeconds: number }>;
 }
 export interface CallsConsentPort {
   callBlock(accountId: string): Promise<ConsentBlock>;
@@ -117,29 +117,18 @@ export class CallsService {
     if (!isTimeZone(tz)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
 
     const account = await store.accounts.get(req.accountId);
-    if (!account || account.status !== 'active') throw refuse('account_closed', 'This account is closed');
-    if (account.restricted) throw refuse('processing_restricted', 'Processing is restricted on this account; lift the restriction to call');
-    const block = await this.deps.consent.callBlock(req.accountId);
-    if (block) throw refuse(block, CONSENT_MESSAGES[block]);
+    const accountBlock = await this.accountBlock(account, req.accountId);
+    if (accountBlock) throw refuse(accountBlock, BLOCK_MESSAGES[accountBlock]);
     const profile = await this.deps.profiles.get(req.accountId, req.profileId);
 
     // Parent controls. A call never runs into quiet hours or past the daily minutes: both cap its length.
     const now = clock.now();
-    const dailyCap = profile.dailyMinutes === null ? null : profile.dailyMinutes * 60;
-    const minSeconds = Math.min(this.deps.options.minCallSeconds, dailyCap ?? Infinity);
-    if (profile.quietHours && inQuietHours(profile.quietHours, localMinuteOfDay(now, tz))) {
-      throw refuse('quiet_hours', `Quiet hours (${profile.quietHours.from}-${profile.quietHours.to}) are on for this child`);
+    const controls = await this.profileLimits(profile, now, tz);
+    if ('block' in controls) {
+      if (controls.block === 'call_in_progress') throw conflict('call_in_progress', 'This child is already on a call');
+      throw refuse(controls.block, BLOCK_MESSAGES[controls.block]);
     }
-    const untilQuiet = secondsUntilQuiet(profile.quietHours, now, tz);
-    if (untilQuiet !== null && untilQuiet < minSeconds) {
-      throw refuse('quiet_hours', `Quiet hours (${profile.quietHours?.from}-${profile.quietHours?.to}) begin too soon for a call`);
-    }
-    let dailyLeft = Infinity;
-    if (dailyCap !== null) {
-      dailyLeft = dailyCap - (await this.secondsToday(profile.id, startOfLocalDay(now, tz)));
-      if (dailyLeft < minSeconds) throw refuse('daily_limit_reached', `This child's ${profile.dailyMinutes} minutes for today are used up`);
-    }
-    if (this.liveForProfile(profile.id)) throw conflict('call_in_progress', 'This child is already on a call');
+    const { minSeconds, dailyLeft, untilQuiet } = controls;
     const sdpProblem = offerProblem(req.sdp);
     if (sdpProblem) throw new AppError('invalid_sdp', 400, sdpProblem);
 
@@ -169,7 +158,7 @@ export class CallsService {
     const abort = new AbortController();
     let release!: () => void;
     const done = new Promise<void>((r) => (release = r));
-    const inFlight: StartInFlight = { accountId: req.accountId, abort, done, endReason: null };
+    const inFlight: StartInFlight = { accountId: req.accountId, profileId: profile.id, abort, done, endReason: null };
     this.starting.set(callId, inFlight);
     try {
       let held: number | null;
@@ -181,10 +170,8 @@ export class CallsService {
       }
       if (held === null) {
         await store.calls.remove(callId);
-        const owes = (await this.deps.credits.state(req.accountId)).owesSeconds > 0;
-        throw owes
-          ? refuse('credit_owed', 'A refunded payment left call time owing; buy time to settle it before the next call')
-          : refuse('insufficient_credit', `A call needs at least ${minSeconds} seconds of call time`);
+        const block = this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, callId).block ?? 'insufficient_credit';
+        throw refuse(block, block === 'insufficient_credit' ? `A call needs at least ${minSeconds} seconds of call time` : BLOCK_MESSAGES[block]);
       }
       return await this.startHeld(req, profile, row, held, limitReason(held, limits), inFlight);
     } finally {
@@ -311,6 +298,78 @@ export class CallsService {
    */
   private async abandon(row: CallRow, reason: CallEndReason, providerCallId: string | null): Promise<void> {
     await this.closer.close({ callId: row.id, accountId: row.accountId, reason, meteredSeconds: 0, endedAt: this.deps.clock.now(), announce: false, providerCallId });
+  }
+
+  /** What refuses any call on this account (closed, restricted, consent), in the order start checks it. */
+  private async accountBlock(account: { status: string; restricted: boolean } | undefined, accountId: string): Promise<Exclude<CallBlock, 'insufficient_credit' | 'call_in_progress'> | null> {
+    if (!account || account.status !== 'active') return 'account_closed';
+    if (account.restricted) return 'processing_restricted';
+    return await this.deps.consent.callBlock(accountId);
+  }
+
+  /** The parent controls and the one-call-per-child rule for this child now, or the caps a call gets. */
+  private async profileLimits(
+    profile: ProfileRow,
+    now: number,
+    tz: string,
+  ): Promise<{ block: 'quiet_hours' | 'daily_limit_reached' | 'call_in_progress' } | { minSeconds: number; dailyLeft: number; untilQuiet: number | null }> {
+    const dailyCap = profile.dailyMinutes === null ? null : profile.dailyMinutes * 60;
+    const minSeconds = Math.min(this.deps.options.minCallSeconds, dailyCap ?? Infinity);
+    if (profile.quietHours && inQuietHours(profile.quietHours, localMinuteOfDay(now, tz))) return { block: 'quiet_hours' };
+    const untilQuiet = secondsUntilQuiet(profile.quietHours, now, tz);
+    // Quiet hours that begin too soon for a call count as begun.
+    if (untilQuiet !== null && untilQuiet < minSeconds) return { block: 'quiet_hours' };
+    let dailyLeft = Infinity;
+    if (dailyCap !== null) {
+      dailyLeft = dailyCap - (await this.secondsToday(profile.id, startOfLocalDay(now, tz)));
+      if (dailyLeft < minSeconds) return { block: 'daily_limit_reached' };
+    }
+    if (this.liveForProfile(profile.id)) return { block: 'call_in_progress' };
+    return { minSeconds, dailyLeft, untilQuiet };
+  }
+
+  /**
+   * Why the credit cannot hold a call of `minSeconds`, or null when it can. When another
+   * child's live call holds the time, that is the reason, not "no call time".
+   */
+  private creditBlock(credit: { owesSeconds: number; availableSeconds: number }, accountId: string, minSeconds: number, exceptCallId?: string): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
+    if (credit.owesSeconds > 0) return { block: 'credit_owed', liveProfileId: null };
+    if (credit.availableSeconds >= Math.max(1, Math.ceil(minSeconds))) return { block: null, liveProfileId: null };
+    // A call still starting holds its time already (the hold comes before the provider answers).
+    const holder = [...this.live.values()].find((s) => s.accountId === accountId && !s.ended) ?? [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1];
+    return holder ? { block: 'credit_held', liveProfileId: holder.profileId } : { block: 'insufficient_credit', liveProfileId: null };
+  }
+
+  /**
+   * GET /api/calls/readiness: per child, whether call:start would refuse now and why, from the
+   * same checks start() runs, so the panel and the popup can say so on the child's button.
+   */
+  async readiness(accountId: string, timeZone: string | undefined): Promise<CallReadiness> {
+    const tz = timeZone ?? UTC;
+    if (!isTimeZone(tz)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+    const now = this.deps.clock.now();
+    const [account, credit, rows] = await Promise.all([this.deps.store.accounts.get(accountId), this.deps.credits.state(accountId), this.deps.store.profiles.findBy('accountId', accountId)]);
+    const accountBlock = await this.accountBlock(account, accountId);
+    const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
+    const profiles: CallReadiness['profiles'] = [];
+    for (const profile of rows.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))) {
+      let block: CallBlock | null = accountBlock;
+      let liveProfileId: string | null = null;
+      if (!block) {
+        const limits = await this.profileLimits(profile, now, tz);
+        if ('block' in limits) {
+          block = limits.block;
+          if (block === 'call_in_progress') liveProfileId = profile.id;
+        } else ({ block, liveProfileId } = this.creditBlock(credit, accountId, limits.minSeconds));
+      }
+      profiles.push({ profileId: profile.id, block, until: block === 'quiet_hours' ? (profile.quietHours?.to ?? null) : null, liveProfileId });
+    }
+    return {
+      balanceSeconds: credit.balanceSeconds,
+      availableSeconds: credit.availableSeconds,
+      live: mine.map((s) => ({ callId: s.id, profileId: s.profileId, heldSeconds: s.heldSeconds, remainingSeconds: s.remainingSeconds(), elapsedSeconds: s.elapsedSeconds() })),
+      profiles,
+    };
   }
 
   private liveForProfile(profileId: string): boolean {
@@ -498,13 +557,22 @@ function limitReason(held: number, limits: { max_duration: number; daily_limit: 
 
 interface StartInFlight {
   accountId: string;
+  profileId: string;
   abort: AbortController;
   done: Promise<unknown>;
   /** Set when an admin or account end aborts the start: the record closes with this reason. */
   endReason: CallEndReason | null;
 }
 
-const CONSENT_MESSAGES: Record<Exclude<ConsentBlock, null>, string> = {
+const BLOCK_MESSAGES: Record<CallBlock, string> = {
+  insufficient_credit: 'Not enough call time for a call',
+  call_in_progress: 'This child is already on a call',
+  account_closed: 'This account is closed',
+  processing_restricted: 'Processing is restricted on this account; lift the restriction to call',
+  quiet_hours: 'Quiet hours are on for this child, or begin too soon for a call',
+  daily_limit_reached: "This child's minutes for today are used up",
+  credit_owed: 'A refunded payment left call time owing; buy time to settle it before the next call',
+  credit_held: "Another child's live call holds the call time; end it or wait for it to end",
   consent_required: 'Give consent to the privacy policy before the first call',
   consent_unverified: 'Verify your consent (a card payment does it) before the first call',
   consent_outdated: 'The privacy policy changed; accept the new version before the next call',

@@ -74,6 +74,18 @@ export class MailService {
     return this.transport !== null;
   }
 
+  /** How a message reaches its reader: by email, or (without SMTP_URL) only as an outbox row. */
+  get delivery(): 'email' | 'outbox' {
+    return this.transport ? 'email' : 'outbox';
+  }
+
+  /** The newest messages with their bodies, for the development outbox page (never an API answer). */
+  async recentForDevOutbox(limit: number): Promise<OutboxRow[]> {
+    const rows: OutboxRow[] = [];
+    for await (const batch of this.store.outbox.scan()) rows.push(...batch);
+    return rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+  }
+
   /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
   async queueEssential(to: Recipient, template: string, content: MailContent, id: string = newId()): Promise<OutboxRow> {
     return this.queue(to, 'essential', template, content, id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOCALES } from '../../shared/locales.js';
-import { SAFETY_CATEGORIES } from '../../shared/schemas/calls.js';
+import { SANTA_CATEGORY_ORDER } from './santa-rules.js';
 import { loadSafetyCorpus } from './corpus.test-support.js';
 import { checkChildText, checkSantaText, StreamingGuardrail, type GuardrailTrip, type ModerationChecker } from './guardrail.js';
 import { CHILD_DISTRESS, CHILD_FINE, SANTA_MAY, SANTA_MUST_NOT } from './guardrail.fixtures.js';
@@ -11,7 +11,7 @@ const corpus = loadSafetyCorpus();
 
 describe('the safety corpus (server/santa/testdata/safety-corpus.json)', () => {
   it('has cases for every category and every distress kind, in every language, and a profile injection in each', () => {
-    for (const category of SAFETY_CATEGORIES.filter((c) => c !== 'moderation' && c !== 'child_distress')) {
+    for (const category of SANTA_CATEGORY_ORDER) {
       const langs = new Set(corpus.santa_must_not_say.filter((c) => c.category === category).map((c) => c.lang));
       expect(langs, category).toEqual(new Set(LOCALES));
     }
@@ -35,7 +35,7 @@ describe('checkSantaText on the corpus', () => {
 
 describe('checkSantaText on phrasings not in the corpus', () => {
   it('has at least five own cases per category, across the three languages', () => {
-    for (const category of SAFETY_CATEGORIES.filter((c) => c !== 'moderation' && c !== 'child_distress')) {
+    for (const category of SANTA_CATEGORY_ORDER) {
       const cases = SANTA_MUST_NOT.filter((c) => c.category === category);
       expect(cases.length).toBeGreaterThanOrEqual(5);
       expect(new Set(cases.map((c) => c.lang))).toEqual(new Set(LOCALES));
@@ -167,6 +167,36 @@ describe('StreamingGuardrail', () => {
     });
     await expect(tripped).resolves.toEqual({ responseId: 'r', category: 'moderation', source: 'moderation', moderationCategories: ['violence/graphic'] });
     expect(seen.join(' ')).toContain('gruesome night');
+  });
+
+  it('clears text for showing only once the local rules and every moderation answer so far passed it; flagged text is never cleared', async () => {
+    const answers: Array<() => void> = [];
+    const moderation: ModerationChecker = {
+      check: (text) => new Promise((resolve) => answers.push(() => resolve(/gruesome/.test(text) ? { flagged: true, categories: ['violence/graphic'] } : { flagged: false, categories: [] }))),
+    };
+    const cleared: Array<[string, boolean]> = [];
+    const guard = new StreamingGuardrail({ language: 'en', moderation, onCleared: (_id, text, whole) => cleared.push([text, whole]) });
+    guard.push('r', 'Let me tell you a long story about the snow and the reindeer. ');
+    guard.push('r', 'It was a gruesome night in the dark forest. ');
+    // Both sentences passed the local rules; moderation has not answered yet: nothing may be shown.
+    expect(cleared).toEqual([]);
+    answers[0]!();
+    await new Promise((r) => setImmediate(r));
+    expect(cleared).toEqual([['Let me tell you a long story about the snow and the reindeer.', false]]);
+    answers[1]!();
+    await new Promise((r) => setImmediate(r));
+    guard.complete('r');
+    answers[2]?.();
+    await new Promise((r) => setImmediate(r));
+    expect(cleared.map(([t]) => t).join(' ')).not.toMatch(/gruesome/);
+    expect(cleared.some(([, whole]) => whole)).toBe(false);
+
+    // Without moderation the local rules alone clear it, and the complete response once.
+    const local: Array<[string, boolean]> = [];
+    const plain = new StreamingGuardrail({ language: 'en', onCleared: (_id, text, whole) => local.push([text, whole]) });
+    plain.push('s', 'Ho ho ho! ');
+    plain.complete('s', 'Ho ho ho! Merry Christmas.');
+    expect(local).toEqual([['Ho ho ho! ', false], ['Ho ho ho! Merry Christmas.', true]]);
   });
 
   it('keeps the local rules working when moderation fails', async () => {

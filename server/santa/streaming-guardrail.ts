@@ -29,6 +29,13 @@ export interface StreamingGuardrailOptions {
   /** Responses tracked at once; the oldest is forgotten past this. */
   maxResponses?: number;
   onModerationError?: (error: unknown) => void;
+  /**
+   * Text of a response every check has passed, as it grows: the local rules and, when
+   * configured, every moderation answer so far (an unavailable moderation counts as passed:
+   * the local rules are then in charge). `whole` once the response is complete and all of it
+   * passed. Never called for a response that tripped.
+   */
+  onCleared?: (responseId: string, text: string, whole: boolean) => void;
 }
 
 interface ResponseState {
@@ -38,6 +45,10 @@ interface ResponseState {
   tripped: boolean;
   done: boolean;
   pendingModeration: number;
+  /** Moderation requests in the order sent: up to where each reaches, and whether it answered clean. */
+  requests: Array<{ end: number; clean: boolean }>;
+  /** What onCleared last reported. */
+  clearedTo: number;
 }
 
 const SENTENCE_END = /[.!?\n]/;
@@ -89,18 +100,9 @@ export class StreamingGuardrail {
     }
     const trip = state.tripped ? null : this.checkNow(responseId, state, true);
     state.done = true;
+    this.reportCleared(responseId, state);
     this.release(responseId, state);
     return trip;
-  }
-
-  /**
-   * The words of a response the local rules have checked and passed so far (empty once it
-   * tripped): what may be shown while the rest is still held back.
-   */
-  checkedText(responseId: string): string {
-    const state = this.responses.get(responseId);
-    if (!state || state.tripped) return '';
-    return state.text.slice(0, state.checkedTo);
   }
 
   hasTripped(responseId: string): boolean {
@@ -116,7 +118,7 @@ export class StreamingGuardrail {
   private state(responseId: string): ResponseState {
     let state = this.responses.get(responseId);
     if (!state) {
-      state = { text: '', checkedTo: 0, moderatedTo: 0, tripped: false, done: false, pendingModeration: 0 };
+      state = { text: '', checkedTo: 0, moderatedTo: 0, tripped: false, done: false, pendingModeration: 0, requests: [], clearedTo: 0 };
       this.responses.set(responseId, state);
       while (this.responses.size > this.maxResponses) {
         const oldest = this.responses.keys().next().value;
@@ -146,6 +148,7 @@ export class StreamingGuardrail {
       return this.trip(responseId, state, { responseId, category: verdict.category, source: 'local' });
     }
     this.moderate(responseId, state, final);
+    if (!final) this.reportCleared(responseId, state);
     return null;
   }
 
@@ -163,17 +166,50 @@ export class StreamingGuardrail {
     const text = state.text.slice(this.windowStart(state.text, state.moderatedTo - this.overlapChars), end);
     state.moderatedTo = end;
     state.pendingModeration++;
+    const request = { end, clean: false };
+    state.requests.push(request);
     checker
       .check(text)
       .then((result) => {
-        if (this.closed || state.tripped || !result.flagged) return;
-        this.trip(responseId, state, { responseId, category: 'moderation', source: 'moderation', moderationCategories: result.categories });
+        if (this.closed || state.tripped) return;
+        if (result.flagged) {
+          this.trip(responseId, state, { responseId, category: 'moderation', source: 'moderation', moderationCategories: result.categories });
+          return;
+        }
+        request.clean = true;
       })
-      .catch((error: unknown) => this.options.onModerationError?.(error))
+      .catch((error: unknown) => {
+        // No answer: the local rules stay in charge, so the words are as cleared as they can be.
+        request.clean = true;
+        this.options.onModerationError?.(error);
+      })
       .finally(() => {
         state.pendingModeration--;
+        if (!this.closed && !state.tripped) this.reportCleared(responseId, state);
         this.release(responseId, state);
       });
+  }
+
+  /**
+   * How far every check has passed: the local rules' reach, capped (with moderation) by the
+   * first moderation request that has not answered clean, and by what was never sent to it.
+   */
+  private reportCleared(responseId: string, state: ResponseState): void {
+    if (state.tripped || !this.options.onCleared || state.clearedTo === Number.POSITIVE_INFINITY) return;
+    let cleared = state.checkedTo;
+    if (this.options.moderation) {
+      let moderated = 0;
+      for (const r of state.requests) {
+        if (!r.clean) break;
+        moderated = r.end;
+      }
+      cleared = Math.min(cleared, moderated);
+    }
+    const whole = state.done && cleared >= state.text.length;
+    if (cleared <= state.clearedTo && !whole) return;
+    state.clearedTo = cleared;
+    this.options.onCleared(responseId, state.text.slice(0, cleared), whole);
+    if (whole) state.clearedTo = Number.POSITIVE_INFINITY; // reported once
   }
 
   private trip(responseId: string, state: ResponseState, trip: GuardrailTrip): GuardrailTrip {

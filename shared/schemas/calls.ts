@@ -121,3 +121,56 @@ export const callRecordSchema = z.object({
 export type CallRecord = z.infer<typeof callRecordSchema>;
 export const callListSchema = z.object({ calls: z.array(callRecordSchema) });
 export type CallList = z.infer<typeof callListSchema>;
+
+/**
+ * Why a child cannot be called right now, as the call start itself would refuse it. The side
+ * panel and the popup show it on the child's button instead of opening a window that can only fail.
+ */
+export const CALL_BLOCKS = [
+  'account_closed',
+  'processing_restricted',
+  'consent_required',
+  'consent_unverified',
+  'consent_outdated',
+  'quiet_hours',
+  'daily_limit_reached',
+  'call_in_progress',
+  'credit_owed',
+  'credit_held',
+  'insufficient_credit',
+] as const;
+export type CallBlock = (typeof CALL_BLOCKS)[number];
+
+export const callReadinessQuerySchema = z.strictObject({
+  /** IANA time zone of the asking page, as call:start sends it; UTC without. */
+  timeZone: z.string().min(1).max(64).optional(),
+});
+
+export const liveCallSchema = z.object({
+  callId: z.string(),
+  profileId: z.string(),
+  /** Seconds of credit this call holds (what it may still use plus what it used). */
+  heldSeconds: z.number().int(),
+  remainingSeconds: z.number().int(),
+  elapsedSeconds: z.number().int(),
+});
+export type LiveCall = z.infer<typeof liveCallSchema>;
+
+/** GET /api/calls/readiness: the account's credit, its live calls and, per child, whether a call can start. */
+export const callReadinessSchema = z.object({
+  balanceSeconds: z.number().int(),
+  /** What a new call may use: the balance less what live calls hold. */
+  availableSeconds: z.number().int(),
+  live: z.array(liveCallSchema),
+  profiles: z.array(
+    z.object({
+      profileId: z.string(),
+      block: z.enum(CALL_BLOCKS).nullable(),
+      /** For quiet_hours: the local time (HH:MM) they end. */
+      until: z.string().nullable(),
+      /** For call_in_progress and credit_held: the child whose call it is. */
+      liveProfileId: z.string().nullable(),
+    }),
+  ),
+});
+export type CallReadiness = z.infer<typeof callReadinessSchema>;

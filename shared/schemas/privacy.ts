@@ -146,8 +146,11 @@ export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 export const passwordResetRequestBodySchema = z.strictObject({ email: emailSchema });
 export type PasswordResetRequestBody = z.infer<typeof passwordResetRequestBodySchema>;
-/** The answer to a reset request: always the same, whether the email is known or not. */
-export const passwordResetRequestResponseSchema = z.object({ ok: z.literal(true) });
+/**
+ * The answer to a reset request: always the same, whether the email is known or not.
+ * `delivery` is the server's, not the account's: whether it sends email at all (without SMTP_URL it does not).
+ */
+export const passwordResetRequestResponseSchema = z.object({ ok: z.literal(true), delivery: z.enum(['email', 'outbox']) });
 
 export const passwordResetConfirmBodySchema = z.strictObject({
   token: z.string().min(20).max(200),

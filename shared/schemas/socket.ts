@@ -55,6 +55,8 @@ export const CLIENT_EVENTS = {
       'call_in_progress',
       'insufficient_credit',
       'credit_owed',
+      // Another child's live (or starting) call holds the time (GET /api/calls/readiness says whose).
+      'credit_held',
       'provider_unavailable',
     ],
     ackRequired: true,

@@ -200,6 +200,8 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const warning = callWarningSchema.parse(await panel.log.wait('call:warning', (w) => w.kind === 'safety', 15_000));
     expect(warning).toEqual({ callId: started.callId, kind: 'safety', category: 'moderation' });
     expect(fake.state.moderationRequests.some((r) => String(r.input).includes('glitter cannon'))).toBe(true);
+    // Captions wait for moderation too: the flagged words never reached a screen, not even before the answer came.
+    for (const log of [panel.log, window.log]) expect(log.of('call:transcript').filter((t) => /glitter cannon/i.test(String(t.text)))).toEqual([]);
     secrets.texts.push(SANTA_LINES.en.greeting('Cy'));
     expect(await ack(panel.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
 

@@ -66,7 +66,7 @@ async function postgresEnv(): Promise<Record<string, string>> {
  * temp dir, or with STORE=postgres a fresh PostgreSQL database (a restart keeps it).
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions> } = {},
+  opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions>; port?: number } = {},
 ): Promise<TestServer> {
   if (TEST_STORE === 'postgres' && !opts.env?.DATABASE_URL && !opts.app?.store) {
     const pgEnv = await postgresEnv();
@@ -86,7 +86,7 @@ export async function startTestServer(
   });
   const logger = createLogger(config.logLevel, sink);
   const app = await createApp({ config, clock, logger, ...opts.app });
-  const address = await app.listen(0, '127.0.0.1');
+  const address = await app.listen(opts.port ?? 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   let stopped = false;
   const server: TestServer = {

@@ -1,6 +1,6 @@
 import '../../components/base.css';
 import './call.css';
-import type { Profile } from '../../../shared/index.js';
+import { CALL_BLOCKS, type Profile } from '../../../shared/index.js';
 import { h, mount } from '../../components/dom.js';
 import { micIcon, phoneDownIcon } from '../../components/icons.js';
 import { santaFigure } from '../../components/santa.js';
@@ -68,6 +68,11 @@ async function main(): Promise<void> {
   } catch {
     // The greeting falls back to a name-less one; the server checks the profile anyway.
   }
+  // The child's window speaks the child's language (the one Santa speaks), not the parent's.
+  if (profile) {
+    await initI18n({ setting: profile.language });
+    document.title = t('call.windowTitle');
+  }
 
   const santa = santaFigure(t('call.santaLabel'));
   const bar = timeBar(t('call.timeLeft'));
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
     micHelp.hidden = s.phase !== 'asking_mic';
     if (s.phase === 'asking_mic') status.textContent = t('call.status.mic');
     else if (s.phase === 'connecting') status.textContent = t('call.status.connecting');
-    else if (s.phase === 'live') status.textContent = s.timeLow ? t('call.status.almostDone') : t('call.status.live');
+    else if (s.phase === 'live') status.textContent = s.timeLow ? t('call.status.almostDone') : s.santaSpeaking ? t('call.status.santaTalking') : t('call.status.live');
     else if (s.phase === 'ending') status.textContent = t('call.status.ending');
     caption.textContent = s.santaLine;
     simulatedNote.hidden = s.simulated !== true;
@@ -148,7 +153,8 @@ async function main(): Promise<void> {
       app.querySelector<HTMLElement>('h1')?.focus();
     } else if (s.phase === 'failed') {
       const code = s.errorCode ?? 'unknown';
-      showProblem(t('call.problemTitle'), errorText(code), code !== 'insufficient_credit' && code !== 'consent_unverified');
+      // No Try again for what trying again cannot fix (quiet time, no call time, consent ...).
+      showProblem(t('call.problemTitle'), errorText(code), !(CALL_BLOCKS as readonly string[]).includes(code));
     }
   };
   session.subscribe(render);

@@ -1,16 +1,18 @@
 import '../../components/base.css';
 import './popup.css';
 import { browser } from 'wxt/browser';
-import type { Account, Profile } from '../../../shared/index.js';
+import type { Account, CallReadiness, Profile } from '../../../shared/index.js';
 import { h, mount } from '../../components/dom.js';
 import { phoneIcon } from '../../components/icons.js';
-import { avatar, button, field, messageArea } from '../../components/ui.js';
+import { avatar, button, messageArea } from '../../components/ui.js';
 import { openCallWindow, openSidePanel } from '../../lib/browser-ui.js';
 import { createApiClient } from '../../lib/client.js';
 import { formatMinutes } from '../../lib/format.js';
 import { initI18n, t } from '../../lib/i18n.js';
-import { describeError } from '../../lib/messages.js';
-import { checkPin, hasPin } from '../../lib/pin.js';
+import { describeError, isOffline, RECHECK_MS } from '../../lib/messages.js';
+import { hasPin } from '../../lib/pin.js';
+import { blockHelp, blockLabel, heldSeconds, loadReadiness } from '../../lib/readiness.js';
+import { pinPrompt } from '../../components/pin-prompt.js';
 import { localeItem, tokenItem } from '../../lib/settings.js';
 
 /**
@@ -45,25 +47,12 @@ function panelButton(label: string): HTMLElement {
 
 function askPin(profile: Profile): Promise<boolean> {
   return new Promise((resolve) => {
-    const input = h('input', { type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 8, pattern: '[0-9]*' });
-    const f = field({ label: t('popup.pinLabel', { name: profile.name }), input });
-    const ok = button(t('popup.pinContinue'), { variant: 'primary', type: 'submit' });
-    const cancel = button(t('common.cancel'), { variant: 'secondary', onclick: () => resolve(false) });
-    const form = h('form', { class: 'pin-form' }, f.root, h('div', { class: 'actions' }, cancel, ok));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      void checkPin(input.value).then((good) => {
-        if (good) resolve(true);
-        else {
-          f.setError(t('popup.pinWrong'));
-          input.value = '';
-          input.focus();
-        }
-      });
-    });
     const slot = app.querySelector('.pin-slot');
-    if (slot) mount(slot, form);
-    input.focus();
+    const prompt = pinPrompt({ label: t('popup.pinLabel', { name: profile.name }), onDone: resolve });
+    // While the PIN is asked, the way into the panel is hidden: the panel's calls ask for it too, but nothing here should hint around it.
+    app.querySelector<HTMLElement>('.footer')?.setAttribute('hidden', '');
+    if (slot) mount(slot, prompt.form);
+    prompt.focus();
   });
 }
 
@@ -71,6 +60,7 @@ async function startCall(profile: Profile, message: ReturnType<typeof messageAre
   if (await hasPin()) {
     const ok = await askPin(profile);
     app.querySelector('.pin-slot')?.replaceChildren();
+    app.querySelector<HTMLElement>('.footer')?.removeAttribute('hidden');
     if (!ok) return;
   }
   try {
@@ -95,29 +85,61 @@ async function render(): Promise<void> {
   const api = await createApiClient();
   let account: Account;
   let profiles: Profile[];
+  let readiness: CallReadiness | null;
   try {
-    [account, profiles] = await Promise.all([api.me(), api.profiles()]);
+    [account, profiles, readiness] = await Promise.all([api.me(), api.profiles(), loadReadiness(api)]);
   } catch (err) {
-    mount(app, title, h('p', { role: 'alert', class: 'message message-error' }, describeError(err)), h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))));
+    const retry = button(t('common.retry'), { variant: 'primary', class: 'retry', onclick: () => void render() });
+    if (isOffline(err)) {
+      // Back by itself as soon as the server answers again.
+      const check = (): void => {
+        if (!retry.isConnected) return;
+        api.policy().then(
+          () => retry.isConnected && void render(),
+          () => setTimeout(check, RECHECK_MS),
+        );
+      };
+      setTimeout(check, RECHECK_MS);
+    }
+    mount(app, title, h('p', { role: 'alert', class: 'message message-error' }, describeError(err)), h('div', { class: 'actions' }, retry), h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))));
     return;
   }
   const message = messageArea();
-  const balance = h('p', { class: 'balance' }, t('popup.balance', { minutes: formatMinutes(account.availableSeconds) }));
+  const credit = readiness ?? account;
+  const held = heldSeconds(credit);
+  const balance = h(
+    'p',
+    { class: 'balance' },
+    t('popup.balance', { minutes: formatMinutes(credit.availableSeconds) }),
+    held > 0 ? h('span', { class: 'held' }, ' ', t('credits.reserved', { minutes: formatMinutes(held) })) : null,
+  );
+  const nameOf = (id: string) => profiles.find((p) => p.id === id)?.name ?? null;
   const body: Node[] = [];
   if (!account.consent) {
     body.push(h('p', { class: 'notice' }, t('popup.needsSetup')));
   } else if (profiles.length === 0) {
     body.push(h('p', null, t('popup.noChildren')));
   } else {
-    if (account.availableSeconds <= 0) body.push(h('p', { class: 'notice' }, t('popup.noCredit')));
+    if (credit.availableSeconds <= 0 && held === 0) body.push(h('p', { class: 'notice' }, t('popup.noCredit')));
     const list = h(
       'ul',
       { class: 'kids', 'aria-label': t('popup.childrenLabel') },
       profiles.map((p) => {
         const img = avatar(p.name, null);
+        const mine = readiness?.profiles.find((r) => r.profileId === p.id);
+        // The reason sits under the button, not in it: the button's name stays "Call Santa with <name>".
+        const reason = mine?.block ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf)) : null;
         const btn = h(
           'button',
-          { type: 'button', class: 'kid', 'data-profile': p.id, 'aria-label': t('popup.callChild', { name: p.name }) },
+          {
+            type: 'button',
+            class: 'kid',
+            'data-profile': p.id,
+            'data-block': mine?.block ?? undefined,
+            disabled: Boolean(mine?.block),
+            'aria-label': t('popup.callChild', { name: p.name }),
+            'aria-describedby': reason ? reason.id : undefined,
+          },
           img,
           h('span', null, p.name),
           h('span', { class: 'call-hint' }, phoneIcon()),
@@ -133,10 +155,12 @@ async function render(): Promise<void> {
             () => undefined,
           );
         }
-        return h('li', null, btn);
+        return h('li', null, btn, reason);
       }),
     );
     body.push(h('p', null, t('popup.pick')), list);
+    const help = [...new Set((readiness?.profiles ?? []).map((r) => (r.block ? blockHelp(r.block, (readiness?.balanceSeconds ?? 0) > 0) : null)).filter((x): x is string => Boolean(x)))];
+    for (const line of help) body.push(h('p', { class: 'hint' }, line));
   }
   mount(app, title, balance, ...body, h('div', { class: 'pin-slot' }), message.root, h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))));
 }

@@ -2,7 +2,7 @@ import type { Account, Policy, Profile } from '../../../shared/index.js';
 import type { ApiClient } from '../../lib/api.js';
 import type { SantaSocket } from '../../lib/socket.js';
 
-export type ViewName = 'children' | 'credits' | 'privacy' | 'settings' | 'auth' | 'consent';
+export type ViewName = 'children' | 'credits' | 'privacy' | 'settings' | 'auth' | 'consent' | 'offline';
 
 /** What every side panel view gets: the API, the signed-in account and a few app actions. */
 export interface PanelContext {

@@ -22,7 +22,7 @@ export interface LiveUpdates<T> {
   stop(): void;
 }
 
-export function followUpdates<T>(socket: SantaSocket | null, event: ServerEvent, signal: AbortSignal, load: () => Promise<T>): LiveUpdates<T> {
+export function followUpdates<T>(socket: SantaSocket | null, event: ServerEvent | ServerEvent[], signal: AbortSignal, load: () => Promise<T>): LiveUpdates<T> {
   let paint: ((next: T) => void) | null = null;
   let missed = false;
   const loadNewest = newestOnly(load);
@@ -38,12 +38,14 @@ export function followUpdates<T>(socket: SantaSocket | null, event: ServerEvent,
     paint(answer.value);
   }
 
-  const off = socket?.on(event, () => {
-    if (paint) void refresh();
-    else missed = true;
-  });
+  const offs = (Array.isArray(event) ? event : [event]).map((e) =>
+    socket?.on(e, () => {
+      if (paint) void refresh();
+      else missed = true;
+    }),
+  );
   const stop = (): void => {
-    off?.();
+    for (const off of offs) off?.();
     signal.removeEventListener('abort', stop);
   };
   // An already aborted signal never fires `abort`: the view was left before it subscribed.

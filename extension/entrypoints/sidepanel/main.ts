@@ -8,6 +8,7 @@ import { ApiClient } from '../../lib/api.js';
 import { formatMinutes } from '../../lib/format.js';
 import { initI18n, t } from '../../lib/i18n.js';
 import { newestOnly } from '../../lib/newest.js';
+import { heldSeconds } from '../../lib/readiness.js';
 import { getServerUrl, tokenItem } from '../../lib/settings.js';
 import { connectSocket, type SantaSocket } from '../../lib/socket.js';
 import type { PanelContext, ViewName } from './context.js';
@@ -18,6 +19,7 @@ import { childrenView } from './views/children.js';
 import { creditsView } from './views/credits.js';
 import { privacyView } from './views/privacy.js';
 import { settingsView } from './views/settings.js';
+import { problemView } from './views/problem.js';
 
 /**
  * The side panel: sign in, first-run consent, children, credits, privacy centre and
@@ -34,6 +36,8 @@ interface State {
   photos: Map<string, Promise<string | null>>;
   view: ViewName;
   live: LiveCallPanel | null;
+  /** Why a signed-in panel could not load its account (the server could not be reached). */
+  offline: unknown;
   cleanup: Array<() => void>;
 }
 
@@ -54,6 +58,7 @@ const loadAccount = newestOnly(() => state.api.me());
 
 const SIGNED_IN_TABS: ViewName[] = ['children', 'credits', 'privacy', 'settings'];
 const SIGNED_OUT_TABS: ViewName[] = ['auth', 'settings'];
+const OFFLINE_TABS: ViewName[] = ['offline', 'settings'];
 
 const ctx: PanelContext = {
   get api() {
@@ -128,7 +133,17 @@ function renderHeader(): void {
   mount(
     header,
     h('h1', null, phoneIcon(22), t('extName')),
-    a ? h('p', { class: 'who' }, h('span', null, a.name), ' · ', h('span', { class: 'header-balance' }, t('panel.balanceShort', { minutes: formatMinutes(a.balanceSeconds) }))) : null,
+    // One credit figure everywhere: what a call may use now; what a live call holds beside it.
+    a
+      ? h(
+          'p',
+          { class: 'who' },
+          h('span', null, a.name),
+          ' · ',
+          h('span', { class: 'header-balance' }, t('panel.balanceShort', { minutes: formatMinutes(a.availableSeconds) })),
+          heldSeconds(a) > 0 ? h('span', { class: 'header-held' }, ' · ', t('panel.heldShort', { minutes: formatMinutes(heldSeconds(a)) })) : null,
+        )
+      : null,
     a?.restricted ? h('p', { class: 'notice' }, t('privacy.restrictedBanner')) : null,
     a?.deletion ? h('p', { class: 'notice' }, t('privacy.closedBanner')) : null,
   );
@@ -139,7 +154,7 @@ function tabLabel(view: ViewName): string {
 }
 
 function renderNav(): void {
-  const tabs = state.account ? SIGNED_IN_TABS : SIGNED_OUT_TABS;
+  const tabs = state.account ? SIGNED_IN_TABS : state.offline ? OFFLINE_TABS : SIGNED_OUT_TABS;
   nav.setAttribute('aria-label', t('nav.label'));
   mount(
     nav,
@@ -175,7 +190,7 @@ async function renderView(moveFocus: boolean): Promise<void> {
         content = await consentView(ctx);
         break;
       case 'children':
-        content = await childrenView(ctx);
+        content = await childrenView(ctx, scope);
         break;
       case 'credits':
         content = await creditsView(ctx, scope);
@@ -186,9 +201,14 @@ async function renderView(moveFocus: boolean): Promise<void> {
       case 'settings':
         content = settingsView(ctx);
         break;
+      case 'offline':
+        // Signed in, but the server could not be asked who that is: not the sign-in form.
+        content = problemView(state.offline, { retry: () => void restartSerially(), reachable: () => state.api.policy(), signal: scope });
+        break;
     }
   } catch (err) {
-    content = h('section', null, h('h2', null, t('errors.unknown')), h('p', { role: 'alert' }, err instanceof Error ? err.message : String(err)));
+    // Translated words and a way out; back by itself once the server answers again.
+    content = problemView(err, { retry: () => void renderView(true), reachable: () => state.api.policy(), signal: scope });
   }
   if (seq !== renderSeq) return;
   main.dataset.view = state.view;
@@ -204,7 +224,7 @@ async function start(): Promise<void> {
   document.title = t('extName');
   const [baseUrl, token] = await Promise.all([getServerUrl(), tokenItem.getValue()]);
   const api = new ApiClient({ baseUrl, token, onUnauthorized: () => void tokenItem.setValue(null) });
-  state = { api, account: null, policy: null, socket: null, profiles: null, photos: new Map(), view: 'auth', live: null, cleanup: [] };
+  state = { api, account: null, policy: null, socket: null, profiles: null, photos: new Map(), view: 'auth', live: null, offline: null, cleanup: [] };
   mount(root, header, liveSlot, nav, status.root, main);
   liveSlot.replaceChildren();
   if (token) {
@@ -214,7 +234,10 @@ async function start(): Promise<void> {
       state.account = null;
       // A server that cannot be reached keeps the token: the parent may fix the URL or wait.
       const code = (err as { code?: string }).code;
-      if (code !== 'unauthorized') status.show(t('panel.serverUnreachable', { url: baseUrl }), 'error');
+      if (code !== 'unauthorized') {
+        status.show(t('panel.serverUnreachable', { url: baseUrl }), 'error');
+        state.offline = err;
+      }
     }
   }
   if (state.account && token) {
@@ -237,7 +260,7 @@ async function start(): Promise<void> {
       }),
     );
   } else {
-    state.view = 'auth';
+    state.view = state.offline ? 'offline' : 'auth';
   }
   renderHeader();
   await renderView(false);

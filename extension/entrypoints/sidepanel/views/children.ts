@@ -1,39 +1,105 @@
-import { LOCALES, PROFILE_LIMITS, type CreateProfileBody, type Locale, type Profile } from '../../../../shared/index.js';
+import { LOCALES, PROFILE_LIMITS, type CallReadiness, type CreateProfileBody, type Locale, type Profile } from '../../../../shared/index.js';
 import { h, mount } from '../../../components/dom.js';
 import { phoneIcon } from '../../../components/icons.js';
+import { askPinDialog } from '../../../components/pin-prompt.js';
 import { avatar, busy, button, checkbox, confirmDialog, field, focusHeading, messageArea, type Field } from '../../../components/ui.js';
 import { ApiError } from '../../../lib/api.js';
 import { openCallWindow } from '../../../lib/browser-ui.js';
 import { formatAge } from '../../../lib/format.js';
 import { currentLocale, t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
+import { hasPin } from '../../../lib/pin.js';
+import { blockHelp, blockLabel, loadReadiness } from '../../../lib/readiness.js';
+import { followUpdates } from '../live-updates.js';
 import type { PanelContext } from '../context.js';
 
-/** The children: list, call launcher, add, edit (with parent controls), delete with confirmation. */
-export async function childrenView(ctx: PanelContext): Promise<HTMLElement> {
+/**
+ * The children: list, call launcher, add, edit (with parent controls), delete with confirmation.
+ *
+ * Each child's Call button says, before any window opens, what stands in the way of a call now
+ * (quiet time, no call time, a sibling's call holding the time ...), from the server's own
+ * checks; it follows `credits:updated` (a call starting or ending moves the credit) in place.
+ */
+export async function childrenView(ctx: PanelContext, signal: AbortSignal = new AbortController().signal): Promise<HTMLElement> {
   const section = h('section', { class: 'children' });
-  const profiles = await ctx.profiles(true);
-  showList(ctx, section, profiles);
+  // A call's hold moves the credit before the call is live; call:started and call:ended say when it is.
+  const live = followUpdates(ctx.socket, ['credits:updated', 'call:started', 'call:ended'], signal, () => loadReadiness(ctx.api));
+  const [profiles, readiness] = await Promise.all([ctx.profiles(true), loadReadiness(ctx.api)]).catch((err: unknown) => {
+    live.stop();
+    throw err;
+  });
+  const paint = showList(ctx, section, profiles, readiness, signal);
+  live.start((next) => paint(next));
   return section;
 }
 
-function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[]): void {
+/** Asks for the PIN (if one is set), checks once more that the call can start, then opens the child's window. */
+async function startCall(ctx: PanelContext, profile: Profile, message: ReturnType<typeof messageArea>, repaint: (r: CallReadiness | null) => void): Promise<void> {
+  if (await hasPin()) {
+    const ok = await askPinDialog(t('popup.pinLabel', { name: profile.name }));
+    if (!ok) return;
+  }
+  const readiness = await loadReadiness(ctx.api);
+  repaint(readiness);
+  const mine = readiness?.profiles.find((r) => r.profileId === profile.id);
+  if (mine?.block) {
+    message.show(t('children.cannotCall', { name: profile.name }), 'error');
+    return;
+  }
+  await openCallWindow(profile.id).catch(() => message.show(t('popup.callWindowFailed'), 'error'));
+}
+
+function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[], readiness: CallReadiness | null, signal: AbortSignal): (r: CallReadiness | null) => void {
   const message = messageArea();
-  const add = button(t('children.add'), { variant: 'primary', class: 'add-child', onclick: () => showForm(ctx, section, null) });
+  const nameOf = (id: string) => profiles.find((p) => p.id === id)?.name ?? null;
+  const callAreas = new Map<string, HTMLElement>();
+  let repaint: (r: CallReadiness | null) => void = () => undefined;
+  const callArea = (p: Profile, r: CallReadiness | null): HTMLElement => {
+    const mine = r?.profiles.find((x) => x.profileId === p.id);
+    if (mine?.block) {
+      const reasonId = `call-block-${p.id}`;
+      const help = blockHelp(mine.block, (r?.balanceSeconds ?? 0) > 0);
+      return h(
+        'div',
+        { class: 'call-area', 'data-block': mine.block },
+        button([phoneIcon(20), ' ', t('children.call')], { variant: 'primary', class: 'call-child', disabled: true, 'aria-label': t('children.callChild', { name: p.name }), 'aria-describedby': reasonId }),
+        h('p', { class: 'call-block', id: reasonId }, blockLabel(mine, nameOf), help ? h('span', { class: 'call-help' }, ' ', help) : null),
+      );
+    }
+    return h(
+      'div',
+      { class: 'call-area' },
+      button([phoneIcon(20), ' ', t('children.call')], {
+        variant: 'primary',
+        class: 'call-child',
+        'aria-label': t('children.callChild', { name: p.name }),
+        onclick: () => void startCall(ctx, p, message, repaint),
+      }),
+    );
+  };
+  repaint = (r) => {
+    if (signal.aborted) return;
+    for (const p of profiles) {
+      const old = callAreas.get(p.id);
+      if (!old) continue;
+      const hadFocus = old.contains(document.activeElement);
+      const next = callArea(p, r);
+      old.replaceWith(next);
+      callAreas.set(p.id, next);
+      if (hadFocus) next.querySelector<HTMLElement>('button')?.focus();
+    }
+  };
+  const add = button(t('children.add'), { variant: 'primary', class: 'add-child', onclick: () => showForm(ctx, section, null, signal) });
   const items = profiles.map((p) => {
     const img = avatar(p.name, null);
     void ctx.photoUrl(p).then((url) => url && img.replaceWith(avatar(p.name, url)));
-    const call = button([phoneIcon(20), ' ', t('children.call')], {
-      variant: 'primary',
-      class: 'call-child',
-      'aria-label': t('children.callChild', { name: p.name }),
-      onclick: () => void openCallWindow(p.id).catch(() => message.show(t('popup.callWindowFailed'), 'error')),
-    });
-    const edit = button(t('children.edit'), { 'aria-label': t('children.editChild', { name: p.name }), onclick: () => showForm(ctx, section, p) });
+    const call = callArea(p, readiness);
+    callAreas.set(p.id, call);
+    const edit = button(t('children.edit'), { 'aria-label': t('children.editChild', { name: p.name }), onclick: () => showForm(ctx, section, p, signal) });
     const del = button(t('children.delete'), {
       variant: 'secondary',
       'aria-label': t('children.deleteChild', { name: p.name }),
-      onclick: () => void deleteChild(ctx, p).then((gone) => gone && void childrenView(ctx).then((v) => section.replaceWith(v))),
+      onclick: () => void deleteChild(ctx, p).then((gone) => gone && void childrenView(ctx, signal).then((v) => section.replaceWith(v))),
     });
     return h(
       'li',
@@ -51,7 +117,8 @@ function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[]):
               .join(' · '),
           )
         : null,
-      h('div', { class: 'actions' }, call, edit, del),
+      call,
+      h('div', { class: 'actions' }, edit, del),
     );
   });
   mount(
@@ -61,6 +128,7 @@ function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[]):
     profiles.length === 0 ? h('p', null, t('children.empty')) : h('ul', { class: 'child-list' }, items),
     h('div', { class: 'actions' }, add),
   );
+  return repaint;
 }
 
 export async function deleteChild(ctx: PanelContext, profile: Profile): Promise<boolean> {
@@ -84,7 +152,7 @@ export async function deleteChild(ctx: PanelContext, profile: Profile): Promise<
 
 const LANG_OPTIONS = (selected: Locale) => LOCALES.map((l) => h('option', { value: l, selected: l === selected }, t(`language.${l}`)));
 
-function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | null): void {
+function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | null, signal: AbortSignal): void {
   const message = messageArea();
   const name = field({ label: t('child.name'), input: h('input', { type: 'text', name: 'name', maxlength: PROFILE_LIMITS.name, required: true, value: profile?.name ?? '' }) });
   const age = field({
@@ -145,7 +213,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
   const quietTo = field({ label: t('child.quietTo'), input: h('input', { type: 'time', name: 'quietTo', value: profile?.quietHours?.to ?? '' }) });
 
   const save = button(profile ? t('child.save') : t('child.create'), { variant: 'primary', type: 'submit' });
-  const cancel = button(t('common.cancel'), { onclick: () => void childrenView(ctx).then((v) => section.replaceWith(v)) });
+  const cancel = button(t('common.cancel'), { onclick: () => void childrenView(ctx, signal).then((v) => section.replaceWith(v)) });
   const fields: Record<string, Field> = { name, age, language, wishList: wishes, behaviorNotes: behavior, preferences: prefs, dailyMinutes: limit, quietHours: quietFrom, photoId: photo };
 
   const form = h(
@@ -202,7 +270,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
         const saved = profile ? await ctx.api.patchProfile(profile.id, body) : await ctx.api.createProfile(body);
         await ctx.profiles(true);
         ctx.notify(profile ? t('child.saved', { name: saved.name }) : t('child.created', { name: saved.name }));
-        const list = await childrenView(ctx);
+        const list = await childrenView(ctx, signal);
         section.replaceWith(list);
         focusHeading(list);
       } catch (err) {

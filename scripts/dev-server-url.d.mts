@@ -1,0 +1,1 @@
+export function devServerUrl(env?: Record<string, string | undefined>): string;
