@@ -188,8 +188,11 @@ describe('delete the account (P10)', () => {
 
     expect((await server.api.get('/api/me', family.token)).status).toBe(401);
     expect((await server.api.get('/api/me', second.body.token)).status).toBe(401);
+    // The right password learns the account is closed (and until when it can be reopened); it signs nobody in.
     const login = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
-    expect(login.status).toBe(401);
+    expect(login.status).toBe(403);
+    expect(login.body.error.code).toBe('account_closed');
+    expect(login.body.token).toBeUndefined();
     const store = server.app.store;
     expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
