@@ -13,6 +13,7 @@ const profile = (id: string, name: string): Profile => ({
   photoId: null,
   dailyMinutes: null,
   quietHours: null,
+  timeZone: null,
 });
 
 const call = (profileId: string | null, startedAt: Date, seconds: number): CallRecord => ({

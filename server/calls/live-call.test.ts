@@ -383,6 +383,19 @@ describe('Santa speaks first', () => {
     await session.end('hangup');
   });
 
+  it('a provider that never reports the end of a response holds the wrap-up a minute at most, and leaves no timer', async () => {
+    const session = await newSession(600);
+    session.greet();
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-g', status: 'in_progress' } });
+    session['conversation'].wrapUp();
+    clock.advance(59_999);
+    expect(systemTexts()).toEqual([]);
+    clock.advance(1);
+    expect(systemTexts()).toEqual([wrapUpInstruction('en')]);
+    await session.end('hangup');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('greets when the call window says it is connected, or after the fallback delay if it never does', async () => {
     const session = await newSession(600);
     expect(sent).toEqual([]);

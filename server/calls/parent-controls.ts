@@ -5,8 +5,9 @@ import { DAY_MS, MINUTE_MS } from '../../shared/units.js';
  * Parent controls on the server clock (DESIGN.md §4).
  *
  * Time zone rule: quiet hours and the "day" of the daily cap are wall-clock ideas of the
- * family, so they are read in the IANA time zone that the call window reports with
- * `call:start` (`timeZone`, what the browser's Intl says); without one they are read in UTC.
+ * family, so they are read in the IANA time zone the parent stored with them (the profile's
+ * `timeZone`); without one they are read in UTC. A zone the caller sends is never used: it
+ * could move quiet hours anywhere.
  * The instant itself always comes from the server clock, never from the browser. The zone
  * only turns that instant into a local time of day, and an unknown zone is refused.
  */

@@ -1,6 +1,9 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { RealtimeControl } from '../realtime/provider.js';
 
+/** Longest a steering instruction waits for Santa's turn to end when the provider never says it ended. */
+const STUCK_TURN_MS = 60_000;
+
 export interface SantaTurnsDeps {
   clock: Clock;
   /** How long to wait for a cancelled or requested response before Santa is told what to say next. */
@@ -32,6 +35,8 @@ export class SantaTurns {
   private responseRequested = false;
   private requestTimer: TimerHandle | null = null;
   private settleTimer: TimerHandle | null = null;
+  /** A provider that never reports the end of Santa's turn must not hold his next instruction for ever. */
+  private stuckTimer: TimerHandle | null = null;
   /** An interrupting instruction came before the requested response began: stop it when it does. */
   private cancelNextResponse = false;
   /** Responses that were stopped: their remaining words are not relayed. */
@@ -140,13 +145,17 @@ export class SantaTurns {
         this.silenced();
       }, this.settleMs());
     }
+    this.stuckTimer ??= this.deps.clock.setTimeout(() => {
+      this.stuckTimer = null;
+      this.silenced();
+    }, STUCK_TURN_MS);
   }
 
   /** The call is ending: nothing more is sent, no timer stays. */
   close(): void {
     this.closed = true;
-    for (const t of [this.settleTimer, this.requestTimer, this.playbackTimer]) t?.cancel();
-    this.settleTimer = this.requestTimer = this.playbackTimer = null;
+    for (const t of [this.settleTimer, this.requestTimer, this.playbackTimer, this.stuckTimer]) t?.cancel();
+    this.settleTimer = this.requestTimer = this.playbackTimer = this.stuckTimer = null;
   }
 
   private idle(): boolean {
@@ -184,6 +193,10 @@ export class SantaTurns {
 
   /** The provider never reported the end of what was stopped: treat Santa as silent. */
   private silenced(): void {
+    this.settleTimer?.cancel();
+    this.settleTimer = null;
+    this.stuckTimer?.cancel();
+    this.stuckTimer = null;
     this.activeResponseId = null;
     this.playingResponseId = null;
     this.playbackTimer?.cancel();
@@ -195,6 +208,8 @@ export class SantaTurns {
     if (this.activeResponseId !== null || this.playingResponseId !== null) return;
     this.settleTimer?.cancel();
     this.settleTimer = null;
+    this.stuckTimer?.cancel();
+    this.stuckTimer = null;
     this.flushInstructions();
   }
 
@@ -214,6 +229,8 @@ export class SantaTurns {
 
   private flushInstructions(): void {
     if (this.pendingInstructions.length === 0 || this.closed || this.responseRequested) return;
+    this.stuckTimer?.cancel();
+    this.stuckTimer = null;
     const instructions = this.pendingInstructions;
     this.pendingInstructions = [];
     for (const text of instructions) {

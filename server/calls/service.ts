@@ -113,8 +113,8 @@ export class CallsService {
   async start(req: StartCallRequest): Promise<CallStartOk> {
     const { store, clock } = this.deps;
     if (this.closing) throw new AppError('provider_unavailable', 503, 'The server is restarting; try again in a moment');
-    const tz = req.timeZone ?? UTC;
-    if (!isTimeZone(tz)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+    // Still validated (a client that sends junk hears so), but never used: see the parent controls below.
+    if (req.timeZone !== undefined && !isTimeZone(req.timeZone)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
 
     const account = await store.accounts.get(req.accountId);
     const accountBlock = await this.accountBlock(account, req.accountId);
@@ -122,6 +122,9 @@ export class CallsService {
     const profile = await this.deps.profiles.get(req.accountId, req.profileId);
 
     // Parent controls. A call never runs into quiet hours or past the daily minutes: both cap its length.
+    // They are read in the zone the parent stored with them, never in one the caller names
+    // (a zone sent with call:start is ignored: it could move quiet hours anywhere).
+    const tz = profile.timeZone && isTimeZone(profile.timeZone) ? profile.timeZone : UTC;
     const now = clock.now();
     const controls = await this.profileLimits(profile, now, tz);
     if ('block' in controls) {

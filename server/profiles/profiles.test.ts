@@ -53,6 +53,8 @@ describe('child profiles', () => {
       photoId,
       dailyMinutes: 20,
       quietHours: { from: '19:30', to: '07:00' },
+      // The zone of the parent's controls: none set, so they are read in UTC.
+      timeZone: null,
     });
 
     server.clock.advance(1000);
@@ -167,7 +169,8 @@ describe('child profiles', () => {
     }
     expect(await snapshot(server, accountId)).toEqual(before);
     expect(Object.keys((await server.api.get(`/api/profiles/${id}`, token)).body).sort()).toEqual(
-      ['age', 'behaviorNotes', 'dailyMinutes', 'id', 'language', 'name', 'photoId', 'preferences', 'quietHours', 'wishList'],
+      // timeZone is a setting of the parent's controls (an IANA zone such as Europe/Copenhagen), not an address.
+      ['age', 'behaviorNotes', 'dailyMinutes', 'id', 'language', 'name', 'photoId', 'preferences', 'quietHours', 'timeZone', 'wishList'],
     );
   });
 

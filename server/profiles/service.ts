@@ -26,6 +26,7 @@ export function toView(row: ProfileRow): Profile {
     photoId: row.photoId,
     dailyMinutes: row.dailyMinutes,
     quietHours: row.quietHours ? { ...row.quietHours } : null,
+    timeZone: row.timeZone ?? null,
   };
 }
 
@@ -98,6 +99,7 @@ export class ProfilesService {
       photoId: body.photoId,
       dailyMinutes: body.dailyMinutes,
       quietHours: body.quietHours,
+      timeZone: body.timeZone,
       createdAt: now,
       updatedAt: now,
     };
@@ -125,7 +127,7 @@ export class ProfilesService {
       await this.photos.claim(accountId, newPhoto, profileId);
     }
     const patch: Partial<Omit<ProfileRow, 'id'>> = { updatedAt: this.clock.now() };
-    for (const key of ['name', 'age', 'wishList', 'behaviorNotes', 'preferences', 'language', 'photoId', 'dailyMinutes', 'quietHours'] as const) {
+    for (const key of ['name', 'age', 'wishList', 'behaviorNotes', 'preferences', 'language', 'photoId', 'dailyMinutes', 'quietHours', 'timeZone'] as const) {
       if (body[key] !== undefined) (patch as Record<string, unknown>)[key] = body[key];
     }
     const updated = await this.store.profiles.update(profileId, patch, { if: (c) => c.accountId === accountId });

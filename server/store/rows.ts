@@ -43,6 +43,8 @@ export interface ProfileRow {
   photoId: string | null;
   dailyMinutes: number | null;
   quietHours: QuietHours | null;
+  /** The zone of the parent's controls (IANA); null or absent (rows from before it existed): UTC. */
+  timeZone?: string | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -17,6 +17,23 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Use HH:MM (24-hour)'
 export const quietHoursSchema = z.strictObject({ from: hhmm, to: hhmm });
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
+/**
+ * The IANA zone quiet hours and the day of the daily minutes are read in: the parent sets it
+ * with the controls; null reads them in UTC. Only zones this runtime knows are accepted.
+ */
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'Not an IANA time zone');
+
 const fields = {
   name: lineText(PROFILE_LIMITS.name, 1),
   age: z.number().int().min(PROFILE_LIMITS.minAge).max(PROFILE_LIMITS.maxAge),
@@ -27,6 +44,7 @@ const fields = {
   photoId: z.string().min(1).max(64).nullable(),
   dailyMinutes: z.number().int().min(1).max(600).nullable(),
   quietHours: quietHoursSchema.nullable(),
+  timeZone: timeZoneSchema.nullable(),
 };
 
 /** The id a client may echo back; never longer than any id the server hands out. */
@@ -48,6 +66,7 @@ export const createProfileBodySchema = z.strictObject({
   photoId: fields.photoId.default(null),
   dailyMinutes: fields.dailyMinutes.default(null),
   quietHours: fields.quietHours.default(null),
+  timeZone: fields.timeZone.default(null),
 });
 export type CreateProfileBody = z.infer<typeof createProfileBodySchema>;
 
@@ -67,6 +86,7 @@ export const patchProfileBodySchema = z
     photoId: fields.photoId.optional(),
     dailyMinutes: fields.dailyMinutes.optional(),
     quietHours: fields.quietHours.optional(),
+    timeZone: fields.timeZone.optional(),
   })
   .refine((b) => Object.keys(b).some((k) => k !== 'id'), { message: 'Nothing to change' });
 export type PatchProfileBody = z.infer<typeof patchProfileBodySchema>;
@@ -82,6 +102,7 @@ export const profileSchema = z.object({
   photoId: z.string().nullable(),
   dailyMinutes: z.number().int().nullable(),
   quietHours: quietHoursSchema.nullable(),
+  timeZone: z.string().nullable(),
 });
 export type Profile = z.infer<typeof profileSchema>;
 

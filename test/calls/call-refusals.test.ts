@@ -124,19 +124,43 @@ describe('call:start refusals', () => {
     await expectRefusal(parent, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
   });
 
-  it("quiet hours, read in the call window's time zone (UTC without one)", async () => {
+  it("quiet hours, read in the time zone stored with the parent's controls (UTC without one)", async () => {
     // The test clock stands at 10:00 UTC, which is 11:00 in Copenhagen.
     const parent = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:30', to: '10:30' } } });
     await expectRefusal(parent, {}, 'quiet_hours');
-    await expectRefusal(parent, { timeZone: 'Europe/Copenhagen', sdp: GARBAGE_OFFER }, 'invalid_sdp');
-    await expectRefusal(parent, { timeZone: 'America/New_York', sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    const copenhagen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:30', to: '10:30' }, timeZone: 'Europe/Copenhagen' } });
+    await expectRefusal(copenhagen, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
     const overnight = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '19:00', to: '11:00' } } });
     await expectRefusal(overnight, {}, 'quiet_hours');
-    await expectRefusal(overnight, { timeZone: 'Europe/Copenhagen', sdp: GARBAGE_OFFER }, 'invalid_sdp');
+    const overnightDk = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '19:00', to: '11:00' }, timeZone: 'Europe/Copenhagen' } });
+    await expectRefusal(overnightDk, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
     const fromTen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' } } });
-    await expectRefusal(fromTen, { timeZone: 'Etc/GMT+1', sdp: GARBAGE_OFFER }, 'invalid_sdp'); // 09:00 there
-    await expectRefusal(fromTen, { timeZone: 'UTC' }, 'quiet_hours'); // from is inclusive
+    await expectRefusal(fromTen, {}, 'quiet_hours'); // from is inclusive
+    const fromTenWest = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' }, timeZone: 'Etc/GMT+1' } });
+    await expectRefusal(fromTenWest, { sdp: GARBAGE_OFFER }, 'invalid_sdp'); // 09:00 there
     await expectRefusal(parent, { timeZone: 'Nowhere/Atlantis' }, 'invalid_request', { timeZone: expect.any(String) });
+  });
+
+  it("the caller's time zone cannot move quiet hours: a zone sent with call:start is ignored", async () => {
+    // Quiet hours 09:32-13:32 around the clock's 10:00 UTC; in Kiritimati (UTC+14) it is 00:00.
+    const parent = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:32', to: '13:32' } } });
+    for (const timeZone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'America/New_York', 'Asia/Tokyo', 'UTC']) {
+      await expectRefusal(parent, { timeZone, sdp: GARBAGE_OFFER }, 'quiet_hours');
+    }
+    // The same with a zone the parent stored: only the stored one counts.
+    const stored = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:32', to: '14:32' }, timeZone: 'Europe/Copenhagen' } });
+    for (const timeZone of ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles']) await expectRefusal(stored, { timeZone, sdp: GARBAGE_OFFER }, 'quiet_hours');
+    // And the daily minutes' day begins at the stored zone's midnight, whatever the caller says.
+    expect((await server.api.get(`/api/profiles/${stored.profileId}`, stored.token)).body.timeZone).toBe('Europe/Copenhagen');
+  });
+
+  it('a time zone the runtime does not know is refused when the parent stores it (fields.timeZone)', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const res = await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: 'Nowhere/Atlantis' }, parent.token);
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual({ timeZone: expect.any(String) });
+    expect((await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: 'Asia/Tokyo' }, parent.token)).body.timeZone).toBe('Asia/Tokyo');
+    expect((await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: null }, parent.token)).body.timeZone).toBeNull();
   });
 
   it("the child's daily minutes: daily_limit_reached once today's calls used them", async () => {

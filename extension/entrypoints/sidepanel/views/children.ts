@@ -211,10 +211,16 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
   });
   const quietFrom = field({ label: t('child.quietFrom'), input: h('input', { type: 'time', name: 'quietFrom', value: profile?.quietHours?.from ?? '' }) });
   const quietTo = field({ label: t('child.quietTo'), input: h('input', { type: 'time', name: 'quietTo', value: profile?.quietHours?.to ?? '' }) });
+  // Stored with the controls (the server reads them in this zone only); a new child starts with this browser's zone.
+  const timeZone = field({
+    label: t('child.timeZone'),
+    input: h('input', { type: 'text', name: 'timeZone', autocomplete: 'off', spellcheck: 'false', value: profile ? (profile.timeZone ?? '') : Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    hint: t('child.timeZoneHint'),
+  });
 
   const save = button(profile ? t('child.save') : t('child.create'), { variant: 'primary', type: 'submit' });
   const cancel = button(t('common.cancel'), { onclick: () => void childrenView(ctx, signal).then((v) => section.replaceWith(v)) });
-  const fields: Record<string, Field> = { name, age, language, wishList: wishes, behaviorNotes: behavior, preferences: prefs, dailyMinutes: limit, quietHours: quietFrom, photoId: photo };
+  const fields: Record<string, Field> = { name, age, language, wishList: wishes, behaviorNotes: behavior, preferences: prefs, dailyMinutes: limit, quietHours: quietFrom, timeZone, photoId: photo };
 
   const form = h(
     'form',
@@ -235,6 +241,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
       limit.root,
       h('div', { class: 'row' }, quietFrom.root, quietTo.root),
       h('p', { class: 'hint' }, t('child.quietHint')),
+      timeZone.root,
     ),
     message.root,
     h('div', { class: 'actions' }, cancel, save),
@@ -264,6 +271,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
       photoId: removePhoto.input.checked ? null : photoId,
       dailyMinutes: limit.input.value === '' ? null : Number(limit.input.value),
       quietHours: from && to ? { from, to } : null,
+      timeZone: timeZone.input.value.trim() || null,
     };
     void busy(save, async () => {
       try {
