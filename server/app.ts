@@ -247,6 +247,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   app.use(stripeWebhookRoutes(payments, webhookSecret));
 
   const api = express.Router();
+  // Every /api answer may carry personal data (the account, a profile, credit): no cache keeps one.
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   api.use(requireJson);
   api.use(express.json({ limit: '64kb', strict: true }));
   const auth = requireAuth(accounts);

@@ -395,7 +395,8 @@ export class PaymentsService {
     const samePrice = (amount: number, currency: string) => session.amount_total === amount && session.currency?.toLowerCase() === currency.toLowerCase();
     const known = await store.payments.findOne('checkoutSessionId', session.id);
     if (known) {
-      if (session.amount_total != null && !samePrice(known.amount, known.currency)) {
+      // No amount (null) is no proof of payment either: only the record's own price credits it.
+      if (!samePrice(known.amount, known.currency)) {
         logger.error({ eventId, sessionId: session.id }, 'checkout session amount is not its payment record\'s: not credited');
         return undefined;
       }

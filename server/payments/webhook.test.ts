@@ -456,6 +456,10 @@ describe('a session tied to its parent by client_reference_id (Stripe\'s convent
     fake.pay(p.sessionId);
     const tampered = { ...fake.sessions.get(p.sessionId)!, amount_total: 1 };
     expect(await ok(fake.event('checkout.session.completed', tampered))).toMatchObject({ outcome: 'ignored' });
+    // A signed session of ours without an amount (amount_total: null) is no payment of its price.
+    const noAmount = { ...fake.sessions.get(p.sessionId)!, amount_total: null };
+    expect(await ok(fake.event('checkout.session.completed', noAmount))).toMatchObject({ outcome: 'ignored' });
+    expect((await creditsOf(server, another.token)).balanceSeconds).toBe(0);
     expect((await creditsOf(server, another.token)).balanceSeconds).toBe(0);
     await ok(fake.completedEvent(p.sessionId));
     expect((await creditsOf(server, another.token)).balanceSeconds).toBe(600);
