@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { DAY_MS, HOUR_MS } from '../../shared/units.js';
-import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
+import { exportDocumentSchema, type OutboxEntry } from '../../shared/schemas/privacy.js';
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { admin, storedData, expectStatus, scriptedFamily } from './test-helpers.js';
@@ -74,6 +74,19 @@ describe('export (P11)', () => {
     expect(after.some((e) => e.action === 'privacy.export')).toBe(true);
     await server.app.store.flush();
     for (const [, plain] of (await storedData(server))) expect(plain).not.toContain('call-santa-export');
+  });
+
+  it("shows each profile and support request as the parent's own API shows it, and each email as the outbox holds it", async () => {
+    const family = await scriptedFamily(server, { real: true });
+    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
+    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+    const doc = exportDocumentSchema.parse((await server.api.get('/api/me/export', family.token)).body);
+    expect([doc.profiles.length, doc.support.length, doc.emails.length]).toEqual([1, 1, 1]);
+    const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
+    expect(doc.profiles.map(({ createdAt: _c, updatedAt: _u, photo: _p, ...view }) => view)).toEqual(profiles);
+    expect(doc.support).toEqual((await server.api.get('/api/support', family.token)).body.requests);
+    const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as OutboxEntry[];
+    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
   });
 
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
@@ -175,8 +188,11 @@ describe('delete the account (P10)', () => {
 
     expect((await server.api.get('/api/me', family.token)).status).toBe(401);
     expect((await server.api.get('/api/me', second.body.token)).status).toBe(401);
+    // The right password learns the account is closed (and until when it can be reopened); it signs nobody in.
     const login = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
-    expect(login.status).toBe(401);
+    expect(login.status).toBe(403);
+    expect(login.body.error.code).toBe('account_closed');
+    expect(login.body.token).toBeUndefined();
     const store = server.app.store;
     expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);

@@ -246,10 +246,18 @@ describe('retention sweeps', () => {
     // A sweep that fails after 2 items, as a crash would stop it.
     const svc = server.app.services;
     let items = 0;
-    const dying = new RetentionService(server.app.store, server.clock, svc.audit, svc.purger, svc.photos, svc.mail, {
-      onItem: () => {
-        items++;
-        if (items === 2) throw new Error('simulated crash');
+    const dying = new RetentionService({
+      store: server.app.store,
+      clock: server.clock,
+      audit: svc.audit,
+      purger: svc.purger,
+      photos: svc.photos,
+      mail: svc.mail,
+      options: {
+        onItem: () => {
+          items++;
+          if (items === 2) throw new Error('simulated crash');
+        },
       },
     });
     await expect(dying.sweep()).rejects.toThrow('simulated crash');
