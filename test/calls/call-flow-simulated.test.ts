@@ -252,7 +252,8 @@ describe('a call with Simulated Santa', () => {
     const ok = answers.filter((x) => 'callId' in x);
     const refused = answers.filter((x) => 'error' in x);
     expect(ok).toHaveLength(1);
-    expect(refused).toEqual([{ error: { code: 'insufficient_credit', message: expect.any(String) } }]);
+    // The winner's hold (taken before its provider answers) is a sibling's call holding the time: credit_held, not "no call time".
+    expect(refused).toEqual([{ error: { code: 'credit_held', message: expect.any(String) } }]);
     expect(ok[0].availableSeconds).toBe(90);
     const holds = (await server.app.store.ledger.findBy('accountId', parent.accountId)).filter((e) => e.kind === 'hold');
     expect(holds.map((h) => h.seconds)).toEqual([90]);
