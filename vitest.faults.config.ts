@@ -10,6 +10,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     fileParallelism: false,
+    // STORE=postgres npm run test:faults: the long forms on PostgreSQL, in the run's own cluster.
+    globalSetup: ['test/support/postgres-global-setup.ts'],
     testTimeout: 60 * 60_000,
     hookTimeout: 120_000,
     env: {

@@ -37,7 +37,7 @@ function vitest(title, configArgs, env = {}) {
 }
 
 /** The test files that also run with every test server on PostgreSQL (STORE=postgres). */
-const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/payments', 'server/consent', 'server/notices', 'test/authz'];
+const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/privacy', 'server/retention', 'server/payments/webhook.test.ts', 'test/authz', 'test/faults', 'test/fuzz'];
 
 const steps = e2eOnly
   ? [
@@ -52,7 +52,7 @@ const steps = e2eOnly
       () => vitest('server', []),
       // The same promises on the PostgreSQL store: a chosen, short set (the store contract suite
       // already runs on both stores in the step above).
-      () => vitest('server on PostgreSQL', POSTGRES_FILES, { STORE: 'postgres' }),
+      () => vitest('server on PostgreSQL', POSTGRES_FILES, { STORE: 'postgres', FAULT_KILLS: '3', FUZZ_RUNS: '300' }),
       () => vitest('extension', ['--config', 'extension/vitest.config.ts']),
       () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),
       () => run('build', 'npm', ['run', 'build', '--silent']),

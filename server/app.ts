@@ -139,39 +139,46 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const allowOrigin = corsCheck(config.extensionOrigins);
 
-  const audit = new AuditService(store, clock);
-  const accounts = new AccountsService(store, clock, audit, { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour });
+  const audit = new AuditService({ store, clock });
+  const accounts = new AccountsService({ store, clock, audit, options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour } });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
-  const consent = new ConsentService(store, clock, audit);
+  // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
+  const consent: ConsentService = new ConsentService({ store, clock, audit, payments: { firstCompleted: (accountId) => payments.firstCompleted(accountId) } });
   await consent.ensureInitialPolicy();
-  const photos = new PhotosService(store, clock);
-  const profiles = new ProfilesService(store, clock, audit, consent, photos);
-  const credits = new CreditsService(store, clock, audit, notifier, config.packs);
+  const photos = new PhotosService({ store, clock });
+  const profiles = new ProfilesService({ store, clock, audit, consent, photos });
+  const credits = new CreditsService({ store, clock, audit, notifier, packs: config.packs });
   const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
   const payments = new PaymentsService({ store, clock, credits, consent, accounts, provider: paymentProvider, logger });
 
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
-  const mail = new MailService(store, clock, mailTransport, { from: config.mailFrom }, logger);
-  const notices = new NoticesService(store, clock, consent, mail, notifier, { publicUrl }, logger);
+  const mail = new MailService({ store, clock, transport: mailTransport, options: { from: config.mailFrom }, logger });
+  const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const calls = createCallsService({ config, store, clock, logger, credits, consent, profiles, notifier, provider: realtime });
   registerCallSockets(io, { calls, accounts, clock, logger });
   const liveCalls: LiveCalls = calls;
-  const purger = new AccountPurger(store, clock, audit, profiles);
-  const privacy = new PrivacyService(store, clock, audit, accounts, purger, liveCalls, mail, notifier, { accountPurgeDays: config.accountPurgeDays });
-  const passwordResets = new PasswordResetService(store, clock, audit, accounts, mail, notifier, { publicUrl }, logger);
-  const support = new SupportService(store, clock, audit);
+  const purger = new AccountPurger({ store, clock, audit, profiles });
+  const privacy = new PrivacyService({ store, clock, audit, accounts, purger, liveCalls, mail, notifier, options: { accountPurgeDays: config.accountPurgeDays } });
+  const passwordResets = new PasswordResetService({ store, clock, audit, accounts, mail, notifier, options: { publicUrl }, logger });
+  const support = new SupportService({ store, clock, audit });
   const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
-  const retentionSweeps = new RetentionService(store, clock, audit, purger, photos, mail, {
-    onItem: (step) => metrics.retentionItem(step),
-    onSweep: (result) => metrics.retentionRun(result),
-  }, logger);
-  const retention = new RetentionScheduler(retentionSweeps, clock, config.retentionIntervalMs, logger);
-  const admin = new AdminService(store, clock, audit, consent, credits, mail, support);
+  const retentionSweeps = new RetentionService({
+    store,
+    clock,
+    audit,
+    purger,
+    photos,
+    mail,
+    options: { onItem: (step) => metrics.retentionItem(step), onSweep: (result) => metrics.retentionRun(result) },
+    logger,
+  });
+  const retention = new RetentionScheduler({ service: retentionSweeps, clock, intervalMs: config.retentionIntervalMs, logger });
+  const admin = new AdminService({ clock, audit, accounts, profiles, consent, credits, payments, calls, notices, retention, mail, support });
 
   const accountView = makeAccountView({
     consent: (id) => consent.state(id),
@@ -282,7 +289,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     app.use(
       '/admin',
       adminRoutes(
-        { store, admin, audit, consent, credits, liveCalls, notices, retention, mail, support, metrics },
+        { admin, metrics },
         adminAuth(config.adminToken, clock),
       ),
     );

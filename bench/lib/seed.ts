@@ -51,8 +51,9 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
   const passwordHash = await hashPassword(password);
   const store = await openStore({ dataDir, dataKey });
   const clock = systemClock;
-  const audit = new AuditService(store, clock);
-  const consent = new ConsentService(store, clock, audit);
+  const audit = new AuditService({ store, clock });
+  // The seed writes its consents itself and never gives one through the service.
+  const consent = new ConsentService({ store, clock, audit, payments: { firstCompleted: async () => null } });
   await consent.ensureInitialPolicy();
   const policyVersion = (await consent.currentAndUpcoming()).current.version;
 

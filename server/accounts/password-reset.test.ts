@@ -4,7 +4,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { MINUTE_MS } from '../../shared/units.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { decodeQuotedPrintable, FakeSmtpServer } from '../../test/fakes/smtp.js';
-import { admin, decryptDataDir, expectStatus } from '../privacy/test-helpers.js';
+import { admin, storedData, expectStatus } from '../privacy/test-helpers.js';
 import { SCRUBBED_BODY } from '../mail/templates.js';
 
 let server: TestServer;
@@ -162,7 +162,7 @@ describe('password reset', () => {
     expectStatus(await confirm(token, 'a fresh new passphrase'), 200);
     expect((await server.app.store.outbox.get(mailId))?.body).toBe(SCRUBBED_BODY);
     await server.app.store.flush();
-    for (const [, plain] of decryptDataDir(server.dataDir)) expect(plain).not.toContain(token);
+    for (const [, plain] of (await storedData(server))) expect(plain).not.toContain(token);
   });
 
   it('with SMTP the reset mail is delivered, and the stored copy keeps no link once sent', async () => {

@@ -9,7 +9,7 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { hashPassword } from './passwords.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 
 export interface PasswordResetOptions {
@@ -27,6 +27,17 @@ export const RESET_TTL_MS = 30 * MINUTE_MS;
 
 const invalidToken = () => new AppError('invalid_token', 400, 'This reset link is invalid, used or expired; ask for a new one', { token: 'Invalid or expired' });
 
+export interface PasswordResetDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  accounts: AccountsService;
+  mail: MailService;
+  notifier: Pick<Notifier, 'disconnectAccount'>;
+  options: PasswordResetOptions;
+  logger?: Logger;
+}
+
 /**
  * Password reset by a one-time, short-lived emailed link. The token exists only in the
  * link; the store keeps its SHA-256. Using it changes the password, revokes every session
@@ -35,23 +46,32 @@ const invalidToken = () => new AppError('invalid_token', 400, 'This reset link i
  */
 export class PasswordResetService {
   private readonly ttlMs: number;
-  private readonly perAccount: FailureLimiter;
-  private readonly perAddress: FailureLimiter;
+  private readonly perAccount: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly accounts: AccountsService,
-    private readonly mail: MailService,
-    private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
-    private readonly options: PasswordResetOptions,
-    private readonly logger?: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly accounts: AccountsService;
+  private readonly mail: MailService;
+  private readonly notifier: Pick<Notifier, 'disconnectAccount'>;
+  private readonly options: PasswordResetOptions;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: PasswordResetDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.accounts = deps.accounts;
+    this.mail = deps.mail;
+    this.notifier = deps.notifier;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    const { clock, options } = deps;
     this.ttlMs = options.ttlMs ?? RESET_TTL_MS;
-    this.perAccount = new FailureLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
-    this.perAddress = new FailureLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
+    this.perAccount = new AttemptLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
+    this.perAddress = new AttemptLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
   }
 
   /**
@@ -62,7 +82,7 @@ export class PasswordResetService {
     const addressKey = `ip:${ip}`;
     const wait = this.perAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
-    this.perAddress.fail(addressKey);
+    this.perAddress.record(addressKey);
   }
 
   /**
@@ -92,7 +112,7 @@ export class PasswordResetService {
     const account = await this.store.accounts.findOne('email', email);
     if (!account || account.status !== 'active') return;
     if (this.perAccount.retryAfter(account.id) > 0) return;
-    this.perAccount.fail(account.id);
+    this.perAccount.record(account.id);
 
     // A new link replaces any earlier one.
     await this.invalidateAll(account.id);
@@ -117,7 +137,7 @@ export class PasswordResetService {
     const row = await this.store.passwordResets.findOne('tokenHash', tokenHash(token));
     const account = row ? await this.store.accounts.get(row.accountId) : undefined;
     if (!row || !account || row.usedAt !== null || row.expiresAt <= now || account.status !== 'active') {
-      this.perAddress.fail(addressKey);
+      this.perAddress.record(addressKey);
       throw invalidToken();
     }
     // Claimed atomically: two simultaneous uses of one link, only one wins.

@@ -8,7 +8,7 @@ import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AuditService } from '../audit/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import { browserFamily } from './user-agent.js';
 
 export interface ClientInfo {
@@ -49,26 +49,36 @@ export interface AccountsOptions {
   failureWindowMs?: number;
 }
 
+export interface AccountsDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  options: AccountsOptions;
+}
+
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
-  private readonly perEmailAndAddress: FailureLimiter;
-  private readonly perAccount: FailureLimiter;
-  private readonly perAddress: FailureLimiter;
-  private readonly signupsPerAddress: FailureLimiter;
+  private readonly perEmailAndAddress: AttemptLimiter;
+  private readonly perAccount: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
+  private readonly signupsPerAddress: AttemptLimiter;
   private readonly ttlMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    options: AccountsOptions,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+
+  constructor(deps: AccountsDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    const { clock, options } = deps;
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
-    this.perEmailAndAddress = new FailureLimiter(clock, options.maxFailuresPerEmailAndAddress ?? 5, windowMs);
-    this.perAccount = new FailureLimiter(clock, options.maxFailuresPerAccount ?? 50, windowMs);
-    this.perAddress = new FailureLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
-    this.signupsPerAddress = new FailureLimiter(clock, options.signupsPerAddressPerHour ?? 20, 60 * MINUTE_MS);
+    this.perEmailAndAddress = new AttemptLimiter(clock, options.maxFailuresPerEmailAndAddress ?? 5, windowMs);
+    this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 50, windowMs);
+    this.perAddress = new AttemptLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
+    this.signupsPerAddress = new AttemptLimiter(clock, options.signupsPerAddressPerHour ?? 20, 60 * MINUTE_MS);
     this.ttlMs = options.sessionTtlDays * DAY_MS;
   }
 
@@ -81,7 +91,7 @@ export class AccountsService {
     const addressKey = `ip:${client.ip}`;
     const wait = this.signupsPerAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
-    this.signupsPerAddress.fail(addressKey);
+    this.signupsPerAddress.record(addressKey);
     if (await this.store.accounts.findOne('email', body.email)) throw conflict('email_taken', 'An account with this email already exists');
     const now = this.clock.now();
     const account: AccountRow = {
@@ -128,9 +138,9 @@ export class AccountsService {
     const account = await this.store.accounts.findOne('email', body.email);
     const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
     if (!account || !ok || account.status !== 'active') {
-      this.perEmailAndAddress.fail(pairKey);
-      this.perAccount.fail(accountKey);
-      this.perAddress.fail(addressKey);
+      this.perEmailAndAddress.record(pairKey);
+      this.perAccount.record(accountKey);
+      this.perAddress.record(addressKey);
       await this.recordLogin(account?.id ?? null, false, client);
       // Only the right password learns that the account is closed and until when it can be
       // reopened; anyone else gets the same answer as for a wrong password.
@@ -170,9 +180,9 @@ export class AccountsService {
         ? await this.store.accounts.update(account.id, { status: 'active', closedAt: null, purgeBy: null }, { if: (c) => c.status === 'closed' && c.purgeBy !== null && c.purgeBy > now })
         : undefined;
     if (!reopened) {
-      this.perEmailAndAddress.fail(pairKey);
-      this.perAccount.fail(accountKey);
-      this.perAddress.fail(addressKey);
+      this.perEmailAndAddress.record(pairKey);
+      this.perAccount.record(accountKey);
+      this.perAddress.record(addressKey);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
     this.perEmailAndAddress.reset(pairKey);
@@ -216,6 +226,17 @@ export class AccountsService {
 
   async get(accountId: string): Promise<AccountRow | undefined> {
     return this.store.accounts.get(accountId);
+  }
+
+  async findByEmail(email: string): Promise<AccountRow | undefined> {
+    return this.store.accounts.findOne('email', email);
+  }
+
+  /** How many accounts are open and closed, and which open ones have processing restricted (P12). */
+  async census(): Promise<{ active: number; closed: number; restrictedIds: string[] }> {
+    const active = await this.store.accounts.findBy('status', 'active');
+    const closed = await this.store.accounts.findBy('status', 'closed');
+    return { active: active.length, closed: closed.length, restrictedIds: active.filter((a) => a.restricted).map((a) => a.id) };
   }
 
   /** The account's sessions that still authenticate (none once the account is closed). */

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Clock } from '../core/clock.js';
 import { tooMany, unauthorized } from '../core/errors.js';
 import { MINUTE_MS } from '../../shared/units.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -18,7 +18,7 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  */
 export function adminAuth(adminToken: string, clock: Clock, options: { maxFailures?: number; windowMs?: number } = {}): RequestHandler {
   const expected = digest(adminToken);
-  const failures = new FailureLimiter(clock, options.maxFailures ?? 100, options.windowMs ?? 15 * MINUTE_MS);
+  const failures = new AttemptLimiter(clock, options.maxFailures ?? 100, options.windowMs ?? 15 * MINUTE_MS);
   return (req, res, next) => {
     const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const wait = failures.retryAfter(key);
@@ -27,7 +27,7 @@ export function adminAuth(adminToken: string, clock: Clock, options: { maxFailur
     const presented = /^\s*bearer[ \t]+(.*?)\s*$/is.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const ok = timingSafeEqual(digest(presented), expected) && presented.length > 0;
     if (!ok) {
-      if ((req.headers.authorization ?? '').trim() !== '') failures.fail(key);
+      if ((req.headers.authorization ?? '').trim() !== '') failures.record(key);
       res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
       return next(unauthorized('Admin token required'));
     }

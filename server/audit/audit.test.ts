@@ -16,7 +16,7 @@ afterEach(async () => {
 async function auditAt(dir: string): Promise<{ store: LowdbStore; audit: AuditService }> {
   const store = await openStore({ dataDir: dir });
   cleanup.push(() => store.close());
-  return { store, audit: new AuditService(store, new FakeClock()) };
+  return { store, audit: new AuditService({ store, clock: new FakeClock() }) };
 }
 
 async function seed(): Promise<string> {

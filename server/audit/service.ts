@@ -25,6 +25,11 @@ export interface ChainCheck {
   brokenAt?: number;
 }
 
+export interface AuditDeps {
+  store: Store;
+  clock: Clock;
+}
+
 /**
  * Append-only, hash-chained audit log. Each entry's hash covers the previous entry's
  * hash, so editing, removing or reordering any entry breaks verification from there on.
@@ -34,10 +39,13 @@ export class AuditService {
   private tail: Promise<unknown> = Promise.resolve();
   private head: { seq: number; hash: string } | null = null;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-  ) {}
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(deps: AuditDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+  }
 
   /** Appends in order; concurrent callers are serialised so the chain stays linear. */
   record(actor: string, action: string, subject: string | null, details: AuditDetails = {}): Promise<AuditRow> {

@@ -38,7 +38,7 @@ beforeEach(async () => {
   clock = new FakeClock();
   logs = [];
   const logger = createLogger('debug', new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }));
-  credits = new CreditsService(store, clock, new AuditService(store, clock), null, []);
+  credits = new CreditsService({ store, clock, audit: new AuditService({ store, clock }), notifier: null, packs: [] });
   await credits.purchase(ACCOUNT, 600, 'pay-1');
   sent = [];
   control = new ControlChannel((e) => sent.push(e), () => undefined);

@@ -479,6 +479,26 @@ export class CallsService {
     return closed !== null;
   }
 
+  /**
+   * Usage for the admin dashboard, counts only: calls and seconds since `since`, calls open
+   * now, seconds ever. The accounts in `leaveOut` (restricted processing) are not counted.
+   */
+  async usage(opts: { since: number; leaveOut: ReadonlySet<string> }): Promise<{ callsSince: number; secondsSince: number; live: number; secondsTotal: number }> {
+    const usage = { callsSince: 0, secondsSince: 0, live: 0, secondsTotal: 0 };
+    for await (const batch of this.deps.store.calls.scan()) {
+      for (const c of batch) {
+        if (c.accountId !== null && opts.leaveOut.has(c.accountId)) continue;
+        usage.secondsTotal += c.meteredSeconds;
+        if (c.endedAt === null) usage.live++;
+        if (c.startedAt >= opts.since) {
+          usage.callsSince++;
+          usage.secondsSince += c.meteredSeconds;
+        }
+      }
+    }
+    return usage;
+  }
+
   /** The live calls, for admin views and tests: ids and numbers only. */
   liveCalls(): { callId: string; accountId: string; profileId: string; remainingSeconds: number; windowConnected: boolean }[] {
     return [...this.live.values()].map((s) => ({

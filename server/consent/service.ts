@@ -18,13 +18,38 @@ export interface ConsentState {
 /** Why a call may not start yet, from the consent side; null when it may. */
 export type ConsentBlock = 'consent_required' | 'consent_unverified' | 'consent_outdated' | null;
 
+/** A completed card payment, as the payments module reports it. */
+export interface CardPayment {
+  paidAt: number;
+  /** Paid with the dev provider: a simulated card transaction. */
+  simulated: boolean;
+}
+
+export interface ConsentDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  /** The payments module owns the payments table: consent asks it for the parent's first payment. */
+  payments: { firstCompleted(accountId: string): Promise<CardPayment | null> };
+}
+
+/**
+ * The one rule of verification by payment: a completed card payment verifies the parent
+ * (COPPA's card-transaction method), as of when it was paid.
+ */
+function cardPaymentVerification(payment: CardPayment): { verifiedAt: number; verifiedBy: string } {
+  return { verifiedAt: payment.paidAt, verifiedBy: payment.simulated ? 'card_payment_simulated' : 'card_payment' };
+}
+
 /** Policy versions and parental consent (P5, P18). */
 export class ConsentService {
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-  ) {}
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+
+  constructor(private readonly deps: ConsentDeps) {
+    ({ store: this.store, clock: this.clock, audit: this.audit } = deps);
+  }
 
   /** Seed the first policy so a new installation can take consent at once. */
   async ensureInitialPolicy(): Promise<void> {
@@ -77,7 +102,8 @@ export class ConsentService {
     const previous = await this.store.consents.findBy('accountId', accountId);
     // Verification belongs to the parent, not the version: it carries over, and a card
     // payment completed before the first consent counts as soon as consent is given.
-    const verified = previous.find((c) => c.verifiedAt !== null) ?? (await this.paymentVerification(accountId));
+    const paid = previous.some((c) => c.verifiedAt !== null) ? null : await this.deps.payments.firstCompleted(accountId);
+    const verified = previous.find((c) => c.verifiedAt !== null) ?? (paid ? cardPaymentVerification(paid) : null);
     const row: ConsentRow = {
       id: newId(),
       accountId,
@@ -92,22 +118,24 @@ export class ConsentService {
     return row;
   }
 
-  private async paymentVerification(accountId: string): Promise<{ verifiedAt: number; verifiedBy: string } | null> {
-    const paid = (await this.store.payments.findBy('accountId', accountId)).filter((p) => p.paidAt !== null).sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
-    if (!paid || paid.paidAt === null) return null;
-    return { verifiedAt: paid.paidAt, verifiedBy: paid.provider === 'dev' ? 'card_payment_simulated' : 'card_payment' };
+  /**
+   * A card payment completed: it verifies the parent's consent, if consent was given and not
+   * yet verified (a payment before consent counts when consent is given). Idempotent.
+   */
+  async cardPaymentCompleted(accountId: string, payment: CardPayment): Promise<boolean> {
+    const { verifiedAt, verifiedBy } = cardPaymentVerification(payment);
+    return this.markVerified(accountId, verifiedBy, verifiedAt);
   }
 
-  /** A completed card payment verifies the parent (COPPA's card-transaction method). Idempotent. */
-  async markVerified(accountId: string, method: string): Promise<boolean> {
+  /** Verify the parent by `method` (a card payment, or a test's stand-in). Idempotent: only the first counts. */
+  async markVerified(accountId: string, method: string, at: number = this.clock.now()): Promise<boolean> {
     const rows = await this.store.consents.findBy('accountId', accountId);
     if (rows.length === 0 || rows.some((c) => c.verifiedAt !== null)) return false;
-    const now = this.clock.now();
     // The first row is the decision: of webhooks racing on other connections (PostgreSQL) the one
     // whose conditional update lands verifies and audits; the others find it done.
     const [first, ...rest] = rows;
-    if (!(await this.store.consents.update(first!.id, { verifiedAt: now, verifiedBy: method }, { if: (c) => c.verifiedAt === null }))) return false;
-    for (const c of rest) await this.store.consents.update(c.id, { verifiedAt: now, verifiedBy: method }, { if: (row) => row.verifiedAt === null });
+    if (!(await this.store.consents.update(first!.id, { verifiedAt: at, verifiedBy: method }, { if: (c) => c.verifiedAt === null }))) return false;
+    for (const c of rest) await this.store.consents.update(c.id, { verifiedAt: at, verifiedBy: method }, { if: (row) => row.verifiedAt === null });
     await this.audit.record('system', 'consent.verified', accountId, { method });
     return true;
   }

@@ -1,29 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
-import { EventRateLimiter, FailureLimiter } from './rate-limit.js';
+import { EventRateLimiter, AttemptLimiter } from './rate-limit.js';
 
 const MINUTE = 60_000;
 const WINDOW = 15 * MINUTE;
 
 function limiter(max = 3) {
   const clock = new FakeClock();
-  return { clock, limiter: new FailureLimiter(clock, max, WINDOW) };
+  return { clock, limiter: new AttemptLimiter(clock, max, WINDOW) };
 }
 
-describe('FailureLimiter: fixed-window failure counting', () => {
+describe('AttemptLimiter: fixed-window attempt counting', () => {
   it('lets a key try until it has failed max times, then blocks it', () => {
     const { limiter: l } = limiter(3);
     expect(l.retryAfter('k')).toBe(0);
-    l.fail('k');
-    l.fail('k');
+    l.record('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(0);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBeGreaterThan(0);
   });
 
   it('reports Retry-After as whole seconds left in the window, rounded up', () => {
     const { clock, limiter: l } = limiter(1);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(900);
     clock.advance(1);
     expect(l.retryAfter('k')).toBe(900);
@@ -35,22 +35,22 @@ describe('FailureLimiter: fixed-window failure counting', () => {
 
   it('opens again once the window has passed, and the next failure starts a fresh count', () => {
     const { clock, limiter: l } = limiter(2);
-    l.fail('k');
-    l.fail('k');
+    l.record('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBeGreaterThan(0);
     clock.advance(WINDOW);
     expect(l.retryAfter('k')).toBe(0);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(0);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(900);
   });
 
   it('keeps the window fixed from the first failure: later failures do not extend it', () => {
     const { clock, limiter: l } = limiter(2);
-    l.fail('k');
+    l.record('k');
     clock.advance(14 * MINUTE);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(60);
     clock.advance(MINUTE);
     expect(l.retryAfter('k')).toBe(0);
@@ -58,32 +58,32 @@ describe('FailureLimiter: fixed-window failure counting', () => {
 
   it('a failure that lands after an expired window (never read in between) counts as the first of a new window', () => {
     const { clock, limiter: l } = limiter(2);
-    l.fail('k');
+    l.record('k');
     clock.advance(WINDOW + 5 * MINUTE);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(0);
-    l.fail('k');
+    l.record('k');
     expect(l.retryAfter('k')).toBe(900);
   });
 
   it('keeps keys apart: one key being blocked leaves every other key free', () => {
     const { limiter: l } = limiter(2);
-    l.fail('parent-a');
-    l.fail('parent-a');
-    l.fail('parent-b');
+    l.record('parent-a');
+    l.record('parent-a');
+    l.record('parent-b');
     expect(l.retryAfter('parent-a')).toBe(900);
     expect(l.retryAfter('parent-b')).toBe(0);
     expect(l.retryAfter('parent-c')).toBe(0);
     l.reset('parent-b');
-    l.fail('parent-b');
+    l.record('parent-b');
     expect(l.retryAfter('parent-b')).toBe(0);
     expect(l.retryAfter('parent-a')).toBe(900);
   });
 
   it('reset clears one key at once and leaves the others blocked', () => {
     const { limiter: l } = limiter(1);
-    l.fail('a');
-    l.fail('b');
+    l.record('a');
+    l.record('b');
     l.reset('a');
     expect(l.retryAfter('a')).toBe(0);
     expect(l.retryAfter('b')).toBe(900);
@@ -91,9 +91,9 @@ describe('FailureLimiter: fixed-window failure counting', () => {
 
   it('pruning under many keys never forgets a window that is still open', () => {
     const { clock, limiter: l } = limiter(1);
-    l.fail('live');
+    l.record('live');
     clock.advance(WINDOW / 2);
-    for (let i = 0; i < 100_000; i++) l.fail(`other-${i}`);
+    for (let i = 0; i < 100_000; i++) l.record(`other-${i}`);
     expect(l.retryAfter('live')).toBe(450);
     expect(l.retryAfter('other-0')).toBe(900);
   });

@@ -1,10 +1,12 @@
 import type { Clock } from './clock.js';
 
 /**
- * Fixed-window failure counter. It guards against guessing, it is not a record of truth,
- * so memory is the right place (a scaled-out deployment would share it through Redis).
+ * Fixed-window attempt counter: at most `max` recorded attempts per key in a window. What an
+ * attempt is, is the caller's: a wrong password, a reset mail sent, a data export, a photo
+ * upload, a support request. It guards against guessing and abuse, it is not a record of
+ * truth, so memory is the right place (a scaled-out deployment would share it through Redis).
  */
-export class FailureLimiter {
+export class AttemptLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
   constructor(
@@ -25,7 +27,8 @@ export class FailureLimiter {
     return w.count >= this.max ? Math.ceil((this.windowMs - elapsed) / 1000) : 0;
   }
 
-  fail(key: string): void {
+  /** One more attempt by `key` in its window. */
+  record(key: string): void {
     const now = this.clock.now();
     const w = this.windows.get(key);
     if (!w || now - w.start >= this.windowMs) this.windows.set(key, { start: now, count: 1 });

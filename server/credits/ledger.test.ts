@@ -131,7 +131,7 @@ describe('settlement', () => {
   it('a settlement cut off between capture and release completes from the recorded capture, with nothing left held', async () => {
     const { accountId } = await signUpParent(server.api);
     const { store, clock } = server.app;
-    const flaky = new CreditsService(storeFailingOnce(store, /^release:/), clock, server.app.services.audit, null, server.config.packs);
+    const flaky = new CreditsService({ store: storeFailingOnce(store, /^release:/), clock, audit: server.app.services.audit, notifier: null, packs: server.config.packs });
     await flaky.purchase(accountId, 600, 'cs_test_flaky');
     await flaky.hold(accountId, 'cut-off', { min: 60, max: 600 });
     await expect(flaky.settle('cut-off', 100)).rejects.toThrow(/simulated crash/);

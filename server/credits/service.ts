@@ -18,18 +18,32 @@ export interface Settlement {
   releasedSeconds: number;
 }
 
+export interface CreditsDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  notifier: Pick<Notifier, 'toAccount'> | null;
+  packs: readonly Pack[];
+}
+
 /**
  * The append-only credit ledger, in integer seconds. Every entry carries a unique reference,
  * so a replayed webhook or a second settlement of the same call changes nothing.
  */
 export class CreditsService {
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly notifier: Pick<Notifier, 'toAccount'> | null,
-    readonly packs: readonly Pack[],
-  ) {}
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly notifier: Pick<Notifier, 'toAccount'> | null;
+  readonly packs: readonly Pack[];
+
+  constructor(deps: CreditsDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.notifier = deps.notifier;
+    this.packs = deps.packs;
+  }
 
   async state(accountId: string): Promise<CreditState> {
     return creditState(await this.store.ledger.findBy('accountId', accountId));
@@ -192,6 +206,13 @@ export class CreditsService {
     const release = await this.store.ledger.findOne('ref', `release:${callId}`);
     this.notify(accountId);
     return { capturedSeconds, releasedSeconds: release?.seconds ?? 0 };
+  }
+
+  /** Every second ever bought (purchases only: grants and refunds aside). */
+  async soldSeconds(): Promise<number> {
+    let sold = 0;
+    for (const e of await this.store.ledger.findBy('kind', 'purchase')) sold += e.seconds;
+    return sold;
   }
 
   async isSettled(callId: string): Promise<boolean> {

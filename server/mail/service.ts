@@ -34,6 +34,14 @@ export interface MailOptions {
 export const OUTBOX_RETENTION_DAYS = 30;
 const RETRY_BASE_MS = MINUTE_MS;
 
+export interface MailDeps {
+  store: Store;
+  clock: Clock;
+  transport: MailTransport | null;
+  options: MailOptions;
+  logger?: Logger;
+}
+
 /**
  * The outbox: every email is first a row in the store (so a crash loses none), then sent by
  * the transport when there is one. Essential mail (policy notices, password reset, account
@@ -45,13 +53,19 @@ export class MailService {
   private readonly maxAttempts: number;
   readonly retentionMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly transport: MailTransport | null,
-    private readonly options: MailOptions,
-    private readonly logger?: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly transport: MailTransport | null;
+  private readonly options: MailOptions;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: MailDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.transport = deps.transport;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    const { options } = deps;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retentionMs = (options.retentionDays ?? OUTBOX_RETENTION_DAYS) * DAY_MS;
   }

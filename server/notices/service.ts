@@ -31,6 +31,16 @@ export interface NoticesOptions {
   batchSize?: number;
 }
 
+export interface NoticesDeps {
+  store: Store;
+  clock: Clock;
+  consent: ConsentService;
+  mail: MailService;
+  notifier: Pick<Notifier, 'toAccount'>;
+  options: NoticesOptions;
+  logger?: Logger;
+}
+
 /**
  * Policy notices (P18): publishing a version tells every open account in the app (a stored
  * notice, pushed live as the `notice` socket event) and by email (an essential outbox mail,
@@ -41,15 +51,23 @@ export interface NoticesOptions {
 export class NoticesService {
   private readonly batchSize: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly consent: ConsentService,
-    private readonly mail: MailService,
-    private readonly notifier: Pick<Notifier, 'toAccount'>,
-    private readonly options: NoticesOptions,
-    private readonly logger?: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly consent: ConsentService;
+  private readonly mail: MailService;
+  private readonly notifier: Pick<Notifier, 'toAccount'>;
+  private readonly options: NoticesOptions;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: NoticesDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.consent = deps.consent;
+    this.mail = deps.mail;
+    this.notifier = deps.notifier;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    const { options } = deps;
     this.batchSize = options.batchSize ?? 200;
   }
 

@@ -6,7 +6,7 @@ import type { Locale } from '../../shared/locales.js';
 import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { CreditsService } from '../credits/service.js';
-import type { ConsentService } from '../consent/service.js';
+import type { CardPayment, ConsentService } from '../consent/service.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { PaymentsProvider } from './provider.js';
 import { devCheckoutKeyMatches } from './dev-provider.js';
@@ -28,7 +28,7 @@ export interface PaymentsDeps {
   store: Store;
   clock: Clock;
   credits: Pick<CreditsService, 'pack' | 'purchase' | 'reverseTo'>;
-  consent: Pick<ConsentService, 'markVerified'>;
+  consent: Pick<ConsentService, 'cardPaymentCompleted'>;
   accounts: Pick<AccountsService, 'get' | 'liveSessions'>;
   provider: PaymentsProvider;
   logger: Logger;
@@ -162,6 +162,27 @@ export class PaymentsService {
     await store.flush();
     logger.info({ paymentId, provider: provider.kind, packId: pack.id }, 'checkout opened');
     return { url: session.url };
+  }
+
+  /** The account's first completed payment: what verifies a consent given after it. */
+  async firstCompleted(accountId: string): Promise<CardPayment | null> {
+    const paid = (await this.deps.store.payments.findBy('accountId', accountId)).filter((p) => p.paidAt !== null).sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
+    if (!paid || paid.paidAt === null) return null;
+    return { paidAt: paid.paidAt, simulated: paid.provider === 'dev' };
+  }
+
+  /** Completed payments: how many, and their sums per currency (sorted by currency). */
+  async paidTotals(): Promise<{ payments: number; amounts: { currency: string; amount: number }[] }> {
+    let payments = 0;
+    const amounts = new Map<string, number>();
+    for await (const batch of this.deps.store.payments.scan()) {
+      for (const p of batch) {
+        if (p.paidAt === null) continue;
+        payments++;
+        amounts.set(p.currency, (amounts.get(p.currency) ?? 0) + p.amount);
+      }
+    }
+    return { payments, amounts: [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })) };
   }
 
   /**
@@ -329,8 +350,7 @@ export class PaymentsService {
     if (!row || !row.accountId || row.paidAt === null) return;
     const accountId = row.accountId;
     await credits.purchase(accountId, row.seconds, row.checkoutSessionId);
-    // A completed card payment verifies the parent's consent (idempotent: only the first counts).
-    await consent.markVerified(accountId, row.provider === 'dev' ? 'card_payment_simulated' : 'card_payment');
+    await consent.cardPaymentCompleted(accountId, { paidAt: row.paidAt, simulated: row.provider === 'dev' });
     const now = await store.payments.get(paymentId);
     if (!now) return;
     // What should stand reversed now: all of it while a dispute holds the money, else the

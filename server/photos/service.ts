@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
 import { HOUR_MS } from '../../shared/units.js';
 import type { PhotoRow, Store } from '../store/types.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import { ConcurrencyLimit } from '../core/concurrency.js';
 
 export type PhotoMime = PhotoRow['mime'];
@@ -44,6 +44,12 @@ const SHARP_FORMAT: Record<PhotoMime, 'jpeg' | 'png' | 'webp'> = { 'image/jpeg':
 
 const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not a JPEG, PNG or WebP image');
 
+export interface PhotosDeps {
+  store: Store;
+  clock: Clock;
+  options?: PhotosOptions;
+}
+
 /**
  * Photo uploads (P14). An upload is re-encoded (which drops EXIF, GPS, XMP, ICC and text
  * chunks), bounded in size, sealed into the encrypted blob store and kept as a temporary
@@ -51,17 +57,19 @@ const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not
  */
 export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
-  private readonly uploads: FailureLimiter;
+  private readonly uploads: AttemptLimiter;
   private readonly decodes: ConcurrencyLimit;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    options: PhotosOptions = {},
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(deps: PhotosDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    const { clock, options = {} } = deps;
     this.opts = { ...DEFAULTS, ...options };
     // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
-    this.uploads = new FailureLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
+    this.uploads = new AttemptLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
     this.decodes = new ConcurrencyLimit(this.opts.decodeConcurrency, this.opts.decodeQueue, 'photos');
   }
 
@@ -69,7 +77,7 @@ export class PhotosService {
   checkRate(accountId: string): void {
     const wait = this.uploads.retryAfter(accountId);
     if (wait > 0) throw tooMany(wait, 'Too many photo uploads; try again later');
-    this.uploads.fail(accountId);
+    this.uploads.record(accountId);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { DAY_MS, HOUR_MS } from '../../shared/units.js';
-import { exportDocumentSchema } from '../../shared/schemas/privacy.js';
+import { exportDocumentSchema, type OutboxEntry } from '../../shared/schemas/privacy.js';
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
-import { admin, decryptDataDir, expectStatus, scriptedFamily } from './test-helpers.js';
+import { admin, storedData, expectStatus, scriptedFamily } from './test-helpers.js';
 
 let server: TestServer;
 
@@ -73,7 +73,20 @@ describe('export (P11)', () => {
     const after = await server.app.services.audit.forSubject(family.accountId);
     expect(after.some((e) => e.action === 'privacy.export')).toBe(true);
     await server.app.store.flush();
-    for (const [, plain] of decryptDataDir(server.dataDir)) expect(plain).not.toContain('call-santa-export');
+    for (const [, plain] of (await storedData(server))) expect(plain).not.toContain('call-santa-export');
+  });
+
+  it("shows each profile and support request as the parent's own API shows it, and each email as the outbox holds it", async () => {
+    const family = await scriptedFamily(server, { real: true });
+    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
+    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+    const doc = exportDocumentSchema.parse((await server.api.get('/api/me/export', family.token)).body);
+    expect([doc.profiles.length, doc.support.length, doc.emails.length]).toEqual([1, 1, 1]);
+    const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
+    expect(doc.profiles.map(({ createdAt: _c, updatedAt: _u, photo: _p, ...view }) => view)).toEqual(profiles);
+    expect(doc.support).toEqual((await server.api.get('/api/support', family.token)).body.requests);
+    const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as OutboxEntry[];
+    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
   });
 
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
@@ -175,8 +188,11 @@ describe('delete the account (P10)', () => {
 
     expect((await server.api.get('/api/me', family.token)).status).toBe(401);
     expect((await server.api.get('/api/me', second.body.token)).status).toBe(401);
+    // The right password learns the account is closed (and until when it can be reopened); it signs nobody in.
     const login = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
-    expect(login.status).toBe(401);
+    expect(login.status).toBe(403);
+    expect(login.body.error.code).toBe('account_closed');
+    expect(login.body.token).toBeUndefined();
     const store = server.app.store;
     expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
@@ -184,7 +200,7 @@ describe('delete the account (P10)', () => {
     expect(await store.photoFiles.get(family.tempPhotoId)).toBeUndefined();
     // The child's profile is in no file of the running server either (shards and journal): its
     // behaviour note lives nowhere else, while the parent's email stays until the purge.
-    const files = [...decryptDataDir(server.dataDir).values()];
+    const files = [...(await storedData(server)).values()];
     expect(files.some((plain) => plain.includes(family.note))).toBe(false);
     expect(files.some((plain) => plain.includes(family.email))).toBe(true);
     const account = await store.accounts.get(family.accountId);
@@ -214,7 +230,7 @@ describe('delete the account (P10)', () => {
     expect(await server.app.store.accounts.get(family.accountId)).toBeUndefined();
     await server.stop();
 
-    const files = decryptDataDir(server.dataDir);
+    const files = await storedData(server);
     expect(files.size).toBeGreaterThan(10);
     for (const [path, plain] of files) {
       for (const secret of family.secrets) expect(plain.includes(secret), `${secret} in ${path}`).toBe(false);

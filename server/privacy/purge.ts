@@ -21,6 +21,13 @@ export interface PurgeCounts {
   paymentsAnonymised: number;
 }
 
+export interface AccountPurgerDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  profiles: ProfileEraser;
+}
+
 /**
  * Purges a closed account past its purge date (P10). Every step is idempotent and keyed by
  * data still in the store, and the account row goes last: a crash anywhere leaves the
@@ -30,12 +37,17 @@ export interface PurgeCounts {
  * their own 2-year limit.
  */
 export class AccountPurger {
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly profiles: ProfileEraser,
-  ) {}
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly profiles: ProfileEraser;
+
+  constructor(deps: AccountPurgerDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.profiles = deps.profiles;
+  }
 
   /**
    * The "at once" part of closing, repeatable: sessions revoked, profiles and photos gone.

@@ -5,11 +5,13 @@ import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../sha
 import type { AccountRow, LedgerRow, PhotoRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
-import type { MailService } from '../mail/service.js';
-import { SECRET_TEMPLATES, accountClosedMail } from '../mail/templates.js';
+import { outboxView, type MailService } from '../mail/service.js';
+import { accountClosedMail } from '../mail/templates.js';
 import { noticeView } from '../notices/service.js';
+import { toView as profileView } from '../profiles/service.js';
+import { supportView } from '../support/service.js';
 import type { LiveCalls } from './live-calls.js';
 import type { AccountPurger } from './purge.js';
 
@@ -21,32 +23,54 @@ export interface PrivacyOptions {
   exportWindowMs?: number;
 }
 
+export interface PrivacyDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  accounts: AccountsService;
+  purger: AccountPurger;
+  liveCalls: LiveCalls;
+  mail: MailService;
+  notifier: Pick<Notifier, 'disconnectAccount'>;
+  options: PrivacyOptions;
+}
+
 /**
  * The parent's rights over the account (P10-P12): a full export, closing the account, and
  * restricting processing. Exports are built in memory per request and never written down.
  */
 export class PrivacyService {
-  private readonly exports: FailureLimiter;
+  private readonly exports: AttemptLimiter;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly accounts: AccountsService,
-    private readonly purger: AccountPurger,
-    private readonly liveCalls: LiveCalls,
-    private readonly mail: MailService,
-    private readonly notifier: Pick<Notifier, 'disconnectAccount'>,
-    private readonly options: PrivacyOptions,
-  ) {
-    this.exports = new FailureLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly accounts: AccountsService;
+  private readonly purger: AccountPurger;
+  private readonly liveCalls: LiveCalls;
+  private readonly mail: MailService;
+  private readonly notifier: Pick<Notifier, 'disconnectAccount'>;
+  private readonly options: PrivacyOptions;
+
+  constructor(deps: PrivacyDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.accounts = deps.accounts;
+    this.purger = deps.purger;
+    this.liveCalls = deps.liveCalls;
+    this.mail = deps.mail;
+    this.notifier = deps.notifier;
+    this.options = deps.options;
+    const { clock, options } = deps;
+    this.exports = new AttemptLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
   }
 
   /** Everything held about the account, as one versioned document (P11). Rate-limited and audited. */
   async export(accountId: string): Promise<ExportDocument> {
     const wait = this.exports.retryAfter(accountId);
     if (wait > 0) throw tooMany(wait, 'Exports are limited; try again later');
-    this.exports.fail(accountId);
+    this.exports.record(accountId);
 
     const s = this.store;
     const account = await s.accounts.get(accountId);
@@ -113,20 +137,7 @@ export class PrivacyService {
       profiles: await Promise.all(
         profiles.sort(byTime((p) => p.createdAt)).map(async (p) => {
           const photo = p.photoId ? photoById.get(p.photoId) : undefined;
-          return {
-            id: p.id,
-            name: p.name,
-            age: p.age,
-            wishList: [...p.wishList],
-            behaviorNotes: p.behaviorNotes,
-            preferences: p.preferences,
-            language: p.language,
-            dailyMinutes: p.dailyMinutes,
-            quietHours: p.quietHours ? { ...p.quietHours } : null,
-            createdAt: toIso(p.createdAt),
-            updatedAt: toIso(p.updatedAt),
-            photo: photo ? await photoView(photo) : null,
-          };
+          return { ...profileView(p), createdAt: toIso(p.createdAt), updatedAt: toIso(p.updatedAt), photo: photo ? await photoView(photo) : null };
         }),
       ),
       temporaryPhotos: await Promise.all(photos.filter((p) => !savedPhotoIds.has(p.id) && p.profileId === null).sort(byTime((p) => p.createdAt)).map(photoView)),
@@ -169,23 +180,8 @@ export class PrivacyService {
         revokedAt: x.revokedAt === null ? null : toIso(x.revokedAt),
       })),
       notices: notices.sort(byTime((n) => n.createdAt)).map(noticeView),
-      emails: outbox.sort(byTime((m) => m.createdAt)).map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        template: m.template,
-        subject: m.subject,
-        body: SECRET_TEMPLATES.has(m.template) ? null : m.body,
-        createdAt: toIso(m.createdAt),
-        sentAt: m.sentAt === null ? null : toIso(m.sentAt),
-      })),
-      support: support.sort(byTime((r) => r.createdAt)).map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        subject: r.subject,
-        message: r.message,
-        createdAt: toIso(r.createdAt),
-        closedAt: r.closedAt === null ? null : toIso(r.closedAt),
-      })),
+      emails: outbox.sort(byTime((m) => m.createdAt)).map(outboxView),
+      support: support.sort(byTime((r) => r.createdAt)).map(supportView),
       audit: auditRows
         .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)))
         .sort((a, b) => a.seq - b.seq)

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY_FILE, parseKey } from '../store/crypto.js';
 import { decryptDataFiles } from '../store/disk-image.js';
+import { openPgStore } from '../store/pg-store.js';
+import { TABLE_NAMES } from '../store/schema.js';
 import { newId } from '../core/ids.js';
 import type { CallRow, PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
@@ -184,4 +186,28 @@ export function admin(api: ApiClient) {
  */
 export function decryptDataDir(dataDir: string): Map<string, string> {
   return decryptDataFiles(dataDir, parseKey(readFileSync(join(dataDir, KEY_FILE), 'utf8')));
+}
+
+/**
+ * Everything the server keeps, as DATA_KEY opens it, whichever store it runs on. lowdb: every
+ * data file under the data dir decrypted (decryptDataDir). PostgreSQL: every row of every table
+ * and every photo, read with the server's DATA_KEY (`<table>/<id>` -> the row as JSON), from a
+ * store opened for the purpose, so the server may be running or stopped. The database's own
+ * files hold sealed bytes only; what they keep of deleted rows (dead tuples, WAL) is proven
+ * unreadable by test/store/pg-at-rest.test.ts.
+ */
+export async function storedData(server: TestServer): Promise<Map<string, string>> {
+  const { databaseUrl, dataKey } = server.config;
+  if (!databaseUrl) return decryptDataDir(server.dataDir);
+  const store = await openPgStore({ url: databaseUrl, dataKey: dataKey ?? '', poolSize: 2 });
+  try {
+    const out = new Map<string, string>();
+    for (const table of TABLE_NAMES) {
+      for await (const batch of store[table].scan()) for (const row of batch) out.set(`${table}/${row.id}`, JSON.stringify(row));
+    }
+    for (const id of await store.photoFiles.list()) out.set(`photos/${id}`, (await store.photoFiles.get(id))?.toString('latin1') ?? '');
+    return out;
+  } finally {
+    await store.close();
+  }
 }

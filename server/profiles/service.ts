@@ -32,20 +32,36 @@ export function toView(row: ProfileRow): Profile {
 
 const noSuchProfile = () => notFound('No such profile');
 
+export interface ProfilesDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  consent: ConsentGate;
+  photos: PhotosService;
+  maxPerAccount?: number;
+}
+
 /**
  * Child profiles (P6-P9). Bodies arrive already parsed by the shared schemas, which cap
  * lengths, strip control characters, bound the age to 3-12 and refuse unknown fields.
  * Another account's profile is indistinguishable from a missing one.
  */
 export class ProfilesService {
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly consent: ConsentGate,
-    private readonly photos: PhotosService,
-    private readonly maxPerAccount = MAX_PROFILES_PER_ACCOUNT,
-  ) {}
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly consent: ConsentGate;
+  private readonly photos: PhotosService;
+  private readonly maxPerAccount: number;
+
+  constructor(deps: ProfilesDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.consent = deps.consent;
+    this.photos = deps.photos;
+    this.maxPerAccount = deps.maxPerAccount ?? MAX_PROFILES_PER_ACCOUNT;
+  }
 
   readonly toView = toView;
 

@@ -2,6 +2,13 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { RetentionService, SweepResult } from './service.js';
 
+export interface RetentionSchedulerDeps {
+  service: RetentionService;
+  clock: Clock;
+  intervalMs: number;
+  logger?: Logger;
+}
+
 /**
  * Runs the retention sweeps at start-up and every RETENTION_INTERVAL_MS on the injected
  * clock. Deadlines live in the store, so the timer only decides how soon they are noticed;
@@ -14,12 +21,17 @@ export class RetentionScheduler {
   private stopped = false;
   lastResult: SweepResult | null = null;
 
-  constructor(
-    private readonly service: RetentionService,
-    private readonly clock: Clock,
-    private readonly intervalMs: number,
-    private readonly logger?: Logger,
-  ) {}
+  private readonly service: RetentionService;
+  private readonly clock: Clock;
+  private readonly intervalMs: number;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: RetentionSchedulerDeps) {
+    this.service = deps.service;
+    this.clock = deps.clock;
+    this.intervalMs = deps.intervalMs;
+    this.logger = deps.logger;
+  }
 
   start(): void {
     if (this.timer || this.stopped) return;

@@ -51,6 +51,17 @@ export interface SweepResult {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+export interface RetentionDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  purger: AccountPurger;
+  photos: ExpiredPhotos;
+  mail: MailService;
+  options?: RetentionOptions;
+  logger?: Logger;
+}
+
 /**
  * Every retention rule as a sweep over deadlines stored in the data (DESIGN §7). A sweep is
  * idempotent: each item it touches is finished in single-row steps that a rerun recognises,
@@ -62,16 +73,25 @@ export class RetentionService {
   private readonly batchSize: number;
   private readonly usageMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    private readonly purger: AccountPurger,
-    private readonly photos: ExpiredPhotos,
-    private readonly mail: MailService,
-    private readonly options: RetentionOptions = {},
-    private readonly logger?: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+  private readonly purger: AccountPurger;
+  private readonly photos: ExpiredPhotos;
+  private readonly mail: MailService;
+  private readonly options: RetentionOptions;
+  private readonly logger: Logger | undefined;
+
+  constructor(deps: RetentionDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    this.purger = deps.purger;
+    this.photos = deps.photos;
+    this.mail = deps.mail;
+    this.options = deps.options ?? {};
+    this.logger = deps.logger;
+    const options = this.options;
     this.batchSize = options.batchSize ?? 200;
     this.usageMs = options.usageRetentionMs ?? USAGE_RETENTION_MS;
   }

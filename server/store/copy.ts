@@ -151,7 +151,7 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
     if (!a || !b || !a.equals(b)) rowMismatches.push(`photo files/${id}`);
   }
 
-  const audit = { source: await new AuditService(source, systemClock).verifyChain(), target: await new AuditService(target, systemClock).verifyChain() };
+  const audit = { source: await new AuditService({ store: source, clock: systemClock }).verifyChain(), target: await new AuditService({ store: target, clock: systemClock }).verifyChain() };
   const a = await balances(source);
   const b = await balances(target);
   const mismatched = [...new Set([...a.keys(), ...b.keys()])].filter((id) => !isDeepStrictEqual(a.get(id), b.get(id)));

@@ -95,6 +95,15 @@ class Keys {
   }
 }
 
+/**
+ * A string as a text column holds it. PostgreSQL text cannot hold U+0000, which a lookup can
+ * carry (a path segment `%00`); such a value is stored and looked up as a hash, so every
+ * string keeps one column value and the lookup answers "no such row" instead of failing.
+ */
+export function sqlText(value: string): string {
+  return value.includes('\u0000') ? `nul:${createHash('sha256').update(value).digest('hex')}` : value;
+}
+
 /** The store key and the data-key wrapping key that DATA_KEY gives: for tests that read raw database files. */
 export function pgStoreKeys(dataKey: string): { seal: Buffer; wrap: Buffer } {
   const k = new Keys(dataKeyFrom(dataKey));
@@ -163,7 +172,7 @@ class PgTable<T extends Row> implements Table<T> {
   private columnValue(c: ColumnDef, value: unknown): unknown {
     if (value === null || value === undefined) return null;
     if (c.blind) return this.shared.keys.blind(c.blind, String(value));
-    return value;
+    return typeof value === 'string' ? sqlText(value) : value;
   }
 
   private async open(db: Db, rows: SqlRow[]): Promise<T[]> {
@@ -176,7 +185,7 @@ class PgTable<T extends Row> implements Table<T> {
       const key = r.key_id === null ? this.shared.keys.seal : this.shared.keys.cached(r.key_id);
       if (!key) throw new Error(`${this.name} row ${r.id}: its data key is gone`);
       const row = JSON.parse(decrypt(key, r.payload, rowContext(this.name)).toString('utf8')) as T;
-      if (row.id !== r.id) throw new Error(`${this.name} row ${r.id}: sealed payload belongs to another row`);
+      if (sqlText(row.id) !== r.id) throw new Error(`${this.name} row ${r.id}: sealed payload belongs to another row`);
       return row;
     });
   }
@@ -189,18 +198,18 @@ class PgTable<T extends Row> implements Table<T> {
       const name = `row:${this.name}:${row.id}`;
       await this.destroyScope(c, name, row.id);
       const k = this.shared.keys.fresh();
-      await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3)', [k.id, name, k.wrapped]);
+      await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3)', [k.id, sqlText(name), k.wrapped]);
       return k;
     }
     const name = `${scope.kind}:${scope.id}`;
     for (let attempt = 0; attempt < 3; attempt++) {
       // KEY SHARE: a delete of this key (the account's purge) waits until this write commits,
       // and then finds the row this write sealed with it among the survivors it re-seals.
-      const found = await c.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE scope = $1 FOR KEY SHARE', [name]);
+      const found = await c.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE scope = $1 FOR KEY SHARE', [sqlText(name)]);
       const existing = found.rows[0];
       if (existing) return { id: existing.id, key: this.shared.keys.unwrap(existing.id, existing.wrapped) };
       const k = this.shared.keys.fresh();
-      const made = await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3) ON CONFLICT (scope) DO NOTHING', [k.id, name, k.wrapped]);
+      const made = await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3) ON CONFLICT (scope) DO NOTHING', [k.id, sqlText(name), k.wrapped]);
       if (made.rowCount === 1) return k;
     }
     throw new Error(`could not create the data key for ${name}`);
@@ -212,7 +221,7 @@ class PgTable<T extends Row> implements Table<T> {
    * services keep becomes unreadable.
    */
   private async destroyScope(c: pg.PoolClient, scope: string, except?: string): Promise<void> {
-    const gone = await c.query<{ id: string; wrapped: Buffer }>('DELETE FROM data_keys WHERE scope = $1 RETURNING id, wrapped', [scope]);
+    const gone = await c.query<{ id: string; wrapped: Buffer }>('DELETE FROM data_keys WHERE scope = $1 RETURNING id, wrapped', [sqlText(scope)]);
     for (const k of gone.rows) {
       const key = this.shared.keys.unwrap(k.id, k.wrapped);
       for (const t of KEYED_TABLES) {
@@ -244,7 +253,7 @@ class PgTable<T extends Row> implements Table<T> {
   private async write(c: Db, row: T, key: { id: string | null; key: Buffer }, mode: 'insert' | 'update'): Promise<void> {
     const payload = encrypt(key.key, Buffer.from(JSON.stringify(row)), rowContext(this.name));
     const cols = this.def.columns.map((d) => d.column);
-    const values = [row.id, ...this.columnsOf(row), key.id, payload];
+    const values = [sqlText(row.id), ...this.columnsOf(row), key.id, payload];
     try {
       if (mode === 'insert') {
         const names = ['id', ...cols, 'key_id', 'payload'];
@@ -259,13 +268,13 @@ class PgTable<T extends Row> implements Table<T> {
   }
 
   async get(id: string): Promise<T | undefined> {
-    const r = await this.db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1`, [id]);
+    const r = await this.db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1`, [sqlText(id)]);
     return (await this.open(this.db, r.rows))[0];
   }
 
   private async select(db: Db, field: string, value: unknown, lock = ''): Promise<T[]> {
     if (field === 'id') {
-      const r = await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1 ${lock}`, [value]);
+      const r = await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1 ${lock}`, [sqlText(String(value))]);
       return this.open(db, r.rows);
     }
     const col = this.byField.get(field);
@@ -351,11 +360,11 @@ class PgTable<T extends Row> implements Table<T> {
   async remove(id: string): Promise<boolean> {
     const rowKeyed = this.def.keyScope({ id } as T)?.kind === 'row';
     if (!this.def.destroys && !rowKeyed) {
-      const r = await this.db.query(`DELETE FROM ${this.table} WHERE id = $1`, [id]);
+      const r = await this.db.query(`DELETE FROM ${this.table} WHERE id = $1`, [sqlText(id)]);
       return (r.rowCount ?? 0) > 0;
     }
     return this.inTx(async (c) => {
-      const r = await c.query<SqlRow>(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id, key_id, payload`, [id]);
+      const r = await c.query<SqlRow>(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id, key_id, payload`, [sqlText(id)]);
       if (r.rows.length === 0) return false;
       if (this.def.destroys) {
         const [row] = await this.open(c, r.rows);
@@ -380,9 +389,17 @@ function blobBytes(id: string, plain: Buffer): Buffer {
   return plain.subarray(1 + len);
 }
 
+const SAFE_BLOB_ID = /^[A-Za-z0-9-]{1,64}$/;
+
 /** Photo bytes in PostgreSQL, each sealed with a key of its own that is destroyed with it. */
 class PgBlobStore implements BlobStore {
   constructor(private readonly shared: Shared) {}
+
+  /** The same ids the file store takes (a file name there): anything else is refused the same way. */
+  private check(id: string): string {
+    if (!SAFE_BLOB_ID.test(id)) throw new Error('invalid blob id');
+    return id;
+  }
 
   private async tx<R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
     const c = await this.shared.pool.connect();
@@ -408,6 +425,7 @@ class PgBlobStore implements BlobStore {
   }
 
   async put(id: string, bytes: Buffer): Promise<void> {
+    this.check(id);
     await this.tx(async (c) => {
       await c.query('DELETE FROM photo_blobs WHERE id = $1', [id]);
       await this.dropKey(c, id);
@@ -418,6 +436,7 @@ class PgBlobStore implements BlobStore {
   }
 
   async get(id: string): Promise<Buffer | undefined> {
+    this.check(id);
     const r = await this.shared.pool.query<{ payload: Buffer; key_id: string; wrapped: Buffer }>(
       'SELECT b.payload, b.key_id, k.wrapped FROM photo_blobs b JOIN data_keys k ON k.id = b.key_id WHERE b.id = $1',
       [id],
@@ -428,6 +447,7 @@ class PgBlobStore implements BlobStore {
   }
 
   async remove(id: string): Promise<boolean> {
+    this.check(id);
     return this.tx(async (c) => {
       const r = await c.query('DELETE FROM photo_blobs WHERE id = $1', [id]);
       await this.dropKey(c, id);

@@ -5,7 +5,7 @@ import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
 import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.js';
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
-import { FailureLimiter } from '../core/rate-limit.js';
+import { AttemptLimiter } from '../core/rate-limit.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -28,25 +28,35 @@ export interface SupportOptions {
   perHour?: number;
 }
 
+export interface SupportDeps {
+  store: Store;
+  clock: Clock;
+  audit: AuditService;
+  options?: SupportOptions;
+}
+
 /** Support requests and feedback from parents; read and closed by an admin. */
 export class SupportService {
-  private readonly limiter: FailureLimiter;
+  private readonly limiter: AttemptLimiter;
   private readonly retentionMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly audit: AuditService,
-    options: SupportOptions = {},
-  ) {
-    this.limiter = new FailureLimiter(clock, options.perHour ?? 10, HOUR_MS);
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly audit: AuditService;
+
+  constructor(deps: SupportDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.audit = deps.audit;
+    const { clock, options = {} } = deps;
+    this.limiter = new AttemptLimiter(clock, options.perHour ?? 10, HOUR_MS);
     this.retentionMs = (options.retentionDays ?? SUPPORT_RETENTION_DAYS) * DAY_MS;
   }
 
   async create(accountId: string, body: SupportBody): Promise<SupportRow> {
     const wait = this.limiter.retryAfter(accountId);
     if (wait > 0) throw tooMany(wait, 'Too many messages; try again later');
-    this.limiter.fail(accountId);
+    this.limiter.record(accountId);
     const row: SupportRow = {
       id: newId(),
       accountId,

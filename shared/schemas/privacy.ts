@@ -4,7 +4,7 @@ import { lineText, multilineText } from '../text.js';
 import { emailSchema, noticeSchema, passwordSchema } from './account.js';
 import { LEDGER_KINDS } from './credits.js';
 import { CALL_END_REASONS } from './calls.js';
-import { quietHoursSchema } from './profile.js';
+import { profileSchema } from './profile.js';
 
 // ---------------------------------------------------------------------------------------
 // Export (GET /api/me/export): one versioned JSON document with everything held (P11).
@@ -15,6 +15,37 @@ export const EXPORT_VERSION = 1;
 
 const iso = z.string();
 const isoOrNull = z.string().nullable();
+
+/** A support request or feedback, as its sender sees it (and the export holds it). */
+export const supportRequestSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['support', 'feedback']),
+  subject: z.string(),
+  message: z.string(),
+  status: z.enum(['open', 'closed']),
+  createdAt: iso,
+  closedAt: isoOrNull,
+  /** When the closed request is deleted; null while open. */
+  deleteAfter: isoOrNull,
+});
+export type SupportRequest = z.infer<typeof supportRequestSchema>;
+
+/** One outbox mail, as the admin outbox lists it and the parent's export holds it. */
+export const outboxEntrySchema = z.object({
+  id: z.string(),
+  accountId: z.string().nullable(),
+  to: z.string(),
+  kind: z.enum(['essential', 'marketing']),
+  template: z.string(),
+  locale: z.enum(LOCALES),
+  subject: z.string(),
+  /** null for mail that carries a one-time secret (password reset links are never shown to admins). */
+  body: z.string().nullable(),
+  createdAt: iso,
+  sentAt: isoOrNull,
+  attempts: z.number().int(),
+});
+export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 
 export const exportPhotoSchema = z.object({
   id: z.string(),
@@ -47,22 +78,8 @@ export const exportDocumentSchema = z.object({
   consents: z.array(
     z.object({ policyVersion: z.string(), at: iso, method: z.string(), verifiedAt: isoOrNull, verifiedBy: z.string().nullable() }),
   ),
-  profiles: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      age: z.number().int(),
-      wishList: z.array(z.string()),
-      behaviorNotes: z.string(),
-      preferences: z.string(),
-      language: z.enum(LOCALES),
-      dailyMinutes: z.number().int().nullable(),
-      quietHours: quietHoursSchema.nullable(),
-      createdAt: iso,
-      updatedAt: iso,
-      photo: exportPhotoSchema.nullable(),
-    }),
-  ),
+  /** Each child profile as the profiles API shows it, with its timestamps and photo. */
+  profiles: z.array(profileSchema.extend({ createdAt: iso, updatedAt: iso, photo: exportPhotoSchema.nullable() })),
   /** Uploads not (yet) saved to a profile; they are deleted 24 h after upload. */
   temporaryPhotos: z.array(exportPhotoSchema),
   ledger: z.array(
@@ -107,20 +124,8 @@ export const exportDocumentSchema = z.object({
   sessions: z.array(z.object({ createdAt: iso, expiresAt: iso, revokedAt: isoOrNull })),
   notices: z.array(noticeSchema),
   /** Emails queued or sent to the account; bodies that carried a one-time link are withheld. */
-  emails: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.enum(['essential', 'marketing']),
-      template: z.string(),
-      subject: z.string(),
-      body: z.string().nullable(),
-      createdAt: iso,
-      sentAt: isoOrNull,
-    }),
-  ),
-  support: z.array(
-    z.object({ id: z.string(), kind: z.enum(['support', 'feedback']), subject: z.string(), message: z.string(), createdAt: iso, closedAt: isoOrNull }),
-  ),
+  emails: z.array(outboxEntrySchema),
+  support: z.array(supportRequestSchema),
   /** Audit entries about the account, its profiles, calls and payments (ids and counts only). */
   audit: z.array(
     z.object({
@@ -166,18 +171,6 @@ export const supportBodySchema = z.strictObject({
 });
 export type SupportBody = z.infer<typeof supportBodySchema>;
 
-export const supportRequestSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['support', 'feedback']),
-  subject: z.string(),
-  message: z.string(),
-  status: z.enum(['open', 'closed']),
-  createdAt: iso,
-  closedAt: isoOrNull,
-  /** When the closed request is deleted; null while open. */
-  deleteAfter: isoOrNull,
-});
-export type SupportRequest = z.infer<typeof supportRequestSchema>;
 export const supportListSchema = z.object({ requests: z.array(supportRequestSchema) });
 
 /** The admin view adds the account id (no email: look it up through /admin/accounts when needed). */
@@ -224,21 +217,6 @@ export const adminOutboxQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
-export const outboxEntrySchema = z.object({
-  id: z.string(),
-  accountId: z.string().nullable(),
-  to: z.string(),
-  kind: z.enum(['essential', 'marketing']),
-  template: z.string(),
-  locale: z.enum(LOCALES),
-  subject: z.string(),
-  /** null for mail that carries a one-time secret (password reset links are never shown to admins). */
-  body: z.string().nullable(),
-  createdAt: iso,
-  sentAt: isoOrNull,
-  attempts: z.number().int(),
-});
-export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 
 export const retentionCountsSchema = z.object({
   accountsPurged: z.number().int(),

@@ -7,6 +7,8 @@ import { Model, Rng, type AccountModel } from './model.js';
 import { ServerProcess, freePort } from './server-process.js';
 import { Workload, type Target } from './workload.js';
 import { checkOnDisk, checkThroughApi } from './invariants.js';
+import { TEST_STORE } from '../support/server.js';
+import { freshDatabase } from '../support/postgres.js';
 
 /**
  * The fault suite: a mixed workload against the real server process, killed with SIGKILL at
@@ -36,7 +38,10 @@ describe('the server under SIGKILL', () => {
       const webhookSecret = `whsec_faults_${SEED}`;
       const adminToken = `fault-suite-admin-token-${SEED}`;
       const port = await freePort();
+      // STORE=postgres: the same kills with the server on a fresh PostgreSQL database.
+      const databaseUrl = TEST_STORE === 'postgres' ? await freshDatabase('faults') : undefined;
       server = new ServerProcess(port, {
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         DATA_DIR: dataDir,
         DATA_KEY: dataKey,
         STRIPE_WEBHOOK_SECRET: webhookSecret,
@@ -74,7 +79,7 @@ describe('the server under SIGKILL', () => {
         await timed('settle', () => workload.settled());
         for (const a of model.accounts) for (const c of a.calls) c.endBy ??= killedAt;
         touched = new Set(workload.touched);
-        problems.push(...(await timed('disk checks', () => checkOnDisk(dataDir, dataKey, model, life))).map((p) => `kill ${k}: ${p}`));
+        problems.push(...(await timed('disk checks', () => checkOnDisk(dataDir, dataKey, model, life, databaseUrl))).map((p) => `kill ${k}: ${p}`));
       }
 
       // A last restart, its checks, and a graceful stop that must end every live call.
@@ -85,7 +90,7 @@ describe('the server under SIGKILL', () => {
         const code = await server.stop();
         if (code !== 0) problems.push(`graceful stop exited with ${code}`);
         life++;
-        problems.push(...(await checkOnDisk(dataDir, dataKey, model, life)).map((p) => `after the graceful stop: ${p}`));
+        problems.push(...(await checkOnDisk(dataDir, dataKey, model, life, databaseUrl)).map((p) => `after the graceful stop: ${p}`));
       }
 
       const c = workload.counters;

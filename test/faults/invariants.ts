@@ -1,4 +1,5 @@
 import { openStore } from '../../server/store/lowdb-store.js';
+import { openPgStore } from '../../server/store/pg-store.js';
 import { creditState } from '../../server/credits/ledger-math.js';
 import { DAY_MS } from '../../shared/units.js';
 import type { LedgerRow } from '../../server/store/types.js';
@@ -14,11 +15,12 @@ const sum = (rows: LedgerRow[]) => rows.reduce((s, r) => s + r.seconds, 0);
  * `life` is the number of server lives so far; calls from earlier lives have been through a
  * restart's recovery and must be settled.
  */
-export async function checkOnDisk(dataDir: string, dataKey: string, model: Model, life: number): Promise<string[]> {
+/** What the store holds after a kill: the lowdb data dir, or with `databaseUrl` the PostgreSQL database (what was committed). */
+export async function checkOnDisk(dataDir: string, dataKey: string, model: Model, life: number, databaseUrl?: string): Promise<string[]> {
   const problems: string[] = [];
   let store;
   try {
-    store = await openStore({ dataDir, dataKey });
+    store = databaseUrl ? await openPgStore({ url: databaseUrl, dataKey, poolSize: 2 }) : await openStore({ dataDir, dataKey });
   } catch (err) {
     return [`the store does not open after the kill: ${err instanceof Error ? err.message : String(err)}`];
   }

@@ -199,6 +199,21 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     expect((await s.calls.get(c.id))?.meteredSeconds).toBe(1);
   });
 
+  it('any string is a key: a NUL, quotes or emoji in an id or a looked-up value answer like any other value', async () => {
+    const s = await kind.open(await kind.place());
+    for (const odd of ['\u0000', 'a\u0000b', "o'brien\"; DROP TABLE x --", '🎅']) {
+      expect(await s.profiles.get(odd)).toBeUndefined();
+      expect(await s.profiles.findBy('accountId', odd)).toEqual([]);
+      expect(await s.profiles.update(odd, { age: 5 })).toBeUndefined();
+      expect(await s.profiles.remove(odd)).toBe(false);
+      const row = await s.profiles.insert(profileRow(odd, { id: `${odd}-p` }));
+      expect(await s.profiles.get(row.id)).toEqual(row);
+      expect(await s.profiles.findBy('accountId', odd)).toEqual([row]);
+      expect(await s.profiles.remove(row.id)).toBe(true);
+    }
+    await expect(s.photoFiles.get('../x')).rejects.toThrow('invalid blob id');
+  });
+
   it('scans every row once, in batches, including rows added before the scan', async () => {
     const s = await kind.open(await kind.place());
     const acc = await s.accounts.insert(accountRow());

@@ -95,7 +95,7 @@ describe('npm run store:copy: moving a lowdb installation onto PostgreSQL', () =
       const after = await snapshot(pg);
       for (const name of TABLE_NAMES) expect(after.tables.get(name), name).toEqual(before.tables.get(name));
       expect(after.photos).toEqual(before.photos);
-      expect(await new AuditService(pg, systemClock).verifyChain()).toEqual({ ok: true, entries: before.tables.get('audit')!.size });
+      expect(await new AuditService({ store: pg, clock: systemClock }).verifyChain()).toEqual({ ok: true, entries: before.tables.get('audit')!.size });
       // The closed account's purge deadline is a real column there too: the purge sweep finds it.
       expect((await pg.accounts.findBy('status', 'closed')).map((a) => [a.id, a.purgeBy])).toEqual([[leaving.accountId, purgeBy]]);
     } finally {
