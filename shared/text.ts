@@ -8,18 +8,36 @@ export function stripControl(value: string, keepNewlines = false): string {
   return value.replace(keepNewlines ? CONTROL_EXCEPT_NEWLINE : CONTROL_ALL, keepNewlines ? '' : ' ');
 }
 
-/** One line of user text: controls removed, whitespace collapsed, length capped (refused, not cut). */
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Well-formed Unicode (a lone surrogate becomes U+FFFD), in NFC, so one text has one stored form. */
+export function wellFormed(value: string): string {
+  return value.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC');
+}
+
+/** More than three combining marks on one character is no writing system's need, only a way to smear text. */
+const MARK_PILE = /\p{M}{4,}/u;
+
+/** One line of user text: well-formed, controls removed, whitespace collapsed, length capped (refused, not cut). */
 export function lineText(max: number, min = 0) {
   return z
     .string()
-    .transform((v) => stripControl(v).replace(/\s+/g, ' ').trim())
-    .pipe(z.string().min(min).max(max));
+    .transform((v) => stripControl(wellFormed(v)).replace(/\s+/g, ' ').trim())
+    .pipe(
+      z
+        .string()
+        .min(min)
+        .max(max)
+        .refine((v) => !MARK_PILE.test(v), 'Too many accents on one letter')
+        .refine((v) => min === 0 || /[^\p{M}\s]/u.test(v), 'Needs at least one letter, digit or sign'),
+    );
 }
 
 /** Free text that may keep line breaks (notes). */
 export function multilineText(max: number) {
   return z
     .string()
-    .transform((v) => stripControl(v.replace(/\r\n?/g, '\n'), true).replace(/\n{3,}/g, '\n\n').trim())
-    .pipe(z.string().max(max));
+    .transform((v) => stripControl(wellFormed(v).replace(/\r\n?/g, '\n'), true).replace(/\n{3,}/g, '\n\n').trim())
+    .pipe(z.string().max(max).refine((v) => !MARK_PILE.test(v), 'Too many accents on one letter'));
 }
