@@ -84,6 +84,11 @@ export const noSuchCall = () => new AppError('call_not_found', 404, 'No such liv
  * Truth lives in the store (call records, ledger); the in-memory map only holds the live
  * sessions' timers and control channels, which cannot outlive the process anyway.
  */
+/** The zone a profile's quiet hours and daily minutes are read in: the one stored with them, else UTC. */
+function controlsZone(profile: { timeZone?: string | null }): string {
+  return profile.timeZone && isTimeZone(profile.timeZone) ? profile.timeZone : UTC;
+}
+
 export class CallsService {
   private readonly live = new Map<string, LiveCall>();
   /** The one closing path of every call this process ends. */
@@ -124,7 +129,7 @@ export class CallsService {
     // Parent controls. A call never runs into quiet hours or past the daily minutes: both cap its length.
     // They are read in the zone the parent stored with them, never in one the caller names
     // (a zone sent with call:start is ignored: it could move quiet hours anywhere).
-    const tz = profile.timeZone && isTimeZone(profile.timeZone) ? profile.timeZone : UTC;
+    const tz = controlsZone(profile);
     const now = clock.now();
     const controls = await this.profileLimits(profile, now, tz);
     if ('block' in controls) {
@@ -348,8 +353,8 @@ export class CallsService {
    * same checks start() runs, so the panel and the popup can say so on the child's button.
    */
   async readiness(accountId: string, timeZone: string | undefined): Promise<CallReadiness> {
-    const tz = timeZone ?? UTC;
-    if (!isTimeZone(tz)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+    // Validated like call:start's, and ignored like it: readiness must say what a start would.
+    if (timeZone !== undefined && !isTimeZone(timeZone)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
     const now = this.deps.clock.now();
     const [account, credit, rows] = await Promise.all([this.deps.store.accounts.get(accountId), this.deps.credits.state(accountId), this.deps.store.profiles.findBy('accountId', accountId)]);
     const accountBlock = await this.accountBlock(account, accountId);
@@ -359,7 +364,7 @@ export class CallsService {
       let block: CallBlock | null = accountBlock;
       let liveProfileId: string | null = null;
       if (!block) {
-        const limits = await this.profileLimits(profile, now, tz);
+        const limits = await this.profileLimits(profile, now, controlsZone(profile));
         if ('block' in limits) {
           block = limits.block;
           if (block === 'call_in_progress') liveProfileId = profile.id;

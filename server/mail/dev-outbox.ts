@@ -13,9 +13,18 @@ function linkify(text: string): string {
   return escape(text).replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
 }
 
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * From this computer, to a local name. The address alone is not enough: a page on another
+ * site whose name an attacker points at 127.0.0.1 (DNS rebinding) reaches us from loopback,
+ * same-origin to itself, but with its own name in Host.
+ */
 function isLoopback(req: Request): boolean {
   const a = req.socket.remoteAddress ?? '';
-  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  const fromHere = a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return fromHere && LOCAL_HOSTS.has(host);
 }
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

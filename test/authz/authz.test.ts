@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiErrorSchema } from '../../shared/errors.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type ApiResponse } from '../support/server.js';
@@ -150,6 +151,38 @@ describe('public routes reveal nothing about an account', () => {
         expect(after[table], `${key}: the victim's ${table} changed`).toBe(victimBefore[table]);
       }
     }
+  });
+});
+
+/** A request that names another host, as a page rebinding its own name to 127.0.0.1 sends (fetch cannot set Host). */
+function sendAs(host: string, method: string, path: string): Promise<{ status: number; body: string }> {
+  const url = new URL(path, w.server.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe("the operator's development pages answer only this computer under a local name", () => {
+  it.each(entries('operator').map(([k]) => k))('%s asked under another name is 404 and shows nothing of anyone', async (key) => {
+    const { method } = split(key);
+    const entry = MATRIX[key] as Entry;
+    const before = await storeDigest(w.server.app.store);
+    for (const req of entry.reqs(w)) {
+      for (const host of ['santa-rebind.example', `santa-rebind.example:${new URL(w.server.url).port}`, '127.0.0.1.nip.example']) {
+        const res = await sendAs(host, method, req.path);
+        expect(entry.expect ?? [404], `${key} as ${host}: ${res.status}`).toContain(res.status);
+        expect(res.body).not.toContain(w.victim.email);
+        expect(res.body).not.toContain(w.attacker.email);
+      }
+    }
+    expect(await storeDigest(w.server.app.store)).toEqual(before);
   });
 });
 

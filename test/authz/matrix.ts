@@ -23,8 +23,11 @@ export interface Req {
  * - admin: ADMIN_TOKEN only. No token, a wrong one and a parent's token are refused.
  * - public: no token. Aimed at the victim (their email, ids), it reveals nothing of theirs.
  * - signed: Stripe's signature is the credential; unsigned or wrongly signed is refused.
+ * - operator: a development page for whoever runs the server, on their own computer only
+ *   (loopback and a local name in Host). Asked under any other name, as a site that rebinds
+ *   its own name to 127.0.0.1 would, it answers 404 and shows nothing.
  */
-export type Access = 'account' | 'admin' | 'public' | 'signed';
+export type Access = 'account' | 'admin' | 'public' | 'signed' | 'operator';
 
 export interface Entry {
   access: Access;
@@ -107,6 +110,12 @@ export const MATRIX: Record<string, Entry> = {
     expect: [401],
     victimWrites: 'a failed sign-in is recorded as login activity of the account (P13), which the owner sees in the export',
   },
+  'POST /api/auth/reopen': {
+    access: 'public',
+    reqs: (w) => [{ path: '/api/auth/reopen', body: { email: v(w).email, password: 'not the password' } }],
+    expect: [401],
+    victimWrites: 'a failed reopen is a failed sign-in, recorded as login activity of the account (P13)',
+  },
   'POST /api/auth/password-reset/request': {
     access: 'public',
     reqs: (w) => [{ path: '/api/auth/password-reset/request', body: { email: v(w).email } }],
@@ -188,12 +197,17 @@ export const MATRIX: Record<string, Entry> = {
   'POST /api/credits/checkout': { access: 'account', reqs: () => [{ path: '/api/credits/checkout', body: { packId: 'pack-10' } }], attacker: [200] },
   // --- calls (usage history; the calls themselves are on the socket, see test/calls/) ---
   'GET /api/calls': { access: 'account', reqs: () => [{ path: '/api/calls' }], attacker: [200] },
+  'GET /api/calls/readiness': { access: 'account', reqs: () => [{ path: '/api/calls/readiness' }], attacker: [200] },
+  'GET /api/calls/:id': { access: 'account', reqs: (w) => [{ path: `/api/calls/${v(w).callId ?? 'no-call'}` }], attacker: [404] },
   'POST /api/stripe/webhook': { access: 'signed', reqs: forgedWebhooks, expect: [400] },
   'GET /checkout/done': { access: 'public', reqs: () => [{ path: '/checkout/done' }], expect: [200] },
   'GET /checkout/cancelled': { access: 'public', reqs: () => [{ path: '/checkout/cancelled' }], expect: [200] },
   // The dev checkout URL is the capability (256 random bits, like Stripe's): a guessed one opens nothing.
   'GET /dev/checkout/:sessionId': { access: 'public', reqs: () => [{ path: '/dev/checkout/cs_dev_guessed' }], expect: [404], html: true },
   'POST /dev/checkout/:sessionId/pay': { access: 'public', reqs: () => [{ path: '/dev/checkout/cs_dev_guessed/pay' }], expect: [404], html: true },
+  // The development outbox is the operator's page on their own computer (loopback and a local
+  // name only). A site rebinding its own name to 127.0.0.1 reaches it from loopback: it gets nothing.
+  'GET /dev/outbox': { access: 'operator', reqs: () => [{ path: '/dev/outbox' }], expect: [404] },
 
   // --- admin ---
   'GET /admin/stats': { access: 'admin', reqs: () => [{ path: '/admin/stats' }] },

@@ -68,15 +68,18 @@ describe('GET /api/calls/readiness', () => {
     await expect.poll(async () => (await readiness(parent.token)).profiles.map((p) => p.block)).toEqual([null, null]);
   });
 
-  it('says when quiet hours end, in the time zone asked, and refuses an unknown zone', async () => {
+  it('says when quiet hours end, in the zone stored with the child; a zone the caller names moves nothing; an unknown one is refused', async () => {
     const parent = await readyParent(server, { seconds: 600 });
     const now = server.clock.now();
     const quiet = { from: hhmm(now - 3600_000), to: hhmm(now + 3600_000) };
-    const sleepy = await addChild(parent.token, { name: 'Sleepy', quietHours: quiet });
-    const r = await readiness(parent.token, 'UTC');
-    expect(r.profiles.find((p) => p.profileId === sleepy)).toEqual({ profileId: sleepy, block: 'quiet_hours', until: quiet.to, liveProfileId: null });
-    // Twelve hours east, the same window is not now.
-    expect((await readiness(parent.token, 'Pacific/Kiritimati')).profiles.find((p) => p.profileId === sleepy)?.block).toBe(null);
+    const sleepy = await addChild(parent.token, { name: 'Sleepy', quietHours: quiet, timeZone: 'UTC' });
+    const blockOf = (r: CallReadiness, id: string) => r.profiles.find((p) => p.profileId === id);
+    expect(blockOf(await readiness(parent.token), sleepy)).toEqual({ profileId: sleepy, block: 'quiet_hours', until: quiet.to, liveProfileId: null });
+    // Twelve hours east the same window is not now, but the caller does not choose the zone (issue 15).
+    expect(blockOf(await readiness(parent.token, 'Pacific/Kiritimati'), sleepy)?.block).toBe('quiet_hours');
+    // A child whose parent stored that zone is read in it.
+    const east = await addChild(parent.token, { name: 'East', quietHours: quiet, timeZone: 'Pacific/Kiritimati' });
+    expect(blockOf(await readiness(parent.token, 'UTC'), east)?.block).toBe(null);
     const bad = await server.api.get('/api/calls/readiness?timeZone=Mars%2FOlympus', parent.token);
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'invalid_request', fields: { timeZone: expect.any(String) } } });

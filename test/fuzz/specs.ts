@@ -11,6 +11,7 @@ import {
 } from '../../shared/schemas/privacy.js';
 import { adminAccountQuerySchema, adminAuditQuerySchema, adminGrantBodySchema } from '../../shared/schemas/admin.js';
 import { checkoutBodySchema, creditsQuerySchema } from '../../shared/schemas/credits.js';
+import { callReadinessQuerySchema } from '../../shared/schemas/calls.js';
 
 /**
  * How the fuzzer may feed a route so that the input is malformed and therefore must change
@@ -49,6 +50,7 @@ export const SPECS: Record<string, FuzzSpec> = {
   'GET /reset-password': { family: 'public', auth: 'none', writes: 'never', noParser: true, html: true },
   'GET /reset-password.js': { family: 'public', auth: 'none', writes: 'never', noParser: true },
   'GET /api/policy': { family: 'public', auth: 'none', writes: 'never' },
+  'GET /dev/outbox': { family: 'public', auth: 'none', writes: 'never', noParser: true, html: true },
 
   'POST /api/auth/signup': {
     family: 'auth',
@@ -58,6 +60,7 @@ export const SPECS: Record<string, FuzzSpec> = {
     valid: () => ({ email: 'new.parent@example.test', password: 'a long enough password', name: 'New Parent', locale: 'en' }),
   },
   'POST /api/auth/login': { family: 'auth', auth: 'none', writes: 'valid-only', body: loginBodySchema, valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }) },
+  'POST /api/auth/reopen': { family: 'auth', auth: 'none', writes: 'valid-only', body: loginBodySchema, valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }) },
   'POST /api/auth/logout': { family: 'auth', auth: 'account', writes: 'always' },
   'POST /api/auth/password-reset/request': { family: 'auth', auth: 'none', writes: 'valid-only', body: passwordResetRequestBodySchema, valid: () => ({ email: 'someone@example.test' }) },
   'POST /api/auth/password-reset/confirm': {
@@ -98,6 +101,8 @@ export const SPECS: Record<string, FuzzSpec> = {
   'GET /api/credits': { family: 'credits', auth: 'account', writes: 'never', query: creditsQuerySchema },
   'POST /api/credits/checkout': { family: 'credits', auth: 'account', writes: 'valid-only', body: checkoutBodySchema, valid: () => ({ packId: 'pack-10' }) },
   'GET /api/calls': { family: 'calls', auth: 'account', writes: 'never' },
+  'GET /api/calls/readiness': { family: 'calls', auth: 'account', writes: 'never', query: callReadinessQuerySchema },
+  'GET /api/calls/:id': { family: 'calls', auth: 'account', writes: 'never' },
   'POST /api/stripe/webhook': { family: 'payments', auth: 'none', writes: 'valid-only', webhook: true },
   'GET /checkout/done': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
   'GET /checkout/cancelled': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
