@@ -1,9 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['.output/**', '.wxt/**', '.tmp/**', 'node_modules/**', 'data/**', 'bench/results/**', 'e2e/artifacts/**'] },
+  {
+    ignores: ['.output/**', '.wxt/**', '.tmp/**', 'node_modules/**', 'data/**', 'bench/results/**', 'e2e/artifacts/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,4 +22,6 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'e2e/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },
+  // Layout is Prettier's (npm run format); ESLint keeps to what the code means.
+  prettier,
 );

@@ -29,7 +29,13 @@ interface Client {
 
 export async function openClients(url: string, families: SeededFamily[], concurrency = 100): Promise<Client[]> {
   return pool(families, concurrency, async (family) => {
-    const socket = connect(url, { auth: { token: family.token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+    const socket = connect(url, {
+      auth: { token: family.token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: 20_000,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (e) => reject(e));
@@ -60,7 +66,10 @@ async function measure(clients: Client[], c: number, samples: number): Promise<n
     const started = await Promise.all(
       round.map(async (cl) => {
         const t = nowMs();
-        const res = await ack<{ callId?: string; error?: { code: string } }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: BROWSER_OFFER });
+        const res = await ack<{ callId?: string; error?: { code: string } }>(cl.socket, 'call:start', {
+          profileId: cl.family.profileIds[0],
+          sdp: BROWSER_OFFER,
+        });
         const ms = nowMs() - t;
         if (!res.callId) throw new Error(`call:start refused: ${JSON.stringify(res)}`);
         return { cl, ms, callId: res.callId };
@@ -87,7 +96,12 @@ interface StoreUnderTest {
   writeTransactions?: () => Promise<number>;
 }
 
-async function run1(latencyMs: number, log: (l: string) => void, plan: readonly (readonly [number, number])[], store: StoreUnderTest = { label: 'lowdb', env: {} }) {
+async function run1(
+  latencyMs: number,
+  log: (l: string) => void,
+  plan: readonly (readonly [number, number])[],
+  store: StoreUnderTest = { label: 'lowdb', env: {} },
+) {
   const seed = await sharedSeed(BROKER_FAMILIES);
   const server = await BenchServer.start(seed, { BENCH_PROVIDER_LATENCY_MS: String(latencyMs), ...store.env });
   const clients = await openClients(server.url, seed.families.slice(0, SOCKETS));
@@ -111,7 +125,9 @@ async function run1(latencyMs: number, log: (l: string) => void, plan: readonly 
         extraCpuPerCall = (eb - ea) / 1000 / (result[c]?.length ?? 1);
         writesPerCall = (xb - xa - 1) / (result[c]?.length ?? 1);
       }
-      log(`broker (${store.label}, ${latencyMs} ms provider): ${c} concurrent: p50 ${percentile(result[c] ?? [], 50).toFixed(2)} ms, p99 ${percentile(result[c] ?? [], 99).toFixed(2)} ms`);
+      log(
+        `broker (${store.label}, ${latencyMs} ms provider): ${c} concurrent: p50 ${percentile(result[c] ?? [], 50).toFixed(2)} ms, p99 ${percentile(result[c] ?? [], 99).toFixed(2)} ms`,
+      );
     }
     return { result, cpuPerCall, extraCpuPerCall, writesPerCall };
   } finally {
@@ -140,14 +156,44 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   for (const c of [1, 10, 100]) {
     const xs = zero[c] ?? [];
-    rows.push(info(`broker call:start->ack p50, ${c} concurrent, 0 ms provider`, percentile(xs, 50), 'ms', `${xs.length} calls; ${BROKER_FAMILIES}-family store`));
-    if (c === 100) rows.push(atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider`, percentile(xs, 99), 'ms', 10));
+    rows.push(
+      info(
+        `broker call:start->ack p50, ${c} concurrent, 0 ms provider`,
+        percentile(xs, 50),
+        'ms',
+        `${xs.length} calls; ${BROKER_FAMILIES}-family store`,
+      ),
+    );
+    if (c === 100)
+      rows.push(atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider`, percentile(xs, 99), 'ms', 10));
     else rows.push(info(`broker call:start->ack p99, ${c} concurrent, 0 ms provider`, percentile(xs, 99), 'ms'));
   }
-  rows.push(info('broker server CPU per call (start + end), 100 concurrent', cpuPerCall, 'ms', 'the server child\'s user+system time over the 100-concurrent rounds, per call'));
+  rows.push(
+    info(
+      'broker server CPU per call (start + end), 100 concurrent',
+      cpuPerCall,
+      'ms',
+      "the server child's user+system time over the 100-concurrent rounds, per call",
+    ),
+  );
   const s100 = slow[100] ?? [];
-  rows.push(info('broker ratio p50 / provider, 100 concurrent, 300 ms provider', percentile(s100, 50) / PROVIDER_MS, 'ratio', `p50 ${percentile(s100, 50).toFixed(1)} ms`));
-  rows.push(atMost('broker ratio p99 / provider, 100 concurrent, 300 ms provider', percentile(s100, 99) / PROVIDER_MS, 'ratio', 1.02, `p99 ${percentile(s100, 99).toFixed(1)} ms; 1 concurrent p50 ${percentile(slow[1] ?? [], 50).toFixed(1)} ms`));
+  rows.push(
+    info(
+      'broker ratio p50 / provider, 100 concurrent, 300 ms provider',
+      percentile(s100, 50) / PROVIDER_MS,
+      'ratio',
+      `p50 ${percentile(s100, 50).toFixed(1)} ms`,
+    ),
+  );
+  rows.push(
+    atMost(
+      'broker ratio p99 / provider, 100 concurrent, 300 ms provider',
+      percentile(s100, 99) / PROVIDER_MS,
+      'ratio',
+      1.02,
+      `p99 ${percentile(s100, 99).toFixed(1)} ms; 1 concurrent p50 ${percentile(slow[1] ?? [], 50).toFixed(1)} ms`,
+    ),
+  );
   if (POSTGRES) rows.push(...(await onPostgres(log)));
   return rows;
 }
@@ -168,17 +214,56 @@ async function onPostgres(log: (line: string) => void): Promise<Row[]> {
       [1, 300],
       [100, 1000],
     ],
-    { label: 'PostgreSQL', env: { DATABASE_URL: url, DATA_KEY: seed.dataKey }, extraCpuMicros: () => postgresCpuMicros(cluster), writeTransactions: () => nextTransactionId(cluster) },
+    {
+      label: 'PostgreSQL',
+      env: { DATABASE_URL: url, DATA_KEY: seed.dataKey },
+      extraCpuMicros: () => postgresCpuMicros(cluster),
+      writeTransactions: () => nextTransactionId(cluster),
+    },
   );
   const rows: Row[] = [];
   for (const c of [1, 100]) {
     const xs = result[c] ?? [];
-    rows.push(info(`broker call:start->ack p50, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 50), 'ms', `${xs.length} calls; ${BROKER_FAMILIES}-family store copied onto PostgreSQL`));
-    if (c === 100) rows.push(atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms', 10));
-    else rows.push(info(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms'));
+    rows.push(
+      info(
+        `broker call:start->ack p50, ${c} concurrent, 0 ms provider, PostgreSQL`,
+        percentile(xs, 50),
+        'ms',
+        `${xs.length} calls; ${BROKER_FAMILIES}-family store copied onto PostgreSQL`,
+      ),
+    );
+    if (c === 100)
+      rows.push(
+        atMost(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms', 10),
+      );
+    else
+      rows.push(
+        info(`broker call:start->ack p99, ${c} concurrent, 0 ms provider, PostgreSQL`, percentile(xs, 99), 'ms'),
+      );
   }
-  rows.push(info('broker server CPU per call (start + end), 100 concurrent, PostgreSQL: server process', cpuPerCall, 'ms', "the server child's user+system time over the 100-concurrent rounds, per call"));
-  rows.push(info('broker PostgreSQL write transactions per call (start + end), 100 concurrent', writesPerCall, 'commits', 'transaction ids handed out over the 100-concurrent rounds, per call: each is a commit that waits for its WAL flush'));
-  rows.push(info('broker server CPU per call (start + end), 100 concurrent, PostgreSQL: database processes', extraCpuPerCall, 'ms', "the bench cluster's postmaster and backends (/proc utime+stime) over the same rounds, per call"));
+  rows.push(
+    info(
+      'broker server CPU per call (start + end), 100 concurrent, PostgreSQL: server process',
+      cpuPerCall,
+      'ms',
+      "the server child's user+system time over the 100-concurrent rounds, per call",
+    ),
+  );
+  rows.push(
+    info(
+      'broker PostgreSQL write transactions per call (start + end), 100 concurrent',
+      writesPerCall,
+      'commits',
+      'transaction ids handed out over the 100-concurrent rounds, per call: each is a commit that waits for its WAL flush',
+    ),
+  );
+  rows.push(
+    info(
+      'broker server CPU per call (start + end), 100 concurrent, PostgreSQL: database processes',
+      extraCpuPerCall,
+      'ms',
+      "the bench cluster's postmaster and backends (/proc utime+stime) over the same rounds, per call",
+    ),
+  );
   return rows;
 }

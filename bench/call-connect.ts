@@ -64,7 +64,9 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     const setup = await browser.open('popup.html');
     await setup.evaluate(
       async ({ token, url }) => {
-        await (globalThis as unknown as { chrome: { storage: { local: { set(v: object): Promise<void> } } } }).chrome.storage.local.set({ token, serverUrl: url });
+        await (
+          globalThis as unknown as { chrome: { storage: { local: { set(v: object): Promise<void> } } } }
+        ).chrome.storage.local.set({ token, serverUrl: url });
       },
       { token: parent.token, url: server.url },
     );
@@ -91,16 +93,26 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     const live: number[] = [];
     const audible: number[] = [];
     for (let i = 0; i < CALLS + 1; i++) {
-      const call = await openWithScript(browser.context, `chrome-extension://${browser.extensionId}/call.html?profile=${profileId}`, PROBE);
-      await call.waitForFunction(() => {
-        const m = (window as unknown as { __marks: Record<string, number | null> }).__marks;
-        return m.audio !== null && m.live !== null && m.audible !== null;
-      }, undefined, { timeout: 30_000 });
+      const call = await openWithScript(
+        browser.context,
+        `chrome-extension://${browser.extensionId}/call.html?profile=${profileId}`,
+        PROBE,
+      );
+      await call.waitForFunction(
+        () => {
+          const m = (window as unknown as { __marks: Record<string, number | null> }).__marks;
+          return m.audio !== null && m.live !== null && m.audible !== null;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
       const m = await call.evaluate(() => {
         const marks = (window as unknown as { __marks: { audio: number; live: number; audible: number } }).__marks;
         return { start: performance.timeOrigin, audio: marks.audio, live: marks.live, audible: marks.audible };
       });
-      log(`connect ${i}: live ${(m.live - m.start).toFixed(0)} ms, audio flowing ${(m.audio - m.start).toFixed(0)} ms, Santa audible ${(m.audible - m.start).toFixed(0)} ms${i === 0 ? ' (warm-up)' : ''}`);
+      log(
+        `connect ${i}: live ${(m.live - m.start).toFixed(0)} ms, audio flowing ${(m.audio - m.start).toFixed(0)} ms, Santa audible ${(m.audible - m.start).toFixed(0)} ms${i === 0 ? ' (warm-up)' : ''}`,
+      );
       if (i > 0) {
         audio.push(m.audio - m.start);
         live.push(m.live - m.start);
@@ -113,7 +125,13 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     }
     const click = median(opens);
     return [
-      atMost('call connect: click -> Santa audio flowing (Chromium, Simulated Santa, median)', click + median(audio), 'ms', 1500, `click -> window ${click.toFixed(0)} ms + window -> first inbound audio RTP ${median(audio).toFixed(0)} ms; ${audio.length} calls after a warm-up`),
+      atMost(
+        'call connect: click -> Santa audio flowing (Chromium, Simulated Santa, median)',
+        click + median(audio),
+        'ms',
+        1500,
+        `click -> window ${click.toFixed(0)} ms + window -> first inbound audio RTP ${median(audio).toFixed(0)} ms; ${audio.length} calls after a warm-up`,
+      ),
       info('call connect: call window -> call live (WebRTC connected, median)', median(live), 'ms'),
       info("call connect: call window -> Santa audible in the window's level meter (median)", median(audible), 'ms'),
     ];

@@ -12,7 +12,9 @@ const RENDERS = Number(process.env.BENCH_RENDERS ?? 15);
 /** Every JS file the side panel loads: its scripts, its modulepreloads and what they import, transitively. */
 export function sidePanelScripts(build = CHROME_BUILD): string[] {
   const html = readFileSync(join(build, 'sidepanel.html'), 'utf8');
-  const queue = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*rel="modulepreload"[^>]*\shref)="([^"]+\.js)"/g)].map((m) => (m[1] as string).replace(/^\//, ''));
+  const queue = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*rel="modulepreload"[^>]*\shref)="([^"]+\.js)"/g)].map(
+    (m) => (m[1] as string).replace(/^\//, ''),
+  );
   const seen = new Set<string>();
   while (queue.length) {
     const file = queue.shift() as string;
@@ -40,7 +42,15 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
   const files = sidePanelScripts();
   const raw = files.reduce((s, f) => s + readFileSync(join(CHROME_BUILD, f)).length, 0);
   const gz = files.reduce((s, f) => s + gzipSync(readFileSync(join(CHROME_BUILD, f)), { level: 9 }).length, 0);
-  rows.push(atMost('extension: side panel JS, gzip', gz / 1024, 'KB', 150, `${files.length} files (${files.join(', ')}), ${(raw / 1024).toFixed(0)} KB raw`));
+  rows.push(
+    atMost(
+      'extension: side panel JS, gzip',
+      gz / 1024,
+      'KB',
+      150,
+      `${files.length} files (${files.join(', ')}), ${(raw / 1024).toFixed(0)} KB raw`,
+    ),
+  );
 
   const run = await launchChromium();
   try {
@@ -58,7 +68,9 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
       const page = await openWithScript(run.context, `chrome-extension://${run.extensionId}/sidepanel.html`, firstView);
       await page.bringToFront();
       await page.waitForFunction(
-        () => (window as unknown as { __firstView?: number }).__firstView !== undefined && performance.getEntriesByName('first-contentful-paint').length > 0,
+        () =>
+          (window as unknown as { __firstView?: number }).__firstView !== undefined &&
+          performance.getEntriesByName('first-contentful-paint').length > 0,
         undefined,
         { timeout: 15_000 },
       );
@@ -72,8 +84,16 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
       view.push(t.view);
     }
     log(`extension: side panel FCP ${fcp.map((x) => x.toFixed(0)).join(' ')} ms`);
-    rows.push(atMost('extension: side panel first render (first contentful paint, Chromium)', median(fcp), 'ms', 200, `median of ${fcp.length} fresh tabs; the app's first view in the DOM at ${median(view).toFixed(0)} ms`));
-    rows.push(info("extension: side panel first view in the DOM (signed out)", median(view), 'ms'));
+    rows.push(
+      atMost(
+        'extension: side panel first render (first contentful paint, Chromium)',
+        median(fcp),
+        'ms',
+        200,
+        `median of ${fcp.length} fresh tabs; the app's first view in the DOM at ${median(view).toFixed(0)} ms`,
+      ),
+    );
+    rows.push(info('extension: side panel first view in the DOM (signed out)', median(view), 'ms'));
   } finally {
     await run.close();
   }

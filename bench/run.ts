@@ -50,9 +50,23 @@ async function main(): Promise<void> {
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${stamp}.json`);
-  writeFileSync(file, JSON.stringify({ machine: m, startedAt: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), rows }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine: m,
+        startedAt: new Date(started).toISOString(),
+        seconds: Math.round((Date.now() - started) / 1000),
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 
-  console.log(`\nCall Santa bench: ${m.cores} cores, ${m.cpu}, ${m.memoryGB} GB RAM, Node ${m.node} (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  console.log(
+    `\nCall Santa bench: ${m.cores} cores, ${m.cpu}, ${m.memoryGB} GB RAM, Node ${m.node} (${Math.round((Date.now() - started) / 1000)} s)\n`,
+  );
   console.log(formatTable(rows));
   const notes = rows.filter((r) => r.note);
   if (notes.length) {

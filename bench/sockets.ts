@@ -32,7 +32,10 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
   const seed = await sharedSeed(Math.max(IDLE, Number(process.env.BENCH_FAMILIES ?? 10_000)));
   log('sockets: seeded');
   // BENCH_CHECKPOINT_SECONDS: what the metering costs without the store's share (for PERFORMANCE.md).
-  const server = await BenchServer.start(seed, process.env.BENCH_CHECKPOINT_SECONDS ? { CALL_CHECKPOINT_SECONDS: process.env.BENCH_CHECKPOINT_SECONDS } : {});
+  const server = await BenchServer.start(
+    seed,
+    process.env.BENCH_CHECKPOINT_SECONDS ? { CALL_CHECKPOINT_SECONDS: process.env.BENCH_CHECKPOINT_SECONDS } : {},
+  );
   log('sockets: server up');
   const rows: Row[] = [];
   let clients: Awaited<ReturnType<typeof openClients>> = [];
@@ -48,15 +51,32 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     if (after.sockets !== IDLE) throw new Error(`server holds ${after.sockets} sockets, expected ${IDLE}`);
     const perSocketKB = (after.rss - before.rss) / IDLE / 1024;
     const heapKB = (after.heapUsed + after.external - before.heapUsed - before.external) / IDLE / 1024;
-    log(`sockets: ${IDLE} connected in ${connectSeconds.toFixed(1)} s; rss ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB`);
-    rows.push(atMost(`sockets: memory per idle authenticated socket (${IDLE}, server RSS)`, perSocketKB, 'KB', 20, `JS heap + external per socket ${heapKB.toFixed(1)} KB; server RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB with ${IDLE} sockets`));
+    log(
+      `sockets: ${IDLE} connected in ${connectSeconds.toFixed(1)} s; rss ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB`,
+    );
+    rows.push(
+      atMost(
+        `sockets: memory per idle authenticated socket (${IDLE}, server RSS)`,
+        perSocketKB,
+        'KB',
+        20,
+        `JS heap + external per socket ${heapKB.toFixed(1)} KB; server RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB with ${IDLE} sockets`,
+      ),
+    );
     rows.push(info(`sockets: connect rate (${IDLE} authenticated, 200 in flight)`, IDLE / connectSeconds, 'sockets/s'));
     // What 10,000 idle sockets cost by themselves (socket.io heartbeats): the floor under the call figure.
     const i0 = await server.stats();
     await sleep(IDLE_WINDOW_MS);
     const i1 = await server.stats();
     const idleCpu = (i1.userMicros + i1.systemMicros - i0.userMicros - i0.systemMicros) / 1000 / (i1.at - i0.at);
-    rows.push(info(`sockets: server CPU with ${IDLE} idle sockets, no calls`, idleCpu * 100, '% of a core', `${(IDLE_WINDOW_MS / 1000).toFixed(0)} s window; heartbeats every 10 s per socket`));
+    rows.push(
+      info(
+        `sockets: server CPU with ${IDLE} idle sockets, no calls`,
+        idleCpu * 100,
+        '% of a core',
+        `${(IDLE_WINDOW_MS / 1000).toFixed(0)} s window; heartbeats every 10 s per socket`,
+      ),
+    );
 
     // 1,000 metered calls, on their own: the other sockets leave first, so the figure is the
     // calls' cost (the idle sockets' own cost is the row above).
@@ -65,7 +85,10 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     for (let i = 0; i < 100 && (await server.stats()).sockets > CALLS; i++) await sleep(100);
     const startedAt = nowMs();
     await pool(callers, 50, async (cl) => {
-      const res = await ack<{ callId?: string; error?: unknown }>(cl.socket, 'call:start', { profileId: cl.family.profileIds[0], sdp: BROWSER_OFFER });
+      const res = await ack<{ callId?: string; error?: unknown }>(cl.socket, 'call:start', {
+        profileId: cl.family.profileIds[0],
+        sdp: BROWSER_OFFER,
+      });
       if (!res.callId) throw new Error(`call:start refused: ${JSON.stringify(res)}`);
     });
     log(`sockets: ${CALLS} calls started in ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
@@ -87,9 +110,31 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
     const tickRate = (ticks - ticks0) / ((b.at - a.at) / 1000);
     const floorRate = (floor.ticks - fa.ticks) / ((fb.at - fa.at) / 1000);
     if (b.liveCalls !== CALLS) throw new Error(`only ${b.liveCalls} calls live at the end of the window`);
-    rows.push(atMost(`sockets: server CPU with ${CALLS} metered calls (1 Hz ticks, checkpoints)`, cpu * 100, '% of a core', 10, `${tickRate.toFixed(0)} ticks/s delivered; ${CALLS} sockets connected; ${(CPU_WINDOW_MS / 1000).toFixed(0)} s window; checkpoints every ${process.env.BENCH_CHECKPOINT_SECONDS ?? 5} s`));
-    rows.push(info(`sockets: bare socket.io server, ${CALLS} sockets, 1 Hz ticks only (the floor, same window)`, floorCpu * 100, '% of a core', `${floorRate.toFixed(0)} ticks/s delivered; no store, auth or metering`));
-    rows.push(info(`sockets: metered calls' CPU as a ratio to the bare socket.io floor (same window)`, cpu / floorCpu, 'x', 'what metering, checkpoints and authentication add over socket.io itself; see docs/PERFORMANCE.md'));
+    rows.push(
+      atMost(
+        `sockets: server CPU with ${CALLS} metered calls (1 Hz ticks, checkpoints)`,
+        cpu * 100,
+        '% of a core',
+        10,
+        `${tickRate.toFixed(0)} ticks/s delivered; ${CALLS} sockets connected; ${(CPU_WINDOW_MS / 1000).toFixed(0)} s window; checkpoints every ${process.env.BENCH_CHECKPOINT_SECONDS ?? 5} s`,
+      ),
+    );
+    rows.push(
+      info(
+        `sockets: bare socket.io server, ${CALLS} sockets, 1 Hz ticks only (the floor, same window)`,
+        floorCpu * 100,
+        '% of a core',
+        `${floorRate.toFixed(0)} ticks/s delivered; no store, auth or metering`,
+      ),
+    );
+    rows.push(
+      info(
+        `sockets: metered calls' CPU as a ratio to the bare socket.io floor (same window)`,
+        cpu / floorCpu,
+        'x',
+        'what metering, checkpoints and authentication add over socket.io itself; see docs/PERFORMANCE.md',
+      ),
+    );
     return rows;
   } finally {
     floor?.close();
@@ -107,10 +152,15 @@ class TickFloor {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(count: number): Promise<TickFloor> {
-    const child = fork(join(import.meta.dirname, 'lib', 'tick-floor-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'lib', 'tick-floor-server.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const floor = new TickFloor(child);
     try {
-      const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+      const port = await new Promise<number>((resolve) =>
+        child.once('message', (m: { port: number }) => resolve(m.port)),
+      );
       for (let i = 0; i < count; i++) {
         const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
         socket.on('call:tick', () => floor.ticks++);

@@ -30,7 +30,9 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
   const shared = await sharedSeed(FAMILIES);
   const seeded: Seeded = { ...shared, dataDir: copySeed(shared) };
   const disk = dirBytes(seeded.dataDir);
-  log(`store: ${FAMILIES} families, ${seeded.rows} rows, ${(disk / 2 ** 20).toFixed(1)} MiB on disk (seeded or copied in ${((nowMs() - t0) / 1000).toFixed(1)} s)`);
+  log(
+    `store: ${FAMILIES} families, ${seeded.rows} rows, ${(disk / 2 ** 20).toFixed(1)} MiB on disk (seeded or copied in ${((nowMs() - t0) / 1000).toFixed(1)} s)`,
+  );
   try {
     const rows: Row[] = [];
     const loads: number[] = [];
@@ -42,17 +44,48 @@ export async function run(log: (line: string) => void): Promise<Row[]> {
       if (i < 2) await store.close();
     }
     if (!store) throw new Error('store did not open');
-    rows.push(info(`store start-up load (${FAMILIES} families, ${seeded.rows} rows, ${(disk / 2 ** 20).toFixed(0)} MiB)`, median(loads), 'ms', `median of ${loads.length} opens`));
+    rows.push(
+      info(
+        `store start-up load (${FAMILIES} families, ${seeded.rows} rows, ${(disk / 2 ** 20).toFixed(0)} MiB)`,
+        median(loads),
+        'ms',
+        `median of ${loads.length} opens`,
+      ),
+    );
 
     const writes = await durableWrites(store, seeded, WRITE_SECONDS * 1000, 64);
-    rows.push(atLeast('store logical writes/s (durable, group commit, 64 writers)', writes.perSecond, 'writes/s', 200, `${writes.done} writes, ${writes.flushes} physical commits, mean ${(writes.done / Math.max(1, writes.flushes)).toFixed(1)} writes per commit`));
+    rows.push(
+      atLeast(
+        'store logical writes/s (durable, group commit, 64 writers)',
+        writes.perSecond,
+        'writes/s',
+        200,
+        `${writes.done} writes, ${writes.flushes} physical commits, mean ${(writes.done / Math.max(1, writes.flushes)).toFixed(1)} writes per commit`,
+      ),
+    );
 
     const mixed = await mixedLoad(store, seeded, WRITE_SECONDS * 1000);
-    rows.push(atMost('store p99 event-loop delay (mixed read/write load)', mixed.p99, 'ms', 50, `max ${mixed.max.toFixed(1)} ms; ${mixed.reads} reads, ${mixed.writes} durable writes in ${WRITE_SECONDS} s`));
+    rows.push(
+      atMost(
+        'store p99 event-loop delay (mixed read/write load)',
+        mixed.p99,
+        'ms',
+        50,
+        `max ${mixed.max.toFixed(1)} ms; ${mixed.reads} reads, ${mixed.writes} durable writes in ${WRITE_SECONDS} s`,
+      ),
+    );
     await store.close();
 
     const enc = await encryptCost(seeded);
-    rows.push(atMost('store encrypt+write / plain write of the same bytes', enc.ratio, 'ratio', 1.5, `${(enc.bytes / 2 ** 20).toFixed(2)} MiB shard; median ${enc.encrypted.toFixed(2)} ms vs ${enc.plain.toFixed(2)} ms (both temp file + fsync + rename)`));
+    rows.push(
+      atMost(
+        'store encrypt+write / plain write of the same bytes',
+        enc.ratio,
+        'ratio',
+        1.5,
+        `${(enc.bytes / 2 ** 20).toFixed(2)} MiB shard; median ${enc.encrypted.toFixed(2)} ms vs ${enc.plain.toFixed(2)} ms (both temp file + fsync + rename)`,
+      ),
+    );
     if (POSTGRES) rows.push(...(await onPostgres(shared, log)));
     return rows;
   } finally {
@@ -79,13 +112,31 @@ async function onPostgres(seed: Seeded, log: (line: string) => void): Promise<Ro
       `${(report.copyMs / 1000).toFixed(1)} s for the copy (${report.photos} photo files, rows in one transaction); ${total.toFixed(1)} s with the final check (counts, every row read back and compared, audit chain, balances)`,
     ),
   );
-  log(`store (PostgreSQL): ${report.rows} rows copied in ${(report.copyMs / 1000).toFixed(1)} s, checked in ${(total - report.copyMs / 1000).toFixed(1)} s`);
+  log(
+    `store (PostgreSQL): ${report.rows} rows copied in ${(report.copyMs / 1000).toFixed(1)} s, checked in ${(total - report.copyMs / 1000).toFixed(1)} s`,
+  );
   const store = await openPgStore({ url, dataKey: seed.dataKey });
   try {
     const writes = await durableWrites(store, seed, WRITE_SECONDS * 1000, 64);
-    rows.push(atLeast('store logical writes/s, PostgreSQL (durable: committed, synchronous_commit on, 64 writers)', writes.perSecond, 'writes/s', 200, `${writes.done} writes; pool of 10 connections; fsync on`));
+    rows.push(
+      atLeast(
+        'store logical writes/s, PostgreSQL (durable: committed, synchronous_commit on, 64 writers)',
+        writes.perSecond,
+        'writes/s',
+        200,
+        `${writes.done} writes; pool of 10 connections; fsync on`,
+      ),
+    );
     const mixed = await mixedLoad(store, seed, WRITE_SECONDS * 1000);
-    rows.push(atMost('store p99 event-loop delay, PostgreSQL (mixed read/write load)', mixed.p99, 'ms', 50, `max ${mixed.max.toFixed(1)} ms; ${mixed.reads} reads, ${mixed.writes} durable writes in ${WRITE_SECONDS} s`));
+    rows.push(
+      atMost(
+        'store p99 event-loop delay, PostgreSQL (mixed read/write load)',
+        mixed.p99,
+        'ms',
+        50,
+        `max ${mixed.max.toFixed(1)} ms; ${mixed.reads} reads, ${mixed.writes} durable writes in ${WRITE_SECONDS} s`,
+      ),
+    );
   } finally {
     await store.close();
   }
@@ -104,16 +155,38 @@ async function logicalWrite(store: Store, seeded: Seeded, i: number): Promise<vo
   const now = Date.now();
   switch (i % 4) {
     case 0: // a purchase credited
-      await store.ledger.insert({ id: randomUUID(), accountId: fam.accountId, kind: 'grant', seconds: 60, ref: `bench:${randomUUID()}`, callId: null, at: now, note: null });
+      await store.ledger.insert({
+        id: randomUUID(),
+        accountId: fam.accountId,
+        kind: 'grant',
+        seconds: 60,
+        ref: `bench:${randomUUID()}`,
+        callId: null,
+        at: now,
+        note: null,
+      });
       break;
     case 1: // a profile edit
       await store.profiles.update(fam.profileIds[0] ?? '', { behaviorNotes: `note ${i}`, updatedAt: now });
       break;
     case 2: // a sign-in recorded
-      await store.logins.insert({ id: randomUUID(), accountId: fam.accountId, at: now, success: true, uaFamily: 'Chrome' });
+      await store.logins.insert({
+        id: randomUUID(),
+        accountId: fam.accountId,
+        at: now,
+        success: true,
+        uaFamily: 'Chrome',
+      });
       break;
     default: // a session opened
-      await store.sessions.insert({ id: randomUUID(), accountId: fam.accountId, tokenHash: randomUUID(), createdAt: now, expiresAt: now + 1000, revokedAt: null });
+      await store.sessions.insert({
+        id: randomUUID(),
+        accountId: fam.accountId,
+        tokenHash: randomUUID(),
+        createdAt: now,
+        expiresAt: now + 1000,
+        revokedAt: null,
+      });
   }
 }
 
@@ -178,7 +251,9 @@ async function mixedLoad(store: Store, seeded: Seeded, ms: number) {
 async function encryptCost(seeded: Seeded) {
   const key = Buffer.from(seeded.dataKey, 'hex');
   const files = readdirSync(seeded.dataDir).filter((f) => f.startsWith('ledger-') && f.endsWith('.db'));
-  const biggest = files.map((f) => ({ f, size: statSync(join(seeded.dataDir, f)).size })).sort((a, b) => b.size - a.size)[0];
+  const biggest = files
+    .map((f) => ({ f, size: statSync(join(seeded.dataDir, f)).size }))
+    .sort((a, b) => b.size - a.size)[0];
   if (!biggest) throw new Error('no ledger shard');
   const plain = decrypt(key, readFileSync(join(seeded.dataDir, biggest.f)), biggest.f);
   const sealedPath = join(seeded.dataDir, 'bench-sealed.db');

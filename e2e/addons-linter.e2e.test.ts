@@ -17,11 +17,15 @@ interface LinterReport {
 
 /** Mozilla's addons-linter (10.13.0), as addons.mozilla.org runs it on upload. */
 function lint(target: string): LinterReport {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'addons-linter', 'bin', 'addons-linter'), '--output', 'json', target], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 32 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'addons-linter', 'bin', 'addons-linter'), '--output', 'json', target],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 32 * 1024 * 1024,
+    },
+  );
   const start = r.stdout.indexOf('{');
   if (start < 0) throw new Error(`addons-linter printed no report: ${r.stderr}`);
   return JSON.parse(r.stdout.slice(start)) as LinterReport;
@@ -32,7 +36,10 @@ describe('addons-linter on the Firefox build', () => {
     const report = lint(FIREFOX_BUILD);
     expect(report.errors, JSON.stringify(report.errors, null, 2)).toEqual([]);
     // The only warnings allowed are zod's `new Function` probe, which jitless mode never runs.
-    expect(report.warnings.filter((w) => w.code !== 'DANGEROUS_EVAL'), JSON.stringify(report.warnings, null, 2)).toEqual([]);
+    expect(
+      report.warnings.filter((w) => w.code !== 'DANGEROUS_EVAL'),
+      JSON.stringify(report.warnings, null, 2),
+    ).toEqual([]);
   });
 
   it('reports no errors on the zip that would be uploaded', () => {
@@ -45,12 +52,18 @@ describe('addons-linter on the Firefox build', () => {
 });
 
 describe('the built manifests', () => {
-  const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = (dir: string) =>
+    JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
 
   it('Firefox: a gecko id, the data it collects declared, the side panel as a sidebar', () => {
     const m = manifest(FIREFOX_BUILD);
     expect(m.browser_specific_settings).toMatchObject({
-      gecko: { id: 'call-santa@callsanta.app', data_collection_permissions: { required: expect.arrayContaining(['personallyIdentifyingInfo', 'personalCommunications']) } },
+      gecko: {
+        id: 'call-santa@callsanta.app',
+        data_collection_permissions: {
+          required: expect.arrayContaining(['personallyIdentifyingInfo', 'personalCommunications']),
+        },
+      },
     });
     expect(m.sidebar_action).toMatchObject({ default_panel: 'sidepanel.html' });
     expect(m.browser_action).toMatchObject({ default_popup: 'popup.html' });
@@ -68,6 +81,7 @@ describe('the built manifests', () => {
   });
 
   it('store builds never contain the e2e-only code that opens the panel in a tab', () => {
-    for (const dir of [CHROME_BUILD, FIREFOX_BUILD]) expect(readFileSync(join(dir, 'background.js'), 'utf8')).not.toContain('sidepanel.html');
+    for (const dir of [CHROME_BUILD, FIREFOX_BUILD])
+      expect(readFileSync(join(dir, 'background.js'), 'utf8')).not.toContain('sidepanel.html');
   });
 });

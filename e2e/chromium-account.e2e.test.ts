@@ -30,7 +30,11 @@ describe('Chromium: account, child and privacy management in the side panel', ()
   beforeAll(async () => {
     [server, run, M] = await Promise.all([startE2eServer(), launchChromium({ lang: 'en' }), loadMessages('en')]);
     parent = await signUpParent(server.api, { name: 'Mo Parent' });
-    const child = await server.api.post('/api/profiles', { name: 'Oskar', age: 8, language: 'sv', wishList: ['Skates'] }, parent.token);
+    const child = await server.api.post(
+      '/api/profiles',
+      { name: 'Oskar', age: 8, language: 'sv', wishList: ['Skates'] },
+      parent.token,
+    );
     expect(child.status).toBe(201);
     childId = child.body.id as string;
     panel = await run.open('sidepanel.html');
@@ -40,7 +44,10 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await panel.getByText(M('settings.serverSaved')).waitFor();
   });
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') await panel?.screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
+    if (ctx.task.result?.state === 'fail')
+      await panel
+        ?.screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+        .catch(() => undefined);
   });
   afterAll(async () => {
     await run?.close();
@@ -53,7 +60,9 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await expectNoAxeViolations(popup, 'popup: signed out');
     const cdp = await run.context.newCDPSession(popup);
     const panels = async () =>
-      (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.url === `chrome-extension://${run.extensionId}/sidepanel.html`).length;
+      (await cdp.send('Target.getTargets')).targetInfos.filter(
+        (t) => t.url === `chrome-extension://${run.extensionId}/sidepanel.html`,
+      ).length;
     const before = await panels();
     await popup.getByRole('button', { name: M('popup.openPanelToSignIn') }).click();
     await expect.poll(panels, { timeout: 10_000 }).toBe(before + 1);
@@ -71,7 +80,9 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await expectNoAxeViolations(panel, 'side panel: forgotten password');
     await shot(panel, 'panel-forgotten-password');
     const outbox = await server.api.get('/admin/outbox', TEST_ADMIN_TOKEN);
-    expect(outbox.body.entries).toEqual(expect.arrayContaining([expect.objectContaining({ to: parent.email, template: 'password_reset' })]));
+    expect(outbox.body.entries).toEqual(
+      expect.arrayContaining([expect.objectContaining({ to: parent.email, template: 'password_reset' })]),
+    );
   });
 
   it('signs in', async () => {
@@ -84,7 +95,10 @@ describe('Chromium: account, child and privacy management in the side panel', ()
   });
 
   it("edits a child's wishes and parent controls", async () => {
-    await panel.locator(`li.child[data-profile="${childId}"]`).getByRole('button', { name: M('children.editChild', { name: 'Oskar' }) }).click();
+    await panel
+      .locator(`li.child[data-profile="${childId}"]`)
+      .getByRole('button', { name: M('children.editChild', { name: 'Oskar' }) })
+      .click();
     await panel.getByRole('heading', { level: 2, name: M('child.editTitle', { name: 'Oskar' }) }).waitFor();
     expect(await panel.locator('textarea[name="wishList"]').inputValue()).toBe('Skates');
     await panel.locator('textarea[name="wishList"]').fill('Skates\nA snow globe');
@@ -99,7 +113,12 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await panel.locator('section.children form button[type="submit"]').click();
     await panel.getByText(M('child.saved', { name: 'Oskar' })).waitFor();
     const profile = await server.api.get(`/api/profiles/${childId}`, parent.token);
-    expect(profile.body).toMatchObject({ wishList: ['Skates', 'A snow globe'], dailyMinutes: 20, quietHours: { from: '19:30', to: '07:00' }, language: 'sv' });
+    expect(profile.body).toMatchObject({
+      wishList: ['Skates', 'A snow globe'],
+      dailyMinutes: 20,
+      quietHours: { from: '19:30', to: '07:00' },
+      language: 'sv',
+    });
     await panel.getByText(M('children.dailyLimitShort', { minutes: 20 }), { exact: false }).waitFor();
   });
 
@@ -127,7 +146,9 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await panel.getByText(M('support.sent')).waitFor();
     await panel.locator('.support-list li', { hasText: 'Santa was quiet' }).waitFor();
     const requests = await server.api.get('/api/support', parent.token);
-    expect(requests.body.requests).toEqual([expect.objectContaining({ subject: 'Santa was quiet', kind: 'support', status: 'open' })]);
+    expect(requests.body.requests).toEqual([
+      expect.objectContaining({ subject: 'Santa was quiet', kind: 'support', status: 'open' }),
+    ]);
     await expectNoAxeViolations(panel, 'side panel: settings with help form');
     await shot(panel, 'panel-settings-help');
   });

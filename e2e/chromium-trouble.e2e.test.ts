@@ -43,13 +43,32 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await expectNoAxeViolations(page, label);
   };
   const storage = (page: Page, items: Record<string, unknown>) =>
-    page.evaluate(async (i) => (globalThis as unknown as { chrome: { storage: { local: { set(v: unknown): Promise<void> } } } }).chrome.storage.local.set(i), items);
+    page.evaluate(
+      async (i) =>
+        (
+          globalThis as unknown as { chrome: { storage: { local: { set(v: unknown): Promise<void> } } } }
+        ).chrome.storage.local.set(i),
+      items,
+    );
 
   beforeAll(async () => {
-    [server, run, M, SV] = await Promise.all([startE2eServer(), launchChromium({ lang: 'da' }), loadMessages('da'), loadMessages('sv')]);
+    [server, run, M, SV] = await Promise.all([
+      startE2eServer(),
+      launchChromium({ lang: 'da' }),
+      loadMessages('da'),
+      loadMessages('sv'),
+    ]);
     parent = await signUpParent(server.api, { name: 'Mette Forælder', locale: 'da' });
-    const a = await server.api.post('/api/profiles', { name: 'Ada', age: 7, language: 'sv', wishList: ['En kälke'] }, parent.token);
-    const b = await server.api.post('/api/profiles', { name: 'Bo', age: 5, language: 'da', wishList: ['En kane'] }, parent.token);
+    const a = await server.api.post(
+      '/api/profiles',
+      { name: 'Ada', age: 7, language: 'sv', wishList: ['En kälke'] },
+      parent.token,
+    );
+    const b = await server.api.post(
+      '/api/profiles',
+      { name: 'Bo', age: 5, language: 'da', wishList: ['En kane'] },
+      parent.token,
+    );
     expect([a.status, b.status]).toEqual([201, 201]);
     ada = a.body.id as string;
     bo = b.body.id as string;
@@ -60,7 +79,10 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
     for (const [i, page] of run.context.pages().entries()) {
-      if (page.url() !== 'about:blank') await page.screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true }).catch(() => undefined);
+      if (page.url() !== 'about:blank')
+        await page
+          .screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true })
+          .catch(() => undefined);
     }
   });
   afterAll(async () => {
@@ -80,11 +102,20 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await panel.locator('section.auth input[name="password"]').fill(parent.password);
     await panel.locator('section.auth form button[type="submit"]').click();
     await panel.getByRole('heading', { level: 2, name: M('children.title') }).waitFor();
-    const stored = await panel.evaluate(async () => (await (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get('serverUrl')).serverUrl);
+    const stored = await panel.evaluate(
+      async () =>
+        (
+          await (
+            globalThis as unknown as {
+              chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } };
+            }
+          ).chrome.storage.local.get('serverUrl')
+        ).serverUrl,
+    );
     expect(stored).toBe(server.url);
   });
 
-  it("says before any window opens that consent is not confirmed, and how to fix it, when the time was a gift", async () => {
+  it('says before any window opens that consent is not confirmed, and how to fix it, when the time was a gift', async () => {
     const pagesBefore = run.context.pages().length;
     for (const id of [ada, bo]) {
       const c = card(panel, id);
@@ -225,9 +256,24 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     const held = await server.api.get('/api/calls/readiness', parent.token);
     const heldSeconds = held.body.balanceSeconds - held.body.availableSeconds;
     expect(heldSeconds).toBeGreaterThan(0);
-    const minutes = (s: number) => panel.evaluate((sec) => new Intl.NumberFormat(document.documentElement.lang, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(Math.floor(sec / 60)), s);
-    await panel.locator('.header-balance', { hasText: M('panel.balanceShort', { minutes: await minutes(held.body.availableSeconds) }) }).waitFor();
-    await panel.locator('.header-held', { hasText: M('panel.heldShort', { minutes: await minutes(heldSeconds) }) }).waitFor();
+    const minutes = (s: number) =>
+      panel.evaluate(
+        (sec) =>
+          new Intl.NumberFormat(document.documentElement.lang, {
+            style: 'unit',
+            unit: 'minute',
+            unitDisplay: 'long',
+          }).format(Math.floor(sec / 60)),
+        s,
+      );
+    await panel
+      .locator('.header-balance', {
+        hasText: M('panel.balanceShort', { minutes: await minutes(held.body.availableSeconds) }),
+      })
+      .waitFor();
+    await panel
+      .locator('.header-held', { hasText: M('panel.heldShort', { minutes: await minutes(heldSeconds) }) })
+      .waitFor();
     const boCard = card(panel, bo);
     await boCard.locator('.call-area[data-block="credit_held"]').waitFor();
     await boCard.getByText(M('readiness.credit_held', { name: 'Ada' })).waitFor();
@@ -236,8 +282,12 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await shot(panel, 'panel-sibling-on-call');
 
     const popup = await run.open('popup.html');
-    await popup.locator('.balance', { hasText: M('popup.balance', { minutes: await minutes(held.body.availableSeconds) }) }).waitFor();
-    await popup.locator('.balance .held', { hasText: M('credits.reserved', { minutes: await minutes(heldSeconds) }) }).waitFor();
+    await popup
+      .locator('.balance', { hasText: M('popup.balance', { minutes: await minutes(held.body.availableSeconds) }) })
+      .waitFor();
+    await popup
+      .locator('.balance .held', { hasText: M('credits.reserved', { minutes: await minutes(heldSeconds) }) })
+      .waitFor();
     await popup.locator(`button.kid[data-profile="${bo}"][data-block="credit_held"]`).waitFor();
     await popup.getByText(M('readiness.credit_held', { name: 'Ada' })).waitFor();
     expect(await popup.getByText(M('popup.noCredit')).count()).toBe(0);
@@ -249,7 +299,9 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
   it('keeps the tabs on one row at 320 and 400 px', async () => {
     for (const width of [320, 400]) {
       await panel.setViewportSize({ width, height: 900 });
-      const tops = await panel.locator('nav button.tab').evaluateAll((tabs) => tabs.map((t) => Math.round(t.getBoundingClientRect().top)));
+      const tops = await panel
+        .locator('nav button.tab')
+        .evaluateAll((tabs) => tabs.map((t) => Math.round(t.getBoundingClientRect().top)));
       expect(new Set(tops).size, `tabs at ${width} px: ${tops.join(', ')}`).toBe(1);
       await shot(panel, `panel-tabs-${width}`);
     }
@@ -273,7 +325,10 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     server = await restartE2eServer(server);
     const ended = panel.locator('section.live[data-state="ended"]');
     await ended.waitFor({ timeout: 30_000 });
-    const record = (await server.api.get('/api/calls', parent.token)).body.calls[0] as { reason: string; seconds: number };
+    const record = (await server.api.get('/api/calls', parent.token)).body.calls[0] as {
+      reason: string;
+      seconds: number;
+    };
     expect(record.reason).toBe('server_shutdown');
     await ended.getByText(M('ended.server_shutdown.parent'), { exact: false }).waitFor();
     await callWindow!.locator('#app[data-phase="ended"]').waitFor({ timeout: 30_000 });
@@ -284,7 +339,13 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await shot(panel, 'panel-call-ended-by-restart');
     await shot(callWindow!, 'call-window-ended-by-restart');
     await expect
-      .poll(async () => [await card(panel, ada).locator('.call-area').getAttribute('data-block'), await card(panel, bo).locator('.call-area').getAttribute('data-block')], { timeout: 20_000 })
+      .poll(
+        async () => [
+          await card(panel, ada).locator('.call-area').getAttribute('data-block'),
+          await card(panel, bo).locator('.call-area').getAttribute('data-block'),
+        ],
+        { timeout: 20_000 },
+      )
       .toEqual([null, null]);
   });
 });

@@ -37,7 +37,10 @@ describe('Firefox ESR: sign in, add a child and call Santa', () => {
     // A failing step leaves pictures of the panel and the call window behind.
     const name = ctx.task.name.replace(/\W+/g, '-');
     for (const [i, page] of [ff?.panel, callWindow].entries()) {
-      if (page) await page.screenshot({ path: join(shots, `FAILED-${name}-${i}.png`) as `${string}.png` }).catch(() => undefined);
+      if (page)
+        await page
+          .screenshot({ path: join(shots, `FAILED-${name}-${i}.png`) as `${string}.png` })
+          .catch(() => undefined);
     }
   });
   afterAll(async () => {
@@ -88,7 +91,9 @@ describe('Firefox ESR: sign in, add a child and call Santa', () => {
     // Firefox keeps the AudioContext of a window it opened suspended until a click: Santa
     // moves with the RTP receiver's audio level until then.
     await callWindow.waitForSelector('svg.santa[data-speaking]', { timeout: 30_000 });
-    await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, { timeout: 30_000 });
+    await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, {
+      timeout: 30_000,
+    });
     await expectNoAxeViolations(callWindow, 'Firefox call window: live');
     await shot(callWindow, 'call-window-live');
     await ff.panel.waitForSelector('section.live[data-state="live"]', { timeout: 30_000 });

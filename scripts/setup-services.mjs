@@ -30,7 +30,9 @@ const apt = (args) => {
   const [cmd, ...rest] = [...sudo, 'apt-get', ...args];
   const r = spawnSync(cmd, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   if (r.status !== 0) {
-    console.error(`services: apt-get ${args.join(' ')} failed; install ${missing.join(' ')} from Debian (apt-get install ${missing.join(' ')}) and run again`);
+    console.error(
+      `services: apt-get ${args.join(' ')} failed; install ${missing.join(' ')} from Debian (apt-get install ${missing.join(' ')}) and run again`,
+    );
     process.exit(r.status ?? 1);
   }
 };

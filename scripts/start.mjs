@@ -7,7 +7,11 @@ import { devServerUrl } from './dev-server-url.mjs';
 const root = new URL('..', import.meta.url).pathname;
 // The extension defaults to the server started below, so the printed address and the build agree.
 const serverUrl = devServerUrl();
-const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit', env: { ...process.env, WXT_DEFAULT_SERVER_URL: serverUrl } });
+const build = spawnSync('npm', ['run', 'build', '--silent'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, WXT_DEFAULT_SERVER_URL: serverUrl },
+});
 if (build.status !== 0) {
   console.error('The extension build failed; see above.');
   process.exit(build.status ?? 1);

@@ -18,13 +18,20 @@ function run(title, command, args, env = {}) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
   const started = Date.now();
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-  console.log(`=== ${title}: ${result.status === 0 ? 'ok' : `failed (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `=== ${title}: ${result.status === 0 ? 'ok' : `failed (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return result.status ?? 1;
 }
 
 function vitest(title, configArgs, env = {}) {
   const report = join(reportDir, `${title.replace(/\W+/g, '-')}.json`);
-  const status = run(title, 'npx', ['vitest', 'run', ...configArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], env);
+  const status = run(
+    title,
+    'npx',
+    ['vitest', 'run', ...configArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    env,
+  );
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += r.numPassedTests ?? 0;
@@ -37,7 +44,16 @@ function vitest(title, configArgs, env = {}) {
 }
 
 /** The test files that also run with every test server on PostgreSQL (STORE=postgres). */
-const POSTGRES_FILES = ['server/credits', 'server/calls', 'server/privacy', 'server/retention', 'server/payments/webhook.test.ts', 'test/authz', 'test/faults', 'test/fuzz'];
+const POSTGRES_FILES = [
+  'server/credits',
+  'server/calls',
+  'server/privacy',
+  'server/retention',
+  'server/payments/webhook.test.ts',
+  'test/authz',
+  'test/faults',
+  'test/fuzz',
+];
 
 const steps = e2eOnly
   ? [
@@ -64,5 +80,7 @@ for (const step of steps) {
   exitCode = step();
   if (exitCode !== 0) break;
 }
-console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+console.log(
+  `\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
+);
 process.exit(exitCode);

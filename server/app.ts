@@ -133,18 +133,32 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const error = tooLarge ? { code: 'payload_too_large', message: 'The request headers are too large' } : { code: 'invalid_request', message: 'The request could not be read' };
+    const error = tooLarge
+      ? { code: 'payload_too_large', message: 'The request headers are too large' }
+      : { code: 'invalid_request', message: 'The request could not be read' };
     const body = JSON.stringify({ error });
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService({ store, clock });
-  const accounts = new AccountsService({ store, clock, audit, options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour } });
+  const accounts = new AccountsService({
+    store,
+    clock,
+    audit,
+    options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
+  });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
-  const consent: ConsentService = new ConsentService({ store, clock, audit, payments: { firstCompleted: (accountId) => payments.firstCompleted(accountId) } });
+  const consent: ConsentService = new ConsentService({
+    store,
+    clock,
+    audit,
+    payments: { firstCompleted: (accountId) => payments.firstCompleted(accountId) },
+  });
   await consent.ensureInitialPolicy();
   const photos = new PhotosService({ store, clock });
   const profiles = new ProfilesService({ store, clock, audit, consent, photos });
@@ -159,12 +173,41 @@ export async function createApp(options: AppOptions): Promise<App> {
   const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
-  const calls = createCallsService({ config, store, clock, logger, credits, consent, profiles, notifier, provider: realtime });
+  const calls = createCallsService({
+    config,
+    store,
+    clock,
+    logger,
+    credits,
+    consent,
+    profiles,
+    notifier,
+    provider: realtime,
+  });
   registerCallSockets(io, { calls, accounts, clock, logger });
   const liveCalls: LiveCalls = calls;
   const purger = new AccountPurger({ store, clock, audit, profiles });
-  const privacy = new PrivacyService({ store, clock, audit, accounts, purger, liveCalls, mail, notifier, options: { accountPurgeDays: config.accountPurgeDays } });
-  const passwordResets = new PasswordResetService({ store, clock, audit, accounts, mail, notifier, options: { publicUrl }, logger });
+  const privacy = new PrivacyService({
+    store,
+    clock,
+    audit,
+    accounts,
+    purger,
+    liveCalls,
+    mail,
+    notifier,
+    options: { accountPurgeDays: config.accountPurgeDays },
+  });
+  const passwordResets = new PasswordResetService({
+    store,
+    clock,
+    audit,
+    accounts,
+    mail,
+    notifier,
+    options: { publicUrl },
+    logger,
+  });
   const support = new SupportService({ store, clock, audit });
   const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
   const retentionSweeps = new RetentionService({
@@ -177,8 +220,26 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { onItem: (step) => metrics.retentionItem(step), onSweep: (result) => metrics.retentionRun(result) },
     logger,
   });
-  const retention = new RetentionScheduler({ service: retentionSweeps, clock, intervalMs: config.retentionIntervalMs, logger });
-  const admin = new AdminService({ clock, audit, accounts, profiles, consent, credits, payments, calls, notices, retention, mail, support });
+  const retention = new RetentionScheduler({
+    service: retentionSweeps,
+    clock,
+    intervalMs: config.retentionIntervalMs,
+    logger,
+  });
+  const admin = new AdminService({
+    clock,
+    audit,
+    accounts,
+    profiles,
+    consent,
+    credits,
+    payments,
+    calls,
+    notices,
+    retention,
+    mail,
+    support,
+  });
 
   const accountView = makeAccountView({
     consent: (id) => consent.state(id),
@@ -204,7 +265,10 @@ export async function createApp(options: AppOptions): Promise<App> {
         (err: unknown) => {
           // A refusal still goes out; an acknowledgement that is not on disk does not.
           if (res.statusCode >= 400) return end(...args);
-          logger.error({ err: err instanceof Error ? err.message : String(err), path: req.path }, 'store flush failed: the acknowledgement is withheld');
+          logger.error(
+            { err: err instanceof Error ? err.message : String(err), path: req.path },
+            'store flush failed: the acknowledgement is withheld',
+          );
           res.destroy();
         },
       );
@@ -237,7 +301,16 @@ export async function createApp(options: AppOptions): Promise<App> {
       const s = store.status();
       const ok = s.ok && reachable === null;
       const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
-      res.status(ok ? 200 : 503).json({ ok, store: { kind: s.kind, ok, pendingWrites: s.pendingWrites, lastFlushAt, ...(reachable ? { error: reachable } : {}) } });
+      res.status(ok ? 200 : 503).json({
+        ok,
+        store: {
+          kind: s.kind,
+          ok,
+          pendingWrites: s.pendingWrites,
+          lastFlushAt,
+          ...(reachable ? { error: reachable } : {}),
+        },
+      });
     }),
   );
 
@@ -256,7 +329,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   api.use(express.json({ limit: '64kb', strict: true }));
   const auth = requireAuth(accounts);
   api.use('/auth', authRoutes(accounts, accountView));
-  api.use('/auth', passwordResetRoutes(passwordResets, () => mail.delivery));
+  api.use(
+    '/auth',
+    passwordResetRoutes(passwordResets, () => mail.delivery),
+  );
   api.use(policyRoutes(consent));
   api.use(consentRoutes(consent, auth));
   // Sign-in is required under these prefixes only, so an unknown /api path is a 404, not a 401.
@@ -276,7 +352,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (paymentProvider.kind === 'dev') {
     const webhookUrl = () => {
       const a = http.address() as AddressInfo;
-      const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '[::1]' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      const host =
+        a.address === '0.0.0.0'
+          ? '127.0.0.1'
+          : a.address === '::'
+            ? '[::1]'
+            : a.family === 'IPv6'
+              ? `[${a.address}]`
+              : a.address;
       return `${config.tls ? 'https' : 'http'}://${host}:${a.port}${WEBHOOK_PATH}`;
     };
     app.use(devCheckoutRoutes({ payments, clock, logger, webhookSecret, webhookUrl, publicUrl: config.publicUrl }));
@@ -286,18 +369,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (devOutbox) app.use(devOutboxRoutes(mail));
   // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
   if (config.adminToken) {
-    app.use(
-      '/admin',
-      adminRoutes(
-        { admin, metrics },
-        adminAuth(config.adminToken, clock),
-      ),
-    );
+    app.use('/admin', adminRoutes({ admin, metrics }, adminAuth(config.adminToken, clock)));
   }
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-
 
   let closed = false;
   let mailTimer: TimerHandle | null = null;
@@ -307,7 +383,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     clock,
     logger,
-    services: { audit, accounts, consent, credits, payments, profiles, photos, calls, mail, notices, privacy, purger, retention, support, passwordResets },
+    services: {
+      audit,
+      accounts,
+      consent,
+      credits,
+      payments,
+      profiles,
+      photos,
+      calls,
+      mail,
+      notices,
+      privacy,
+      purger,
+      retention,
+      support,
+      passwordResets,
+    },
     notifier,
     io,
     async listen(port = config.port, host = config.host) {
@@ -326,8 +418,13 @@ export async function createApp(options: AppOptions): Promise<App> {
           if (!mailTransport) {
             // Said once at start: password resets and notices would otherwise vanish without a word.
             const a = http.address() as AddressInfo;
-            const where = devOutbox ? `${config.tls ? 'https' : 'http'}://localhost:${a.port}${DEV_OUTBOX_PATH}` : 'GET /admin/outbox';
-            logger.warn({ outbox: where }, `SMTP_URL is not set: no email is sent (password resets, notices); the messages wait in the outbox: ${where}`);
+            const where = devOutbox
+              ? `${config.tls ? 'https' : 'http'}://localhost:${a.port}${DEV_OUTBOX_PATH}`
+              : 'GET /admin/outbox';
+            logger.warn(
+              { outbox: where },
+              `SMTP_URL is not set: no email is sent (password resets, notices); the messages wait in the outbox: ${where}`,
+            );
           }
           resolve(http.address() as AddressInfo);
         });

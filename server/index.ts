@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     'Call Santa server listening',
   );
   if (config.production && config.openai.apiKey && !config.openai.zeroDataRetention) {
-    logger.warn('OPENAI_ZERO_DATA_RETENTION is not true: promise P1 holds for the model provider only with zero data retention (docs/OPERATIONS.md)');
+    logger.warn(
+      'OPENAI_ZERO_DATA_RETENTION is not true: promise P1 holds for the model provider only with zero data retention (docs/OPERATIONS.md)',
+    );
   }
   if (config.production && !config.tls) {
     logger.warn('No TLS_CERT_FILE/TLS_KEY_FILE: terminate TLS 1.3 in front of this server (promise P16)');

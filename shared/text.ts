@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 // C0/C1 controls, and the bidi overrides that can hide text from a reviewing parent.
-const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+const CONTROL_EXCEPT_NEWLINE =
+  /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 const CONTROL_ALL = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 
 export function stripControl(value: string, keepNewlines = false): string {
@@ -38,6 +39,15 @@ export function lineText(max: number, min = 0) {
 export function multilineText(max: number) {
   return z
     .string()
-    .transform((v) => stripControl(wellFormed(v).replace(/\r\n?/g, '\n'), true).replace(/\n{3,}/g, '\n\n').trim())
-    .pipe(z.string().max(max).refine((v) => !MARK_PILE.test(v), 'Too many accents on one letter'));
+    .transform((v) =>
+      stripControl(wellFormed(v).replace(/\r\n?/g, '\n'), true)
+        .replace(/\n{3,}/g, '\n\n')
+        .trim(),
+    )
+    .pipe(
+      z
+        .string()
+        .max(max)
+        .refine((v) => !MARK_PILE.test(v), 'Too many accents on one letter'),
+    );
 }

@@ -10,7 +10,27 @@ beforeAll(async () => {
   const dir = tempDataDir('callsanta-tls-');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   server = await startTestServer({ env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
   port = Number(new URL(server.url).port);
 });
@@ -20,11 +40,14 @@ afterAll(async () => {
 
 function handshake(maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion, minVersion: 'TLSv1.2' }, () => {
-      const protocol = socket.getProtocol() ?? 'none';
-      socket.end();
-      resolve(protocol);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion, minVersion: 'TLSv1.2' },
+      () => {
+        const protocol = socket.getProtocol() ?? 'none';
+        socket.end();
+        resolve(protocol);
+      },
+    );
     socket.on('error', reject);
   });
 }

@@ -31,7 +31,12 @@ export class BenchServer {
     const dataDir = copySeed(seed);
     const child = fork(join(import.meta.dirname, 'server-child.ts'), [], {
       // BENCH_CHILD_NODE_ARGS (e.g. "--trace-gc"): extra Node flags for the server child, for finding where a figure goes.
-      execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ],
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',

@@ -59,7 +59,10 @@ export async function copySeedIntoPostgres(seed: Seeded, prefix: string): Promis
   const target = await openPgStore({ url, dataKey: seed.dataKey });
   try {
     const report = await copyStore(source, target);
-    if (!report.ok) throw new Error(`the copy into PostgreSQL did not check out: ${JSON.stringify({ counts: report.counts.filter((c) => c.source !== c.target), rows: report.rowMismatches.slice(0, 5), audit: report.audit })}`);
+    if (!report.ok)
+      throw new Error(
+        `the copy into PostgreSQL did not check out: ${JSON.stringify({ counts: report.counts.filter((c) => c.source !== c.target), rows: report.rowMismatches.slice(0, 5), audit: report.audit })}`,
+      );
     return { url, report };
   } finally {
     await target.close();
@@ -95,7 +98,11 @@ export function postgresCpuMicros(c: PgCluster): number {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.push({ pid: Number(d), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) });
+      procs.push({
+        pid: Number(d),
+        ppid: Number(rest[1]),
+        ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]),
+      });
     } catch {
       // the process ended while we listed
     }

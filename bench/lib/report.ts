@@ -32,12 +32,26 @@ export function machine(): Machine {
 
 /** A row whose target is an upper bound. */
 export function atMost(figure: string, value: number, unit: string, limit: number, note?: string): Row {
-  return { figure, value: round(value), unit, target: `<= ${limit}`, met: Number.isFinite(value) && value <= limit, ...(note ? { note } : {}) };
+  return {
+    figure,
+    value: round(value),
+    unit,
+    target: `<= ${limit}`,
+    met: Number.isFinite(value) && value <= limit,
+    ...(note ? { note } : {}),
+  };
 }
 
 /** A row whose target is a lower bound. */
 export function atLeast(figure: string, value: number, unit: string, limit: number, note?: string): Row {
-  return { figure, value: round(value), unit, target: `>= ${limit}`, met: Number.isFinite(value) && value >= limit, ...(note ? { note } : {}) };
+  return {
+    figure,
+    value: round(value),
+    unit,
+    target: `>= ${limit}`,
+    met: Number.isFinite(value) && value >= limit,
+    ...(note ? { note } : {}),
+  };
 }
 
 /** A figure reported for context, with no target. */
@@ -59,9 +73,16 @@ export function round(v: number): number {
 
 export function formatTable(rows: Row[]): string {
   const head = ['figure', 'value', 'unit', 'target', 'met?'];
-  const body = rows.map((r) => [r.figure, Number.isNaN(r.value) ? 'n/a' : String(r.value), r.unit, r.target, r.met === null ? '-' : r.met ? 'yes' : 'NO']);
+  const body = rows.map((r) => [
+    r.figure,
+    Number.isNaN(r.value) ? 'n/a' : String(r.value),
+    r.unit,
+    r.target,
+    r.met === null ? '-' : r.met ? 'yes' : 'NO',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ') + ' |';
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (i === 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ') + ' |';
   const sep = '|' + widths.map((w, i) => (i === 1 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|';
   return [line(head), sep, ...body.map(line)].join('\n');
 }

@@ -85,9 +85,31 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
       purgeBy: null,
     });
     const token = randomBytes(32).toString('base64url');
-    await store.sessions.insert({ id: randomUUID(), accountId, tokenHash: tokenHash(token), createdAt: now - DAY_MS, expiresAt: now + 30 * DAY_MS, revokedAt: null });
-    await store.sessions.insert({ id: randomUUID(), accountId, tokenHash: tokenHash(randomBytes(32).toString('base64url')), createdAt: created, expiresAt: created + 30 * DAY_MS, revokedAt: created + DAY_MS });
-    await store.consents.insert({ id: randomUUID(), accountId, policyVersion, at: created, method: 'explicit_checkbox', verifiedAt: created + MINUTE_MS, verifiedBy: 'card_payment' });
+    await store.sessions.insert({
+      id: randomUUID(),
+      accountId,
+      tokenHash: tokenHash(token),
+      createdAt: now - DAY_MS,
+      expiresAt: now + 30 * DAY_MS,
+      revokedAt: null,
+    });
+    await store.sessions.insert({
+      id: randomUUID(),
+      accountId,
+      tokenHash: tokenHash(randomBytes(32).toString('base64url')),
+      createdAt: created,
+      expiresAt: created + 30 * DAY_MS,
+      revokedAt: created + DAY_MS,
+    });
+    await store.consents.insert({
+      id: randomUUID(),
+      accountId,
+      policyVersion,
+      at: created,
+      method: 'explicit_checkbox',
+      verifiedAt: created + MINUTE_MS,
+      verifiedBy: 'card_payment',
+    });
     await audit.record(`account:${accountId}`, 'account.signup', accountId);
     await audit.record(`account:${accountId}`, 'consent.given', accountId, { version: policyVersion });
     await audit.record('system', 'consent.verified', accountId, { method: 'card_payment' });
@@ -139,7 +161,11 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
         createdAt: paidAt,
         paidAt,
       });
-      await store.webhookEvents.insert({ id: `evt_bench_${i}_${k}`, type: 'checkout.session.completed', receivedAt: paidAt });
+      await store.webhookEvents.insert({
+        id: `evt_bench_${i}_${k}`,
+        type: 'checkout.session.completed',
+        receivedAt: paidAt,
+      });
       await ledger(store, accountId, 'purchase', 1800, `purchase:${session}`, null, paidAt);
       rows += 3;
     }
@@ -171,7 +197,13 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
     }
 
     for (let l = 0; l < loginsPer; l++) {
-      await store.logins.insert({ id: randomUUID(), accountId, at: at(i * loginsPer + l), success: l % 7 !== 3, uaFamily: l % 2 ? 'Chrome' : 'Firefox' });
+      await store.logins.insert({
+        id: randomUUID(),
+        accountId,
+        at: at(i * loginsPer + l),
+        success: l % 7 !== 3,
+        uaFamily: l % 2 ? 'Chrome' : 'Firefox',
+      });
       rows++;
     }
     families.push({ accountId, email, token, profileIds });
@@ -180,7 +212,15 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
   return { dataDir, dataKey, password, families, rows };
 }
 
-async function ledger(store: LowdbStore, accountId: string, kind: LedgerRow['kind'], seconds: number, ref: string, callId: string | null, at: number) {
+async function ledger(
+  store: LowdbStore,
+  accountId: string,
+  kind: LedgerRow['kind'],
+  seconds: number,
+  ref: string,
+  callId: string | null,
+  at: number,
+) {
   await store.ledger.insert({ id: randomUUID(), accountId, kind, seconds, ref, callId, at, note: null });
 }
 

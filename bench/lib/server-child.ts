@@ -21,8 +21,16 @@ export interface ChildStats {
 }
 
 async function main(): Promise<void> {
-  const config = parseConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
-  const realtime = process.env.BENCH_PROVIDER === 'simulated' ? undefined : new FakeRealtimeProvider(Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 0), { conversation: false });
+  const config = parseConfig({
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  });
+  const realtime =
+    process.env.BENCH_PROVIDER === 'simulated'
+      ? undefined
+      : new FakeRealtimeProvider(Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 0), { conversation: false });
   const app = await createApp({ config, logger: createLogger(config.logLevel), ...(realtime ? { realtime } : {}) });
   const address = await app.listen(0, '127.0.0.1');
   const stats = (): ChildStats => {

@@ -15,7 +15,12 @@ io.on('connection', (socket) => {
   let elapsedSeconds = 0;
   const timer = setInterval(() => {
     elapsedSeconds++;
-    io.to(room).emit('call:tick', { callId: socket.id, remainingSeconds: 600 - elapsedSeconds, elapsedSeconds, profileId: socket.id });
+    io.to(room).emit('call:tick', {
+      callId: socket.id,
+      remainingSeconds: 600 - elapsedSeconds,
+      elapsedSeconds,
+      profileId: socket.id,
+    });
   }, 1000);
   socket.on('disconnect', () => clearInterval(timer));
 });

@@ -23,7 +23,12 @@ export interface FlowOptions {
 type Step = (name: string, fn: () => Promise<void>) => Promise<void>;
 
 interface ChromeStorage {
-  chrome: { storage: { local: { get(key: string | null): Promise<Record<string, unknown>> }; session?: { get(key: null): Promise<Record<string, unknown>> } } };
+  chrome: {
+    storage: {
+      local: { get(key: string | null): Promise<Record<string, unknown>> };
+      session?: { get(key: null): Promise<Record<string, unknown>> };
+    };
+  };
 }
 
 export interface FlowContext {
@@ -33,12 +38,24 @@ export interface FlowContext {
   shotsDir: string;
   shot(page: Page, name: string): Promise<void>;
   step: Step;
-  state: { panel?: Page; popup?: Page; callWindow?: Page; token?: string; profileId?: string; balanceBefore?: number; call?: CallRecord };
+  state: {
+    panel?: Page;
+    popup?: Page;
+    callWindow?: Page;
+    token?: string;
+    profileId?: string;
+    balanceBefore?: number;
+    call?: CallRecord;
+  };
   close(): Promise<void>;
 }
 
 export async function startFlow(opts: FlowOptions): Promise<FlowContext> {
-  const [server, run, M] = await Promise.all([startE2eServer(), launchChromium({ lang: opts.lang }), loadMessages(opts.lang)]);
+  const [server, run, M] = await Promise.all([
+    startE2eServer(),
+    launchChromium({ lang: opts.lang }),
+    loadMessages(opts.lang),
+  ]);
   const shotsDir = artifactDir(`chromium-${opts.lang}`);
   let n = 0;
   const ctx: FlowContext = {
@@ -58,7 +75,9 @@ export async function startFlow(opts: FlowOptions): Promise<FlowContext> {
         // A failing step leaves a picture of every open page behind.
         for (const [i, page] of run.context.pages().entries()) {
           if (page.url() === 'about:blank') continue;
-          await page.screenshot({ path: join(shotsDir, `FAILED-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true }).catch(() => undefined);
+          await page
+            .screenshot({ path: join(shotsDir, `FAILED-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true })
+            .catch(() => undefined);
         }
         throw err;
       }
@@ -74,7 +93,9 @@ export async function startFlow(opts: FlowOptions): Promise<FlowContext> {
 const tab = (page: Page, view: string) => page.locator(`nav button.tab[data-view="${view}"]`).click();
 
 async function tokenOf(page: Page): Promise<string> {
-  const token = await page.evaluate(async () => (await (globalThis as unknown as ChromeStorage).chrome.storage.local.get('token')).token);
+  const token = await page.evaluate(
+    async () => (await (globalThis as unknown as ChromeStorage).chrome.storage.local.get('token')).token,
+  );
   expect(typeof token).toBe('string');
   return token as string;
 }
@@ -152,7 +173,9 @@ export async function addChild(f: FlowContext, name: string, language: 'en' | 'd
     await panel.locator('select[name="language"]').selectOption(language);
     await panel.locator('textarea[name="wishList"]').fill('A red bicycle\nA puppy');
     await panel.locator('textarea[name="preferences"]').fill('Dinosaurs and snow');
-    await panel.locator('input[name="photo"]').setInputFiles({ name: 'child.png', mimeType: 'image/png', buffer: await samplePhoto() });
+    await panel
+      .locator('input[name="photo"]')
+      .setInputFiles({ name: 'child.png', mimeType: 'image/png', buffer: await samplePhoto() });
     await panel.locator('.photo-preview img').waitFor();
     // Age 2 is refused by the shared schema before anything is sent.
     await panel.locator('section.children form button[type="submit"]').click();
@@ -167,7 +190,16 @@ export async function addChild(f: FlowContext, name: string, language: 'en' | 'd
     f.state.profileId = (await card.getAttribute('data-profile')) ?? undefined;
     expect(f.state.profileId).toBeTruthy();
     const profiles = await server.api.get('/api/profiles', f.state.token);
-    expect(profiles.body.profiles).toEqual([expect.objectContaining({ id: f.state.profileId, name, age: 6, language, wishList: ['A red bicycle', 'A puppy'], photoId: expect.any(String) })]);
+    expect(profiles.body.profiles).toEqual([
+      expect.objectContaining({
+        id: f.state.profileId,
+        name,
+        age: 6,
+        language,
+        wishList: ['A red bicycle', 'A puppy'],
+        photoId: expect.any(String),
+      }),
+    ]);
     await expectNoAxeViolations(panel, 'side panel: children');
     await shot(panel, 'panel-children');
   });
@@ -229,7 +261,9 @@ export async function callFromPopup(f: FlowContext, childName: string, pin: stri
     f.state.popup = popup;
     await popup.locator(`button.kid[data-profile="${f.state.profileId}"]`).waitFor();
     await popup.getByText(M('popup.pick')).waitFor();
-    expect(await popup.locator('button.kid').getAttribute('aria-label')).toBe(M('popup.callChild', { name: childName }));
+    expect(await popup.locator('button.kid').getAttribute('aria-label')).toBe(
+      M('popup.callChild', { name: childName }),
+    );
     await expectNoAxeViolations(popup, 'popup');
     await shot(popup, 'popup');
   });
@@ -270,7 +304,11 @@ export async function callFromPopup(f: FlowContext, childName: string, pin: stri
     // data-speaking is set from the Web Audio analyser on the remote stream: audio arrives.
     await callWindow.locator('svg.santa[data-speaking]').waitFor({ timeout: 30_000 });
     // The caption comes from the server's checked relay (call:transcript), never from the data channel.
-    await callWindow.waitForFunction(() => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0, undefined, { timeout: 30_000 });
+    await callWindow.waitForFunction(
+      () => (document.querySelector('.caption')?.textContent ?? '').trim().length > 0,
+      undefined,
+      { timeout: 30_000 },
+    );
     await expectNoAxeViolations(callWindow, 'call window: live');
     await shot(callWindow, 'call-window-live');
   });
@@ -299,7 +337,10 @@ export async function watchAndEndFromPanel(f: FlowContext, childName: string, se
     if (!callId) throw new Error('the live call card names no call');
     const accountId = (await server.api.get('/api/me', f.state.token)).body.id as string;
     server.app.notifier.toAccount(accountId, 'call:warning', { callId, kind: 'safety', category: 'child_distress' });
-    await live.getByRole('alert').filter({ hasText: M('safety.child_distress') }).waitFor();
+    await live
+      .getByRole('alert')
+      .filter({ hasText: M('safety.child_distress') })
+      .waitFor();
     await expectNoAxeViolations(panel, 'side panel: live call');
     await shot(panel, 'panel-live-call');
     await shot(f.state.callWindow!, 'call-window-time-passed');
@@ -348,8 +389,11 @@ export async function nothingOfTheCallStored(f: FlowContext): Promise<void> {
     const santaSaid = (await panel.locator('.transcript .line-santa .said').first().textContent()) ?? '';
     const words = santaSaid.trim().split(/\s+/).slice(0, 3).join(' ');
     expect(words).not.toBe('');
-    const stored = await panel.evaluate(async () => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
-    for (const key of Object.keys(stored)) expect(['token', 'serverUrl', 'locale', 'parentPin', 'parentPinAttempts', 'cameraPreview']).toContain(key);
+    const stored = await panel.evaluate(async () =>
+      (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null),
+    );
+    for (const key of Object.keys(stored))
+      expect(['token', 'serverUrl', 'locale', 'parentPin', 'parentPinAttempts', 'cameraPreview']).toContain(key);
     expect(JSON.stringify(stored)).not.toContain(words);
     for (const page of [panel, f.state.callWindow!, f.state.popup!]) {
       expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);

@@ -33,7 +33,11 @@ export async function launchChromium(opts: { lang?: 'en' | 'da' | 'sv' } = {}): 
     executablePath: CHROMIUM_BIN,
     headless: true,
     viewport: { width: 420, height: 900 },
-    env: { ...process.env, LANGUAGE: lang, LANG: lang === 'en' ? 'en_US.UTF-8' : `${lang}_${lang === 'da' ? 'DK' : 'SE'}.UTF-8` },
+    env: {
+      ...process.env,
+      LANGUAGE: lang,
+      LANG: lang === 'en' ? 'en_US.UTF-8' : `${lang}_${lang === 'da' ? 'DK' : 'SE'}.UTF-8`,
+    },
     args: [
       '--no-sandbox',
       '--disable-gpu',

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { ARTIFACTS, CHROME_BUILD, FIREFOX_BUILD, ROOT } from './paths.js';
 
 function wxt(args: string[]): void {
-  const r = spawnSync('npx', ['wxt', 'build', ...args], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync('npx', ['wxt', 'build', ...args], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, CI: 'true' },
+  });
   if (r.status !== 0) throw new Error(`wxt build ${args.join(' ')} failed`);
 }
 

@@ -28,11 +28,20 @@ export function startE2eServer(): Promise<TestServer> {
 export async function restartE2eServer(old: TestServer): Promise<TestServer> {
   await old.stop();
   const realtime = new SimulatedSantaProvider({ clock: systemClock });
-  return startTestServer({ clock: old.clock, dataDir: old.dataDir, port: Number(new URL(old.url).port), env: E2E_ENV, app: { realtime } });
+  return startTestServer({
+    clock: old.clock,
+    dataDir: old.dataDir,
+    port: Number(new URL(old.url).port),
+    env: E2E_ENV,
+    app: { realtime },
+  });
 }
 
 /** What the server holds for the account, straight from the API (the test's own view, not the UI's). */
-export async function creditsOf(server: TestServer, token: string): Promise<{ balanceSeconds: number; availableSeconds: number }> {
+export async function creditsOf(
+  server: TestServer,
+  token: string,
+): Promise<{ balanceSeconds: number; availableSeconds: number }> {
   const res = await server.api.get('/api/credits', token);
   if (res.status !== 200) throw new Error(`GET /api/credits: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { balanceSeconds: number; availableSeconds: number };

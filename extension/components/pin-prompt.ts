@@ -9,8 +9,18 @@ import { pinWaitUntil, tryPin } from '../lib/pin.js';
  * say so, and once they are slowed down or locked the form says until when and takes no
  * tries until then (the wait is enforced in lib/pin.ts, the form only shows it).
  */
-export function pinPrompt(opts: { label: string; onDone(ok: boolean): void }): { form: HTMLFormElement; focus(): void } {
-  const input = h('input', { type: 'password', name: 'pin', inputmode: 'numeric', autocomplete: 'off', maxlength: 8, pattern: '[0-9]*' });
+export function pinPrompt(opts: { label: string; onDone(ok: boolean): void }): {
+  form: HTMLFormElement;
+  focus(): void;
+} {
+  const input = h('input', {
+    type: 'password',
+    name: 'pin',
+    inputmode: 'numeric',
+    autocomplete: 'off',
+    maxlength: 8,
+    pattern: '[0-9]*',
+  });
   const f = field({ label: opts.label, input });
   const ok = button(t('popup.pinContinue'), { variant: 'primary', type: 'submit' });
   const cancel = button(t('common.cancel'), { variant: 'secondary', onclick: () => opts.onDone(false) });

@@ -16,7 +16,13 @@ export function santaFigure(label: string): SantaFigure {
     { class: 'santa-head' },
     // hat
     svg('path', { d: 'M48 78 Q100 8 152 78 Z', fill: '#c8102e' }),
-    svg('path', { d: 'M128 44 Q160 40 168 70', stroke: '#c8102e', 'stroke-width': 14, fill: 'none', 'stroke-linecap': 'round' }),
+    svg('path', {
+      d: 'M128 44 Q160 40 168 70',
+      stroke: '#c8102e',
+      'stroke-width': 14,
+      fill: 'none',
+      'stroke-linecap': 'round',
+    }),
     svg('circle', { cx: 170, cy: 74, r: 11, fill: '#ffffff', stroke: '#d9d9d9' }),
     // face
     svg('circle', { cx: 100, cy: 104, r: 40, fill: '#f7c9a9' }),
@@ -27,8 +33,16 @@ export function santaFigure(label: string): SantaFigure {
     svg('circle', { cx: 126, cy: 114, r: 7, fill: '#f29b9b', opacity: 0.7 }),
     svg('ellipse', { cx: 100, cy: 113, rx: 8, ry: 6, fill: '#e8a07e' }),
     // beard, with the mouth inside it
-    svg('path', { d: 'M58 118 Q60 190 100 196 Q140 190 142 118 Q122 134 100 128 Q78 134 58 118 Z', fill: '#ffffff', stroke: '#e2e2e2' }),
-    svg('path', { d: 'M78 128 Q100 118 122 128 Q112 134 100 131 Q88 134 78 128 Z', fill: '#ffffff', stroke: '#e2e2e2' }),
+    svg('path', {
+      d: 'M58 118 Q60 190 100 196 Q140 190 142 118 Q122 134 100 128 Q78 134 58 118 Z',
+      fill: '#ffffff',
+      stroke: '#e2e2e2',
+    }),
+    svg('path', {
+      d: 'M78 128 Q100 118 122 128 Q112 134 100 131 Q88 134 78 128 Z',
+      fill: '#ffffff',
+      stroke: '#e2e2e2',
+    }),
     mouth,
   );
   const root = svg(

@@ -3,7 +3,10 @@ import { t } from '../lib/i18n.js';
 
 /** Small building blocks shared by the side panel, the popup and the call window. */
 
-export function button(label: Child, attrs: Attrs & { variant?: 'primary' | 'secondary' | 'danger' | 'link' } = {}): HTMLButtonElement {
+export function button(
+  label: Child,
+  attrs: Attrs & { variant?: 'primary' | 'secondary' | 'danger' | 'link' } = {},
+): HTMLButtonElement {
   const { variant = 'secondary', class: extra, ...rest } = attrs;
   return h('button', { type: 'button', class: ['btn', `btn-${variant}`, extra as string | undefined], ...rest }, label);
 }
@@ -52,7 +55,11 @@ export function checkbox(label: string, attrs: Attrs = {}): { root: HTMLElement;
 }
 
 /** A message area announced to screen readers: polite status, or an assertive alert for errors. */
-export function messageArea(): { root: HTMLElement; show(message: string, kind?: 'ok' | 'error'): void; clear(): void } {
+export function messageArea(): {
+  root: HTMLElement;
+  show(message: string, kind?: 'ok' | 'error'): void;
+  clear(): void;
+} {
   const root = h('div', { class: 'message', role: 'status', 'aria-live': 'polite' });
   return {
     root,
@@ -69,7 +76,13 @@ export function messageArea(): { root: HTMLElement; show(message: string, kind?:
 }
 
 /** A modal confirmation with the native <dialog> (focus trap, Escape to cancel). */
-export function confirmDialog(opts: { title: string; body: Child; confirmLabel: string; danger?: boolean; extra?: Child }): Promise<boolean> {
+export function confirmDialog(opts: {
+  title: string;
+  body: Child;
+  confirmLabel: string;
+  danger?: boolean;
+  extra?: Child;
+}): Promise<boolean> {
   return new Promise((resolve) => {
     const titleId = uid('dlg');
     const cancel = button(t('common.cancel'), { variant: 'secondary', value: 'cancel' });
@@ -116,7 +129,12 @@ export function avatar(name: string, photoUrl: string | null, size: 'small' | 'l
   const hue = [...name].reduce((sum, ch) => sum + ch.charCodeAt(0), 0) % 360;
   // The initial is drawn by CSS, not text: inside a button it is decoration, and as text it
   // would be part of the button's visible label without being in its accessible name.
-  return h('span', { class: `avatar avatar-${size}`, style: `--avatar-hue:${hue}`, 'aria-hidden': 'true', 'data-initial': (name.trim()[0] ?? '?').toUpperCase() });
+  return h('span', {
+    class: `avatar avatar-${size}`,
+    style: `--avatar-hue:${hue}`,
+    'aria-hidden': 'true',
+    'data-initial': (name.trim()[0] ?? '?').toUpperCase(),
+  });
 }
 
 /** Moves focus to a view's heading so keyboard and screen-reader users land in the new content. */

@@ -24,7 +24,13 @@ export function usageChart(usage: Usage): HTMLElement {
       const barHeight = (seconds / maxSeconds) * (height - 4);
       y -= barHeight;
       return seconds > 0
-        ? svg('rect', { x: i * barWidth + 1, y, width: Math.max(1, barWidth - 2), height: barHeight, fill: PALETTE[si % PALETTE.length] })
+        ? svg('rect', {
+            x: i * barWidth + 1,
+            y,
+            width: Math.max(1, barWidth - 2),
+            height: barHeight,
+            fill: PALETTE[si % PALETTE.length],
+          })
         : null;
     });
   });
@@ -43,7 +49,12 @@ export function usageChart(usage: Usage): HTMLElement {
     'ul',
     { class: 'legend' },
     usage.series.map((s, si) =>
-      h('li', null, h('span', { class: 'swatch', style: `background:${PALETTE[si % PALETTE.length]}`, 'aria-hidden': 'true' }), `${seriesName(s.name)}: ${formatDuration(s.totalSeconds)}`),
+      h(
+        'li',
+        null,
+        h('span', { class: 'swatch', style: `background:${PALETTE[si % PALETTE.length]}`, 'aria-hidden': 'true' }),
+        `${seriesName(s.name)}: ${formatDuration(s.totalSeconds)}`,
+      ),
     ),
   );
   const activeDays = usage.days.map((d, i) => ({ d, i })).filter(({ i }) => (perDay[i] ?? 0) > 0);
@@ -51,12 +62,26 @@ export function usageChart(usage: Usage): HTMLElement {
     'table',
     { class: 'usage-table' },
     h('caption', null, t('usage.tableCaption')),
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('usage.day')), usage.series.map((s) => h('th', { scope: 'col' }, seriesName(s.name))))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, t('usage.day')),
+        usage.series.map((s) => h('th', { scope: 'col' }, seriesName(s.name))),
+      ),
+    ),
     h(
       'tbody',
       null,
       activeDays.map(({ d, i }) =>
-        h('tr', null, h('th', { scope: 'row' }, formatDay(new Date(`${d}T00:00:00Z`))), usage.series.map((s) => h('td', null, formatDuration(s.seconds[i] ?? 0)))),
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row' }, formatDay(new Date(`${d}T00:00:00Z`))),
+          usage.series.map((s) => h('td', null, formatDuration(s.seconds[i] ?? 0))),
+        ),
       ),
     ),
   );

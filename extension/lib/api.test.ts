@@ -48,7 +48,9 @@ describe('API client', () => {
 
   it('turns the error envelope into an ApiError with status, code and fields', async () => {
     const err = await caught(
-      client(async () => json(400, { error: { code: 'invalid_request', message: 'bad', fields: { age: 'too_big' } } })).createProfile({ name: 'Emma', age: 5, language: 'en' }),
+      client(async () =>
+        json(400, { error: { code: 'invalid_request', message: 'bad', fields: { age: 'too_big' } } }),
+      ).createProfile({ name: 'Emma', age: 5, language: 'en' }),
     );
     expect(err.status).toBe(400);
     expect(err.code).toBe('invalid_request');
@@ -74,7 +76,9 @@ describe('API client', () => {
 
   it('calls onUnauthorized on a 401 so the UI can sign out', async () => {
     const onUnauthorized = vi.fn();
-    const err = await caught(client(async () => json(401, { error: { code: 'unauthorized', message: 'no' } }), { onUnauthorized }).me());
+    const err = await caught(
+      client(async () => json(401, { error: { code: 'unauthorized', message: 'no' } }), { onUnauthorized }).me(),
+    );
     expect(err.code).toBe('unauthorized');
     expect(onUnauthorized).toHaveBeenCalledOnce();
   });
@@ -84,17 +88,27 @@ describe('API client', () => {
     const err = await caught(client(fetchImpl).createProfile({ name: 'Emma', age: 2, language: 'en' }));
     expect(err.code).toBe('invalid_request');
     expect(err.fields).toHaveProperty('age');
-    const unknownField = await caught(client(fetchImpl).createProfile({ name: 'Emma', age: 5, language: 'en', address: 'Main St 1' } as never));
+    const unknownField = await caught(
+      client(fetchImpl).createProfile({ name: 'Emma', age: 5, language: 'en', address: 'Main St 1' } as never),
+    );
     expect(unknownField.code).toBe('invalid_request');
-    const badEmail = await caught(client(fetchImpl).signup({ email: 'not-an-email', password: 'long enough', name: 'Ada', locale: 'en' }));
+    const badEmail = await caught(
+      client(fetchImpl).signup({ email: 'not-an-email', password: 'long enough', name: 'Ada', locale: 'en' }),
+    );
     expect(badEmail.fields).toHaveProperty('email');
     expect(fetchImpl).not.toHaveBeenCalled();
   });
 
   it('uploads a photo as the raw image body with its type', async () => {
-    const fetchImpl = vi.fn<FetchLike>(async () => json(201, { id: 'p1', photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' }));
+    const fetchImpl = vi.fn<FetchLike>(async () =>
+      json(201, { id: 'p1', photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' }),
+    );
     const blob = new Blob([new Uint8Array([0xff, 0xd8, 0xff])], { type: 'image/jpeg' });
-    expect(await client(fetchImpl).uploadPhoto(blob)).toEqual({ id: 'p1', photoId: 'p1', expiresAt: '2026-12-02T10:00:00.000Z' });
+    expect(await client(fetchImpl).uploadPhoto(blob)).toEqual({
+      id: 'p1',
+      photoId: 'p1',
+      expiresAt: '2026-12-02T10:00:00.000Z',
+    });
     const [url, init] = fetchImpl.mock.calls[0]!;
     expect(url).toBe('http://127.0.0.1:9/api/photos');
     expect((init?.headers as Record<string, string>)['Content-Type']).toBe('image/jpeg');
@@ -115,7 +129,9 @@ describe('API client', () => {
   });
 
   it('returns the checkout URL and the account deletion date', async () => {
-    expect(await client(async () => json(200, { url: 'https://checkout.example/pay' })).checkout('pack-10')).toEqual({ url: 'https://checkout.example/pay' });
+    expect(await client(async () => json(200, { url: 'https://checkout.example/pay' })).checkout('pack-10')).toEqual({
+      url: 'https://checkout.example/pay',
+    });
     const purgeBy = '2027-01-01T00:00:00.000Z';
     const closed = { ...account, deletion: { purgeBy }, purgeBy };
     expect((await client(async () => json(202, closed)).deleteMe({ password: 'pw' })).purgeBy).toBe(purgeBy);

@@ -88,7 +88,8 @@ function fieldsFromZod(error: z.ZodError): Record<string, string> {
 /** Parses a body with a shared schema, or throws the same error shape the server would send. */
 function checkBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError(400, 'invalid_request', 'The form has invalid fields', fieldsFromZod(parsed.error));
+  if (!parsed.success)
+    throw new ApiError(400, 'invalid_request', 'The form has invalid fields', fieldsFromZod(parsed.error));
   return parsed.data;
 }
 
@@ -109,7 +110,12 @@ export class ApiClient {
     this.token = token;
   }
 
-  private async send(method: string, path: string, body?: Body, accept: 'json' | 'blob' = 'json'): Promise<{ status: number; data: unknown; blob?: Blob }> {
+  private async send(
+    method: string,
+    path: string,
+    body?: Body,
+    accept: 'json' | 'blob' = 'json',
+  ): Promise<{ status: number; data: unknown; blob?: Blob }> {
     const headers: Record<string, string> = { Accept: accept === 'json' ? 'application/json' : '*/*' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     let payload: BodyInit | undefined;
@@ -122,7 +128,13 @@ export class ApiClient {
     }
     let res: Response;
     try {
-      res = await this.fetchImpl(this.baseUrl + path, { method, headers, body: payload, credentials: 'omit', cache: 'no-store' });
+      res = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: payload,
+        credentials: 'omit',
+        cache: 'no-store',
+      });
     } catch (err) {
       throw new ApiError(0, 'network_error', err instanceof Error ? err.message : 'Network error');
     }
@@ -135,7 +147,8 @@ export class ApiClient {
         // Not JSON (a proxy's error page): fall through to a generic error for the status.
       }
       const parsed = apiErrorSchema.safeParse(data);
-      if (parsed.success) throw new ApiError(res.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.fields);
+      if (parsed.success)
+        throw new ApiError(res.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.fields);
       throw new ApiError(res.status, res.status === 401 ? 'unauthorized' : 'internal_error', `HTTP ${res.status}`);
     }
     if (accept === 'blob') return { status: res.status, data: null, blob: await res.blob() };
@@ -183,7 +196,9 @@ export class ApiClient {
 
   /** Always 202 whatever the email; `delivery` says whether this server sends email at all. */
   async requestPasswordReset(email: string): Promise<{ delivery: 'email' | 'outbox' }> {
-    const res = await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', { json: checkBody(passwordResetRequestBodySchema, { email }) });
+    const res = await this.call(passwordResetRequestResponseSchema, 'POST', '/api/auth/password-reset/request', {
+      json: checkBody(passwordResetRequestBodySchema, { email }),
+    });
     return { delivery: res.delivery };
   }
 
@@ -200,7 +215,12 @@ export class ApiClient {
    * suffices; a password, when given, is checked by the server (403 if wrong).
    */
   async deleteMe(body?: z.input<typeof deleteMeBodySchema>): Promise<DeleteMeResponse> {
-    return this.call(deleteMeResponseSchema, 'DELETE', '/api/me', body === undefined ? undefined : { json: checkBody(deleteMeBodySchema, body) });
+    return this.call(
+      deleteMeResponseSchema,
+      'DELETE',
+      '/api/me',
+      body === undefined ? undefined : { json: checkBody(deleteMeBodySchema, body) },
+    );
   }
 
   async exportMe(): Promise<ExportDocument> {
@@ -208,7 +228,9 @@ export class ApiClient {
   }
 
   async restrict(restricted: boolean): Promise<Account> {
-    return this.call(accountSchema, 'POST', '/api/me/restrict', { json: checkBody(restrictBodySchema, { restricted }) });
+    return this.call(accountSchema, 'POST', '/api/me/restrict', {
+      json: checkBody(restrictBodySchema, { restricted }),
+    });
   }
 
   async markNoticeRead(id: string): Promise<void> {
@@ -230,7 +252,9 @@ export class ApiClient {
   }
 
   async consent(policyVersion: string): Promise<z.output<typeof consentResponseSchema>> {
-    return this.call(consentResponseSchema, 'POST', '/api/consent', { json: checkBody(consentBodySchema, { policyVersion }) });
+    return this.call(consentResponseSchema, 'POST', '/api/consent', {
+      json: checkBody(consentBodySchema, { policyVersion }),
+    });
   }
 
   // --- profiles and photos --------------------------------------------------------------
@@ -244,7 +268,9 @@ export class ApiClient {
   }
 
   async patchProfile(id: string, body: z.input<typeof patchProfileBodySchema>): Promise<Profile> {
-    return this.call(profileSchema, 'PATCH', `/api/profiles/${encodeURIComponent(id)}`, { json: checkBody(patchProfileBodySchema, body) });
+    return this.call(profileSchema, 'PATCH', `/api/profiles/${encodeURIComponent(id)}`, {
+      json: checkBody(patchProfileBodySchema, body),
+    });
   }
 
   async deleteProfile(id: string): Promise<void> {
@@ -273,7 +299,9 @@ export class ApiClient {
   }
 
   async checkout(packId: string): Promise<{ url: string }> {
-    return this.call(checkoutResponseSchema, 'POST', '/api/credits/checkout', { json: checkBody(checkoutBodySchema, { packId }) });
+    return this.call(checkoutResponseSchema, 'POST', '/api/credits/checkout', {
+      json: checkBody(checkoutBodySchema, { packId }),
+    });
   }
 
   async calls(): Promise<CallRecord[]> {

@@ -3,7 +3,10 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { callWindowUrl, CALL_WINDOW_SIZE, openCallWindow, openSidePanel, openTab } from './browser-ui.js';
 
 // fakeBrowser has neither Chrome's sidePanel nor Firefox's sidebarAction: mock them.
-const fake = fakeBrowser as unknown as { sidePanel?: { open: ReturnType<typeof vi.fn> }; sidebarAction?: { open: ReturnType<typeof vi.fn> } };
+const fake = fakeBrowser as unknown as {
+  sidePanel?: { open: ReturnType<typeof vi.fn> };
+  sidebarAction?: { open: ReturnType<typeof vi.fn> };
+};
 
 describe('browser UI helpers', () => {
   beforeEach(() => {
@@ -40,7 +43,12 @@ describe('browser UI helpers', () => {
     fakeBrowser.windows.onCreated.addListener((w) => void created.push(w));
     const spy = vi.spyOn(fakeBrowser.windows, 'create');
     await openCallWindow('child/1');
-    expect(spy).toHaveBeenCalledWith({ url: callWindowUrl('child/1'), type: 'popup', focused: true, ...CALL_WINDOW_SIZE });
+    expect(spy).toHaveBeenCalledWith({
+      url: callWindowUrl('child/1'),
+      type: 'popup',
+      focused: true,
+      ...CALL_WINDOW_SIZE,
+    });
     expect(callWindowUrl('child/1')).toMatch(/^chrome-extension:\/\/[^/]+\/call\.html\?profile=child%2F1$/);
     expect(created).toHaveLength(1);
   });

@@ -38,7 +38,12 @@ describe('call session', () => {
     expect(peer.channels.map((c) => c.label)).toEqual(['oai-events']);
     expect(socket.starts).toEqual([{ profileId: 'profile-1', sdp: peer.local!.sdp, timeZone: 'Europe/Copenhagen' }]);
     expect(peer.remote).toEqual({ type: 'answer', sdp: 'v=0 answer' });
-    expect(session.snapshot).toMatchObject({ phase: 'connecting', callId: 'call-1', availableSeconds: 600, remainingSeconds: 600 });
+    expect(session.snapshot).toMatchObject({
+      phase: 'connecting',
+      callId: 'call-1',
+      availableSeconds: 600,
+      remainingSeconds: 600,
+    });
     peer.setConnection('connected');
     expect(phases).toEqual(['idle', 'asking_mic', 'connecting', 'live']);
   });
@@ -93,7 +98,9 @@ describe('call session', () => {
   });
 
   it('fails with mic_missing when there is no microphone', async () => {
-    const { session } = setup({ getMic: async () => Promise.reject(Object.assign(new Error('none'), { name: 'NotFoundError' })) });
+    const { session } = setup({
+      getMic: async () => Promise.reject(Object.assign(new Error('none'), { name: 'NotFoundError' })),
+    });
     await session.start();
     expect(session.snapshot.errorCode).toBe('mic_missing');
   });
@@ -127,7 +134,10 @@ describe('call session', () => {
     channel.receive({ type: 'response.created' });
     channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'Ho ho ho! I promise ' });
     channel.receive({ type: 'response.output_audio_transcript.delta', delta: 'you will get a pony.' });
-    channel.receive({ type: 'response.output_audio_transcript.done', transcript: 'Ho ho ho! I promise you will get a pony.' });
+    channel.receive({
+      type: 'response.output_audio_transcript.done',
+      transcript: 'Ho ho ho! I promise you will get a pony.',
+    });
     expect(session.snapshot.santaLine).toBe('');
     // What the server checked and relays on the socket is shown, growing delta by delta.
     socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Ho ho ho! ', final: false });
@@ -138,7 +148,12 @@ describe('call session', () => {
     // A later check trips (a moderation answer, say): the line goes at once.
     socket.emit('call:santa_stopped', { callId: 'call-1' });
     expect(session.snapshot.santaLine).toBe('');
-    socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'What would you like to tell me?', final: true });
+    socket.emit('call:transcript', {
+      callId: 'call-1',
+      speaker: 'santa',
+      text: 'What would you like to tell me?',
+      final: true,
+    });
     expect(session.snapshot.santaLine).toBe('What would you like to tell me?');
     // A new line starts fresh after a whole one.
     socket.emit('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Rudolph ', final: false });
@@ -264,7 +279,12 @@ describe('call session', () => {
     // A call that ran does not "fail to start": it ends with what the server reports.
     expect(session.snapshot.phase).toBe('ending');
     socket.emit('call:ended', { callId: 'call-1', reason: 'disconnected', seconds: 12 });
-    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected', endedSeconds: 12, errorCode: null });
+    expect(session.snapshot).toMatchObject({
+      phase: 'ended',
+      endReason: 'disconnected',
+      endedSeconds: 12,
+      errorCode: null,
+    });
   });
 
   it('gives up and ends the call when the media never connects', async () => {
@@ -313,7 +333,13 @@ describe('call session', () => {
     await tick();
     await tick();
     expect(lookups).toEqual(['call-1']);
-    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'server_shutdown', endedSeconds: 17, connectionLost: false, errorCode: null });
+    expect(session.snapshot).toMatchObject({
+      phase: 'ended',
+      endReason: 'server_shutdown',
+      endedSeconds: 17,
+      connectionLost: false,
+      errorCode: null,
+    });
   });
 
   it('hands the remote stream to the page for playback and the voice meter', async () => {
@@ -322,7 +348,9 @@ describe('call session', () => {
     session.onRemoteStream((s, r) => got.push([s, r]));
     await session.start();
     const remote = { id: 'remote' };
-    const receiver = { getStats: async () => new Map([['in', { type: 'inbound-rtp', kind: 'audio', audioLevel: 0.4 }]]) };
+    const receiver = {
+      getStats: async () => new Map([['in', { type: 'inbound-rtp', kind: 'audio', audioLevel: 0.4 }]]),
+    };
     peer.dispatch('track', { streams: [remote], receiver });
     peer.dispatch('track', { streams: [remote] });
     expect(got).toEqual([
@@ -334,8 +362,20 @@ describe('call session', () => {
   it('learns that Santa is simulated from call:started, even when it arrives before the ack', async () => {
     const { socket, session } = setup();
     socket.startAck = async () => {
-      socket.emit('call:started', { callId: 'someone-else', profileId: 'p9', profileName: 'Other', availableSeconds: 60, simulated: false });
-      socket.emit('call:started', { callId: 'call-1', profileId: 'profile-1', profileName: 'Emma', availableSeconds: 600, simulated: true });
+      socket.emit('call:started', {
+        callId: 'someone-else',
+        profileId: 'p9',
+        profileName: 'Other',
+        availableSeconds: 60,
+        simulated: false,
+      });
+      socket.emit('call:started', {
+        callId: 'call-1',
+        profileId: 'profile-1',
+        profileName: 'Emma',
+        availableSeconds: 600,
+        simulated: true,
+      });
       return { callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 };
     };
     await session.start();

@@ -72,7 +72,9 @@ export interface PeerLike {
 
 /** The part of RTCRtpReceiver that reports how loud the incoming audio is (inbound-rtp audioLevel, 0..1). */
 export interface LevelSource {
-  getStats(): Promise<{ forEach(callback: (stat: { type?: string; kind?: string; audioLevel?: number }) => void): void }>;
+  getStats(): Promise<{
+    forEach(callback: (stat: { type?: string; kind?: string; audioLevel?: number }) => void): void;
+  }>;
 }
 
 export interface CallSessionDeps {
@@ -113,7 +115,6 @@ const INITIAL: CallSnapshot = {
 };
 
 const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
-
 
 export class CallSession {
   private snap: CallSnapshot = INITIAL;
@@ -179,7 +180,8 @@ export class CallSession {
     try {
       this.mic = await this.deps.getMic();
     } catch (err) {
-      const name = err instanceof Error || (typeof err === 'object' && err !== null) ? (err as { name?: string }).name : '';
+      const name =
+        err instanceof Error || (typeof err === 'object' && err !== null) ? (err as { name?: string }).name : '';
       this.fail(name === 'NotFoundError' || name === 'OverconstrainedError' ? 'mic_missing' : 'mic_denied');
       return;
     }
@@ -198,7 +200,11 @@ export class CallSession {
     const socket = this.deps.connect();
     this.socket = socket;
     this.listenToSocket(socket);
-    const ack = await socket.startCall({ profileId: this.profileId, sdp, timeZone: this.deps.timeZone ?? localTimeZone() });
+    const ack = await socket.startCall({
+      profileId: this.profileId,
+      sdp,
+      timeZone: this.deps.timeZone ?? localTimeZone(),
+    });
     if ('error' in ack) {
       this.fail(ack.error.code);
       return;
@@ -329,7 +335,8 @@ export class CallSession {
     } else if (event.type === 'output_audio_buffer.started') {
       this.audioBufferSeen = true;
       this.update({ santaSpeaking: true });
-    } else if (event.type === 'output_audio_buffer.stopped' || event.type === 'output_audio_buffer.cleared') this.update({ santaSpeaking: false });
+    } else if (event.type === 'output_audio_buffer.stopped' || event.type === 'output_audio_buffer.cleared')
+      this.update({ santaSpeaking: false });
     else if (event.type === 'response.done' && !this.audioBufferSeen) this.update({ santaSpeaking: false });
   }
 
@@ -359,7 +366,8 @@ export class CallSession {
       }),
       socket.on('call:started', (started) => {
         if (this.snap.callId === started.callId) this.update({ simulated: started.simulated });
-        else if (this.snap.callId === null && this.startedBeforeAck.size < 8) this.startedBeforeAck.set(started.callId, started.simulated);
+        else if (this.snap.callId === null && this.startedBeforeAck.size < 8)
+          this.startedBeforeAck.set(started.callId, started.simulated);
       }),
       socket.on('call:transcript', (line) => {
         if (this.snap.callId !== line.callId || line.speaker !== 'santa') return;
@@ -460,7 +468,14 @@ export class CallSession {
   private finish(reason: CallEndReason, seconds: number): void {
     if (TERMINAL.has(this.snap.phase)) return;
     // Terminal from here: update() ignores any later patch.
-    this.update({ phase: 'ended', endReason: reason, endedSeconds: seconds, santaLine: '', santaSpeaking: false, connectionLost: false });
+    this.update({
+      phase: 'ended',
+      endReason: reason,
+      endedSeconds: seconds,
+      santaLine: '',
+      santaSpeaking: false,
+      connectionLost: false,
+    });
     this.release();
   }
 

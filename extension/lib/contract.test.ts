@@ -13,7 +13,14 @@ import { panelContext, viewTestFrame } from '../entrypoints/sidepanel/testing.js
 import { ApiClient } from './api.js';
 import { FakeRawSocket } from './testing/fakes.js';
 import { CallSession, type CallPhase, type CallSnapshot } from './call-session.js';
-import { connectSocket, defaultSocketFactory, type RawSocket, type SantaSocket, type SocketAck, type SocketStatus } from './socket.js';
+import {
+  connectSocket,
+  defaultSocketFactory,
+  type RawSocket,
+  type SantaSocket,
+  type SocketAck,
+  type SocketStatus,
+} from './socket.js';
 
 /**
  * The contract test: the extension's own clients (lib/api.ts, lib/socket.ts, the call
@@ -27,11 +34,15 @@ import { connectSocket, defaultSocketFactory, type RawSocket, type SantaSocket, 
  * test checks that none was left out, so a code added to the contract needs a case here.
  */
 
-const seen = new Map<ClientEvent, Set<string>>(Object.keys(CLIENT_EVENTS).map((e) => [e as ClientEvent, new Set<string>()]));
+const seen = new Map<ClientEvent, Set<string>>(
+  Object.keys(CLIENT_EVENTS).map((e) => [e as ClientEvent, new Set<string>()]),
+);
 
 /** The answer to an event, checked to be the refusal `code`, and counted as covered. */
 function expectRefused<E extends ClientEvent>(event: E, ack: SocketAck<E>, code: string): void {
-  expect(ack, `${event} answered ${JSON.stringify(ack)}`).toMatchObject({ error: { code, message: expect.any(String) } });
+  expect(ack, `${event} answered ${JSON.stringify(ack)}`).toMatchObject({
+    error: { code, message: expect.any(String) },
+  });
   seen.get(event)!.add(code);
 }
 
@@ -44,7 +55,10 @@ const peers: WeriftCallPeer[] = [];
 const rawOf = new Map<SantaSocket, RawSocket>();
 
 beforeAll(async () => {
-  const provider = new SimulatedSantaProvider({ clock, pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100 } });
+  const provider = new SimulatedSantaProvider({
+    clock,
+    pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100 },
+  });
   server = await startTestServer({ clock, app: { realtime: provider } });
 });
 afterEach(async () => {
@@ -106,7 +120,15 @@ async function family(target: TestServer, opts: { pay?: boolean; consent?: boole
   const signedUp = await api.signup({ email, password, name: `Parent ${counter}`, locale: 'en' });
   api.setToken(signedUp.token);
   expect(signedUp.account).toMatchObject({ email, consent: null, balanceSeconds: 0 });
-  if (opts.consent === false) return { api, token: signedUp.token, accountId: signedUp.account.id, email, password, child: null as unknown as Profile };
+  if (opts.consent === false)
+    return {
+      api,
+      token: signedUp.token,
+      accountId: signedUp.account.id,
+      email,
+      password,
+      child: null as unknown as Profile,
+    };
   const policy = await api.policy();
   await api.consent(policy.version);
   const child = await api.createProfile({ name: 'Ada', age: 6, language: 'en', wishList: ['a red kite'] });
@@ -162,7 +184,12 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     const slot = ui.doc.document.createElement('div');
     ui.doc.body.append(slot);
     // The view reads the children and the account through the real API client; its socket is the one above.
-    const ctx = panelContext({ view: 'live call', fetch: (input, init) => fetch(input, init), raw: new FakeRawSocket(), refreshAccount: async () => null });
+    const ctx = panelContext({
+      view: 'live call',
+      fetch: (input, init) => fetch(input, init),
+      raw: new FakeRawSocket(),
+      refreshAccount: async () => null,
+    });
     const panel = liveCallPanel({ ...ctx, api: parent.api, profiles: () => parent.api.profiles() }, panelSocket, slot);
     ui.scope.signal.addEventListener('abort', () => panel.dispose());
     const credited: number[] = [];
@@ -183,7 +210,9 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     // Ticks come from the server's clock, to the window and the panel alike.
     await pass(server, 5000);
     await vi.waitFor(() => expect(window.session.snapshot.elapsedSeconds).toBeGreaterThanOrEqual(5));
-    expect(window.session.snapshot.remainingSeconds).toBe(live.availableSeconds! - window.session.snapshot.elapsedSeconds);
+    expect(window.session.snapshot.remainingSeconds).toBe(
+      live.availableSeconds! - window.session.snapshot.elapsedSeconds,
+    );
 
     // A network blip: the window's connection drops, socket.io reconnects, and the call session
     // takes its call back with call:resume before the grace period ends it.
@@ -216,9 +245,18 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     const after = await parent.api.credits();
     expect(after.balanceSeconds).toBe(bought.balanceSeconds - ended.endedSeconds!);
     expect(after.availableSeconds).toBe(after.balanceSeconds);
-    expect(after.history.filter((h) => h.kind === 'capture')).toEqual([expect.objectContaining({ seconds: ended.endedSeconds, ref: callId })]);
+    expect(after.history.filter((h) => h.kind === 'capture')).toEqual([
+      expect.objectContaining({ seconds: ended.endedSeconds, ref: callId }),
+    ]);
     const calls = await parent.api.calls();
-    expect(calls).toEqual([expect.objectContaining({ id: callId, profileId: parent.child.id, reason: 'parent', seconds: ended.endedSeconds })]);
+    expect(calls).toEqual([
+      expect.objectContaining({
+        id: callId,
+        profileId: parent.child.id,
+        reason: 'parent',
+        seconds: ended.endedSeconds,
+      }),
+    ]);
   });
 
   it('a call the server ended while the window was away: on its way back the window learns call_not_found and shows the call as ended', async () => {
@@ -243,7 +281,9 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     // The window cannot get back in for a while (a longer outage): the server's transport
     // refuses new connections, as an unreachable network would leave socket.io retrying.
     let away = true;
-    const engine = server.app.io.engine as unknown as { opts: { allowRequest?: (req: unknown, cb: (err: string | null | undefined, ok: boolean) => void) => void } };
+    const engine = server.app.io.engine as unknown as {
+      opts: { allowRequest?: (req: unknown, cb: (err: string | null | undefined, ok: boolean) => void) => void };
+    };
     engine.opts.allowRequest = (_req, cb) => cb(away ? 'network down' : null, !away);
     dropConnection(server, windowSocket);
     await statusOf(windowSocket, 'reconnecting');
@@ -277,7 +317,11 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     // No consent yet: consent_required (for any profile id).
     const fresh = await family(server, { consent: false });
     const freshSocket = await connected(server, fresh.token);
-    expectRefused('call:start', await freshSocket.startCall({ profileId: 'any-child', sdp: 'v=0 placeholder' }), 'consent_required');
+    expectRefused(
+      'call:start',
+      await freshSocket.startCall({ profileId: 'any-child', sdp: 'v=0 placeholder' }),
+      'consent_required',
+    );
 
     // Consent given but not yet verified by a card payment: consent_unverified.
     const unpaid = await family(server, { pay: false });
@@ -289,7 +333,8 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     const parent = await family(server);
     const other = await family(server);
     const socket = await connected(server, parent.token);
-    const start = (body: Partial<Parameters<SantaSocket['startCall']>[0]>) => socket.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder', ...body });
+    const start = (body: Partial<Parameters<SantaSocket['startCall']>[0]>) =>
+      socket.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder', ...body });
 
     // Another parent's child is answered exactly like a missing one.
     expectRefused('call:start', await start({ profileId: other.child.id }), 'not_found');
@@ -300,7 +345,13 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expectRefused('call:start', await start({ sdp: 'v=0 this is not an offer' }), 'invalid_sdp');
 
     // Quiet hours, read in the zone stored with them: 10:00 UTC is 11:00 in Copenhagen.
-    const quiet = await parent.api.createProfile({ name: 'Bo', age: 5, language: 'da', quietHours: { from: '10:30', to: '11:30' }, timeZone: 'Europe/Copenhagen' });
+    const quiet = await parent.api.createProfile({
+      name: 'Bo',
+      age: 5,
+      language: 'da',
+      quietHours: { from: '10:30', to: '11:30' },
+      timeZone: 'Europe/Copenhagen',
+    });
     expectRefused('call:start', await start({ profileId: quiet.id, timeZone: 'UTC' }), 'quiet_hours');
 
     // The child's daily minutes: a two-minute day, used up by one call.
@@ -322,13 +373,31 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     // No call time left, or a refund that left call time owing (a Stripe refund, as the webhook books it).
     const spent = await family(server);
     const spentBalance = (await spent.api.credits()).balanceSeconds;
-    await server.app.services.credits.takeBack(spent.accountId, spentBalance, 'refund', `contract-refund-${spent.accountId}`);
+    await server.app.services.credits.takeBack(
+      spent.accountId,
+      spentBalance,
+      'refund',
+      `contract-refund-${spent.accountId}`,
+    );
     const spentSocket = await connected(server, spent.token);
-    expectRefused('call:start', await spentSocket.startCall({ profileId: spent.child.id, sdp: BROWSER_OFFER }), 'insufficient_credit');
+    expectRefused(
+      'call:start',
+      await spentSocket.startCall({ profileId: spent.child.id, sdp: BROWSER_OFFER }),
+      'insufficient_credit',
+    );
     const owing = await family(server);
-    await server.app.services.credits.takeBack(owing.accountId, (await owing.api.credits()).balanceSeconds + 600, 'reversal', `contract-dispute-${owing.accountId}`);
+    await server.app.services.credits.takeBack(
+      owing.accountId,
+      (await owing.api.credits()).balanceSeconds + 600,
+      'reversal',
+      `contract-dispute-${owing.accountId}`,
+    );
     const owingSocket = await connected(server, owing.token);
-    expectRefused('call:start', await owingSocket.startCall({ profileId: owing.child.id, sdp: BROWSER_OFFER }), 'credit_owed');
+    expectRefused(
+      'call:start',
+      await owingSocket.startCall({ profileId: owing.child.id, sdp: BROWSER_OFFER }),
+      'credit_owed',
+    );
 
     // A sibling's live call holds all the call time: the refusal says so, not "no call time".
     const siblings = await family(server);
@@ -337,12 +406,16 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     await first.session.start();
     await phase(first.session, 'live');
     const siblingSocket = await connected(server, siblings.token);
-    expectRefused('call:start', await siblingSocket.startCall({ profileId: second.id, sdp: BROWSER_OFFER }), 'credit_held');
+    expectRefused(
+      'call:start',
+      await siblingSocket.startCall({ profileId: second.id, sdp: BROWSER_OFFER }),
+      'credit_held',
+    );
     await first.session.hangUp();
     await phase(first.session, 'ended');
   });
 
-  it('call:end and call:resume answer call_not_found for no live call of yours, and invalid_request for a malformed one; another parent\'s call keeps running', async () => {
+  it("call:end and call:resume answer call_not_found for no live call of yours, and invalid_request for a malformed one; another parent's call keeps running", async () => {
     const parent = await family(server);
     const stranger = await family(server);
     const window = callWindow(server, parent);
@@ -367,12 +440,16 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     expectRefused('call:resume', await panelSocket.resumeCall(callId!), 'call_not_found');
   });
 
-  it('every event is refused rate_limited past the socket\'s token bucket, and unauthorized once the session is gone', async () => {
+  it("every event is refused rate_limited past the socket's token bucket, and unauthorized once the session is gone", async () => {
     const parent = await family(server);
     const socket = await connected(server, parent.token);
     // Ten tokens, refilled on the server clock (which stands still here).
     await Promise.all(Array.from({ length: 10 }, () => socket.endCall('no-such-call')));
-    expectRefused('call:start', await socket.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder' }), 'rate_limited');
+    expectRefused(
+      'call:start',
+      await socket.startCall({ profileId: parent.child.id, sdp: 'v=0 placeholder' }),
+      'rate_limited',
+    );
     expectRefused('call:end', await socket.endCall('no-such-call'), 'rate_limited');
     expectRefused('call:resume', await socket.resumeCall('no-such-call'), 'rate_limited');
     expectRefused('call:connected', await socket.callConnected('no-such-call'), 'rate_limited');
@@ -397,53 +474,72 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
   });
 });
 
-describe('the extension against a server whose provider fails, whose policy changed, and whose disk is gone', { timeout: 90_000 }, () => {
-  let openai: FakeOpenAI;
-  let failing: TestServer;
+describe(
+  'the extension against a server whose provider fails, whose policy changed, and whose disk is gone',
+  { timeout: 90_000 },
+  () => {
+    let openai: FakeOpenAI;
+    let failing: TestServer;
 
-  beforeAll(async () => {
-    openai = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
-    failing = await startTestServer({ clock: new FakeClock(), env: { OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: openai.baseURL, SESSION_TTL_DAYS: '365' } });
-  });
-  afterAll(async () => {
-    await failing?.close();
-    await openai?.close();
-  });
-
-  it('provider_unavailable when the provider fails the start (the window shows it, nothing is charged); consent_outdated after a material policy change; internal_error when the store cannot write', async () => {
-    const parent = await family(failing);
-    const before = await parent.api.credits();
-    openai.fail('calls', { status: 500 });
-    const window = callWindow(failing, parent);
-    await window.session.start();
-    expect(window.session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'provider_unavailable' });
-    seen.get('call:start')!.add('provider_unavailable');
-    expect((await parent.api.credits()).availableSeconds).toBe(before.availableSeconds);
-
-    // A material change of the privacy policy, in force 30 days later: consent must be given again.
-    const other = await family(failing);
-    const published = await fetch(`${failing.url}/admin/policy`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        version: '2027-01',
-        material: true,
-        effectiveAt: new Date(failing.clock.now() + 31 * 86_400_000).toISOString(),
-        text: { en: 'We changed how we keep usage data.', da: 'Vi har ændret, hvordan vi gemmer brugsdata.', sv: 'Vi har ändrat hur vi sparar användningsdata.' },
-      }),
+    beforeAll(async () => {
+      openai = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
+      failing = await startTestServer({
+        clock: new FakeClock(),
+        env: { OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: openai.baseURL, SESSION_TTL_DAYS: '365' },
+      });
     });
-    expect(published.status).toBe(201);
-    await (failing.clock as FakeClock).advanceAsync(32 * 86_400_000, 86_400_000);
-    const otherSocket = await connected(failing, other.token);
-    expectRefused('call:start', await otherSocket.startCall({ profileId: other.child.id, sdp: 'v=0 placeholder' }), 'consent_outdated');
-    await parent.api.consent((await parent.api.policy()).version);
+    afterAll(async () => {
+      await failing?.close();
+      await openai?.close();
+    });
 
-    // The disk is gone: a call that cannot be recorded does not start, and the window is told so.
-    await failing.app.store.close();
-    const socket = await connected(failing, parent.token);
-    expectRefused('call:start', await socket.startCall({ profileId: parent.child.id, sdp: BROWSER_OFFER }), 'internal_error');
-  });
-});
+    it('provider_unavailable when the provider fails the start (the window shows it, nothing is charged); consent_outdated after a material policy change; internal_error when the store cannot write', async () => {
+      const parent = await family(failing);
+      const before = await parent.api.credits();
+      openai.fail('calls', { status: 500 });
+      const window = callWindow(failing, parent);
+      await window.session.start();
+      expect(window.session.snapshot).toMatchObject({ phase: 'failed', errorCode: 'provider_unavailable' });
+      seen.get('call:start')!.add('provider_unavailable');
+      expect((await parent.api.credits()).availableSeconds).toBe(before.availableSeconds);
+
+      // A material change of the privacy policy, in force 30 days later: consent must be given again.
+      const other = await family(failing);
+      const published = await fetch(`${failing.url}/admin/policy`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '2027-01',
+          material: true,
+          effectiveAt: new Date(failing.clock.now() + 31 * 86_400_000).toISOString(),
+          text: {
+            en: 'We changed how we keep usage data.',
+            da: 'Vi har ændret, hvordan vi gemmer brugsdata.',
+            sv: 'Vi har ändrat hur vi sparar användningsdata.',
+          },
+        }),
+      });
+      expect(published.status).toBe(201);
+      await (failing.clock as FakeClock).advanceAsync(32 * 86_400_000, 86_400_000);
+      const otherSocket = await connected(failing, other.token);
+      expectRefused(
+        'call:start',
+        await otherSocket.startCall({ profileId: other.child.id, sdp: 'v=0 placeholder' }),
+        'consent_outdated',
+      );
+      await parent.api.consent((await parent.api.policy()).version);
+
+      // The disk is gone: a call that cannot be recorded does not start, and the window is told so.
+      await failing.app.store.close();
+      const socket = await connected(failing, parent.token);
+      expectRefused(
+        'call:start',
+        await socket.startCall({ profileId: parent.child.id, sdp: BROWSER_OFFER }),
+        'internal_error',
+      );
+    });
+  },
+);
 
 describe("every REST call of the extension's API client, against the real server", { timeout: 60_000 }, () => {
   let rest: TestServer;
@@ -473,7 +569,9 @@ describe("every REST call of the extension's API client, against the real server
     const child = await api.createProfile({ name: 'Ada', age: 6, language: 'da', wishList: ['en kælk'] });
     const sibling = await api.createProfile({ name: 'Bo', age: 4, language: 'da' });
     expect((await api.profiles()).map((p) => p.id).sort()).toEqual([child.id, sibling.id].sort());
-    expect((await api.patchProfile(child.id, { dailyMinutes: 20, quietHours: { from: '19:00', to: '07:00' } })).quietHours).toEqual({ from: '19:00', to: '07:00' });
+    expect(
+      (await api.patchProfile(child.id, { dailyMinutes: 20, quietHours: { from: '19:00', to: '07:00' } })).quietHours,
+    ).toEqual({ from: '19:00', to: '07:00' });
     const photo = await api.uploadPhoto(new Blob([new Uint8Array(await jpegWithGps())], { type: 'image/jpeg' }));
     expect((await api.patchProfile(child.id, { photoId: photo.photoId })).photoId).toBe(photo.photoId);
     expect((await api.profilePhoto(child.id)).size).toBeGreaterThan(0);
@@ -493,7 +591,12 @@ describe("every REST call of the extension's API client, against the real server
     const published = await fetch(`${rest.url}/admin/policy`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ version: '2027-02', material: false, effectiveAt: new Date(rest.clock.now()).toISOString(), text: { en: 'Clearer words.', da: 'Klarere ord.', sv: 'Tydligare ord.' } }),
+      body: JSON.stringify({
+        version: '2027-02',
+        material: false,
+        effectiveAt: new Date(rest.clock.now()).toISOString(),
+        text: { en: 'Clearer words.', da: 'Klarere ord.', sv: 'Tydligare ord.' },
+      }),
     });
     expect(published.status).toBe(201);
     const notice = (await api.me()).notices?.[0];
@@ -508,7 +611,10 @@ describe("every REST call of the extension's API client, against the real server
     // Another parent reaches none of it: the same answer as for an id that does not exist.
     const stranger = new ApiClient({ baseUrl: rest.url });
     stranger.setToken((await stranger.signup({ email: `x-${email}`, password, name: 'Stranger', locale: 'en' })).token);
-    await expect(stranger.patchProfile(child.id, { name: 'Mine' })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(stranger.patchProfile(child.id, { name: 'Mine' })).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
     await expect(stranger.profilePhoto(child.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
     await expect(stranger.markNoticeRead(notice!.id)).rejects.toMatchObject({ status: 404 });
 
@@ -534,7 +640,9 @@ describe('coverage of the contract', () => {
       // call:connected only asks a live call to greet: no storage, no way to fail inside.
       'call:connected': ['internal_error'],
     };
-    for (const [event, spec] of Object.entries(CLIENT_EVENTS) as Array<[ClientEvent, (typeof CLIENT_EVENTS)[ClientEvent]]>) {
+    for (const [event, spec] of Object.entries(CLIENT_EVENTS) as Array<
+      [ClientEvent, (typeof CLIENT_EVENTS)[ClientEvent]]
+    >) {
       const expected = spec.codes.filter((c) => !unreachable[event]?.includes(c));
       expect([...seen.get(event)!].sort(), event).toEqual([...expected].sort());
     }

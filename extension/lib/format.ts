@@ -53,7 +53,9 @@ export function formatDateTime(iso: string): string {
 }
 
 export function formatDate(iso: string | Date): string {
-  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'long' }).format(typeof iso === 'string' ? new Date(iso) : iso);
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'long' }).format(
+    typeof iso === 'string' ? new Date(iso) : iso,
+  );
 }
 
 /** Day label for the usage chart ("3 Dec"). */

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { CALL_END_REASONS, ERROR_CODES, LOCALES, SAFETY_CATEGORIES, LEDGER_KINDS, type Locale } from '../../shared/index.js';
+import {
+  CALL_END_REASONS,
+  ERROR_CODES,
+  LOCALES,
+  SAFETY_CATEGORIES,
+  LEDGER_KINDS,
+  type Locale,
+} from '../../shared/index.js';
 import { CLIENT_ERROR_CODES } from './api.js';
 import { currentLocale, initI18n, intlLocale, pickLocale, t, tn, type ChromeMessages } from './i18n.js';
 import { CALL_CLIENT_CODES, endBodyKey, endSummaryKey, endTitleKey, errorText, safetyKey } from './messages.js';
@@ -14,7 +21,8 @@ type Parsed = Awaited<ReturnType<typeof parseMessagesFile>>;
 const parsed = {} as Record<Locale, Parsed>;
 const chrome = {} as Record<Locale, ChromeMessages>;
 
-const keysOf = (messages: Parsed) => new Set(messages.filter((m) => !m.key[0]?.startsWith('@@')).map((m) => m.key.join('.')));
+const keysOf = (messages: Parsed) =>
+  new Set(messages.filter((m) => !m.key[0]?.startsWith('@@')).map((m) => m.key.join('.')));
 
 beforeAll(async () => {
   for (const locale of LOCALES) {
@@ -31,8 +39,14 @@ describe('translations cover every string in English, Danish and Swedish', () =>
   it.each(['da', 'sv'] as const)('%s has every English key and no others', (locale) => {
     const en = keysOf(parsed.en);
     const other = keysOf(parsed[locale]);
-    expect([...en].filter((k) => !other.has(k)), 'missing').toEqual([]);
-    expect([...other].filter((k) => !en.has(k)), 'extra').toEqual([]);
+    expect(
+      [...en].filter((k) => !other.has(k)),
+      'missing',
+    ).toEqual([]);
+    expect(
+      [...other].filter((k) => !en.has(k)),
+      'extra',
+    ).toEqual([]);
   });
 
   it.each(['da', 'sv'] as const)('%s uses the same placeholders and plural forms as English', (locale) => {
@@ -52,7 +66,8 @@ describe('translations cover every string in English, Danish and Swedish', () =>
 
   it('has no empty message', () => {
     for (const locale of LOCALES) {
-      for (const [name, entry] of Object.entries(chrome[locale])) expect(entry.message.trim(), `${locale} ${name}`).not.toBe('');
+      for (const [name, entry] of Object.entries(chrome[locale]))
+        expect(entry.message.trim(), `${locale} ${name}`).not.toBe('');
     }
   });
 
@@ -64,13 +79,15 @@ describe('translations cover every string in English, Danish and Swedish', () =>
 
   it('translates every error code the server or the client can produce', () => {
     const en = keysOf(parsed.en);
-    for (const code of [...ERROR_CODES, ...CLIENT_ERROR_CODES, ...CALL_CLIENT_CODES]) expect(en.has(`errors.${code}`), code).toBe(true);
+    for (const code of [...ERROR_CODES, ...CLIENT_ERROR_CODES, ...CALL_CLIENT_CODES])
+      expect(en.has(`errors.${code}`), code).toBe(true);
   });
 
   it('has a warm end screen and a parent summary for every call end reason', () => {
     const en = keysOf(parsed.en);
     for (const reason of CALL_END_REASONS) {
-      for (const key of [endTitleKey(reason), endBodyKey(reason), endSummaryKey(reason)]) expect(en.has(key), key).toBe(true);
+      for (const key of [endTitleKey(reason), endBodyKey(reason), endSummaryKey(reason)])
+        expect(en.has(key), key).toBe(true);
     }
   });
 
@@ -94,7 +111,9 @@ describe('language selection', () => {
 
   it('follows the browser language by default, through browser.i18n', async () => {
     vi.spyOn(fakeBrowser.i18n, 'getUILanguage').mockReturnValue('da-DK');
-    const getMessage = vi.spyOn(fakeBrowser.i18n, 'getMessage').mockImplementation((name: string) => chrome.da[name]?.message ?? '');
+    const getMessage = vi
+      .spyOn(fakeBrowser.i18n, 'getMessage')
+      .mockImplementation((name: string) => chrome.da[name]?.message ?? '');
     expect(await initI18n()).toBe('da');
     expect(intlLocale()).toBe('da-DK');
     expect(t('nav.children')).toBe('Børn');

@@ -54,7 +54,9 @@ function intlFor(locale: Locale, ui: string): string {
   return primary === locale ? ui.replace('_', '-') : locale;
 }
 
-export async function initI18n(opts: { setting?: LocaleSetting; load?: (locale: Locale) => Promise<ChromeMessages> } = {}): Promise<Locale> {
+export async function initI18n(
+  opts: { setting?: LocaleSetting; load?: (locale: Locale) => Promise<ChromeMessages> } = {},
+): Promise<Locale> {
   const setting = opts.setting ?? (await getLocaleSetting());
   const ui = uiLanguage();
   if (setting === 'auto') {
@@ -88,14 +90,18 @@ const NAMED = /\{([A-Za-z0-9_]+)\}/g;
 
 function applyNamed(message: string, named: Named | undefined): string {
   if (!named) return message;
-  return message.replace(NAMED, (match, name: string) => (Object.prototype.hasOwnProperty.call(named, name) ? String(named[name]) : match));
+  return message.replace(NAMED, (match, name: string) =>
+    Object.prototype.hasOwnProperty.call(named, name) ? String(named[name]) : match,
+  );
 }
 
 /** browser.i18n.getMessage's rules ($1-$9, $$) over a loaded messages file. */
 function fromMessages(messages: ChromeMessages, key: string, subs: string[]): string {
   const entry = messages[key.replaceAll('.', '_')];
   if (!entry) return '';
-  return entry.message.replace(/\$(\$|[1-9])/g, (_m, what: string) => (what === '$' ? '$' : (subs[Number(what) - 1] ?? '')));
+  return entry.message.replace(/\$(\$|[1-9])/g, (_m, what: string) =>
+    what === '$' ? '$' : (subs[Number(what) - 1] ?? ''),
+  );
 }
 
 function pluralForm(message: string, count: number): string {

@@ -1,6 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { checkPin, clearPin, hasPin, isValidPin, PIN_FREE_TRIES, PIN_LOCK_AFTER, PIN_LOCK_MS, PIN_SLOW_WAIT_MS, pinWaitUntil, setPin, tryPin } from './pin.js';
+import {
+  checkPin,
+  clearPin,
+  hasPin,
+  isValidPin,
+  PIN_FREE_TRIES,
+  PIN_LOCK_AFTER,
+  PIN_LOCK_MS,
+  PIN_SLOW_WAIT_MS,
+  pinWaitUntil,
+  setPin,
+  tryPin,
+} from './pin.js';
 
 describe('parent PIN', () => {
   beforeEach(() => {
@@ -51,7 +63,8 @@ describe('wrong PINs', () => {
   it('are slowed down after three and locked for five minutes from the sixth; even the right PIN waits', async () => {
     await setPin('2468');
     let now = 1_000_000;
-    for (let i = 1; i < PIN_FREE_TRIES; i++) expect(await tryPin('0000', now)).toEqual({ ok: false, failures: i, waitUntil: null });
+    for (let i = 1; i < PIN_FREE_TRIES; i++)
+      expect(await tryPin('0000', now)).toEqual({ ok: false, failures: i, waitUntil: null });
     expect(await tryPin('0001', now)).toEqual({ ok: false, failures: 3, waitUntil: now + PIN_SLOW_WAIT_MS });
     // While waiting, no PIN is checked, the right one included, and the count does not move.
     expect(await tryPin('2468', now + 1000)).toEqual({ ok: false, failures: 3, waitUntil: now + PIN_SLOW_WAIT_MS });

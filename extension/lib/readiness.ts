@@ -29,13 +29,15 @@ export async function loadReadiness(api: ApiClient): Promise<CallReadiness | nul
 export function blockLabel(r: ChildReadiness, nameOf: (profileId: string) => string | null): string {
   const block = r.block as CallBlock;
   if (block === 'quiet_hours') return t('readiness.quiet_hours', { until: r.until ?? '' });
-  if (block === 'credit_held') return t('readiness.credit_held', { name: (r.liveProfileId && nameOf(r.liveProfileId)) || t('live.yourChild') });
+  if (block === 'credit_held')
+    return t('readiness.credit_held', { name: (r.liveProfileId && nameOf(r.liveProfileId)) || t('live.yourChild') });
   return t(`readiness.${block}` as MessageKey);
 }
 
 /** How the parent fixes it, where there is something to do (admin-granted time with unverified consent says what is missing). */
 export function blockHelp(block: CallBlock, hasCredit: boolean): string | null {
-  if (block === 'consent_unverified') return hasCredit ? t('readiness.help.consent_unverified_gift') : t('readiness.help.consent_unverified');
+  if (block === 'consent_unverified')
+    return hasCredit ? t('readiness.help.consent_unverified_gift') : t('readiness.help.consent_unverified');
   if (block === 'insufficient_credit' || block === 'credit_owed') return t('readiness.help.buy');
   if (block === 'processing_restricted') return t('readiness.help.restricted');
   if (block === 'consent_required' || block === 'consent_outdated') return t('readiness.help.consent');

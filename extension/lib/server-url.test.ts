@@ -4,7 +4,10 @@ import { builtInServerUrl, FALLBACK_SERVER_URL, validateServerUrl } from './serv
 describe('server URL validation', () => {
   it('accepts https anywhere and keeps only the origin', () => {
     expect(validateServerUrl(' https://santa.example.com/ ')).toEqual({ ok: true, url: 'https://santa.example.com' });
-    expect(validateServerUrl('https://santa.example.com:8443')).toEqual({ ok: true, url: 'https://santa.example.com:8443' });
+    expect(validateServerUrl('https://santa.example.com:8443')).toEqual({
+      ok: true,
+      url: 'https://santa.example.com:8443',
+    });
   });
 
   it('accepts plain http only for this computer', () => {
@@ -14,7 +17,13 @@ describe('server URL validation', () => {
   });
 
   it('refuses plain http to any other host, so passwords and child data never travel unencrypted', () => {
-    for (const url of ['http://santa.example.com', 'http://192.168.1.10:8787', 'http://10.0.0.1', 'http://localhost.evil.com', 'http://127.0.0.1.nip.io']) {
+    for (const url of [
+      'http://santa.example.com',
+      'http://192.168.1.10:8787',
+      'http://10.0.0.1',
+      'http://localhost.evil.com',
+      'http://127.0.0.1.nip.io',
+    ]) {
       expect(validateServerUrl(url), url).toEqual({ ok: false, problem: 'insecure' });
     }
   });

@@ -48,7 +48,8 @@ export function validateServerUrl(raw: string): ServerUrlResult {
   if (url.username || url.password) return { ok: false, problem: 'invalid' };
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return { ok: false, problem: 'insecure' };
   // The API lives at /api on the server's root; a path, query or fragment would be silently dropped.
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return { ok: false, problem: 'has_path' };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+    return { ok: false, problem: 'has_path' };
   return { ok: true, url: url.origin };
 }
 

@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { cameraPreviewItem, getLocaleSetting, getServerUrl, localeItem, pinItem, serverUrlItem, setServerUrl, tokenItem } from './settings.js';
+import {
+  cameraPreviewItem,
+  getLocaleSetting,
+  getServerUrl,
+  localeItem,
+  pinItem,
+  serverUrlItem,
+  setServerUrl,
+  tokenItem,
+} from './settings.js';
 import { DEFAULT_SERVER_URL } from './server-url.js';
 
 describe('settings in wxt/storage', () => {

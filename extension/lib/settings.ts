@@ -24,7 +24,9 @@ export interface PinAttempts {
   failures: number;
   waitUntil: number;
 }
-export const pinAttemptsItem = storage.defineItem<PinAttempts>('local:parentPinAttempts', { fallback: { failures: 0, waitUntil: 0 } });
+export const pinAttemptsItem = storage.defineItem<PinAttempts>('local:parentPinAttempts', {
+  fallback: { failures: 0, waitUntil: 0 },
+});
 export const cameraPreviewItem = storage.defineItem<boolean>('local:cameraPreview', { fallback: false });
 
 export function isLocaleSetting(value: unknown): value is LocaleSetting {

@@ -47,19 +47,29 @@ describe('socket client', () => {
   it('validates the call:start body and its ack', async () => {
     const { raw, socket } = setup();
     raw.answer = async () => ({ callId: 'c1', sdp: 'v=0 answer', availableSeconds: 600 });
-    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ callId: 'c1', sdp: 'v=0 answer', availableSeconds: 600 });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({
+      callId: 'c1',
+      sdp: 'v=0 answer',
+      availableSeconds: 600,
+    });
     expect(raw.emitted[0]).toEqual({ event: 'call:start', args: [{ profileId: 'p1', sdp: 'v=0 offer sdp' }] });
     raw.answer = async () => ({ callId: 'c1' });
-    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ error: { code: 'bad_response', message: expect.any(String) } });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({
+      error: { code: 'bad_response', message: expect.any(String) },
+    });
     raw.emitted = [];
-    expect(await socket.startCall({ profileId: '', sdp: 'short' })).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    expect(await socket.startCall({ profileId: '', sdp: 'short' })).toEqual({
+      error: { code: 'invalid_request', message: expect.any(String) },
+    });
     expect(raw.emitted).toEqual([]);
   });
 
   it('passes a refusal through with its code', async () => {
     const { raw, socket } = setup();
     raw.answer = async () => ({ error: { code: 'insufficient_credit', message: 'Buy more' } });
-    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({ error: { code: 'insufficient_credit', message: 'Buy more' } });
+    expect(await socket.startCall({ profileId: 'p1', sdp: 'v=0 offer sdp' })).toEqual({
+      error: { code: 'insufficient_credit', message: 'Buy more' },
+    });
   });
 
   it('takes only the codes the contract lists for the event: any other answer is bad_response', async () => {

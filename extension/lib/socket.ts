@@ -52,7 +52,9 @@ export interface RawSocket {
   on(event: string, fn: (...args: unknown[]) => void): unknown;
   off(event: string, fn: (...args: unknown[]) => void): unknown;
   /** Only the contract's client events; the ack is checked by the caller, so it is unknown here. */
-  timeout(ms: number): { emitWithAck<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>): Promise<unknown> };
+  timeout(ms: number): {
+    emitWithAck<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>): Promise<unknown>;
+  };
   disconnect(): unknown;
   /** socket.io's: false once it will not reconnect by itself. */
   readonly active?: boolean;
@@ -81,7 +83,11 @@ const END_ACK_TIMEOUT_MS = 10_000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
-export function connectSocket(baseUrl: string, token: string, factory: SocketFactory = defaultSocketFactory): SantaSocket {
+export function connectSocket(
+  baseUrl: string,
+  token: string,
+  factory: SocketFactory = defaultSocketFactory,
+): SantaSocket {
   const raw = factory(baseUrl, token);
   let status: SocketStatus = 'connecting';
   const statusHandlers = new Set<(s: SocketStatus) => void>();
@@ -128,7 +134,11 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
   });
 
   /** Emit a client event and check its ack against the contract. */
-  async function request<E extends ClientEvent>(event: E, payload: ClientEventPayload<E>, timeoutMs: number): Promise<SocketAck<E>> {
+  async function request<E extends ClientEvent>(
+    event: E,
+    payload: ClientEventPayload<E>,
+    timeoutMs: number,
+  ): Promise<SocketAck<E>> {
     let ack: unknown;
     try {
       ack = await raw.timeout(timeoutMs).emitWithAck(event, payload);
@@ -136,7 +146,9 @@ export function connectSocket(baseUrl: string, token: string, factory: SocketFac
       return { error: { code: 'network_error', message: 'No answer from the server' } };
     }
     const parsed = CLIENT_EVENTS[event].ack.safeParse(ack);
-    return parsed.success ? (parsed.data as ClientEventAck<E>) : { error: { code: 'bad_response', message: `Unexpected ${event} answer` } };
+    return parsed.success
+      ? (parsed.data as ClientEventAck<E>)
+      : { error: { code: 'bad_response', message: `Unexpected ${event} answer` } };
   }
 
   return {

@@ -45,13 +45,15 @@ describe('the extension compiles only what the socket contract allows', () => {
   });
 
   it('acks carry the codes the contract lists for the event, plus the two made here', () => {
-    expectTypeOf<Extract<CallEndResult, { error: unknown }>['error']['code']>().toEqualTypeOf<ClientEventErrorCode<'call:end'> | 'network_error' | 'bad_response'>();
+    expectTypeOf<Extract<CallEndResult, { error: unknown }>['error']['code']>().toEqualTypeOf<
+      ClientEventErrorCode<'call:end'> | 'network_error' | 'bad_response'
+    >();
     expectTypeOf<'call_not_found'>().toExtend<Extract<CallEndResult, { error: unknown }>['error']['code']>();
     expectTypeOf<'not_found'>().not.toExtend<Extract<CallEndResult, { error: unknown }>['error']['code']>();
     expectTypeOf<'quiet_hours'>().toExtend<Extract<CallStartResult, { error: unknown }>['error']['code']>();
   });
 
-  it("the test fake speaks the same contract as the server", () => {
+  it('the test fake speaks the same contract as the server', () => {
     const fake = null as unknown as FakeSantaSocket;
     const typed = () => {
       fake.emit('call:warning', { callId: 'c', kind: 'safety', category: 'secret' });

@@ -38,7 +38,11 @@ describe('usage per child per day', () => {
 
   it('sums seconds per child and day, in the order the children are listed', () => {
     const kids = [profile('a', 'Emma'), profile('b', 'Oskar')];
-    const usage = usageByChild([call('b', day(0), 90), call('a', day(0), 60), call('a', day(0), 30), call('a', day(2), 300)], kids, now);
+    const usage = usageByChild(
+      [call('b', day(0), 90), call('a', day(0), 60), call('a', day(0), 30), call('a', day(2), 300)],
+      kids,
+      now,
+    );
     expect(usage.series.map((s) => s.name)).toEqual(['Emma', 'Oskar']);
     expect(usage.series[0]!.seconds[29]).toBe(90);
     expect(usage.series[0]!.seconds[27]).toBe(300);

@@ -55,7 +55,12 @@ export function usageByChild(calls: CallRecord[], profiles: Profile[], now: Date
     .filter((id) => byProfile.has(id))
     .map((id) => {
       const seconds = byProfile.get(id)!;
-      return { profileId: id, name: id === null ? null : (names.get(id) ?? null), seconds, totalSeconds: seconds.reduce((a, b) => a + b, 0) };
+      return {
+        profileId: id,
+        name: id === null ? null : (names.get(id) ?? null),
+        seconds,
+        totalSeconds: seconds.reduce((a, b) => a + b, 0),
+      };
     });
   return { days: keys, series, totalSeconds };
 }

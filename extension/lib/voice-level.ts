@@ -12,7 +12,11 @@ export interface VoiceMeter {
   stop(): void;
 }
 
-export function meterVoice(stream: MediaStream, onLevel: (level: number) => void, receiver: LevelSource | null = null): VoiceMeter {
+export function meterVoice(
+  stream: MediaStream,
+  onLevel: (level: number) => void,
+  receiver: LevelSource | null = null,
+): VoiceMeter {
   const ctx = new AudioContext();
   const source = ctx.createMediaStreamSource(stream);
   const analyser = ctx.createAnalyser();

@@ -13,9 +13,24 @@ afterEach(async () => {
 describe('accounts and sign-in', () => {
   it('signs up, logs in, reads and rectifies the account, and survives a restart', async () => {
     const { api } = server;
-    const signup = await api.post('/api/auth/signup', { email: ' Ada@Example.TEST ', password: 'a long passphrase', name: 'Ada', locale: 'da' });
+    const signup = await api.post('/api/auth/signup', {
+      email: ' Ada@Example.TEST ',
+      password: 'a long passphrase',
+      name: 'Ada',
+      locale: 'da',
+    });
     expect(signup.status).toBe(201);
-    expect(signup.body.account).toMatchObject({ email: 'ada@example.test', name: 'Ada', locale: 'da', restricted: false, marketingOptIn: false, consent: null, balanceSeconds: 0, availableSeconds: 0, deletion: null });
+    expect(signup.body.account).toMatchObject({
+      email: 'ada@example.test',
+      name: 'Ada',
+      locale: 'da',
+      restricted: false,
+      marketingOptIn: false,
+      consent: null,
+      balanceSeconds: 0,
+      availableSeconds: 0,
+      deletion: null,
+    });
     expect(signup.body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
 
     const login = await api.post('/api/auth/login', { email: 'ada@example.test', password: 'a long passphrase' });
@@ -34,7 +49,12 @@ describe('accounts and sign-in', () => {
 
   it('refuses a second account for the same email', async () => {
     await signUpParent(server.api, { email: 'twice@example.test', consent: false });
-    const again = await server.api.post('/api/auth/signup', { email: 'TWICE@example.test', password: 'another passphrase', name: 'B', locale: 'en' });
+    const again = await server.api.post('/api/auth/signup', {
+      email: 'TWICE@example.test',
+      password: 'another passphrase',
+      name: 'B',
+      locale: 'en',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('email_taken');
   });
@@ -45,7 +65,8 @@ describe('accounts and sign-in', () => {
     const rows = [];
     for await (const b of server.app.store.accounts.scan()) rows.push(...b);
     expect(rows[0]?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    for await (const b of server.app.store.sessions.scan()) for (const s of b) expect(JSON.stringify(s)).not.toContain(token);
+    for await (const b of server.app.store.sessions.scan())
+      for (const s of b) expect(JSON.stringify(s)).not.toContain(token);
     expect(server.logs.join('')).not.toContain('canary-password-123');
     expect(server.logs.join('')).not.toContain(token);
   });
@@ -53,7 +74,10 @@ describe('accounts and sign-in', () => {
   it('answers a wrong password and an unknown email alike', async () => {
     await signUpParent(server.api, { email: 'known@example.test', consent: false });
     const wrong = await server.api.post('/api/auth/login', { email: 'known@example.test', password: 'wrong password' });
-    const unknown = await server.api.post('/api/auth/login', { email: 'nobody@example.test', password: 'wrong password' });
+    const unknown = await server.api.post('/api/auth/login', {
+      email: 'nobody@example.test',
+      password: 'wrong password',
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
@@ -61,7 +85,8 @@ describe('accounts and sign-in', () => {
 
   it('rate-limits failed logins per account with 429 and Retry-After, and lets the parent in after the window', async () => {
     const { email, password } = await signUpParent(server.api, { consent: false });
-    for (let i = 0; i < 5; i++) expect((await server.api.post('/api/auth/login', { email, password: 'nope nope' })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await server.api.post('/api/auth/login', { email, password: 'nope nope' })).status).toBe(401);
     const limited = await server.api.post('/api/auth/login', { email, password });
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
@@ -78,7 +103,10 @@ describe('accounts and sign-in', () => {
     const third = await signUpParent(server.api, { consent: false });
     for (const victim of victims) {
       const statuses: number[] = [];
-      for (let i = 0; i < 30; i++) statuses.push((await server.api.post('/api/auth/login', { email: victim.email, password: `guess ${i}` })).status);
+      for (let i = 0; i < 30; i++)
+        statuses.push(
+          (await server.api.post('/api/auth/login', { email: victim.email, password: `guess ${i}` })).status,
+        );
       expect(statuses).toEqual([...Array(5).fill(401), ...Array(25).fill(429)]);
       // The locked account stays locked, even to its right password.
       const locked = await server.api.post('/api/auth/login', { email: victim.email, password: victim.password });
@@ -87,15 +115,21 @@ describe('accounts and sign-in', () => {
       expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     }
     // Every other account from the same address (the test client's 127.0.0.1) is unaffected.
-    expect((await server.api.post('/api/auth/login', { email: other.email, password: other.password })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: other.email, password: other.password })).status).toBe(
+      200,
+    );
     expect((await server.api.post('/api/auth/login', { email: third.email, password: 'a typo' })).status).toBe(401);
-    expect((await server.api.post('/api/auth/login', { email: third.email, password: third.password })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: third.email, password: third.password })).status).toBe(
+      200,
+    );
   });
 
   it('rate-limits failed logins per address across many accounts, loosely: 100 failures in 15 minutes', async () => {
     const parent = await signUpParent(server.api, { consent: false });
     const failures = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => server.api.post('/api/auth/login', { email: `guess${i}@example.test`, password: 'guessing' })),
+      Array.from({ length: 100 }, (_, i) =>
+        server.api.post('/api/auth/login', { email: `guess${i}@example.test`, password: 'guessing' }),
+      ),
     );
     expect(failures.map((r) => r.status)).toEqual(Array(100).fill(401));
     // Over the address's limit, every login from it waits, a right password included.
@@ -103,40 +137,79 @@ describe('accounts and sign-in', () => {
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await server.api.post('/api/auth/login', { email: 'guess100@example.test', password: 'guessing' })).status).toBe(429);
+    expect(
+      (await server.api.post('/api/auth/login', { email: 'guess100@example.test', password: 'guessing' })).status,
+    ).toBe(429);
     server.clock.advance(16 * MINUTE_MS);
-    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(
+      200,
+    );
   });
 
-  it('an attack on a parent\'s email does not keep the parent out: the attacking address waits, the parent signs in from elsewhere', async () => {
+  it("an attack on a parent's email does not keep the parent out: the attacking address waits, the parent signs in from elsewhere", async () => {
     server = await server.restart({ TRUST_PROXY: 'loopback' });
     const owner = await signUpParent(server.api, { consent: false });
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) {
-      statuses.push((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: `guess ${i}` }, headers: from('203.0.113.9') })).status);
+      statuses.push(
+        (
+          await server.api.request('POST', '/api/auth/login', {
+            body: { email: owner.email, password: `guess ${i}` },
+            headers: from('203.0.113.9'),
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([...Array(5).fill(401), ...Array(25).fill(429)]);
     // The attacker's address is slowed down even with the right password; the owner, elsewhere, is not.
-    expect((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: from('203.0.113.9') })).status).toBe(429);
-    expect((await server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password: owner.password }, headers: from('198.51.100.20') })).status).toBe(200);
+    expect(
+      (
+        await server.api.request('POST', '/api/auth/login', {
+          body: { email: owner.email, password: owner.password },
+          headers: from('203.0.113.9'),
+        })
+      ).status,
+    ).toBe(429);
+    expect(
+      (
+        await server.api.request('POST', '/api/auth/login', {
+          body: { email: owner.email, password: owner.password },
+          headers: from('198.51.100.20'),
+        })
+      ).status,
+    ).toBe(200);
   });
 
-  it('a distributed guess locks the email only at a much higher count, and the parent\'s password reset link lifts the lock', async () => {
+  it("a distributed guess locks the email only at a much higher count, and the parent's password reset link lifts the lock", async () => {
     server = await server.restart({ TRUST_PROXY: 'loopback' });
     const owner = await signUpParent(server.api, { consent: false });
-    const login = (password: string, ip: string) => server.api.request('POST', '/api/auth/login', { body: { email: owner.email, password }, headers: { 'x-forwarded-for': ip } });
+    const login = (password: string, ip: string) =>
+      server.api.request('POST', '/api/auth/login', {
+        body: { email: owner.email, password },
+        headers: { 'x-forwarded-for': ip },
+      });
     // Ten addresses, five guesses each: 50 failures on one email.
-    for (let a = 0; a < 10; a++) for (let i = 0; i < 5; i++) expect((await login(`guess ${a}-${i}`, `203.0.113.${a + 1}`)).status).toBe(401);
+    for (let a = 0; a < 10; a++)
+      for (let i = 0; i < 5; i++) expect((await login(`guess ${a}-${i}`, `203.0.113.${a + 1}`)).status).toBe(401);
     const locked = await login(owner.password, '198.51.100.20');
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     // The reset link proves the email is the parent's: the lock goes with it.
     expect((await server.api.post('/api/auth/password-reset/request', { email: owner.email })).status).toBe(202);
     await server.app.services.passwordResets.settled();
-    const mail = (await server.app.store.outbox.findBy('accountId', owner.accountId)).find((m) => m.template === 'password_reset');
+    const mail = (await server.app.store.outbox.findBy('accountId', owner.accountId)).find(
+      (m) => m.template === 'password_reset',
+    );
     const token = /#token=([A-Za-z0-9_-]+)/.exec(mail?.body ?? '')?.[1] ?? '';
-    expect((await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: 'a new passphrase after the attack' })).status).toBe(200);
+    expect(
+      (
+        await server.api.post('/api/auth/password-reset/confirm', {
+          token,
+          newPassword: 'a new passphrase after the attack',
+        })
+      ).status,
+    ).toBe(200);
     expect((await login('a new passphrase after the attack', '198.51.100.20')).status).toBe(200);
   });
 
@@ -146,19 +219,43 @@ describe('accounts and sign-in', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) {
       const email = i % 2 === 0 ? taken.email : `burst${i}@example.test`;
-      statuses.push((await server.api.request('POST', '/api/auth/signup', { body: { email, password: 'a long passphrase', name: 'Burst', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } })).status);
+      statuses.push(
+        (
+          await server.api.request('POST', '/api/auth/signup', {
+            body: { email, password: 'a long passphrase', name: 'Burst', locale: 'en' },
+            headers: { 'x-forwarded-for': '203.0.113.50' },
+          })
+        ).status,
+      );
     }
     // 20 attempts from one address in an hour (201 or 409), then 429 with Retry-After.
     expect(statuses.slice(0, 20).every((s) => s === 201 || s === 409)).toBe(true);
     expect(statuses.slice(20)).toEqual(Array(5).fill(429));
-    const limited = await server.api.request('POST', '/api/auth/signup', { body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } });
+    const limited = await server.api.request('POST', '/api/auth/signup', {
+      body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' },
+      headers: { 'x-forwarded-for': '203.0.113.50' },
+    });
     expect(limited.body.error.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await server.app.store.accounts.findOne('email', 'late@example.test')).toBeUndefined();
     // Another address is not affected, and the first one may sign up again after the hour.
-    expect((await server.api.request('POST', '/api/auth/signup', { body: { email: 'elsewhere@example.test', password: 'a long passphrase', name: 'E', locale: 'en' }, headers: { 'x-forwarded-for': '198.51.100.3' } })).status).toBe(201);
+    expect(
+      (
+        await server.api.request('POST', '/api/auth/signup', {
+          body: { email: 'elsewhere@example.test', password: 'a long passphrase', name: 'E', locale: 'en' },
+          headers: { 'x-forwarded-for': '198.51.100.3' },
+        })
+      ).status,
+    ).toBe(201);
     server.clock.advance(61 * MINUTE_MS);
-    expect((await server.api.request('POST', '/api/auth/signup', { body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' }, headers: { 'x-forwarded-for': '203.0.113.50' } })).status).toBe(201);
+    expect(
+      (
+        await server.api.request('POST', '/api/auth/signup', {
+          body: { email: 'late@example.test', password: 'a long passphrase', name: 'Late', locale: 'en' },
+          headers: { 'x-forwarded-for': '203.0.113.50' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('refuses a logged-out token, an expired token and a made-up token', async () => {
@@ -179,7 +276,11 @@ describe('accounts and sign-in', () => {
     const other = (await server.api.post('/api/auth/login', { email, password })).body.token as string;
     const noCurrent = await server.api.patch('/api/me', { newPassword: 'a new passphrase' }, token);
     expect(noCurrent.status).toBe(400);
-    const wrongCurrent = await server.api.patch('/api/me', { newPassword: 'a new passphrase', currentPassword: 'wrong' }, token);
+    const wrongCurrent = await server.api.patch(
+      '/api/me',
+      { newPassword: 'a new passphrase', currentPassword: 'wrong' },
+      token,
+    );
     expect(wrongCurrent.status).toBe(403);
     expect((await server.api.get('/api/me', other)).status).toBe(200);
 
@@ -207,10 +308,22 @@ describe('accounts and sign-in', () => {
 
   it('records login activity as usage data: time, success and browser family only', async () => {
     const { accountId, email, password } = await signUpParent(server.api, { consent: false });
-    await server.api.request('POST', '/api/auth/login', { body: { email, password }, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' } });
-    await server.api.request('POST', '/api/auth/login', { body: { email, password: 'bad password' }, headers: { 'user-agent': 'Mozilla/5.0 Chrome/130.0 Safari/537.36' } });
+    await server.api.request('POST', '/api/auth/login', {
+      body: { email, password },
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' },
+    });
+    await server.api.request('POST', '/api/auth/login', {
+      body: { email, password: 'bad password' },
+      headers: { 'user-agent': 'Mozilla/5.0 Chrome/130.0 Safari/537.36' },
+    });
     const logins = await server.app.store.logins.findBy('accountId', accountId);
-    expect(logins.map((l) => [l.success, l.uaFamily]).sort()).toEqual([[false, 'Chrome'], [true, 'Firefox'], [true, 'Other']].sort());
+    expect(logins.map((l) => [l.success, l.uaFamily]).sort()).toEqual(
+      [
+        [false, 'Chrome'],
+        [true, 'Firefox'],
+        [true, 'Other'],
+      ].sort(),
+    );
     for (const l of logins) expect(Object.keys(l).sort()).toEqual(['accountId', 'at', 'id', 'success', 'uaFamily']);
   });
 });

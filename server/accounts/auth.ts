@@ -11,7 +11,9 @@ export function bearerToken(header: string | undefined): string | null {
 /** RFC 6750 §3: the challenge names the scheme, and says invalid_token when a token was sent but is no good. */
 function signInRequired(tokenSent: boolean): AppError {
   const err = unauthorized(tokenSent ? 'Your session has ended; sign in again' : 'Sign in to continue');
-  return new AppError(err.code, err.status, err.message, undefined, { 'WWW-Authenticate': tokenSent ? 'Bearer error="invalid_token"' : 'Bearer' });
+  return new AppError(err.code, err.status, err.message, undefined, {
+    'WWW-Authenticate': tokenSent ? 'Bearer error="invalid_token"' : 'Bearer',
+  });
 }
 
 /** Requires a valid session; the account and session are then available through authOf(res). */
@@ -20,7 +22,8 @@ export function requireAuth(accounts: AccountsService): RequestHandler {
     try {
       const token = bearerToken(req.headers.authorization);
       const auth = token ? await accounts.authenticate(token) : null;
-      if (!auth) return next(signInRequired(token !== null || /^\s*bearer[ \t]+\S/i.test(req.headers.authorization ?? '')));
+      if (!auth)
+        return next(signInRequired(token !== null || /^\s*bearer[ \t]+\S/i.test(req.headers.authorization ?? '')));
       res.locals.auth = auth;
       next();
     } catch (err) {

@@ -34,7 +34,20 @@ export function passwordResetRoutes(resets: PasswordResetService, delivery: () =
   return r;
 }
 
-const PAGE: Record<Locale, { title: string; password: string; repeat: string; submit: string; done: string; mismatch: string; invalid: string; noToken: string; failed: string }> = {
+const PAGE: Record<
+  Locale,
+  {
+    title: string;
+    password: string;
+    repeat: string;
+    submit: string;
+    done: string;
+    mismatch: string;
+    invalid: string;
+    noToken: string;
+    failed: string;
+  }
+> = {
   en: {
     title: 'Choose a new Call Santa password',
     password: 'New password (at least 8 characters)',

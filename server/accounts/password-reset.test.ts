@@ -20,7 +20,9 @@ afterEach(async () => {
 
 /** The parent's mailbox is the outbox (no SMTP_URL): the newest reset mail's token. */
 async function tokenFromOutbox(accountId: string): Promise<string> {
-  const mails = (await server.app.store.outbox.findBy('accountId', accountId)).filter((m) => m.template === 'password_reset').sort((a, b) => b.createdAt - a.createdAt);
+  const mails = (await server.app.store.outbox.findBy('accountId', accountId))
+    .filter((m) => m.template === 'password_reset')
+    .sort((a, b) => b.createdAt - a.createdAt);
   const match = /#token=([A-Za-z0-9_-]+)/.exec(mails[0]?.body ?? '');
   if (!match) throw new Error('no reset link in the outbox');
   return match[1]!;
@@ -32,7 +34,8 @@ async function request(email: string) {
   await server.app.services.passwordResets.settled();
   return res;
 }
-const confirm = (token: string, newPassword: string) => server.api.post('/api/auth/password-reset/confirm', { token, newPassword });
+const confirm = (token: string, newPassword: string) =>
+  server.api.post('/api/auth/password-reset/confirm', { token, newPassword });
 
 describe('password reset', () => {
   it('asking always answers 202; only an open account gets a mail', async () => {
@@ -52,7 +55,9 @@ describe('password reset', () => {
     expect(mail).toMatchObject({ kind: 'essential', template: 'password_reset', to: parent.email });
     expect(mail.body).toMatch(/https:\/\/santa\.example\.test\/reset-password\?lang=en#token=[A-Za-z0-9_-]{43}/);
     expect((await server.api.post('/api/auth/password-reset/request', { email: 'not an email' })).status).toBe(400);
-    expect((await server.api.post('/api/auth/password-reset/request', { email: parent.email, extra: 1 })).status).toBe(400);
+    expect((await server.api.post('/api/auth/password-reset/request', { email: parent.email, extra: 1 })).status).toBe(
+      400,
+    );
   });
 
   it('answers a known and an unknown email alike in time: the work for a known one starts only after the answer has left', async () => {
@@ -71,7 +76,11 @@ describe('password reset', () => {
       const arrived = performance.now();
       res.once('finish', () => {
         answerMs.push(performance.now() - arrived);
-        atAnswer.push(Promise.all([server.app.store.passwordResets.count(), server.app.store.outbox.count()]).then(([resets, mails]) => ({ resets, mails })));
+        atAnswer.push(
+          Promise.all([server.app.store.passwordResets.count(), server.app.store.outbox.count()]).then(
+            ([resets, mails]) => ({ resets, mails }),
+          ),
+        );
       });
     };
     server.app.http.prependListener('request', onRequest);
@@ -83,7 +92,9 @@ describe('password reset', () => {
         for (const kind of i % 2 === 0 ? (['known', 'unknown'] as const) : (['unknown', 'known'] as const)) {
           const resetsBefore = await server.app.store.passwordResets.count();
           const mailsBefore = await server.app.store.outbox.count();
-          const res = await server.api.post('/api/auth/password-reset/request', { email: kind === 'known' ? parent.email : `nobody${i}@example.test` });
+          const res = await server.api.post('/api/auth/password-reset/request', {
+            email: kind === 'known' ? parent.email : `nobody${i}@example.test`,
+          });
           times[kind].push(answerMs.pop() ?? Number.NaN);
           expect(res.status).toBe(202);
           await server.app.services.passwordResets.settled();
@@ -99,7 +110,9 @@ describe('password reset', () => {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     // Reported, never asserted (timing belongs to npm run bench).
-    console.log(`password reset request, server answer time, medians over 60 samples: known ${median(times.known).toFixed(2)} ms, unknown ${median(times.unknown).toFixed(2)} ms`);
+    console.log(
+      `password reset request, server answer time, medians over 60 samples: known ${median(times.known).toFixed(2)} ms, unknown ${median(times.unknown).toFixed(2)} ms`,
+    );
   });
 
   it('the emailed link sets a new password once, revokes every session and disconnects every socket', async () => {
@@ -121,14 +134,20 @@ describe('password reset', () => {
     socket.close();
     expect((await server.api.get('/api/me', parent.token)).status).toBe(401);
     expect((await server.api.get('/api/me', other.body.token)).status).toBe(401);
-    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(401);
-    expect((await server.api.post('/api/auth/login', { email: parent.email, password: 'a fresh new passphrase' })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(
+      401,
+    );
+    expect(
+      (await server.api.post('/api/auth/login', { email: parent.email, password: 'a fresh new passphrase' })).status,
+    ).toBe(200);
 
     // One time only.
     const again = await confirm(token, 'yet another passphrase');
     expect(again.status).toBe(400);
     expect(again.body.error.code).toBe('invalid_token');
-    expect((await server.app.services.audit.forSubject(parent.accountId)).map((e) => e.action)).toContain('account.password_reset');
+    expect((await server.app.services.audit.forSubject(parent.accountId)).map((e) => e.action)).toContain(
+      'account.password_reset',
+    );
   });
 
   it('a link works for 30 minutes only, and a newer link replaces an older one', async () => {
@@ -142,7 +161,9 @@ describe('password reset', () => {
     expect((await confirm(first, 'a fresh new passphrase')).body.error.code).toBe('invalid_token');
     server.clock.advance(30 * MINUTE_MS);
     expect((await confirm(second, 'a fresh new passphrase')).body.error.code).toBe('invalid_token');
-    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(200);
+    expect((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).status).toBe(
+      200,
+    );
     expect((await confirm('x'.repeat(43), 'a fresh new passphrase')).status).toBe(400);
   });
 
@@ -162,7 +183,7 @@ describe('password reset', () => {
     expectStatus(await confirm(token, 'a fresh new passphrase'), 200);
     expect((await server.app.store.outbox.get(mailId))?.body).toBe(SCRUBBED_BODY);
     await server.app.store.flush();
-    for (const [, plain] of (await storedData(server))) expect(plain).not.toContain(token);
+    for (const [, plain] of await storedData(server)) expect(plain).not.toContain(token);
   });
 
   it('with SMTP the reset mail is delivered, and the stored copy keeps no link once sent', async () => {

@@ -25,7 +25,10 @@ export interface PasswordResetOptions {
 
 export const RESET_TTL_MS = 30 * MINUTE_MS;
 
-const invalidToken = () => new AppError('invalid_token', 400, 'This reset link is invalid, used or expired; ask for a new one', { token: 'Invalid or expired' });
+const invalidToken = () =>
+  new AppError('invalid_token', 400, 'This reset link is invalid, used or expired; ask for a new one', {
+    token: 'Invalid or expired',
+  });
 
 export interface PasswordResetDeps {
   store: Store;
@@ -96,7 +99,10 @@ export class PasswordResetService {
       .then(() => this.sendLink(email))
       .then(() => this.store.flush())
       .catch((err: unknown) => {
-        this.logger?.error({ err: err instanceof Error ? err.message : String(err) }, 'password reset request failed after its answer');
+        this.logger?.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'password reset request failed after its answer',
+        );
       })
       .finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);
@@ -118,11 +124,23 @@ export class PasswordResetService {
     await this.invalidateAll(account.id);
     const token = newSecret();
     const now = this.clock.now();
-    const row: PasswordResetRow = { id: newId(), accountId: account.id, tokenHash: tokenHash(token), createdAt: now, expiresAt: now + this.ttlMs, usedAt: null };
+    const row: PasswordResetRow = {
+      id: newId(),
+      accountId: account.id,
+      tokenHash: tokenHash(token),
+      createdAt: now,
+      expiresAt: now + this.ttlMs,
+      usedAt: null,
+    };
     await this.store.passwordResets.insert(row);
     const link = `${this.options.publicUrl}/reset-password?lang=${account.locale}#token=${token}`;
     // The mail shares the reset's id, so using or expiring the link can blank the mail's body.
-    await this.mail.queueEssential(account, 'password_reset', passwordResetMail(account.locale, { name: account.name, link, validMinutes: Math.round(this.ttlMs / MINUTE_MS) }), row.id);
+    await this.mail.queueEssential(
+      account,
+      'password_reset',
+      passwordResetMail(account.locale, { name: account.name, link, validMinutes: Math.round(this.ttlMs / MINUTE_MS) }),
+      row.id,
+    );
     await this.audit.record('anonymous', 'account.password_reset_requested', account.id, {});
     this.logger?.info({ accountId: account.id }, 'password reset link queued');
   }
@@ -141,17 +159,27 @@ export class PasswordResetService {
       throw invalidToken();
     }
     // Claimed atomically: two simultaneous uses of one link, only one wins.
-    const claimed = await this.store.passwordResets.update(row.id, { usedAt: now }, { if: (c) => c.usedAt === null && c.expiresAt > now });
+    const claimed = await this.store.passwordResets.update(
+      row.id,
+      { usedAt: now },
+      { if: (c) => c.usedAt === null && c.expiresAt > now },
+    );
     if (!claimed) throw invalidToken();
 
     const passwordHash = await hashPassword(newPassword);
-    const updated = await this.store.accounts.update(account.id, { passwordHash, passwordChangedAt: this.clock.now() }, { if: (c) => c.status === 'active' });
+    const updated = await this.store.accounts.update(
+      account.id,
+      { passwordHash, passwordChangedAt: this.clock.now() },
+      { if: (c) => c.status === 'active' },
+    );
     if (!updated) throw invalidToken();
     const revoked = await this.accounts.revokeSessions(account.id);
     this.accounts.liftSignInLocks(account.email);
     this.notifier.disconnectAccount(account.id);
     await this.invalidateAll(account.id);
-    await this.audit.record(`account:${account.id}`, 'account.password_reset', account.id, { sessionsRevoked: revoked });
+    await this.audit.record(`account:${account.id}`, 'account.password_reset', account.id, {
+      sessionsRevoked: revoked,
+    });
     // The used link leaves every file, the journal included, before we answer.
     await this.store.compact();
   }

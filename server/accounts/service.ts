@@ -92,7 +92,8 @@ export class AccountsService {
     const wait = this.signupsPerAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
     this.signupsPerAddress.record(addressKey);
-    if (await this.store.accounts.findOne('email', body.email)) throw conflict('email_taken', 'An account with this email already exists');
+    if (await this.store.accounts.findOne('email', body.email))
+      throw conflict('email_taken', 'An account with this email already exists');
     const now = this.clock.now();
     const account: AccountRow = {
       id: newId(),
@@ -132,11 +133,17 @@ export class AccountsService {
     const accountKey = `account:${body.email}`;
     const pairKey = `${accountKey}\0ip:${client.ip}`;
     const addressKey = `ip:${client.ip}`;
-    const wait = Math.max(this.perEmailAndAddress.retryAfter(pairKey), this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
+    const wait = Math.max(
+      this.perEmailAndAddress.retryAfter(pairKey),
+      this.perAccount.retryAfter(accountKey),
+      this.perAddress.retryAfter(addressKey),
+    );
     if (wait > 0) throw tooMany(wait);
 
     const account = await this.store.accounts.findOne('email', body.email);
-    const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    const ok = account
+      ? await verifyPassword(account.passwordHash, body.password)
+      : await verifyPassword(await dummyHash(), body.password).then(() => false);
     if (!account || !ok || account.status !== 'active') {
       this.perEmailAndAddress.record(pairKey);
       this.perAccount.record(accountKey);
@@ -156,7 +163,9 @@ export class AccountsService {
   /** A closed account not yet purged: 403 account_closed with its purge date (fields.purgeBy, ISO). */
   private throwIfClosed(account: AccountRow): void {
     if (account.status === 'closed' && account.purgeBy !== null && account.purgeBy > this.clock.now()) {
-      throw new AppError('account_closed', 403, 'This account is closed; it can be reopened until it is deleted', { purgeBy: toIso(account.purgeBy) });
+      throw new AppError('account_closed', 403, 'This account is closed; it can be reopened until it is deleted', {
+        purgeBy: toIso(account.purgeBy),
+      });
     }
   }
 
@@ -170,14 +179,24 @@ export class AccountsService {
     const accountKey = `account:${body.email}`;
     const pairKey = `${accountKey}\0ip:${client.ip}`;
     const addressKey = `ip:${client.ip}`;
-    const wait = Math.max(this.perEmailAndAddress.retryAfter(pairKey), this.perAccount.retryAfter(accountKey), this.perAddress.retryAfter(addressKey));
+    const wait = Math.max(
+      this.perEmailAndAddress.retryAfter(pairKey),
+      this.perAccount.retryAfter(accountKey),
+      this.perAddress.retryAfter(addressKey),
+    );
     if (wait > 0) throw tooMany(wait);
     const account = await this.store.accounts.findOne('email', body.email);
-    const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    const ok = account
+      ? await verifyPassword(account.passwordHash, body.password)
+      : await verifyPassword(await dummyHash(), body.password).then(() => false);
     const now = this.clock.now();
     const reopened =
       account && ok
-        ? await this.store.accounts.update(account.id, { status: 'active', closedAt: null, purgeBy: null }, { if: (c) => c.status === 'closed' && c.purgeBy !== null && c.purgeBy > now })
+        ? await this.store.accounts.update(
+            account.id,
+            { status: 'active', closedAt: null, purgeBy: null },
+            { if: (c) => c.status === 'closed' && c.purgeBy !== null && c.purgeBy > now },
+          )
         : undefined;
     if (!reopened) {
       this.perEmailAndAddress.record(pairKey);
@@ -236,7 +255,11 @@ export class AccountsService {
   async census(): Promise<{ active: number; closed: number; restrictedIds: string[] }> {
     const active = await this.store.accounts.findBy('status', 'active');
     const closed = await this.store.accounts.findBy('status', 'closed');
-    return { active: active.length, closed: closed.length, restrictedIds: active.filter((a) => a.restricted).map((a) => a.id) };
+    return {
+      active: active.length,
+      closed: closed.length,
+      restrictedIds: active.filter((a) => a.restricted).map((a) => a.id),
+    };
   }
 
   /** The account's sessions that still authenticate (none once the account is closed). */
@@ -244,7 +267,9 @@ export class AccountsService {
     const account = await this.store.accounts.get(accountId);
     if (!account || account.status !== 'active') return [];
     const now = this.clock.now();
-    return (await this.store.sessions.findBy('accountId', accountId)).filter((s) => s.revokedAt === null && s.expiresAt > now);
+    return (await this.store.sessions.findBy('accountId', accountId)).filter(
+      (s) => s.revokedAt === null && s.expiresAt > now,
+    );
   }
 
   async checkPassword(account: AccountRow, password: string): Promise<boolean> {
@@ -257,7 +282,9 @@ export class AccountsService {
     const patch: Partial<AccountRow> = {};
     if (body.email !== undefined || body.newPassword !== undefined) {
       if (!body.currentPassword || !(await verifyPassword(account.passwordHash, body.currentPassword))) {
-        throw new AppError('invalid_credentials', 403, 'The current password is wrong', { currentPassword: 'Wrong password' });
+        throw new AppError('invalid_credentials', 403, 'The current password is wrong', {
+          currentPassword: 'Wrong password',
+        });
       }
     }
     if (body.name !== undefined) patch.name = body.name;
@@ -286,7 +313,9 @@ export class AccountsService {
     }
     if (patch.email) await this.audit.record(`account:${account.id}`, 'account.email_change', account.id);
     if (body.marketingOptIn !== undefined) {
-      await this.audit.record(`account:${account.id}`, 'account.marketing_opt', account.id, { optIn: body.marketingOptIn });
+      await this.audit.record(`account:${account.id}`, 'account.marketing_opt', account.id, {
+        optIn: body.marketingOptIn,
+      });
     }
     return updated;
   }
@@ -307,11 +336,24 @@ export class AccountsService {
   private async openSession(accountId: string): Promise<string> {
     const token = newSecret();
     const now = this.clock.now();
-    await this.store.sessions.insert({ id: newId(), accountId, tokenHash: tokenHash(token), createdAt: now, expiresAt: now + this.ttlMs, revokedAt: null });
+    await this.store.sessions.insert({
+      id: newId(),
+      accountId,
+      tokenHash: tokenHash(token),
+      createdAt: now,
+      expiresAt: now + this.ttlMs,
+      revokedAt: null,
+    });
     return token;
   }
 
   private async recordLogin(accountId: string | null, success: boolean, client: ClientInfo): Promise<void> {
-    await this.store.logins.insert({ id: newId(), accountId, at: this.clock.now(), success, uaFamily: browserFamily(client.userAgent) });
+    await this.store.logins.insert({
+      id: newId(),
+      accountId,
+      at: this.clock.now(),
+      success,
+      uaFamily: browserFamily(client.userAgent),
+    });
   }
 }

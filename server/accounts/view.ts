@@ -11,7 +11,11 @@ export interface AccountFacts {
 
 export function makeAccountView(facts: AccountFacts) {
   return async (row: AccountRow): Promise<Account> => {
-    const [consent, credit, notices] = await Promise.all([facts.consent(row.id), facts.credit(row.id), facts.notices(row.id)]);
+    const [consent, credit, notices] = await Promise.all([
+      facts.consent(row.id),
+      facts.credit(row.id),
+      facts.notices(row.id),
+    ]);
     return {
       id: row.id,
       email: row.email,

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminAccountSchema, adminStatsSchema } from '../../shared/schemas/privacy.js';
 import { decrypt, encrypt, KEY_FILE, parseKey } from '../store/crypto.js';
-import { signUpParent, startTestServer, tempDataDir, TEST_ADMIN_TOKEN, type TestServer } from '../../test/support/server.js';
+import {
+  signUpParent,
+  startTestServer,
+  tempDataDir,
+  TEST_ADMIN_TOKEN,
+  type TestServer,
+} from '../../test/support/server.js';
 import { MINUTE_MS } from '../../shared/units.js';
 import { admin, expectStatus, scriptedFamily } from '../privacy/test-helpers.js';
 
@@ -23,7 +29,11 @@ const ADMIN_REQUESTS: [string, string, unknown?][] = [
   ['POST', '/admin/calls/some-id/end', {}],
   ['GET', '/admin/audit'],
   ['GET', '/admin/audit/verify'],
-  ['POST', '/admin/policy', { version: 'v9', material: false, effectiveAt: '2027-01-01T00:00:00Z', text: { en: 'a', da: 'b', sv: 'c' } }],
+  [
+    'POST',
+    '/admin/policy',
+    { version: 'v9', material: false, effectiveAt: '2027-01-01T00:00:00Z', text: { en: 'a', da: 'b', sv: 'c' } },
+  ],
   ['POST', '/admin/retention/run', {}],
   ['GET', '/admin/outbox'],
   ['GET', '/admin/metrics'],
@@ -84,7 +94,10 @@ describe('admin access (P17)', () => {
     server = await startTestServer();
     for (let i = 0; i < 150; i++) expect((await server.api.request('GET', '/admin/stats')).status).toBe(401);
     const statuses: number[] = [];
-    for (let i = 0; i < 101; i++) statuses.push((await server.api.request('GET', '/admin/stats', { headers: { authorization: 'Bearer guess' } })).status);
+    for (let i = 0; i < 101; i++)
+      statuses.push(
+        (await server.api.request('GET', '/admin/stats', { headers: { authorization: 'Bearer guess' } })).status,
+      );
     expect(statuses.slice(0, 100).every((s) => s === 401)).toBe(true);
     expect(statuses[100]).toBe(429);
     // Locked: even the right token waits, so a guesser cannot tell a right guess by the answer.
@@ -120,7 +133,13 @@ describe('admin endpoints', () => {
     const res = await admin(server.api).get(`/admin/accounts?email=${encodeURIComponent(family.email.toUpperCase())}`);
     expect(res.status).toBe(200);
     const account = adminAccountSchema.strict().parse(res.body.account);
-    expect(account).toMatchObject({ id: family.accountId, status: 'active', profiles: 1, consent: { verified: true }, balanceSeconds: 505 });
+    expect(account).toMatchObject({
+      id: family.accountId,
+      status: 'active',
+      profiles: 1,
+      consent: { verified: true },
+      balanceSeconds: 505,
+    });
     expect(JSON.stringify(res.body)).not.toContain(family.childName);
     const missing = await admin(server.api).get('/admin/accounts?email=nobody%40example.test');
     expect(missing.status).toBe(404);
@@ -149,20 +168,52 @@ describe('admin endpoints', () => {
   it('a credit grant needs a reason, adds to the balance and is audited; closed or unknown accounts are 404', async () => {
     server = await startTestServer();
     const parent = await signUpParent(server.api);
-    const res = await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, { seconds: 300, reason: 'Call dropped on our side' });
+    const res = await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, {
+      seconds: 300,
+      reason: 'Call dropped on our side',
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ accountId: parent.accountId, grantedSeconds: 300, balanceSeconds: 300, availableSeconds: 300 });
+    expect(res.body).toMatchObject({
+      accountId: parent.accountId,
+      grantedSeconds: 300,
+      balanceSeconds: 300,
+      availableSeconds: 300,
+    });
     expect((await server.api.get('/api/me', parent.token)).body.balanceSeconds).toBe(300);
-    const grants = (await server.app.services.audit.forSubject(parent.accountId)).filter((e) => e.action === 'credits.grant');
-    expect(grants).toEqual([expect.objectContaining({ actor: 'admin', details: expect.objectContaining({ seconds: 300 }) })]);
-    expect((await server.app.store.ledger.findBy('accountId', parent.accountId))[0]?.note).toBe('Call dropped on our side');
+    const grants = (await server.app.services.audit.forSubject(parent.accountId)).filter(
+      (e) => e.action === 'credits.grant',
+    );
+    expect(grants).toEqual([
+      expect.objectContaining({ actor: 'admin', details: expect.objectContaining({ seconds: 300 }) }),
+    ]);
+    expect((await server.app.store.ledger.findBy('accountId', parent.accountId))[0]?.note).toBe(
+      'Call dropped on our side',
+    );
 
-    for (const body of [{ seconds: 300 }, { seconds: 0, reason: 'zero' }, { seconds: 1.5, reason: 'half' }, { seconds: 60, reason: 'ok', extra: true }]) {
-      expect((await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, body)).status, JSON.stringify(body)).toBe(400);
+    for (const body of [
+      { seconds: 300 },
+      { seconds: 0, reason: 'zero' },
+      { seconds: 1.5, reason: 'half' },
+      { seconds: 60, reason: 'ok', extra: true },
+    ]) {
+      expect(
+        (await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, body)).status,
+        JSON.stringify(body),
+      ).toBe(400);
     }
-    expect((await admin(server.api).post('/admin/accounts/no-such-account/credits', { seconds: 60, reason: 'nobody' })).status).toBe(404);
+    expect(
+      (await admin(server.api).post('/admin/accounts/no-such-account/credits', { seconds: 60, reason: 'nobody' }))
+        .status,
+    ).toBe(404);
     expectStatus(await server.api.delete('/api/me', { password: parent.password }, parent.token), 202);
-    expect((await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, { seconds: 60, reason: 'after close' })).status).toBe(404);
+    expect(
+      (
+        await admin(server.api).post(`/admin/accounts/${parent.accountId}/credits`, {
+          seconds: 60,
+          reason: 'after close',
+        })
+      ).status,
+    ).toBe(404);
     expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({ balanceSeconds: 300 });
   });
 
@@ -192,7 +243,9 @@ describe('admin endpoints', () => {
     const key = parseKey(readFileSync(join(copy, KEY_FILE), 'utf8'));
     let edited = false;
     for (const name of readdirSync(copy).filter((n) => n.startsWith('audit-') && n.endsWith('.db'))) {
-      const doc = JSON.parse(decrypt(key, readFileSync(join(copy, name)), name).toString('utf8')) as { tables: { audit?: { action: string }[] } };
+      const doc = JSON.parse(decrypt(key, readFileSync(join(copy, name)), name).toString('utf8')) as {
+        tables: { audit?: { action: string }[] };
+      };
       const row = doc.tables.audit?.find((r) => r.action === 'account.restricted');
       if (!row) continue;
       row.action = 'account.unrestricted';
@@ -216,8 +269,18 @@ describe('admin endpoints', () => {
     const parent = await signUpParent(server.api);
     const now = server.clock.now();
     await server.app.store.calls.insert({
-      id: 'live-1', accountId: parent.accountId, profileId: null, provider: 'simulated', providerCallId: null, heldSeconds: 0,
-      startedAt: now, meteredSeconds: 0, checkpointAt: now, endedAt: null, reason: null, settledAt: null,
+      id: 'live-1',
+      accountId: parent.accountId,
+      profileId: null,
+      provider: 'simulated',
+      providerCallId: null,
+      heldSeconds: 0,
+      startedAt: now,
+      meteredSeconds: 0,
+      checkpointAt: now,
+      endedAt: null,
+      reason: null,
+      settledAt: null,
     });
     const res = await admin(server.api).post('/admin/calls/live-1/end');
     expect(res.status).toBe(200);

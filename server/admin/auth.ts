@@ -16,7 +16,11 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * of reach of any guessing rate; the limit is for short development tokens, and it must not
  * lock an operator or a test suite out after it checked that every route refuses bad tokens.
  */
-export function adminAuth(adminToken: string, clock: Clock, options: { maxFailures?: number; windowMs?: number } = {}): RequestHandler {
+export function adminAuth(
+  adminToken: string,
+  clock: Clock,
+  options: { maxFailures?: number; windowMs?: number } = {},
+): RequestHandler {
   const expected = digest(adminToken);
   const failures = new AttemptLimiter(clock, options.maxFailures ?? 100, options.windowMs ?? 15 * MINUTE_MS);
   return (req, res, next) => {

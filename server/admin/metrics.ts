@@ -25,7 +25,12 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'callsanta_' });
-    this.httpRequests = new Counter({ name: 'callsanta_http_requests_total', help: 'HTTP requests by route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'callsanta_http_requests_total',
+      help: 'HTTP requests by route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'callsanta_http_request_duration_seconds',
       help: 'HTTP request duration by route pattern',
@@ -33,8 +38,18 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.retentionItems = new Counter({ name: 'callsanta_retention_items_total', help: 'Items deleted, purged or compacted by retention sweeps', labelNames: ['step'], registers });
-    this.retentionRuns = new Counter({ name: 'callsanta_retention_runs_total', help: 'Retention sweeps by result', labelNames: ['result'], registers });
+    this.retentionItems = new Counter({
+      name: 'callsanta_retention_items_total',
+      help: 'Items deleted, purged or compacted by retention sweeps',
+      labelNames: ['step'],
+      registers,
+    });
+    this.retentionRuns = new Counter({
+      name: 'callsanta_retention_runs_total',
+      help: 'Retention sweeps by result',
+      labelNames: ['result'],
+      registers,
+    });
     const store = sources.store;
     new Gauge({
       name: 'callsanta_accounts',

@@ -53,7 +53,12 @@ export class AdminService {
     const paid = await payments.paidTotals();
     return {
       accounts: { active: census.active, closed: census.closed, restricted: census.restrictedIds.length },
-      calls: { today: usage.callsSince, live: usage.live, minutesToday: Math.floor(usage.secondsSince / 60), minutesTotal: Math.floor(usage.secondsTotal / 60) },
+      calls: {
+        today: usage.callsSince,
+        live: usage.live,
+        minutesToday: Math.floor(usage.secondsSince / 60),
+        minutesTotal: Math.floor(usage.secondsTotal / 60),
+      },
       creditSold: { seconds: await credits.soldSeconds(), payments: paid.payments, amounts: paid.amounts },
       outbox: { pending: await mail.pendingCount() },
       support: { open: await support.openCount() },
@@ -66,7 +71,11 @@ export class AdminService {
     // The email itself never goes into the audit log: only the id that was revealed, if any.
     await this.deps.audit.record(ACTOR, 'admin.account_lookup', row?.id ?? null, { found: row !== undefined });
     if (!row) return null;
-    const [consent, credit, profiles] = await Promise.all([this.deps.consent.state(row.id), this.deps.credits.state(row.id), this.deps.profiles.listRows(row.id)]);
+    const [consent, credit, profiles] = await Promise.all([
+      this.deps.consent.state(row.id),
+      this.deps.credits.state(row.id),
+      this.deps.profiles.listRows(row.id),
+    ]);
     return {
       id: row.id,
       status: row.status,
@@ -86,7 +95,12 @@ export class AdminService {
     if (!account || account.status !== 'active') throw notFound('No such open account');
     await this.deps.credits.grant(accountId, body.seconds, body.reason, ACTOR);
     const state = await this.deps.credits.state(accountId);
-    return { accountId, grantedSeconds: body.seconds, balanceSeconds: state.balanceSeconds, availableSeconds: state.availableSeconds };
+    return {
+      accountId,
+      grantedSeconds: body.seconds,
+      balanceSeconds: state.balanceSeconds,
+      availableSeconds: state.availableSeconds,
+    };
   }
 
   /** End one call through the calls module's closing path; audited once, when it ended. */
@@ -99,10 +113,21 @@ export class AdminService {
 
   async auditPage(limit: number, cursor: string | undefined) {
     const before = cursor !== undefined ? Number(cursor) : undefined;
-    if (before !== undefined && !Number.isInteger(before)) throw new AppError('invalid_request', 400, 'Invalid cursor', { cursor: 'Not a cursor' });
+    if (before !== undefined && !Number.isInteger(before))
+      throw new AppError('invalid_request', 400, 'Invalid cursor', { cursor: 'Not a cursor' });
     const page = await this.deps.audit.page(limit, before);
     return {
-      entries: page.entries.map((e) => ({ seq: e.seq, id: e.id, at: toIso(e.at), actor: e.actor, action: e.action, subject: e.subject, details: e.details, prevHash: e.prevHash, hash: e.hash })),
+      entries: page.entries.map((e) => ({
+        seq: e.seq,
+        id: e.id,
+        at: toIso(e.at),
+        actor: e.actor,
+        action: e.action,
+        subject: e.subject,
+        details: e.details,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
       nextCursor: page.nextCursor,
     };
   }
@@ -132,7 +157,10 @@ export class AdminService {
   async supportRequests(q: Parameters<SupportService['page']>[0]) {
     const page = await this.deps.support.page(q);
     await this.deps.audit.record(ACTOR, 'admin.support_read', null, { entries: page.rows.length, status: q.status });
-    return { requests: page.rows.map((row) => ({ ...supportView(row), accountId: row.accountId })), nextCursor: page.nextCursor };
+    return {
+      requests: page.rows.map((row) => ({ ...supportView(row), accountId: row.accountId })),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async closeSupport(id: string) {

@@ -23,7 +23,11 @@ async function seed(): Promise<string> {
   const dir = tempDataDir('callsanta-audit-');
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const { store, audit } = await auditAt(dir);
-  await Promise.all(Array.from({ length: 30 }, (_, i) => audit.record('admin', i % 2 ? 'credits.grant' : 'consent.given', `acct-${i}`, { seconds: i })));
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      audit.record('admin', i % 2 ? 'credits.grant' : 'consent.given', `acct-${i}`, { seconds: i }),
+    ),
+  );
   expect(await audit.verifyChain()).toEqual({ ok: true, entries: 30 });
   await store.close();
   return dir;
@@ -125,10 +129,20 @@ describe('the hash-chained audit log', () => {
 
   it('detects a removed entry, and an edit that recomputes the entry hash', async () => {
     const dir = await seed();
-    const removed = tamperedCopy(dir, (rows) => rows.splice(rows.findIndex((r) => r.seq === 12), 1));
+    const removed = tamperedCopy(dir, (rows) =>
+      rows.splice(
+        rows.findIndex((r) => r.seq === 12),
+        1,
+      ),
+    );
     expect((await (await auditAt(removed)).audit.verifyChain()).ok).toBe(false);
 
-    const last = tamperedCopy(dir, (rows) => rows.splice(rows.findIndex((r) => r.seq === 30), 1));
+    const last = tamperedCopy(dir, (rows) =>
+      rows.splice(
+        rows.findIndex((r) => r.seq === 30),
+        1,
+      ),
+    );
     // Dropping the newest entry leaves a consistent chain; the head anchored in another file tells.
     expect(await (await auditAt(last)).audit.verifyChain()).toEqual({ ok: false, entries: 29, brokenAt: 30 });
 
@@ -145,7 +159,8 @@ describe('the hash-chained audit log', () => {
     const { audit } = await auditAt(dir);
     for (const row of await audit.all()) {
       expect(row.subject === null || /^acct-\d+$/.test(row.subject)).toBe(true);
-      for (const v of Object.values(row.details)) expect(['number', 'boolean'].includes(typeof v) || v === null || typeof v === 'string').toBe(true);
+      for (const v of Object.values(row.details))
+        expect(['number', 'boolean'].includes(typeof v) || v === null || typeof v === 'string').toBe(true);
     }
   });
 });

@@ -54,7 +54,12 @@ export class AuditService {
     return next;
   }
 
-  private async append(actor: string, action: string, subject: string | null, details: AuditDetails): Promise<AuditRow> {
+  private async append(
+    actor: string,
+    action: string,
+    subject: string | null,
+    details: AuditDetails,
+  ): Promise<AuditRow> {
     const head = this.head ?? (await this.loadHead());
     const base: Omit<AuditRow, 'hash'> = {
       id: newId(),

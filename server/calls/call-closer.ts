@@ -71,8 +71,13 @@ export class CallCloser {
     const { callId, reason } = req;
     let row: CallRow | undefined;
     try {
-      const metered = req.meteredSeconds === undefined ? {} : { meteredSeconds: req.meteredSeconds, checkpointAt: req.endedAt };
-      row = await store.calls.update(callId, { endedAt: req.endedAt, reason, ...metered }, { if: (c) => c.endedAt === null });
+      const metered =
+        req.meteredSeconds === undefined ? {} : { meteredSeconds: req.meteredSeconds, checkpointAt: req.endedAt };
+      row = await store.calls.update(
+        callId,
+        { endedAt: req.endedAt, reason, ...metered },
+        { if: (c) => c.endedAt === null },
+      );
     } catch (err) {
       // Not closed, so not settled either: the record stays open for the next start's recovery,
       // which settles it from its last checkpoint (in the parent's favour). The call itself
@@ -98,9 +103,14 @@ export class CallCloser {
       seconds = settlement?.capturedSeconds ?? seconds;
       await store.calls.update(callId, { meteredSeconds: seconds, settledAt: clock.now() });
     } catch (err) {
-      logger.error({ callId, err: (err as Error).message }, 'call settlement failed; recovery settles it at the next start');
+      logger.error(
+        { callId, err: (err as Error).message },
+        'call settlement failed; recovery settles it at the next start',
+      );
     }
-    await store.flush().catch((err: unknown) => logger.error({ callId, err: (err as Error).message }, 'writing the call record failed'));
+    await store
+      .flush()
+      .catch((err: unknown) => logger.error({ callId, err: (err as Error).message }, 'writing the call record failed'));
     await hangup;
     if (req.announce && req.accountId) this.announce(req.accountId, { callId, reason, seconds });
     logger.info({ callId, reason, seconds }, 'call ended');

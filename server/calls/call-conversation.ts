@@ -35,7 +35,6 @@ export interface CallConversationDeps extends SantaTurnsDeps {
   notifier: Pick<Notifier, 'toAccount'>;
 }
 
-
 /** Utterances in a row that could not be transcribed before the parent is told. */
 const UNHEARD_ALERT_AFTER = 3;
 /** Times the server puts the session back in one call before it ends the call instead. */
@@ -154,8 +153,13 @@ export class CallConversation {
       this.response(event.response.id);
       this.turns.responseCreated(event.response.id);
     } else if (isServerEvent(event, 'response.done')) {
-      const output = (event.response.output ?? []).map((i) => i.id).filter((id): id is string => typeof id === 'string');
-      const words = (event.response.output ?? []).flatMap((i) => i.content ?? []).map((p) => ('transcript' in p ? (p.transcript ?? '') : '')).join(' ');
+      const output = (event.response.output ?? [])
+        .map((i) => i.id)
+        .filter((id): id is string => typeof id === 'string');
+      const words = (event.response.output ?? [])
+        .flatMap((i) => i.content ?? [])
+        .map((p) => ('transcript' in p ? (p.transcript ?? '') : ''))
+        .join(' ');
       // The audio plays on after generation: roughly what a voice takes for these words, and some.
       this.turns.responseDone(event.response.id, output, 2000 + words.length * 90);
     } else if (isServerEvent(event, 'output_audio_buffer.stopped')) {
@@ -191,9 +195,13 @@ export class CallConversation {
       // The provider's error code only: its message may quote what was said. Cancelling a
       // response whose generation already ended is answered response_cancel_not_active: expected.
       const expected = event.error.code === 'response_cancel_not_active';
-      this.deps.logger[expected ? 'debug' : 'warn']({ callId: this.init.callId, type: event.error.type, code: event.error.code ?? null }, 'realtime provider reported an error');
+      this.deps.logger[expected ? 'debug' : 'warn'](
+        { callId: this.init.callId, type: event.error.type, code: event.error.code ?? null },
+        'realtime provider reported an error',
+      );
       // The session could not be put back: the call cannot go on as the parent set it up.
-      if (typeof event.error.event_id === 'string' && event.error.event_id.startsWith(RESTORE_EVENT)) this.init.onTampered?.();
+      if (typeof event.error.event_id === 'string' && event.error.event_id.startsWith(RESTORE_EVENT))
+        this.init.onTampered?.();
     }
   }
 
@@ -218,7 +226,10 @@ export class CallConversation {
   /** An utterance that could not be transcribed cannot be checked for distress: several in a row, the parent is told. */
   private childUnheard(): void {
     this.unheardInARow++;
-    this.deps.logger.info({ callId: this.init.callId, inARow: this.unheardInARow }, 'an utterance could not be transcribed');
+    this.deps.logger.info(
+      { callId: this.init.callId, inARow: this.unheardInARow },
+      'an utterance could not be transcribed',
+    );
     if (this.unheardInARow >= UNHEARD_ALERT_AFTER && !this.unheardAlerted) {
       this.unheardAlerted = true;
       this.alert('child_unheard');
@@ -247,13 +258,20 @@ export class CallConversation {
     const drift = sessionDrift(expected, session);
     if (!drift) return;
     this.sessionRestores++;
-    this.deps.logger.warn({ callId: this.init.callId, fields: drift.fields }, 'the call session was changed from outside; putting it back');
+    this.deps.logger.warn(
+      { callId: this.init.callId, fields: drift.fields },
+      'the call session was changed from outside; putting it back',
+    );
     this.alert('session_tampered');
     if (this.sessionRestores > MAX_SESSION_RESTORES) {
       this.init.onTampered?.();
       return;
     }
-    this.init.control.send({ type: 'session.update', event_id: `${RESTORE_EVENT}${this.sessionRestores}`, session: drift.restore });
+    this.init.control.send({
+      type: 'session.update',
+      event_id: `${RESTORE_EVENT}${this.sessionRestores}`,
+      session: drift.restore,
+    });
   }
 
   private alert(category: SafetyCategory): void {
@@ -274,7 +292,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * Where a reported session differs from what the server set, and the session.update that puts
  * it back; null when it matches. Only what the safety of the call rests on is compared.
  */
-export function sessionDrift(expected: ExpectedSession, session: Record<string, unknown>): { fields: string[]; restore: { type: 'realtime'; [key: string]: unknown } } | null {
+export function sessionDrift(
+  expected: ExpectedSession,
+  session: Record<string, unknown>,
+): { fields: string[]; restore: { type: 'realtime'; [key: string]: unknown } } | null {
   const fields: string[] = [];
   const restore: { type: 'realtime'; [key: string]: unknown } = { type: 'realtime' };
   const audio = isRecord(session.audio) ? session.audio : {};
@@ -291,7 +312,12 @@ export function sessionDrift(expected: ExpectedSession, session: Record<string, 
     const transcription = isRecord(input.transcription) ? input.transcription : null;
     if (!transcription || transcription.model !== expected.transcriptionModel) {
       fields.push('transcription');
-      restoreAudio.input = { transcription: { model: expected.transcriptionModel, ...(expected.transcriptionLanguage ? { language: expected.transcriptionLanguage } : {}) } };
+      restoreAudio.input = {
+        transcription: {
+          model: expected.transcriptionModel,
+          ...(expected.transcriptionLanguage ? { language: expected.transcriptionLanguage } : {}),
+        },
+      };
     }
   }
   if (expected.voice !== undefined && output.voice !== undefined && output.voice !== expected.voice) {
@@ -302,7 +328,11 @@ export function sessionDrift(expected: ExpectedSession, session: Record<string, 
     fields.push('tools');
     restore.tools = [];
   }
-  if (expected.outputModalities && Array.isArray(session.output_modalities) && session.output_modalities.join() !== expected.outputModalities.join()) {
+  if (
+    expected.outputModalities &&
+    Array.isArray(session.output_modalities) &&
+    session.output_modalities.join() !== expected.outputModalities.join()
+  ) {
     fields.push('output_modalities');
     restore.output_modalities = expected.outputModalities;
   }

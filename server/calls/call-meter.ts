@@ -107,6 +107,8 @@ export class CallMeter {
     const at = this.deps.clock.now();
     this.deps.store.calls
       .update(this.init.callId, { meteredSeconds: elapsed, checkpointAt: at }, { if: (c) => c.endedAt === null })
-      .catch((err: unknown) => this.deps.logger.error({ callId: this.init.callId, err: (err as Error).message }, 'call checkpoint failed'));
+      .catch((err: unknown) =>
+        this.deps.logger.error({ callId: this.init.callId, err: (err as Error).message }, 'call checkpoint failed'),
+      );
   }
 }

@@ -9,7 +9,11 @@ import type { CallGuard } from './call-conversation.js';
  * the local rules in charge), the child's finished utterances through the distress rules.
  * Only categories come out; the text stays inside and is forgotten with the call.
  */
-export function createCallGuard(language: Locale, moderation: ModerationChecker | null, logger: Pick<Logger, 'warn'>): CallGuard {
+export function createCallGuard(
+  language: Locale,
+  moderation: ModerationChecker | null,
+  logger: Pick<Logger, 'warn'>,
+): CallGuard {
   let late: ((responseId: string, category: 'moderation') => void) | null = null;
   let cleared: ((responseId: string, text: string, whole: boolean) => void) | null = null;
   const stream = new StreamingGuardrail({
@@ -20,7 +24,8 @@ export function createCallGuard(language: Locale, moderation: ModerationChecker 
       if (trip.source === 'moderation') late?.(trip.responseId, 'moderation');
     },
     onCleared: (responseId, text, whole) => cleared?.(responseId, text, whole),
-    onModerationError: (err) => logger.warn({ err: (err as Error)?.name ?? 'error' }, 'moderation failed; local rules only'),
+    onModerationError: (err) =>
+      logger.warn({ err: (err as Error)?.name ?? 'error' }, 'moderation failed; local rules only'),
   });
   return {
     santaDelta: (responseId, delta) => stream.push(responseId, delta)?.category ?? null,

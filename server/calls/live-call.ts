@@ -12,7 +12,10 @@ import { CallConversation, type CallGuard } from './call-conversation.js';
 export type { CallGuard } from './call-conversation.js';
 
 /** What ends a call when its held seconds run out: whichever limit decided how many were held. */
-export type CallLimitReason = Extract<CallEndReason, 'credit_exhausted' | 'max_duration' | 'daily_limit' | 'quiet_hours'>;
+export type CallLimitReason = Extract<
+  CallEndReason,
+  'credit_exhausted' | 'max_duration' | 'daily_limit' | 'quiet_hours'
+>;
 
 export interface LiveCallDeps {
   clock: Clock;

@@ -46,8 +46,15 @@ function formatter(tz: string): Intl.DateTimeFormat {
 function wallAsUtc(at: number, tz: string): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(tz).formatToParts(new Date(at))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const whole = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-  return whole + (at % 1000 + 1000) % 1000;
+  const whole = Date.UTC(
+    parts.year ?? 1970,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return whole + (((at % 1000) + 1000) % 1000);
 }
 
 /** Offset of `tz` from UTC at `at`, in ms. */

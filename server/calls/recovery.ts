@@ -57,10 +57,16 @@ export async function recoverOpenCalls(deps: RecoveryDeps): Promise<RecoveryResu
       if (row.endedAt === null || row.settledAt !== null) continue;
       try {
         const settlement = await deps.credits.settle(row.id, row.meteredSeconds);
-        await store.calls.update(row.id, { meteredSeconds: settlement?.capturedSeconds ?? row.meteredSeconds, settledAt: deps.clock.now() });
+        await store.calls.update(row.id, {
+          meteredSeconds: settlement?.capturedSeconds ?? row.meteredSeconds,
+          settledAt: deps.clock.now(),
+        });
         settled++;
       } catch (err) {
-        logger.error({ callId: row.id, err: (err as Error).message }, 'recovery: settlement failed; retried at the next start');
+        logger.error(
+          { callId: row.id, err: (err as Error).message },
+          'recovery: settlement failed; retried at the next start',
+        );
       }
     }
   }

@@ -2,7 +2,12 @@ import { Router } from 'express';
 import { handler } from '../core/http.js';
 import { parse } from '../core/validate.js';
 import { authOf } from '../accounts/auth.js';
-import { callReadinessQuerySchema, type CallList, type CallReadiness, type CallRecord } from '../../shared/schemas/calls.js';
+import {
+  callReadinessQuerySchema,
+  type CallList,
+  type CallReadiness,
+  type CallRecord,
+} from '../../shared/schemas/calls.js';
 import type { CallsService } from './service.js';
 
 /** GET /api/calls (usage history), /api/calls/readiness and /api/calls/:id. Mounted behind requireAuth. */

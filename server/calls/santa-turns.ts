@@ -99,11 +99,14 @@ export class SantaTurns {
     if (this.playingResponseId === responseId) {
       this.playbackTimer?.cancel();
       // Without a word from the provider, the audio is over by then at the latest.
-      this.playbackTimer = this.deps.clock.setTimeout(() => {
-        this.playbackTimer = null;
-        if (this.playingResponseId === responseId) this.playingResponseId = null;
-        this.maybeFlush();
-      }, Math.min(playbackHintMs, this.deps.playbackSettleMs ?? 30_000));
+      this.playbackTimer = this.deps.clock.setTimeout(
+        () => {
+          this.playbackTimer = null;
+          if (this.playingResponseId === responseId) this.playingResponseId = null;
+          this.maybeFlush();
+        },
+        Math.min(playbackHintMs, this.deps.playbackSettleMs ?? 30_000),
+      );
     }
     this.maybeFlush();
   }

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { offerProblem } from './sdp.js';
 import { BROWSER_OFFER } from '../../test/calls/support.js';
 
-
 describe('a call offer is checked before any credit is held', () => {
   it('accepts an audio and data-channel offer', () => {
     expect(offerProblem(BROWSER_OFFER)).toBeNull();

@@ -24,7 +24,8 @@ export function offerProblem(sdp: string): string | null {
   for (const m of media) {
     const kind = m.slice(2).split(' ')[0];
     if (kind === 'video') return 'Video is never sent on a call; the offer must not carry a video track';
-    if (kind !== 'audio' && kind !== 'application') return `The offer has an unsupported media section (${kind === undefined ? '?' : kind.slice(0, 16)})`;
+    if (kind !== 'audio' && kind !== 'application')
+      return `The offer has an unsupported media section (${kind === undefined ? '?' : kind.slice(0, 16)})`;
   }
   if (!media.some((m) => m.startsWith('m=audio '))) return 'The offer has no audio';
   if (!lines.some((l) => l.startsWith('a=fingerprint:'))) return 'The offer has no DTLS fingerprint';

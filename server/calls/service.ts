@@ -3,17 +3,37 @@ import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden } from '../core/errors.js';
 import { toIso } from '../../shared/units.js';
-import type { CallBlock, CallEndReason, CallReadiness, CallRecord, CallStartOk, CallStartedEvent } from '../../shared/schemas/calls.js';
+import type {
+  CallBlock,
+  CallEndReason,
+  CallReadiness,
+  CallRecord,
+  CallStartOk,
+  CallStartedEvent,
+} from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CallRow, ProfileRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { ConsentBlock } from '../consent/service.js';
-import { providerErrorToApiCode, RealtimeProviderError, type RealtimeProvider, type SantaSessionConfig, type StartedCall } from '../realtime/provider.js';
+import {
+  providerErrorToApiCode,
+  RealtimeProviderError,
+  type RealtimeProvider,
+  type SantaSessionConfig,
+  type StartedCall,
+} from '../realtime/provider.js';
 import { buildSantaInstructions } from '../santa/persona.js';
 import { LiveCall, type CallEndResult, type CallGuard, type CallLimitReason } from './live-call.js';
 import { CallCloser } from './call-closer.js';
 import { offerProblem } from './sdp.js';
-import { inQuietHours, isTimeZone, localMinuteOfDay, secondsUntilQuiet, startOfLocalDay, UTC } from './parent-controls.js';
+import {
+  inQuietHours,
+  isTimeZone,
+  localMinuteOfDay,
+  secondsUntilQuiet,
+  startOfLocalDay,
+  UTC,
+} from './parent-controls.js';
 import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
@@ -117,9 +137,11 @@ export class CallsService {
    */
   async start(req: StartCallRequest): Promise<CallStartOk> {
     const { store, clock } = this.deps;
-    if (this.closing) throw new AppError('provider_unavailable', 503, 'The server is restarting; try again in a moment');
+    if (this.closing)
+      throw new AppError('provider_unavailable', 503, 'The server is restarting; try again in a moment');
     // Still validated (a client that sends junk hears so), but never used: see the parent controls below.
-    if (req.timeZone !== undefined && !isTimeZone(req.timeZone)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+    if (req.timeZone !== undefined && !isTimeZone(req.timeZone))
+      throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
 
     const account = await store.accounts.get(req.accountId);
     const accountBlock = await this.accountBlock(account, req.accountId);
@@ -140,7 +162,11 @@ export class CallsService {
     const sdpProblem = offerProblem(req.sdp);
     if (sdpProblem) throw new AppError('invalid_sdp', 400, sdpProblem);
 
-    const limits = { max_duration: this.deps.options.maxCallSeconds, daily_limit: dailyLeft, quiet_hours: untilQuiet ?? Infinity };
+    const limits = {
+      max_duration: this.deps.options.maxCallSeconds,
+      daily_limit: dailyLeft,
+      quiet_hours: untilQuiet ?? Infinity,
+    };
     const maxSeconds = Math.min(limits.max_duration, limits.daily_limit, limits.quiet_hours);
     const callId = newId();
     const row: CallRow = {
@@ -160,7 +186,9 @@ export class CallsService {
     // One live call per child, decided atomically with the insert. The record and the hold reach
     // the disk in one commit (the store's commits are atomic across tables), so a crash leaves
     // both or neither: never a hold that recovery does not find.
-    const inserted = await store.calls.insertIf(row, { field: 'profileId', value: profile.id }, (rows) => rows.every((r) => r.endedAt !== null));
+    const inserted = await store.calls.insertIf(row, { field: 'profileId', value: profile.id }, (rows) =>
+      rows.every((r) => r.endedAt !== null),
+    );
     if (!inserted) throw conflict('call_in_progress', 'This child is already on a call');
 
     const abort = new AbortController();
@@ -178,8 +206,15 @@ export class CallsService {
       }
       if (held === null) {
         await store.calls.remove(callId);
-        const block = this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, callId).block ?? 'insufficient_credit';
-        throw refuse(block, block === 'insufficient_credit' ? `A call needs at least ${minSeconds} seconds of call time` : BLOCK_MESSAGES[block]);
+        const block =
+          this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, callId).block ??
+          'insufficient_credit';
+        throw refuse(
+          block,
+          block === 'insufficient_credit'
+            ? `A call needs at least ${minSeconds} seconds of call time`
+            : BLOCK_MESSAGES[block],
+        );
       }
       return await this.startHeld(req, profile, row, held, limitReason(held, limits), inFlight);
     } finally {
@@ -211,20 +246,30 @@ export class CallsService {
         wishList: [...profile.wishList],
       };
       started = await this.callProvider(req.sdp, session, shutdownSignal);
-      if (this.closing || shutdownSignal.aborted) throw new RealtimeProviderError('aborted', 'the call was ended while it started');
+      if (this.closing || shutdownSignal.aborted)
+        throw new RealtimeProviderError('aborted', 'the call was ended while it started');
       // Only while the record is open: an admin or account end may have closed it meanwhile.
-      const open = await store.calls.update(callId, { providerCallId: started.providerCallId }, { if: (c) => c.endedAt === null });
+      const open = await store.calls.update(
+        callId,
+        { providerCallId: started.providerCallId },
+        { if: (c) => c.endedAt === null },
+      );
       if (!open) throw new RealtimeProviderError('aborted', 'the call was ended while it started');
       // The provider's call id must be durable before the child talks: recovery hangs up by it.
       await store.flush();
     } catch (err) {
       started?.control.close();
       await this.abandon(row, inFlight.endReason ?? 'provider_error', started?.providerCallId ?? null);
-      if (inFlight.endReason === 'restricted') throw refuse('processing_restricted', 'Processing was restricted while the call started');
-      if (inFlight.endReason === 'account_closed') throw refuse('account_closed', 'The account was closed while the call started');
+      if (inFlight.endReason === 'restricted')
+        throw refuse('processing_restricted', 'Processing was restricted while the call started');
+      if (inFlight.endReason === 'account_closed')
+        throw refuse('account_closed', 'The account was closed while the call started');
       if (err instanceof AppError) throw err;
       const code = providerErrorToApiCode(err);
-      logger.warn({ callId, code, providerCode: err instanceof RealtimeProviderError ? err.code : 'unknown' }, 'call start failed at the provider');
+      logger.warn(
+        { callId, code, providerCode: err instanceof RealtimeProviderError ? err.code : 'unknown' },
+        'call start failed at the provider',
+      );
       throw code === 'invalid_sdp'
         ? new AppError('invalid_sdp', 400, 'The provider refused the offer')
         : code === 'rate_limited'
@@ -278,11 +323,21 @@ export class CallsService {
   }
 
   /** The provider with a deadline; a late answer after the deadline is hung up, never leaked. */
-  private async callProvider(sdp: string, session: SantaSessionConfig, shutdownSignal: AbortSignal): Promise<StartedCall> {
+  private async callProvider(
+    sdp: string,
+    session: SantaSessionConfig,
+    shutdownSignal: AbortSignal,
+  ): Promise<StartedCall> {
     const signal = AbortSignal.any([shutdownSignal, AbortSignal.timeout(this.deps.options.providerTimeoutMs)]);
     const attempt = this.deps.provider.startCall(sdp, session, signal);
     const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(new RealtimeProviderError(shutdownSignal.aborted ? 'aborted' : 'timeout', 'the provider did not answer in time'));
+      const fail = () =>
+        reject(
+          new RealtimeProviderError(
+            shutdownSignal.aborted ? 'aborted' : 'timeout',
+            'the provider did not answer in time',
+          ),
+        );
       if (signal.aborted) fail();
       else signal.addEventListener('abort', fail, { once: true });
     });
@@ -305,11 +360,22 @@ export class CallsService {
    * saw it start; the start's ack says what went wrong.
    */
   private async abandon(row: CallRow, reason: CallEndReason, providerCallId: string | null): Promise<void> {
-    await this.closer.close({ callId: row.id, accountId: row.accountId, reason, meteredSeconds: 0, endedAt: this.deps.clock.now(), announce: false, providerCallId });
+    await this.closer.close({
+      callId: row.id,
+      accountId: row.accountId,
+      reason,
+      meteredSeconds: 0,
+      endedAt: this.deps.clock.now(),
+      announce: false,
+      providerCallId,
+    });
   }
 
   /** What refuses any call on this account (closed, restricted, consent), in the order start checks it. */
-  private async accountBlock(account: { status: string; restricted: boolean } | undefined, accountId: string): Promise<Exclude<CallBlock, 'insufficient_credit' | 'call_in_progress'> | null> {
+  private async accountBlock(
+    account: { status: string; restricted: boolean } | undefined,
+    accountId: string,
+  ): Promise<Exclude<CallBlock, 'insufficient_credit' | 'call_in_progress'> | null> {
     if (!account || account.status !== 'active') return 'account_closed';
     if (account.restricted) return 'processing_restricted';
     return await this.deps.consent.callBlock(accountId);
@@ -320,10 +386,14 @@ export class CallsService {
     profile: ProfileRow,
     now: number,
     tz: string,
-  ): Promise<{ block: 'quiet_hours' | 'daily_limit_reached' | 'call_in_progress' } | { minSeconds: number; dailyLeft: number; untilQuiet: number | null }> {
+  ): Promise<
+    | { block: 'quiet_hours' | 'daily_limit_reached' | 'call_in_progress' }
+    | { minSeconds: number; dailyLeft: number; untilQuiet: number | null }
+  > {
     const dailyCap = profile.dailyMinutes === null ? null : profile.dailyMinutes * 60;
     const minSeconds = Math.min(this.deps.options.minCallSeconds, dailyCap ?? Infinity);
-    if (profile.quietHours && inQuietHours(profile.quietHours, localMinuteOfDay(now, tz))) return { block: 'quiet_hours' };
+    if (profile.quietHours && inQuietHours(profile.quietHours, localMinuteOfDay(now, tz)))
+      return { block: 'quiet_hours' };
     const untilQuiet = secondsUntilQuiet(profile.quietHours, now, tz);
     // Quiet hours that begin too soon for a call count as begun.
     if (untilQuiet !== null && untilQuiet < minSeconds) return { block: 'quiet_hours' };
@@ -340,12 +410,21 @@ export class CallsService {
    * Why the credit cannot hold a call of `minSeconds`, or null when it can. When another
    * child's live call holds the time, that is the reason, not "no call time".
    */
-  private creditBlock(credit: { owesSeconds: number; availableSeconds: number }, accountId: string, minSeconds: number, exceptCallId?: string): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
+  private creditBlock(
+    credit: { owesSeconds: number; availableSeconds: number },
+    accountId: string,
+    minSeconds: number,
+    exceptCallId?: string,
+  ): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
     if (credit.owesSeconds > 0) return { block: 'credit_owed', liveProfileId: null };
     if (credit.availableSeconds >= Math.max(1, Math.ceil(minSeconds))) return { block: null, liveProfileId: null };
     // A call still starting holds its time already (the hold comes before the provider answers).
-    const holder = [...this.live.values()].find((s) => s.accountId === accountId && !s.ended) ?? [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1];
-    return holder ? { block: 'credit_held', liveProfileId: holder.profileId } : { block: 'insufficient_credit', liveProfileId: null };
+    const holder =
+      [...this.live.values()].find((s) => s.accountId === accountId && !s.ended) ??
+      [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1];
+    return holder
+      ? { block: 'credit_held', liveProfileId: holder.profileId }
+      : { block: 'insufficient_credit', liveProfileId: null };
   }
 
   /**
@@ -354,9 +433,14 @@ export class CallsService {
    */
   async readiness(accountId: string, timeZone: string | undefined): Promise<CallReadiness> {
     // Validated like call:start's, and ignored like it: readiness must say what a start would.
-    if (timeZone !== undefined && !isTimeZone(timeZone)) throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
+    if (timeZone !== undefined && !isTimeZone(timeZone))
+      throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
     const now = this.deps.clock.now();
-    const [account, credit, rows] = await Promise.all([this.deps.store.accounts.get(accountId), this.deps.credits.state(accountId), this.deps.store.profiles.findBy('accountId', accountId)]);
+    const [account, credit, rows] = await Promise.all([
+      this.deps.store.accounts.get(accountId),
+      this.deps.credits.state(accountId),
+      this.deps.store.profiles.findBy('accountId', accountId),
+    ]);
     const accountBlock = await this.accountBlock(account, accountId);
     const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
     const profiles: CallReadiness['profiles'] = [];
@@ -370,12 +454,23 @@ export class CallsService {
           if (block === 'call_in_progress') liveProfileId = profile.id;
         } else ({ block, liveProfileId } = this.creditBlock(credit, accountId, limits.minSeconds));
       }
-      profiles.push({ profileId: profile.id, block, until: block === 'quiet_hours' ? (profile.quietHours?.to ?? null) : null, liveProfileId });
+      profiles.push({
+        profileId: profile.id,
+        block,
+        until: block === 'quiet_hours' ? (profile.quietHours?.to ?? null) : null,
+        liveProfileId,
+      });
     }
     return {
       balanceSeconds: credit.balanceSeconds,
       availableSeconds: credit.availableSeconds,
-      live: mine.map((s) => ({ callId: s.id, profileId: s.profileId, heldSeconds: s.heldSeconds, remainingSeconds: s.remainingSeconds(), elapsedSeconds: s.elapsedSeconds() })),
+      live: mine.map((s) => ({
+        callId: s.id,
+        profileId: s.profileId,
+        heldSeconds: s.heldSeconds,
+        remainingSeconds: s.remainingSeconds(),
+        elapsedSeconds: s.elapsedSeconds(),
+      })),
       profiles,
     };
   }
@@ -467,7 +562,8 @@ export class CallsService {
     const ids = new Set<string>();
     for (const s of this.live.values()) if (s.accountId === accountId && !s.ended) ids.add(s.id);
     for (const [id, s] of this.starting) if (s.accountId === accountId) ids.add(id);
-    for (const row of await this.deps.store.calls.findBy('accountId', accountId)) if (row.endedAt === null) ids.add(row.id);
+    for (const row of await this.deps.store.calls.findBy('accountId', accountId))
+      if (row.endedAt === null) ids.add(row.id);
     const ended = await Promise.all([...ids].map((id) => this.endCall(id, reason)));
     return ended.filter(Boolean).length;
   }
@@ -488,7 +584,10 @@ export class CallsService {
    * Usage for the admin dashboard, counts only: calls and seconds since `since`, calls open
    * now, seconds ever. The accounts in `leaveOut` (restricted processing) are not counted.
    */
-  async usage(opts: { since: number; leaveOut: ReadonlySet<string> }): Promise<{ callsSince: number; secondsSince: number; live: number; secondsTotal: number }> {
+  async usage(opts: {
+    since: number;
+    leaveOut: ReadonlySet<string>;
+  }): Promise<{ callsSince: number; secondsSince: number; live: number; secondsTotal: number }> {
     const usage = { callsSince: 0, secondsSince: 0, live: 0, secondsTotal: 0 };
     for await (const batch of this.deps.store.calls.scan()) {
       for (const c of batch) {
@@ -505,7 +604,13 @@ export class CallsService {
   }
 
   /** The live calls, for admin views and tests: ids and numbers only. */
-  liveCalls(): { callId: string; accountId: string; profileId: string; remainingSeconds: number; windowConnected: boolean }[] {
+  liveCalls(): {
+    callId: string;
+    accountId: string;
+    profileId: string;
+    remainingSeconds: number;
+    windowConnected: boolean;
+  }[] {
     return [...this.live.values()].map((s) => ({
       callId: s.id,
       accountId: s.accountId,
@@ -538,7 +643,9 @@ export class CallsService {
 
   /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
   async history(accountId: string): Promise<CallRecord[]> {
-    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
+    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort(
+      (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1),
+    );
     return rows.map((r) => {
       const live = this.live.get(r.id);
       return {
@@ -557,7 +664,14 @@ export class CallsService {
   /** At start-up, before listening: end and settle every call a crash left open. */
   async recover(): Promise<RecoveryResult> {
     const { store, clock, logger, credits } = this.deps;
-    return recoverOpenCalls({ store, clock, logger, credits, closer: this.closer, isLiveHere: (id) => this.live.has(id) || this.starting.has(id) });
+    return recoverOpenCalls({
+      store,
+      clock,
+      logger,
+      credits,
+      closer: this.closer,
+      isLiveHere: (id) => this.live.has(id) || this.starting.has(id),
+    });
   }
 
   /** Graceful shutdown: refuse new calls, abort starts in flight, end and settle every live call. */
@@ -574,7 +688,10 @@ export class CallsService {
  * credit than any limit is the credit running out; otherwise the tightest limit, and of equal
  * ones the longer-lasting (quiet hours, then the day's minutes, then the call's length).
  */
-function limitReason(held: number, limits: { max_duration: number; daily_limit: number; quiet_hours: number }): CallLimitReason {
+function limitReason(
+  held: number,
+  limits: { max_duration: number; daily_limit: number; quiet_hours: number },
+): CallLimitReason {
   const tightest = Math.min(limits.max_duration, limits.daily_limit, limits.quiet_hours);
   if (held < tightest) return 'credit_exhausted';
   if (limits.quiet_hours === tightest) return 'quiet_hours';

@@ -4,7 +4,15 @@ import type { Logger } from '../core/logger.js';
 import { AppError, toWire } from '../core/errors.js';
 import { parse } from '../core/validate.js';
 import { EventRateLimiter } from '../core/rate-limit.js';
-import { CLIENT_EVENTS, type AnyEventErrorCode, type MiddlewareErrorCode, type ClientEvent, type ClientEventAck, type ClientEventError, type ClientEventErrorCode } from '../../shared/schemas/socket.js';
+import {
+  CLIENT_EVENTS,
+  type AnyEventErrorCode,
+  type MiddlewareErrorCode,
+  type ClientEvent,
+  type ClientEventAck,
+  type ClientEventError,
+  type ClientEventErrorCode,
+} from '../../shared/schemas/socket.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { ClientSocket, SocketServer } from '../sockets/hub.js';
 import type { CallsService } from './service.js';
@@ -40,7 +48,10 @@ function ackError<E extends ClientEvent>(event: E, err: unknown, logger: Logger)
     if (mayAnswer(event, wire.error.code)) return wire as ClientEventError<E>;
     logger.error({ event, code: wire.error.code }, 'call socket answered a code outside its contract');
   } else {
-    logger.error({ event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'call socket handler failed');
+    logger.error(
+      { event, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) },
+      'call socket handler failed',
+    );
   }
   return anyEventError<E>('internal_error', 'Something went wrong on our side');
 }
@@ -59,8 +70,15 @@ function parseStart(payload: unknown): z.output<(typeof CLIENT_EVENTS)['call:sta
   try {
     return parse(CLIENT_EVENTS['call:start'].payload, payload);
   } catch (err) {
-    const sdp: unknown = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).sdp : undefined;
-    if (err instanceof AppError && err.fields && Object.keys(err.fields).length === 1 && err.fields.sdp && typeof sdp === 'string') {
+    const sdp: unknown =
+      typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).sdp : undefined;
+    if (
+      err instanceof AppError &&
+      err.fields &&
+      Object.keys(err.fields).length === 1 &&
+      err.fields.sdp &&
+      typeof sdp === 'string'
+    ) {
       throw new AppError('invalid_sdp', 400, `Invalid SDP offer: ${err.fields.sdp}`);
     }
     throw err;
@@ -75,7 +93,11 @@ function parseStart(payload: unknown): z.output<(typeof CLIENT_EVENTS)['call:sta
  * event no handler knows is answered not_found at once, so the client need not wait for its
  * own timeout.
  */
-export function registerCallSockets(io: SocketServer, deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger }, options: CallSocketOptions = {}): void {
+export function registerCallSockets(
+  io: SocketServer,
+  deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger },
+  options: CallSocketOptions = {},
+): void {
   const { calls, accounts, clock, logger } = deps;
   const burst = options.burst ?? 10;
   const perSecond = options.perSecond ?? 2;
@@ -102,9 +124,14 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
     socket.use((packet, next) => {
       const verdict = limiter.take();
       const ack = packet[packet.length - 1];
-      const reply = typeof ack === 'function' ? (ack as (response: { error: { code: MiddlewareErrorCode; message: string } }) => void) : null;
+      const reply =
+        typeof ack === 'function'
+          ? (ack as (response: { error: { code: MiddlewareErrorCode; message: string } }) => void)
+          : null;
       if (verdict !== 'ok') {
-        reply?.({ error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` } });
+        reply?.({
+          error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` },
+        });
         if (verdict === 'drop') {
           logger.warn({ accountId }, 'socket dropped for flooding events');
           socket.disconnect(true);
@@ -141,7 +168,13 @@ export function registerCallSockets(io: SocketServer, deps: { calls: CallsServic
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
         const body = parseStart(payload);
-        const result = await calls.start({ accountId, socketId: socket.id, profileId: body.profileId, sdp: body.sdp, timeZone: body.timeZone });
+        const result = await calls.start({
+          accountId,
+          socketId: socket.id,
+          profileId: body.profileId,
+          sdp: body.sdp,
+          timeZone: body.timeZone,
+        });
         // The window's socket may have gone while the provider answered: start its grace period now.
         if (socket.disconnected) calls.socketDisconnected(socket.id);
         reply(result);

@@ -5,7 +5,14 @@ import { ConfigError, helpText, parseConfig, startupWarnings, VARIABLES } from '
 describe('configuration', () => {
   it('runs on safe embedded defaults with an empty environment', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ port: 8787, host: '127.0.0.1', dataDir: './data', adminToken: undefined, tls: null, production: false });
+    expect(c).toMatchObject({
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: './data',
+      adminToken: undefined,
+      tls: null,
+      production: false,
+    });
     expect(c.openai.apiKey).toBeUndefined();
     expect(c.stripe.secretKey).toBeUndefined();
     expect(c.packs.length).toBeGreaterThan(0);
@@ -35,7 +42,7 @@ describe('configuration', () => {
     }
   });
 
-  it('takes a longest call up to a minute under the provider\'s 60-minute session cap', () => {
+  it("takes a longest call up to a minute under the provider's 60-minute session cap", () => {
     expect(parseConfig({ MAX_CALL_SECONDS: '3540' }).maxCallSeconds).toBe(3540);
     expect(() => parseConfig({ MAX_CALL_SECONDS: '3600' })).toThrow(/MAX_CALL_SECONDS/);
   });
@@ -54,15 +61,22 @@ describe('configuration', () => {
     expect(() => parseConfig({ ADMIN_TOKEN: 'test-admin', NODE_ENV: 'production' })).toThrow(
       /Invalid ADMIN_TOKEN: must be at least 24 characters with NODE_ENV=production, because a short token can be guessed/,
     );
-    expect(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).adminToken).toBe('x'.repeat(24));
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', ADMIN_TOKEN: 'test-admin' } });
+    expect(
+      parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).adminToken,
+    ).toBe('x'.repeat(24));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_ENV: 'production', ADMIN_TOKEN: 'test-admin' },
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Invalid ADMIN_TOKEN: .*NODE_ENV=production/);
   });
 
   it('refuses to start in production without Stripe, unless SIMULATED_PAYMENTS=true says payments are simulated on purpose', () => {
     // The dev provider's test page credits a pack for one click: in production that is free call time.
-    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/Invalid STRIPE_SECRET_KEY: is required with NODE_ENV=production.*SIMULATED_PAYMENTS=true/);
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(
+      /Invalid STRIPE_SECRET_KEY: is required with NODE_ENV=production.*SIMULATED_PAYMENTS=true/,
+    );
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', PORT: '0' },
@@ -72,11 +86,18 @@ describe('configuration', () => {
     expect(run.stderr).toMatch(/Call Santa cannot start: Invalid STRIPE_SECRET_KEY/);
 
     expect(parseConfig({ NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).simulatedPayments).toBe(true);
-    expect(parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' }).simulatedPayments).toBe(false);
+    expect(
+      parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+        .simulatedPayments,
+    ).toBe(false);
     // Stripe without its webhook secret would never credit a payment.
-    expect(() => parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' })).toThrow(/Invalid STRIPE_WEBHOOK_SECRET/);
+    expect(() => parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' })).toThrow(
+      /Invalid STRIPE_WEBHOOK_SECRET/,
+    );
     // One or the other, never both.
-    expect(() => parseConfig({ STRIPE_SECRET_KEY: 'sk_test_x', SIMULATED_PAYMENTS: 'true' })).toThrow(/Invalid SIMULATED_PAYMENTS/);
+    expect(() => parseConfig({ STRIPE_SECRET_KEY: 'sk_test_x', SIMULATED_PAYMENTS: 'true' })).toThrow(
+      /Invalid SIMULATED_PAYMENTS/,
+    );
     // Development keeps its embedded default: simulated payments without any setting.
     expect(parseConfig({}).simulatedPayments).toBe(true);
   });
@@ -84,7 +105,9 @@ describe('configuration', () => {
   it('takes a passphrase as DATA_KEY and warns that a random 32-byte key is recommended', () => {
     const c = parseConfig({ DATA_KEY: 'test-key' });
     expect(c.dataKey).toBe('test-key');
-    expect(startupWarnings(c)).toEqual([expect.stringMatching(/DATA_KEY is a passphrase.*random 32-byte key is recommended/)]);
+    expect(startupWarnings(c)).toEqual([
+      expect.stringMatching(/DATA_KEY is a passphrase.*random 32-byte key is recommended/),
+    ]);
     expect(startupWarnings(c).join('\n')).not.toContain('test-key');
     expect(startupWarnings(parseConfig({ DATA_KEY: 'ab'.repeat(32) }))).toEqual([]);
   });
@@ -92,15 +115,18 @@ describe('configuration', () => {
   it('EXTENSION_ORIGINS=* allows any origin; a list stays a list', () => {
     expect(parseConfig({ EXTENSION_ORIGINS: '*' }).extensionOrigins).toBe('*');
     expect(parseConfig({ EXTENSION_ORIGINS: 'https://a.example, *' }).extensionOrigins).toBe('*');
-    expect(parseConfig({ EXTENSION_ORIGINS: 'https://a.example, chrome-extension://abcdefghijklmnopabcdefghijklmnop' }).extensionOrigins).toEqual([
-      'https://a.example',
-      'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
-    ]);
+    expect(
+      parseConfig({ EXTENSION_ORIGINS: 'https://a.example, chrome-extension://abcdefghijklmnopabcdefghijklmnop' })
+        .extensionOrigins,
+    ).toEqual(['https://a.example', 'chrome-extension://abcdefghijklmnopabcdefghijklmnop']);
     expect(parseConfig({}).extensionOrigins).toBeNull();
   });
 
   it('--help describes the relaxed ADMIN_TOKEN, DATA_KEY and EXTENSION_ORIGINS rules', () => {
-    const line = (name: string) => helpText().split('\n').find((l) => l.trimStart().startsWith(name + ' ')) ?? '';
+    const line = (name: string) =>
+      helpText()
+        .split('\n')
+        .find((l) => l.trimStart().startsWith(name + ' ')) ?? '';
     expect(line('ADMIN_TOKEN')).toMatch(/under 24 characters only warns, and is refused with NODE_ENV=production/);
     expect(line('DATA_KEY')).toMatch(/64 hex chars or base64.*passphrase/);
     expect(line('EXTENSION_ORIGINS')).toMatch(/or \* for any origin/);
@@ -115,7 +141,10 @@ describe('configuration', () => {
   });
 
   it('the server process refuses to start on a bad value and names the variable', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], { encoding: 'utf8', env: { ...process.env, PORT: 'nope' } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, PORT: 'nope' },
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Invalid PORT/);
   });

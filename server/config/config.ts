@@ -9,7 +9,9 @@ import { LONGEST_CALL_SECONDS } from '../realtime/provider.js';
  * embedded default: no OpenAI key means Simulated Santa, no Stripe key means dev payments,
  * no ADMIN_TOKEN means no admin endpoints at all.
  */
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
 
@@ -31,7 +33,11 @@ interface VarSpec {
 
 export const VARIABLES = {
   PORT: { description: 'Port to listen on', default: '8787', schema: z.coerce.number().int().min(0).max(65535) },
-  HOST: { description: 'Address to bind (use 0.0.0.0 behind a proxy)', default: '127.0.0.1', schema: z.string().min(1) },
+  HOST: {
+    description: 'Address to bind (use 0.0.0.0 behind a proxy)',
+    default: '127.0.0.1',
+    schema: z.string().min(1),
+  },
   PUBLIC_URL: { description: 'Public base URL of this server (checkout return links, emails)', schema: url.optional() },
   NODE_ENV: { description: 'production enables production warnings', default: 'development', schema: z.string() },
   DATA_DIR: { description: 'Folder of the encrypted data files', default: './data', schema: z.string().min(1) },
@@ -55,14 +61,31 @@ export const VARIABLES = {
     schema: z.string().min(1).optional(),
     secret: true,
   },
-  OPENAI_API_KEY: { description: 'OpenAI key; without it Simulated Santa answers calls', schema: z.string().min(1).optional(), secret: true },
-  OPENAI_BASE_URL: { description: 'OpenAI API base URL (tests point it at a local fake)', default: 'https://api.openai.com/v1', schema: url },
+  OPENAI_API_KEY: {
+    description: 'OpenAI key; without it Simulated Santa answers calls',
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
+  OPENAI_BASE_URL: {
+    description: 'OpenAI API base URL (tests point it at a local fake)',
+    default: 'https://api.openai.com/v1',
+    schema: url,
+  },
   OPENAI_REALTIME_MODEL: { description: 'Realtime model', default: 'gpt-realtime-mini', schema: z.string().min(1) },
   OPENAI_VOICE: { description: "Santa's voice", default: 'ash', schema: z.string().min(1) },
-  OPENAI_ZERO_DATA_RETENTION: { description: 'true when the OpenAI organisation has zero data retention (promise P1)', default: 'false', schema: bool },
-  STRIPE_SECRET_KEY: { description: 'Stripe secret key; without it the dev payment provider is used', schema: z.string().min(1).optional(), secret: true },
+  OPENAI_ZERO_DATA_RETENTION: {
+    description: 'true when the OpenAI organisation has zero data retention (promise P1)',
+    default: 'false',
+    schema: bool,
+  },
+  STRIPE_SECRET_KEY: {
+    description: 'Stripe secret key; without it the dev payment provider is used',
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
   STRIPE_WEBHOOK_SECRET: {
-    description: 'Stripe webhook signing secret (verified in dev mode too when set); required with STRIPE_SECRET_KEY and NODE_ENV=production',
+    description:
+      'Stripe webhook signing secret (verified in dev mode too when set); required with STRIPE_SECRET_KEY and NODE_ENV=production',
     schema: z.string().min(1).optional(),
     secret: true,
   },
@@ -73,7 +96,11 @@ export const VARIABLES = {
     schema: bool,
   },
   STRIPE_API_URL: { description: 'Stripe API base URL (tests point it at a local fake)', schema: url.optional() },
-  CREDIT_PACKS: { description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]', default: JSON.stringify(DEFAULT_PACKS), schema: z.string() },
+  CREDIT_PACKS: {
+    description: 'JSON array of packs [{id, seconds, price:{amount, currency}}]',
+    default: JSON.stringify(DEFAULT_PACKS),
+    schema: z.string(),
+  },
   TRUST_PROXY: {
     description:
       "Which proxies may set X-Forwarded-For/-Proto (Express's trust proxy): a hop count (1 = the one proxy in front), or comma-separated addresses/CIDRs or loopback, linklocal, uniquelocal; default: none, so the connection's own address and scheme count",
@@ -84,27 +111,63 @@ export const VARIABLES = {
       'Comma-separated allowed browser origins, or * for any origin (safe: the API authenticates with bearer tokens, never cookies); default: any chrome-extension:// or moz-extension:// origin and localhost',
     schema: z.string().optional(),
   },
-  TLS_CERT_FILE: { description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum', schema: z.string().optional() },
+  TLS_CERT_FILE: {
+    description: 'TLS certificate (PEM); with TLS_KEY_FILE the server speaks HTTPS, TLS 1.3 minimum',
+    schema: z.string().optional(),
+  },
   TLS_KEY_FILE: { description: 'TLS private key (PEM)', schema: z.string().optional() },
-  LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  LOG_LEVEL: {
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
   SIGNUPS_PER_ADDRESS_PER_HOUR: {
-    description: 'Sign-up attempts one client address may make in an hour (429 beyond), so free accounts cannot multiply the per-account limits',
+    description:
+      'Sign-up attempts one client address may make in an hour (429 beyond), so free accounts cannot multiply the per-account limits',
     default: '20',
     schema: positiveInt.max(1_000_000),
   },
   SESSION_TTL_DAYS: { description: 'Sign-in session lifetime in days', default: '30', schema: positiveInt.max(365) },
-  ACCOUNT_PURGE_DAYS: { description: 'Days from account deletion to purge of personal data (at most 30)', default: '30', schema: positiveInt.max(30) },
-  RETENTION_INTERVAL_MS: { description: 'How often the retention sweeps run', default: String(60 * 60 * 1000), schema: positiveInt.min(1000) },
-  MIN_CALL_SECONDS: { description: 'Least available credit that starts a call', default: '60', schema: positiveInt.max(3600) },
+  ACCOUNT_PURGE_DAYS: {
+    description: 'Days from account deletion to purge of personal data (at most 30)',
+    default: '30',
+    schema: positiveInt.max(30),
+  },
+  RETENTION_INTERVAL_MS: {
+    description: 'How often the retention sweeps run',
+    default: String(60 * 60 * 1000),
+    schema: positiveInt.min(1000),
+  },
+  MIN_CALL_SECONDS: {
+    description: 'Least available credit that starts a call',
+    default: '60',
+    schema: positiveInt.max(3600),
+  },
   MAX_CALL_SECONDS: {
     description: `Longest call; at most ${LONGEST_CALL_SECONDS} (a minute under the provider's 60-minute session cap, so the wrap-up and the end are ours)`,
     default: '1800',
     schema: positiveInt.max(LONGEST_CALL_SECONDS),
   },
-  CALL_GRACE_SECONDS: { description: "How long a call outlives its window's lost socket", default: '20', schema: positiveInt.max(300) },
-  CALL_CHECKPOINT_SECONDS: { description: 'How often a live call writes its metered seconds (what a crash settles from)', default: '5', schema: positiveInt.max(60) },
-  SMTP_URL: { description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox', schema: z.string().optional(), secret: true },
-  MAIL_FROM: { description: 'From address of outgoing mail', default: 'Call Santa <no-reply@callsanta.app>', schema: z.string() },
+  CALL_GRACE_SECONDS: {
+    description: "How long a call outlives its window's lost socket",
+    default: '20',
+    schema: positiveInt.max(300),
+  },
+  CALL_CHECKPOINT_SECONDS: {
+    description: 'How often a live call writes its metered seconds (what a crash settles from)',
+    default: '5',
+    schema: positiveInt.max(60),
+  },
+  SMTP_URL: {
+    description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  MAIL_FROM: {
+    description: 'From address of outgoing mail',
+    default: 'Call Santa <no-reply@callsanta.app>',
+    schema: z.string(),
+  },
 } satisfies Record<string, VarSpec>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -169,13 +232,19 @@ function parseTrustProxy(raw: string | undefined): false | number | string[] {
     if (hops < 1 || hops > 10) throw new ConfigError('TRUST_PROXY', 'a hop count is 1 to 10');
     return hops;
   }
-  const list = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const entry of list) {
     const [address, bits, ...rest] = entry.split('/');
     const family = isIP(address ?? '');
     const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!(PROXY_NAMES.has(entry) || (family !== 0 && validBits && rest.length === 0))) {
-      throw new ConfigError('TRUST_PROXY', `not a proxy address, subnet, hop count or one of loopback, linklocal, uniquelocal: ${entry}`);
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `not a proxy address, subnet, hop count or one of loopback, linklocal, uniquelocal: ${entry}`,
+      );
     }
   }
   return list;
@@ -192,20 +261,31 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
   let packs: Pack[];
   try {
-    packs = z.array(packSchema).min(1).parse(JSON.parse(read('CREDIT_PACKS')));
+    packs = z
+      .array(packSchema)
+      .min(1)
+      .parse(JSON.parse(read('CREDIT_PACKS')));
   } catch {
     throw new ConfigError('CREDIT_PACKS', 'must be a JSON array of { id, seconds, price: { amount, currency } }');
   }
-  if (new Set(packs.map((p) => p.id)).size !== packs.length) throw new ConfigError('CREDIT_PACKS', 'pack ids must be unique');
+  if (new Set(packs.map((p) => p.id)).size !== packs.length)
+    throw new ConfigError('CREDIT_PACKS', 'pack ids must be unique');
 
   const cert = read('TLS_CERT_FILE');
   const key = read('TLS_KEY_FILE');
-  if (Boolean(cert) !== Boolean(key)) throw new ConfigError(cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
+  if (Boolean(cert) !== Boolean(key))
+    throw new ConfigError(cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
 
   const origins = read('EXTENSION_ORIGINS');
-  const originList = origins ? origins.split(',').map((o) => o.trim()).filter(Boolean) : null;
+  const originList = origins
+    ? origins
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : null;
   for (const o of originList ?? []) {
-    if (o !== '*' && !/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o)) throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
+    if (o !== '*' && !/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o))
+      throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
   }
   // `*` anywhere in the list means any origin; the others it names add nothing.
   const extensionOrigins = originList?.includes('*') ? '*' : originList;
@@ -214,7 +294,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const dataKey = read('DATA_KEY');
   if (databaseUrl && dataKey === undefined) {
     // There is no data directory to keep a generated key file in, and every process on the database needs the same key.
-    throw new ConfigError('DATA_KEY', 'is required with DATABASE_URL: every personal field is sealed with it before it reaches PostgreSQL (e.g. openssl rand -hex 32)');
+    throw new ConfigError(
+      'DATA_KEY',
+      'is required with DATABASE_URL: every personal field is sealed with it before it reaches PostgreSQL (e.g. openssl rand -hex 32)',
+    );
   }
 
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'));
@@ -222,7 +305,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const production = read('NODE_ENV') === 'production';
   const adminToken = read('ADMIN_TOKEN');
   if (production && adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN) {
-    throw new ConfigError('ADMIN_TOKEN', `must be at least ${ADMIN_TOKEN_MIN} characters with NODE_ENV=production, because a short token can be guessed (e.g. openssl rand -base64 32)`);
+    throw new ConfigError(
+      'ADMIN_TOKEN',
+      `must be at least ${ADMIN_TOKEN_MIN} characters with NODE_ENV=production, because a short token can be guessed (e.g. openssl rand -base64 32)`,
+    );
   }
 
   // Without Stripe the dev provider's test page credits a pack for one click: production must
@@ -230,7 +316,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const stripeKey = read('STRIPE_SECRET_KEY');
   const stripeWebhookSecret = read('STRIPE_WEBHOOK_SECRET');
   const simulatedWanted = read('SIMULATED_PAYMENTS');
-  if (stripeKey && simulatedWanted) throw new ConfigError('SIMULATED_PAYMENTS', 'cannot be true together with STRIPE_SECRET_KEY: choose real payments (Stripe) or simulated ones');
+  if (stripeKey && simulatedWanted)
+    throw new ConfigError(
+      'SIMULATED_PAYMENTS',
+      'cannot be true together with STRIPE_SECRET_KEY: choose real payments (Stripe) or simulated ones',
+    );
   if (production && !stripeKey && !simulatedWanted) {
     throw new ConfigError(
       'STRIPE_SECRET_KEY',
@@ -238,7 +328,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   if (production && stripeKey && !stripeWebhookSecret) {
-    throw new ConfigError('STRIPE_WEBHOOK_SECRET', 'is required with STRIPE_SECRET_KEY and NODE_ENV=production, because without it no payment is ever credited');
+    throw new ConfigError(
+      'STRIPE_WEBHOOK_SECRET',
+      'is required with STRIPE_SECRET_KEY and NODE_ENV=production, because without it no payment is ever credited',
+    );
   }
 
   const maxCall = read('MAX_CALL_SECONDS');
@@ -285,10 +378,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 export function startupWarnings(config: Config): string[] {
   const warnings: string[] = [];
   if (config.adminToken !== undefined && config.adminToken.length < ADMIN_TOKEN_MIN) {
-    warnings.push(`ADMIN_TOKEN is shorter than ${ADMIN_TOKEN_MIN} characters and could be guessed; use a random one (openssl rand -base64 32). NODE_ENV=production refuses it.`);
+    warnings.push(
+      `ADMIN_TOKEN is shorter than ${ADMIN_TOKEN_MIN} characters and could be guessed; use a random one (openssl rand -base64 32). NODE_ENV=production refuses it.`,
+    );
   }
   if (config.dataKey !== undefined && !isRawDataKey(config.dataKey)) {
-    warnings.push('DATA_KEY is a passphrase, so the data key is derived from it with scrypt; a random 32-byte key is recommended (openssl rand -hex 32).');
+    warnings.push(
+      'DATA_KEY is a passphrase, so the data key is derived from it with scrypt; a random 32-byte key is recommended (openssl rand -hex 32).',
+    );
   }
   return warnings;
 }
@@ -296,7 +393,9 @@ export function startupWarnings(config: Config): string[] {
 export function helpText(): string {
   const lines = ['Call Santa server', '', 'Usage: npm run serve [-- --help]', '', 'Environment variables:'];
   for (const [name, spec] of Object.entries(VARIABLES) as [string, VarSpec][]) {
-    lines.push(`  ${name.padEnd(28)} ${spec.description}${spec.default !== undefined && !spec.secret && name !== 'CREDIT_PACKS' ? ` (default: ${spec.default})` : ''}`);
+    lines.push(
+      `  ${name.padEnd(28)} ${spec.description}${spec.default !== undefined && !spec.secret && name !== 'CREDIT_PACKS' ? ` (default: ${spec.default})` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -25,7 +25,12 @@ describe('policy and explicit parental consent', () => {
     expect((await server.api.get('/api/me', token)).body.consent).toBeNull();
     const res = await server.api.post('/api/consent', { policyVersion: '2026-11-01' }, token);
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ version: '2026-11-01', at: new Date(server.clock.now()).toISOString(), method: 'explicit_checkbox', verified: false });
+    expect(res.body).toEqual({
+      version: '2026-11-01',
+      at: new Date(server.clock.now()).toISOString(),
+      method: 'explicit_checkbox',
+      verified: false,
+    });
     const me = await server.api.get('/api/me', token);
     expect(me.body.consent).toEqual({ version: '2026-11-01', at: res.body.at, verified: false });
     const audit = await server.app.services.audit.forSubject(accountId);
@@ -55,7 +60,22 @@ describe('policy and explicit parental consent', () => {
   it('a card payment completed before consent verifies the consent given afterwards', async () => {
     const { token, accountId } = await signUpParent(server.api, { consent: false });
     const now = server.clock.now();
-    await server.app.store.payments.insert({ id: 'pay-1', accountId, provider: 'stripe', checkoutSessionId: 'cs_1', paymentIntentId: 'pi_1', chargeId: null, packId: 'pack-10', seconds: 600, amount: 4900, currency: 'dkk', status: 'paid', amountRefunded: 0, createdAt: now, paidAt: now });
+    await server.app.store.payments.insert({
+      id: 'pay-1',
+      accountId,
+      provider: 'stripe',
+      checkoutSessionId: 'cs_1',
+      paymentIntentId: 'pi_1',
+      chargeId: null,
+      packId: 'pack-10',
+      seconds: 600,
+      amount: 4900,
+      currency: 'dkk',
+      status: 'paid',
+      amountRefunded: 0,
+      createdAt: now,
+      paidAt: now,
+    });
     const res = await server.api.post('/api/consent', { policyVersion: '2026-11-01' }, token);
     expect(res.body.verified).toBe(true);
     expect(await server.app.services.consent.callBlock(accountId)).toBeNull();
@@ -66,8 +86,20 @@ describe('policy and explicit parental consent', () => {
     const consent = server.app.services.consent;
     await consent.markVerified(accountId, 'card_payment');
     const now = server.clock.now();
-    await expect(consent.publish({ version: 'v2-too-soon', material: true, effectiveAt: new Date(now + 29 * DAY_MS).toISOString(), text })).rejects.toMatchObject({ code: 'policy_notice_too_short' });
-    await consent.publish({ version: 'v2', material: true, effectiveAt: new Date(now + 30 * DAY_MS).toISOString(), text });
+    await expect(
+      consent.publish({
+        version: 'v2-too-soon',
+        material: true,
+        effectiveAt: new Date(now + 29 * DAY_MS).toISOString(),
+        text,
+      }),
+    ).rejects.toMatchObject({ code: 'policy_notice_too_short' });
+    await consent.publish({
+      version: 'v2',
+      material: true,
+      effectiveAt: new Date(now + 30 * DAY_MS).toISOString(),
+      text,
+    });
     const policy = await server.api.get('/api/policy');
     expect(policy.body.version).toBe('2026-11-01');
     expect(policy.body.upcoming).toMatchObject({ version: 'v2', material: true });
@@ -87,7 +119,12 @@ describe('policy and explicit parental consent', () => {
     const { accountId } = await signUpParent(server.api);
     const consent = server.app.services.consent;
     await consent.markVerified(accountId, 'card_payment');
-    await consent.publish({ version: 'typo-fix', material: false, effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(), text });
+    await consent.publish({
+      version: 'typo-fix',
+      material: false,
+      effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(),
+      text,
+    });
     server.clock.advance(2 * DAY_MS);
     expect(await consent.callBlock(accountId)).toBeNull();
   });

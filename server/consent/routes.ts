@@ -26,7 +26,12 @@ export function consentRoutes(consent: ConsentService, requireAuth: RequestHandl
       const body = parse(consentBodySchema, req.body);
       const row = await consent.give(authOf(res).account.id, body.policyVersion);
       const state = await consent.state(row.accountId);
-      res.status(201).json({ version: row.policyVersion, at: toIso(row.at), method: row.method, verified: state?.verified ?? false });
+      res.status(201).json({
+        version: row.policyVersion,
+        at: toIso(row.at),
+        method: row.method,
+        verified: state?.verified ?? false,
+      });
     }),
   );
   return r;

@@ -102,7 +102,9 @@ export class ConsentService {
     const previous = await this.store.consents.findBy('accountId', accountId);
     // Verification belongs to the parent, not the version: it carries over, and a card
     // payment completed before the first consent counts as soon as consent is given.
-    const paid = previous.some((c) => c.verifiedAt !== null) ? null : await this.deps.payments.firstCompleted(accountId);
+    const paid = previous.some((c) => c.verifiedAt !== null)
+      ? null
+      : await this.deps.payments.firstCompleted(accountId);
     const verified = previous.find((c) => c.verifiedAt !== null) ?? (paid ? cardPaymentVerification(paid) : null);
     const row: ConsentRow = {
       id: newId(),
@@ -134,8 +136,20 @@ export class ConsentService {
     // The first row is the decision: of webhooks racing on other connections (PostgreSQL) the one
     // whose conditional update lands verifies and audits; the others find it done.
     const [first, ...rest] = rows;
-    if (!(await this.store.consents.update(first!.id, { verifiedAt: at, verifiedBy: method }, { if: (c) => c.verifiedAt === null }))) return false;
-    for (const c of rest) await this.store.consents.update(c.id, { verifiedAt: at, verifiedBy: method }, { if: (row) => row.verifiedAt === null });
+    if (
+      !(await this.store.consents.update(
+        first!.id,
+        { verifiedAt: at, verifiedBy: method },
+        { if: (c) => c.verifiedAt === null },
+      ))
+    )
+      return false;
+    for (const c of rest)
+      await this.store.consents.update(
+        c.id,
+        { verifiedAt: at, verifiedBy: method },
+        { if: (row) => row.verifiedAt === null },
+      );
     await this.audit.record('system', 'consent.verified', accountId, { method });
     return true;
   }
@@ -171,7 +185,9 @@ export class ConsentService {
     const consented = all.find((p) => p.version === state.version);
     if (!consented) return 'consent_outdated';
     // Every material version in force after the consented one needs fresh consent.
-    const missed = all.filter((p) => p.material && p.effectiveAt > consented.effectiveAt && p.effectiveAt <= current.effectiveAt);
+    const missed = all.filter(
+      (p) => p.material && p.effectiveAt > consented.effectiveAt && p.effectiveAt <= current.effectiveAt,
+    );
     return missed.length ? 'consent_outdated' : null;
   }
 
@@ -180,17 +196,33 @@ export class ConsentService {
     const now = this.clock.now();
     const effectiveAt = Date.parse(body.effectiveAt);
     if (body.material && effectiveAt < now + MATERIAL_NOTICE_DAYS * DAY_MS) {
-      throw new AppError('policy_notice_too_short', 400, `A material change takes effect at least ${MATERIAL_NOTICE_DAYS} days after it is published`, {
-        effectiveAt: `At least ${MATERIAL_NOTICE_DAYS} days from now`,
-      });
+      throw new AppError(
+        'policy_notice_too_short',
+        400,
+        `A material change takes effect at least ${MATERIAL_NOTICE_DAYS} days after it is published`,
+        {
+          effectiveAt: `At least ${MATERIAL_NOTICE_DAYS} days from now`,
+        },
+      );
     }
     if (effectiveAt < now) throw invalid('effectiveAt is in the past', { effectiveAt: 'In the past' });
     if (await this.store.policies.findOne('version', body.version)) {
       throw conflict('policy_version_exists', `Policy version ${body.version} already exists`);
     }
-    const row: PolicyRow = { id: body.version, version: body.version, material: body.material, effectiveAt, publishedAt: now, text: { ...body.text } };
+    const row: PolicyRow = {
+      id: body.version,
+      version: body.version,
+      material: body.material,
+      effectiveAt,
+      publishedAt: now,
+      text: { ...body.text },
+    };
     await this.store.policies.insert(row);
-    await this.audit.record('admin', 'policy.published', null, { version: body.version, material: body.material, effectiveAt });
+    await this.audit.record('admin', 'policy.published', null, {
+      version: body.version,
+      material: body.material,
+      effectiveAt,
+    });
     return row;
   }
 }

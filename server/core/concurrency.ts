@@ -19,7 +19,13 @@ export class ConcurrencyLimit {
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) {
       if (this.waiting.length >= this.maxWaiting) {
-        throw new AppError('rate_limited', 503, `The server is busy with other ${this.what}; try again in a moment`, undefined, { 'Retry-After': '2' });
+        throw new AppError(
+          'rate_limited',
+          503,
+          `The server is busy with other ${this.what}; try again in a moment`,
+          undefined,
+          { 'Retry-After': '2' },
+        );
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

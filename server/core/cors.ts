@@ -1,7 +1,8 @@
 /** Decides whether a browser origin may call the API. Requests without an Origin (curl, server) pass. */
 export type CorsCheck = (origin: string | undefined) => boolean;
 
-const DEV_ORIGINS = /^(chrome-extension:\/\/[a-p]{32}|moz-extension:\/\/[0-9a-f-]{36}|https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)$/;
+const DEV_ORIGINS =
+  /^(chrome-extension:\/\/[a-p]{32}|moz-extension:\/\/[0-9a-f-]{36}|https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)$/;
 
 /**
  * '*' allows every origin: safe because the API authenticates with bearer tokens a page must

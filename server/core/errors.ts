@@ -14,13 +14,16 @@ export class AppError extends Error {
   }
 }
 
-export const invalid = (message: string, fields?: Record<string, string>) => new AppError('invalid_request', 400, message, fields);
+export const invalid = (message: string, fields?: Record<string, string>) =>
+  new AppError('invalid_request', 400, message, fields);
 export const unauthorized = (message = 'Sign in to continue') => new AppError('unauthorized', 401, message);
 export const forbidden = (code: ErrorCode, message: string) => new AppError(code, 403, message);
 export const notFound = (what = 'Not found') => new AppError('not_found', 404, what);
 export const conflict = (code: ErrorCode, message: string) => new AppError(code, 409, message);
 export const tooMany = (retryAfterSeconds: number, message = 'Too many attempts; try again later') =>
-  new AppError('rate_limited', 429, message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  new AppError('rate_limited', 429, message, undefined, {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
 
 export function toWire(err: AppError): { error: { code: string; message: string; fields?: Record<string, string> } } {
   return { error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };

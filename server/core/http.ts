@@ -3,7 +3,8 @@ import type { Logger } from './logger.js';
 import { AppError, toWire } from './errors.js';
 
 /** A Host header that is a host name or address with an optional port, and nothing else. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * This server's public base URL (no trailing slash): PUBLIC_URL when set. Otherwise the
@@ -14,7 +15,12 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](
 export function publicBaseUrl(req: Request, publicUrl: string | undefined): string {
   if (publicUrl) return publicUrl;
   const forwarded = req.protocol;
-  const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const scheme =
+    forwarded === 'http' || forwarded === 'https'
+      ? forwarded
+      : (req.socket as { encrypted?: boolean }).encrypted
+        ? 'https'
+        : 'http';
   const host = req.get('host');
   return `${scheme}://${host && HOST.test(host) ? host : 'localhost'}`;
 }
@@ -48,8 +54,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return;
     if (err instanceof AppError) return sendError(res, err);
     const parserType = (err as BodyParserError | null)?.type;
-    if (parserType === 'entity.parse.failed') return sendError(res, new AppError('invalid_json', 400, 'The body is not valid JSON'));
-    if (parserType === 'entity.too.large') return sendError(res, new AppError('payload_too_large', 413, 'The body is too large'));
+    if (parserType === 'entity.parse.failed')
+      return sendError(res, new AppError('invalid_json', 400, 'The body is not valid JSON'));
+    if (parserType === 'entity.too.large')
+      return sendError(res, new AppError('payload_too_large', 413, 'The body is too large'));
     if (parserType === 'charset.unsupported' || parserType === 'encoding.unsupported') {
       return sendError(res, new AppError('unsupported_media_type', 415, 'Unsupported body encoding'));
     }
@@ -57,7 +65,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return sendError(res, new AppError('invalid_request', status, 'The request could not be read'));
     }
-    logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), path: req.path, method: req.method }, 'unhandled error');
+    logger.error(
+      {
+        err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        path: req.path,
+        method: req.method,
+      },
+      'unhandled error',
+    );
     sendError(res, new AppError('internal_error', 500, 'Something went wrong on our side'));
   };
 }

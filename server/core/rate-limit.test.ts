@@ -99,7 +99,7 @@ describe('AttemptLimiter: fixed-window attempt counting', () => {
   });
 });
 
-describe('EventRateLimiter: a token bucket for one socket\'s events', () => {
+describe("EventRateLimiter: a token bucket for one socket's events", () => {
   it('allows a burst, then refuses until tokens come back at the set rate on the clock', () => {
     const clock = new FakeClock();
     const l = new EventRateLimiter(clock, 3, 2, 10);

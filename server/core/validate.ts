@@ -19,5 +19,10 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 
 function fail(fields: Record<string, string>): never {
   const names = Object.keys(fields).filter((f) => f !== '_');
-  throw new AppError('invalid_request', 400, names.length ? `Invalid fields: ${names.join(', ')}` : (fields._ ?? 'Invalid request'), fields);
+  throw new AppError(
+    'invalid_request',
+    400,
+    names.length ? `Invalid fields: ${names.join(', ')}` : (fields._ ?? 'Invalid request'),
+    fields,
+  );
 }

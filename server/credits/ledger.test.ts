@@ -66,7 +66,12 @@ describe('credit holds', () => {
     const entries = await ledgerOf(accountId);
     expect(entries.filter((e) => e.kind === 'hold')).toHaveLength(3);
     expect(unclampedAvailable(entries)).toBe(0);
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 1800, availableSeconds: 0, heldSeconds: 1800, owesSeconds: 0 });
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 1800,
+      availableSeconds: 0,
+      heldSeconds: 1800,
+      owesSeconds: 0,
+    });
   });
 
   it('takes as much as is available up to the maximum, and refuses below the minimum', async () => {
@@ -109,8 +114,15 @@ describe('settlement', () => {
     expect(await credits().settle('call-1', 100)).toEqual({ capturedSeconds: 100, releasedSeconds: 500 });
     expect(await credits().settle('call-1', 300)).toEqual({ capturedSeconds: 100, releasedSeconds: 500 });
     const both = await Promise.all([credits().settle('call-1', 50), credits().settle('call-1', 500)]);
-    expect(both).toEqual([{ capturedSeconds: 100, releasedSeconds: 500 }, { capturedSeconds: 100, releasedSeconds: 500 }]);
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 500, availableSeconds: 500, heldSeconds: 0 });
+    expect(both).toEqual([
+      { capturedSeconds: 100, releasedSeconds: 500 },
+      { capturedSeconds: 100, releasedSeconds: 500 },
+    ]);
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 500,
+      availableSeconds: 500,
+      heldSeconds: 0,
+    });
     const entries = await ledgerOf(accountId);
     expect(entries.filter((e) => e.kind === 'capture')).toHaveLength(1);
     expect(entries.filter((e) => e.kind === 'release')).toHaveLength(1);
@@ -124,14 +136,24 @@ describe('settlement', () => {
     expect(await credits().settle('long', 10_000)).toEqual({ capturedSeconds: 600, releasedSeconds: 0 });
     await credits().hold(accountId, 'odd', { min: 60, max: 600 });
     expect(await credits().settle('odd', -5)).toEqual({ capturedSeconds: 0, releasedSeconds: 600 });
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 1400, availableSeconds: 1400, heldSeconds: 0 });
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 1400,
+      availableSeconds: 1400,
+      heldSeconds: 0,
+    });
     expect(await credits().settle('no-such-call', 10)).toBeNull();
   });
 
   it('a settlement cut off between capture and release completes from the recorded capture, with nothing left held', async () => {
     const { accountId } = await signUpParent(server.api);
     const { store, clock } = server.app;
-    const flaky = new CreditsService({ store: storeFailingOnce(store, /^release:/), clock, audit: server.app.services.audit, notifier: null, packs: server.config.packs });
+    const flaky = new CreditsService({
+      store: storeFailingOnce(store, /^release:/),
+      clock,
+      audit: server.app.services.audit,
+      notifier: null,
+      packs: server.config.packs,
+    });
     await flaky.purchase(accountId, 600, 'cs_test_flaky');
     await flaky.hold(accountId, 'cut-off', { min: 60, max: 600 });
     await expect(flaky.settle('cut-off', 100)).rejects.toThrow(/simulated crash/);
@@ -145,11 +167,19 @@ describe('settlement', () => {
     await credits().purchase(accountId, 900, 'cs_test_900');
     await credits().hold(accountId, 'across', { min: 60, max: 600 });
     server = await server.restart();
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 900, availableSeconds: 300, heldSeconds: 600 });
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 900,
+      availableSeconds: 300,
+      heldSeconds: 600,
+    });
     expect(await credits().settle('across', 120)).toEqual({ capturedSeconds: 120, releasedSeconds: 480 });
     server = await server.restart();
     expect(await credits().settle('across', 400)).toEqual({ capturedSeconds: 120, releasedSeconds: 480 });
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 780, availableSeconds: 780, heldSeconds: 0 });
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 780,
+      availableSeconds: 780,
+      heldSeconds: 0,
+    });
   });
 });
 
@@ -183,11 +213,20 @@ describe('purchases and take-backs', () => {
     await credits().hold(accountId, 'used-half', { min: 60, max: 600 });
     await credits().settle('used-half', 300);
     expect(await credits().reverseUpTo(accountId, 'cs_test_half', 600, 'refund', 'ch_h:4900')).toBe(600);
-    expect(await credits().state(accountId)).toEqual({ balanceSeconds: 0, availableSeconds: 0, owesSeconds: 300, heldSeconds: 0 });
+    expect(await credits().state(accountId)).toEqual({
+      balanceSeconds: 0,
+      availableSeconds: 0,
+      owesSeconds: 300,
+      heldSeconds: 0,
+    });
     expect(await credits().hold(accountId, 'next', { min: 1, max: 600 })).toBeNull();
     // A later purchase pays what is owed first.
     await credits().purchase(accountId, 600, 'cs_test_again');
-    expect(await credits().state(accountId)).toMatchObject({ balanceSeconds: 300, availableSeconds: 300, owesSeconds: 0 });
+    expect(await credits().state(accountId)).toMatchObject({
+      balanceSeconds: 300,
+      availableSeconds: 300,
+      owesSeconds: 0,
+    });
   });
 
   it('concurrent take-backs of one payment never take more than was bought', async () => {
@@ -226,7 +265,10 @@ describe('history', () => {
     expect(second.nextCursor).toBeNull();
 
     const otherEntry = (await credits().history(b.accountId, 10)).entries[0]!;
-    await expect(credits().history(a.accountId, 4, otherEntry.id)).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
+    await expect(credits().history(a.accountId, 4, otherEntry.id)).rejects.toMatchObject({
+      code: 'invalid_request',
+      status: 400,
+    });
   });
 });
 

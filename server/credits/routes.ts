@@ -13,7 +13,6 @@ export interface CreditsRoutesDeps {
   publicUrl: string | undefined;
 }
 
-
 /** GET /api/credits and POST /api/credits/checkout; mount behind requireAuth and the JSON parser. */
 export function creditsRoutes(deps: CreditsRoutesDeps): Router {
   const r = Router();
@@ -22,7 +21,10 @@ export function creditsRoutes(deps: CreditsRoutesDeps): Router {
     handler(async (req, res) => {
       const query = parse(creditsQuerySchema, req.query);
       const accountId = authOf(res).account.id;
-      const [state, page] = await Promise.all([deps.credits.state(accountId), deps.credits.history(accountId, query.limit, query.cursor)]);
+      const [state, page] = await Promise.all([
+        deps.credits.state(accountId),
+        deps.credits.history(accountId, query.limit, query.cursor),
+      ]);
       const body: Credits = {
         balanceSeconds: state.balanceSeconds,
         availableSeconds: state.availableSeconds,
@@ -40,7 +42,10 @@ export function creditsRoutes(deps: CreditsRoutesDeps): Router {
     handler(async (req, res) => {
       const body = parse(checkoutBodySchema, req.body);
       const auth = authOf(res);
-      const { url } = await deps.payments.checkout(auth.account, body.packId, { baseUrl: publicBaseUrl(req, deps.publicUrl), signInSession: auth.session });
+      const { url } = await deps.payments.checkout(auth.account, body.packId, {
+        baseUrl: publicBaseUrl(req, deps.publicUrl),
+        signInSession: auth.session,
+      });
       res.json({ url });
     }),
   );

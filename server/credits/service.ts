@@ -54,7 +54,11 @@ export class CreditsService {
   }
 
   /** Newest first, balance-moving entries only; the cursor is the last entry's id. */
-  async history(accountId: string, limit: number, cursor?: string): Promise<{ entries: LedgerEntryView[]; nextCursor: string | null }> {
+  async history(
+    accountId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ entries: LedgerEntryView[]; nextCursor: string | null }> {
     const rows = (await this.store.ledger.findBy('accountId', accountId))
       .filter((e) => VISIBLE.has(e.kind))
       .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
@@ -105,7 +109,13 @@ export class CreditsService {
    * takes back twice. Spent credit becomes owesSeconds, not a negative balance. `detail` makes
    * the entry's reference unique (`refund:<paymentRef>:<detail>`). Returns the seconds taken now.
    */
-  async reverseUpTo(accountId: string, paymentRef: string, targetSeconds: number, kind: 'refund' | 'reversal', detail: string): Promise<number> {
+  async reverseUpTo(
+    accountId: string,
+    paymentRef: string,
+    targetSeconds: number,
+    kind: 'refund' | 'reversal',
+    detail: string,
+  ): Promise<number> {
     return Math.max(0, await this.reverseTo(accountId, paymentRef, targetSeconds, kind, detail, false));
   }
 
@@ -117,12 +127,29 @@ export class CreditsService {
    * (`<kind>:<paymentRef>:<detail>`); replays and concurrent duplicates change nothing. Returns
    * the seconds taken (positive) or given back (negative) now.
    */
-  async reverseTo(accountId: string, paymentRef: string, targetSeconds: number, kind: 'refund' | 'reversal', detail: string, giveBack = true): Promise<number> {
-    if (!Number.isInteger(targetSeconds) || targetSeconds < 0) throw new Error(`target seconds must be a non-negative integer, got ${targetSeconds}`);
+  async reverseTo(
+    accountId: string,
+    paymentRef: string,
+    targetSeconds: number,
+    kind: 'refund' | 'reversal',
+    detail: string,
+    giveBack = true,
+  ): Promise<number> {
+    if (!Number.isInteger(targetSeconds) || targetSeconds < 0)
+      throw new Error(`target seconds must be a non-negative integer, got ${targetSeconds}`);
     if (paymentRef.includes(':')) throw new Error('payment references must not contain ":"');
     const purchaseRef = `purchase:${paymentRef}`;
     const mine = [`refund:${paymentRef}:`, `reversal:${paymentRef}:`, `reinstate:${paymentRef}:`];
-    const row: LedgerRow = { id: newId(), accountId, kind, seconds: 0, ref: '', callId: null, at: this.clock.now(), note: null };
+    const row: LedgerRow = {
+      id: newId(),
+      accountId,
+      kind,
+      seconds: 0,
+      ref: '',
+      callId: null,
+      at: this.clock.now(),
+      note: null,
+    };
     let change = 0;
     let inserted: LedgerRow | null;
     try {
@@ -165,7 +192,16 @@ export class CreditsService {
     // A call id is the hold's reference; another account's hold is never this account's to reuse.
     if (existing) return existing.accountId === accountId ? existing.seconds : null;
     let held = 0;
-    const row: LedgerRow = { id: newId(), accountId, kind: 'hold', seconds: 0, ref: `hold:${callId}`, callId, at: this.clock.now(), note: null };
+    const row: LedgerRow = {
+      id: newId(),
+      accountId,
+      kind: 'hold',
+      seconds: 0,
+      ref: `hold:${callId}`,
+      callId,
+      at: this.clock.now(),
+      note: null,
+    };
     let inserted: LedgerRow | null;
     try {
       inserted = await this.store.ledger.insertIf(row, { field: 'accountId', value: accountId }, (entries) => {
@@ -193,7 +229,8 @@ export class CreditsService {
   async settle(callId: string, meteredSeconds: number): Promise<Settlement | null> {
     const hold = await this.store.ledger.findOne('ref', `hold:${callId}`);
     if (!hold || !hold.accountId) return null;
-    if (!Number.isFinite(meteredSeconds)) throw new Error(`metered seconds must be a finite number, got ${meteredSeconds}`);
+    if (!Number.isFinite(meteredSeconds))
+      throw new Error(`metered seconds must be a finite number, got ${meteredSeconds}`);
     const accountId = hold.accountId;
     const captured = Math.max(0, Math.min(Math.trunc(meteredSeconds), hold.seconds));
     await this.append(accountId, 'capture', captured, `capture:${callId}`, callId, null);
@@ -219,10 +256,27 @@ export class CreditsService {
     return (await this.store.ledger.findOne('ref', `release:${callId}`)) !== undefined;
   }
 
-  private async append(accountId: string, kind: LedgerKind, seconds: number, ref: string, callId: string | null, note: string | null): Promise<boolean> {
-    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`ledger seconds must be a non-negative integer, got ${seconds}`);
+  private async append(
+    accountId: string,
+    kind: LedgerKind,
+    seconds: number,
+    ref: string,
+    callId: string | null,
+    note: string | null,
+  ): Promise<boolean> {
+    if (!Number.isInteger(seconds) || seconds < 0)
+      throw new Error(`ledger seconds must be a non-negative integer, got ${seconds}`);
     try {
-      await this.store.ledger.insert({ id: newId(), accountId, kind, seconds, ref, callId, at: this.clock.now(), note });
+      await this.store.ledger.insert({
+        id: newId(),
+        accountId,
+        kind,
+        seconds,
+        ref,
+        callId,
+        at: this.clock.now(),
+        note,
+      });
     } catch (err) {
       if (err instanceof StoreConflictError) return false;
       throw err;
@@ -235,7 +289,11 @@ export class CreditsService {
     if (!this.notifier) return;
     // Fire and forget, but never an unhandled rejection (e.g. the store closing under a shutdown).
     this.state(accountId).then(
-      (s) => this.notifier?.toAccount(accountId, 'credits:updated', { balanceSeconds: s.balanceSeconds, availableSeconds: s.availableSeconds }),
+      (s) =>
+        this.notifier?.toAccount(accountId, 'credits:updated', {
+          balanceSeconds: s.balanceSeconds,
+          availableSeconds: s.availableSeconds,
+        }),
       () => undefined,
     );
   }

@@ -13,7 +13,9 @@ const servers = testServers();
 describe('a server without SMTP_URL', () => {
   it('warns at start that no email is sent, and where the messages wait', async () => {
     const server = await servers.start();
-    const warning = server.logs.map((l) => JSON.parse(l) as { level: number | string; msg: string; outbox?: string }).find((l) => l.msg.startsWith('SMTP_URL is not set'));
+    const warning = server.logs
+      .map((l) => JSON.parse(l) as { level: number | string; msg: string; outbox?: string })
+      .find((l) => l.msg.startsWith('SMTP_URL is not set'));
     expect(warning).toMatchObject({ outbox: `http://localhost:${new URL(server.url).port}/dev/outbox` });
     expect(warning?.msg).toContain('no email is sent');
   });
@@ -33,7 +35,13 @@ describe('a server without SMTP_URL', () => {
     const parent = await signUpParent(server.api, { email: 'installer@example.test' });
     await server.api.post('/api/auth/password-reset/request', { email: parent.email });
     // The link is mailed just after the answer (its timing says nothing): wait for it.
-    await expect.poll(async () => (await server.app.store.outbox.findBy('accountId', parent.accountId)).some((m) => m.template === 'password_reset')).toBe(true);
+    await expect
+      .poll(async () =>
+        (await server.app.store.outbox.findBy('accountId', parent.accountId)).some(
+          (m) => m.template === 'password_reset',
+        ),
+      )
+      .toBe(true);
     const res = await fetch(`${server.url}/dev/outbox`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
@@ -43,14 +51,24 @@ describe('a server without SMTP_URL', () => {
     expect(link).toBeTruthy();
     const token = /#token=([A-Za-z0-9_-]+)/.exec(link!)![1]!;
     // The link from the page works: the installer can finish the reset.
-    expect((await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: 'a brand new password' })).status).toBe(200);
+    expect(
+      (await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: 'a brand new password' }))
+        .status,
+    ).toBe(200);
     expect(server.logs.join('\n')).not.toContain(token);
     // Text in a mail is escaped, never HTML.
     expect(html).not.toMatch(/<script/i);
   });
 
   it('has no outbox page in production', async () => {
-    const server = await servers.start({ env: { NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true', ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef', PUBLIC_URL: 'https://callsanta.example' } });
+    const server = await servers.start({
+      env: {
+        NODE_ENV: 'production',
+        SIMULATED_PAYMENTS: 'true',
+        ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef',
+        PUBLIC_URL: 'https://callsanta.example',
+      },
+    });
     expect((await fetch(`${server.url}/dev/outbox`)).status).toBe(404);
   });
 });
@@ -63,7 +81,10 @@ describe('a server with SMTP_URL', () => {
       const server = await servers.start({ env: { SMTP_URL: smtpUrl } });
       expect(server.logs.some((l) => l.includes('SMTP_URL is not set'))).toBe(false);
       const parent = await signUpParent(server.api);
-      expect((await server.api.post('/api/auth/password-reset/request', { email: parent.email })).body).toEqual({ ok: true, delivery: 'email' });
+      expect((await server.api.post('/api/auth/password-reset/request', { email: parent.email })).body).toEqual({
+        ok: true,
+        delivery: 'email',
+      });
       expect((await fetch(`${server.url}/dev/outbox`)).status).toBe(404);
     } finally {
       await smtp.stop();

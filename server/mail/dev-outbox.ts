@@ -27,7 +27,8 @@ function isLoopback(req: Request): boolean {
   return fromHere && LOCAL_HOSTS.has(host);
 }
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f;background:#fffdf8}
 article{border:1px solid #c9c9c9;border-radius:.5rem;padding:.5rem 1rem;margin:1rem 0;background:#fff}pre{white-space:pre-wrap;font:inherit}
 a{color:#1a4fa0}a:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}.note{background:#fff3cd;border:1px solid #e0c060;border-radius:.5rem;padding:.75rem 1rem}`;

@@ -43,7 +43,8 @@ describe('outbox and opt-out (P12)', () => {
     expect(await mail.queueMarketing('no-such-account', 'offer', offer)).toBeNull();
     const queued = await mail.queueMarketing(optedIn.accountId, 'offer', offer);
     expect(queued).toMatchObject({ kind: 'marketing', to: optedIn.email });
-    for (const p of [never, optedOut, restricted]) expect(await server.app.store.outbox.findBy('accountId', p.accountId)).toEqual([]);
+    for (const p of [never, optedOut, restricted])
+      expect(await server.app.store.outbox.findBy('accountId', p.accountId)).toEqual([]);
   });
 
   it('with SMTP_URL set, mail is delivered through SMTP, marked sent, and a failed attempt is retried later', async () => {

@@ -87,7 +87,12 @@ export class MailService {
   }
 
   /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
-  async queueEssential(to: Recipient, template: string, content: MailContent, id: string = newId()): Promise<OutboxRow> {
+  async queueEssential(
+    to: Recipient,
+    template: string,
+    content: MailContent,
+    id: string = newId(),
+  ): Promise<OutboxRow> {
     return this.queue(to, 'essential', template, content, id);
   }
 
@@ -95,13 +100,23 @@ export class MailService {
    * Marketing or other non-essential mail: only for active accounts that opted in, read
    * fresh from the store so a just-made opt-out wins. Returns null when refused.
    */
-  async queueMarketing(accountId: string, template: string, content: (locale: Locale) => MailContent): Promise<OutboxRow | null> {
+  async queueMarketing(
+    accountId: string,
+    template: string,
+    content: (locale: Locale) => MailContent,
+  ): Promise<OutboxRow | null> {
     const account = await this.store.accounts.get(accountId);
     if (!account || account.status !== 'active' || !account.marketingOptIn || account.restricted) return null;
     return this.queue(account, 'marketing', template, content(account.locale), newId());
   }
 
-  private async queue(to: Recipient, kind: OutboxRow['kind'], template: string, content: MailContent, id: string): Promise<OutboxRow> {
+  private async queue(
+    to: Recipient,
+    kind: OutboxRow['kind'],
+    template: string,
+    content: MailContent,
+    id: string,
+  ): Promise<OutboxRow> {
     const row: OutboxRow = {
       id,
       accountId: to.id,
@@ -123,7 +138,9 @@ export class MailService {
   /** Start a delivery run in the background (no-op without a transport). */
   kick(): void {
     if (!this.transport) return;
-    void this.deliverPending().catch((err: unknown) => this.logger?.error({ err: (err as Error).message }, 'mail delivery run failed'));
+    void this.deliverPending().catch((err: unknown) =>
+      this.logger?.error({ err: (err as Error).message }, 'mail delivery run failed'),
+    );
   }
 
   /** Send every due message once; concurrent callers share one run, and a request during a run schedules one more. */
@@ -178,7 +195,10 @@ export class MailService {
         } catch (err) {
           await this.store.outbox.update(row.id, { attempts: row.attempts + 1 });
           failed++;
-          this.logger?.warn({ outboxId: row.id, template: row.template, attempt: row.attempts + 1, err: (err as Error).message }, 'mail not sent');
+          this.logger?.warn(
+            { outboxId: row.id, template: row.template, attempt: row.attempts + 1, err: (err as Error).message },
+            'mail not sent',
+          );
         }
       }
     }
@@ -204,17 +224,24 @@ export class MailService {
   }
 
   async forAccount(accountId: string): Promise<OutboxRow[]> {
-    return (await this.store.outbox.findBy('accountId', accountId)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return (await this.store.outbox.findBy('accountId', accountId)).sort(
+      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
+    );
   }
 
   async pendingCount(): Promise<number> {
     let n = 0;
-    for await (const batch of this.store.outbox.scan()) for (const r of batch) if (r.sentAt === null && r.attempts < this.maxAttempts) n++;
+    for await (const batch of this.store.outbox.scan())
+      for (const r of batch) if (r.sentAt === null && r.attempts < this.maxAttempts) n++;
     return n;
   }
 
   /** Newest first for the admin API; the cursor is the last row's id. */
-  async page(opts: { status: 'pending' | 'sent' | 'all'; limit: number; cursor?: string | undefined }): Promise<{ entries: OutboxEntry[]; nextCursor: string | null }> {
+  async page(opts: {
+    status: 'pending' | 'sent' | 'all';
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ entries: OutboxEntry[]; nextCursor: string | null }> {
     const rows: OutboxRow[] = [];
     for await (const batch of this.store.outbox.scan()) {
       for (const r of batch) {

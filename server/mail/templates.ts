@@ -14,10 +14,18 @@ export const SECRET_TEMPLATES: ReadonlySet<string> = new Set(['password_reset'])
 export const SCRUBBED_BODY = '[removed: this message carried a one-time link that is no longer stored]';
 
 const date = (epochMs: number, locale: Locale) =>
-  new Date(epochMs).toLocaleDateString({ en: 'en-GB', da: 'da-DK', sv: 'sv-SE' }[locale], { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+  new Date(epochMs).toLocaleDateString({ en: 'en-GB', da: 'da-DK', sv: 'sv-SE' }[locale], {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
 
 /** A policy version was published: essential communication, sent even to opted-out parents (P18). */
-export function policyUpdateMail(locale: Locale, p: { name: string; version: string; effectiveAt: number; material: boolean; policyUrl: string }): MailContent {
+export function policyUpdateMail(
+  locale: Locale,
+  p: { name: string; version: string; effectiveAt: number; material: boolean; policyUrl: string },
+): MailContent {
   const when = date(p.effectiveAt, locale);
   switch (locale) {
     case 'da':
@@ -26,7 +34,9 @@ export function policyUpdateMail(locale: Locale, p: { name: string; version: str
         body: [
           `Hej ${p.name}`,
           `Vi har offentliggjort version ${p.version} af vores privatlivspolitik. Den gælder fra ${when}.`,
-          p.material ? 'Det er en væsentlig ændring: du bliver bedt om at acceptere den igen før næste opkald, når den træder i kraft.' : 'Ændringen kræver ikke noget af dig.',
+          p.material
+            ? 'Det er en væsentlig ændring: du bliver bedt om at acceptere den igen før næste opkald, når den træder i kraft.'
+            : 'Ændringen kræver ikke noget af dig.',
           `Læs politikken her: ${p.policyUrl}`,
           'Venlig hilsen\nCall Santa',
         ].join('\n\n'),
@@ -37,7 +47,9 @@ export function policyUpdateMail(locale: Locale, p: { name: string; version: str
         body: [
           `Hej ${p.name}`,
           `Vi har publicerat version ${p.version} av vår integritetspolicy. Den gäller från ${when}.`,
-          p.material ? 'Det är en väsentlig ändring: du ombeds godkänna den igen före nästa samtal när den börjar gälla.' : 'Ändringen kräver inget av dig.',
+          p.material
+            ? 'Det är en väsentlig ändring: du ombeds godkänna den igen före nästa samtal när den börjar gälla.'
+            : 'Ändringen kräver inget av dig.',
           `Läs policyn här: ${p.policyUrl}`,
           'Vänliga hälsningar\nCall Santa',
         ].join('\n\n'),
@@ -48,7 +60,9 @@ export function policyUpdateMail(locale: Locale, p: { name: string; version: str
         body: [
           `Hello ${p.name}`,
           `We have published version ${p.version} of our privacy policy. It takes effect on ${when}.`,
-          p.material ? 'This is a material change: once it takes effect you will be asked to accept it again before the next call.' : 'You do not need to do anything.',
+          p.material
+            ? 'This is a material change: once it takes effect you will be asked to accept it again before the next call.'
+            : 'You do not need to do anything.',
           `Read the policy here: ${p.policyUrl}`,
           'Kind regards\nCall Santa',
         ].join('\n\n'),
@@ -57,7 +71,10 @@ export function policyUpdateMail(locale: Locale, p: { name: string; version: str
 }
 
 /** The one-time reset link; the token is in the link only, never stored in clear anywhere else. */
-export function passwordResetMail(locale: Locale, p: { name: string; link: string; validMinutes: number }): MailContent {
+export function passwordResetMail(
+  locale: Locale,
+  p: { name: string; link: string; validMinutes: number },
+): MailContent {
   switch (locale) {
     case 'da':
       return {

@@ -33,14 +33,27 @@ export function pickLocale(req: Pick<Request, 'query' | 'headers'>): Locale {
   return 'en';
 }
 
-const UI: Record<Locale, { title: string; current: string; upcoming: string; effective: string; published: string; material: string; none: string; languages: string }> = {
+const UI: Record<
+  Locale,
+  {
+    title: string;
+    current: string;
+    upcoming: string;
+    effective: string;
+    published: string;
+    material: string;
+    none: string;
+    languages: string;
+  }
+> = {
   en: {
     title: 'Call Santa privacy policy',
     current: 'The policy in force',
     upcoming: 'Announced change',
     effective: 'Takes effect',
     published: 'Published',
-    material: 'This is a material change: parents are asked to accept it again before the next call once it takes effect.',
+    material:
+      'This is a material change: parents are asked to accept it again before the next call once it takes effect.',
     none: 'No change is announced.',
     languages: 'Language',
   },
@@ -50,7 +63,8 @@ const UI: Record<Locale, { title: string; current: string; upcoming: string; eff
     upcoming: 'Varslet ændring',
     effective: 'Gælder fra',
     published: 'Offentliggjort',
-    material: 'Det er en væsentlig ændring: forældre bliver bedt om at acceptere den igen før næste opkald, når den træder i kraft.',
+    material:
+      'Det er en væsentlig ændring: forældre bliver bedt om at acceptere den igen før næste opkald, når den træder i kraft.',
     none: 'Ingen ændringer er varslet.',
     languages: 'Sprog',
   },
@@ -69,7 +83,12 @@ const UI: Record<Locale, { title: string; current: string; upcoming: string; eff
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', da: 'Dansk', sv: 'Svenska' };
 
 function day(epochMs: number, locale: Locale): string {
-  return new Date(epochMs).toLocaleDateString({ en: 'en-GB', da: 'da-DK', sv: 'sv-SE' }[locale], { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+  return new Date(epochMs).toLocaleDateString({ en: 'en-GB', da: 'da-DK', sv: 'sv-SE' }[locale], {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
 }
 
 function section(p: PolicyRow, locale: Locale, heading: string, upcoming: boolean): string {
@@ -91,7 +110,11 @@ function section(p: PolicyRow, locale: Locale, heading: string, upcoming: boolea
 /** The public policy page (P18): current and upcoming version, in en/da/sv, every policy text HTML-escaped. */
 export function renderPolicyPage(current: PolicyRow, upcoming: PolicyRow | null, locale: Locale): string {
   const t = UI[locale];
-  const langs = LOCALES.map((l) => (l === locale ? `<strong>${LANGUAGE_NAMES[l]}</strong>` : `<a href="?lang=${l}" hreflang="${l}" lang="${l}">${LANGUAGE_NAMES[l]}</a>`)).join(' · ');
+  const langs = LOCALES.map((l) =>
+    l === locale
+      ? `<strong>${LANGUAGE_NAMES[l]}</strong>`
+      : `<a href="?lang=${l}" hreflang="${l}" lang="${l}">${LANGUAGE_NAMES[l]}</a>`,
+  ).join(' · ');
   return `<!doctype html>
 <html lang="${locale}">
 <head>

@@ -74,7 +74,11 @@ export class NoticesService {
   /** Publish a version (the 30-day rule for material changes is ConsentService's) and notify everyone. */
   async publishPolicy(body: PublishPolicyBody): Promise<{ policy: PolicyRow; notified: number }> {
     const policy = await this.consent.publish(body);
-    await this.store.meta.insert({ id: fanOutKey(policy.version), value: { done: false }, updatedAt: this.clock.now() });
+    await this.store.meta.insert({
+      id: fanOutKey(policy.version),
+      value: { done: false },
+      updatedAt: this.clock.now(),
+    });
     const notified = await this.fanOut(policy);
     return { policy, notified };
   }
@@ -98,13 +102,18 @@ export class NoticesService {
 
   private async fanOut(policy: PolicyRow): Promise<number> {
     let notified = 0;
-    const ids = (await this.store.accounts.findBy('status', 'active')).filter((a) => a.createdAt <= policy.publishedAt).map((a) => a.id);
+    const ids = (await this.store.accounts.findBy('status', 'active'))
+      .filter((a) => a.createdAt <= policy.publishedAt)
+      .map((a) => a.id);
     for (let i = 0; i < ids.length; i += this.batchSize) {
       for (const id of ids.slice(i, i + this.batchSize)) if (await this.notifyAccount(id, policy)) notified++;
       // Yield between batches so a fan-out to every family never stalls live calls.
       await new Promise<void>((r) => setImmediate(r));
     }
-    await this.store.meta.update(fanOutKey(policy.version), { value: { done: true, notified }, updatedAt: this.clock.now() });
+    await this.store.meta.update(fanOutKey(policy.version), {
+      value: { done: true, notified },
+      updatedAt: this.clock.now(),
+    });
     this.logger?.info({ version: policy.version, notified }, 'policy notice fan-out done');
     return notified;
   }
@@ -147,7 +156,9 @@ export class NoticesService {
   }
 
   async rows(accountId: string): Promise<NoticeRow[]> {
-    return (await this.store.notices.findBy('accountId', accountId)).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    return (await this.store.notices.findBy('accountId', accountId)).sort(
+      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
+    );
   }
 
   /** Mark one of the account's notices read; another account's id is a 404 and changes nothing. */
@@ -155,7 +166,11 @@ export class NoticesService {
     const row = await this.store.notices.get(noticeId);
     if (!row || row.accountId !== accountId) throw notFound('No such notice');
     if (row.readAt !== null) return noticeView(row);
-    const updated = await this.store.notices.update(noticeId, { readAt: this.clock.now() }, { if: (c) => c.accountId === accountId });
+    const updated = await this.store.notices.update(
+      noticeId,
+      { readAt: this.clock.now() },
+      { if: (c) => c.accountId === accountId },
+    );
     if (!updated) throw notFound('No such notice');
     return noticeView(updated);
   }

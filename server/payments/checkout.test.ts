@@ -33,7 +33,16 @@ describe('POST /api/credits/checkout with Stripe', () => {
     const [request, ...more] = fake.checkoutRequests();
     expect(more).toEqual([]);
     const [payment] = await paymentsOf(parent.accountId);
-    expect(payment).toMatchObject({ provider: 'stripe', status: 'pending', packId: 'pack-30', seconds: 1800, amount: 9900, currency: 'dkk', amountRefunded: 0, paidAt: null });
+    expect(payment).toMatchObject({
+      provider: 'stripe',
+      status: 'pending',
+      packId: 'pack-30',
+      seconds: 1800,
+      amount: 9900,
+      currency: 'dkk',
+      amountRefunded: 0,
+      paidAt: null,
+    });
     expect(res.body.url).toBe(`https://checkout.stripe.test/c/pay/${payment!.checkoutSessionId}`);
 
     const metadata = { accountId: parent.accountId, packId: 'pack-30', paymentId: payment!.id };
@@ -42,7 +51,16 @@ describe('POST /api/credits/checkout with Stripe', () => {
     expect(request!.headers['stripe-version']).toMatch(/^\d{4}-\d{2}-\d{2}/);
     expect(request!.form).toMatchObject({
       mode: 'payment',
-      line_items: [{ quantity: '1', price_data: { currency: 'dkk', unit_amount: '9900', product_data: { name: expect.stringContaining('30 minutes') } } }],
+      line_items: [
+        {
+          quantity: '1',
+          price_data: {
+            currency: 'dkk',
+            unit_amount: '9900',
+            product_data: { name: expect.stringContaining('30 minutes') },
+          },
+        },
+      ],
       metadata,
       payment_intent_data: { metadata },
       client_reference_id: parent.accountId,
@@ -81,7 +99,10 @@ describe('POST /api/credits/checkout with Stripe', () => {
     const { payment } = await openCheckout(server, parent.token);
     const requests = fake.checkoutRequests();
     expect(requests).toHaveLength(2);
-    expect(requests.map((r) => r.headers['idempotency-key'])).toEqual([`checkout-${payment.id}`, `checkout-${payment.id}`]);
+    expect(requests.map((r) => r.headers['idempotency-key'])).toEqual([
+      `checkout-${payment.id}`,
+      `checkout-${payment.id}`,
+    ]);
     expect(fake.sessions.size).toBe(before + 1);
   });
 
@@ -127,7 +148,12 @@ describe('POST /api/credits/checkout with Stripe', () => {
     expect(res.body.error.code).toBe('processing_restricted');
     // A closed account's sessions are revoked, so only the service itself can be asked.
     const row = (await server.app.store.accounts.get(parent.accountId))!;
-    await expect(server.app.services.payments.checkout({ ...row, restricted: false, status: 'closed' }, 'pack-10', { baseUrl: server.url, signInSession: { tokenHash: 'no-session' } })).rejects.toMatchObject({ status: 403, code: 'account_closed' });
+    await expect(
+      server.app.services.payments.checkout({ ...row, restricted: false, status: 'closed' }, 'pack-10', {
+        baseUrl: server.url,
+        signInSession: { tokenHash: 'no-session' },
+      }),
+    ).rejects.toMatchObject({ status: 403, code: 'account_closed' });
     expect(fake.checkoutRequests()).toEqual([]);
     expect(await paymentsOf(parent.accountId)).toEqual([]);
   });
@@ -140,9 +166,17 @@ describe('GET /api/credits', () => {
     const res = await server.api.get('/api/credits', parent.token);
     expect(res.status).toBe(200);
     const body = creditsSchema.parse(res.body);
-    expect(body).toMatchObject({ balanceSeconds: 600, availableSeconds: 600, owesSeconds: 0, nextCursor: null, simulatedPayments: false });
+    expect(body).toMatchObject({
+      balanceSeconds: 600,
+      availableSeconds: 600,
+      owesSeconds: 0,
+      nextCursor: null,
+      simulatedPayments: false,
+    });
     expect(body.packs).toEqual(server.config.packs);
-    expect(body.history).toEqual([{ id: expect.any(String), kind: 'purchase', seconds: 600, ref: 'cs_test_seed', at: '2026-12-01T10:00:00.000Z' }]);
+    expect(body.history).toEqual([
+      { id: expect.any(String), kind: 'purchase', seconds: 600, ref: 'cs_test_seed', at: '2026-12-01T10:00:00.000Z' },
+    ]);
   });
 
   it('pages with ?limit and ?cursor and refuses bad queries', async () => {

@@ -28,18 +28,29 @@ async function devCheckout(token: string, packId = 'pack-10'): Promise<DevChecko
   const res = await server.api.post('/api/credits/checkout', { packId }, token);
   expect(res.status).toBe(200);
   const url = new URL(res.body.url as string);
-  return { path: url.pathname + url.search, sessionId: url.pathname.split('/').pop() ?? '', key: url.searchParams.get('key') ?? '' };
+  return {
+    path: url.pathname + url.search,
+    sessionId: url.pathname.split('/').pop() ?? '',
+    key: url.searchParams.get('key') ?? '',
+  };
 }
 
 /**
  * The Pay form as the page posts it: the checkout's key in the body, from the server's own
  * origin (origin: null sends no Origin header at all). Redirects are followed like a browser does.
  */
-function pay(c: Pick<DevCheckout, 'sessionId' | 'key'>, opts: { lang?: string; origin?: string | null; key?: string; headers?: Record<string, string> } = {}) {
+function pay(
+  c: Pick<DevCheckout, 'sessionId' | 'key'>,
+  opts: { lang?: string; origin?: string | null; key?: string; headers?: Record<string, string> } = {},
+) {
   const origin = opts.origin === undefined ? server.url : opts.origin;
   return browse(`/dev/checkout/${c.sessionId}/pay?lang=${opts.lang ?? 'en'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin === null ? {} : { origin }), ...opts.headers },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(origin === null ? {} : { origin }),
+      ...opts.headers,
+    },
     body: new URLSearchParams({ key: opts.key ?? c.key }).toString(),
   });
 }
@@ -49,7 +60,9 @@ describe('the dev payment provider', () => {
     const parent = await signUpParent(server.api);
     expect((await server.api.get('/api/credits', parent.token)).body.simulatedPayments).toBe(true);
     const res = await server.api.post('/api/credits/checkout', { packId: 'pack-10' }, parent.token);
-    expect(res.body.url).toMatch(new RegExp(`^${server.url}/dev/checkout/cs_dev_[A-Za-z0-9_-]{43}\\?lang=en&key=[A-Za-z0-9_-]{43}$`));
+    expect(res.body.url).toMatch(
+      new RegExp(`^${server.url}/dev/checkout/cs_dev_[A-Za-z0-9_-]{43}\\?lang=en&key=[A-Za-z0-9_-]{43}$`),
+    );
     const { path, sessionId } = await devCheckout(parent.token);
 
     const page = await browse(path);
@@ -62,7 +75,9 @@ describe('the dev payment provider', () => {
     expect(page.html).toMatch(/<button type="submit">Pay DKK\s?49\.00 \(test, no money moves\)<\/button>/);
     expect(page.html).not.toMatch(/<script|onclick=/i);
     // No field to type in: one hidden key (the checkout's binding to the session that opened it) and the button.
-    expect(page.html.match(/<input[^>]*>/g)).toEqual([expect.stringMatching(/^<input type="hidden" name="key" value="[A-Za-z0-9_-]{43}">$/)]);
+    expect(page.html.match(/<input[^>]*>/g)).toEqual([
+      expect.stringMatching(/^<input type="hidden" name="key" value="[A-Za-z0-9_-]{43}">$/),
+    ]);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.headers.get('content-security-policy')).toContain("form-action 'self'");
 
@@ -83,17 +98,30 @@ describe('the dev payment provider', () => {
     // It went through the webhook: a signed Stripe event was received, recorded and logged.
     const events = [];
     for await (const batch of server.app.store.webhookEvents.scan()) events.push(...batch);
-    expect(events).toEqual([expect.objectContaining({ id: expect.stringMatching(/^evt_dev_/), type: 'checkout.session.completed' })]);
-    expect(server.logs.join('')).toMatch(/"outcome":"processed".*"msg":"stripe event"|"msg":"stripe event".*"outcome":"processed"/);
+    expect(events).toEqual([
+      expect.objectContaining({ id: expect.stringMatching(/^evt_dev_/), type: 'checkout.session.completed' }),
+    ]);
+    expect(server.logs.join('')).toMatch(
+      /"outcome":"processed".*"msg":"stripe event"|"msg":"stripe event".*"outcome":"processed"/,
+    );
     const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
-    expect(row).toMatchObject({ provider: 'dev', status: 'paid', accountId: parent.accountId, amount: 4900, currency: 'dkk' });
+    expect(row).toMatchObject({
+      provider: 'dev',
+      status: 'paid',
+      accountId: parent.accountId,
+      amount: 4900,
+      currency: 'dkk',
+    });
   });
 
-  it('signs an event shaped like Stripe\'s: the session names the account in client_reference_id and in metadata', async () => {
+  it("signs an event shaped like Stripe's: the session names the account in client_reference_id and in metadata", async () => {
     const parent = await signUpParent(server.api);
     const { sessionId } = await devCheckout(parent.token, 'pack-30');
     const row = await server.app.store.payments.findOne('checkoutSessionId', sessionId);
-    const event = JSON.parse(devCompletedEvent(row!, server.clock.now()).payload) as { type: string; data: { object: Record<string, unknown> } };
+    const event = JSON.parse(devCompletedEvent(row!, server.clock.now()).payload) as {
+      type: string;
+      data: { object: Record<string, unknown> };
+    };
     expect(event.type).toBe('checkout.session.completed');
     expect(event.data.object).toMatchObject({
       id: sessionId,
@@ -113,14 +141,18 @@ describe('the dev payment provider', () => {
     expect(presses.map((p) => p.status)).toEqual([200, 200, 200, 200, 200]);
     await pay(checkout);
     expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
-    expect((await server.app.store.ledger.findBy('accountId', parent.accountId)).filter((e) => e.kind === 'purchase')).toHaveLength(1);
+    expect(
+      (await server.app.store.ledger.findBy('accountId', parent.accountId)).filter((e) => e.kind === 'purchase'),
+    ).toHaveLength(1);
   });
 
   it('speaks English, Danish and Swedish, by ?lang or Accept-Language', async () => {
     const parent = await signUpParent(server.api);
     const checkout = await devCheckout(parent.token);
     const { sessionId, key } = checkout;
-    const sv = await browse(`/dev/checkout/${sessionId}?key=${key}`, { headers: { 'accept-language': 'de-DE, sv-SE;q=0.9, en;q=0.5' } });
+    const sv = await browse(`/dev/checkout/${sessionId}?key=${key}`, {
+      headers: { 'accept-language': 'de-DE, sv-SE;q=0.9, en;q=0.5' },
+    });
     expect(sv.html).toContain('<html lang="sv">');
     expect(sv.html).toContain('Testbetalning — inga pengar flyttas');
     expect(sv.html).toContain('Betala');
@@ -155,7 +187,9 @@ describe('the dev payment provider', () => {
   });
 
   it('says plainly, at start and in the credits response, that payments are simulated', async () => {
-    const start = server.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /Payments are SIMULATED/.test(l.msg));
+    const start = server.logs
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .find((l) => /Payments are SIMULATED/.test(l.msg));
     expect(start).toBeDefined();
     expect(start!.level).toBeGreaterThanOrEqual(40);
     expect(start!.msg).toContain('no money moves');
@@ -170,7 +204,9 @@ describe('the dev payment provider', () => {
     const fake = await FakeStripe.start();
     try {
       const event = fake.event('customer.created', { id: 'cus_test', object: 'customer' });
-      expect((await deliver(`${server.url}/api/stripe/webhook`, event, 'whsec_configured_for_the_stripe_cli')).status).toBe(200);
+      expect(
+        (await deliver(`${server.url}/api/stripe/webhook`, event, 'whsec_configured_for_the_stripe_cli')).status,
+      ).toBe(200);
       expect((await deliver(`${server.url}/api/stripe/webhook`, event, 'whsec_something_else')).status).toBe(400);
     } finally {
       await fake.close();
@@ -205,14 +241,18 @@ describe('the dev payment provider', () => {
     expect((await server.api.get('/api/me', b.token)).body.consent.verified).toBe(false);
   });
 
-  it('Pay needs the key its checkout URL carries: a bare POST to the URL, or another checkout\'s key, pays nothing', async () => {
+  it("Pay needs the key its checkout URL carries: a bare POST to the URL, or another checkout's key, pays nothing", async () => {
     const parent = await signUpParent(server.api);
     const checkout = await devCheckout(parent.token);
     const other = await devCheckout(parent.token);
-    const bare = await browse(`/dev/checkout/${checkout.sessionId}/pay?lang=en`, { method: 'POST', headers: { origin: server.url } });
+    const bare = await browse(`/dev/checkout/${checkout.sessionId}/pay?lang=en`, {
+      method: 'POST',
+      headers: { origin: server.url },
+    });
     expect(bare.status).toBe(404);
     expect(bare.html).toContain('This payment link is not valid');
-    for (const key of ['', other.key, `${checkout.key.slice(0, -1)}A`, 'x'.repeat(500)]) expect((await pay(checkout, { key })).status).toBe(404);
+    for (const key of ['', other.key, `${checkout.key.slice(0, -1)}A`, 'x'.repeat(500)])
+      expect((await pay(checkout, { key })).status).toBe(404);
     // Without the key the page itself is not shown either.
     expect((await browse(`/dev/checkout/${checkout.sessionId}?lang=en`)).status).toBe(404);
     expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(0);
@@ -278,7 +318,8 @@ describe('the dev payment provider', () => {
     expect(consents.map((c) => c.verifiedBy)).toEqual(['card_payment_simulated']);
     const audit = [];
     for await (const batch of server.app.store.audit.scan()) audit.push(...batch);
-    expect(audit.filter((e) => e.action === 'consent.verified').map((e) => e.details)).toEqual([{ method: 'card_payment_simulated' }]);
+    expect(audit.filter((e) => e.action === 'consent.verified').map((e) => e.details)).toEqual([
+      { method: 'card_payment_simulated' },
+    ]);
   });
 });
-

@@ -16,7 +16,10 @@ export class DevProvider implements PaymentsProvider {
   async createCheckout(req: CheckoutRequest): Promise<CheckoutSession> {
     // 256 random bits name the session; the key binds it to the sign-in session that opened it.
     const sessionId = `cs_dev_${newSecret()}`;
-    return { sessionId, url: `${req.baseUrl}/dev/checkout/${sessionId}?lang=${req.locale}&key=${devCheckoutKey(sessionId, req.openerSecret)}` };
+    return {
+      sessionId,
+      url: `${req.baseUrl}/dev/checkout/${sessionId}?lang=${req.locale}&key=${devCheckoutKey(sessionId, req.openerSecret)}`,
+    };
   }
 
   async paymentIntentMetadata(): Promise<null> {
@@ -34,7 +37,11 @@ export function devCheckoutKey(checkoutSessionId: string, openerSecret: string):
 }
 
 /** Was the key made for one of these sign-in sessions' secrets? Constant time per candidate. */
-export function devCheckoutKeyMatches(checkoutSessionId: string, key: string, openerSecrets: readonly string[]): boolean {
+export function devCheckoutKeyMatches(
+  checkoutSessionId: string,
+  key: string,
+  openerSecrets: readonly string[],
+): boolean {
   const given = Buffer.from(key);
   let match = false;
   for (const secret of openerSecrets) {

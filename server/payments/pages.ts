@@ -9,7 +9,8 @@ import type { Price } from '../../shared/schemas/credits.js';
 const TEXT = {
   en: {
     testTitle: 'Test payment — no money moves',
-    testExplain: 'This server runs without Stripe, so payments are simulated: no card is asked for and nothing is charged.',
+    testExplain:
+      'This server runs without Stripe, so payments are simulated: no card is asked for and nothing is charged.',
     pack: (minutes: number) => `${minutes} minutes of call time`,
     pay: (price: string) => `Pay ${price} (test, no money moves)`,
     cancel: 'Cancel',
@@ -28,7 +29,8 @@ const TEXT = {
   },
   da: {
     testTitle: 'Testbetaling — ingen penge flyttes',
-    testExplain: 'Denne server kører uden Stripe, så betalinger er simulerede: der bedes ikke om noget kort, og intet bliver trukket.',
+    testExplain:
+      'Denne server kører uden Stripe, så betalinger er simulerede: der bedes ikke om noget kort, og intet bliver trukket.',
     pack: (minutes: number) => `${minutes} minutters opkaldstid`,
     pay: (price: string) => `Betal ${price} (test, ingen penge flyttes)`,
     cancel: 'Annuller',
@@ -47,7 +49,8 @@ const TEXT = {
   },
   sv: {
     testTitle: 'Testbetalning — inga pengar flyttas',
-    testExplain: 'Den här servern körs utan Stripe, så betalningar är simulerade: inget kort efterfrågas och ingenting debiteras.',
+    testExplain:
+      'Den här servern körs utan Stripe, så betalningar är simulerade: inget kort efterfrågas och ingenting debiteras.',
     pack: (minutes: number) => `${minutes} minuters samtalstid`,
     pay: (price: string) => `Betala ${price} (test, inga pengar flyttas)`,
     cancel: 'Avbryt',
@@ -91,12 +94,16 @@ export function textFor(locale: Locale): PageText {
 /** Display only: minor units shown in the currency's own format. The amount stays an integer everywhere else. */
 export function formatPrice(price: Price, locale: Locale): string {
   const currency = price.currency.toUpperCase();
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits =
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(price.amount / 10 ** digits);
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f;background:#fffdf8}
@@ -105,7 +112,8 @@ button{font-size:1.1rem;padding:.75rem 1.25rem;border-radius:.5rem;border:0;back
 button:focus-visible,a:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}a{color:#1a4fa0}`;
 
 /** The page's own CSP: no scripts, nothing loaded from elsewhere, forms only to this origin. */
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export function sendPage(res: Response, status: number, locale: Locale, title: string, body: string): void {
   res.setHeader('Content-Security-Policy', CSP);
@@ -127,7 +135,13 @@ export function simulatedBanner(t: PageText): string {
   return `<p class="banner" role="note">${escapeHtml(t.testExplain)}</p>\n`;
 }
 
-export function devCheckoutBody(t: PageText, locale: Locale, sessionId: string, key: string, pack: { seconds: number; price: Price }): string {
+export function devCheckoutBody(
+  t: PageText,
+  locale: Locale,
+  sessionId: string,
+  key: string,
+  pack: { seconds: number; price: Price },
+): string {
   const price = formatPrice(pack.price, locale);
   const action = `/dev/checkout/${encodeURIComponent(sessionId)}/pay?lang=${locale}`;
   return `${simulatedBanner(t)}<p>${escapeHtml(t.pack(Math.trunc(pack.seconds / 60)))}: <strong>${escapeHtml(price)}</strong></p>

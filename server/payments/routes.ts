@@ -21,11 +21,16 @@ export function stripeWebhookRoutes(payments: PaymentsService, webhookSecret: st
     WEBHOOK_PATH,
     express.raw({ type: 'application/json', limit: '512kb' }),
     handler(async (req, res) => {
-      if (!Buffer.isBuffer(req.body)) throw new AppError('unsupported_media_type', 415, 'Send the Stripe event as application/json');
+      if (!Buffer.isBuffer(req.body))
+        throw new AppError('unsupported_media_type', 415, 'Send the Stripe event as application/json');
       const signature = req.headers['stripe-signature'];
       let verified: unknown;
       try {
-        verified = Stripe.webhooks.constructEvent(req.body, typeof signature === 'string' ? signature : '', webhookSecret);
+        verified = Stripe.webhooks.constructEvent(
+          req.body,
+          typeof signature === 'string' ? signature : '',
+          webhookSecret,
+        );
       } catch {
         throw new AppError('invalid_signature', 400, 'The Stripe-Signature header does not verify this body');
       }
@@ -93,7 +98,8 @@ function sameOrigin(req: Request, publicUrl: string | undefined): boolean {
  */
 export function devCheckoutRoutes(deps: DevCheckoutDeps): Router {
   const r = Router();
-  const notValid = (res: Response, locale: Locale, t: PageText) => sendPage(res, 404, locale, t.notFoundTitle, simulatedBanner(t) + paragraph(t.notFoundExplain));
+  const notValid = (res: Response, locale: Locale, t: PageText) =>
+    sendPage(res, 404, locale, t.notFoundTitle, simulatedBanner(t) + paragraph(t.notFoundExplain));
   r.get(
     '/dev/checkout/:sessionId',
     handler(async (req, res) => {
@@ -102,8 +108,18 @@ export function devCheckoutRoutes(deps: DevCheckoutDeps): Router {
       const key = keyOf(req.query.key);
       const row = await deps.payments.devSession(String(req.params.sessionId), key);
       if (!row) return notValid(res, locale, t);
-      if (row.paidAt !== null) return sendPage(res, 200, locale, t.doneTitle, simulatedBanner(t) + paragraph(t.doneExplain));
-      sendPage(res, 200, locale, t.testTitle, devCheckoutBody(t, locale, row.checkoutSessionId, key, { seconds: row.seconds, price: { amount: row.amount, currency: row.currency } }));
+      if (row.paidAt !== null)
+        return sendPage(res, 200, locale, t.doneTitle, simulatedBanner(t) + paragraph(t.doneExplain));
+      sendPage(
+        res,
+        200,
+        locale,
+        t.testTitle,
+        devCheckoutBody(t, locale, row.checkoutSessionId, key, {
+          seconds: row.seconds,
+          price: { amount: row.amount, currency: row.currency },
+        }),
+      );
     }),
   );
   r.post(
@@ -127,7 +143,10 @@ export function devCheckoutRoutes(deps: DevCheckoutDeps): Router {
         try {
           status = await deliverSigned(deps.webhookUrl(), event.payload, deps.webhookSecret);
         } catch (err) {
-          deps.logger.error({ paymentId: row.id, err: err instanceof Error ? err.message : String(err) }, 'dev payment could not reach the webhook');
+          deps.logger.error(
+            { paymentId: row.id, err: err instanceof Error ? err.message : String(err) },
+            'dev payment could not reach the webhook',
+          );
         }
         if (status !== 200) {
           deps.logger.error({ paymentId: row.id, status }, 'dev payment event was not accepted');

@@ -128,19 +128,37 @@ export class PaymentsService {
   }
 
   /** Opens a checkout for a pack and records the pending payment; returns where the parent pays. */
-  async checkout(account: AccountRow, packId: string, opts: { baseUrl: string; signInSession: Pick<SessionRow, 'tokenHash'>; locale?: Locale }): Promise<{ url: string }> {
+  async checkout(
+    account: AccountRow,
+    packId: string,
+    opts: { baseUrl: string; signInSession: Pick<SessionRow, 'tokenHash'>; locale?: Locale },
+  ): Promise<{ url: string }> {
     const { store, clock, credits, provider, logger } = this.deps;
     if (account.status !== 'active') throw forbidden('account_closed', 'This account is closed');
-    if (account.restricted) throw forbidden('processing_restricted', 'Processing is restricted on this account; lift the restriction to buy call time');
+    if (account.restricted)
+      throw forbidden(
+        'processing_restricted',
+        'Processing is restricted on this account; lift the restriction to buy call time',
+      );
     const pack = credits.pack(packId);
     if (!pack) throw new AppError('unknown_pack', 400, `There is no pack ${packId}`, { packId: 'Unknown pack' });
 
     const paymentId = newId();
     let session;
     try {
-      session = await provider.createCheckout({ paymentId, accountId: account.id, openerSecret: opts.signInSession.tokenHash, pack, locale: opts.locale ?? account.locale, baseUrl: opts.baseUrl });
+      session = await provider.createCheckout({
+        paymentId,
+        accountId: account.id,
+        openerSecret: opts.signInSession.tokenHash,
+        pack,
+        locale: opts.locale ?? account.locale,
+        baseUrl: opts.baseUrl,
+      });
     } catch (err) {
-      logger.error({ paymentId, err: err instanceof Error ? err.message : String(err) }, 'checkout could not be created');
+      logger.error(
+        { paymentId, err: err instanceof Error ? err.message : String(err) },
+        'checkout could not be created',
+      );
       throw new AppError('provider_unavailable', 502, 'The payment provider could not open a checkout; try again');
     }
     await store.payments.insert({
@@ -166,7 +184,9 @@ export class PaymentsService {
 
   /** The account's first completed payment: what verifies a consent given after it. */
   async firstCompleted(accountId: string): Promise<CardPayment | null> {
-    const paid = (await this.deps.store.payments.findBy('accountId', accountId)).filter((p) => p.paidAt !== null).sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
+    const paid = (await this.deps.store.payments.findBy('accountId', accountId))
+      .filter((p) => p.paidAt !== null)
+      .sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
     if (!paid || paid.paidAt === null) return null;
     return { paidAt: paid.paidAt, simulated: paid.provider === 'dev' };
   }
@@ -182,7 +202,10 @@ export class PaymentsService {
         amounts.set(p.currency, (amounts.get(p.currency) ?? 0) + p.amount);
       }
     }
-    return { payments, amounts: [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })) };
+    return {
+      payments,
+      amounts: [...amounts].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount })),
+    };
   }
 
   /**
@@ -196,7 +219,13 @@ export class PaymentsService {
     const row = await store.payments.findOne('checkoutSessionId', sessionId);
     if (!row || row.provider !== 'dev' || !row.accountId) return undefined;
     const live = await accounts.liveSessions(row.accountId);
-    return devCheckoutKeyMatches(row.checkoutSessionId, key, live.map((s) => s.tokenHash)) ? row : undefined;
+    return devCheckoutKeyMatches(
+      row.checkoutSessionId,
+      key,
+      live.map((s) => s.tokenHash),
+    )
+      ? row
+      : undefined;
   }
 
   /**
@@ -209,8 +238,15 @@ export class PaymentsService {
       return readEvent(verified);
     } catch {
       const envelope = verified as { id?: unknown; type?: unknown } | null;
-      this.deps.logger.error({ eventId: String(envelope?.id ?? ''), type: String(envelope?.type ?? '') }, 'signed Stripe event could not be read: refused');
-      throw new AppError('invalid_request', 400, 'The event is signed but is not a well-formed Stripe event of its type');
+      this.deps.logger.error(
+        { eventId: String(envelope?.id ?? ''), type: String(envelope?.type ?? '') },
+        'signed Stripe event could not be read: refused',
+      );
+      throw new AppError(
+        'invalid_request',
+        400,
+        'The event is signed but is not a well-formed Stripe event of its type',
+      );
     }
   }
 
@@ -256,16 +292,27 @@ export class PaymentsService {
         outcome = 'ignored';
     }
     try {
-      await store.webhookEvents.insert({ id: event.id, type: event.type === 'other' ? event.stripeType : event.type, receivedAt: clock.now() });
+      await store.webhookEvents.insert({
+        id: event.id,
+        type: event.type === 'other' ? event.stripeType : event.type,
+        receivedAt: clock.now(),
+      });
     } catch (err) {
       if (!(err instanceof StoreConflictError)) throw err; // a concurrent duplicate recorded it first
     }
     await store.flush();
-    logger.info({ eventId: event.id, type: event.type === 'other' ? event.stripeType : event.type, outcome }, 'stripe event');
+    logger.info(
+      { eventId: event.id, type: event.type === 'other' ? event.stripeType : event.type, outcome },
+      'stripe event',
+    );
     return outcome;
   }
 
-  private async sessionSettled(eventId: string, session: StripeCheckoutSession, paid: boolean): Promise<WebhookOutcome> {
+  private async sessionSettled(
+    eventId: string,
+    session: StripeCheckoutSession,
+    paid: boolean,
+  ): Promise<WebhookOutcome> {
     const row = await this.paymentForSession(eventId, session);
     if (!row) return 'ignored';
     const now = this.deps.clock.now();
@@ -332,7 +379,11 @@ export class PaymentsService {
       if (refund.charge && r.chargeId === null) patch.chargeId = refund.charge;
       if (refund.payment_intent && r.paymentIntentId === null) patch.paymentIntentId = refund.payment_intent;
       const known = r.refunds?.[refund.id];
-      if (!known || (known.active && !active)) patch.refunds = { ...r.refunds, [refund.id]: { amount: refund.amount, active: (known?.active ?? true) && active } };
+      if (!known || (known.active && !active))
+        patch.refunds = {
+          ...r.refunds,
+          [refund.id]: { amount: refund.amount, active: (known?.active ?? true) && active },
+        };
       return Object.keys(patch).length ? patch : null;
     });
     await this.reconcile(row.id);
@@ -356,7 +407,13 @@ export class PaymentsService {
     // What should stand reversed now: all of it while a dispute holds the money, else the
     // refunded share. Less than before (a refund failed, a dispute won) gives the difference back.
     if (fundsWithdrawn(now)) {
-      await credits.reverseTo(accountId, now.checkoutSessionId, now.seconds, 'reversal', disputeOf(now) === 'lost' ? 'dispute:lost' : 'dispute');
+      await credits.reverseTo(
+        accountId,
+        now.checkoutSessionId,
+        now.seconds,
+        'reversal',
+        disputeOf(now) === 'lost' ? 'dispute:lost' : 'dispute',
+      );
     } else {
       const target = refundedSeconds(now.seconds, standingRefund(now), now.amount);
       await credits.reverseTo(accountId, now.checkoutSessionId, target, 'refund', refundStateKey(now));
@@ -364,7 +421,10 @@ export class PaymentsService {
   }
 
   /** Compare-and-set on a payment record, retried while a concurrent event moves it. */
-  private async mutate(id: string, change: (row: PaymentRow) => Partial<PaymentRow> | null): Promise<PaymentRow | undefined> {
+  private async mutate(
+    id: string,
+    change: (row: PaymentRow) => Partial<PaymentRow> | null,
+  ): Promise<PaymentRow | undefined> {
     const table = this.deps.store.payments;
     for (let attempt = 0; attempt < 50; attempt++) {
       const row = await table.get(id);
@@ -392,12 +452,16 @@ export class PaymentsService {
       logger.warn({ eventId }, 'checkout session names two different accounts: acknowledged, nothing changed');
       return undefined;
     }
-    const samePrice = (amount: number, currency: string) => session.amount_total === amount && session.currency?.toLowerCase() === currency.toLowerCase();
+    const samePrice = (amount: number, currency: string) =>
+      session.amount_total === amount && session.currency?.toLowerCase() === currency.toLowerCase();
     const known = await store.payments.findOne('checkoutSessionId', session.id);
     if (known) {
       // No amount (null) is no proof of payment either: only the record's own price credits it.
       if (!samePrice(known.amount, known.currency)) {
-        logger.error({ eventId, sessionId: session.id }, 'checkout session amount is not its payment record\'s: not credited');
+        logger.error(
+          { eventId, sessionId: session.id },
+          "checkout session amount is not its payment record's: not credited",
+        );
         return undefined;
       }
       return known;
@@ -410,18 +474,27 @@ export class PaymentsService {
       const byId = await store.payments.get(meta.paymentId);
       if (byId) {
         if (byId.accountId === meta.accountId && byId.checkoutSessionId === session.id) return byId;
-        logger.warn({ sessionId: session.id, paymentId: meta.paymentId }, 'checkout session metadata does not match its payment record: ignored');
+        logger.warn(
+          { sessionId: session.id, paymentId: meta.paymentId },
+          'checkout session metadata does not match its payment record: ignored',
+        );
         return undefined;
       }
     }
     // The checkout opened but its record was never written (a crash between the two): rebuild it.
     const pack = credits.pack(meta.packId);
     if (!pack) {
-      logger.error({ sessionId: session.id, packId: meta.packId }, 'checkout session for an unknown pack: not credited');
+      logger.error(
+        { sessionId: session.id, packId: meta.packId },
+        'checkout session for an unknown pack: not credited',
+      );
       return undefined;
     }
     if (!samePrice(pack.price.amount, pack.price.currency)) {
-      logger.error({ eventId, sessionId: session.id, packId: pack.id }, 'checkout session amount is not the pack price: not credited');
+      logger.error(
+        { eventId, sessionId: session.id, packId: pack.id },
+        'checkout session amount is not the pack price: not credited',
+      );
       return undefined;
     }
     const row: PaymentRow = {
@@ -453,7 +526,11 @@ export class PaymentsService {
    * when it arrives before its checkout completed here, by the payment id in the charge's (or
    * the PaymentIntent's) metadata.
    */
-  private async paymentForCharge(chargeId: string | null, paymentIntentId: string | null, metadata: Record<string, string>): Promise<PaymentRow | undefined> {
+  private async paymentForCharge(
+    chargeId: string | null,
+    paymentIntentId: string | null,
+    metadata: Record<string, string>,
+  ): Promise<PaymentRow | undefined> {
     const { store, accounts, provider } = this.deps;
     if (chargeId) {
       const row = await store.payments.findOne('chargeId', chargeId);
@@ -472,7 +549,11 @@ export class PaymentsService {
     const row = await store.payments.get(meta.paymentId);
     if (!row || row.accountId !== meta.accountId || !(await accounts.get(meta.accountId))) return undefined;
     // Linked by our own id, but never onto a record already tied to a different charge or intent.
-    if ((row.chargeId && chargeId && row.chargeId !== chargeId) || (row.paymentIntentId && paymentIntentId && row.paymentIntentId !== paymentIntentId)) return undefined;
+    if (
+      (row.chargeId && chargeId && row.chargeId !== chargeId) ||
+      (row.paymentIntentId && paymentIntentId && row.paymentIntentId !== paymentIntentId)
+    )
+      return undefined;
     return row;
   }
 }

@@ -9,14 +9,25 @@ import { DevProvider, devWebhookSecret } from './dev-provider.js';
  * STRIPE_WEBHOOK_SECRET, when set, is the secret the webhook verifies in either mode (operators
  * replay real events with the Stripe CLI); dev mode without it uses a random per-process secret.
  */
-export function paymentsProvider(config: Pick<Config, 'stripe' | 'production'>, logger: Logger): { provider: PaymentsProvider; webhookSecret: string } {
+export function paymentsProvider(
+  config: Pick<Config, 'stripe' | 'production'>,
+  logger: Logger,
+): { provider: PaymentsProvider; webhookSecret: string } {
   const { secretKey, webhookSecret, apiUrl } = config.stripe;
   if (secretKey) {
     if (!webhookSecret) {
-      logger.error('STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused and no payment will be credited');
+      logger.error(
+        'STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be refused and no payment will be credited',
+      );
     }
-    logger.info({ payments: 'stripe', apiUrl: apiUrl ?? 'https://api.stripe.com' }, 'Payments go through Stripe Checkout');
-    return { provider: new StripeProvider(stripeClient(secretKey, apiUrl)), webhookSecret: webhookSecret ?? devWebhookSecret() };
+    logger.info(
+      { payments: 'stripe', apiUrl: apiUrl ?? 'https://api.stripe.com' },
+      'Payments go through Stripe Checkout',
+    );
+    return {
+      provider: new StripeProvider(stripeClient(secretKey, apiUrl)),
+      webhookSecret: webhookSecret ?? devWebhookSecret(),
+    };
   }
   (config.production ? logger.error.bind(logger) : logger.warn.bind(logger))(
     { payments: 'dev' },

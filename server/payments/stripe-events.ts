@@ -63,7 +63,13 @@ export const refundSchema = z.object({
 export type StripeRefund = z.infer<typeof refundSchema>;
 
 /** Dispute events: the dispute's status (and for the funds events, the event itself) says where the money is. */
-export const DISPUTE_EVENTS = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated', 'charge.dispute.closed'] as const;
+export const DISPUTE_EVENTS = [
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+  'charge.dispute.closed',
+] as const;
 export type DisputeEventType = (typeof DISPUTE_EVENTS)[number];
 /** Refund events: a refund whose status is failed or canceled gives back what it took. */
 export const REFUND_EVENTS = ['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated'] as const;
@@ -78,7 +84,14 @@ export const eventEnvelopeSchema = z.object({
 
 /** The events this server acts on; every other type is acknowledged and ignored. */
 export type PaymentEvent =
-  | { id: string; type: 'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed'; session: StripeCheckoutSession }
+  | {
+      id: string;
+      type:
+        | 'checkout.session.completed'
+        | 'checkout.session.async_payment_succeeded'
+        | 'checkout.session.async_payment_failed';
+      session: StripeCheckoutSession;
+    }
   | { id: string; type: 'charge.refunded'; charge: StripeCharge }
   | { id: string; type: DisputeEventType; dispute: StripeDispute }
   | { id: string; type: RefundEventType; refund: StripeRefund }
@@ -130,7 +143,9 @@ export function ourMetadata(m: Record<string, string>): OurReference | null {
  * never a choice. Sessions opened before client_reference_id carried the account id carried
  * our payment id there instead, which is no conflict.
  */
-export function sessionReference(session: Pick<StripeCheckoutSession, 'client_reference_id' | 'metadata'>): OurReference | 'conflict' | null {
+export function sessionReference(
+  session: Pick<StripeCheckoutSession, 'client_reference_id' | 'metadata'>,
+): OurReference | 'conflict' | null {
   const reference = session.client_reference_id || null;
   const { accountId, paymentId } = session.metadata;
   if (accountId && reference && accountId !== reference && reference !== paymentId) return 'conflict';

@@ -19,7 +19,11 @@ export async function send(server: TestServer, event: StripeEventPayload | objec
 }
 
 /** Opens a checkout through the API and returns the Stripe session and our payment record. */
-export async function openCheckout(server: TestServer, token: string, packId = 'pack-10'): Promise<{ sessionId: string; payment: PaymentRow }> {
+export async function openCheckout(
+  server: TestServer,
+  token: string,
+  packId = 'pack-10',
+): Promise<{ sessionId: string; payment: PaymentRow }> {
   const res = await server.api.post('/api/credits/checkout', { packId }, token);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   const sessionId = String(res.body.url).split('/').pop() ?? '';
@@ -31,5 +35,10 @@ export async function openCheckout(server: TestServer, token: string, packId = '
 export async function creditsOf(server: TestServer, token: string) {
   const res = await server.api.get('/api/credits', token);
   expect(res.status).toBe(200);
-  return res.body as { balanceSeconds: number; availableSeconds: number; owesSeconds: number; history: { kind: string; seconds: number; ref: string }[] };
+  return res.body as {
+    balanceSeconds: number;
+    availableSeconds: number;
+    owesSeconds: number;
+    history: { kind: string; seconds: number; ref: string }[];
+  };
 }

@@ -48,18 +48,29 @@ describe('the webhook signature', () => {
     const stripeSigned = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
     const attempts = [
       await deliver(webhookUrl(server), p.completed, 'whsec_someone_else'),
-      await deliver(webhookUrl(server), { ...p.completed, id: 'evt_tampered' }, WEBHOOK_SECRET, { signature: stripeSigned }),
+      await deliver(webhookUrl(server), { ...p.completed, id: 'evt_tampered' }, WEBHOOK_SECRET, {
+        signature: stripeSigned,
+      }),
       await deliver(webhookUrl(server), p.completed, WEBHOOK_SECRET, { signature: '' }),
-      await deliver(webhookUrl(server), p.completed, WEBHOOK_SECRET, { signature: `t=${Math.trunc(Date.now() / 1000) - 3600},v1=${'0'.repeat(64)}` }),
+      await deliver(webhookUrl(server), p.completed, WEBHOOK_SECRET, {
+        signature: `t=${Math.trunc(Date.now() / 1000) - 3600},v1=${'0'.repeat(64)}`,
+      }),
     ];
     for (const res of attempts) {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: { code: 'invalid_signature' } });
     }
     // An old but correctly signed event is refused too (replay window).
-    const stale = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, timestamp: Math.trunc(Date.now() / 1000) - 3600 });
+    const stale = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: WEBHOOK_SECRET,
+      timestamp: Math.trunc(Date.now() / 1000) - 3600,
+    });
     expect((await deliver(webhookUrl(server), p.completed, WEBHOOK_SECRET, { signature: stale })).status).toBe(400);
-    const notJson = await server.api.request('POST', '/api/stripe/webhook', { raw: payload, headers: { 'content-type': 'text/plain', 'stripe-signature': stripeSigned } });
+    const notJson = await server.api.request('POST', '/api/stripe/webhook', {
+      raw: payload,
+      headers: { 'content-type': 'text/plain', 'stripe-signature': stripeSigned },
+    });
     expect(notJson.status).toBe(415);
 
     expect(await ledgerOf(p.accountId)).toEqual([]);
@@ -72,7 +83,11 @@ describe('the webhook signature', () => {
 describe('a signed event that is not well-formed', () => {
   it('is refused with 400 invalid_request, changes nothing, and is logged', async () => {
     const p = await paidCheckout();
-    for (const object of [[], { ...fake.sessions.get(p.sessionId)!, payment_status: 7 }, { id: p.sessionId, object: 'charge' }]) {
+    for (const object of [
+      [],
+      { ...fake.sessions.get(p.sessionId)!, payment_status: 7 },
+      { id: p.sessionId, object: 'charge' },
+    ]) {
       const res = await send(server, { ...p.completed, data: { object } });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
@@ -93,13 +108,27 @@ describe('checkout.session.completed', () => {
     expect(first.map((r) => r.status)).toEqual(Array(50).fill(200));
     for (let i = 0; i < 50; i++) await ok(p.completed);
 
-    expect(await creditsOf(server, p.token)).toMatchObject({ balanceSeconds: 600, availableSeconds: 600, owesSeconds: 0 });
+    expect(await creditsOf(server, p.token)).toMatchObject({
+      balanceSeconds: 600,
+      availableSeconds: 600,
+      owesSeconds: 0,
+    });
     expect((await ledgerOf(p.accountId)).filter((e) => e.kind === 'purchase')).toHaveLength(1);
-    expect(await payment(p.payment.id)).toMatchObject({ status: 'paid', paidAt: server.clock.now(), paymentIntentId: p.intent.id, amount: 4900, currency: 'dkk' });
-    expect(await server.app.store.webhookEvents.get(p.completed.id)).toMatchObject({ type: 'checkout.session.completed' });
+    expect(await payment(p.payment.id)).toMatchObject({
+      status: 'paid',
+      paidAt: server.clock.now(),
+      paymentIntentId: p.intent.id,
+      amount: 4900,
+      currency: 'dkk',
+    });
+    expect(await server.app.store.webhookEvents.get(p.completed.id)).toMatchObject({
+      type: 'checkout.session.completed',
+    });
     const me = (await server.api.get('/api/me', p.token)).body;
     expect(me.consent.verified).toBe(true);
-    const verifications = (await server.app.services.audit.forSubject(p.accountId)).filter((e) => e.action === 'consent.verified');
+    const verifications = (await server.app.services.audit.forSubject(p.accountId)).filter(
+      (e) => e.action === 'consent.verified',
+    );
     expect(verifications).toEqual([expect.objectContaining({ details: { method: 'card_payment' } })]);
   });
 
@@ -131,9 +160,13 @@ describe('checkout.session.completed', () => {
     expect(await payment(late.payment.id)).toMatchObject({ status: 'paid' });
   });
 
-  it('emits credits:updated to the parent\'s sockets when the webhook credits them', async () => {
+  it("emits credits:updated to the parent's sockets when the webhook credits them", async () => {
     const p = await paidCheckout();
-    const socket: Socket = connect(server.url, { auth: { token: p.token }, transports: ['websocket'], reconnection: false });
+    const socket: Socket = connect(server.url, {
+      auth: { token: p.token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -162,7 +195,11 @@ describe('refunds and disputes', () => {
     server.clock.advance(1000);
     await ok(fake.refundedEvent(fake.refund(p.charge.id, 1225)));
     expect((await creditsOf(server, p.token)).balanceSeconds).toBe(300);
-    expect(await payment(p.payment.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 2450, chargeId: p.charge.id });
+    expect(await payment(p.payment.id)).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 2450,
+      chargeId: p.charge.id,
+    });
     server.clock.advance(1000);
     await ok(fake.refundedEvent(fake.refund(p.charge.id, 2450)));
     const credits = await creditsOf(server, p.token);
@@ -183,8 +220,16 @@ describe('refunds and disputes', () => {
     await credits.hold(p.accountId, 'call-half', { min: 60, max: 600 });
     await credits.settle('call-half', 300);
     await ok(fake.refundedEvent(fake.refund(p.charge.id, 4900)));
-    expect(await creditsOf(server, p.token)).toMatchObject({ balanceSeconds: 0, availableSeconds: 0, owesSeconds: 300 });
-    expect((await server.api.get('/api/me', p.token)).body).toMatchObject({ balanceSeconds: 0, availableSeconds: 0, owesSeconds: 300 });
+    expect(await creditsOf(server, p.token)).toMatchObject({
+      balanceSeconds: 0,
+      availableSeconds: 0,
+      owesSeconds: 300,
+    });
+    expect((await server.api.get('/api/me', p.token)).body).toMatchObject({
+      balanceSeconds: 0,
+      availableSeconds: 0,
+      owesSeconds: 300,
+    });
     expect(await credits.hold(p.accountId, 'call-next', { min: 1, max: 600 })).toBeNull();
   });
 
@@ -309,7 +354,10 @@ describe('refunds that fail and disputes that are won give the credit back, exac
 });
 
 describe('events out of order', () => {
-  const permutations = <T,>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest])));
+  const permutations = <T>(xs: T[]): T[][] =>
+    xs.length <= 1
+      ? [xs]
+      : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
 
   it('every order of a completed checkout and two partial refunds ends in the same balance', async () => {
     for (const order of permutations(['completed', 'refund-1', 'refund-2'] as const)) {
@@ -322,13 +370,20 @@ describe('events out of order', () => {
       for (const name of order) await ok(events[name]);
       // 3675 of 4900 refunded: 450 of 600 seconds taken back, whatever came first.
       expect((await creditsOf(server, p.token)).balanceSeconds, order.join(' > ')).toBe(150);
-      expect(await payment(p.payment.id), order.join(' > ')).toMatchObject({ status: 'partially_refunded', amountRefunded: 3675 });
+      expect(await payment(p.payment.id), order.join(' > ')).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 3675,
+      });
     }
   });
 
   it('the same events delivered concurrently end where they would in order', async () => {
     const p = await paidCheckout();
-    const events = [p.completed, fake.refundedEvent(fake.refund(p.charge.id, 1225)), fake.refundedEvent(fake.refund(p.charge.id, 2450))];
+    const events = [
+      p.completed,
+      fake.refundedEvent(fake.refund(p.charge.id, 1225)),
+      fake.refundedEvent(fake.refund(p.charge.id, 2450)),
+    ];
     const all = await Promise.all([...events, ...events, ...events].map((e) => send(server, e)));
     expect(all.every((r) => r.status === 200)).toBe(true);
     expect((await creditsOf(server, p.token)).balanceSeconds).toBe(150);
@@ -338,24 +393,61 @@ describe('events out of order', () => {
     const p = await paidCheckout();
     await ok(fake.disputeEvent(p.charge.id));
     expect((await creditsOf(server, p.token)).balanceSeconds).toBe(0);
-    expect(await payment(p.payment.id)).toMatchObject({ status: 'disputed', chargeId: p.charge.id, paymentIntentId: p.intent.id, paidAt: null });
+    expect(await payment(p.payment.id)).toMatchObject({
+      status: 'disputed',
+      chargeId: p.charge.id,
+      paymentIntentId: p.intent.id,
+      paidAt: null,
+    });
     expect(fake.requests.some((r) => r.method === 'GET' && r.path === `/v1/payment_intents/${p.intent.id}`)).toBe(true);
     await ok(p.completed);
     expect(await creditsOf(server, p.token)).toMatchObject({ balanceSeconds: 0, owesSeconds: 0 });
     // Paid and then reversed: both are in the books.
-    expect((await ledgerOf(p.accountId)).map((e) => [e.kind, e.seconds]).sort()).toEqual([['purchase', 600], ['reversal', 600]]);
+    expect((await ledgerOf(p.accountId)).map((e) => [e.kind, e.seconds]).sort()).toEqual([
+      ['purchase', 600],
+      ['reversal', 600],
+    ]);
   });
 });
 
 describe('events that are not ours', () => {
   it('metadata naming a nonexistent account changes nothing and is acknowledged', async () => {
     const ghost = '0195f1c2-0000-7000-8000-00000000dead';
-    const session = { id: 'cs_test_ghost', object: 'checkout.session', mode: 'payment', payment_status: 'paid', amount_total: 4900, currency: 'dkk', payment_intent: 'pi_test_ghost', metadata: { accountId: ghost, packId: 'pack-10', paymentId: 'nope' } };
+    const session = {
+      id: 'cs_test_ghost',
+      object: 'checkout.session',
+      mode: 'payment',
+      payment_status: 'paid',
+      amount_total: 4900,
+      currency: 'dkk',
+      payment_intent: 'pi_test_ghost',
+      metadata: { accountId: ghost, packId: 'pack-10', paymentId: 'nope' },
+    };
     expect(await ok(fake.event('checkout.session.completed', session))).toEqual({ received: true, outcome: 'ignored' });
-    const charge = { id: 'ch_test_ghost', object: 'charge', amount: 4900, amount_refunded: 4900, currency: 'dkk', payment_intent: 'pi_test_ghost', metadata: { accountId: ghost, packId: 'pack-10', paymentId: 'nope' } };
+    const charge = {
+      id: 'ch_test_ghost',
+      object: 'charge',
+      amount: 4900,
+      amount_refunded: 4900,
+      currency: 'dkk',
+      payment_intent: 'pi_test_ghost',
+      metadata: { accountId: ghost, packId: 'pack-10', paymentId: 'nope' },
+    };
     expect(await ok(fake.event('charge.refunded', charge))).toMatchObject({ outcome: 'ignored' });
-    expect(await ok(fake.event('charge.dispute.created', { id: 'dp_test_ghost', object: 'dispute', amount: 4900, charge: 'ch_test_ghost', payment_intent: 'pi_test_other' }))).toMatchObject({ outcome: 'ignored' });
-    expect(await ok(fake.event('customer.created', { id: 'cus_test', object: 'customer' }))).toMatchObject({ outcome: 'ignored' });
+    expect(
+      await ok(
+        fake.event('charge.dispute.created', {
+          id: 'dp_test_ghost',
+          object: 'dispute',
+          amount: 4900,
+          charge: 'ch_test_ghost',
+          payment_intent: 'pi_test_other',
+        }),
+      ),
+    ).toMatchObject({ outcome: 'ignored' });
+    expect(await ok(fake.event('customer.created', { id: 'cus_test', object: 'customer' }))).toMatchObject({
+      outcome: 'ignored',
+    });
     expect(await server.app.store.payments.count()).toBe(0);
     expect(await server.app.store.ledger.count()).toBe(0);
   });
@@ -364,7 +456,15 @@ describe('events that are not ours', () => {
     const a = await paidCheckout();
     await ok(a.completed);
     const b = await signUpParent(server.api);
-    const forged = { id: 'ch_test_forged', object: 'charge', amount: 4900, amount_refunded: 4900, currency: 'dkk', payment_intent: 'pi_test_forged', metadata: { accountId: b.accountId, packId: 'pack-10', paymentId: a.payment.id } };
+    const forged = {
+      id: 'ch_test_forged',
+      object: 'charge',
+      amount: 4900,
+      amount_refunded: 4900,
+      currency: 'dkk',
+      payment_intent: 'pi_test_forged',
+      metadata: { accountId: b.accountId, packId: 'pack-10', paymentId: a.payment.id },
+    };
     expect(await ok(fake.event('charge.refunded', forged))).toMatchObject({ outcome: 'ignored' });
     expect((await creditsOf(server, a.token)).balanceSeconds).toBe(600);
     expect(await payment(a.payment.id)).toMatchObject({ status: 'paid', amountRefunded: 0, chargeId: null });
@@ -377,11 +477,17 @@ describe('events that are not ours', () => {
     fake.pay(sessionId);
     await ok(fake.completedEvent(sessionId));
     expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
-    expect(await payment(row.id)).toMatchObject({ accountId: parent.accountId, checkoutSessionId: sessionId, status: 'paid', amount: 4900, seconds: 600 });
+    expect(await payment(row.id)).toMatchObject({
+      accountId: parent.accountId,
+      checkoutSessionId: sessionId,
+      status: 'paid',
+      amount: 4900,
+      seconds: 600,
+    });
   });
 });
 
-describe('a session tied to its parent by client_reference_id (Stripe\'s convention)', () => {
+describe("a session tied to its parent by client_reference_id (Stripe's convention)", () => {
   /** A paid checkout.session.completed for a session this server never opened, as Stripe would send it. */
   const foreignSession = (over: Record<string, unknown> = {}) => ({
     id: `cs_test_foreign_${Math.random().toString(36).slice(2)}`,
@@ -403,26 +509,46 @@ describe('a session tied to its parent by client_reference_id (Stripe\'s convent
     expect(await ok(event)).toEqual({ received: true, outcome: 'processed' });
     expect(await creditsOf(server, parent.token)).toMatchObject({ balanceSeconds: 600, availableSeconds: 600 });
     const [row] = await server.app.store.payments.findBy('accountId', parent.accountId);
-    expect(row).toMatchObject({ checkoutSessionId: session.id, packId: 'pack-10', seconds: 600, amount: 4900, currency: 'dkk', status: 'paid' });
+    expect(row).toMatchObject({
+      checkoutSessionId: session.id,
+      packId: 'pack-10',
+      seconds: 600,
+      amount: 4900,
+      currency: 'dkk',
+      status: 'paid',
+    });
     expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(true);
     // The same event again, and Stripe's redelivery of the session under a new event id: no more credit.
     expect(await ok(event)).toMatchObject({ outcome: 'duplicate' });
     expect(await ok(fake.event('checkout.session.completed', session))).toMatchObject({ outcome: 'processed' });
-    expect(await ok(fake.event('checkout.session.async_payment_succeeded', session))).toMatchObject({ outcome: 'processed' });
+    expect(await ok(fake.event('checkout.session.async_payment_succeeded', session))).toMatchObject({
+      outcome: 'processed',
+    });
     expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
     expect((await ledgerOf(parent.accountId)).filter((e) => e.kind === 'purchase')).toHaveLength(1);
   });
 
   it('credits when metadata.accountId and client_reference_id name the same account', async () => {
     const parent = await signUpParent(server.api);
-    await ok(fake.event('checkout.session.completed', foreignSession({ client_reference_id: parent.accountId, metadata: { accountId: parent.accountId, packId: 'pack-10' } })));
+    await ok(
+      fake.event(
+        'checkout.session.completed',
+        foreignSession({
+          client_reference_id: parent.accountId,
+          metadata: { accountId: parent.accountId, packId: 'pack-10' },
+        }),
+      ),
+    );
     expect((await creditsOf(server, parent.token)).balanceSeconds).toBe(600);
   });
 
   it('credits nothing when they name two different accounts, and logs only the event id', async () => {
     const a = await signUpParent(server.api);
     const b = await signUpParent(server.api);
-    const event = fake.event('checkout.session.completed', foreignSession({ client_reference_id: b.accountId, metadata: { accountId: a.accountId, packId: 'pack-10' } }));
+    const event = fake.event(
+      'checkout.session.completed',
+      foreignSession({ client_reference_id: b.accountId, metadata: { accountId: a.accountId, packId: 'pack-10' } }),
+    );
     expect(await ok(event)).toEqual({ received: true, outcome: 'ignored' });
     expect(await creditsOf(server, a.token)).toMatchObject({ balanceSeconds: 0, history: [] });
     expect(await creditsOf(server, b.token)).toMatchObject({ balanceSeconds: 0, history: [] });
@@ -447,7 +573,10 @@ describe('a session tied to its parent by client_reference_id (Stripe\'s convent
       foreignSession({ client_reference_id: '0195f1c2-0000-7000-8000-00000000dead' }),
       foreignSession({ client_reference_id: null }),
     ];
-    for (const session of refused) expect(await ok(fake.event('checkout.session.completed', session)), JSON.stringify(session)).toMatchObject({ outcome: 'ignored' });
+    for (const session of refused)
+      expect(await ok(fake.event('checkout.session.completed', session)), JSON.stringify(session)).toMatchObject({
+        outcome: 'ignored',
+      });
     expect(await server.app.store.payments.count()).toBe(0);
     expect(await server.app.store.ledger.count()).toBe(0);
     expect((await server.api.get('/api/me', parent.token)).body.consent.verified).toBe(false);
@@ -470,16 +599,37 @@ describe('well-signed events that credit nothing are acknowledged with 2xx (Stri
   it('answers 200 ignored to every type this server does not act on, whatever its object, and to our handled types for sessions that are not ours', async () => {
     const parent = await signUpParent(server.api);
     const others = [
-      fake.event('checkout.session.expired', { id: 'cs_test_expired', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
-      fake.event('payment_intent.succeeded', { id: 'pi_test_x', object: 'payment_intent', amount: 4900, metadata: { accountId: parent.accountId, packId: 'pack-10' } }),
+      fake.event('checkout.session.expired', {
+        id: 'cs_test_expired',
+        object: 'checkout.session',
+        payment_status: 'unpaid',
+        metadata: {},
+      }),
+      fake.event('payment_intent.succeeded', {
+        id: 'pi_test_x',
+        object: 'payment_intent',
+        amount: 4900,
+        metadata: { accountId: parent.accountId, packId: 'pack-10' },
+      }),
       fake.event('charge.succeeded', { id: 'ch_test_x', object: 'charge', amount: 4900 }),
       fake.event('invoice.paid', { id: 'in_test_x', object: 'invoice' }),
       fake.event('customer.created', { id: 'cus_test', object: 'customer' }),
       { id: 'evt_test_no_data', object: 'event', type: 'account.updated', created: Math.trunc(Date.now() / 1000) },
-      fake.event('checkout.session.async_payment_failed', { id: 'cs_test_not_ours', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
-      fake.event('checkout.session.completed', { id: 'cs_test_unpaid_not_ours', object: 'checkout.session', payment_status: 'unpaid', metadata: {} }),
+      fake.event('checkout.session.async_payment_failed', {
+        id: 'cs_test_not_ours',
+        object: 'checkout.session',
+        payment_status: 'unpaid',
+        metadata: {},
+      }),
+      fake.event('checkout.session.completed', {
+        id: 'cs_test_unpaid_not_ours',
+        object: 'checkout.session',
+        payment_status: 'unpaid',
+        metadata: {},
+      }),
     ];
-    for (const event of others) expect(await ok(event), JSON.stringify(event)).toMatchObject({ received: true, outcome: 'ignored' });
+    for (const event of others)
+      expect(await ok(event), JSON.stringify(event)).toMatchObject({ received: true, outcome: 'ignored' });
     expect(await server.app.store.payments.count()).toBe(0);
     expect(await server.app.store.ledger.count()).toBe(0);
     expect(await server.app.store.webhookEvents.count()).toBe(others.length);
@@ -529,26 +679,54 @@ describe('durability', () => {
     let chargeId = '';
     let completed: StripeEventPayload | null = null;
     let refund: StripeEventPayload | null = null;
-    steps.push(['checkout', async () => ({ sessionId } = await openCheckout(server, parent.token)), { balanceSeconds: 0, owesSeconds: 0 }]);
-    steps.push(['paid at Stripe', async () => {
-      chargeId = fake.pay(sessionId).charge.id;
-      completed = fake.completedEvent(sessionId);
-    }, { balanceSeconds: 0, owesSeconds: 0 }]);
+    steps.push([
+      'checkout',
+      async () => ({ sessionId } = await openCheckout(server, parent.token)),
+      { balanceSeconds: 0, owesSeconds: 0 },
+    ]);
+    steps.push([
+      'paid at Stripe',
+      async () => {
+        chargeId = fake.pay(sessionId).charge.id;
+        completed = fake.completedEvent(sessionId);
+      },
+      { balanceSeconds: 0, owesSeconds: 0 },
+    ]);
     steps.push(['completed', () => ok(completed!), { balanceSeconds: 600, owesSeconds: 0 }]);
     steps.push(['completed again', () => ok(completed!), { balanceSeconds: 600, owesSeconds: 0 }]);
-    steps.push(['call holds', () => server.app.services.credits.hold(parent.accountId, 'call-r', { min: 60, max: 600 }), { balanceSeconds: 600, owesSeconds: 0 }]);
-    steps.push(['call settles', () => server.app.services.credits.settle('call-r', 420), { balanceSeconds: 180, owesSeconds: 0 }]);
-    steps.push(['call settles again', () => server.app.services.credits.settle('call-r', 500), { balanceSeconds: 180, owesSeconds: 0 }]);
-    steps.push(['half refund', async () => {
-      refund = fake.refundedEvent(fake.refund(chargeId, 2450));
-      await ok(refund);
-    }, { balanceSeconds: 0, owesSeconds: 120 }]);
+    steps.push([
+      'call holds',
+      () => server.app.services.credits.hold(parent.accountId, 'call-r', { min: 60, max: 600 }),
+      { balanceSeconds: 600, owesSeconds: 0 },
+    ]);
+    steps.push([
+      'call settles',
+      () => server.app.services.credits.settle('call-r', 420),
+      { balanceSeconds: 180, owesSeconds: 0 },
+    ]);
+    steps.push([
+      'call settles again',
+      () => server.app.services.credits.settle('call-r', 500),
+      { balanceSeconds: 180, owesSeconds: 0 },
+    ]);
+    steps.push([
+      'half refund',
+      async () => {
+        refund = fake.refundedEvent(fake.refund(chargeId, 2450));
+        await ok(refund);
+      },
+      { balanceSeconds: 0, owesSeconds: 120 },
+    ]);
     steps.push(['half refund again', () => ok(refund!), { balanceSeconds: 0, owesSeconds: 120 }]);
     steps.push(['dispute', () => ok(fake.disputeEvent(chargeId)), { balanceSeconds: 0, owesSeconds: 420 }]);
-    steps.push(['everything replayed', async () => {
-      await ok(completed!);
-      await ok(refund!);
-    }, { balanceSeconds: 0, owesSeconds: 420 }]);
+    steps.push([
+      'everything replayed',
+      async () => {
+        await ok(completed!);
+        await ok(refund!);
+      },
+      { balanceSeconds: 0, owesSeconds: 420 },
+    ]);
 
     for (const [name, step, expected] of steps) {
       await step();
@@ -568,13 +746,38 @@ describe('what a payment record keeps (P10, P15)', () => {
     await ok(fake.refundedEvent(fake.refund(p.charge.id, 1225)));
     const row = await payment(p.payment.id);
     expect(Object.keys(row).sort()).toEqual(
-      ['accountId', 'amount', 'amountRefunded', 'chargeId', 'checkoutSessionId', 'createdAt', 'currency', 'id', 'packId', 'paidAt', 'paymentIntentId', 'provider', 'seconds', 'status'].sort(),
+      [
+        'accountId',
+        'amount',
+        'amountRefunded',
+        'chargeId',
+        'checkoutSessionId',
+        'createdAt',
+        'currency',
+        'id',
+        'packId',
+        'paidAt',
+        'paymentIntentId',
+        'provider',
+        'seconds',
+        'status',
+      ].sort(),
     );
-    expect(row).toMatchObject({ amount: 4900, currency: 'dkk', createdAt: expect.any(Number), paidAt: expect.any(Number), checkoutSessionId: p.sessionId, paymentIntentId: p.intent.id, chargeId: p.charge.id });
+    expect(row).toMatchObject({
+      amount: 4900,
+      currency: 'dkk',
+      createdAt: expect.any(Number),
+      paidAt: expect.any(Number),
+      checkoutSessionId: p.sessionId,
+      paymentIntentId: p.intent.id,
+      chargeId: p.charge.id,
+    });
     await server.app.store.flush();
     const everything: unknown[] = [];
-    for (const table of ['payments', 'ledger', 'webhookEvents', 'audit'] as const) for await (const batch of server.app.store[table].scan()) everything.push(...batch);
+    for (const table of ['payments', 'ledger', 'webhookEvents', 'audit'] as const)
+      for await (const batch of server.app.store[table].scan()) everything.push(...batch);
     const text = JSON.stringify(everything) + server.logs.join('');
-    for (const secret of ['4242', 'FAKEfingerprint42', 'cardholder-canary', 'Card Holder Canary', 'visa']) expect(text).not.toContain(secret);
+    for (const secret of ['4242', 'FAKEfingerprint42', 'cardholder-canary', 'Card Holder Canary', 'visa'])
+      expect(text).not.toContain(secret);
   });
 });

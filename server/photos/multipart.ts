@@ -48,7 +48,14 @@ export function readOneFilePart(req: IncomingMessage, maxBytes: number): Promise
       headers: req.headers,
       // fileSize one past the cap: busboy flags a file that reaches its limit as truncated,
       // while a file of exactly maxBytes is allowed; our own count below refuses maxBytes + 1.
-      limits: { files: 1, fileSize: maxBytes + 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1, headerPairs: 32 },
+      limits: {
+        files: 1,
+        fileSize: maxBytes + 1,
+        fields: MAX_FIELDS,
+        fieldSize: MAX_FIELD_BYTES,
+        parts: MAX_FIELDS + 1,
+        headerPairs: 32,
+      },
     });
   } catch {
     // No boundary, or a Content-Type busboy cannot parse.
@@ -89,7 +96,9 @@ export function readOneFilePart(req: IncomingMessage, maxBytes: number): Promise
       const label = (PHOTO_MIMES as readonly string[]).includes(mime) ? (mime as PhotoMime) : null;
       if (label === null && !UNLABELLED.has(mime)) {
         stream.resume();
-        return fail(new AppError('unsupported_media_type', 415, 'Send the photo as image/jpeg, image/png or image/webp'));
+        return fail(
+          new AppError('unsupported_media_type', 415, 'Send the photo as image/jpeg, image/png or image/webp'),
+        );
       }
       let size = 0;
       stream.on('data', (chunk: Buffer) => {

@@ -27,7 +27,11 @@ describe('photo uploads', () => {
     const server = await start();
     // Free accounts multiply per-account limits; the decoder's limit is the server's own.
     const parents = await Promise.all(Array.from({ length: 14 }, () => signUpParent(server.api)));
-    const big = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 10, g: 120, b: 40 } } }).png().toBuffer();
+    const big = await sharp({
+      create: { width: 5000, height: 5000, channels: 3, background: { r: 10, g: 120, b: 40 } },
+    })
+      .png()
+      .toBuffer();
     const results = await Promise.all(parents.map((p) => upload(server.api, p.token, big, 'image/png')));
     const statuses = results.map((r) => r.status).sort();
     // Two decode, four wait their turn; the rest are told at once to come back (a slot freed
@@ -54,7 +58,12 @@ describe('photo uploads', () => {
     expect(res.body.id).toBe(res.body.photoId);
     expect(res.body.expiresAt).toBe(new Date(server.clock.now() + 24 * HOUR_MS).toISOString());
     const row = await server.app.store.photos.get(res.body.photoId);
-    expect(row).toMatchObject({ accountId, profileId: null, mime: 'image/png', expiresAt: server.clock.now() + 24 * HOUR_MS });
+    expect(row).toMatchObject({
+      accountId,
+      profileId: null,
+      mime: 'image/png',
+      expiresAt: server.clock.now() + 24 * HOUR_MS,
+    });
     expect(existsSync(photoFilePath(server, res.body.photoId))).toBe(true);
   });
 
@@ -111,16 +120,76 @@ describe('photo uploads', () => {
     const png = await pngWithGps();
     const jpeg = await jpegWithGps();
     const cases: { what: string; body: Buffer | string; contentType: string; status: number; code: string }[] = [
-      { what: 'wrong content type (text/plain)', body: png, contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
-      { what: 'JSON instead of an image', body: '{"photo":"x"}', contentType: 'application/json', status: 415, code: 'unsupported_media_type' },
-      { what: 'an image type not accepted (gif)', body: 'GIF89a....', contentType: 'image/gif', status: 415, code: 'unsupported_media_type' },
-      { what: 'oversized (2 MB + 1 byte)', body: Buffer.concat([jpeg, randomBytes(2 * 1024 * 1024 + 1 - jpeg.length)]), contentType: 'image/jpeg', status: 413, code: 'payload_too_large' },
-      { what: 'a PNG with EXIF GPS labelled image/jpeg', body: png, contentType: 'image/jpeg', status: 415, code: 'unsupported_media_type' },
-      { what: 'a JPEG labelled image/webp', body: jpeg, contentType: 'image/webp', status: 415, code: 'unsupported_media_type' },
-      { what: 'a text file labelled image/png', body: 'Dear Santa, I would like a pony.\n', contentType: 'image/png', status: 400, code: 'unsupported_image' },
-      { what: 'an SVG labelled image/png', body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', contentType: 'image/png', status: 400, code: 'unsupported_image' },
-      { what: 'a truncated PNG', body: png.subarray(0, 40), contentType: 'image/png', status: 400, code: 'unsupported_image' },
-      { what: 'PNG magic followed by garbage', body: Buffer.concat([png.subarray(0, 8), randomBytes(500)]), contentType: 'image/png', status: 400, code: 'unsupported_image' },
+      {
+        what: 'wrong content type (text/plain)',
+        body: png,
+        contentType: 'text/plain',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'JSON instead of an image',
+        body: '{"photo":"x"}',
+        contentType: 'application/json',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'an image type not accepted (gif)',
+        body: 'GIF89a....',
+        contentType: 'image/gif',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'oversized (2 MB + 1 byte)',
+        body: Buffer.concat([jpeg, randomBytes(2 * 1024 * 1024 + 1 - jpeg.length)]),
+        contentType: 'image/jpeg',
+        status: 413,
+        code: 'payload_too_large',
+      },
+      {
+        what: 'a PNG with EXIF GPS labelled image/jpeg',
+        body: png,
+        contentType: 'image/jpeg',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'a JPEG labelled image/webp',
+        body: jpeg,
+        contentType: 'image/webp',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'a text file labelled image/png',
+        body: 'Dear Santa, I would like a pony.\n',
+        contentType: 'image/png',
+        status: 400,
+        code: 'unsupported_image',
+      },
+      {
+        what: 'an SVG labelled image/png',
+        body: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        contentType: 'image/png',
+        status: 400,
+        code: 'unsupported_image',
+      },
+      {
+        what: 'a truncated PNG',
+        body: png.subarray(0, 40),
+        contentType: 'image/png',
+        status: 400,
+        code: 'unsupported_image',
+      },
+      {
+        what: 'PNG magic followed by garbage',
+        body: Buffer.concat([png.subarray(0, 8), randomBytes(500)]),
+        contentType: 'image/png',
+        status: 400,
+        code: 'unsupported_image',
+      },
       { what: 'an empty body', body: '', contentType: 'image/png', status: 400, code: 'invalid_request' },
     ];
     const before = await snapshot(server, accountId);
@@ -133,13 +202,20 @@ describe('photo uploads', () => {
     expect(await snapshot(server, accountId)).toEqual(before);
     expect(before.photos).toEqual([]);
 
-    const noAuth = await server.api.request('POST', '/api/photos', { raw: png, headers: { 'content-type': 'image/png' } });
+    const noAuth = await server.api.request('POST', '/api/photos', {
+      raw: png,
+      headers: { 'content-type': 'image/png' },
+    });
     expect(noAuth.status).toBe(401);
     expect(noAuth.body.error.code).toBe('unauthorized');
     expect(await snapshot(server, accountId)).toEqual(before);
 
     // A gzip-compressed body could expand past the limit once inflated; it is not read at all.
-    const gz = await server.api.request('POST', '/api/photos', { token, raw: png, headers: { 'content-type': 'image/png', 'content-encoding': 'gzip' } });
+    const gz = await server.api.request('POST', '/api/photos', {
+      token,
+      raw: png,
+      headers: { 'content-type': 'image/png', 'content-encoding': 'gzip' },
+    });
     expect(gz.status).toBe(415);
     expect(await snapshot(server, accountId)).toEqual(before);
   });

@@ -28,7 +28,8 @@ export function photoUploadRoutes(photos: PhotosService, requireAuth: RequestHan
       if (req.is('multipart/form-data') !== 'multipart/form-data') return next();
       // A compressed body could hide far more than 2 MB: not read at all, as on the raw path.
       const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-      if (encoding !== 'identity') return next(new AppError('unsupported_media_type', 415, 'Send the photo without Content-Encoding'));
+      if (encoding !== 'identity')
+        return next(new AppError('unsupported_media_type', 415, 'Send the photo without Content-Encoding'));
       readOneFilePart(req, PHOTO_MAX_BYTES)
         // A part that names no image type is typed by its bytes; one that does must match them.
         .then((part) => photos.upload(authOf(res).account.id, part.label ?? 'sniff', part.bytes))
@@ -36,7 +37,10 @@ export function photoUploadRoutes(photos: PhotosService, requireAuth: RequestHan
     },
     (req, _res, next) => {
       const declared = req.is([...PHOTO_MIMES]);
-      if (declared === false) return next(new AppError('unsupported_media_type', 415, 'Send the photo as image/jpeg, image/png or image/webp'));
+      if (declared === false)
+        return next(
+          new AppError('unsupported_media_type', 415, 'Send the photo as image/jpeg, image/png or image/webp'),
+        );
       if (declared === null) return next(invalid('Send the image bytes as the request body'));
       next();
     },

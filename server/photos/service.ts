@@ -24,7 +24,14 @@ export interface PhotosOptions {
 }
 
 export const PHOTO_MAX_BYTES = 2 * 1024 * 1024;
-const DEFAULTS = { ttlMs: 24 * HOUR_MS, maxDimension: 1024, uploadsPerWindow: 30, uploadWindowMs: HOUR_MS, decodeConcurrency: 2, decodeQueue: 4 } as const;
+const DEFAULTS = {
+  ttlMs: 24 * HOUR_MS,
+  maxDimension: 1024,
+  uploadsPerWindow: 30,
+  uploadWindowMs: HOUR_MS,
+  decodeConcurrency: 2,
+  decodeQueue: 4,
+} as const;
 
 /**
  * Decoding is where image bombs bite: a 2 MB PNG can claim 100 000 x 100 000 pixels.
@@ -35,12 +42,18 @@ const MAX_INPUT_PIXELS = 40_000_000;
 /** The real format, read from the first bytes; the Content-Type header is only a claim. */
 export function sniffImage(bytes: Buffer): PhotoMime | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'image/png';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP')
+    return 'image/webp';
   return null;
 }
 
-const SHARP_FORMAT: Record<PhotoMime, 'jpeg' | 'png' | 'webp'> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
+const SHARP_FORMAT: Record<PhotoMime, 'jpeg' | 'png' | 'webp'> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+};
 
 const notAnImage = () => new AppError('unsupported_image', 400, 'The body is not a JPEG, PNG or WebP image');
 
@@ -91,14 +104,27 @@ export class PhotosService {
     this.checkRate(accountId);
     if (bytes.length === 0) throw invalid('Send the image bytes as the request body');
     const real = sniffImage(bytes);
-    if (!real && declared === 'sniff') throw new AppError('unsupported_media_type', 415, 'The file is not a JPEG, PNG or WebP image');
+    if (!real && declared === 'sniff')
+      throw new AppError('unsupported_media_type', 415, 'The file is not a JPEG, PNG or WebP image');
     if (!real) throw notAnImage();
     if (declared !== 'sniff' && real !== declared) {
-      throw new AppError('unsupported_media_type', 415, `The body is ${real}, not ${declared}; send it with Content-Type ${real}`);
+      throw new AppError(
+        'unsupported_media_type',
+        415,
+        `The body is ${real}, not ${declared}; send it with Content-Type ${real}`,
+      );
     }
     const clean = await this.decodes.run(() => this.reencode(bytes, real));
     const now = this.clock.now();
-    const row: PhotoRow = { id: newId(), accountId, profileId: null, mime: real, bytes: clean.length, createdAt: now, expiresAt: now + this.opts.ttlMs };
+    const row: PhotoRow = {
+      id: newId(),
+      accountId,
+      profileId: null,
+      mime: real,
+      bytes: clean.length,
+      createdAt: now,
+      expiresAt: now + this.opts.ttlMs,
+    };
     // Row first, file second: a crash in between leaves a temporary row the sweep removes,
     // never a file that no row accounts for.
     await this.store.photos.insert(row);
@@ -207,7 +233,8 @@ export class PhotosService {
     let count = 0;
     for await (const batch of this.store.photos.scan()) {
       for (const row of batch) {
-        if (row.profileId === null && row.expiresAt !== null && row.expiresAt <= now && (await this.remove(row.id))) count++;
+        if (row.profileId === null && row.expiresAt !== null && row.expiresAt <= now && (await this.remove(row.id)))
+          count++;
       }
     }
     for (const id of await this.store.photoFiles.list()) {

@@ -34,7 +34,9 @@ export async function webp(width = 32, height = 32): Promise<Buffer> {
 
 /** Random pixels compress badly, so this PNG is close to the 2 MB limit while being a real image. */
 export async function noisePng(width: number, height: number): Promise<Buffer> {
-  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
 export function upload(api: ApiClient, token: string, bytes: Buffer | string, contentType: string) {
@@ -48,8 +50,14 @@ export async function uploadPhoto(api: ApiClient, token: string): Promise<string
   return res.body.photoId as string;
 }
 
-export async function getPhoto(server: TestServer, token: string, profileId: string): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
-  const res = await fetch(`${server.url}/api/profiles/${profileId}/photo`, { headers: { authorization: `Bearer ${token}` } });
+export async function getPhoto(
+  server: TestServer,
+  token: string,
+  profileId: string,
+): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
+  const res = await fetch(`${server.url}/api/profiles/${profileId}/photo`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
 

@@ -33,13 +33,16 @@ async function liveCall(parent: ReadyParent): Promise<{ call: CallStartOk; log: 
   const log = new EventLog(socket);
   const peer = await createBrowserPeer();
   peers.push(peer);
-  const res = callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }));
+  const res = callStartAckSchema.parse(
+    await ack(socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }),
+  );
   if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
   await peer.setAnswer(res.sdp);
   return { call: res, log };
 }
 
-const ledgerOf = async (callId: string) => (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+const ledgerOf = async (callId: string) =>
+  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
 
 describe('live calls and privacy rights', () => {
   it('closing the account ends its live call at once, tells the call window, and settles the credit used', async () => {
@@ -51,8 +54,15 @@ describe('live calls and privacy rights', () => {
 
     const closed = await server.api.delete('/api/me', { password: 'correct horse battery staple' }, parent.token);
     expect(closed.status).toBe(202);
-    expect(callEndedSchema.parse(await mine.log.wait('call:ended'))).toEqual({ callId: mine.call.callId, reason: 'account_closed', seconds: 5 });
-    expect(await server.app.store.calls.get(mine.call.callId)).toMatchObject({ reason: 'account_closed', meteredSeconds: 5 });
+    expect(callEndedSchema.parse(await mine.log.wait('call:ended'))).toEqual({
+      callId: mine.call.callId,
+      reason: 'account_closed',
+      seconds: 5,
+    });
+    expect(await server.app.store.calls.get(mine.call.callId)).toMatchObject({
+      reason: 'account_closed',
+      meteredSeconds: 5,
+    });
     expect(await ledgerOf(mine.call.callId)).toEqual(['capture:5', 'hold:600', 'release:595']);
     // The other family's call goes on.
     expect(server.app.services.calls.liveCount()).toBe(1);
@@ -67,12 +77,18 @@ describe('live calls and privacy rights', () => {
     await clock.advanceAsync(3000, 100);
     const res = await admin(server.api).post(`/admin/calls/${call.callId}/end`);
     expect(res.status).toBe(200);
-    expect(callEndedSchema.parse(await log.wait('call:ended'))).toEqual({ callId: call.callId, reason: 'admin', seconds: 3 });
+    expect(callEndedSchema.parse(await log.wait('call:ended'))).toEqual({
+      callId: call.callId,
+      reason: 'admin',
+      seconds: 3,
+    });
     expect(await ledgerOf(call.callId)).toEqual(['capture:3', 'hold:600', 'release:597']);
     const again = await admin(server.api).post(`/admin/calls/${call.callId}/end`);
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe('call_not_found');
-    expect((await server.app.services.audit.forSubject(call.callId)).filter((e) => e.action === 'admin.call_end')).toHaveLength(1);
+    expect(
+      (await server.app.services.audit.forSubject(call.callId)).filter((e) => e.action === 'admin.call_end'),
+    ).toHaveLength(1);
     expect(provider.openCalls).toBe(0);
     expectStatus(await server.api.get('/api/me', parent.token), 200);
   });

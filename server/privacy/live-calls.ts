@@ -11,4 +11,3 @@ export interface LiveCalls {
   /** Ends one live call; false when no such live call exists. */
   endCall(callId: string, reason: CallEndReason): Promise<boolean>;
 }
-

@@ -38,7 +38,9 @@ async function startLines(env: Record<string, string>): Promise<string[]> {
       buffered = parts.pop() ?? '';
       lines.push(...parts);
       // The warnings are written right after the "listening" line; wait for the last one.
-      if (lines.some((l) => l.includes('TLS_CERT_FILE') || (l.includes('listening') && env.NODE_ENV !== 'production'))) {
+      if (
+        lines.some((l) => l.includes('TLS_CERT_FILE') || (l.includes('listening') && env.NODE_ENV !== 'production'))
+      ) {
         clearTimeout(timer);
         resolve();
       }
@@ -52,7 +54,12 @@ async function startLines(env: Record<string, string>): Promise<string[]> {
 
 describe('P1 operations: the model provider keeps no voice only with zero data retention', () => {
   it('in production with an OpenAI key the server warns at start unless OPENAI_ZERO_DATA_RETENTION=true', async () => {
-    const openai = { NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true', OPENAI_API_KEY: 'sk-test-not-a-real-key', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+    const openai = {
+      NODE_ENV: 'production',
+      SIMULATED_PAYMENTS: 'true',
+      OPENAI_API_KEY: 'sk-test-not-a-real-key',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    };
     const without = await startLines(openai);
     expect(without.some((l) => l.includes('OPENAI_ZERO_DATA_RETENTION is not true') && l.includes('P1'))).toBe(true);
 

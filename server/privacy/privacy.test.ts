@@ -30,17 +30,33 @@ describe('export (P11)', () => {
     const other = await scriptedFamily(server);
     // A policy notice reaches both families.
     const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
-    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+    expectStatus(
+      await admin(server.api).post('/admin/policy', {
+        version: '2027-02-01',
+        material: true,
+        effectiveAt,
+        text: { en: 'New', da: 'Ny', sv: 'Ny' },
+      }),
+      201,
+    );
 
     const res = await server.api.get('/api/me/export', family.token);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="call-santa-export-\d{4}-\d{2}-\d{2}\.json"$/);
+    expect(res.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="call-santa-export-\d{4}-\d{2}-\d{2}\.json"$/,
+    );
     expect(res.headers.get('cache-control')).toBe('no-store');
     const doc = exportDocumentSchema.parse(res.body);
     expect(doc.schema).toBe('call-santa-export');
     expect(doc.version).toBe(1);
 
-    expect(doc.account).toMatchObject({ id: family.accountId, email: family.email, name: family.parentName, locale: 'da', status: 'active' });
+    expect(doc.account).toMatchObject({
+      id: family.accountId,
+      email: family.email,
+      name: family.parentName,
+      locale: 'da',
+      status: 'active',
+    });
     expect(doc.consents).toHaveLength(1);
     expect(doc.consents[0]!.verifiedBy).toMatch(/^card_payment/);
     expect(doc.profiles).toHaveLength(1);
@@ -53,8 +69,12 @@ describe('export (P11)', () => {
     expect(doc.temporaryPhotos.map((p) => p.id)).toEqual([family.tempPhotoId]);
     expect(doc.temporaryPhotos[0]!.dataUrl).toMatch(/^data:image\/png;base64,/);
     expect(doc.ledger.map((e) => e.kind).sort()).toEqual(['capture', 'hold', 'purchase', 'release']);
-    expect(doc.payments).toEqual([expect.objectContaining({ id: family.paymentId, amount: 4900, currency: 'dkk', status: 'paid' })]);
-    expect(doc.calls).toEqual([expect.objectContaining({ id: family.callId, profileId: family.profileId, seconds: 95, reason: 'hangup' })]);
+    expect(doc.payments).toEqual([
+      expect.objectContaining({ id: family.paymentId, amount: 4900, currency: 'dkk', status: 'paid' }),
+    ]);
+    expect(doc.calls).toEqual([
+      expect.objectContaining({ id: family.callId, profileId: family.profileId, seconds: 95, reason: 'hangup' }),
+    ]);
     // Signup, the scripted login and the failed one.
     expect(doc.logins.map((l) => l.success).sort()).toEqual([false, true, true]);
     expect(doc.sessions.length).toBeGreaterThanOrEqual(2);
@@ -62,31 +82,52 @@ describe('export (P11)', () => {
     expect(doc.emails).toEqual([expect.objectContaining({ template: 'policy_update:2027-02-01', kind: 'essential' })]);
     expect(doc.support).toEqual([expect.objectContaining({ id: family.supportId })]);
     const actions = doc.audit.map((e) => e.action);
-    for (const a of ['account.signup', 'consent.given', 'consent.verified', 'support.created']) expect(actions).toContain(a);
+    for (const a of ['account.signup', 'consent.given', 'consent.verified', 'support.created'])
+      expect(actions).toContain(a);
 
     // Nothing of the other family, anywhere in the document.
     const text = JSON.stringify(doc);
-    for (const secret of [...other.secrets, other.accountId, other.profileId, other.callId, other.paymentId, other.supportId, other.photoId]) {
+    for (const secret of [
+      ...other.secrets,
+      other.accountId,
+      other.profileId,
+      other.callId,
+      other.paymentId,
+      other.supportId,
+      other.photoId,
+    ]) {
       expect(text).not.toContain(secret);
     }
     // The export itself is audited, and is never written into the data files.
     const after = await server.app.services.audit.forSubject(family.accountId);
     expect(after.some((e) => e.action === 'privacy.export')).toBe(true);
     await server.app.store.flush();
-    for (const [, plain] of (await storedData(server))) expect(plain).not.toContain('call-santa-export');
+    for (const [, plain] of await storedData(server)) expect(plain).not.toContain('call-santa-export');
   });
 
   it("shows each profile and support request as the parent's own API shows it, and each email as the outbox holds it", async () => {
     const family = await scriptedFamily(server, { real: true });
     const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
-    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-02-01', material: true, effectiveAt, text: { en: 'New', da: 'Ny', sv: 'Ny' } }), 201);
+    expectStatus(
+      await admin(server.api).post('/admin/policy', {
+        version: '2027-02-01',
+        material: true,
+        effectiveAt,
+        text: { en: 'New', da: 'Ny', sv: 'Ny' },
+      }),
+      201,
+    );
     const doc = exportDocumentSchema.parse((await server.api.get('/api/me/export', family.token)).body);
     expect([doc.profiles.length, doc.support.length, doc.emails.length]).toEqual([1, 1, 1]);
     const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
     expect(doc.profiles.map(({ createdAt: _c, updatedAt: _u, photo: _p, ...view }) => view)).toEqual(profiles);
     expect(doc.support).toEqual((await server.api.get('/api/support', family.token)).body.requests);
     const outbox = (await admin(server.api).get('/admin/outbox?status=all&limit=200')).body.entries as OutboxEntry[];
-    expect(doc.emails).toEqual(outbox.filter((e) => e.accountId === family.accountId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
+    expect(doc.emails).toEqual(
+      outbox
+        .filter((e) => e.accountId === family.accountId)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)),
+    );
   });
 
   it('exports are rate-limited with 429 and Retry-After, and allowed again after the window', async () => {
@@ -132,9 +173,19 @@ describe('delete the account (P10)', () => {
       expect(closed.deletion).toEqual({ purgeBy });
       // The same account object GET /api/me serialises, only `deletion` now set.
       expect(res.body).toEqual({ ...me, deletion: { purgeBy }, purgeBy });
-      expect(closed).toMatchObject({ id: family.accountId, email: family.email, name: family.parentName, locale: 'da', restricted: false, marketingOptIn: false });
+      expect(closed).toMatchObject({
+        id: family.accountId,
+        email: family.email,
+        name: family.parentName,
+        locale: 'da',
+        restricted: false,
+        marketingOptIn: false,
+      });
       expect(closed.consent).toMatchObject({ verified: true });
-      expect(await server.app.store.accounts.get(family.accountId)).toMatchObject({ status: 'closed', purgeBy: server.clock.now() + 30 * DAY_MS });
+      expect(await server.app.store.accounts.get(family.accountId)).toMatchObject({
+        status: 'closed',
+        purgeBy: server.clock.now() + 30 * DAY_MS,
+      });
       expect(await server.app.store.profiles.findBy('accountId', family.accountId)).toEqual([]);
       expect((await server.api.get('/api/me', family.token)).status).toBe(401);
     }
@@ -154,8 +205,24 @@ describe('delete the account (P10)', () => {
       expect(res.body.error.code).toBe('invalid_request');
       expect(res.body.error.fields).toHaveProperty(field);
     }
-    expect((await server.api.request('DELETE', '/api/me', { token: family.token, raw: 'null', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    expect((await server.api.request('DELETE', '/api/me', { token: family.token, raw: 'password=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(
+      (
+        await server.api.request('DELETE', '/api/me', {
+          token: family.token,
+          raw: 'null',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await server.api.request('DELETE', '/api/me', {
+          token: family.token,
+          raw: 'password=x',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
     expect((await server.app.store.accounts.get(family.accountId))?.status).toBe('active');
     expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
   });
@@ -171,7 +238,9 @@ describe('delete the account (P10)', () => {
       expect(again.body.error.code).toBe('unauthorized');
     }
     expect(await server.app.store.accounts.get(family.accountId)).toEqual(closed);
-    expect((await server.app.services.audit.forSubject(family.accountId)).filter((e) => e.action === 'account.closed')).toHaveLength(1);
+    expect(
+      (await server.app.services.audit.forSubject(family.accountId)).filter((e) => e.action === 'account.closed'),
+    ).toHaveLength(1);
   });
 
   it('closing revokes every session and login at once, deletes profiles and photos at once, disconnects sockets, and answers 202 with the purge date', async () => {
@@ -182,7 +251,10 @@ describe('delete the account (P10)', () => {
 
     const res = await server.api.delete('/api/me', { password: family.password }, family.token);
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ id: family.accountId, purgeBy: new Date(server.clock.now() + 30 * DAY_MS).toISOString() });
+    expect(res.body).toMatchObject({
+      id: family.accountId,
+      purgeBy: new Date(server.clock.now() + 30 * DAY_MS).toISOString(),
+    });
     await disconnected;
     socket.close();
 
@@ -205,16 +277,35 @@ describe('delete the account (P10)', () => {
     expect(files.some((plain) => plain.includes(family.email))).toBe(true);
     const account = await store.accounts.get(family.accountId);
     expect(account).toMatchObject({ status: 'closed', purgeBy: server.clock.now() + 30 * DAY_MS });
-    expect((await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.closed')).toBe(true);
+    expect(
+      (await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.closed'),
+    ).toBe(true);
     // Closed accounts cannot be reopened by signing up again before the purge.
-    expect((await server.api.post('/api/auth/signup', { email: family.email, password: 'another good password', name: 'X', locale: 'en' })).status).toBe(409);
+    expect(
+      (
+        await server.api.post('/api/auth/signup', {
+          email: family.email,
+          password: 'another good password',
+          name: 'X',
+          locale: 'en',
+        })
+      ).status,
+    ).toBe(409);
   });
 
   it('the purge after 30 days leaves no personal datum in any data file, keeps the payment record without it, and frees the email', async () => {
     const family = await scriptedFamily(server, { real: true });
     const other = await scriptedFamily(server);
     // Emails, a notice and a reset request, so every table holds something of the family.
-    expectStatus(await admin(server.api).post('/admin/policy', { version: '2027-03-01', material: false, effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(), text: { en: 'x', da: 'x', sv: 'x' } }), 201);
+    expectStatus(
+      await admin(server.api).post('/admin/policy', {
+        version: '2027-03-01',
+        material: false,
+        effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(),
+        text: { en: 'x', da: 'x', sv: 'x' },
+      }),
+      201,
+    );
     expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
     await server.app.services.passwordResets.settled();
     expectStatus(await server.api.delete('/api/me', { password: family.password }, family.token), 202);
@@ -243,11 +334,21 @@ describe('delete the account (P10)', () => {
     const store = server.app.store;
     expect(await store.accounts.get(family.accountId)).toBeUndefined();
     const payment = await store.payments.get(family.paymentId);
-    expect(payment).toMatchObject({ accountId: null, amount: 4900, currency: 'dkk', status: 'paid', checkoutSessionId: expect.stringMatching(/^cs_/) });
+    expect(payment).toMatchObject({
+      accountId: null,
+      amount: 4900,
+      currency: 'dkk',
+      status: 'paid',
+      checkoutSessionId: expect.stringMatching(/^cs_/),
+    });
     expect(payment!.paidAt).toEqual(expect.any(Number));
     const ledger = await store.ledger.findOne('ref', `purchase:${payment!.checkoutSessionId}`);
     expect(ledger).toMatchObject({ accountId: null, seconds: 600 });
-    expect(await store.calls.get(family.callId)).toMatchObject({ accountId: null, profileId: null, meteredSeconds: 95 });
+    expect(await store.calls.get(family.callId)).toMatchObject({
+      accountId: null,
+      profileId: null,
+      meteredSeconds: 95,
+    });
     expect(await store.sessions.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.consents.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.notices.findBy('accountId', family.accountId)).toEqual([]);
@@ -257,11 +358,18 @@ describe('delete the account (P10)', () => {
     expect(await store.logins.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.profiles.findBy('accountId', family.accountId)).toEqual([]);
     expect(await store.photos.findBy('accountId', family.accountId)).toEqual([]);
-    const purged = (await server.app.services.audit.forSubject(family.accountId)).filter((e) => e.action === 'account.purged');
+    const purged = (await server.app.services.audit.forSubject(family.accountId)).filter(
+      (e) => e.action === 'account.purged',
+    );
     expect(purged).toHaveLength(1);
 
     // The email can sign up again, as a new account.
-    const again = await server.api.post('/api/auth/signup', { email: family.email, password: 'a brand new password', name: 'New', locale: 'en' });
+    const again = await server.api.post('/api/auth/signup', {
+      email: family.email,
+      password: 'a brand new password',
+      name: 'New',
+      locale: 'en',
+    });
     expect(again.status).toBe(201);
     expect(again.body.account.id).not.toBe(family.accountId);
     expect(again.body.account.consent).toBeNull();
@@ -287,7 +395,9 @@ describe('restrict processing (P12)', () => {
     expectStatus(await admin(server.api).post('/admin/retention/run'), 200);
     expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
     expect(await server.app.store.calls.get(family.callId)).toBeDefined();
-    expect((await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.restricted')).toBe(true);
+    expect(
+      (await server.app.services.audit.forSubject(family.accountId)).some((e) => e.action === 'account.restricted'),
+    ).toBe(true);
 
     const lifted = await server.api.post('/api/me/restrict', { restricted: false }, family.token);
     expect(lifted.body.restricted).toBe(false);
@@ -300,7 +410,20 @@ describe('restrict processing (P12)', () => {
     const other = await scriptedFamily(server);
     const store = server.app.store;
     const open = async (accountId: string, id: string) =>
-      store.calls.insert({ id, accountId, profileId: null, provider: 'simulated', providerCallId: null, heldSeconds: 0, startedAt: server.clock.now(), meteredSeconds: 0, checkpointAt: server.clock.now(), endedAt: null, reason: null, settledAt: null });
+      store.calls.insert({
+        id,
+        accountId,
+        profileId: null,
+        provider: 'simulated',
+        providerCallId: null,
+        heldSeconds: 0,
+        startedAt: server.clock.now(),
+        meteredSeconds: 0,
+        checkpointAt: server.clock.now(),
+        endedAt: null,
+        reason: null,
+        settledAt: null,
+      });
     await open(family.accountId, 'live-call-a');
     await open(other.accountId, 'live-call-b');
     expectStatus(await server.api.post('/api/me/restrict', { restricted: true }, family.token), 200);
@@ -315,7 +438,9 @@ describe('cross-account', () => {
     const a = await scriptedFamily(server);
     const b = await scriptedFamily(server);
     // Closing needs the caller's own password: B's password on A's token is refused.
-    expect((await server.api.delete('/api/me', { password: b.password.replace('staple', 'stapler') }, a.token)).status).toBe(403);
+    expect(
+      (await server.api.delete('/api/me', { password: b.password.replace('staple', 'stapler') }, a.token)).status,
+    ).toBe(403);
     expectStatus(await server.api.post('/api/me/restrict', { restricted: true }, a.token), 200);
     expect((await server.app.store.accounts.get(b.accountId))?.restricted).toBe(false);
     expectStatus(await server.api.delete('/api/me', { password: a.password }, a.token), 202);

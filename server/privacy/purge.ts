@@ -59,7 +59,8 @@ export class AccountPurger {
     for (const s of await this.store.sessions.findBy('accountId', accountId)) {
       if (s.revokedAt === null) await this.store.sessions.update(s.id, { revokedAt: now });
     }
-    for (const r of await this.store.passwordResets.findBy('accountId', accountId)) await this.store.passwordResets.remove(r.id);
+    for (const r of await this.store.passwordResets.findBy('accountId', accountId))
+      await this.store.passwordResets.remove(r.id);
     const hasPhotos = (await this.store.photos.findBy('accountId', accountId)).length > 0;
     const hasProfiles = (await this.store.profiles.findBy('accountId', accountId)).length > 0;
     if (!hasPhotos && !hasProfiles) return 0;
@@ -69,7 +70,8 @@ export class AccountPurger {
   /** Purge one account if it is closed and its deadline has passed. Returns the counts, or null when not due. */
   async purge(accountId: string): Promise<PurgeCounts | null> {
     const account = await this.store.accounts.get(accountId);
-    if (!account || account.status !== 'closed' || account.purgeBy === null || account.purgeBy > this.clock.now()) return null;
+    if (!account || account.status !== 'closed' || account.purgeBy === null || account.purgeBy > this.clock.now())
+      return null;
     const s = this.store;
     const counts: PurgeCounts = {
       profiles: await this.profiles.deleteAllForAccount(accountId, 'system'),

@@ -16,7 +16,10 @@ export function privacyRoutes(privacy: PrivacyService, view: AccountView): Route
       const doc = await privacy.export(authOf(res).account.id);
       // Built for this response only: nothing is cached or kept on the server.
       res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Content-Disposition', `attachment; filename="call-santa-export-${doc.exportedAt.slice(0, 10)}.json"`);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="call-santa-export-${doc.exportedAt.slice(0, 10)}.json"`,
+      );
       res.type('application/json').send(JSON.stringify(doc, null, 2));
     }),
   );
@@ -27,7 +30,11 @@ export function privacyRoutes(privacy: PrivacyService, view: AccountView): Route
       const body = parse(deleteMeBodySchema, req.body ?? {});
       const { purgeBy, account } = await privacy.closeAccount(authOf(res), body.password);
       // The account GET /api/me would show (its `deletion` set), and the date at the top for simple clients.
-      const closed: DeleteMeResponse = { ...(await view(account)), deletion: { purgeBy: toIso(purgeBy) }, purgeBy: toIso(purgeBy) };
+      const closed: DeleteMeResponse = {
+        ...(await view(account)),
+        deletion: { purgeBy: toIso(purgeBy) },
+        purgeBy: toIso(purgeBy),
+      };
       res.status(202).json(closed);
     }),
   );

@@ -75,21 +75,25 @@ export class PrivacyService {
     const s = this.store;
     const account = await s.accounts.get(accountId);
     if (!account) throw unauthorized();
-    const byTime = <T extends { id: string }>(key: (r: T) => number) => (a: T, b: T) => key(a) - key(b) || a.id.localeCompare(b.id);
+    const byTime =
+      <T extends { id: string }>(key: (r: T) => number) =>
+      (a: T, b: T) =>
+        key(a) - key(b) || a.id.localeCompare(b.id);
 
-    const [consents, profiles, photos, ledger, payments, calls, logins, sessions, notices, outbox, support] = await Promise.all([
-      s.consents.findBy('accountId', accountId),
-      s.profiles.findBy('accountId', accountId),
-      s.photos.findBy('accountId', accountId),
-      s.ledger.findBy('accountId', accountId),
-      s.payments.findBy('accountId', accountId),
-      s.calls.findBy('accountId', accountId),
-      s.logins.findBy('accountId', accountId),
-      s.sessions.findBy('accountId', accountId),
-      s.notices.findBy('accountId', accountId),
-      s.outbox.findBy('accountId', accountId),
-      s.support.findBy('accountId', accountId),
-    ]);
+    const [consents, profiles, photos, ledger, payments, calls, logins, sessions, notices, outbox, support] =
+      await Promise.all([
+        s.consents.findBy('accountId', accountId),
+        s.profiles.findBy('accountId', accountId),
+        s.photos.findBy('accountId', accountId),
+        s.ledger.findBy('accountId', accountId),
+        s.payments.findBy('accountId', accountId),
+        s.calls.findBy('accountId', accountId),
+        s.logins.findBy('accountId', accountId),
+        s.sessions.findBy('accountId', accountId),
+        s.notices.findBy('accountId', accountId),
+        s.outbox.findBy('accountId', accountId),
+        s.support.findBy('accountId', accountId),
+      ]);
 
     const photoById = new Map(photos.map((p) => [p.id, p]));
     const photoView = async (p: PhotoRow) => {
@@ -106,7 +110,12 @@ export class PrivacyService {
     const savedPhotoIds = new Set(profiles.map((p) => p.photoId).filter((id): id is string => id !== null));
 
     // Audit entries about the account and about its own profiles, calls and payments.
-    const subjects = new Set<string>([accountId, ...profiles.map((p) => p.id), ...calls.map((c) => c.id), ...payments.map((p) => p.id)]);
+    const subjects = new Set<string>([
+      accountId,
+      ...profiles.map((p) => p.id),
+      ...calls.map((c) => c.id),
+      ...payments.map((p) => p.id),
+    ]);
     const auditRows = (await Promise.all([...subjects].map((id) => this.audit.forSubject(id)))).flat();
     const seen = new Set<number>();
 
@@ -137,10 +146,20 @@ export class PrivacyService {
       profiles: await Promise.all(
         profiles.sort(byTime((p) => p.createdAt)).map(async (p) => {
           const photo = p.photoId ? photoById.get(p.photoId) : undefined;
-          return { ...profileView(p), createdAt: toIso(p.createdAt), updatedAt: toIso(p.updatedAt), photo: photo ? await photoView(photo) : null };
+          return {
+            ...profileView(p),
+            createdAt: toIso(p.createdAt),
+            updatedAt: toIso(p.updatedAt),
+            photo: photo ? await photoView(photo) : null,
+          };
         }),
       ),
-      temporaryPhotos: await Promise.all(photos.filter((p) => !savedPhotoIds.has(p.id) && p.profileId === null).sort(byTime((p) => p.createdAt)).map(photoView)),
+      temporaryPhotos: await Promise.all(
+        photos
+          .filter((p) => !savedPhotoIds.has(p.id) && p.profileId === null)
+          .sort(byTime((p) => p.createdAt))
+          .map(photoView),
+      ),
       ledger: ledger.sort(byTime((e) => e.at)).map((e: LedgerRow) => ({
         id: e.id,
         kind: e.kind,
@@ -173,7 +192,9 @@ export class PrivacyService {
         seconds: c.meteredSeconds,
         reason: c.reason,
       })),
-      logins: logins.sort(byTime((l) => l.at)).map((l) => ({ at: toIso(l.at), success: l.success, browser: l.uaFamily })),
+      logins: logins
+        .sort(byTime((l) => l.at))
+        .map((l) => ({ at: toIso(l.at), success: l.success, browser: l.uaFamily })),
       sessions: sessions.sort(byTime((x) => x.createdAt)).map((x) => ({
         createdAt: toIso(x.createdAt),
         expiresAt: toIso(x.expiresAt),
@@ -185,7 +206,14 @@ export class PrivacyService {
       audit: auditRows
         .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)))
         .sort((a, b) => a.seq - b.seq)
-        .map((e) => ({ seq: e.seq, at: toIso(e.at), actor: e.actor, action: e.action, subject: e.subject, details: { ...e.details } })),
+        .map((e) => ({
+          seq: e.seq,
+          at: toIso(e.at),
+          actor: e.actor,
+          action: e.action,
+          subject: e.subject,
+          details: { ...e.details },
+        })),
     };
     await this.audit.record(`account:${accountId}`, 'privacy.export', accountId, {
       profiles: doc.profiles.length,
@@ -208,14 +236,26 @@ export class PrivacyService {
     }
     const now = this.clock.now();
     const purgeBy = now + this.options.accountPurgeDays * DAY_MS;
-    const closed = await this.store.accounts.update(account.id, { status: 'closed', closedAt: now, purgeBy }, { if: (c) => c.status === 'active' });
+    const closed = await this.store.accounts.update(
+      account.id,
+      { status: 'closed', closedAt: now, purgeBy },
+      { if: (c) => c.status === 'active' },
+    );
     if (!closed) throw unauthorized('This account is already closed');
     // Calls first, so the call window and side panel still hear `call:ended`; then the sockets go.
     const callsEnded = await this.liveCalls.endAllForAccount(account.id, 'account_closed');
     this.notifier.disconnectAccount(account.id);
     const profilesDeleted = await this.purger.finishClosing(account.id);
-    await this.audit.record(`account:${account.id}`, 'account.closed', account.id, { purgeBy, callsEnded, profilesDeleted });
-    await this.mail.queueEssential(closed, 'account_closed', accountClosedMail(closed.locale, { name: closed.name, purgeBy }));
+    await this.audit.record(`account:${account.id}`, 'account.closed', account.id, {
+      purgeBy,
+      callsEnded,
+      profilesDeleted,
+    });
+    await this.mail.queueEssential(
+      closed,
+      'account_closed',
+      accountClosedMail(closed.locale, { name: closed.name, purgeBy }),
+    );
     // Closing is promised "at once": durable, and the deleted profiles gone from every file, before answering.
     await this.store.compact();
     return { purgeBy, account: closed };
@@ -229,7 +269,12 @@ export class PrivacyService {
     const updated = await this.store.accounts.update(accountId, { restricted }, { if: (c) => c.status === 'active' });
     if (!updated) throw unauthorized();
     const callsEnded = restricted ? await this.liveCalls.endAllForAccount(accountId, 'restricted') : 0;
-    await this.audit.record(`account:${accountId}`, restricted ? 'account.restricted' : 'account.unrestricted', accountId, { callsEnded });
+    await this.audit.record(
+      `account:${accountId}`,
+      restricted ? 'account.restricted' : 'account.unrestricted',
+      accountId,
+      { callsEnded },
+    );
     return updated;
   }
 }

@@ -63,7 +63,15 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string; r
   const photoId = await uploadPhoto(api, parent.token);
   const created = await api.post(
     '/api/profiles',
-    { name: childName, age: 7, language: 'da', wishList: [wish, 'snow'], behaviorNotes: note, preferences: 'Loves reindeer', photoId },
+    {
+      name: childName,
+      age: 7,
+      language: 'da',
+      wishList: [wish, 'snow'],
+      behaviorNotes: note,
+      preferences: 'Loves reindeer',
+      photoId,
+    },
     parent.token,
   );
   expectStatus(created, 201);
@@ -74,7 +82,11 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string; r
     ? await realPurchaseAndCall(server, parent.token, profileId)
     : await writtenPurchaseAndCall(server, parent.accountId, profileId, tag);
 
-  const support = await api.post('/api/support', { kind: 'support', subject: `Help for ${childName}`, message: `My child ${childName} wants ${wish}` }, parent.token);
+  const support = await api.post(
+    '/api/support',
+    { kind: 'support', subject: `Help for ${childName}`, message: `My child ${childName} wants ${wish}` },
+    parent.token,
+  );
   expectStatus(support, 201);
 
   return {
@@ -94,7 +106,11 @@ export async function scriptedFamily(server: TestServer, opts: { tag?: string; r
 }
 
 /** The dev checkout's Pay button (signed webhook) and a 95-second call that the call window hangs up. */
-async function realPurchaseAndCall(server: TestServer, token: string, profileId: string): Promise<{ paymentId: string; callId: string }> {
+async function realPurchaseAndCall(
+  server: TestServer,
+  token: string,
+  profileId: string,
+): Promise<{ paymentId: string; callId: string }> {
   const checkout = await server.api.post('/api/credits/checkout', { packId: 'pack-10' }, token);
   expectStatus(checkout, 200);
   const sessionId = new URL(checkout.body.url as string).pathname.split('/').pop() ?? '';
@@ -124,7 +140,12 @@ async function realPurchaseAndCall(server: TestServer, token: string, profileId:
 }
 
 /** The payment record, purchase, consent verification and a settled 95-second call, as those modules write them. */
-async function writtenPurchaseAndCall(server: TestServer, accountId: string, profileId: string, tag: string): Promise<{ paymentId: string; callId: string }> {
+async function writtenPurchaseAndCall(
+  server: TestServer,
+  accountId: string,
+  profileId: string,
+  tag: string,
+): Promise<{ paymentId: string; callId: string }> {
   const s = server.app.services;
   const now = server.clock.now();
   const payment: PaymentRow = {
@@ -203,9 +224,11 @@ export async function storedData(server: TestServer): Promise<Map<string, string
   try {
     const out = new Map<string, string>();
     for (const table of TABLE_NAMES) {
-      for await (const batch of store[table].scan()) for (const row of batch) out.set(`${table}/${row.id}`, JSON.stringify(row));
+      for await (const batch of store[table].scan())
+        for (const row of batch) out.set(`${table}/${row.id}`, JSON.stringify(row));
     }
-    for (const id of await store.photoFiles.list()) out.set(`photos/${id}`, (await store.photoFiles.get(id))?.toString('latin1') ?? '');
+    for (const id of await store.photoFiles.list())
+      out.set(`photos/${id}`, (await store.photoFiles.get(id))?.toString('latin1') ?? '');
     return out;
   } finally {
     await store.close();

@@ -18,8 +18,9 @@ const ALLOWED_OUTBOUND: Record<string, string> = {
   'server/realtime/': 'the model provider (OpenAI Realtime) for the live call',
   'server/santa/': "the model provider's moderation endpoint, for Santa's guardrail",
   'server/payments/': 'the payment processor (Stripe); the dev provider posts to this server over loopback',
-  'server/mail/': 'outgoing mail through the operator\'s SMTP server',
-  'server/accounts/password-reset-routes.ts': "the reset page's own script, posting to this same server from the parent's browser",
+  'server/mail/': "outgoing mail through the operator's SMTP server",
+  'server/accounts/password-reset-routes.ts':
+    "the reset page's own script, posting to this same server from the parent's browser",
 };
 
 const OUTBOUND = [
@@ -69,7 +70,15 @@ describe('P19: no third parties beyond the model provider, the payment processor
     try {
       server = await startTestServer();
       const family = await scriptedFamily(server);
-      expectStatus(await admin(server.api).post('/admin/policy', { version: 'p19', material: false, effectiveAt: new Date(server.clock.now() + 86_400_000).toISOString(), text: { en: 'a', da: 'b', sv: 'c' } }), 201);
+      expectStatus(
+        await admin(server.api).post('/admin/policy', {
+          version: 'p19',
+          material: false,
+          effectiveAt: new Date(server.clock.now() + 86_400_000).toISOString(),
+          text: { en: 'a', da: 'b', sv: 'c' },
+        }),
+        201,
+      );
       expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
       await server.app.services.passwordResets.settled();
       expectStatus(await server.api.get('/api/me/export', family.token), 200);

@@ -5,7 +5,15 @@ import sharp from 'sharp';
 import { signUpParent, testServers } from '../../test/support/server.js';
 import type { CallRow } from '../store/types.js';
 import { decryptDataDir } from '../privacy/test-helpers.js';
-import { getPhoto, photoFilePath, readAllFiles, snapshot, upload, uploadPhoto, pngWithGps } from '../photos/test-fixtures.js';
+import {
+  getPhoto,
+  photoFilePath,
+  readAllFiles,
+  snapshot,
+  upload,
+  uploadPhoto,
+  pngWithGps,
+} from '../photos/test-fixtures.js';
 
 const { start, track } = testServers();
 
@@ -14,7 +22,15 @@ const WISH = 'a glow-in-the-dark narwhal kite';
 const NOTES = 'Shares toys with the Pemberwick twins';
 const PREFS = 'Loves reindeer trivia about Blitzenholm';
 
-const aChild = (extra: Record<string, unknown> = {}) => ({ name: NAME, age: 7, language: 'en', wishList: [WISH, 'socks'], behaviorNotes: NOTES, preferences: PREFS, ...extra });
+const aChild = (extra: Record<string, unknown> = {}) => ({
+  name: NAME,
+  age: 7,
+  language: 'en',
+  wishList: [WISH, 'socks'],
+  behaviorNotes: NOTES,
+  preferences: PREFS,
+  ...extra,
+});
 
 function callRow(accountId: string, profileId: string | null, at: number): CallRow {
   return {
@@ -39,7 +55,11 @@ describe('child profiles', () => {
     const { token } = await signUpParent(server.api);
     const photoId = await uploadPhoto(server.api, token);
 
-    const created = await server.api.post('/api/profiles', aChild({ photoId, dailyMinutes: 20, quietHours: { from: '19:30', to: '07:00' } }), token);
+    const created = await server.api.post(
+      '/api/profiles',
+      aChild({ photoId, dailyMinutes: 20, quietHours: { from: '19:30', to: '07:00' } }),
+      token,
+    );
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expect(created.body).toEqual({
@@ -60,10 +80,21 @@ describe('child profiles', () => {
     server.clock.advance(1000);
     const second = await server.api.post('/api/profiles', { name: 'Bo', age: 3, language: 'da' }, token);
     expect(second.status).toBe(201);
-    expect(second.body).toMatchObject({ wishList: [], behaviorNotes: '', preferences: '', photoId: null, dailyMinutes: null, quietHours: null });
+    expect(second.body).toMatchObject({
+      wishList: [],
+      behaviorNotes: '',
+      preferences: '',
+      photoId: null,
+      dailyMinutes: null,
+      quietHours: null,
+    });
 
     expect((await server.api.get(`/api/profiles/${id}`, token)).body).toEqual(created.body);
-    const patched = await server.api.patch(`/api/profiles/${id}`, { age: 8, wishList: ['a sled'], language: 'sv', dailyMinutes: null }, token);
+    const patched = await server.api.patch(
+      `/api/profiles/${id}`,
+      { age: 8, wishList: ['a sled'], language: 'sv', dailyMinutes: null },
+      token,
+    );
     expect(patched.status).toBe(200);
     expect(patched.body).toEqual({ ...created.body, age: 8, wishList: ['a sled'], language: 'sv', dailyMinutes: null });
 
@@ -127,7 +158,10 @@ describe('child profiles', () => {
         }
         // The stored photo is sealed: neither the served bytes nor a PNG signature appear.
         expect(f.bytes.includes(served.bytes.subarray(0, 64)), `photo bytes in ${f.path}`).toBe(false);
-        expect(f.bytes.includes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), `PNG signature in ${f.path}`).toBe(false);
+        expect(
+          f.bytes.includes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+          `PNG signature in ${f.path}`,
+        ).toBe(false);
       }
     };
     check();
@@ -140,7 +174,8 @@ describe('child profiles', () => {
   it('P6: children are 3 to 12 years old; ages 3 and 12 are accepted, 2 and 13 refused on create and on update', async () => {
     const server = await start();
     const { token, accountId } = await signUpParent(server.api);
-    for (const age of [3, 12]) expect((await server.api.post('/api/profiles', aChild({ age }), token)).status).toBe(201);
+    for (const age of [3, 12])
+      expect((await server.api.post('/api/profiles', aChild({ age }), token)).status).toBe(201);
     const id = (await server.api.get('/api/profiles', token)).body.profiles[0].id as string;
     const before = await snapshot(server, accountId);
     for (const age of [2, 13, 0, -1, 99]) {
@@ -170,7 +205,19 @@ describe('child profiles', () => {
     expect(await snapshot(server, accountId)).toEqual(before);
     expect(Object.keys((await server.api.get(`/api/profiles/${id}`, token)).body).sort()).toEqual(
       // timeZone is a setting of the parent's controls (an IANA zone such as Europe/Copenhagen), not an address.
-      ['age', 'behaviorNotes', 'dailyMinutes', 'id', 'language', 'name', 'photoId', 'preferences', 'quietHours', 'timeZone', 'wishList'],
+      [
+        'age',
+        'behaviorNotes',
+        'dailyMinutes',
+        'id',
+        'language',
+        'name',
+        'photoId',
+        'preferences',
+        'quietHours',
+        'timeZone',
+        'wishList',
+      ],
     );
   });
 
@@ -183,42 +230,183 @@ describe('child profiles', () => {
     const { age: _a, ...noAge } = aChild();
     const { language: _l, ...noLanguage } = aChild();
 
-    type Case = { what: string; method?: 'POST' | 'PATCH'; body?: unknown; raw?: string | Buffer; contentType?: string; status: number; code: string; field?: string };
+    type Case = {
+      what: string;
+      method?: 'POST' | 'PATCH';
+      body?: unknown;
+      raw?: string | Buffer;
+      contentType?: string;
+      status: number;
+      code: string;
+      field?: string;
+    };
     const cases: Case[] = [
       { what: 'missing name', body: noName, status: 400, code: 'invalid_request', field: 'name' },
       { what: 'missing age', body: noAge, status: 400, code: 'invalid_request', field: 'age' },
       { what: 'missing language', body: noLanguage, status: 400, code: 'invalid_request', field: 'language' },
-      { what: 'extra field', body: aChild({ favouriteColour: 'red' }), status: 400, code: 'invalid_request', field: 'favouriteColour' },
+      {
+        what: 'extra field',
+        body: aChild({ favouriteColour: 'red' }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'favouriteColour',
+      },
       { what: 'name too long', body: aChild({ name: long(41) }), status: 400, code: 'invalid_request', field: 'name' },
-      { what: 'name of control characters only', body: aChild({ name: '\u0000\u0007\u202E' }), status: 400, code: 'invalid_request', field: 'name' },
+      {
+        what: 'name of control characters only',
+        body: aChild({ name: '\u0000\u0007\u202E' }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'name',
+      },
       { what: 'age 2', body: aChild({ age: 2 }), status: 400, code: 'invalid_request', field: 'age' },
       { what: 'age 13', body: aChild({ age: 13 }), status: 400, code: 'invalid_request', field: 'age' },
       { what: 'age as a string', body: aChild({ age: '7' }), status: 400, code: 'invalid_request', field: 'age' },
       { what: 'age not an integer', body: aChild({ age: 7.5 }), status: 400, code: 'invalid_request', field: 'age' },
       { what: 'name a number', body: aChild({ name: 42 }), status: 400, code: 'invalid_request', field: 'name' },
-      { what: 'wish list not a list', body: aChild({ wishList: 'a bike' }), status: 400, code: 'invalid_request', field: 'wishList' },
-      { what: 'wish list too long', body: aChild({ wishList: Array.from({ length: 21 }, (_, i) => `wish ${i}`) }), status: 400, code: 'invalid_request', field: 'wishList' },
-      { what: 'wish too long', body: aChild({ wishList: [long(81)] }), status: 400, code: 'invalid_request', field: 'wishList.0' },
-      { what: 'behaviour notes too long', body: aChild({ behaviorNotes: long(501) }), status: 400, code: 'invalid_request', field: 'behaviorNotes' },
-      { what: 'preferences too long', body: aChild({ preferences: long(501) }), status: 400, code: 'invalid_request', field: 'preferences' },
-      { what: 'unknown language', body: aChild({ language: 'de' }), status: 400, code: 'invalid_request', field: 'language' },
-      { what: 'bad quiet hours', body: aChild({ quietHours: { from: '25:00', to: '07:00' } }), status: 400, code: 'invalid_request', field: 'quietHours.from' },
-      { what: 'daily minutes 0', body: aChild({ dailyMinutes: 0 }), status: 400, code: 'invalid_request', field: 'dailyMinutes' },
-      { what: 'unknown photo id', body: aChild({ photoId: randomUUID() }), status: 400, code: 'invalid_request', field: 'photoId' },
-      { what: 'a photo id that is a path', body: aChild({ photoId: '../../data.key' }), status: 400, code: 'invalid_request', field: 'photoId' },
+      {
+        what: 'wish list not a list',
+        body: aChild({ wishList: 'a bike' }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'wishList',
+      },
+      {
+        what: 'wish list too long',
+        body: aChild({ wishList: Array.from({ length: 21 }, (_, i) => `wish ${i}`) }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'wishList',
+      },
+      {
+        what: 'wish too long',
+        body: aChild({ wishList: [long(81)] }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'wishList.0',
+      },
+      {
+        what: 'behaviour notes too long',
+        body: aChild({ behaviorNotes: long(501) }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'behaviorNotes',
+      },
+      {
+        what: 'preferences too long',
+        body: aChild({ preferences: long(501) }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'preferences',
+      },
+      {
+        what: 'unknown language',
+        body: aChild({ language: 'de' }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'language',
+      },
+      {
+        what: 'bad quiet hours',
+        body: aChild({ quietHours: { from: '25:00', to: '07:00' } }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'quietHours.from',
+      },
+      {
+        what: 'daily minutes 0',
+        body: aChild({ dailyMinutes: 0 }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'dailyMinutes',
+      },
+      {
+        what: 'unknown photo id',
+        body: aChild({ photoId: randomUUID() }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'photoId',
+      },
+      {
+        what: 'a photo id that is a path',
+        body: aChild({ photoId: '../../data.key' }),
+        status: 400,
+        code: 'invalid_request',
+        field: 'photoId',
+      },
       { what: 'a body that is a list', body: [aChild()], status: 400, code: 'invalid_request' },
-      { what: 'broken JSON', raw: '{"name": "Ann", "age": ', contentType: 'application/json', status: 400, code: 'invalid_json' },
-      { what: 'wrong content type', raw: 'name=Ann&age=7', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'unsupported_media_type' },
-      { what: 'oversized body', raw: JSON.stringify(aChild({ behaviorNotes: long(70_000) })), contentType: 'application/json', status: 413, code: 'payload_too_large' },
+      {
+        what: 'broken JSON',
+        raw: '{"name": "Ann", "age": ',
+        contentType: 'application/json',
+        status: 400,
+        code: 'invalid_json',
+      },
+      {
+        what: 'wrong content type',
+        raw: 'name=Ann&age=7',
+        contentType: 'application/x-www-form-urlencoded',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        what: 'oversized body',
+        raw: JSON.stringify(aChild({ behaviorNotes: long(70_000) })),
+        contentType: 'application/json',
+        status: 413,
+        code: 'payload_too_large',
+      },
       { what: 'patch: empty', method: 'PATCH', body: {}, status: 400, code: 'invalid_request' },
       { what: 'patch: no body', method: 'PATCH', status: 400, code: 'invalid_request' },
-      { what: 'patch: extra field', method: 'PATCH', body: { school: 'Elm Street' }, status: 400, code: 'invalid_request', field: 'school' },
+      {
+        what: 'patch: extra field',
+        method: 'PATCH',
+        body: { school: 'Elm Street' },
+        status: 400,
+        code: 'invalid_request',
+        field: 'school',
+      },
       { what: 'patch: age 13', method: 'PATCH', body: { age: 13 }, status: 400, code: 'invalid_request', field: 'age' },
-      { what: 'patch: wish list too long', method: 'PATCH', body: { wishList: Array.from({ length: 21 }, () => 'w') }, status: 400, code: 'invalid_request', field: 'wishList' },
-      { what: 'patch: name null', method: 'PATCH', body: { name: null }, status: 400, code: 'invalid_request', field: 'name' },
-      { what: 'patch: unknown photo', method: 'PATCH', body: { photoId: randomUUID() }, status: 400, code: 'invalid_request', field: 'photoId' },
-      { what: 'patch: broken JSON', method: 'PATCH', raw: '{"age":', contentType: 'application/json', status: 400, code: 'invalid_json' },
-      { what: 'patch: wrong content type', method: 'PATCH', raw: 'age=9', contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
+      {
+        what: 'patch: wish list too long',
+        method: 'PATCH',
+        body: { wishList: Array.from({ length: 21 }, () => 'w') },
+        status: 400,
+        code: 'invalid_request',
+        field: 'wishList',
+      },
+      {
+        what: 'patch: name null',
+        method: 'PATCH',
+        body: { name: null },
+        status: 400,
+        code: 'invalid_request',
+        field: 'name',
+      },
+      {
+        what: 'patch: unknown photo',
+        method: 'PATCH',
+        body: { photoId: randomUUID() },
+        status: 400,
+        code: 'invalid_request',
+        field: 'photoId',
+      },
+      {
+        what: 'patch: broken JSON',
+        method: 'PATCH',
+        raw: '{"age":',
+        contentType: 'application/json',
+        status: 400,
+        code: 'invalid_json',
+      },
+      {
+        what: 'patch: wrong content type',
+        method: 'PATCH',
+        raw: 'age=9',
+        contentType: 'text/plain',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
     ];
 
     const before = await snapshot(server, accountId);
@@ -227,7 +415,11 @@ describe('child profiles', () => {
       const path = method === 'POST' ? '/api/profiles' : `/api/profiles/${id}`;
       const res = await server.api.request(method, path, {
         token,
-        ...(c.raw !== undefined ? { raw: c.raw, headers: { 'content-type': c.contentType ?? 'application/json' } } : c.body !== undefined ? { body: c.body } : {}),
+        ...(c.raw !== undefined
+          ? { raw: c.raw, headers: { 'content-type': c.contentType ?? 'application/json' } }
+          : c.body !== undefined
+            ? { body: c.body }
+            : {}),
       });
       expect(res.status, c.what).toBe(c.status);
       expect(res.body.error.code, c.what).toBe(c.code);
@@ -242,7 +434,11 @@ describe('child profiles', () => {
     const { token } = await signUpParent(server.api);
     const res = await server.api.post(
       '/api/profiles',
-      aChild({ name: '  Li\u0000ly\u202E\u200B ', wishList: ['a\u0007 kite\n'], behaviorNotes: 'line one\r\nline\u0000 two\n\n\n\nend' }),
+      aChild({
+        name: '  Li\u0000ly\u202E\u200B ',
+        wishList: ['a\u0007 kite\n'],
+        behaviorNotes: 'line one\r\nline\u0000 two\n\n\n\nend',
+      }),
       token,
     );
     expect(res.status).toBe(201);
@@ -290,7 +486,9 @@ describe('child profiles', () => {
       expect(patched.status).toBe(400);
       expect(patched.body).toEqual(unknown.body);
     }
-    expect((await server.api.get('/api/profiles', b.token)).body.profiles.map((p: { id: string }) => p.id)).toEqual([bProfile]);
+    expect((await server.api.get('/api/profiles', b.token)).body.profiles.map((p: { id: string }) => p.id)).toEqual([
+      bProfile,
+    ]);
 
     expect(await snapshot(server, a.accountId)).toEqual(aBefore);
     expect(await snapshot(server, b.accountId)).toEqual(bBefore);
@@ -307,7 +505,11 @@ describe('child profiles', () => {
     const id = (await server.api.post('/api/profiles', aChild({ photoId }), token)).body.id as string;
     const other = (await server.api.post('/api/profiles', aChild({ name: 'Sibling' }), token)).body.id as string;
     const now = server.clock.now();
-    const calls = [callRow(accountId, id, now - 86_400_000), callRow(accountId, id, now - 3_600_000), callRow(accountId, other, now - 60_000)];
+    const calls = [
+      callRow(accountId, id, now - 86_400_000),
+      callRow(accountId, id, now - 3_600_000),
+      callRow(accountId, other, now - 60_000),
+    ];
     for (const c of calls) await server.app.store.calls.insert(c);
     expect(existsSync(photoFilePath(server, photoId))).toBe(true);
 
@@ -377,7 +579,9 @@ describe('child profiles', () => {
   it('an account keeps at most 12 child profiles; the 13th is refused with 409 and not stored', async () => {
     const server = await start();
     const { token, accountId } = await signUpParent(server.api);
-    const results = await Promise.all(Array.from({ length: 14 }, (_, i) => server.api.post('/api/profiles', aChild({ name: `Child ${i}` }), token)));
+    const results = await Promise.all(
+      Array.from({ length: 14 }, (_, i) => server.api.post('/api/profiles', aChild({ name: `Child ${i}` }), token)),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(12);
     const refused = results.filter((r) => r.status !== 201);
     expect(refused.map((r) => [r.status, r.body.error.code])).toEqual([
@@ -397,7 +601,9 @@ describe('child profiles', () => {
       ['DELETE', `/api/profiles/${randomUUID()}`],
       ['GET', `/api/profiles/${randomUUID()}/photo`],
     ] as const) {
-      const res = await server.api.request(method, path, { body: method === 'POST' || method === 'PATCH' ? aChild() : undefined });
+      const res = await server.api.request(method, path, {
+        body: method === 'POST' || method === 'PATCH' ? aChild() : undefined,
+      });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.body.error.code).toBe('unauthorized');
     }
@@ -422,7 +628,10 @@ describe('child profiles', () => {
     expect(existsSync(photoFilePath(server, aSaved))).toBe(false);
     expect(existsSync(photoFilePath(server, aTemp))).toBe(false);
     const bAfter = await snapshot(server, b.accountId);
-    expect({ profiles: bAfter.profiles, photos: bAfter.photos }).toEqual({ profiles: bBefore.profiles, photos: bBefore.photos });
+    expect({ profiles: bAfter.profiles, photos: bAfter.photos }).toEqual({
+      profiles: bBefore.profiles,
+      photos: bBefore.photos,
+    });
     expect(bAfter.files).toEqual([bPhoto]);
   });
 });
@@ -432,14 +641,29 @@ describe('the profile shape round-trips (DESIGN §8: the same shape for create/p
     const server = await start();
     const { token, accountId } = await signUpParent(server.api);
     // One profile with every nullable field null, one with all of them set (a saved photo too).
-    const plain = (await server.api.post('/api/profiles', aChild({ name: '  Li\u0000ly ', behaviorNotes: 'line one\r\nline two' }), token)).body;
+    const plain = (
+      await server.api.post(
+        '/api/profiles',
+        aChild({ name: '  Li\u0000ly ', behaviorNotes: 'line one\r\nline two' }),
+        token,
+      )
+    ).body;
     expect(plain).toMatchObject({ name: 'Li ly', photoId: null, dailyMinutes: null, quietHours: null });
     const photoId = await uploadPhoto(server.api, token);
-    const full = (await server.api.post('/api/profiles', aChild({ name: 'Bo', photoId, dailyMinutes: 15, quietHours: { from: '19:00', to: '07:00' } }), token)).body;
+    const full = (
+      await server.api.post(
+        '/api/profiles',
+        aChild({ name: 'Bo', photoId, dailyMinutes: 15, quietHours: { from: '19:00', to: '07:00' } }),
+        token,
+      )
+    ).body;
     const photoBytes = (await getPhoto(server, token, full.id)).bytes;
 
     // Sent back unchanged: 200 with the same profile, nothing else changes.
-    for (const read of [(await server.api.get(`/api/profiles/${plain.id}`, token)).body, (await server.api.get('/api/profiles', token)).body.profiles[1]]) {
+    for (const read of [
+      (await server.api.get(`/api/profiles/${plain.id}`, token)).body,
+      (await server.api.get('/api/profiles', token)).body.profiles[1],
+    ]) {
       const res = await server.api.patch(`/api/profiles/${read.id}`, read, token);
       expect(res.status, read.name).toBe(200);
       expect(res.body).toEqual(read);
@@ -450,7 +674,9 @@ describe('the profile shape round-trips (DESIGN §8: the same shape for create/p
     // Only the update time moved: the saved photo is still saved, the same file, not expiring.
     expect(after.photos).toEqual(before.photos);
     expect(after.files).toEqual(before.files);
-    expect(after.profiles.map(({ updatedAt: _u, ...p }) => p)).toEqual(before.profiles.map(({ updatedAt: _u, ...p }) => p));
+    expect(after.profiles.map(({ updatedAt: _u, ...p }) => p)).toEqual(
+      before.profiles.map(({ updatedAt: _u, ...p }) => p),
+    );
     expect((await getPhoto(server, token, full.id)).bytes.equals(photoBytes)).toBe(true);
 
     // Read, edit one field, send the whole thing back.
@@ -469,7 +695,7 @@ describe('the profile shape round-trips (DESIGN §8: the same shape for create/p
     expect(onlyId.body.error).toMatchObject({ code: 'invalid_request', message: 'Nothing to change' });
   });
 
-  it('PATCH with an id that is not the path id is refused with 400 fields.id and changes nothing, also when it is another parent\'s profile id', async () => {
+  it("PATCH with an id that is not the path id is refused with 400 fields.id and changes nothing, also when it is another parent's profile id", async () => {
     const server = await start();
     const a = await signUpParent(server.api);
     const b = await signUpParent(server.api);
@@ -494,7 +720,11 @@ describe('the profile shape round-trips (DESIGN §8: the same shape for create/p
     // A's profile in the path with A's own id in the body, on B's token: 404 like a missing profile.
     const foreign = await server.api.patch(`/api/profiles/${aProfile.id}`, { ...aProfile, name: 'Hijacked' }, b.token);
     const missingId = randomUUID();
-    const absent = await server.api.patch(`/api/profiles/${missingId}`, { ...aProfile, id: missingId, name: 'Hijacked' }, b.token);
+    const absent = await server.api.patch(
+      `/api/profiles/${missingId}`,
+      { ...aProfile, id: missingId, name: 'Hijacked' },
+      b.token,
+    );
     expect(foreign.status).toBe(404);
     expect(foreign.body).toEqual(absent.body);
 

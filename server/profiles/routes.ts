@@ -39,7 +39,10 @@ export function profileRoutes(profiles: ProfilesService): Router {
       await profiles.get(accountId, profileId);
       // A profile read back whole carries its id: fine when it names this profile, and ignored.
       const { id, ...patch } = parse(patchProfileBodySchema, req.body);
-      if (id !== undefined && id !== profileId) throw invalid('The id in the body is not the profile in the path', { id: 'Does not match the profile in the path' });
+      if (id !== undefined && id !== profileId)
+        throw invalid('The id in the body is not the profile in the path', {
+          id: 'Does not match the profile in the path',
+        });
       const row = await profiles.update(accountId, profileId, patch);
       res.json(profiles.toView(row));
     }),

@@ -73,7 +73,9 @@ export class ProfilesService {
   }
 
   async listRows(accountId: string): Promise<ProfileRow[]> {
-    return (await this.store.profiles.findBy('accountId', accountId)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return (await this.store.profiles.findBy('accountId', accountId)).sort(
+      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
+    );
   }
 
   async list(accountId: string): Promise<Profile[]> {
@@ -104,7 +106,11 @@ export class ProfilesService {
       updatedAt: now,
     };
     // The cap is decided atomically with the insert, so parallel creates cannot pass it.
-    const inserted = await this.store.profiles.insertIf(row, { field: 'accountId', value: accountId }, (rows) => rows.length < this.maxPerAccount);
+    const inserted = await this.store.profiles.insertIf(
+      row,
+      { field: 'accountId', value: accountId },
+      (rows) => rows.length < this.maxPerAccount,
+    );
     if (!inserted) throw this.full();
     if (body.photoId) {
       try {
@@ -121,13 +127,25 @@ export class ProfilesService {
   /** `body` without `id`: the route has matched it against the path and dropped it. */
   async update(accountId: string, profileId: string, body: Omit<PatchProfileBody, 'id'>): Promise<ProfileRow> {
     const current = await this.get(accountId, profileId);
-    const newPhoto = body.photoId !== undefined && body.photoId !== null && body.photoId !== current.photoId ? body.photoId : null;
+    const newPhoto =
+      body.photoId !== undefined && body.photoId !== null && body.photoId !== current.photoId ? body.photoId : null;
     if (newPhoto) {
       await this.photos.assertClaimable(accountId, newPhoto, profileId);
       await this.photos.claim(accountId, newPhoto, profileId);
     }
     const patch: Partial<Omit<ProfileRow, 'id'>> = { updatedAt: this.clock.now() };
-    for (const key of ['name', 'age', 'wishList', 'behaviorNotes', 'preferences', 'language', 'photoId', 'dailyMinutes', 'quietHours', 'timeZone'] as const) {
+    for (const key of [
+      'name',
+      'age',
+      'wishList',
+      'behaviorNotes',
+      'preferences',
+      'language',
+      'photoId',
+      'dailyMinutes',
+      'quietHours',
+      'timeZone',
+    ] as const) {
       if (body[key] !== undefined) (patch as Record<string, unknown>)[key] = body[key];
     }
     const updated = await this.store.profiles.update(profileId, patch, { if: (c) => c.accountId === accountId });
@@ -137,7 +155,8 @@ export class ProfilesService {
       throw noSuchProfile();
     }
     // Replacing or removing the photo deletes the old file at once.
-    if (body.photoId !== undefined && current.photoId && current.photoId !== updated.photoId) await this.photos.remove(current.photoId);
+    if (body.photoId !== undefined && current.photoId && current.photoId !== updated.photoId)
+      await this.photos.remove(current.photoId);
     return updated;
   }
 

@@ -20,10 +20,19 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(timeoutMs = 8000): Promise<{ fake: FakeOpenAI; provider: OpenAIRealtimeProvider; peer: BrowserPeer }> {
+async function setup(
+  timeoutMs = 8000,
+): Promise<{ fake: FakeOpenAI; provider: OpenAIRealtimeProvider; peer: BrowserPeer }> {
   const fake = await startFakeOpenAI({ persona: { language: 'da', childName: 'Emma' } });
   cleanup.push(() => fake.close());
-  const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, model: 'gpt-realtime-mini', voice: 'sage', timeoutMs, logger: silentLogger });
+  const provider = new OpenAIRealtimeProvider({
+    apiKey: fake.apiKey,
+    baseURL: fake.baseURL,
+    model: 'gpt-realtime-mini',
+    voice: 'sage',
+    timeoutMs,
+    logger: silentLogger,
+  });
   cleanup.push(() => provider.close());
   const peer = await createBrowserPeer();
   cleanup.push(() => peer.close());
@@ -58,14 +67,19 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
       output_modalities: ['audio'],
       audio: {
         output: { voice: 'cedar' },
-        input: { transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' }, noise_reduction: { type: 'far_field' } },
+        input: {
+          transcription: { model: 'gpt-4o-mini-transcribe', language: 'da' },
+          noise_reduction: { type: 'far_field' },
+        },
       },
     });
     // Tracing is off in the request itself (null disables it), not left to the service's default (P1, P3).
     expect(Object.hasOwn(request.session, 'tracing')).toBe(true);
     expect(request.session.tracing).toBeNull();
     // The sideband joined the same call, with the key, at the URL the SDK builds.
-    expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
+    expect(fake.state.sidebandConnections).toEqual([
+      { callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` },
+    ]);
   });
 
   it('the fake, like OpenAI, never speaks first: silence until a response.create arrives on the sideband', async () => {
@@ -82,9 +96,14 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(fake.state.sidebandClientEvents).toEqual([]);
 
     started.control.send({ type: 'response.create' });
-    const greeting = await peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    const greeting = await peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+      'response.output_audio_transcript.done',
+      15_000,
+    );
     expect(greeting.transcript).toContain('Emma');
-    expect(fake.state.sidebandClientEvents).toEqual([{ callId: started.providerCallId, event: { type: 'response.create' } }]);
+    expect(fake.state.sidebandClientEvents).toEqual([
+      { callId: started.providerCallId, event: { type: 'response.create' } },
+    ]);
   });
 
   it('relays sideband events and delivers control.send; like the service, a response asked for before the browser is connected plays unheard', async () => {
@@ -106,7 +125,10 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     await eventually(() => fake.state.sidebandClientEvents.length === 2, 'client events at the fake');
     expect(fake.state.sidebandClientEvents).toEqual([
       { callId: started.providerCallId, event: { type: 'response.create' } },
-      { callId: started.providerCallId, event: { type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } } },
+      {
+        callId: started.providerCallId,
+        event: { type: 'response.create', response: { metadata: { santa_cue: 'change_subject' } } },
+      },
     ]);
     await eventually(() => events.filter((e) => e.type === 'response.done').length === 2, 'steered response');
     const done = events.filter((e): e is ResponseDoneEvent => e.type === 'response.done')[1]!;
@@ -141,7 +163,10 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     expect(limited).toMatchObject({ code: 'rate_limited', status: 429, retryAfterSeconds: 7 });
 
     fake.fail('calls', { status: 500 });
-    await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'provider_unavailable', status: 500 });
+    await expect(provider.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      status: 500,
+    });
     expect(fake.state.calls.size).toBe(0);
   });
 
@@ -155,7 +180,11 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     const warnings: string[] = [];
     const fake = await startFakeOpenAI();
     cleanup.push(() => fake.close());
-    const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: { ...silentLogger, warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? '') } });
+    const provider = new OpenAIRealtimeProvider({
+      apiKey: fake.apiKey,
+      baseURL: fake.baseURL,
+      logger: { ...silentLogger, warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? '') },
+    });
     cleanup.push(() => provider.close());
     const peer = await createBrowserPeer();
     cleanup.push(() => peer.close());
@@ -176,7 +205,9 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
     fake.fail('sideband', { status: 404 });
     fake.fail('sideband', { status: 502 });
     const started = await provider.startCall(peer.offerSdp, SESSION);
-    expect(fake.state.sidebandConnections).toEqual([{ callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` }]);
+    expect(fake.state.sidebandConnections).toEqual([
+      { callId: started.providerCallId, authorization: `Bearer ${fake.apiKey}` },
+    ]);
     expect(fake.state.hangups).toEqual([]);
     // The call is controllable: a client event reaches the provider.
     started.control.send({ type: 'response.create' });
@@ -194,7 +225,10 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
   it('maps a wrong key to unauthorized, a refused offer to invalid_sdp and an abort to aborted', async () => {
     const { fake, peer } = await setup();
     const wrongKey = new OpenAIRealtimeProvider({ apiKey: 'sk-wrong', baseURL: fake.baseURL, logger: silentLogger });
-    await expect(wrongKey.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    await expect(wrongKey.startCall(peer.offerSdp, SESSION)).rejects.toMatchObject({
+      code: 'unauthorized',
+      status: 401,
+    });
 
     const provider = new OpenAIRealtimeProvider({ apiKey: fake.apiKey, baseURL: fake.baseURL, logger: silentLogger });
     const noAudio = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
@@ -203,12 +237,20 @@ describe('OpenAIRealtimeProvider against the local fake, through the real openai
 
     const controller = new AbortController();
     controller.abort();
-    await expect(provider.startCall(peer.offerSdp, SESSION, controller.signal)).rejects.toMatchObject({ code: 'aborted' });
+    await expect(provider.startCall(peer.offerSdp, SESSION, controller.signal)).rejects.toMatchObject({
+      code: 'aborted',
+    });
   });
 
   it('refuses a plain-http base URL that is not loopback (the key would travel in clear)', () => {
-    expect(() => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'http://example.com/v1', logger: silentLogger })).toThrow(/https/);
-    expect(() => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'https://api.openai.com/v1', logger: silentLogger })).not.toThrow();
-    expect(() => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'http://localhost:9999/v1', logger: silentLogger })).not.toThrow();
+    expect(
+      () => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'http://example.com/v1', logger: silentLogger }),
+    ).toThrow(/https/);
+    expect(
+      () => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'https://api.openai.com/v1', logger: silentLogger }),
+    ).not.toThrow();
+    expect(
+      () => new OpenAIRealtimeProvider({ apiKey: 'k', baseURL: 'http://localhost:9999/v1', logger: silentLogger }),
+    ).not.toThrow();
   });
 });

@@ -58,7 +58,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     const url = new URL(this.baseURL);
     if (url.protocol === 'http:') {
       // The key would travel in clear text: only a fake on this machine may be plain http.
-      if (!LOOPBACK_HOSTS.has(url.hostname)) throw new Error('OPENAI_BASE_URL must be https unless it is a loopback address');
+      if (!LOOPBACK_HOSTS.has(url.hostname))
+        throw new Error('OPENAI_BASE_URL must be https unless it is a loopback address');
       this.plainLoopback = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
     } else if (url.protocol === 'https:') {
       this.plainLoopback = null;
@@ -100,16 +101,32 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     } catch (error) {
       // A call nobody controls would run (and bill) until OpenAI times it out.
       await this.hangup(providerCallId).catch((e: unknown) =>
-        this.logger.warn({ providerCallId, code: (e as RealtimeProviderError).code }, 'hang-up after a failed sideband also failed'),
+        this.logger.warn(
+          { providerCallId, code: (e as RealtimeProviderError).code },
+          'hang-up after a failed sideband also failed',
+        ),
       );
       throw error;
     }
   }
 
-  private async createCall(offerSdp: string, session: SantaSessionConfig, signal?: AbortSignal): Promise<{ providerCallId: string; answerSdp: string }> {
+  private async createCall(
+    offerSdp: string,
+    session: SantaSessionConfig,
+    signal?: AbortSignal,
+  ): Promise<{ providerCallId: string; answerSdp: string }> {
     const form = new FormData();
     form.set('sdp', offerSdp);
-    form.set('session', JSON.stringify(buildRealtimeSession(session, { model: this.model, voice: this.voice, transcriptionModel: this.transcriptionModel })));
+    form.set(
+      'session',
+      JSON.stringify(
+        buildRealtimeSession(session, {
+          model: this.model,
+          voice: this.voice,
+          transcriptionModel: this.transcriptionModel,
+        }),
+      ),
+    );
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     const started = Date.now();
@@ -125,18 +142,25 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       const providerCallId = decodeURIComponent(location.split('?')[0]!.replace(/\/+$/, '').split('/').pop() ?? '');
       const answerSdp = await response.text();
       if (!CALL_ID.test(providerCallId)) {
-        throw new RealtimeProviderError('provider_unavailable', 'The provider returned no usable call id', { status: response.status });
+        throw new RealtimeProviderError('provider_unavailable', 'The provider returned no usable call id', {
+          status: response.status,
+        });
       }
       if (!answerSdp.startsWith('v=0')) {
         await this.hangup(providerCallId).catch(() => undefined);
-        throw new RealtimeProviderError('provider_unavailable', 'The provider returned no SDP answer', { status: response.status });
+        throw new RealtimeProviderError('provider_unavailable', 'The provider returned no SDP answer', {
+          status: response.status,
+        });
       }
       this.logger.info({ providerCallId, status: response.status, ms: Date.now() - started }, 'realtime call created');
       return { providerCallId, answerSdp };
     } catch (error) {
       if (error instanceof RealtimeProviderError) throw error;
       if (signal?.aborted) throw new RealtimeProviderError('aborted', 'The call start was aborted', { cause: error });
-      if (timeout.aborted) throw new RealtimeProviderError('timeout', `The provider did not answer within ${this.timeoutMs} ms`, { cause: error });
+      if (timeout.aborted)
+        throw new RealtimeProviderError('timeout', `The provider did not answer within ${this.timeoutMs} ms`, {
+          cause: error,
+        });
       this.logger.warn({ err: (error as Error).name }, 'realtime call creation failed');
       throw new RealtimeProviderError('provider_unavailable', 'The provider could not be reached', { cause: error });
     }
@@ -163,11 +187,13 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
       });
     }
-    if (status === 401 || status === 403) return new RealtimeProviderError('unauthorized', 'The provider refused the API key', { status });
+    if (status === 401 || status === 403)
+      return new RealtimeProviderError('unauthorized', 'The provider refused the API key', { status });
     if ((status === 400 || status === 422) && (param === 'sdp' || /sdp|offer/i.test(code ?? ''))) {
       return new RealtimeProviderError('invalid_sdp', 'The provider refused the SDP offer', { status });
     }
-    if (status === 408 || status === 504) return new RealtimeProviderError('timeout', 'The provider timed out', { status });
+    if (status === 408 || status === 504)
+      return new RealtimeProviderError('timeout', 'The provider timed out', { status });
     return new RealtimeProviderError('provider_unavailable', `The provider answered ${status}`, { status });
   }
 
@@ -176,7 +202,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     const options: WebSocketClientOptions = { handshakeTimeout: this.timeoutMs };
     const target = this.plainLoopback;
     if (target) {
-      options.createConnection = (() => net.connect({ host: target.host, port: target.port })) as unknown as WebSocketClientOptions['createConnection'];
+      options.createConnection = (() =>
+        net.connect({ host: target.host, port: target.port })) as unknown as WebSocketClientOptions['createConnection'];
     }
     return options;
   }
@@ -205,8 +232,15 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     }
   }
 
-  private async connectSideband(providerCallId: string, timeoutMs: number, signal?: AbortSignal): Promise<ControlChannel> {
-    const rt = await OpenAIRealtimeWS.create(this.client, { callID: providerCallId, options: { ...this.socketOptions(), handshakeTimeout: timeoutMs } });
+  private async connectSideband(
+    providerCallId: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ControlChannel> {
+    const rt = await OpenAIRealtimeWS.create(this.client, {
+      callID: providerCallId,
+      options: { ...this.socketOptions(), handshakeTimeout: timeoutMs },
+    });
     const socket = rt.socket;
     let failure: 'error' | null = null;
     // Without an 'error' listener the SDK turns every error into an unhandled rejection. An
@@ -217,7 +251,11 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     });
 
     await new Promise<void>((resolve, reject) => {
-      const fail = (code: 'timeout' | 'aborted' | 'rate_limited' | 'provider_unavailable', message: string, status?: number) => {
+      const fail = (
+        code: 'timeout' | 'aborted' | 'rate_limited' | 'provider_unavailable',
+        message: string,
+        status?: number,
+      ) => {
         cleanup();
         try {
           socket.terminate();
@@ -226,14 +264,21 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         }
         reject(new RealtimeProviderError(code, message, status === undefined ? {} : { status }));
       };
-      const timer = setTimeout(() => fail('timeout', `The sideband did not open within ${this.timeoutMs} ms`), timeoutMs);
+      const timer = setTimeout(
+        () => fail('timeout', `The sideband did not open within ${this.timeoutMs} ms`),
+        timeoutMs,
+      );
       const onOpen = () => {
         cleanup();
         resolve();
       };
       const onError = () => fail('provider_unavailable', 'The sideband could not be opened');
       const onUnexpected = (_req: unknown, res: { statusCode?: number }) =>
-        fail(res.statusCode === 429 ? 'rate_limited' : 'provider_unavailable', `The sideband was refused (${res.statusCode ?? 'no status'})`, res.statusCode);
+        fail(
+          res.statusCode === 429 ? 'rate_limited' : 'provider_unavailable',
+          `The sideband was refused (${res.statusCode ?? 'no status'})`,
+          res.statusCode,
+        );
       const onAbort = () => fail('aborted', 'The call start was aborted');
       const cleanup = () => {
         clearTimeout(timer);
@@ -290,10 +335,16 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         return;
       }
       this.logger.warn({ providerCallId, status }, 'realtime hang-up failed');
-      if (status === 429) throw new RealtimeProviderError('rate_limited', 'Hang-up rate limited', { status, cause: error });
-      if (status === 401 || status === 403) throw new RealtimeProviderError('unauthorized', 'Hang-up refused', { status, cause: error });
-      if (error instanceof OpenAI.APIConnectionTimeoutError) throw new RealtimeProviderError('timeout', 'Hang-up timed out', { cause: error });
-      throw new RealtimeProviderError('provider_unavailable', 'Hang-up failed', { ...(status ? { status } : {}), cause: error });
+      if (status === 429)
+        throw new RealtimeProviderError('rate_limited', 'Hang-up rate limited', { status, cause: error });
+      if (status === 401 || status === 403)
+        throw new RealtimeProviderError('unauthorized', 'Hang-up refused', { status, cause: error });
+      if (error instanceof OpenAI.APIConnectionTimeoutError)
+        throw new RealtimeProviderError('timeout', 'Hang-up timed out', { cause: error });
+      throw new RealtimeProviderError('provider_unavailable', 'Hang-up failed', {
+        ...(status ? { status } : {}),
+        cause: error,
+      });
     }
   }
 

@@ -19,7 +19,10 @@ export interface OpenAISessionDefaults {
  * - `tracing: null` says in the request itself that OpenAI writes no trace of the session
  *   to its Traces dashboard (P1, P3); the promise does not rest on an unstated default.
  */
-export function buildRealtimeSession(session: SantaSessionConfig, defaults: OpenAISessionDefaults): Record<string, unknown> {
+export function buildRealtimeSession(
+  session: SantaSessionConfig,
+  defaults: OpenAISessionDefaults,
+): Record<string, unknown> {
   return {
     type: 'realtime',
     model: defaults.model,

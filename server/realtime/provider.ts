@@ -73,12 +73,7 @@ export interface RealtimeControl {
 }
 
 export type RealtimeProviderErrorCode =
-  | 'provider_unavailable'
-  | 'rate_limited'
-  | 'timeout'
-  | 'invalid_sdp'
-  | 'unauthorized'
-  | 'aborted';
+  'provider_unavailable' | 'rate_limited' | 'timeout' | 'invalid_sdp' | 'unauthorized' | 'aborted';
 
 export class RealtimeProviderError extends Error {
   override readonly name = 'RealtimeProviderError';

@@ -13,7 +13,14 @@ import { SimulatedSantaProvider } from './simulated-santa.js';
 const FAST = { wordMs: 10, greetingDelayMs: 30, turnGapMs: null, replyDelayMs: 20 } as const;
 
 function session(language: 'en' | 'da' | 'sv', childName: string, wishList: string[] = []): SantaSessionConfig {
-  return { instructions: 'unused by the simulation', voice: 'sage', language, maxOutputTokens: 512, childName, wishList };
+  return {
+    instructions: 'unused by the simulation',
+    voice: 'sage',
+    language,
+    maxOutputTokens: 512,
+    childName,
+    wishList,
+  };
 }
 
 interface Harness {
@@ -33,7 +40,13 @@ afterEach(async () => {
  * A call with a werift "browser". With `greet`, the control channel asks Santa to speak first
  * before the browser has the answer, as the calls service does when a call starts.
  */
-async function connect(language: 'en' | 'da' | 'sv', name: string, wishes: string[] = [], pacing: object = FAST, greet = true): Promise<Harness> {
+async function connect(
+  language: 'en' | 'da' | 'sv',
+  name: string,
+  wishes: string[] = [],
+  pacing: object = FAST,
+  greet = true,
+): Promise<Harness> {
   const provider = new SimulatedSantaProvider({ pacing });
   const peer = await createBrowserPeer();
   open.push(async () => {
@@ -50,17 +63,25 @@ async function connect(language: 'en' | 'da' | 'sv', name: string, wishes: strin
 
 function transcriptDone(events: RealtimeServerEvent[], responseId?: string): OutputAudioTranscriptDoneEvent[] {
   return events.filter(
-    (e): e is OutputAudioTranscriptDoneEvent => e.type === 'response.output_audio_transcript.done' && (!responseId || e.response_id === responseId),
+    (e): e is OutputAudioTranscriptDoneEvent =>
+      e.type === 'response.output_audio_transcript.done' && (!responseId || e.response_id === responseId),
   );
 }
 
 function deltasOf(events: RealtimeServerEvent[], responseId: string): string[] {
   return events
-    .filter((e): e is OutputAudioTranscriptDeltaEvent => e.type === 'response.output_audio_transcript.delta' && e.response_id === responseId)
+    .filter(
+      (e): e is OutputAudioTranscriptDeltaEvent =>
+        e.type === 'response.output_audio_transcript.delta' && e.response_id === responseId,
+    )
     .map((e) => e.delta);
 }
 
-async function waitForControl(h: Harness, predicate: (e: RealtimeServerEvent) => boolean, what: string): Promise<RealtimeServerEvent> {
+async function waitForControl(
+  h: Harness,
+  predicate: (e: RealtimeServerEvent) => boolean,
+  what: string,
+): Promise<RealtimeServerEvent> {
   await h.peer.waitFor(() => h.controlEvents.some(predicate), 15_000, what);
   return h.controlEvents.find(predicate)!;
 }
@@ -71,29 +92,63 @@ describe('Simulated Santa', () => {
     await h.peer.waitForEvent('session.created', 15_000);
     expect(h.controlEvents.some((e) => e.type === 'session.created')).toBe(true);
 
-    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+      'response.output_audio_transcript.done',
+      15_000,
+    );
     expect(greeting.transcript).toBe(SANTA_LINES.en.greeting('Emma'));
     expect(greeting.transcript).toContain('Emma');
     const dcDeltas = deltasOf(h.peer.events, greeting.response_id);
     expect(dcDeltas.length).toBeGreaterThan(3);
     expect(dcDeltas.join('').trim()).toBe(greeting.transcript);
 
-    await waitForControl(h, (e) => e.type === 'response.output_audio_transcript.done' && (e as OutputAudioTranscriptDoneEvent).response_id === greeting.response_id, 'greeting on control');
+    await waitForControl(
+      h,
+      (e) =>
+        e.type === 'response.output_audio_transcript.done' &&
+        (e as OutputAudioTranscriptDoneEvent).response_id === greeting.response_id,
+      'greeting on control',
+    );
     expect(deltasOf(h.controlEvents, greeting.response_id)).toEqual(dcDeltas);
     // The GA event order of one response: created, deltas, transcript done, done.
-    await h.peer.waitForEvent<ResponseDoneEvent>('response.done', 15_000, (e) => e.response.id === greeting.response_id);
+    await h.peer.waitForEvent<ResponseDoneEvent>(
+      'response.done',
+      15_000,
+      (e) => e.response.id === greeting.response_id,
+    );
     const ofGreeting = h.peer.events
-      .filter((e) => ('response' in e && (e as ResponseDoneEvent).response.id === greeting.response_id) || (e as { response_id?: string }).response_id === greeting.response_id)
+      .filter(
+        (e) =>
+          ('response' in e && (e as ResponseDoneEvent).response.id === greeting.response_id) ||
+          (e as { response_id?: string }).response_id === greeting.response_id,
+      )
       .map((e) => e.type)
-      .filter((t) => ['response.created', 'response.output_audio_transcript.delta', 'response.output_audio_transcript.done', 'response.done'].includes(t));
+      .filter((t) =>
+        [
+          'response.created',
+          'response.output_audio_transcript.delta',
+          'response.output_audio_transcript.done',
+          'response.done',
+        ].includes(t),
+      );
     expect(ofGreeting[0]).toBe('response.created');
     expect(ofGreeting.at(-1)).toBe('response.done');
     expect(ofGreeting.at(-2)).toBe('response.output_audio_transcript.done');
     expect(ofGreeting.filter((t) => t.endsWith('.delta')).length).toBe(dcDeltas.length);
-    expect((h.peer.events.find((e) => e.type === 'response.done' && (e as ResponseDoneEvent).response.id === greeting.response_id) as ResponseDoneEvent).response.status).toBe('completed');
+    expect(
+      (
+        h.peer.events.find(
+          (e) => e.type === 'response.done' && (e as ResponseDoneEvent).response.id === greeting.response_id,
+        ) as ResponseDoneEvent
+      ).response.status,
+    ).toBe('completed');
 
     // Audio really flows both ways: Santa's voice arrives decodable and loud enough to hear.
-    await h.peer.waitFor(() => h.peer.audioPackets() > 50 && h.peer.peakAudioLevel() > 500, 15_000, 'audible Santa audio');
+    await h.peer.waitFor(
+      () => h.peer.audioPackets() > 50 && h.peer.peakAudioLevel() > 500,
+      15_000,
+      'audible Santa audio',
+    );
     await h.peer.waitFor(() => (h.provider.audioStats(h.callId)?.received ?? 0) > 10, 15_000, 'mic audio at Santa');
   });
 
@@ -106,7 +161,10 @@ describe('Simulated Santa', () => {
     expect(h.controlEvents.filter((e) => e.type.startsWith('response.'))).toEqual([]);
 
     h.control.send({ type: 'response.create' });
-    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+      'response.output_audio_transcript.done',
+      15_000,
+    );
     expect(greeting.transcript).toBe(SANTA_LINES.en.greeting('Lily'));
   });
 
@@ -128,7 +186,11 @@ describe('Simulated Santa', () => {
     const h = await connect('en', 'Noah', [], { ...FAST, wordMs: 150 }, false);
     await h.peer.waitForEvent('session.created', 15_000);
     h.control.send({ type: 'response.create' });
-    const firstDelta = (await waitForControl(h, (e) => e.type === 'response.output_audio_transcript.delta', 'first delta')) as OutputAudioTranscriptDeltaEvent;
+    const firstDelta = (await waitForControl(
+      h,
+      (e) => e.type === 'response.output_audio_transcript.delta',
+      'first delta',
+    )) as OutputAudioTranscriptDeltaEvent;
     h.control.send({ type: 'response.cancel' });
     const done = (await waitForControl(
       h,
@@ -139,9 +201,19 @@ describe('Simulated Santa', () => {
 
     // A later response completes; nothing of the cancelled one arrived after its done.
     h.control.send({ type: 'response.create' });
-    await waitForControl(h, (e) => e.type === 'response.done' && (e as ResponseDoneEvent).response.status === 'completed', 'next response');
+    await waitForControl(
+      h,
+      (e) => e.type === 'response.done' && (e as ResponseDoneEvent).response.status === 'completed',
+      'next response',
+    );
     const doneIndex = h.controlEvents.indexOf(done);
-    const lateDeltas = h.controlEvents.slice(doneIndex).filter((e) => e.type === 'response.output_audio_transcript.delta' && (e as OutputAudioTranscriptDeltaEvent).response_id === firstDelta.response_id);
+    const lateDeltas = h.controlEvents
+      .slice(doneIndex)
+      .filter(
+        (e) =>
+          e.type === 'response.output_audio_transcript.delta' &&
+          (e as OutputAudioTranscriptDeltaEvent).response_id === firstDelta.response_id,
+      );
     expect(lateDeltas).toEqual([]);
     const cancelledDone = transcriptDone(h.controlEvents, firstDelta.response_id)[0]!;
     expect(cancelledDone.transcript.length).toBeLessThan(SANTA_LINES.en.greeting('Noah').length);
@@ -154,38 +226,64 @@ describe('Simulated Santa', () => {
   it('treats a user text item as the child speaking: transcript event, then a fitting reply', async () => {
     const h = await connect('en', 'Ava', [], FAST, false);
     await h.peer.waitForEvent('session.created', 15_000);
-    h.peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Are you a robot?' }] } });
-    const heard = await waitForControl(h, (e) => e.type === 'conversation.item.input_audio_transcription.completed', 'child transcript');
+    h.peer.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Are you a robot?' }] },
+    });
+    const heard = await waitForControl(
+      h,
+      (e) => e.type === 'conversation.item.input_audio_transcription.completed',
+      'child transcript',
+    );
     expect((heard as { transcript: string }).transcript).toBe('Are you a robot?');
-    const reply = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    const reply = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+      'response.output_audio_transcript.done',
+      15_000,
+    );
     expect(reply.transcript).toBe(SANTA_LINES.en.areYouReal);
   });
 
   it('speaks the wrap-up line when the server steers with the wrap-up instruction over control', async () => {
     const h = await connect('en', 'Oscar', [], FAST, false);
     await h.peer.waitForEvent('session.created', 15_000);
-    h.control.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: wrapUpInstruction('en') }] } });
+    h.control.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: wrapUpInstruction('en') }] },
+    });
     h.control.send({ type: 'response.create' });
-    const line = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
+    const line = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+      'response.output_audio_transcript.done',
+      15_000,
+    );
     expect(line.transcript).toBe(SANTA_LINES.en.wrapUp);
   });
 
   it.each([
     ['da', 'Freja', 'en ny cykel'],
     ['sv', 'Elsa', 'en hundvalp'],
-  ] as const)('greets in %s with the name and acknowledges a wish without promising it', async (language, name, wish) => {
-    const h = await connect(language, name, [wish]);
-    const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000);
-    expect(greeting.transcript).toBe(SANTA_LINES[language].greeting(name));
-    expect(deltasOf(h.peer.events, greeting.response_id).length).toBeGreaterThan(3);
-    await waitForControl(h, (e) => e.type === 'response.output_audio_transcript.done', 'greeting on control');
-    expect(deltasOf(h.controlEvents, greeting.response_id).join('').trim()).toContain(name);
+  ] as const)(
+    'greets in %s with the name and acknowledges a wish without promising it',
+    async (language, name, wish) => {
+      const h = await connect(language, name, [wish]);
+      const greeting = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+        'response.output_audio_transcript.done',
+        15_000,
+      );
+      expect(greeting.transcript).toBe(SANTA_LINES[language].greeting(name));
+      expect(deltasOf(h.peer.events, greeting.response_id).length).toBeGreaterThan(3);
+      await waitForControl(h, (e) => e.type === 'response.output_audio_transcript.done', 'greeting on control');
+      expect(deltasOf(h.controlEvents, greeting.response_id).join('').trim()).toContain(name);
 
-    h.control.send({ type: 'response.create' });
-    const wishLine = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>('response.output_audio_transcript.done', 15_000, (e) => e.response_id !== greeting.response_id);
-    expect(wishLine.transcript).toBe(SANTA_LINES[language].wish(wish));
-    await h.peer.waitFor(() => h.peer.audioPackets() > 20, 15_000, 'audio');
-  });
+      h.control.send({ type: 'response.create' });
+      const wishLine = await h.peer.waitForEvent<OutputAudioTranscriptDoneEvent>(
+        'response.output_audio_transcript.done',
+        15_000,
+        (e) => e.response_id !== greeting.response_id,
+      );
+      expect(wishLine.transcript).toBe(SANTA_LINES[language].wish(wish));
+      await h.peer.waitFor(() => h.peer.audioPackets() > 20, 15_000, 'audio');
+    },
+  );
 
   it('hangs up idempotently: control and data channel close, the call is gone', async () => {
     const h = await connect('en', 'Mia');
@@ -209,13 +307,16 @@ describe('Simulated Santa', () => {
     await h.provider.close();
     expect(closed).toEqual(['closed']);
     expect(h.provider.openCalls).toBe(0);
-    await expect(h.provider.startCall(h.peer.offerSdp, session('sv', 'Alva'))).rejects.toMatchObject({ code: 'provider_unavailable' });
+    await expect(h.provider.startCall(h.peer.offerSdp, session('sv', 'Alva'))).rejects.toMatchObject({
+      code: 'provider_unavailable',
+    });
   });
 
   it('refuses an offer without audio or without a data channel as invalid_sdp', async () => {
     const provider = new SimulatedSantaProvider({ pacing: FAST });
     open.push(() => provider.close());
-    const noDataChannel = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
+    const noDataChannel =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
     const error = await provider.startCall(noDataChannel, session('en', 'Leo')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RealtimeProviderError);
     expect((error as RealtimeProviderError).code).toBe('invalid_sdp');

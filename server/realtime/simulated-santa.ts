@@ -77,7 +77,12 @@ export class SimulatedSantaProvider implements RealtimeProvider {
     call.onEnded((reason) => control.markClosed(reason));
     this.options.logger?.info({ providerCallId: id }, 'simulated santa answered');
     // What its session.created reports, and so what must stay (it reports no instructions).
-    return { providerCallId: id, answerSdp: call.answerSdp, control, session: { voice: session.voice, outputModalities: ['audio'], transcriptionModel: 'simulated' } };
+    return {
+      providerCallId: id,
+      answerSdp: call.answerSdp,
+      control,
+      session: { voice: session.voice, outputModalities: ['audio'], transcriptionModel: 'simulated' },
+    };
   }
 
   async hangup(providerCallId: string): Promise<void> {

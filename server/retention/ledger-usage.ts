@@ -35,7 +35,9 @@ export interface CallEntries {
 export async function resolvePendingMerges(store: Store, batchSize: number): Promise<number> {
   const pending: string[] = [];
   for await (const batch of store.ledger.scan(batchSize)) {
-    for (const e of batch) if (e.ref.startsWith('usage-total:') && e.note?.startsWith('merged:')) pending.push(e.note.slice('merged:'.length));
+    for (const e of batch)
+      if (e.ref.startsWith('usage-total:') && e.note?.startsWith('merged:'))
+        pending.push(e.note.slice('merged:'.length));
   }
   let removed = 0;
   for (const id of pending) if (await store.ledger.remove(id)) removed++;
@@ -75,7 +77,16 @@ async function mergeIntoTotal(store: Store, accountId: string, capture: LedgerRo
   let total = await store.ledger.findOne('ref', ref);
   if (total?.note === mergedMark(capture.id)) return; // added before a crash; only the removal was missing
   if (!total) {
-    total = { id: `usage-${capture.id}`, accountId, kind: 'capture', seconds: 0, ref, callId: null, at: cutoff, note: null };
+    total = {
+      id: `usage-${capture.id}`,
+      accountId,
+      kind: 'capture',
+      seconds: 0,
+      ref,
+      callId: null,
+      at: cutoff,
+      note: null,
+    };
     try {
       await store.ledger.insert(total);
     } catch {

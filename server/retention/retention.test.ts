@@ -28,8 +28,18 @@ async function settledCall(s: TestServer, accountId: string, seconds: number): P
   const now = s.clock.now();
   const held = await s.app.services.credits.hold(accountId, callId, { min: 1, max: 600 });
   await s.app.store.calls.insert({
-    id: callId, accountId, profileId: null, provider: 'simulated', providerCallId: null, heldSeconds: held ?? 0,
-    startedAt: now, meteredSeconds: seconds, checkpointAt: now, endedAt: now + seconds * 1000, reason: 'hangup', settledAt: now,
+    id: callId,
+    accountId,
+    profileId: null,
+    provider: 'simulated',
+    providerCallId: null,
+    heldSeconds: held ?? 0,
+    startedAt: now,
+    meteredSeconds: seconds,
+    checkpointAt: now,
+    endedAt: now + seconds * 1000,
+    reason: 'hangup',
+    settledAt: now,
   });
   await s.app.services.credits.settle(callId, seconds);
   return callId;
@@ -58,7 +68,10 @@ describe('retention sweeps', () => {
     const store = server.app.store;
     const parent = await signUpParent(server.api);
     await s.credits.purchase(parent.accountId, 1200, 'pi_old');
-    const oldCalls = [await settledCall(server, parent.accountId, 100), await settledCall(server, parent.accountId, 50)];
+    const oldCalls = [
+      await settledCall(server, parent.accountId, 100),
+      await settledCall(server, parent.accountId, 50),
+    ];
     const oldLogins = await store.logins.findBy('accountId', parent.accountId);
     server.clock.advance(365 * DAY_MS);
     const youngCall = await settledCall(server, parent.accountId, 30);
@@ -82,11 +95,19 @@ describe('retention sweeps', () => {
       expect(await store.ledger.findBy('callId', id)).toEqual([]);
     }
     expect(await store.calls.get(youngCall)).toBeDefined();
-    expect((await store.ledger.findBy('callId', youngCall)).map((e) => e.kind).sort()).toEqual(['capture', 'hold', 'release']);
+    expect((await store.ledger.findBy('callId', youngCall)).map((e) => e.kind).sort()).toEqual([
+      'capture',
+      'hold',
+      'release',
+    ]);
     const logins = await store.logins.findBy('accountId', parent.accountId);
     expect(logins).toHaveLength(1);
     // What the old calls used survives only as one total, so the balance is exactly what it was.
-    expect(await store.ledger.findOne('ref', usageTotalRef(parent.accountId))).toMatchObject({ kind: 'capture', seconds: 150, callId: null });
+    expect(await store.ledger.findOne('ref', usageTotalRef(parent.accountId))).toMatchObject({
+      kind: 'capture',
+      seconds: 150,
+      callId: null,
+    });
     expect(await s.credits.state(parent.accountId)).toEqual(before);
     // Purchases are payment records and stay.
     expect(await store.ledger.findOne('ref', 'purchase:pi_old')).toBeDefined();
@@ -104,7 +125,11 @@ describe('retention sweeps', () => {
     const store = server.app.store;
     const parent = await signUpParent(server.api);
     await s.credits.purchase(parent.accountId, 1000, 'pi_1');
-    const calls = [await settledCall(server, parent.accountId, 10), await settledCall(server, parent.accountId, 20), await settledCall(server, parent.accountId, 40)];
+    const calls = [
+      await settledCall(server, parent.accountId, 10),
+      await settledCall(server, parent.accountId, 20),
+      await settledCall(server, parent.accountId, 40),
+    ];
     const before = await s.credits.state(parent.accountId);
     server.clock.advance(USAGE_RETENTION_MS + DAY_MS);
     const cutoff = server.clock.now() - USAGE_RETENTION_MS;
@@ -155,7 +180,15 @@ describe('retention sweeps', () => {
   it('outbox mail is kept 30 days as a delivery record, then deleted', async () => {
     server = await startTestServer({ env: QUIET });
     const family = await scriptedFamily(server);
-    expectStatus(await admin(server.api).post('/admin/policy', { version: 'v-mail', material: false, effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(), text: { en: 'a', da: 'b', sv: 'c' } }), 201);
+    expectStatus(
+      await admin(server.api).post('/admin/policy', {
+        version: 'v-mail',
+        material: false,
+        effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(),
+        text: { en: 'a', da: 'b', sv: 'c' },
+      }),
+      201,
+    );
     server.clock.advance(29 * DAY_MS);
     expect((await run()).outboxDeleted).toBe(0);
     server.clock.advance(DAY_MS);
@@ -183,7 +216,8 @@ describe('retention sweeps', () => {
       // On PostgreSQL there is no journal: an idle sweep changes no data row, and the one that
       // removes the upload leaves it in no table and no photo (its key destroyed, compacted).
       // The sweep's own audit entry (and the chain head) is the one thing an idle sweep writes, as on lowdb's journal.
-      const rows = async () => new Map([...(await storedData(server))].filter(([k]) => !k.startsWith('audit/') && k !== 'meta/audit.head'));
+      const rows = async () =>
+        new Map([...(await storedData(server))].filter(([k]) => !k.startsWith('audit/') && k !== 'meta/audit.head'));
       const before = await rows();
       const idle = await run();
       expect(Object.values(idle).every((n) => n === 0)).toBe(true);
@@ -196,9 +230,14 @@ describe('retention sweeps', () => {
       return;
     }
     const journals = () => readdirSync(server.dataDir).filter((f) => f.startsWith('journal-'));
-    const dataFiles = () => new Map(readdirSync(server.dataDir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => !f.startsWith('journal-') && !f.endsWith('.lock') && statSync(join(server.dataDir, f)).isFile())
-      .map((f) => [f, readFileSync(join(server.dataDir, f)).toString('base64')]));
+    const dataFiles = () =>
+      new Map(
+        readdirSync(server.dataDir, { recursive: true, encoding: 'utf8' })
+          .filter(
+            (f) => !f.startsWith('journal-') && !f.endsWith('.lock') && statSync(join(server.dataDir, f)).isFile(),
+          )
+          .map((f) => [f, readFileSync(join(server.dataDir, f)).toString('base64')]),
+      );
 
     const journalBefore = journals();
     const filesBefore = dataFiles();
@@ -270,7 +309,8 @@ describe('retention sweeps', () => {
     expect(after.accountsPurged).toBe(0);
     const audit = await server.app.services.audit.all();
     const sweeps = audit.filter((e) => e.action === 'retention.sweep');
-    const total = (k: SweepStep) => Number(partial!.details[k] ?? 0) + sweeps.reduce((sum, e) => sum + Number(e.details[k] ?? 0), 0);
+    const total = (k: SweepStep) =>
+      Number(partial!.details[k] ?? 0) + sweeps.reduce((sum, e) => sum + Number(e.details[k] ?? 0), 0);
     expect(total('accountsPurged')).toBe(4);
     // The keeper's temporary uploads (1 scripted + 3) are past 24 h.
     expect(total('photosDeleted')).toBe(4);

@@ -41,7 +41,9 @@ export class RetentionScheduler {
 
   private background(trigger: string): void {
     if (this.current || this.stopped) return;
-    this.run().catch((err: unknown) => this.logger?.error({ trigger, err: (err as Error).message }, 'retention sweep failed; the next run finishes it'));
+    this.run().catch((err: unknown) =>
+      this.logger?.error({ trigger, err: (err as Error).message }, 'retention sweep failed; the next run finishes it'),
+    );
   }
 
   private run(): Promise<SweepResult> {

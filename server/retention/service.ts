@@ -113,7 +113,9 @@ export class RetentionService {
       if (Object.values(counts).some((n) => n > 0)) await this.store.compact();
     } catch (err) {
       this.options.onSweep?.('failed');
-      await this.audit.record('system', 'retention.sweep_failed', null, { ...counts, error: (err as Error).message.slice(0, 200) }).catch(() => undefined);
+      await this.audit
+        .record('system', 'retention.sweep_failed', null, { ...counts, error: (err as Error).message.slice(0, 200) })
+        .catch(() => undefined);
       throw err;
     }
     const finishedAt = this.clock.now();
@@ -130,7 +132,10 @@ export class RetentionService {
   }
 
   /** Rows matching `pick`, collected in batches (the scan yields between them). */
-  private async collect<T extends { id: string }>(table: { scan(batch?: number): AsyncIterable<T[]> }, pick: (row: T) => boolean): Promise<T[]> {
+  private async collect<T extends { id: string }>(
+    table: { scan(batch?: number): AsyncIterable<T[]> },
+    pick: (row: T) => boolean,
+  ): Promise<T[]> {
     const out: T[] = [];
     for await (const batch of table.scan(this.batchSize)) for (const row of batch) if (pick(row)) out.push(row);
     return out;
@@ -167,7 +172,9 @@ export class RetentionService {
     const cutoff = this.clock.now() - this.usageMs;
     this.done(counts, 'ledgerEntriesCompacted', await resolvePendingMerges(this.store, this.batchSize));
     const calls = await findCompactableCalls(this.store, cutoff, this.batchSize);
-    await this.each(calls, async (c) => this.done(counts, 'ledgerEntriesCompacted', await compactCall(this.store, c, cutoff)));
+    await this.each(calls, async (c) =>
+      this.done(counts, 'ledgerEntriesCompacted', await compactCall(this.store, c, cutoff)),
+    );
     const oldCalls = await this.collect(this.store.calls, (c) => c.endedAt !== null && c.endedAt <= cutoff);
     await this.each(oldCalls, async (c) => {
       if (await this.store.calls.remove(c.id)) this.done(counts, 'callsDeleted');
@@ -201,7 +208,10 @@ export class RetentionService {
   /** Closed support requests past their stated retention. */
   private async support(counts: RetentionCounts): Promise<void> {
     const now = this.clock.now();
-    const due = await this.collect(this.store.support, (r) => r.closedAt !== null && r.deleteAfter !== null && r.deleteAfter <= now);
+    const due = await this.collect(
+      this.store.support,
+      (r) => r.closedAt !== null && r.deleteAfter !== null && r.deleteAfter <= now,
+    );
     await this.each(due, async (r) => {
       if (await this.store.support.remove(r.id)) this.done(counts, 'supportDeleted');
     });

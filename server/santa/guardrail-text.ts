@@ -22,7 +22,10 @@ const FOLD_PLAIN: Record<string, string> = { æ: 'ae', ø: 'o', ß: 'ss', œ: 'o
 const FOLD_DOUBLE: Record<string, string> = { æ: 'ae', ø: 'oe', å: 'aa', ä: 'ae', ö: 'oe', ü: 'ue', ß: 'ss', œ: 'oe' };
 
 function stripMarks(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC');
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC');
 }
 
 export function foldPlain(text: string): string {
@@ -36,7 +39,24 @@ export function foldDouble(text: string): string {
 // Words whose plain ASCII spelling is another common word: "nøgen" (naked) -> "nogen"
 // (anyone), "får" (gets) -> "far" (father), "för" -> "for", "här" -> "har". Santa's rules
 // keep these in their native spelling, so an ASCII sentence cannot trip on the other word.
-const PLAIN_COLLISIONS = new Set(['far', 'for', 'sa', 'bor', 'har', 'var', 'nogen', 'bade', 'rad', 'pa', 'ma', 'fore', 'mal', 'tor', 'kon', 'bla']);
+const PLAIN_COLLISIONS = new Set([
+  'far',
+  'for',
+  'sa',
+  'bor',
+  'har',
+  'var',
+  'nogen',
+  'bade',
+  'rad',
+  'pa',
+  'ma',
+  'fore',
+  'mal',
+  'tor',
+  'kon',
+  'bla',
+]);
 
 function foldPlainSafe(source: string): string {
   return source.replace(/\p{L}+/gu, (word) => {
@@ -100,7 +120,10 @@ export function normalizeText(text: string): string {
   t = t.replace(/[^\p{L}\p{N}'\-.!?\n]+/gu, ' ');
   // Apostrophes and hyphens only mean something inside a word.
   t = t.replace(/(^|[^\p{L}\p{N}])['-]+|['-]+(?=[^\p{L}\p{N}]|$)/gu, '$1 ');
-  return t.replace(/[ \t]+/g, ' ').replace(/ *\n+ */g, '\n').trim();
+  return t
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ *\n+ */g, '\n')
+    .trim();
 }
 
 export interface Segment {
@@ -114,9 +137,18 @@ export interface Segment {
 
 function makeSegment(raw: string): Segment {
   const question = /\?\s*$/.test(raw);
-  const native = raw.replace(/[.!?\n]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const native = raw
+    .replace(/[.!?\n]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const ascii = !/[^\x00-\x7f]/.test(native);
-  return { native, plain: ascii ? native : foldPlain(native), double: ascii ? native : foldDouble(native), ascii, question };
+  return {
+    native,
+    plain: ascii ? native : foldPlain(native),
+    double: ascii ? native : foldDouble(native),
+    ascii,
+    question,
+  };
 }
 
 /** Sentences of normalised text, each with its terminator's meaning kept as `question`. */
@@ -197,9 +229,86 @@ export function ruleMatches(rule: CompiledRule, segments: readonly Segment[]): b
 // ---- language drift ----------------------------------------------------------------
 
 const STOPWORDS: Record<Locale, ReadonlySet<string>> = {
-  en: new Set(['the', 'you', 'and', 'is', 'are', 'to', 'it', 'what', 'your', 'my', 'of', 'that', 'have', 'will', 'with', 'be', 'do', 'not', 'this', 'can', 'am', 'we', 'so', 'for']),
-  da: new Set(['jeg', 'ikke', 'og', 'hvad', 'hvor', 'af', 'også', 'være', 'meget', 'hvordan', 'noget', 'mig', 'dig', 'nu', 'hvis', 'skal', 'dine', 'jeres', 'være', 'bliver', 'lige', 'nogen', 'sige', 'hjem', 'hjemme']),
-  sv: new Set(['jag', 'inte', 'och', 'vad', 'är', 'av', 'också', 'vara', 'mycket', 'hur', 'något', 'mig', 'dig', 'nu', 'om', 'ska', 'dina', 'era', 'blir', 'bara', 'någon', 'säga', 'hem', 'hemma', 'att']),
+  en: new Set([
+    'the',
+    'you',
+    'and',
+    'is',
+    'are',
+    'to',
+    'it',
+    'what',
+    'your',
+    'my',
+    'of',
+    'that',
+    'have',
+    'will',
+    'with',
+    'be',
+    'do',
+    'not',
+    'this',
+    'can',
+    'am',
+    'we',
+    'so',
+    'for',
+  ]),
+  da: new Set([
+    'jeg',
+    'ikke',
+    'og',
+    'hvad',
+    'hvor',
+    'af',
+    'også',
+    'være',
+    'meget',
+    'hvordan',
+    'noget',
+    'mig',
+    'dig',
+    'nu',
+    'hvis',
+    'skal',
+    'dine',
+    'jeres',
+    'være',
+    'bliver',
+    'lige',
+    'nogen',
+    'sige',
+    'hjem',
+    'hjemme',
+  ]),
+  sv: new Set([
+    'jag',
+    'inte',
+    'och',
+    'vad',
+    'är',
+    'av',
+    'också',
+    'vara',
+    'mycket',
+    'hur',
+    'något',
+    'mig',
+    'dig',
+    'nu',
+    'om',
+    'ska',
+    'dina',
+    'era',
+    'blir',
+    'bara',
+    'någon',
+    'säga',
+    'hem',
+    'hemma',
+    'att',
+  ]),
 };
 
 /**

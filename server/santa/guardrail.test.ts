@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { LOCALES } from '../../shared/locales.js';
 import { SANTA_CATEGORY_ORDER } from './santa-rules.js';
 import { loadSafetyCorpus } from './corpus.test-support.js';
-import { checkChildText, checkSantaText, StreamingGuardrail, type GuardrailTrip, type ModerationChecker } from './guardrail.js';
+import {
+  checkChildText,
+  checkSantaText,
+  StreamingGuardrail,
+  type GuardrailTrip,
+  type ModerationChecker,
+} from './guardrail.js';
 import { CHILD_DISTRESS, CHILD_FINE, SANTA_MAY, SANTA_MUST_NOT } from './guardrail.fixtures.js';
 import { SANTA_LINES } from './lines.js';
 import { normalizeText } from './guardrail-text.js';
@@ -53,21 +59,47 @@ describe('checkSantaText on phrasings not in the corpus', () => {
 
   it.each(LOCALES)("never trips on Santa's own scripted lines (%s)", (lang) => {
     const l = SANTA_LINES[lang];
-    const lines = [l.areYouReal, l.distress, l.wrapUp, l.changeSubject, l.greeting('Emma'), l.wish('a pony'), l.askWishes, ...l.followUps, ...l.acknowledgements, l.goodbye('Emma')];
+    const lines = [
+      l.areYouReal,
+      l.distress,
+      l.wrapUp,
+      l.changeSubject,
+      l.greeting('Emma'),
+      l.wish('a pony'),
+      l.askWishes,
+      ...l.followUps,
+      ...l.acknowledgements,
+      l.goodbye('Emma'),
+    ];
     for (const line of lines) expect(checkSantaText(line, lang), line).toEqual({ tripped: false });
   });
 
   it('matches with and without diacritics, but does not fold a word into another one', () => {
-    expect(checkSantaText('Fortael mig jeres adresse, saa rensdyrene kan lande.', 'da')).toEqual({ tripped: true, category: 'personal_info_request' });
-    expect(checkSantaText('Hall det hemligt, lova mig att du inte berattar.', 'sv')).toEqual({ tripped: true, category: 'secret' });
+    expect(checkSantaText('Fortael mig jeres adresse, saa rensdyrene kan lande.', 'da')).toEqual({
+      tripped: true,
+      category: 'personal_info_request',
+    });
+    expect(checkSantaText('Hall det hemligt, lova mig att du inte berattar.', 'sv')).toEqual({
+      tripped: true,
+      category: 'secret',
+    });
     // "nogen" (anyone) must not read as "nøgen" (naked); "far" (father) not as "får" (gets).
-    expect(checkSantaText('Lov mig at du ikke siger det til nogen.', 'da')).toEqual({ tripped: true, category: 'secret' });
+    expect(checkSantaText('Lov mig at du ikke siger det til nogen.', 'da')).toEqual({
+      tripped: true,
+      category: 'secret',
+    });
     expect(checkSantaText('Hvad siger din far om sneen?', 'da')).toEqual({ tripped: false });
   });
 
   it('applies the rules of the language Santa drifted into', () => {
-    expect(checkSantaText("Don't tell your mum and dad, it's our little secret.", 'da')).toEqual({ tripped: true, category: 'secret' });
-    expect(checkSantaText('Jag lovar att du får en ny cykel i julklapp.', 'en')).toEqual({ tripped: true, category: 'gift_promise' });
+    expect(checkSantaText("Don't tell your mum and dad, it's our little secret.", 'da')).toEqual({
+      tripped: true,
+      category: 'secret',
+    });
+    expect(checkSantaText('Jag lovar att du får en ny cykel i julklapp.', 'en')).toEqual({
+      tripped: true,
+      category: 'gift_promise',
+    });
   });
 
   it('ignores empty and punctuation-only text', () => {
@@ -98,7 +130,9 @@ describe('checkChildText', () => {
 
 describe('normalizeText', () => {
   it('expands contractions and keeps only sentence punctuation', () => {
-    expect(normalizeText("You’ll get it — won't you? Santa's going!")).toBe('you will get it will not you? santa is going!');
+    expect(normalizeText("You’ll get it — won't you? Santa's going!")).toBe(
+      'you will get it will not you? santa is going!',
+    );
     expect(normalizeText('Well, we were here.')).toBe('well we were here.');
   });
 });
@@ -112,7 +146,16 @@ describe('StreamingGuardrail', () => {
   it('catches a forbidden phrase split across deltas, once', () => {
     const { trips, onTrip } = collector();
     const guard = new StreamingGuardrail({ language: 'en', onTrip });
-    const deltas = ['Ho ho ho! ', 'Yes! I prom', 'ise you', "'ll g", 'et the Play', 'Station on Christmas morning.', ' And I promise', ' you will get a puppy too.'];
+    const deltas = [
+      'Ho ho ho! ',
+      'Yes! I prom',
+      'ise you',
+      "'ll g",
+      'et the Play',
+      'Station on Christmas morning.',
+      ' And I promise',
+      ' you will get a puppy too.',
+    ];
     const results = deltas.map((d) => guard.push('resp_1', d));
     expect(results.filter(Boolean)).toEqual([{ responseId: 'resp_1', category: 'gift_promise', source: 'local' }]);
     expect(guard.complete('resp_1', deltas.join(''))).toBeNull();
@@ -132,7 +175,8 @@ describe('StreamingGuardrail', () => {
   it('finds a phrase whose start lies far behind the chunk boundary', () => {
     const { trips, onTrip } = collector();
     const guard = new StreamingGuardrail({ language: 'en', onTrip, chunkChars: 20, overlapChars: 40 });
-    const text = 'Now listen carefully little one because this really matters to me I promise that you will get the shiny new drone';
+    const text =
+      'Now listen carefully little one because this really matters to me I promise that you will get the shiny new drone';
     for (const word of text.split(/(?<= )/)) guard.push('r', word);
     guard.complete('r');
     expect(trips.map((t) => t.category)).toEqual(['gift_promise']);
@@ -155,7 +199,9 @@ describe('StreamingGuardrail', () => {
     const moderation: ModerationChecker = {
       check: async (text) => {
         seen.push(text);
-        return /gruesome/.test(text) ? { flagged: true, categories: ['violence/graphic'] } : { flagged: false, categories: [] };
+        return /gruesome/.test(text)
+          ? { flagged: true, categories: ['violence/graphic'] }
+          : { flagged: false, categories: [] };
       },
     };
     const tripped = new Promise<GuardrailTrip>((resolve) => {
@@ -165,17 +211,35 @@ describe('StreamingGuardrail', () => {
       guard.push('r', 'The end.');
       guard.complete('r');
     });
-    await expect(tripped).resolves.toEqual({ responseId: 'r', category: 'moderation', source: 'moderation', moderationCategories: ['violence/graphic'] });
+    await expect(tripped).resolves.toEqual({
+      responseId: 'r',
+      category: 'moderation',
+      source: 'moderation',
+      moderationCategories: ['violence/graphic'],
+    });
     expect(seen.join(' ')).toContain('gruesome night');
   });
 
   it('clears text for showing only once the local rules and every moderation answer so far passed it; flagged text is never cleared', async () => {
     const answers: Array<() => void> = [];
     const moderation: ModerationChecker = {
-      check: (text) => new Promise((resolve) => answers.push(() => resolve(/gruesome/.test(text) ? { flagged: true, categories: ['violence/graphic'] } : { flagged: false, categories: [] }))),
+      check: (text) =>
+        new Promise((resolve) =>
+          answers.push(() =>
+            resolve(
+              /gruesome/.test(text)
+                ? { flagged: true, categories: ['violence/graphic'] }
+                : { flagged: false, categories: [] },
+            ),
+          ),
+        ),
     };
     const cleared: Array<[string, boolean]> = [];
-    const guard = new StreamingGuardrail({ language: 'en', moderation, onCleared: (_id, text, whole) => cleared.push([text, whole]) });
+    const guard = new StreamingGuardrail({
+      language: 'en',
+      moderation,
+      onCleared: (_id, text, whole) => cleared.push([text, whole]),
+    });
     guard.push('r', 'Let me tell you a long story about the snow and the reindeer. ');
     guard.push('r', 'It was a gruesome night in the dark forest. ');
     // Both sentences passed the local rules; moderation has not answered yet: nothing may be shown.
@@ -193,10 +257,16 @@ describe('StreamingGuardrail', () => {
 
     // Without moderation the local rules alone clear it, and the complete response once.
     const local: Array<[string, boolean]> = [];
-    const plain = new StreamingGuardrail({ language: 'en', onCleared: (_id, text, whole) => local.push([text, whole]) });
+    const plain = new StreamingGuardrail({
+      language: 'en',
+      onCleared: (_id, text, whole) => local.push([text, whole]),
+    });
     plain.push('s', 'Ho ho ho! ');
     plain.complete('s', 'Ho ho ho! Merry Christmas.');
-    expect(local).toEqual([['Ho ho ho! ', false], ['Ho ho ho! Merry Christmas.', true]]);
+    expect(local).toEqual([
+      ['Ho ho ho! ', false],
+      ['Ho ho ho! Merry Christmas.', true],
+    ]);
   });
 
   it('keeps the local rules working when moderation fails', async () => {
@@ -209,9 +279,18 @@ describe('StreamingGuardrail', () => {
       },
     };
     const { trips, onTrip } = collector();
-    const guard = new StreamingGuardrail({ language: 'da', moderation, onTrip, onModerationError: (e) => errors.push(e) });
+    const guard = new StreamingGuardrail({
+      language: 'da',
+      moderation,
+      onTrip,
+      onModerationError: (e) => errors.push(e),
+    });
     expect(guard.push('r', 'Hvor er det dejligt, at du hjalp med opvasken! ')).toBeNull();
-    expect(guard.push('r', 'Det her er vores hemmelighed.')).toEqual({ responseId: 'r', category: 'secret', source: 'local' });
+    expect(guard.push('r', 'Det her er vores hemmelighed.')).toEqual({
+      responseId: 'r',
+      category: 'secret',
+      source: 'local',
+    });
     await new Promise((r) => setImmediate(r));
     expect(calls).toBeGreaterThan(0);
     expect(errors).toHaveLength(calls);

@@ -7,4 +7,9 @@ export { checkSantaText, checkChildText, type SantaCheckResult, type ChildCheckR
 export type { SantaCategory } from './santa-rules.js';
 export type { DistressKind } from './distress-rules.js';
 export { StreamingGuardrail, type GuardrailTrip, type StreamingGuardrailOptions } from './streaming-guardrail.js';
-export { OpenAIModerationChecker, type ModerationChecker, type ModerationResult, type OpenAIModerationOptions } from './moderation.js';
+export {
+  OpenAIModerationChecker,
+  type ModerationChecker,
+  type ModerationResult,
+  type OpenAIModerationOptions,
+} from './moderation.js';

@@ -28,7 +28,7 @@ export const SANTA_LINES: Record<Locale, SantaLines> = {
     areYouReal:
       "Ho ho ho! What a clever question. I'm Santa on a magical Christmas call, and the magic of Christmas is real right here in your heart. Now, tell me something that made you smile today!",
     distress:
-      "Thank you for telling me. That sounds really hard, and it is not your fault. Please tell a grown-up you trust about this, someone who keeps you safe. You deserve to feel safe.",
+      'Thank you for telling me. That sounds really hard, and it is not your fault. Please tell a grown-up you trust about this, someone who keeps you safe. You deserve to feel safe.',
     wrapUp:
       "Oh my, I can hear the reindeer stamping their hooves, so it's nearly time for me to go. Thank you so much for talking with me. Be kind, have fun, and merry Christmas!",
     changeSubject: "Ho ho ho! Let's talk about something fun. What do you like doing best when it snows?",
@@ -76,8 +76,7 @@ export const SANTA_LINES: Record<Locale, SantaLines> = {
     wrapUp:
       'Oj, nu hör jag renarna stampa i snön, så snart måste jag vidare. Tack så mycket för att du pratade med mig. Var snäll mot andra, ha det roligt, och god jul!',
     changeSubject: 'Ho ho ho! Nu pratar vi om något roligt. Vad tycker du bäst om att göra när det snöar?',
-    greeting: (name) =>
-      `Ho ho ho! Hej ${name}! Det är tomten som ringer hela vägen från Nordpolen. Hur mår du i dag?`,
+    greeting: (name) => `Ho ho ho! Hej ${name}! Det är tomten som ringer hela vägen från Nordpolen. Hur mår du i dag?`,
     wish: (item) =>
       `Jag har hört att du önskar dig ${item}. Vilken fin önskan! Jag ska prata med tomtenissarna om det, och du kan berätta det för dina vuxna också.`,
     askWishes: 'Vad önskar du dig i julklapp i år?',

@@ -13,7 +13,10 @@ describe('OpenAIModerationChecker (real SDK against the local fake)', () => {
     fake = await startFakeOpenAI();
     fake.flagModeration(/scary monster/, ['violence/graphic']);
     const checker = new OpenAIModerationChecker({ apiKey: fake.apiKey, baseURL: fake.baseURL });
-    await expect(checker.check('A scary monster story.')).resolves.toEqual({ flagged: true, categories: ['violence/graphic'] });
+    await expect(checker.check('A scary monster story.')).resolves.toEqual({
+      flagged: true,
+      categories: ['violence/graphic'],
+    });
     await expect(checker.check('A snowman story.')).resolves.toEqual({ flagged: false, categories: [] });
     expect(fake.state.moderationRequests).toEqual([
       { model: 'omni-moderation-latest', input: 'A scary monster story.' },
@@ -24,7 +27,12 @@ describe('OpenAIModerationChecker (real SDK against the local fake)', () => {
   it('never throws: errors and timeouts resolve as unavailable', async () => {
     fake = await startFakeOpenAI();
     const warnings: unknown[] = [];
-    const checker = new OpenAIModerationChecker({ apiKey: fake.apiKey, baseURL: fake.baseURL, timeoutMs: 200, logger: { warn: (details) => warnings.push(details) } });
+    const checker = new OpenAIModerationChecker({
+      apiKey: fake.apiKey,
+      baseURL: fake.baseURL,
+      timeoutMs: 200,
+      logger: { warn: (details) => warnings.push(details) },
+    });
     fake.fail('moderations', { status: 500 });
     await expect(checker.check('hello')).resolves.toEqual({ flagged: false, categories: [], unavailable: true });
     fake.fail('moderations', { delayMs: 1500 });

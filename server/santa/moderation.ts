@@ -83,7 +83,10 @@ export class OpenAIModerationChecker implements ModerationChecker {
       return { flagged, categories: [...categories] };
     } catch (error) {
       const status = (error as { status?: unknown }).status;
-      this.logger?.warn({ status: typeof status === 'number' ? status : undefined, err: (error as Error).name }, 'moderation unavailable; local rules only');
+      this.logger?.warn(
+        { status: typeof status === 'number' ? status : undefined, err: (error as Error).name },
+        'moderation unavailable; local rules only',
+      );
       return { flagged: false, categories: [], unavailable: true };
     }
   }

@@ -77,7 +77,9 @@ describe('buildSantaInstructions', () => {
   });
 
   it('puts the call length into the conversation flow when known', () => {
-    expect(buildSantaInstructions(profile('en'), { remainingSeconds: 600 })).toContain('This call lasts about 10 minutes.');
+    expect(buildSantaInstructions(profile('en'), { remainingSeconds: 600 })).toContain(
+      'This call lasts about 10 minutes.',
+    );
     expect(buildSantaInstructions(profile('en'), { remainingSeconds: 45 })).toContain('about 1 minute.');
     expect(buildSantaInstructions(profile('en'))).not.toContain('This call lasts');
   });
@@ -107,7 +109,9 @@ describe('buildSantaInstructions', () => {
             const dataBlock = text.slice(blockStart + 1);
             expect(dataBlock.endsWith(CHILD_PROFILE_CLOSE)).toBe(true);
             expect(dataBlock.split('\n')).toHaveLength(8); // open, six fields, close: no smuggled lines
-            expect(dataBlock).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u00AD\uFEFF]/u);
+            expect(dataBlock).not.toMatch(
+              /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u00AD\uFEFF]/u,
+            );
             const inner = dataBlock.slice(CHILD_PROFILE_OPEN.length + 1, -CHILD_PROFILE_CLOSE.length - 1);
             expect(inner).not.toMatch(/[<>＜＞]/u);
             expect(inner.toLowerCase()).not.toContain('child_profile');
@@ -130,7 +134,13 @@ describe('buildSantaInstructions', () => {
       }),
     );
     const block = text.slice(text.lastIndexOf(`\n${CHILD_PROFILE_OPEN}\n`) + 1);
-    const value = (key: string) => JSON.parse(block.split('\n').find((l) => l.startsWith(`${key}: `))!.slice(key.length + 2)) as unknown;
+    const value = (key: string) =>
+      JSON.parse(
+        block
+          .split('\n')
+          .find((l) => l.startsWith(`${key}: `))!
+          .slice(key.length + 2),
+      ) as unknown;
     const name = value('name') as string;
     expect(Array.from(name).length).toBeLessThanOrEqual(PROFILE_LIMITS.name);
     expect(name).toMatch(/^Em ?ma/);

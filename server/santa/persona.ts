@@ -66,7 +66,12 @@ export function sanitizeProfileText(value: string, max: number): string {
     .replace(/\s+/g, ' ')
     .trim();
   const chars = Array.from(flat);
-  return chars.length <= max ? flat : `${chars.slice(0, Math.max(0, max - 1)).join('').trimEnd()}\u2026`;
+  return chars.length <= max
+    ? flat
+    : `${chars
+        .slice(0, Math.max(0, max - 1))
+        .join('')
+        .trimEnd()}\u2026`;
 }
 
 function quoted(value: string): string {

@@ -1,6 +1,16 @@
 import type { Locale } from '../../shared/locales.js';
 import { DISTRESS_KIND_ORDER, DISTRESS_RULES, type DistressKind } from './distress-rules.js';
-import { compileRule, guessLanguage, normalizeText, ruleMatches, sentences, type CompiledRule, type FoldMode, type RuleInput, type Segment } from './guardrail-text.js';
+import {
+  compileRule,
+  guessLanguage,
+  normalizeText,
+  ruleMatches,
+  sentences,
+  type CompiledRule,
+  type FoldMode,
+  type RuleInput,
+  type Segment,
+} from './guardrail-text.js';
 import { SANTA_CATEGORY_ORDER, SANTA_RULES, type SantaCategory } from './santa-rules.js';
 
 export type SantaCheckResult = { tripped: false } | { tripped: true; category: SantaCategory };
@@ -8,7 +18,11 @@ export type ChildCheckResult = { distress: false } | { distress: true; category:
 
 type Compiled<K extends string> = Record<Locale, Array<[K, CompiledRule[]]>>;
 
-function compileAll<K extends string>(source: Record<Locale, Record<K, RuleInput[]>>, order: readonly K[], mode: FoldMode): Compiled<K> {
+function compileAll<K extends string>(
+  source: Record<Locale, Record<K, RuleInput[]>>,
+  order: readonly K[],
+  mode: FoldMode,
+): Compiled<K> {
   const out = {} as Compiled<K>;
   for (const lang of Object.keys(source) as Locale[]) {
     out[lang] = order.map((key) => [key, source[lang][key].map((rule) => compileRule(rule, mode))]);

@@ -9,7 +9,8 @@ import { WORD, alt, gap, type RuleInput } from './guardrail-text.js';
  * Benign look-alikes ("you'll have a wonderful Christmas", "hvad har du på ønskesedlen?",
  * "slå dig ned") are excluded next to the rule they resemble.
  */
-export type SantaCategory = 'gift_promise' | 'personal_info_request' | 'secret' | 'break_magic' | 'inappropriate' | 'threat';
+export type SantaCategory =
+  'gift_promise' | 'personal_info_request' | 'secret' | 'break_magic' | 'inappropriate' | 'threat';
 
 /** Checked in this order; the first category that holds is reported. */
 export const SANTA_CATEGORY_ORDER: readonly SantaCategory[] = [
@@ -27,14 +28,82 @@ const notSubject = (...subjects: string[]) => `(?!(?:${subjects.join('|')}) )`;
 
 // ---------------------------------------------------------------- English
 
-const EN_HEDGE = alt('maybe', 'perhaps', 'might', 'hope', 'hoping', 'can not promise', 'not promise', 'no promises?', 'not sure', 'we will see', 'can not say', 'not up to me', 'not guarantee', 'do not know if');
-const EN_PROMISE = alt('promise[sd]?', 'promising', 'guarantee[sd]?', 'swear', 'cross my heart', 'my word', 'word of hono(?:u)?r', 'count on (?:it|that|me|getting|finding|receiving|seeing|unwrapping)', 'pinky promise', 'rely on (?:it|that|me)');
-const EN_CERTAIN = alt('definitely', 'certainly', 'for sure', 'for certain', 'surely', 'absolutely', 'without (?:a|any) doubt', 'no doubt', 'guaranteed', '(?:100|a hundred|one hundred) percent', 'of course you will', 'sure thing', 'i know you will');
+const EN_HEDGE = alt(
+  'maybe',
+  'perhaps',
+  'might',
+  'hope',
+  'hoping',
+  'can not promise',
+  'not promise',
+  'no promises?',
+  'not sure',
+  'we will see',
+  'can not say',
+  'not up to me',
+  'not guarantee',
+  'do not know if',
+);
+const EN_PROMISE = alt(
+  'promise[sd]?',
+  'promising',
+  'guarantee[sd]?',
+  'swear',
+  'cross my heart',
+  'my word',
+  'word of hono(?:u)?r',
+  'count on (?:it|that|me|getting|finding|receiving|seeing|unwrapping)',
+  'pinky promise',
+  'rely on (?:it|that|me)',
+);
+const EN_CERTAIN = alt(
+  'definitely',
+  'certainly',
+  'for sure',
+  'for certain',
+  'surely',
+  'absolutely',
+  'without (?:a|any) doubt',
+  'no doubt',
+  'guaranteed',
+  '(?:100|a hundred|one hundred) percent',
+  'of course you will',
+  'sure thing',
+  'i know you will',
+);
 const EN_FUT = alt('will', 'shall', 'are going to', 'am going to', 'is going to');
 const EN_NON_GIFT = [
-  'i', 'we', 'christmas', 'santa', 'the reindeer', 'reindeer', 'the elves', 'elves', 'my elves', 'my reindeer', 'the sleigh', 'everyone',
-  'everybody', 'everything', 'snow', 'the snow', 'winter', 'the holidays', 'dinner', 'spring', 'your birthday', 'mrs claus', 'rudolph',
-  'the weather', 'the night', 'the morning', 'your grown-ups', 'your parents', 'bedtime', 'christmas eve', 'christmas morning',
+  'i',
+  'we',
+  'christmas',
+  'santa',
+  'the reindeer',
+  'reindeer',
+  'the elves',
+  'elves',
+  'my elves',
+  'my reindeer',
+  'the sleigh',
+  'everyone',
+  'everybody',
+  'everything',
+  'snow',
+  'the snow',
+  'winter',
+  'the holidays',
+  'dinner',
+  'spring',
+  'your birthday',
+  'mrs claus',
+  'rudolph',
+  'the weather',
+  'the night',
+  'the morning',
+  'your grown-ups',
+  'your parents',
+  'bedtime',
+  'christmas eve',
+  'christmas morning',
 ];
 const EN_THING = `${notSubject(...EN_NON_GIFT)}${alt('it', 'that', 'this', 'they', 'those', 'one', 'yours', `(?:the|your|a|an|that|this|those|these) ${gap(2)}${W}`)}`;
 const EN_ARRIVES = alt(
@@ -50,8 +119,52 @@ const EN_ARRIVES = alt(
   'yours',
   'all set',
 );
-const EN_PLACE = alt('under (?:the|your) (?:christmas )?tree', 'down (?:the|your) chimney', 'in your stocking', 'in my sleigh', 'on christmas (?:morning|eve|day)', 'for christmas', 'this christmas', 'from (?:me|santa|the elves)');
-const EN_BENIGN = alt('hugs?', 'smiles?', 'waves?', 'cheer', 'ho ho', 'winks?', 'kiss', 'high fives?', 'love', 'wishes', 'thank you', 'magic', 'sparkles?', 'call', 'chance', 'moment', 'minute', 'second', 'fun', 'time', 'christmas', 'lovely', 'wonderful', 'merry', 'great', 'happy', 'nice', 'good', 'magical', 'idea', 'laugh', 'rest', 'sleep', 'dreams?');
+const EN_PLACE = alt(
+  'under (?:the|your) (?:christmas )?tree',
+  'down (?:the|your) chimney',
+  'in your stocking',
+  'in my sleigh',
+  'on christmas (?:morning|eve|day)',
+  'for christmas',
+  'this christmas',
+  'from (?:me|santa|the elves)',
+);
+const EN_BENIGN = alt(
+  'hugs?',
+  'smiles?',
+  'waves?',
+  'cheer',
+  'ho ho',
+  'winks?',
+  'kiss',
+  'high fives?',
+  'love',
+  'wishes',
+  'thank you',
+  'magic',
+  'sparkles?',
+  'call',
+  'chance',
+  'moment',
+  'minute',
+  'second',
+  'fun',
+  'time',
+  'christmas',
+  'lovely',
+  'wonderful',
+  'merry',
+  'great',
+  'happy',
+  'nice',
+  'good',
+  'magical',
+  'idea',
+  'laugh',
+  'rest',
+  'sleep',
+  'dreams?',
+);
 const EN_BENIGN_AFTER_VERB = `(?:get|getting|have|find|open|receive) (?:a |an |so much |lots of |the most |some |such a |big |little )*${EN_BENIGN}`;
 const EN_NOT_DELIVERY = `(?:get|getting) (?:bigger|taller|older|better|smarter|stronger|closer|ready|sleepy|excited|there|along|it right|the hang|to)`;
 const EN_RECEIVE = alt(
@@ -64,29 +177,163 @@ const EN_RECEIVE = alt(
   `there (?:is|will be|are|is going to be) ${gap(3)}(?:for you|under (?:the|your) (?:christmas )?tree|in your stocking|waiting for you)`,
 );
 
-const EN_PII = alt('address', 'home address', 'house number', 'post ?code', 'postal code', 'zip ?code', 'where you are right now', 'where your house is', 'phone number', 'telephone number', 'mobile number', 'cell number', 'your number', 'e-?mail', 'password', 'last name', 'surname', 'family name', 'full name', 'birth ?date', 'date of birth');
-const EN_ASK = alt('what', 'which', 'where', 'who', 'tell me', 'whisper', 'read out', 'type', 'write down', 'send me', 'spell out', 'can you tell', 'could you tell', 'would you tell', 'let me know', 'say', 'share', 'give me', 'i need', 'i would love to know', 'i want to know', 'i would like to know', 'do you know', 'may i have', 'can i have', 'could i have', 'spell');
+const EN_PII = alt(
+  'address',
+  'home address',
+  'house number',
+  'post ?code',
+  'postal code',
+  'zip ?code',
+  'where you are right now',
+  'where your house is',
+  'phone number',
+  'telephone number',
+  'mobile number',
+  'cell number',
+  'your number',
+  'e-?mail',
+  'password',
+  'last name',
+  'surname',
+  'family name',
+  'full name',
+  'birth ?date',
+  'date of birth',
+);
+const EN_ASK = alt(
+  'what',
+  'which',
+  'where',
+  'who',
+  'tell me',
+  'whisper',
+  'read out',
+  'type',
+  'write down',
+  'send me',
+  'spell out',
+  'can you tell',
+  'could you tell',
+  'would you tell',
+  'let me know',
+  'say',
+  'share',
+  'give me',
+  'i need',
+  'i would love to know',
+  'i want to know',
+  'i would like to know',
+  'do you know',
+  'may i have',
+  'can i have',
+  'could i have',
+  'spell',
+);
 const EN_NEG = alt('not', 'never', 'no need', 'without');
 const EN_IMAGE = alt('photos?', 'pictures?', 'pics?', 'selfies?', 'snapshots?', 'videos?', 'images?');
 
-const EN_GROWNUPS = alt('your', 'anyone', 'anybody', 'nobody', 'mum', 'mom', 'mommy', 'mummy', 'mother', 'dad', 'daddy', 'father', 'parents?', 'grown-?ups?', 'the grown-?ups', 'grandma', 'grandpa', 'granny', 'teachers?', 'them', 'the others');
+const EN_GROWNUPS = alt(
+  'your',
+  'anyone',
+  'anybody',
+  'nobody',
+  'mum',
+  'mom',
+  'mommy',
+  'mummy',
+  'mother',
+  'dad',
+  'daddy',
+  'father',
+  'parents?',
+  'grown-?ups?',
+  'the grown-?ups',
+  'grandma',
+  'grandpa',
+  'granny',
+  'teachers?',
+  'them',
+  'the others',
+);
 const EN_PRESENTS = alt('presents?', 'gifts?', 'toys?', 'christmas', 'stockings?');
 const EN_NOT_KEEP = `(?:do not|never|not|no need to|not have to|never have to) ${gap(2)}keep`;
 
 const en: Record<SantaCategory, RuleInput[]> = {
   gift_promise: [
-    { all: [EN_PROMISE, EN_RECEIVE], unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY, 'promise to (?:listen|tell|ask|talk|chat|remember|pass|share|think|try|do my best|wave|look)', 'i will not promise', 'not a promise'], pair: true },
-    { all: [EN_CERTAIN, alt(`you (?:${EN_FUT} )?${gap(1)}(?:get|receive|find|unwrap|be getting|be unwrapping)`, `you are ${gap(1)}(?:getting|receiving)`, `${EN_THING} (?:is|are|will be) ${gap(1)}${EN_ARRIVES}`, `(?:coming|arriving) ${EN_PLACE}`)], unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY], notQuestion: true },
-    { all: [`you ${gap(1)}${EN_FUT} ${gap(1)}(?:get|receive|find|unwrap|be getting|be unwrapping) ${gap(5)}${EN_PLACE}`], unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY], notQuestion: true },
-    { all: [`(?:i|santa|we|the elves|my elves|the reindeer|rudolph) ${EN_FUT} ${gap(1)}(?:bring|deliver|give|leave|drop off|send|make) you (?:a|an|the|that|this|your|some|lots of|one|two|three|[0-9]+) ${gap(3)}${W}`], unless: [EN_HEDGE, `you (?:a |an |the |some |lots of |one |big |little |very |special )*${EN_BENIGN}`], notQuestion: true },
+    {
+      all: [EN_PROMISE, EN_RECEIVE],
+      unless: [
+        EN_HEDGE,
+        EN_BENIGN_AFTER_VERB,
+        EN_NOT_DELIVERY,
+        'promise to (?:listen|tell|ask|talk|chat|remember|pass|share|think|try|do my best|wave|look)',
+        'i will not promise',
+        'not a promise',
+      ],
+      pair: true,
+    },
+    {
+      all: [
+        EN_CERTAIN,
+        alt(
+          `you (?:${EN_FUT} )?${gap(1)}(?:get|receive|find|unwrap|be getting|be unwrapping)`,
+          `you are ${gap(1)}(?:getting|receiving)`,
+          `${EN_THING} (?:is|are|will be) ${gap(1)}${EN_ARRIVES}`,
+          `(?:coming|arriving) ${EN_PLACE}`,
+        ),
+      ],
+      unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `you ${gap(1)}${EN_FUT} ${gap(1)}(?:get|receive|find|unwrap|be getting|be unwrapping) ${gap(5)}${EN_PLACE}`,
+      ],
+      unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `(?:i|santa|we|the elves|my elves|the reindeer|rudolph) ${EN_FUT} ${gap(1)}(?:bring|deliver|give|leave|drop off|send|make) you (?:a|an|the|that|this|your|some|lots of|one|two|three|[0-9]+) ${gap(3)}${W}`,
+      ],
+      unless: [EN_HEDGE, `you (?:a |an |the |some |lots of |one |big |little |very |special )*${EN_BENIGN}`],
+      notQuestion: true,
+    },
     `(?:has|with) your name on it`,
     `consider it (?:done|yours|sorted)|(?:it is|that is) as good as (?:done|yours)|(?:it is|that is) in the bag|done deal`,
-    { all: [`(?:i|santa|we|the elves|my elves) ${EN_FUT} ${gap(1)}make (?:sure|certain) (?:that )?you ${gap(1)}(?:get|receive|find|have|unwrap)`], unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY] },
-    { all: [`${EN_THING} (?:is|are|will be) ${gap(1)}(?:coming|arriving|being delivered|delivered) ${gap(2)}(?:on christmas|down (?:the|your) chimney|to your (?:house|home)|under your tree|for you)`], unless: [EN_HEDGE], notQuestion: true },
-    { all: [`${EN_THING} (?:is|are|will be) (?:already )?(?:in my sleigh|on (?:its|their) way to you|being (?:made|built|wrapped|packed) for you|wrapped (?:up )?for you|ready for you|waiting for you under|under your tree)`], unless: [EN_HEDGE], notQuestion: true },
-    { all: [`(?:the elves|my elves) (?:are|have) (?:already )?(?:making|made|building|built|wrapping|wrapped|packing|packed|finished|painted|painting) (?:${gap(3)}for you|your)`], unless: [EN_HEDGE] },
+    {
+      all: [
+        `(?:i|santa|we|the elves|my elves) ${EN_FUT} ${gap(1)}make (?:sure|certain) (?:that )?you ${gap(1)}(?:get|receive|find|have|unwrap)`,
+      ],
+      unless: [EN_HEDGE, EN_BENIGN_AFTER_VERB, EN_NOT_DELIVERY],
+    },
+    {
+      all: [
+        `${EN_THING} (?:is|are|will be) ${gap(1)}(?:coming|arriving|being delivered|delivered) ${gap(2)}(?:on christmas|down (?:the|your) chimney|to your (?:house|home)|under your tree|for you)`,
+      ],
+      unless: [EN_HEDGE],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `${EN_THING} (?:is|are|will be) (?:already )?(?:in my sleigh|on (?:its|their) way to you|being (?:made|built|wrapped|packed) for you|wrapped (?:up )?for you|ready for you|waiting for you under|under your tree)`,
+      ],
+      unless: [EN_HEDGE],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `(?:the elves|my elves) (?:are|have) (?:already )?(?:making|made|building|built|wrapping|wrapped|packing|packed|finished|painted|painting) (?:${gap(3)}for you|your)`,
+      ],
+      unless: [EN_HEDGE],
+    },
     // "I've already packed your dollhouse in my sleigh": the child's gift, already on its way.
-    { all: [`(?:i|we|santa|the elves|my elves) (?:have |has |had |am |are )?(?:already |just )?(?:packed|packing|loaded|loading|put|putting|wrapped|placed) (?:your|you a|you an|you the) ${gap(3)}(?:in|into|onto|on|aboard) (?:my|the|santa's) sleigh`], unless: [EN_HEDGE] },
+    {
+      all: [
+        `(?:i|we|santa|the elves|my elves) (?:have |has |had |am |are )?(?:already |just )?(?:packed|packing|loaded|loading|put|putting|wrapped|placed) (?:your|you a|you an|you the) ${gap(3)}(?:in|into|onto|on|aboard) (?:my|the|santa's) sleigh`,
+      ],
+      unless: [EN_HEDGE],
+    },
   ],
   personal_info_request: [
     'where do you live',
@@ -108,7 +355,12 @@ const en: Record<SantaCategory, RuleInput[]> = {
   secret: [
     `(?:our|my|your|a|one|little|special|tiny|big) (?:little |special |own |tiny |big |secret )*secret (?:between|just for|for) (?:us|you and me|the two of us)`,
     `our (?:little |special |own |tiny |big )*secret`,
-    { all: [`keep (?:it|this|that|everything|all of this|what i (?:said|told you)) (?:a |our |as a |as our )?(?:little |special )?secret`], unless: [EN_NOT_KEEP] },
+    {
+      all: [
+        `keep (?:it|this|that|everything|all of this|what i (?:said|told you)) (?:a |our |as a |as our )?(?:little |special )?secret`,
+      ],
+      unless: [EN_NOT_KEEP],
+    },
     { all: [`keep (?:a|our|my|this|that) ${gap(1)}secrets?`], unless: [EN_NOT_KEEP] },
     `(?:it|this|that|everything) (?:is|will be|can be|stays|will stay|should be|must be|has to be) (?:just )?(?:our|a) (?:little |special |tiny )*secret`,
     `keep (?:it|this|that|everything) (?:to yourself|quiet|hush|between us|from (?:your|mum|mom|dad|them|everyone))`,
@@ -131,7 +383,12 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `i am not (?:really |actually |the real |a real )?(?:real|santa|alive)`,
     `i am not the real (?:santa|one)`,
     `i am (?:just |only |really |actually |simply )?(?:a|an) (?:robot|ai|a i|artificial intelligence|computer|computer program|program|chatbot|chat bot|bot|machine|language model|actor|voice assistant|recording|app)`,
-    { all: [`(?:your )?(?:parents|mum and dad|mom and dad|mum|mom|dad|grown-?ups) (?:are the ones who |really |actually |secretly )?(?:buy|bought|buying|get|wrap|wrapped|wrapping|put|puts|bring|brings) ${gap(2)}(?:the |all the |your |those )?(?:presents|gifts|toys)`], notQuestion: true },
+    {
+      all: [
+        `(?:your )?(?:parents|mum and dad|mom and dad|mum|mom|dad|grown-?ups) (?:are the ones who |really |actually |secretly )?(?:buy|bought|buying|get|wrap|wrapped|wrapping|put|puts|bring|brings) ${gap(2)}(?:the |all the |your |those )?(?:presents|gifts|toys)`,
+      ],
+      notQuestion: true,
+    },
     `(?:santa|father christmas|santa claus) (?:is|was) (?:just |only |really )?(?:something|someone|a character|a thing) ${gap(4)}(?:made up|invented|pretend|imagined|dreamed up)`,
     `(?:it is|that is) (?:just |only |really |actually |all )(?:your parents|your mum|your mom|your dad|a story|pretend|make-believe|a myth|a fairy ?tale|made up|a game)`,
     `reindeer (?:can not|do not|cannot|could not) (?:really |actually )?fly`,
@@ -164,7 +421,12 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `where are your (?:parents|mum|mom|dad|grown-?ups)`,
     `lock (?:the|your) door`,
     `(?:go|come) (?:in)?to (?:your|the) (?:bedroom|bathroom) (?:alone|and lock|and close|by yourself)`,
-    { all: [`(?:meet|visit) me|(?:come|go) (?:and |to )?(?:meet|visit|see) me|meet up|(?:let us|let's|we (?:could|should|can|will)|shall we|why do not we) (?:meet|get together|see each other) ${gap(2)}(?:in person|in real life|tomorrow|tonight|after school|at (?:the|your|a) ${W}|somewhere|alone|just (?:the two of us|you and me|us))`], unless: ['north pole', 'dreams?', 'workshop', 'next (?:year|christmas)', 'on (?:the|a) (?:call|phone)'] },
+    {
+      all: [
+        `(?:meet|visit) me|(?:come|go) (?:and |to )?(?:meet|visit|see) me|meet up|(?:let us|let's|we (?:could|should|can|will)|shall we|why do not we) (?:meet|get together|see each other) ${gap(2)}(?:in person|in real life|tomorrow|tonight|after school|at (?:the|your|a) ${W}|somewhere|alone|just (?:the two of us|you and me|us))`,
+      ],
+      unless: ['north pole', 'dreams?', 'workshop', 'next (?:year|christmas)', 'on (?:the|a) (?:call|phone)'],
+    },
     `i will (?:come|drive) (?:to|and visit|over to) your (?:house|home|school)`,
     `(?:sit|sitting) on my (?:lap|knee)`,
     `kiss (?:me|you)`,
@@ -186,7 +448,10 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `(?:cancel|cancelling|canceling|ruin|ruining|skip|skipping) (?:your )?christmas`,
     `christmas (?:is|will be|gets) (?:cancelled|canceled|ruined|over|off) (?:for you|this year)`,
     `(?:put|putting|move|moving|write|writing|add|adding) you (?:on|onto|to) (?:the|my) naughty list`,
-    { all: [`(?:you are|you will be|you will end up|you go|you will go) ${gap(1)}on (?:the|my) naughty list`], unless: ['not on'] },
+    {
+      all: [`(?:you are|you will be|you will end up|you go|you will go) ${gap(1)}on (?:the|my) naughty list`],
+      unless: ['not on'],
+    },
     `(?:punish|punished|punishes|punishing|punishment|spank|spanked|spanking)`,
     `i (?:will|am going to|would) (?:hurt|hit|smack|spank|punish|beat|kill) you`,
     `(?:you will|you are going to) be (?:sorry|punished|in (?:big |so much )?trouble)`,
@@ -194,16 +459,81 @@ const en: Record<SantaCategory, RuleInput[]> = {
     `(?:krampus|the bogeyman|a monster|monsters) (?:will|is going to|are going to) (?:get|take|come for|eat|punish) you`,
     `i will tell your (?:parents|mum|mom|dad|teacher) (?:that )?you (?:were|are|have been) (?:bad|naughty)`,
     `(?:naughty|bad) (?:children|kids|boys|girls) (?:get|only get|will get|do not get|will not get|never get)`,
-    { all: [`(?:skip|skips|skipping|pass over|fly past|fly right past|fly over|miss out) (?:your|this) (?:house|home|chimney|street)`], unless: [`(?:never|not|no one|nobody|would not|will not|could not) ${gap(3)}(?:skip|pass|fly|miss)`] },
+    {
+      all: [
+        `(?:skip|skips|skipping|pass over|fly past|fly right past|fly over|miss out) (?:your|this) (?:house|home|chimney|street)`,
+      ],
+      unless: [`(?:never|not|no one|nobody|would not|will not|could not) ${gap(3)}(?:skip|pass|fly|miss)`],
+    },
   ],
 };
 
 // ---------------------------------------------------------------- Danish
 
-const DA_HEDGE = alt('måske', 'håber', 'kan ikke love', 'ikke love', 'ingen løfter', 'ikke sikker', 'vi (?:må|får) se', 'kan ikke garantere', 'ved ikke om', 'krydser fingre');
-const DA_PROMISE = alt('lover', 'lovede', 'lovet', 'love dig', 'love jer', 'love at', 'garanterer', 'garanteret', 'sværger', 'det kan du (?:regne med|stole på)', 'stol på mig', 'på ære', 'æresord', 'mit ord');
-const DA_CERTAIN = alt('helt sikkert', 'helt bestemt', 'ganske sikkert', 'sikkert og vist', 'uden tvivl', 'ingen tvivl', 'garanteret', '(?:100|hundrede) procent', 'det er sikkert', 'selvfølgelig får', 'selvfølgelig kommer', 'bestemt');
-const DA_NON_GIFT = ['julen', 'jul', 'julemanden', 'jeg', 'vi', 'rensdyrene', 'nisserne', 'sneen', 'vinteren', 'juleaften', 'alle', 'foråret', 'sommeren', 'natten', 'morgenen', 'dine forældre', 'din mor', 'din far', 'mor', 'far'];
+const DA_HEDGE = alt(
+  'måske',
+  'håber',
+  'kan ikke love',
+  'ikke love',
+  'ingen løfter',
+  'ikke sikker',
+  'vi (?:må|får) se',
+  'kan ikke garantere',
+  'ved ikke om',
+  'krydser fingre',
+);
+const DA_PROMISE = alt(
+  'lover',
+  'lovede',
+  'lovet',
+  'love dig',
+  'love jer',
+  'love at',
+  'garanterer',
+  'garanteret',
+  'sværger',
+  'det kan du (?:regne med|stole på)',
+  'stol på mig',
+  'på ære',
+  'æresord',
+  'mit ord',
+);
+const DA_CERTAIN = alt(
+  'helt sikkert',
+  'helt bestemt',
+  'ganske sikkert',
+  'sikkert og vist',
+  'uden tvivl',
+  'ingen tvivl',
+  'garanteret',
+  '(?:100|hundrede) procent',
+  'det er sikkert',
+  'selvfølgelig får',
+  'selvfølgelig kommer',
+  'bestemt',
+);
+const DA_NON_GIFT = [
+  'julen',
+  'jul',
+  'julemanden',
+  'jeg',
+  'vi',
+  'rensdyrene',
+  'nisserne',
+  'sneen',
+  'vinteren',
+  'juleaften',
+  'alle',
+  'foråret',
+  'sommeren',
+  'natten',
+  'morgenen',
+  'dine forældre',
+  'din mor',
+  'din far',
+  'mor',
+  'far',
+];
 const DA_RECEIVE = alt(
   `du (?:får|vil (?:nok |helt sikkert |sikkert )?få|skal (?:nok |helt sikkert |sikkert )?få|kommer til at få|finder|åbner|pakker ${W} ud)`,
   'får du',
@@ -211,7 +541,18 @@ const DA_RECEIVE = alt(
   `(?:jeg|julemanden|nisserne|vi|rensdyrene) (?:kommer med|bringer|giver dig|afleverer|lægger|sørger for at du får)`,
   `(?:der|det) (?:ligger|står|venter|kommer) ${gap(3)}(?:til dig|under (?:jule)?træet|i din (?:jule)?strømpe)`,
 );
-const DA_PLACE = alt('i (?:jule)?gave', 'til jul', 'juleaften', 'juledag', 'juleaftensdag', 'under (?:jule)?træet', '(?:ned )?(?:gennem|igennem|i) skorstenen', 'i (?:din )?(?:jule)?strømpe', 'i (?:din )?sok', 'af (?:mig|julemanden|nisserne)');
+const DA_PLACE = alt(
+  'i (?:jule)?gave',
+  'til jul',
+  'juleaften',
+  'juledag',
+  'juleaftensdag',
+  'under (?:jule)?træet',
+  '(?:ned )?(?:gennem|igennem|i) skorstenen',
+  'i (?:din )?(?:jule)?strømpe',
+  'i (?:din )?sok',
+  'af (?:mig|julemanden|nisserne)',
+);
 const DA_BENIGN = alt(
   'får lov',
   'får (?:se|høre|snakke|ønske)',
@@ -219,20 +560,114 @@ const DA_BENIGN = alt(
   'får det (?:sjovt|hyggeligt|godt|dejligt)',
   'får (?:et|mange|masser af|en masse) (?:kram|krammere|smil|hilsner|julehilsner)',
 );
-const DA_GROWNUPS = alt('nogen', 'dine', 'din', 'mor', 'far', 'forældre', 'de voksne', 'dine voksne', 'jeres', 'mormor', 'farmor', 'morfar', 'farfar', 'lærer', 'læreren');
-const DA_PII = alt('adresse', 'adressen', 'husnummer', 'postnummer', 'hvor du er lige nu', 'telefonnummer', 'mobilnummer', 'dit nummer', 'e-?mail', 'mailadresse', 'adgangskode', 'kodeord', 'efternavn', 'fulde navn', 'fødselsdato', 'cpr-?nummer');
-const DA_ASK = alt('hvad', 'hvilken', 'hvilket', 'hvor', 'hvem', 'fortæl mig', 'sig mig', 'giv mig', 'kan du (?:sige|fortælle)', 'vil du (?:sige|fortælle)', 'må jeg (?:få|høre|vide)', 'jeg vil gerne (?:vide|høre|have)', 'jeg skal (?:bruge|have|vide)', 'jeg har brug for');
-const DA_IMAGE = alt('billede', 'billeder', 'billedet', 'foto', 'fotos', 'fotoet', 'selfie', 'selfies', 'video', 'videoer');
-const DA_PRESENTS = alt('gaver', 'gaverne', 'julegaver', 'julegaverne', 'legetøj', 'legetøjet', 'pakker', 'pakkerne', 'gave', 'gaven');
+const DA_GROWNUPS = alt(
+  'nogen',
+  'dine',
+  'din',
+  'mor',
+  'far',
+  'forældre',
+  'de voksne',
+  'dine voksne',
+  'jeres',
+  'mormor',
+  'farmor',
+  'morfar',
+  'farfar',
+  'lærer',
+  'læreren',
+);
+const DA_PII = alt(
+  'adresse',
+  'adressen',
+  'husnummer',
+  'postnummer',
+  'hvor du er lige nu',
+  'telefonnummer',
+  'mobilnummer',
+  'dit nummer',
+  'e-?mail',
+  'mailadresse',
+  'adgangskode',
+  'kodeord',
+  'efternavn',
+  'fulde navn',
+  'fødselsdato',
+  'cpr-?nummer',
+);
+const DA_ASK = alt(
+  'hvad',
+  'hvilken',
+  'hvilket',
+  'hvor',
+  'hvem',
+  'fortæl mig',
+  'sig mig',
+  'giv mig',
+  'kan du (?:sige|fortælle)',
+  'vil du (?:sige|fortælle)',
+  'må jeg (?:få|høre|vide)',
+  'jeg vil gerne (?:vide|høre|have)',
+  'jeg skal (?:bruge|have|vide)',
+  'jeg har brug for',
+);
+const DA_IMAGE = alt(
+  'billede',
+  'billeder',
+  'billedet',
+  'foto',
+  'fotos',
+  'fotoet',
+  'selfie',
+  'selfies',
+  'video',
+  'videoer',
+);
+const DA_PRESENTS = alt(
+  'gaver',
+  'gaverne',
+  'julegaver',
+  'julegaverne',
+  'legetøj',
+  'legetøjet',
+  'pakker',
+  'pakkerne',
+  'gave',
+  'gaven',
+);
 
 const da: Record<SantaCategory, RuleInput[]> = {
   gift_promise: [
-    { all: [DA_PROMISE, DA_RECEIVE], unless: [DA_HEDGE, DA_BENIGN, 'love (?:at|dig at) (?:lytte|fortælle|hilse|spørge|tænke|snakke)'], pair: true },
+    {
+      all: [DA_PROMISE, DA_RECEIVE],
+      unless: [DA_HEDGE, DA_BENIGN, 'love (?:at|dig at) (?:lytte|fortælle|hilse|spørge|tænke|snakke)'],
+      pair: true,
+    },
     { all: [DA_CERTAIN, DA_RECEIVE], unless: [DA_HEDGE, DA_BENIGN], notQuestion: true },
-    { all: [`du (?:får|vil få|skal få|kommer til at få|finder) ${gap(5)}${DA_PLACE}`], unless: [DA_HEDGE, DA_BENIGN], notQuestion: true },
-    { all: [`(?:jeg|julemanden|nisserne|vi|rensdyrene) (?:kommer med|bringer|giver dig|afleverer|lægger|tager) ${gap(3)}(?:til dig|under (?:jule)?træet|i (?:din )?(?:jule)?strømpe|ned (?:gennem|igennem) skorstenen|med til dig)`], unless: [DA_HEDGE, 'et kram', 'en hilsen', 'hilsner', 'julestemning', 'et smil'], notQuestion: true },
-    { all: [`nisserne (?:er i gang med at|har|er ved at) (?:lave|lavet|bygge|bygget|pakke|pakket) ${gap(3)}(?:til dig|din|dit|dine)`], unless: [DA_HEDGE] },
-    { all: [`(?:jeg|vi|julemanden|nisserne) (?:har|er ved at|er i gang med at) (?:allerede |lige )?(?:pakket|pakke|lagt|lægge|læsset|læsse) (?:din|dit|dine) ${gap(3)}(?:i|på|ned i) kanen`], unless: [DA_HEDGE] },
+    {
+      all: [`du (?:får|vil få|skal få|kommer til at få|finder) ${gap(5)}${DA_PLACE}`],
+      unless: [DA_HEDGE, DA_BENIGN],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `(?:jeg|julemanden|nisserne|vi|rensdyrene) (?:kommer med|bringer|giver dig|afleverer|lægger|tager) ${gap(3)}(?:til dig|under (?:jule)?træet|i (?:din )?(?:jule)?strømpe|ned (?:gennem|igennem) skorstenen|med til dig)`,
+      ],
+      unless: [DA_HEDGE, 'et kram', 'en hilsen', 'hilsner', 'julestemning', 'et smil'],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `nisserne (?:er i gang med at|har|er ved at) (?:lave|lavet|bygge|bygget|pakke|pakket) ${gap(3)}(?:til dig|din|dit|dine)`,
+      ],
+      unless: [DA_HEDGE],
+    },
+    {
+      all: [
+        `(?:jeg|vi|julemanden|nisserne) (?:har|er ved at|er i gang med at) (?:allerede |lige )?(?:pakket|pakke|lagt|lægge|læsset|læsse) (?:din|dit|dine) ${gap(3)}(?:i|på|ned i) kanen`,
+      ],
+      unless: [DA_HEDGE],
+    },
   ],
   personal_info_request: [
     'hvor bor (?:du|i)',
@@ -307,7 +742,12 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `er (?:der )?(?:nogen|nogle voksne) (?:hjemme|hos dig|i rummet|vågne)`,
     `hvor er (?:dine forældre|din mor|din far|de voksne)`,
     `lås døren`,
-    { all: [`(?:mød|møde|mødes|besøg|besøge) (?:mig|os)|kom (?:og )?(?:mød|besøg) mig|(?:skal vi|lad os|vi kan|vi skal|kan vi|vil du) (?:mødes|ses) ${gap(2)}(?:i morgen|i aften|efter skole|alene|bare os to|bare dig og mig|et sted|i parken|hos dig|i virkeligheden)`], unless: ['nordpolen', 'drømme', 'værkstedet', 'næste (?:år|jul)'] },
+    {
+      all: [
+        `(?:mød|møde|mødes|besøg|besøge) (?:mig|os)|kom (?:og )?(?:mød|besøg) mig|(?:skal vi|lad os|vi kan|vi skal|kan vi|vil du) (?:mødes|ses) ${gap(2)}(?:i morgen|i aften|efter skole|alene|bare os to|bare dig og mig|et sted|i parken|hos dig|i virkeligheden)`,
+      ],
+      unless: ['nordpolen', 'drømme', 'værkstedet', 'næste (?:år|jul)'],
+    },
     `(?:sid|sidde) på mit skød`,
     `(?:kys|kysse|røre ved|rør ved) (?:mig|dig)`,
     `(?:har du|har du fået) (?:en )?kæreste`,
@@ -332,16 +772,81 @@ const da: Record<SantaCategory, RuleInput[]> = {
     `(?:slå|banke|tæske) dig(?! ned)`,
     `gøre dig fortræd`,
     `(?:uartige|frække|slemme) børn (?:får|skal have|får ikke)`,
-    { all: [`(?:springe|springer|sprang|springes) ${gap(2)}(?:dit|jeres|dig) (?:hus )?over|(?:springe|springer|sprang) over (?:dit|jeres) hus|(?:kommer|flyver) ikke forbi (?:dit|jeres) hus`], unless: [`(?:aldrig|ikke|ingen) ${gap(3)}(?:springe|springer|sprang)`] },
+    {
+      all: [
+        `(?:springe|springer|sprang|springes) ${gap(2)}(?:dit|jeres|dig) (?:hus )?over|(?:springe|springer|sprang) over (?:dit|jeres) hus|(?:kommer|flyver) ikke forbi (?:dit|jeres) hus`,
+      ],
+      unless: [`(?:aldrig|ikke|ingen) ${gap(3)}(?:springe|springer|sprang)`],
+    },
   ],
 };
 
 // ---------------------------------------------------------------- Swedish
 
-const SV_HEDGE = alt('kanske', 'hoppas', 'kan inte lova', 'inte lova', 'inga löften', 'inte säker', 'vi får se', 'kan inte garantera', 'vet inte om', 'håller tummarna');
-const SV_PROMISE = alt('lovar', 'lovade', 'lovat', 'lova dig', 'lova er', 'lova att', 'garanterar', 'garanterat', 'svär', 'det kan du (?:lita på|räkna med)', 'lita på mig', 'på hedersord', 'mitt ord');
-const SV_CERTAIN = alt('helt säkert', 'säkert och visst', 'alldeles säkert', 'definitivt', 'absolut', 'utan tvekan', 'ingen tvekan', 'garanterat', '(?:100|hundra) procent', 'självklart får', 'självklart kommer');
-const SV_NON_GIFT = ['julen', 'jul', 'tomten', 'jultomten', 'jag', 'vi', 'renarna', 'nissarna', 'tomtenissarna', 'snön', 'vintern', 'julafton', 'alla', 'våren', 'sommaren', 'natten', 'morgonen', 'dina föräldrar', 'din mamma', 'din pappa', 'mamma', 'pappa'];
+const SV_HEDGE = alt(
+  'kanske',
+  'hoppas',
+  'kan inte lova',
+  'inte lova',
+  'inga löften',
+  'inte säker',
+  'vi får se',
+  'kan inte garantera',
+  'vet inte om',
+  'håller tummarna',
+);
+const SV_PROMISE = alt(
+  'lovar',
+  'lovade',
+  'lovat',
+  'lova dig',
+  'lova er',
+  'lova att',
+  'garanterar',
+  'garanterat',
+  'svär',
+  'det kan du (?:lita på|räkna med)',
+  'lita på mig',
+  'på hedersord',
+  'mitt ord',
+);
+const SV_CERTAIN = alt(
+  'helt säkert',
+  'säkert och visst',
+  'alldeles säkert',
+  'definitivt',
+  'absolut',
+  'utan tvekan',
+  'ingen tvekan',
+  'garanterat',
+  '(?:100|hundra) procent',
+  'självklart får',
+  'självklart kommer',
+);
+const SV_NON_GIFT = [
+  'julen',
+  'jul',
+  'tomten',
+  'jultomten',
+  'jag',
+  'vi',
+  'renarna',
+  'nissarna',
+  'tomtenissarna',
+  'snön',
+  'vintern',
+  'julafton',
+  'alla',
+  'våren',
+  'sommaren',
+  'natten',
+  'morgonen',
+  'dina föräldrar',
+  'din mamma',
+  'din pappa',
+  'mamma',
+  'pappa',
+];
 const SV_RECEIVE = alt(
   `du (?:får|kommer att få|kommer få|ska få|hittar|öppnar)`,
   'får du',
@@ -349,7 +854,16 @@ const SV_RECEIVE = alt(
   `(?:jag|tomten|nissarna|tomtenissarna|vi|renarna) (?:kommer med|tar med|ger dig|lämnar|lägger|levererar|ser till att du får)`,
   `(?:det|där) (?:ligger|står|väntar|kommer) ${gap(3)}(?:till dig|under (?:jul)?granen|i din (?:jul)?strumpa)`,
 );
-const SV_PLACE = alt('i julklapp', 'till jul', 'på julafton', 'på juldagen', 'under (?:jul)?granen', 'genom skorstenen', 'i (?:din )?(?:jul)?strumpa', 'av (?:mig|tomten|nissarna)');
+const SV_PLACE = alt(
+  'i julklapp',
+  'till jul',
+  'på julafton',
+  'på juldagen',
+  'under (?:jul)?granen',
+  'genom skorstenen',
+  'i (?:din )?(?:jul)?strumpa',
+  'av (?:mig|tomten|nissarna)',
+);
 const SV_BENIGN = alt(
   'får lov',
   'får (?:önska|gärna|se|höra|berätta|prata|välja)',
@@ -357,20 +871,118 @@ const SV_BENIGN = alt(
   'får (?:det )?(?:kul|roligt|trevligt|mysigt|bra)',
   'får (?:en|många|massor av|en massa) (?:kram|kramar|leenden|hälsningar|julhälsningar)',
 );
-const SV_GROWNUPS = alt('någon', 'dina', 'din', 'mamma', 'pappa', 'föräldrar', 'föräldrarna', 'de vuxna', 'dina vuxna', 'era', 'mormor', 'farmor', 'morfar', 'farfar', 'fröken', 'läraren');
-const SV_PII = alt('adress', 'adressen', 'gatunummer', 'husnummer', 'postnummer', 'var du är just nu', 'telefonnummer', 'mobilnummer', 'ditt nummer', 'e-?post', 'mejladress', 'mailadress', 'lösenord', 'efternamn', 'hela namn', 'personnummer', 'födelsedatum');
-const SV_ASK = alt('vad', 'vilken', 'vilket', 'var', 'vem', 'berätta', 'säg', 'ge mig', 'kan du (?:säga|berätta)', 'vill du (?:säga|berätta)', 'får jag (?:veta|höra|få)', 'jag vill (?:gärna )?(?:veta|höra|ha)', 'jag behöver (?:veta|få)');
-const SV_IMAGE = alt('bild', 'bilder', 'bilden', 'foto', 'foton', 'fotot', 'selfie', 'selfies', 'video', 'videor', 'filmklipp');
-const SV_PRESENTS = alt('julklappar', 'julklapparna', 'klappar', 'klapparna', 'presenter', 'presenterna', 'leksaker', 'leksakerna', 'paket', 'paketen', 'julklapp', 'julklappen');
+const SV_GROWNUPS = alt(
+  'någon',
+  'dina',
+  'din',
+  'mamma',
+  'pappa',
+  'föräldrar',
+  'föräldrarna',
+  'de vuxna',
+  'dina vuxna',
+  'era',
+  'mormor',
+  'farmor',
+  'morfar',
+  'farfar',
+  'fröken',
+  'läraren',
+);
+const SV_PII = alt(
+  'adress',
+  'adressen',
+  'gatunummer',
+  'husnummer',
+  'postnummer',
+  'var du är just nu',
+  'telefonnummer',
+  'mobilnummer',
+  'ditt nummer',
+  'e-?post',
+  'mejladress',
+  'mailadress',
+  'lösenord',
+  'efternamn',
+  'hela namn',
+  'personnummer',
+  'födelsedatum',
+);
+const SV_ASK = alt(
+  'vad',
+  'vilken',
+  'vilket',
+  'var',
+  'vem',
+  'berätta',
+  'säg',
+  'ge mig',
+  'kan du (?:säga|berätta)',
+  'vill du (?:säga|berätta)',
+  'får jag (?:veta|höra|få)',
+  'jag vill (?:gärna )?(?:veta|höra|ha)',
+  'jag behöver (?:veta|få)',
+);
+const SV_IMAGE = alt(
+  'bild',
+  'bilder',
+  'bilden',
+  'foto',
+  'foton',
+  'fotot',
+  'selfie',
+  'selfies',
+  'video',
+  'videor',
+  'filmklipp',
+);
+const SV_PRESENTS = alt(
+  'julklappar',
+  'julklapparna',
+  'klappar',
+  'klapparna',
+  'presenter',
+  'presenterna',
+  'leksaker',
+  'leksakerna',
+  'paket',
+  'paketen',
+  'julklapp',
+  'julklappen',
+);
 
 const sv: Record<SantaCategory, RuleInput[]> = {
   gift_promise: [
-    { all: [SV_PROMISE, SV_RECEIVE], unless: [SV_HEDGE, SV_BENIGN, 'lova (?:att|dig att) (?:lyssna|berätta|hälsa|fråga|tänka|prata)'], pair: true },
+    {
+      all: [SV_PROMISE, SV_RECEIVE],
+      unless: [SV_HEDGE, SV_BENIGN, 'lova (?:att|dig att) (?:lyssna|berätta|hälsa|fråga|tänka|prata)'],
+      pair: true,
+    },
     { all: [SV_CERTAIN, SV_RECEIVE], unless: [SV_HEDGE, SV_BENIGN], notQuestion: true },
-    { all: [`du (?:får|kommer att få|kommer få|ska få|hittar) ${gap(5)}${SV_PLACE}`], unless: [SV_HEDGE, SV_BENIGN], notQuestion: true },
-    { all: [`(?:jag|tomten|nissarna|tomtenissarna|vi|renarna) (?:kommer med|tar med|ger dig|lämnar|lägger|levererar) ${gap(3)}(?:till dig|under (?:jul)?granen|i (?:din )?(?:jul)?strumpa|genom skorstenen)`], unless: [SV_HEDGE, 'en kram', 'en hälsning', 'hälsningar', 'julstämning', 'ett leende'], notQuestion: true },
-    { all: [`(?:nissarna|tomtenissarna) (?:håller på att|har|är på väg att) (?:göra|gjort|bygga|byggt|slå in|slagit in|packa|packat) ${gap(3)}(?:åt dig|till dig|din|ditt|dina)`], unless: [SV_HEDGE] },
-    { all: [`(?:jag|vi|tomten|nissarna|tomtenissarna) (?:har|håller på att) (?:redan |just )?(?:packat|packa|lagt|lägga|lastat|lasta) (?:ner |in )?(?:din|ditt|dina) ${gap(3)}(?:i|på) släden`], unless: [SV_HEDGE] },
+    {
+      all: [`du (?:får|kommer att få|kommer få|ska få|hittar) ${gap(5)}${SV_PLACE}`],
+      unless: [SV_HEDGE, SV_BENIGN],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `(?:jag|tomten|nissarna|tomtenissarna|vi|renarna) (?:kommer med|tar med|ger dig|lämnar|lägger|levererar) ${gap(3)}(?:till dig|under (?:jul)?granen|i (?:din )?(?:jul)?strumpa|genom skorstenen)`,
+      ],
+      unless: [SV_HEDGE, 'en kram', 'en hälsning', 'hälsningar', 'julstämning', 'ett leende'],
+      notQuestion: true,
+    },
+    {
+      all: [
+        `(?:nissarna|tomtenissarna) (?:håller på att|har|är på väg att) (?:göra|gjort|bygga|byggt|slå in|slagit in|packa|packat) ${gap(3)}(?:åt dig|till dig|din|ditt|dina)`,
+      ],
+      unless: [SV_HEDGE],
+    },
+    {
+      all: [
+        `(?:jag|vi|tomten|nissarna|tomtenissarna) (?:har|håller på att) (?:redan |just )?(?:packat|packa|lagt|lägga|lastat|lasta) (?:ner |in )?(?:din|ditt|dina) ${gap(3)}(?:i|på) släden`,
+      ],
+      unless: [SV_HEDGE],
+    },
   ],
   personal_info_request: [
     'var bor (?:du|ni)',
@@ -447,7 +1059,12 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `är (?:det )?(?:någon|några vuxna) (?:hemma|hos dig|i rummet|vakna)`,
     `var är (?:dina föräldrar|din mamma|din pappa|de vuxna)`,
     `lås dörren`,
-    { all: [`(?:träffa|träffas|besök|besöka|hälsa på) (?:mig|oss)|(?:kan vi|ska vi|vi kan|vi ska|låt oss|vill du) (?:träffas|ses) ${gap(2)}(?:i morgon|imorgon|ikväll|efter skolan|ensamma|bara du och jag|bara vi två|någonstans|i parken|hos dig|på riktigt)`], unless: ['nordpolen', 'drömmar', 'verkstaden', 'nästa (?:år|jul)'] },
+    {
+      all: [
+        `(?:träffa|träffas|besök|besöka|hälsa på) (?:mig|oss)|(?:kan vi|ska vi|vi kan|vi ska|låt oss|vill du) (?:träffas|ses) ${gap(2)}(?:i morgon|imorgon|ikväll|efter skolan|ensamma|bara du och jag|bara vi två|någonstans|i parken|hos dig|på riktigt)`,
+      ],
+      unless: ['nordpolen', 'drömmar', 'verkstaden', 'nästa (?:år|jul)'],
+    },
     `(?:sitta|sitt) i mitt knä`,
     `(?:pussa|kyssa) (?:mig|dig)`,
     `(?:har du|har du fått) (?:en )?(?:pojkvän|flickvän)`,
@@ -472,7 +1089,12 @@ const sv: Record<SantaCategory, RuleInput[]> = {
     `slå dig(?! ner)`,
     `göra dig illa`,
     `(?:stygga|busiga|elaka) barn (?:får|ska få|får inte)`,
-    { all: [`(?:hoppa|hoppar|hoppade|skippa|skippar|skippade) ${gap(1)}(?:över )?(?:ditt|ert) (?:hus|hem)|(?:åker|flyger|kommer) inte förbi (?:ditt|ert) hus`], unless: [`(?:aldrig|inte|ingen) ${gap(3)}(?:hoppa|hoppar|skippa|skippar)`] },
+    {
+      all: [
+        `(?:hoppa|hoppar|hoppade|skippa|skippar|skippade) ${gap(1)}(?:över )?(?:ditt|ert) (?:hus|hem)|(?:åker|flyger|kommer) inte förbi (?:ditt|ert) hus`,
+      ],
+      unless: [`(?:aldrig|inte|ingen) ${gap(3)}(?:hoppa|hoppar|skippa|skippar)`],
+    },
   ],
 };
 

@@ -118,7 +118,16 @@ export class StreamingGuardrail {
   private state(responseId: string): ResponseState {
     let state = this.responses.get(responseId);
     if (!state) {
-      state = { text: '', checkedTo: 0, moderatedTo: 0, tripped: false, done: false, pendingModeration: 0, requests: [], clearedTo: 0 };
+      state = {
+        text: '',
+        checkedTo: 0,
+        moderatedTo: 0,
+        tripped: false,
+        done: false,
+        pendingModeration: 0,
+        requests: [],
+        clearedTo: 0,
+      };
       this.responses.set(responseId, state);
       while (this.responses.size > this.maxResponses) {
         const oldest = this.responses.keys().next().value;
@@ -173,7 +182,12 @@ export class StreamingGuardrail {
       .then((result) => {
         if (this.closed || state.tripped) return;
         if (result.flagged) {
-          this.trip(responseId, state, { responseId, category: 'moderation', source: 'moderation', moderationCategories: result.categories });
+          this.trip(responseId, state, {
+            responseId,
+            category: 'moderation',
+            source: 'moderation',
+            moderationCategories: result.categories,
+          });
           return;
         }
         request.clean = true;

@@ -13,7 +13,12 @@ describe('the server compiles only what the socket contract allows', () => {
     expectTypeOf<Parameters<Notifier['toAccount']>[1]>().toEqualTypeOf<ServerEvent>();
     const notifier = null as unknown as Notifier;
     const typed = () => {
-      notifier.toAccount('a', 'call:tick', { callId: 'c', profileId: 'p', remainingSeconds: 10, elapsedSeconds: 2 } satisfies CallTick);
+      notifier.toAccount('a', 'call:tick', {
+        callId: 'c',
+        profileId: 'p',
+        remainingSeconds: 10,
+        elapsedSeconds: 2,
+      } satisfies CallTick);
       notifier.toAccount('a', 'call:ended', { callId: 'c', reason: 'hangup', seconds: 3 } satisfies CallEnded);
       // @ts-expect-error -- not an event of the contract
       notifier.toAccount('a', 'call:bogus', { callId: 'c' });
@@ -41,7 +46,9 @@ describe('the server compiles only what the socket contract allows', () => {
       // @ts-expect-error -- kind is time_low or safety
       socket.emit('call:warning', { callId: 'c', kind: 'loud' });
       socket.on('call:end', (_payload, ack) => ack?.({ ok: true }));
-      socket.on('call:resume', (_payload, ack) => ack?.({ error: { code: 'call_not_found', message: 'No such live call' } }));
+      socket.on('call:resume', (_payload, ack) =>
+        ack?.({ error: { code: 'call_not_found', message: 'No such live call' } }),
+      );
       // @ts-expect-error -- the server listens only to the contract's client events
       socket.on('call:bogus', () => undefined);
       // @ts-expect-error -- call:resume's ok answer carries remainingSeconds

@@ -74,7 +74,9 @@ describe('the socket guard', () => {
     expect(mwAck).toEqual({ error: { code: 'internal_error', message: expect.any(String) } });
     expect(attacker.connected).toBe(true);
     expect(bystander.connected).toBe(true);
-    expect(await bystander.timeout(5000).emitWithAck('call:end', { callId: 'x' })).toMatchObject({ error: { code: 'call_not_found' } });
+    expect(await bystander.timeout(5000).emitWithAck('call:end', { callId: 'x' })).toMatchObject({
+      error: { code: 'call_not_found' },
+    });
     // Why it failed is logged, never what the client sent.
     expect(server.logs.join('')).toContain('handler bug');
     expect(server.logs.join('')).toContain('async handler bug');

@@ -16,7 +16,9 @@ type Middleware = Parameters<Socket['use']>[0];
 type Packet = Parameters<Middleware>[0];
 type Ack = (response: unknown) => void;
 
-const INVALID_EVENT = { error: { code: 'invalid_request', message: 'An event is a name (a string) followed by its arguments' } } as const;
+const INVALID_EVENT = {
+  error: { code: 'invalid_request', message: 'An event is a name (a string) followed by its arguments' },
+} as const;
 const INTERNAL = { error: { code: 'internal_error', message: 'Something went wrong on our side' } } as const;
 
 /** The longest event name any client of ours sends; longer ones are refused before any lookup. */
@@ -28,7 +30,13 @@ const MAX_EVENT_NAME = 64;
  * name (`42[1]`), and a binary event whose placeholder-only payload decodes to nothing (`451-`).
  */
 export function wellFormedPacket(packet: unknown): packet is [string, ...unknown[]] {
-  return Array.isArray(packet) && packet.length > 0 && typeof packet[0] === 'string' && packet[0].length > 0 && packet[0].length <= MAX_EVENT_NAME;
+  return (
+    Array.isArray(packet) &&
+    packet.length > 0 &&
+    typeof packet[0] === 'string' &&
+    packet[0].length > 0 &&
+    packet[0].length <= MAX_EVENT_NAME
+  );
 }
 
 function describe(err: unknown): { name: string; message: string; stack?: string } | string {

@@ -1,6 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEventsReceived, HandshakeRefusal, ServerEvent, ServerEventPayload, ServerToClientEvents } from '../../shared/schemas/socket.js';
+import type {
+  ClientToServerEventsReceived,
+  HandshakeRefusal,
+  ServerEvent,
+  ServerEventPayload,
+  ServerToClientEvents,
+} from '../../shared/schemas/socket.js';
 import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
@@ -59,14 +65,23 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
       const auth = typeof token === 'string' ? await accounts.authenticate(token) : null;
       if (!auth) {
         const err = new Error('unauthorized') as Error & { data?: unknown };
-        err.data = { code: 'unauthorized', message: 'Sign in again: the session is missing, expired or revoked' } satisfies HandshakeRefusal;
+        err.data = {
+          code: 'unauthorized',
+          message: 'Sign in again: the session is missing, expired or revoked',
+        } satisfies HandshakeRefusal;
         return next(err);
       }
       // Counted and joined with no await in between, so concurrent handshakes cannot both pass.
       const open = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0;
-      if (open(sessionRoom(auth.session.id)) >= MAX_SOCKETS_PER_SESSION || open(accountRoom(auth.account.id)) >= MAX_SOCKETS_PER_ACCOUNT) {
+      if (
+        open(sessionRoom(auth.session.id)) >= MAX_SOCKETS_PER_SESSION ||
+        open(accountRoom(auth.account.id)) >= MAX_SOCKETS_PER_ACCOUNT
+      ) {
         const err = new Error('rate_limited') as Error & { data?: unknown };
-        err.data = { code: 'rate_limited', message: 'Too many open connections for this sign-in; close one and try again' };
+        err.data = {
+          code: 'rate_limited',
+          message: 'Too many open connections for this sign-in; close one and try again',
+        };
         return next(err);
       }
       socket.data.auth = auth;
@@ -82,7 +97,11 @@ export function createSocketHub(http: HttpServer, accounts: AccountsService, cor
     toAccount(accountId, event, payload) {
       // socket.io cannot relate a generic event name to its parameters; the signature above does.
       const room = io.to(accountRoom(accountId));
-      (room.emit as (event: ServerEvent, payload: ServerEventPayload<ServerEvent>) => boolean).call(room, event, payload);
+      (room.emit as (event: ServerEvent, payload: ServerEventPayload<ServerEvent>) => boolean).call(
+        room,
+        event,
+        payload,
+      );
     },
     disconnectSession(sessionId) {
       io.in(sessionRoom(sessionId)).disconnectSockets(true);

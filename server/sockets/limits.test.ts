@@ -16,11 +16,18 @@ afterEach(() => {
 
 /** Connects with a token; resolves with the socket, or with the handshake's refusal. */
 function open(token: string): Promise<{ socket: Socket; refused?: { code?: string } }> {
-  const socket = connect(server.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket = connect(server.url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   opened.push(socket);
   return new Promise((resolve) => {
     socket.once('connect', () => resolve({ socket }));
-    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve({ socket, refused: err.data ?? { code: err.message } }));
+    socket.once('connect_error', (err: Error & { data?: { code?: string } }) =>
+      resolve({ socket, refused: err.data ?? { code: err.message } }),
+    );
   });
 }
 
@@ -30,7 +37,8 @@ async function closeAndWait(s: Socket): Promise<void> {
   await new Promise((r) => setTimeout(r, 50));
 }
 
-const endAck = (s: Socket) => s.timeout(5000).emitWithAck('call:end', { callId: 'nothing' }) as Promise<{ error?: { code: string } }>;
+const endAck = (s: Socket) =>
+  s.timeout(5000).emitWithAck('call:end', { callId: 'nothing' }) as Promise<{ error?: { code: string } }>;
 
 describe('socket limits hold per sign-in session and per account, not per socket', () => {
   it(`one sign-in session holds at most ${MAX_SOCKETS_PER_SESSION} sockets; the next handshake is refused rate_limited until one closes`, async () => {
@@ -50,7 +58,10 @@ describe('socket limits hold per sign-in session and per account, not per socket
     const parent = await signUpParent(server.api);
     const tokens = [parent.token];
     while (tokens.length * MAX_SOCKETS_PER_SESSION <= MAX_SOCKETS_PER_ACCOUNT) {
-      tokens.push((await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).body.token as string);
+      tokens.push(
+        (await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).body
+          .token as string,
+      );
     }
     let connected = 0;
     let refused = 0;
@@ -85,7 +96,8 @@ describe('socket limits hold per sign-in session and per account, not per socket
     server.clock.advance(1000);
     expect((await endAck(opened[opened.length - 1]!)).error?.code).not.toBe('rate_limited');
     // Another sign-in session of the same parent has its own budget.
-    const other = (await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).body.token as string;
+    const other = (await server.api.post('/api/auth/login', { email: parent.email, password: parent.password })).body
+      .token as string;
     expect((await endAck((await open(other)).socket)).error?.code).not.toBe('rate_limited');
   });
 });

@@ -32,7 +32,10 @@ function fail(code: number, message: string): never {
 
 let args;
 try {
-  args = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  args = parseArgs({
+    options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  }).values;
 } catch (err) {
   fail(2, `${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
 }
@@ -52,10 +55,14 @@ try {
   config = parseConfig({ DATA_DIR: from, DATABASE_URL: args.to, DATA_KEY: dataKey });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  const hint = err.variable === 'DATA_KEY' ? `\n${from} has no ${KEY_FILE} either: set DATA_KEY to the key it was written with.` : '';
+  const hint =
+    err.variable === 'DATA_KEY'
+      ? `\n${from} has no ${KEY_FILE} either: set DATA_KEY to the key it was written with.`
+      : '';
   fail(2, `${err.message}${hint}`);
 }
-if (!existsSync(join(from, MANIFEST_FILE))) fail(3, `${from} is not a Call Santa data directory (it has no ${MANIFEST_FILE}); nothing was copied.`);
+if (!existsSync(join(from, MANIFEST_FILE)))
+  fail(3, `${from} is not a Call Santa data directory (it has no ${MANIFEST_FILE}); nothing was copied.`);
 
 const url = config.databaseUrl!;
 let source: Store | null = null;
@@ -65,7 +72,9 @@ try {
   try {
     source = await openStore({ dataDir: from, dataKey: config.dataKey });
   } catch (err) {
-    throw new StoreOpenError(`cannot open ${from}: ${err instanceof Error ? err.message : String(err)} (is DATA_KEY the key this directory was written with?)`);
+    throw new StoreOpenError(
+      `cannot open ${from}: ${err instanceof Error ? err.message : String(err)} (is DATA_KEY the key this directory was written with?)`,
+    );
   }
   target = await openPgStore({ url, dataKey: config.dataKey ?? '' });
   out(`copying ${from} -> PostgreSQL at ${describeUrl(url)}`);
@@ -73,7 +82,10 @@ try {
   out('');
   out(formatReport(report));
   if (!report.ok) code = 1;
-  else if (fromKeyFile) out(`\nThe database is sealed with the key in ${keyFile}: start the server with DATABASE_URL and DATA_KEY="$(cat ${keyFile})", and keep that key in your secret store.`);
+  else if (fromKeyFile)
+    out(
+      `\nThe database is sealed with the key in ${keyFile}: start the server with DATABASE_URL and DATA_KEY="$(cat ${keyFile})", and keep that key in your secret store.`,
+    );
 } catch (err) {
   const message = err instanceof Error ? err.message : String(err);
   code = err instanceof CopyRefusedError || err instanceof StoreOpenError ? 3 : 1;

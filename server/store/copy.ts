@@ -64,7 +64,9 @@ async function balances(store: Store): Promise<Map<string, CreditState>> {
     }
   }
   // Entries in a fixed order: the state is a sum, but a fixed order keeps the comparison exact.
-  return new Map([...byAccount].map(([id, list]) => [id, creditState(list.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)))]));
+  return new Map(
+    [...byAccount].map(([id, list]) => [id, creditState(list.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)))]),
+  );
 }
 
 /**
@@ -124,7 +126,9 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
   }
   await target.flush();
   const copyMs = Date.now() - started;
-  log(`copied ${rows} rows and ${written.length} photo files in ${(copyMs / 1000).toFixed(1)} s (${Math.round(rows / Math.max(copyMs / 1000, 0.001))} rows/s)`);
+  log(
+    `copied ${rows} rows and ${written.length} photo files in ${(copyMs / 1000).toFixed(1)} s (${Math.round(rows / Math.max(copyMs / 1000, 0.001))} rows/s)`,
+  );
 
   // The checks read both stores afresh: what the target now answers, not what was sent to it.
   const src = await counts(source);
@@ -137,7 +141,8 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
   for (const name of TABLE_NAMES) {
     // The target's rows in batches (one query per batch, not one per row), then each source row against its copy.
     const copied = new Map<string, unknown>();
-    for await (const batch of (target[name] as StoreTables[TableName]).scan(batchSize)) for (const row of batch) copied.set(row.id, row);
+    for await (const batch of (target[name] as StoreTables[TableName]).scan(batchSize))
+      for (const row of batch) copied.set(row.id, row);
     for await (const batch of (source[name] as StoreTables[TableName]).scan(batchSize)) {
       for (const row of batch) {
         rowsCompared++;
@@ -151,7 +156,10 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
     if (!a || !b || !a.equals(b)) rowMismatches.push(`photo files/${id}`);
   }
 
-  const audit = { source: await new AuditService({ store: source, clock: systemClock }).verifyChain(), target: await new AuditService({ store: target, clock: systemClock }).verifyChain() };
+  const audit = {
+    source: await new AuditService({ store: source, clock: systemClock }).verifyChain(),
+    target: await new AuditService({ store: target, clock: systemClock }).verifyChain(),
+  };
   const a = await balances(source);
   const b = await balances(target);
   const mismatched = [...new Set([...a.keys(), ...b.keys()])].filter((id) => !isDeepStrictEqual(a.get(id), b.get(id)));
@@ -162,7 +170,17 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
     audit.target.ok === audit.source.ok &&
     audit.target.entries === audit.source.entries &&
     mismatched.length === 0;
-  return { counts: countRows, rows, photos: written.length, copyMs, rowsCompared, rowMismatches, audit, balances: { accounts: a.size, mismatched }, ok };
+  return {
+    counts: countRows,
+    rows,
+    photos: written.length,
+    copyMs,
+    rowsCompared,
+    rowMismatches,
+    audit,
+    balances: { accounts: a.size, mismatched },
+    ok,
+  };
 }
 
 /** The final check as the command prints it: one line per table, then the audit chain and the balances. */
@@ -170,19 +188,25 @@ export function formatReport(r: CopyReport): string {
   const width = Math.max(...r.counts.map((c) => c.table.length), 'table'.length);
   const num = (n: number | string) => String(n).padStart(9);
   const lines = [`${'table'.padEnd(width)} ${num('source')} ${num('target')}`];
-  for (const c of r.counts) lines.push(`${c.table.padEnd(width)} ${num(c.source)} ${num(c.target)}  ${c.source === c.target ? 'ok' : 'DIFFERENT'}`);
+  for (const c of r.counts)
+    lines.push(
+      `${c.table.padEnd(width)} ${num(c.source)} ${num(c.target)}  ${c.source === c.target ? 'ok' : 'DIFFERENT'}`,
+    );
   lines.push(
     r.rowMismatches.length === 0
       ? `rows: all ${r.rowsCompared} rows and ${r.photos} photo files read back from the target and equal to the source`
       : `rows: ${r.rowMismatches.length} differ or are missing on the target: ${r.rowMismatches.slice(0, 10).join(', ')}${r.rowMismatches.length > 10 ? ', ...' : ''}`,
   );
-  const chain = (c: ChainCheck) => (c.ok ? `verifies (${c.entries} entries)` : `BROKEN at entry ${c.brokenAt} of ${c.entries}`);
+  const chain = (c: ChainCheck) =>
+    c.ok ? `verifies (${c.entries} entries)` : `BROKEN at entry ${c.brokenAt} of ${c.entries}`;
   lines.push(`audit chain: source ${chain(r.audit.source)}, target ${chain(r.audit.target)}`);
   lines.push(
     r.balances.mismatched.length === 0
       ? `balances: equal for all ${r.balances.accounts} accounts with ledger entries`
       : `balances: ${r.balances.mismatched.length} accounts DIFFER: ${r.balances.mismatched.slice(0, 10).join(', ')}`,
   );
-  lines.push(r.ok ? 'copy complete: the target matches the source' : 'COPY CHECK FAILED: the target does not match the source');
+  lines.push(
+    r.ok ? 'copy complete: the target matches the source' : 'COPY CHECK FAILED: the target does not match the source',
+  );
   return lines.join('\n');
 }

@@ -77,7 +77,9 @@ export function loadOrCreateKey(dataDir: string, configured: string | undefined,
   const path = join(dataDir, KEY_FILE);
   if (existsSync(path)) return parseKey(readFileSync(path, 'utf8'));
   if (hasData) {
-    throw new StoreOpenError(`${dataDir} holds encrypted data but neither DATA_KEY nor ${KEY_FILE} is present; refusing to start`);
+    throw new StoreOpenError(
+      `${dataDir} holds encrypted data but neither DATA_KEY nor ${KEY_FILE} is present; refusing to start`,
+    );
   }
   const key = randomBytes(32);
   writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });

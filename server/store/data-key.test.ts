@@ -8,7 +8,6 @@ import { accountRow, storeFixtures } from './test-support.js';
 const { dir, open } = storeFixtures('callsanta-datakey-');
 const account = accountRow;
 
-
 describe('DATA_KEY', () => {
   it('a store written with a passphrase reopens with the same passphrase and with no other', async () => {
     const d = dir();
@@ -22,7 +21,9 @@ describe('DATA_KEY', () => {
 
   it('derives the passphrase key with fixed parameters: the same passphrase gives the same key on every build', () => {
     // Pinned: a change of salt or cost would lock every passphrase-keyed data directory out.
-    expect(dataKeyFrom('test-key').toString('hex')).toBe('73b1337903210683c3442bd3f2c76f81c5347e8029b0eb73f59f76295b9052c2');
+    expect(dataKeyFrom('test-key').toString('hex')).toBe(
+      '73b1337903210683c3442bd3f2c76f81c5347e8029b0eb73f59f76295b9052c2',
+    );
     expect(dataKeyFrom('  test-key\n').equals(dataKeyFrom('test-key'))).toBe(true);
     expect(dataKeyFrom('test-key2').equals(dataKeyFrom('test-key'))).toBe(false);
     expect(isRawDataKey('test-key')).toBe(false);
@@ -30,7 +31,12 @@ describe('DATA_KEY', () => {
 
   it('uses 64 hex characters and base64 of 32 bytes as the key itself, as before: existing data opens with the same key', async () => {
     const bytes = randomBytes(32);
-    for (const text of [bytes.toString('hex'), bytes.toString('hex').toUpperCase(), bytes.toString('base64'), bytes.toString('base64url')]) {
+    for (const text of [
+      bytes.toString('hex'),
+      bytes.toString('hex').toUpperCase(),
+      bytes.toString('base64'),
+      bytes.toString('base64url'),
+    ]) {
       expect(dataKeyFrom(text).equals(bytes), text).toBe(true);
       expect(parseKey(text).equals(bytes), text).toBe(true);
       expect(isRawDataKey(text), text).toBe(true);

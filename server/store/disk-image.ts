@@ -51,7 +51,10 @@ function emptyRowMaps(): RowMaps {
  * damaged file stops the start with nothing changed.
  */
 export async function readDiskImage(dataDir: string, key: Buffer): Promise<DiskImage> {
-  const manifestFile = new Low<Manifest | null>(new EncryptedJSONFile<Manifest | null>(join(dataDir, MANIFEST_FILE), key), null);
+  const manifestFile = new Low<Manifest | null>(
+    new EncryptedJSONFile<Manifest | null>(join(dataDir, MANIFEST_FILE), key),
+    null,
+  );
   await manifestFile.read();
   const manifest = manifestFile.data;
   const names = readdirSync(dataDir);
@@ -62,20 +65,27 @@ export async function readDiskImage(dataDir: string, key: Buffer): Promise<DiskI
   const firstJournal = manifest?.journal ?? 0;
   for (const name of names) {
     const shard = parseShardFileName(name);
-    if (shard && (!manifest || shard.epoch !== epoch || shard.shard >= manifest.shards[shard.group])) staleFiles.push(name);
+    if (shard && (!manifest || shard.epoch !== epoch || shard.shard >= manifest.shards[shard.group]))
+      staleFiles.push(name);
     const gen = journalGeneration(name);
     if (gen !== null && gen < firstJournal) staleFiles.push(name);
   }
   if (!manifest) {
     const data = names.filter((n) => parseShardFileName(n) || journalGeneration(n) !== null);
-    if (data.length) throw new StoreOpenError(`${dataDir} holds data files (${data[0]}) but no ${MANIFEST_FILE}; refusing to guess their layout`);
+    if (data.length)
+      throw new StoreOpenError(
+        `${dataDir} holds data files (${data[0]}) but no ${MANIFEST_FILE}; refusing to guess their layout`,
+      );
     return { manifest, rows, journals: [], replayed: [], staleFiles };
   }
 
   for (const group of GROUPS) {
     for (let shard = 0; shard < manifest.shards[group]; shard++) {
       const name = shardFileName(group, shard, epoch);
-      const low = new Low<ShardDoc>(new EncryptedJSONFile<ShardDoc>(join(dataDir, name), key), { schemaVersion: manifest.schemaVersion, tables: {} });
+      const low = new Low<ShardDoc>(new EncryptedJSONFile<ShardDoc>(join(dataDir, name), key), {
+        schemaVersion: manifest.schemaVersion,
+        tables: {},
+      });
       await low.read();
       for (const [table, list] of Object.entries(low.data.tables) as [TableName, RawRow[]][]) {
         const map = rows.get(table);
@@ -93,11 +103,18 @@ export async function readDiskImage(dataDir: string, key: Buffer): Promise<DiskI
   const replayed: ReplayedChange[] = [];
   journalFiles.forEach(({ name, generation }, i) => {
     const contents = readJournal(join(dataDir, name), key, generation, i === journalFiles.length - 1);
-    journals.push({ generation, records: contents.records.length, bytes: contents.bytes, tornBytes: contents.tornBytes });
+    journals.push({
+      generation,
+      records: contents.records.length,
+      bytes: contents.bytes,
+      tornBytes: contents.tornBytes,
+    });
     for (const record of contents.records) {
       const payload = JSON.parse(record.toString('utf8')) as JournalPayload;
       if (payload.v !== manifest.schemaVersion) {
-        throw new StoreOpenError(`${name} holds schema version ${payload.v} but the data is at ${manifest.schemaVersion}; the server will not start`);
+        throw new StoreOpenError(
+          `${name} holds schema version ${payload.v} but the data is at ${manifest.schemaVersion}; the server will not start`,
+        );
       }
       for (const [table, id, row] of payload.c) {
         const map = rows.get(table);
@@ -124,7 +141,8 @@ export function decryptDataFiles(dataDir: string, key: Buffer): Map<string, stri
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(path, name);
       else if (entry.name.endsWith('.db')) out.set(name, decrypt(key, readFileSync(path), entry.name).toString('utf8'));
-      else if (entry.name.endsWith('.bin')) out.set(name, decrypt(key, readFileSync(path), `blob:${entry.name.slice(0, -4)}`).toString('latin1'));
+      else if (entry.name.endsWith('.bin'))
+        out.set(name, decrypt(key, readFileSync(path), `blob:${entry.name.slice(0, -4)}`).toString('latin1'));
       else {
         const gen = journalGeneration(entry.name);
         if (gen === null) continue;

@@ -34,7 +34,9 @@ export class EncryptedJSONFile<T> implements Adapter<T> {
     try {
       return JSON.parse(json) as T;
     } catch {
-      throw new StoreOpenError(`Cannot parse ${this.path} after decryption. The server will not start and the file was not changed.`);
+      throw new StoreOpenError(
+        `Cannot parse ${this.path} after decryption. The server will not start and the file was not changed.`,
+      );
     }
   }
 

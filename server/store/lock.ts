@@ -20,7 +20,9 @@ function alive(pid: number): boolean {
 export function acquireDataDirLock(dataDir: string): () => void {
   const path = join(resolve(dataDir), 'LOCK');
   if (heldInThisProcess.has(path)) {
-    throw new StoreOpenError(`Another server in this process already uses ${dataDir}; refusing to start a second one on the same data.`);
+    throw new StoreOpenError(
+      `Another server in this process already uses ${dataDir}; refusing to start a second one on the same data.`,
+    );
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

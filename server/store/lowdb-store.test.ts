@@ -77,7 +77,9 @@ describe('the encrypted lowdb store', () => {
     await s.accounts.insert(account());
     await s.close();
     const before = new Map(filesUnder(d).map((f) => [f, readFileSync(f)]));
-    await expect(openStore({ dataDir: d, dataKey: randomBytes(32).toString('hex') })).rejects.toThrow(/Cannot decrypt .*wrong DATA_KEY/);
+    await expect(openStore({ dataDir: d, dataKey: randomBytes(32).toString('hex') })).rejects.toThrow(
+      /Cannot decrypt .*wrong DATA_KEY/,
+    );
     const after = new Map(filesUnder(d).map((f) => [f, readFileSync(f)]));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [f, bytes] of before) expect(after.get(f)?.equals(bytes), f).toBe(true);
@@ -112,7 +114,17 @@ describe('the encrypted lowdb store', () => {
     await open(d);
     await expect(openStore({ dataDir: d })).rejects.toThrow(/refusing to start a second one/);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${new URL('./lowdb-store.ts', import.meta.url).pathname}').then(m => m.openStore({ dataDir: process.argv[1] })).then(() => { console.log('opened'); process.exit(0); }, (e) => { console.log(e.message); process.exit(3); })`, d], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('${new URL('./lowdb-store.ts', import.meta.url).pathname}').then(m => m.openStore({ dataDir: process.argv[1] })).then(() => { console.log('opened'); process.exit(0); }, (e) => { console.log(e.message); process.exit(3); })`,
+        d,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -135,7 +147,16 @@ describe('the encrypted lowdb store', () => {
     const owner = account();
     await s.accounts.insert(owner);
     for (let i = 0; i < 200; i++) {
-      await s.ledger.insert({ id: `e${i}`, accountId: owner.id, kind: 'grant', seconds: 1, ref: `r${i}`, callId: null, at: i, note: null });
+      await s.ledger.insert({
+        id: `e${i}`,
+        accountId: owner.id,
+        kind: 'grant',
+        seconds: 1,
+        ref: `r${i}`,
+        callId: null,
+        at: i,
+        note: null,
+      });
     }
     expect(s.status().pendingWrites).toBe(201);
     await s.flush();
@@ -153,11 +174,26 @@ describe('the encrypted lowdb store', () => {
     const s = await open(d);
     const a = account();
     await s.accounts.insert(a);
-    await s.ledger.insert({ id: 'l1', accountId: a.id, kind: 'grant', seconds: 5, ref: 'g1', callId: null, at: 1, note: null });
+    await s.ledger.insert({
+      id: 'l1',
+      accountId: a.id,
+      kind: 'grant',
+      seconds: 5,
+      ref: 'g1',
+      callId: null,
+      at: 1,
+      note: null,
+    });
     await s.flush();
     await s.checkpoint();
-    const mtimes = () => new Map(readdirSync(d).filter((n) => n.endsWith('.db') && n !== 'manifest.db').map((n) => [n, statSync(join(d, n)).mtimeMs]));
-    const changedSince = (before: Map<string, number>) => [...mtimes()].filter(([n, t]) => before.get(n) !== t).map(([n]) => n);
+    const mtimes = () =>
+      new Map(
+        readdirSync(d)
+          .filter((n) => n.endsWith('.db') && n !== 'manifest.db')
+          .map((n) => [n, statSync(join(d, n)).mtimeMs]),
+      );
+    const changedSince = (before: Map<string, number>) =>
+      [...mtimes()].filter(([n, t]) => before.get(n) !== t).map(([n]) => n);
     const before = mtimes();
     await new Promise((r) => setTimeout(r, 20));
     await s.accounts.update(a.id, { name: 'Ada King' });
@@ -181,7 +217,16 @@ describe('the encrypted lowdb store', () => {
     const many = Array.from({ length: 60 }, () => account());
     for (const a of many) {
       await s.accounts.insert(a);
-      await s.ledger.insert({ id: `g-${a.id}`, accountId: a.id, kind: 'grant', seconds: 60, ref: `grant-${a.id}`, callId: null, at: 2, note: null });
+      await s.ledger.insert({
+        id: `g-${a.id}`,
+        accountId: a.id,
+        kind: 'grant',
+        seconds: 60,
+        ref: `grant-${a.id}`,
+        callId: null,
+        at: 2,
+        note: null,
+      });
     }
     await s.meta.insert({ id: 'head', value: { n: 60 }, updatedAt: 2 });
     await s.flush();
@@ -191,7 +236,9 @@ describe('the encrypted lowdb store', () => {
     const journal = readdirSync(torn).find((n) => n.startsWith('journal-'))!;
     const bytes = readFileSync(join(torn, journal));
     writeFileSync(join(torn, journal), bytes.subarray(0, bytes.length - 100));
-    for (const name of readdirSync(beforeSecond)) if (name.endsWith('.db')) expect(readFileSync(join(torn, name)).equals(readFileSync(join(beforeSecond, name)))).toBe(true);
+    for (const name of readdirSync(beforeSecond))
+      if (name.endsWith('.db'))
+        expect(readFileSync(join(torn, name)).equals(readFileSync(join(beforeSecond, name)))).toBe(true);
 
     const all = await open(whole);
     expect(await all.accounts.count()).toBe(61);
@@ -213,7 +260,16 @@ describe('the encrypted lowdb store', () => {
     await s.checkpoint();
     for (const a of owners) {
       await s.accounts.update(a.id, { name: `${a.name} II` });
-      await s.ledger.insert({ id: `g-${a.id}`, accountId: a.id, kind: 'grant', seconds: 30, ref: `grant-${a.id}`, callId: null, at: 3, note: null });
+      await s.ledger.insert({
+        id: `g-${a.id}`,
+        accountId: a.id,
+        kind: 'grant',
+        seconds: 30,
+        ref: `grant-${a.id}`,
+        callId: null,
+        at: 3,
+        note: null,
+      });
     }
     await s.accounts.remove(owners[0]!.id);
     await s.flush();
@@ -221,10 +277,16 @@ describe('the encrypted lowdb store', () => {
     await s.checkpoint();
     // Some shards rewritten, the others not, the manifest not yet moved on.
     const rewritten = readdirSync(d).filter(
-      (n) => /^(people|ledger)-/.test(n) && !(existsSync(join(beforeCheckpoint, n)) && readFileSync(join(d, n)).equals(readFileSync(join(beforeCheckpoint, n)))),
+      (n) =>
+        /^(people|ledger)-/.test(n) &&
+        !(
+          existsSync(join(beforeCheckpoint, n)) &&
+          readFileSync(join(d, n)).equals(readFileSync(join(beforeCheckpoint, n)))
+        ),
     );
     expect(rewritten.length).toBeGreaterThan(4);
-    for (const name of rewritten.slice(0, Math.floor(rewritten.length / 2))) writeFileSync(join(beforeCheckpoint, name), readFileSync(join(d, name)));
+    for (const name of rewritten.slice(0, Math.floor(rewritten.length / 2)))
+      writeFileSync(join(beforeCheckpoint, name), readFileSync(join(d, name)));
 
     const reopened = await open(beforeCheckpoint);
     expect(await reopened.accounts.count()).toBe(39);
@@ -281,8 +343,15 @@ describe('the encrypted lowdb store', () => {
       const name = shardFileName('people', shardIndex(a.id, old.people), 0);
       docs.set(name, [...(docs.get(name) ?? []), a]);
     }
-    for (const [name, rows] of docs) writeFileSync(join(d, name), encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, tables: { accounts: rows } })), name));
-    writeFileSync(join(d, 'manifest.db'), encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, shards: old })), 'manifest.db'));
+    for (const [name, rows] of docs)
+      writeFileSync(
+        join(d, name),
+        encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, tables: { accounts: rows } })), name),
+      );
+    writeFileSync(
+      join(d, 'manifest.db'),
+      encrypt(key, Buffer.from(JSON.stringify({ schemaVersion: 1, shards: old })), 'manifest.db'),
+    );
 
     const s = await open(d, key.toString('hex'));
     for (const a of accounts) expect(await s.accounts.get(a.id)).toEqual(a);
@@ -302,7 +371,20 @@ describe('the encrypted lowdb store', () => {
     await expect(s.accounts.insert(account({ email: 'same@example.test' }))).rejects.toBeInstanceOf(StoreConflictError);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        s.ledger.insertIf({ id: `h${i}`, accountId: a.id, kind: 'hold', seconds: 1, ref: `hold${i}`, callId: `c${i}`, at: 1, note: null }, { field: 'accountId', value: a.id }, (rows) => rows.length < 5),
+        s.ledger.insertIf(
+          {
+            id: `h${i}`,
+            accountId: a.id,
+            kind: 'hold',
+            seconds: 1,
+            ref: `hold${i}`,
+            callId: `c${i}`,
+            at: 1,
+            note: null,
+          },
+          { field: 'accountId', value: a.id },
+          (rows) => rows.length < 5,
+        ),
       ),
     );
     expect(results.filter(Boolean)).toHaveLength(5);
@@ -317,8 +399,18 @@ describe('the encrypted lowdb store', () => {
     await s.accounts.insert(a);
     await s.accounts.insert(b);
     const call: CallRow = {
-      id: 'call-1', accountId: a.id, profileId: 'p1', provider: 'simulated', providerCallId: null, heldSeconds: 60,
-      startedAt: 1, meteredSeconds: 0, checkpointAt: 1, endedAt: null, reason: null, settledAt: null,
+      id: 'call-1',
+      accountId: a.id,
+      profileId: 'p1',
+      provider: 'simulated',
+      providerCallId: null,
+      heldSeconds: 60,
+      startedAt: 1,
+      meteredSeconds: 0,
+      checkpointAt: 1,
+      endedAt: null,
+      reason: null,
+      settledAt: null,
     };
     await s.calls.insert(call);
 
@@ -352,15 +444,28 @@ describe('the encrypted lowdb store', () => {
     expect((await again.accounts.findBy('email', 'second@example.test')).map((r) => r.id)).toEqual([a.id]);
     await again.close();
     // The checkpoint at close wrote the call into exactly one shard file, the one of its new key.
-    const holding = [...decryptDataFiles(d, Buffer.from(key, 'hex'))].filter(([name, text]) => name.endsWith('.db') && text.includes('"call-1"')).map(([name]) => name);
+    const holding = [...decryptDataFiles(d, Buffer.from(key, 'hex'))]
+      .filter(([name, text]) => name.endsWith('.db') && text.includes('"call-1"'))
+      .map(([name]) => name);
     expect(holding).toEqual([shardFileName('usage', shardIndex(call.id, SHARDS.usage), 0)]);
   });
 
   it('rows are copies both ways: changing what was inserted, patched or read (nested lists and objects too) changes nothing stored', async () => {
     const s = await open(dir());
     const profile: ProfileRow = {
-      id: 'p1', accountId: 'a1', name: 'Ada', age: 7, wishList: ['a bike'], behaviorNotes: '', preferences: '', language: 'en',
-      photoId: null, dailyMinutes: null, quietHours: { from: '19:00', to: '07:00' }, createdAt: 1, updatedAt: 1,
+      id: 'p1',
+      accountId: 'a1',
+      name: 'Ada',
+      age: 7,
+      wishList: ['a bike'],
+      behaviorNotes: '',
+      preferences: '',
+      language: 'en',
+      photoId: null,
+      dailyMinutes: null,
+      quietHours: { from: '19:00', to: '07:00' },
+      createdAt: 1,
+      updatedAt: 1,
     };
     const inserted = await s.profiles.insert(profile);
     profile.wishList.push('given list changed');
@@ -376,8 +481,16 @@ describe('the encrypted lowdb store', () => {
     patch.wishList.push('patch changed');
     patch.quietHours.from = '00:00';
     updated!.wishList.push('update result changed');
-    await s.profiles.update('p1', { name: 'Ada L' }, { if: (row) => (row.wishList.push('seen by the condition'), true) });
-    expect(await s.profiles.get('p1')).toMatchObject({ name: 'Ada L', wishList: ['a sled'], quietHours: { from: '20:00', to: '06:00' } });
+    await s.profiles.update(
+      'p1',
+      { name: 'Ada L' },
+      { if: (row) => (row.wishList.push('seen by the condition'), true) },
+    );
+    expect(await s.profiles.get('p1')).toMatchObject({
+      name: 'Ada L',
+      wishList: ['a sled'],
+      quietHours: { from: '20:00', to: '06:00' },
+    });
   });
 
   it('runs pending migrations at open and writes the migrated data back encrypted', async () => {

@@ -10,7 +10,15 @@ import { EncryptedBlobStore } from './blob-store.js';
 import { loadOrCreateKey } from './crypto.js';
 import { acquireDataDirLock } from './lock.js';
 import { MIGRATIONS, type Migration, type RawTables } from './migrations.js';
-import { GROUPS, MANIFEST_FILE, SHARDS, parseShardFileName, shardFileName, shardIndex, type Manifest } from './disk-layout.js';
+import {
+  GROUPS,
+  MANIFEST_FILE,
+  SHARDS,
+  parseShardFileName,
+  shardFileName,
+  shardIndex,
+  type Manifest,
+} from './disk-layout.js';
 import { StoreOpenError } from './errors.js';
 import { readDiskImage, type JournalPayload, type RawRow, type RowMaps, type ShardDoc } from './disk-image.js';
 import { Journal, journalGeneration } from './journal.js';
@@ -40,7 +48,9 @@ type TableMap = { [K in TableName]: MemTable<Tables[K]> };
 /** Rows as they were before the changes of one commit window: table -> id -> row (undefined: absent). */
 type BeforeImages = Map<TableName, Map<string, Row | undefined>>;
 
-const TABLES_OF_GROUP = new Map<GroupName, TableName[]>(GROUPS.map((g) => [g, TABLE_NAMES.filter((t) => TABLE_DEFS[t].group === g)]));
+const TABLES_OF_GROUP = new Map<GroupName, TableName[]>(
+  GROUPS.map((g) => [g, TABLE_NAMES.filter((t) => TABLE_DEFS[t].group === g)]),
+);
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_CHECKPOINT_AFTER_MS = 5 * 60 * 1000;
 
@@ -103,28 +113,68 @@ export class LowdbStore implements Store {
     const make = <K extends TableName>(name: K): MemTable<Tables[K]> => {
       const def = TABLE_DEFS[name];
       const count = SHARDS[def.group];
-      return new MemTable<Tables[K]>(name, def, count, (k) => shardIndex(k, count), (id, before) => this.noteChange(name, id, before));
+      return new MemTable<Tables[K]>(
+        name,
+        def,
+        count,
+        (k) => shardIndex(k, count),
+        (id, before) => this.noteChange(name, id, before),
+      );
     };
     this.tableMap = Object.fromEntries(TABLE_NAMES.map((n) => [n, make(n)])) as unknown as TableMap;
   }
 
-  get accounts(): Table<Tables['accounts']> { return this.tableMap.accounts; }
-  get sessions(): Table<Tables['sessions']> { return this.tableMap.sessions; }
-  get profiles(): Table<Tables['profiles']> { return this.tableMap.profiles; }
-  get photos(): Table<Tables['photos']> { return this.tableMap.photos; }
-  get consents(): Table<Tables['consents']> { return this.tableMap.consents; }
-  get policies(): Table<Tables['policies']> { return this.tableMap.policies; }
-  get notices(): Table<Tables['notices']> { return this.tableMap.notices; }
-  get ledger(): Table<Tables['ledger']> { return this.tableMap.ledger; }
-  get payments(): Table<Tables['payments']> { return this.tableMap.payments; }
-  get webhookEvents(): Table<Tables['webhookEvents']> { return this.tableMap.webhookEvents; }
-  get calls(): Table<Tables['calls']> { return this.tableMap.calls; }
-  get logins(): Table<Tables['logins']> { return this.tableMap.logins; }
-  get audit(): Table<Tables['audit']> { return this.tableMap.audit; }
-  get outbox(): Table<Tables['outbox']> { return this.tableMap.outbox; }
-  get passwordResets(): Table<Tables['passwordResets']> { return this.tableMap.passwordResets; }
-  get support(): Table<Tables['support']> { return this.tableMap.support; }
-  get meta(): Table<Tables['meta']> { return this.tableMap.meta; }
+  get accounts(): Table<Tables['accounts']> {
+    return this.tableMap.accounts;
+  }
+  get sessions(): Table<Tables['sessions']> {
+    return this.tableMap.sessions;
+  }
+  get profiles(): Table<Tables['profiles']> {
+    return this.tableMap.profiles;
+  }
+  get photos(): Table<Tables['photos']> {
+    return this.tableMap.photos;
+  }
+  get consents(): Table<Tables['consents']> {
+    return this.tableMap.consents;
+  }
+  get policies(): Table<Tables['policies']> {
+    return this.tableMap.policies;
+  }
+  get notices(): Table<Tables['notices']> {
+    return this.tableMap.notices;
+  }
+  get ledger(): Table<Tables['ledger']> {
+    return this.tableMap.ledger;
+  }
+  get payments(): Table<Tables['payments']> {
+    return this.tableMap.payments;
+  }
+  get webhookEvents(): Table<Tables['webhookEvents']> {
+    return this.tableMap.webhookEvents;
+  }
+  get calls(): Table<Tables['calls']> {
+    return this.tableMap.calls;
+  }
+  get logins(): Table<Tables['logins']> {
+    return this.tableMap.logins;
+  }
+  get audit(): Table<Tables['audit']> {
+    return this.tableMap.audit;
+  }
+  get outbox(): Table<Tables['outbox']> {
+    return this.tableMap.outbox;
+  }
+  get passwordResets(): Table<Tables['passwordResets']> {
+    return this.tableMap.passwordResets;
+  }
+  get support(): Table<Tables['support']> {
+    return this.tableMap.support;
+  }
+  get meta(): Table<Tables['meta']> {
+    return this.tableMap.meta;
+  }
 
   static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
     const dataDir = options.dataDir;
@@ -172,11 +222,15 @@ export class LowdbStore implements Store {
     const image = await readDiskImage(this.dataDir, this.key);
     const found = image.manifest;
     if (found && found.schemaVersion > SCHEMA_VERSION) {
-      throw new StoreOpenError(`Data in ${this.dataDir} has schema version ${found.schemaVersion}, newer than this build (${SCHEMA_VERSION})`);
+      throw new StoreOpenError(
+        `Data in ${this.dataDir} has schema version ${found.schemaVersion}, newer than this build (${SCHEMA_VERSION})`,
+      );
     }
 
     const from = found?.schemaVersion ?? SCHEMA_VERSION;
-    const pendingMigrations = migrations.filter((m) => m.to > from && m.to <= SCHEMA_VERSION).sort((a, b) => a.to - b.to);
+    const pendingMigrations = migrations
+      .filter((m) => m.to > from && m.to <= SCHEMA_VERSION)
+      .sort((a, b) => a.to - b.to);
     let rows: RowMaps = image.rows;
     if (pendingMigrations.length) {
       const raw: RawTables = new Map([...image.rows].map(([t, m]) => [t, [...m.values()]]));
@@ -200,7 +254,8 @@ export class LowdbStore implements Store {
       this.manifest = { schemaVersion: SCHEMA_VERSION, shards: SHARDS, epoch: newEpoch, journal: nextGeneration };
       for (const name of image.staleFiles) await unlink(join(this.dataDir, name)).catch(() => undefined);
       for (const group of GROUPS) {
-        for (let shard = 0; shard < SHARDS[group]; shard++) await this.writeShard(shardFileName(group, shard, newEpoch), group, shard);
+        for (let shard = 0; shard < SHARDS[group]; shard++)
+          await this.writeShard(shardFileName(group, shard, newEpoch), group, shard);
       }
     } else if (found) {
       this.manifest = { schemaVersion: found.schemaVersion, shards: found.shards, epoch, journal: nextGeneration };
@@ -226,7 +281,9 @@ export class LowdbStore implements Store {
     for (const name of readdirSync(this.dataDir)) {
       const shard = parseShardFileName(name);
       const gen = journalGeneration(name);
-      const obsolete = shard ? shard.epoch !== epoch || shard.shard >= shards[shard.group] : gen !== null && gen < journal;
+      const obsolete = shard
+        ? shard.epoch !== epoch || shard.shard >= shards[shard.group]
+        : gen !== null && gen < journal;
       if (obsolete) await unlink(join(this.dataDir, name)).catch(() => undefined);
     }
     await syncDir(this.dataDir);
@@ -239,7 +296,10 @@ export class LowdbStore implements Store {
   }
 
   private async writeManifest(): Promise<void> {
-    const file = new Low<Manifest>(new EncryptedJSONFile<Manifest>(join(this.dataDir, MANIFEST_FILE), this.key), this.manifest);
+    const file = new Low<Manifest>(
+      new EncryptedJSONFile<Manifest>(join(this.dataDir, MANIFEST_FILE), this.key),
+      this.manifest,
+    );
     await file.write();
   }
 
@@ -405,7 +465,10 @@ export class LowdbStore implements Store {
       for (const before of overlay.values()) if (before && t.shardOf(before) === shard) rows.push(before);
       if (rows.length) tables[table] = rows;
     }
-    const file = new Low<ShardDoc>(new EncryptedJSONFile<ShardDoc>(join(this.dataDir, name), this.key), { schemaVersion: SCHEMA_VERSION, tables });
+    const file = new Low<ShardDoc>(new EncryptedJSONFile<ShardDoc>(join(this.dataDir, name), this.key), {
+      schemaVersion: SCHEMA_VERSION,
+      tables,
+    });
     await file.write();
   }
 
@@ -427,7 +490,13 @@ export class LowdbStore implements Store {
     return this.holds === 0 ? Promise.resolve() : new Promise((r) => this.holdWaiters.push(r));
   }
 
-  status(): { kind: 'lowdb'; ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number } {
+  status(): {
+    kind: 'lowdb';
+    ok: boolean;
+    lastFlushAt: number | null;
+    lastError: string | null;
+    pendingWrites: number;
+  } {
     return {
       kind: 'lowdb',
       ok: !this.closed && this.lastError === null,

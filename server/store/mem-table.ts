@@ -120,7 +120,11 @@ export class MemTable<T extends { id: string }> implements Table<T> {
     return this.insertSync(row);
   }
 
-  async update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined> {
+  async update(
+    id: string,
+    patch: Partial<Omit<T, 'id'>>,
+    opts?: { if?: (current: T) => boolean },
+  ): Promise<T | undefined> {
     const current = this.rows.get(id);
     if (!current) return undefined;
     if (opts?.if && !opts.if(cloneData(current))) return undefined;

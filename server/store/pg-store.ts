@@ -112,7 +112,11 @@ export function pgStoreKeys(dataKey: string): { seal: Buffer; wrap: Buffer } {
 
 /** One transaction-scoped advisory lock per (table, field, value): 64 bits of a SHA-256. */
 function scopeLockId(table: string, field: string, value: unknown): string {
-  return createHash('sha256').update(`${table}\u0000${field}\u0000${JSON.stringify(value)}`).digest().readBigInt64BE(0).toString();
+  return createHash('sha256')
+    .update(`${table}\u0000${field}\u0000${JSON.stringify(value)}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
 }
 
 function isUniqueViolation(err: unknown): err is { code: string; constraint?: string } {
@@ -176,9 +180,14 @@ class PgTable<T extends Row> implements Table<T> {
   }
 
   private async open(db: Db, rows: SqlRow[]): Promise<T[]> {
-    const missing = [...new Set(rows.map((r) => r.key_id).filter((k): k is string => k !== null && !this.shared.keys.cached(k)))];
+    const missing = [
+      ...new Set(rows.map((r) => r.key_id).filter((k): k is string => k !== null && !this.shared.keys.cached(k))),
+    ];
     if (missing.length) {
-      const found = await db.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE id = ANY($1)', [missing]);
+      const found = await db.query<{ id: string; wrapped: Buffer }>(
+        'SELECT id, wrapped FROM data_keys WHERE id = ANY($1)',
+        [missing],
+      );
       for (const k of found.rows) this.shared.keys.unwrap(k.id, k.wrapped);
     }
     return rows.map((r) => {
@@ -205,11 +214,17 @@ class PgTable<T extends Row> implements Table<T> {
     for (let attempt = 0; attempt < 3; attempt++) {
       // KEY SHARE: a delete of this key (the account's purge) waits until this write commits,
       // and then finds the row this write sealed with it among the survivors it re-seals.
-      const found = await c.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE scope = $1 FOR KEY SHARE', [sqlText(name)]);
+      const found = await c.query<{ id: string; wrapped: Buffer }>(
+        'SELECT id, wrapped FROM data_keys WHERE scope = $1 FOR KEY SHARE',
+        [sqlText(name)],
+      );
       const existing = found.rows[0];
       if (existing) return { id: existing.id, key: this.shared.keys.unwrap(existing.id, existing.wrapped) };
       const k = this.shared.keys.fresh();
-      const made = await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3) ON CONFLICT (scope) DO NOTHING', [k.id, sqlText(name), k.wrapped]);
+      const made = await c.query(
+        'INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3) ON CONFLICT (scope) DO NOTHING',
+        [k.id, sqlText(name), k.wrapped],
+      );
       if (made.rowCount === 1) return k;
     }
     throw new Error(`could not create the data key for ${name}`);
@@ -221,15 +236,24 @@ class PgTable<T extends Row> implements Table<T> {
    * services keep becomes unreadable.
    */
   private async destroyScope(c: pg.PoolClient, scope: string, except?: string): Promise<void> {
-    const gone = await c.query<{ id: string; wrapped: Buffer }>('DELETE FROM data_keys WHERE scope = $1 RETURNING id, wrapped', [sqlText(scope)]);
+    const gone = await c.query<{ id: string; wrapped: Buffer }>(
+      'DELETE FROM data_keys WHERE scope = $1 RETURNING id, wrapped',
+      [sqlText(scope)],
+    );
     for (const k of gone.rows) {
       const key = this.shared.keys.unwrap(k.id, k.wrapped);
       for (const t of KEYED_TABLES) {
-        const left = await c.query<SqlRow>(`SELECT id, key_id, payload FROM ${sqlName(t)} WHERE key_id = $1 FOR UPDATE`, [k.id]);
+        const left = await c.query<SqlRow>(
+          `SELECT id, key_id, payload FROM ${sqlName(t)} WHERE key_id = $1 FOR UPDATE`,
+          [k.id],
+        );
         for (const r of left.rows) {
           if (t === this.name && r.id === except) continue; // the row being re-sealed with its next key
           const plain = decrypt(key, r.payload, rowContext(t));
-          await c.query(`UPDATE ${sqlName(t)} SET key_id = NULL, payload = $2 WHERE id = $1`, [r.id, encrypt(this.shared.keys.seal, plain, rowContext(t))]);
+          await c.query(`UPDATE ${sqlName(t)} SET key_id = NULL, payload = $2 WHERE id = $1`, [
+            r.id,
+            encrypt(this.shared.keys.seal, plain, rowContext(t)),
+          ]);
         }
       }
       this.shared.keys.forget(k.id);
@@ -250,14 +274,22 @@ class PgTable<T extends Row> implements Table<T> {
     return this.def.columns.map((c) => this.columnValue(c, (row as Record<string, unknown>)[c.field]));
   }
 
-  private async write(c: Db, row: T, key: { id: string | null; key: Buffer }, mode: 'insert' | 'update'): Promise<void> {
+  private async write(
+    c: Db,
+    row: T,
+    key: { id: string | null; key: Buffer },
+    mode: 'insert' | 'update',
+  ): Promise<void> {
     const payload = encrypt(key.key, Buffer.from(JSON.stringify(row)), rowContext(this.name));
     const cols = this.def.columns.map((d) => d.column);
     const values = [sqlText(row.id), ...this.columnsOf(row), key.id, payload];
     try {
       if (mode === 'insert') {
         const names = ['id', ...cols, 'key_id', 'payload'];
-        await c.query(`INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+        await c.query(
+          `INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+          values,
+        );
       } else {
         const sets = [...cols, 'key_id', 'payload'].map((n, i) => `${n} = $${i + 2}`);
         await c.query(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE id = $1`, values);
@@ -274,21 +306,29 @@ class PgTable<T extends Row> implements Table<T> {
 
   private async select(db: Db, field: string, value: unknown, lock = ''): Promise<T[]> {
     if (field === 'id') {
-      const r = await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1 ${lock}`, [sqlText(String(value))]);
+      const r = await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE id = $1 ${lock}`, [
+        sqlText(String(value)),
+      ]);
       return this.open(db, r.rows);
     }
     const col = this.byField.get(field);
     if (!col) {
       // Unindexed lookups are allowed but read the whole table; keep them off hot paths (as on lowdb).
       const out: T[] = [];
-      for await (const batch of this.scanOn(db, 500)) for (const row of batch) if ((row as Record<string, unknown>)[field] === value) out.push(row);
+      for await (const batch of this.scanOn(db, 500))
+        for (const row of batch) if ((row as Record<string, unknown>)[field] === value) out.push(row);
       return out;
     }
     const v = this.columnValue(col, value);
     const r =
       v === null
-        ? await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE ${col.column} IS NULL ORDER BY ord ${lock}`)
-        : await db.query<SqlRow>(`SELECT id, key_id, payload FROM ${this.table} WHERE ${col.column} = $1 ORDER BY ord ${lock}`, [v]);
+        ? await db.query<SqlRow>(
+            `SELECT id, key_id, payload FROM ${this.table} WHERE ${col.column} IS NULL ORDER BY ord ${lock}`,
+          )
+        : await db.query<SqlRow>(
+            `SELECT id, key_id, payload FROM ${this.table} WHERE ${col.column} = $1 ORDER BY ord ${lock}`,
+            [v],
+          );
     const rows = await this.open(db, r.rows);
     // A blind index matches a normalized email; the row answers only for its exact value, as on lowdb.
     return col.blind ? rows.filter((row) => (row as Record<string, unknown>)[field] === value) : rows;
@@ -305,7 +345,10 @@ class PgTable<T extends Row> implements Table<T> {
   private async *scanOn(db: Db, batchSize: number): AsyncIterable<T[]> {
     let after = '0';
     for (;;) {
-      const r = await db.query<SqlRow & { ord: string }>(`SELECT id, key_id, payload, ord FROM ${this.table} WHERE ord > $1 ORDER BY ord LIMIT $2`, [after, batchSize]);
+      const r = await db.query<SqlRow & { ord: string }>(
+        `SELECT id, key_id, payload, ord FROM ${this.table} WHERE ord > $1 ORDER BY ord LIMIT $2`,
+        [after, batchSize],
+      );
       if (r.rows.length === 0) return;
       after = r.rows[r.rows.length - 1]!.ord;
       yield await this.open(db, r.rows);
@@ -332,7 +375,11 @@ class PgTable<T extends Row> implements Table<T> {
     return cloneData(copy);
   }
 
-  async insertIf<K extends IndexableKeys<T>>(row: T, scope: { field: K; value: T[K] }, condition: (rowsInScope: T[]) => boolean): Promise<T | null> {
+  async insertIf<K extends IndexableKeys<T>>(
+    row: T,
+    scope: { field: K; value: T[K] },
+    condition: (rowsInScope: T[]) => boolean,
+  ): Promise<T | null> {
     return this.inTx(async (c) => {
       // Every conditional insert into this scope takes the same lock first: the one that gets
       // it second reads the rows the first one committed.
@@ -346,7 +393,11 @@ class PgTable<T extends Row> implements Table<T> {
     });
   }
 
-  async update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined> {
+  async update(
+    id: string,
+    patch: Partial<Omit<T, 'id'>>,
+    opts?: { if?: (current: T) => boolean },
+  ): Promise<T | undefined> {
     return this.inTx(async (c) => {
       const current = (await this.select(c, 'id', id, 'FOR UPDATE'))[0];
       if (!current) return undefined;
@@ -364,7 +415,9 @@ class PgTable<T extends Row> implements Table<T> {
       return (r.rowCount ?? 0) > 0;
     }
     return this.inTx(async (c) => {
-      const r = await c.query<SqlRow>(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id, key_id, payload`, [sqlText(id)]);
+      const r = await c.query<SqlRow>(`DELETE FROM ${this.table} WHERE id = $1 RETURNING id, key_id, payload`, [
+        sqlText(id),
+      ]);
       if (r.rows.length === 0) return false;
       if (this.def.destroys) {
         const [row] = await this.open(c, r.rows);
@@ -385,7 +438,8 @@ function blobPlain(id: string, bytes: Buffer): Buffer {
 
 function blobBytes(id: string, plain: Buffer): Buffer {
   const len = plain[0] ?? 0;
-  if (plain.subarray(1, 1 + len).toString() !== id) throw new Error(`photo ${id}: sealed bytes belong to another photo`);
+  if (plain.subarray(1, 1 + len).toString() !== id)
+    throw new Error(`photo ${id}: sealed bytes belong to another photo`);
   return plain.subarray(1 + len);
 }
 
@@ -431,7 +485,11 @@ class PgBlobStore implements BlobStore {
       await this.dropKey(c, id);
       const k = this.shared.keys.fresh();
       await c.query('INSERT INTO data_keys (id, scope, wrapped) VALUES ($1, $2, $3)', [k.id, `blob:${id}`, k.wrapped]);
-      await c.query('INSERT INTO photo_blobs (id, key_id, payload) VALUES ($1, $2, $3)', [id, k.id, encrypt(k.key, blobPlain(id, bytes), BLOB_CONTEXT)]);
+      await c.query('INSERT INTO photo_blobs (id, key_id, payload) VALUES ($1, $2, $3)', [
+        id,
+        k.id,
+        encrypt(k.key, blobPlain(id, bytes), BLOB_CONTEXT),
+      ]);
     });
   }
 
@@ -528,7 +586,9 @@ export class PgStore implements Store {
       client = await pool.connect();
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new StoreOpenError(`Cannot connect to PostgreSQL at ${describeUrl(options.url)}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new StoreOpenError(
+        `Cannot connect to PostgreSQL at ${describeUrl(options.url)}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     try {
       const migration = await migrate(client);
@@ -570,7 +630,8 @@ export class PgStore implements Store {
       },
       (err: unknown) => {
         this.inflight.delete(p);
-        if (!(err instanceof StoreConflictError) && isConnectionError(err)) this.lastError = err instanceof Error ? err.message : String(err);
+        if (!(err instanceof StoreConflictError) && isConnectionError(err))
+          this.lastError = err instanceof Error ? err.message : String(err);
         throw err;
       },
     );
@@ -598,23 +659,57 @@ export class PgStore implements Store {
     return t;
   }
 
-  get accounts(): Table<Tables['accounts']> { return this.tableOf('accounts'); }
-  get sessions(): Table<Tables['sessions']> { return this.tableOf('sessions'); }
-  get profiles(): Table<Tables['profiles']> { return this.tableOf('profiles'); }
-  get photos(): Table<Tables['photos']> { return this.tableOf('photos'); }
-  get consents(): Table<Tables['consents']> { return this.tableOf('consents'); }
-  get policies(): Table<Tables['policies']> { return this.tableOf('policies'); }
-  get notices(): Table<Tables['notices']> { return this.tableOf('notices'); }
-  get ledger(): Table<Tables['ledger']> { return this.tableOf('ledger'); }
-  get payments(): Table<Tables['payments']> { return this.tableOf('payments'); }
-  get webhookEvents(): Table<Tables['webhookEvents']> { return this.tableOf('webhookEvents'); }
-  get calls(): Table<Tables['calls']> { return this.tableOf('calls'); }
-  get logins(): Table<Tables['logins']> { return this.tableOf('logins'); }
-  get audit(): Table<Tables['audit']> { return this.tableOf('audit'); }
-  get outbox(): Table<Tables['outbox']> { return this.tableOf('outbox'); }
-  get passwordResets(): Table<Tables['passwordResets']> { return this.tableOf('passwordResets'); }
-  get support(): Table<Tables['support']> { return this.tableOf('support'); }
-  get meta(): Table<Tables['meta']> { return this.tableOf('meta'); }
+  get accounts(): Table<Tables['accounts']> {
+    return this.tableOf('accounts');
+  }
+  get sessions(): Table<Tables['sessions']> {
+    return this.tableOf('sessions');
+  }
+  get profiles(): Table<Tables['profiles']> {
+    return this.tableOf('profiles');
+  }
+  get photos(): Table<Tables['photos']> {
+    return this.tableOf('photos');
+  }
+  get consents(): Table<Tables['consents']> {
+    return this.tableOf('consents');
+  }
+  get policies(): Table<Tables['policies']> {
+    return this.tableOf('policies');
+  }
+  get notices(): Table<Tables['notices']> {
+    return this.tableOf('notices');
+  }
+  get ledger(): Table<Tables['ledger']> {
+    return this.tableOf('ledger');
+  }
+  get payments(): Table<Tables['payments']> {
+    return this.tableOf('payments');
+  }
+  get webhookEvents(): Table<Tables['webhookEvents']> {
+    return this.tableOf('webhookEvents');
+  }
+  get calls(): Table<Tables['calls']> {
+    return this.tableOf('calls');
+  }
+  get logins(): Table<Tables['logins']> {
+    return this.tableOf('logins');
+  }
+  get audit(): Table<Tables['audit']> {
+    return this.tableOf('audit');
+  }
+  get outbox(): Table<Tables['outbox']> {
+    return this.tableOf('outbox');
+  }
+  get passwordResets(): Table<Tables['passwordResets']> {
+    return this.tableOf('passwordResets');
+  }
+  get support(): Table<Tables['support']> {
+    return this.tableOf('support');
+  }
+  get meta(): Table<Tables['meta']> {
+    return this.tableOf('meta');
+  }
 
   /** One transaction around fn: its writes commit together, or none does (the first error is rethrown). */
   atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R> {
@@ -686,8 +781,20 @@ export class PgStore implements Store {
     }
   }
 
-  status(): { kind: 'postgres'; ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number } {
-    return { kind: 'postgres', ok: !this.closed && this.lastError === null, lastFlushAt: this.lastFlushAt, lastError: this.lastError, pendingWrites: this.inflight.size };
+  status(): {
+    kind: 'postgres';
+    ok: boolean;
+    lastFlushAt: number | null;
+    lastError: string | null;
+    pendingWrites: number;
+  } {
+    return {
+      kind: 'postgres',
+      ok: !this.closed && this.lastError === null,
+      lastFlushAt: this.lastFlushAt,
+      lastError: this.lastError,
+      pendingWrites: this.inflight.size,
+    };
   }
 
   async probe(): Promise<string | null> {
@@ -714,17 +821,29 @@ export class PgStore implements Store {
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string })?.code ?? '';
-  return code.startsWith('08') || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || /Connection terminated/i.test(String((err as Error)?.message));
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    /Connection terminated/i.test(String((err as Error)?.message))
+  );
 }
 
 /** A value sealed with the store key at creation: another DATA_KEY cannot open it, so the store refuses to start. */
 async function checkKey(c: pg.PoolClient, keys: Keys): Promise<void> {
-  await c.query('INSERT INTO store_info (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [KEY_CHECK, encrypt(keys.seal, Buffer.from(KEY_CHECK_TEXT), KEY_CHECK)]);
+  await c.query('INSERT INTO store_info (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+    KEY_CHECK,
+    encrypt(keys.seal, Buffer.from(KEY_CHECK_TEXT), KEY_CHECK),
+  ]);
   const r = await c.query<{ value: Buffer }>('SELECT value FROM store_info WHERE name = $1', [KEY_CHECK]);
   try {
     if (decrypt(keys.seal, r.rows[0]!.value, KEY_CHECK).toString() !== KEY_CHECK_TEXT) throw new Error('mismatch');
   } catch {
-    throw new StoreOpenError('DATA_KEY does not open this database: it was created with another key. Start with the DATA_KEY it was created with; nothing was changed.');
+    throw new StoreOpenError(
+      'DATA_KEY does not open this database: it was created with another key. Start with the DATA_KEY it was created with; nothing was changed.',
+    );
   }
 }
 
@@ -738,7 +857,9 @@ export async function migrateDatabase(url: string): Promise<MigrateResult> {
   try {
     await client.connect();
   } catch (err) {
-    throw new StoreOpenError(`Cannot connect to PostgreSQL at ${describeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new StoreOpenError(
+      `Cannot connect to PostgreSQL at ${describeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   try {
     return await migrate(client, migrationFiles());

@@ -26,7 +26,11 @@ export function storeFixtures(prefix: string) {
       dirs.push(d);
       return d;
     },
-    async open(dataDir: string, dataKey?: string, options: Omit<LowdbStoreOptions, 'dataDir' | 'dataKey'> = {}): Promise<LowdbStore> {
+    async open(
+      dataDir: string,
+      dataKey?: string,
+      options: Omit<LowdbStoreOptions, 'dataDir' | 'dataKey'> = {},
+    ): Promise<LowdbStore> {
       return track(await openStore({ ...options, dataDir, dataKey }));
     },
     /** A store the test opened itself, closed with the others. */

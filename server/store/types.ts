@@ -45,7 +45,11 @@ export interface Table<T extends { id: string }> {
    * This is how a credit hold can never push available credit below zero, even when
    * two calls start at the same instant (PostgreSQL: SELECT … FOR UPDATE in one tx).
    */
-  insertIf<K extends IndexableKeys<T>>(row: T, scope: { field: K; value: T[K] }, condition: (rowsInScope: T[]) => boolean): Promise<T | null>;
+  insertIf<K extends IndexableKeys<T>>(
+    row: T,
+    scope: { field: K; value: T[K] },
+    condition: (rowsInScope: T[]) => boolean,
+  ): Promise<T | null>;
   /** Patch a row; with `if`, only when the current row passes. Returns the new row, or undefined. */
   update(id: string, patch: Partial<Omit<T, 'id'>>, opts?: { if?: (current: T) => boolean }): Promise<T | undefined>;
   remove(id: string): Promise<boolean>;
@@ -80,7 +84,13 @@ export interface Store extends StoreTables {
    */
   atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R>;
   /** Health for /healthz: which store, open, last flush, last error. */
-  status(): { kind: StoreKind; ok: boolean; lastFlushAt: number | null; lastError: string | null; pendingWrites: number };
+  status(): {
+    kind: StoreKind;
+    ok: boolean;
+    lastFlushAt: number | null;
+    lastError: string | null;
+    pendingWrites: number;
+  };
   /** A round trip to the database for /healthz: null when it answers, else why not (stores without a server have none). */
   probe?(): Promise<string | null>;
   close(): Promise<void>;

@@ -68,12 +68,17 @@ export class SupportService {
       deleteAfter: null,
     };
     await this.store.support.insert(row);
-    await this.audit.record(`account:${accountId}`, 'support.created', accountId, { requestId: row.id, kind: row.kind });
+    await this.audit.record(`account:${accountId}`, 'support.created', accountId, {
+      requestId: row.id,
+      kind: row.kind,
+    });
     return row;
   }
 
   async forAccount(accountId: string): Promise<SupportRow[]> {
-    return (await this.store.support.findBy('accountId', accountId)).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    return (await this.store.support.findBy('accountId', accountId)).sort(
+      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
+    );
   }
 
   /** One of the account's own requests; another account's id is a 404. */
@@ -84,7 +89,11 @@ export class SupportService {
   }
 
   /** Admin list, newest first; reading it is an admin read of personal data and is audited by the caller. */
-  async page(opts: { status: 'open' | 'closed' | 'all'; limit: number; cursor?: string | undefined }): Promise<{ rows: SupportRow[]; nextCursor: string | null }> {
+  async page(opts: {
+    status: 'open' | 'closed' | 'all';
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ rows: SupportRow[]; nextCursor: string | null }> {
     const rows: SupportRow[] = [];
     for await (const batch of this.store.support.scan()) {
       for (const r of batch) {
@@ -109,7 +118,11 @@ export class SupportService {
   /** Close a request: from now its retention runs. Closing twice keeps the first date. */
   async close(id: string, actor: string): Promise<SupportRow> {
     const now = this.clock.now();
-    const updated = await this.store.support.update(id, { closedAt: now, deleteAfter: now + this.retentionMs }, { if: (c) => c.closedAt === null });
+    const updated = await this.store.support.update(
+      id,
+      { closedAt: now, deleteAfter: now + this.retentionMs },
+      { if: (c) => c.closedAt === null },
+    );
     if (updated) {
       await this.audit.record(actor, 'support.closed', updated.accountId, { requestId: id });
       return updated;

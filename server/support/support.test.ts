@@ -15,12 +15,27 @@ afterEach(async () => {
 describe('support requests and feedback', () => {
   it('a parent sends a request and sees it; an admin reads the list (audited) and closes it, which starts its retention', async () => {
     const parent = await signUpParent(server.api);
-    const sent = await server.api.post('/api/support', { kind: 'feedback', subject: '  The call  was lovely ', message: 'Thank you!\r\nMy son beamed.' }, parent.token);
+    const sent = await server.api.post(
+      '/api/support',
+      { kind: 'feedback', subject: '  The call  was lovely ', message: 'Thank you!\r\nMy son beamed.' },
+      parent.token,
+    );
     expect(sent.status).toBe(201);
     const request = supportRequestSchema.parse(sent.body);
-    expect(request).toMatchObject({ kind: 'feedback', subject: 'The call was lovely', message: 'Thank you!\nMy son beamed.', status: 'open', closedAt: null, deleteAfter: null });
+    expect(request).toMatchObject({
+      kind: 'feedback',
+      subject: 'The call was lovely',
+      message: 'Thank you!\nMy son beamed.',
+      status: 'open',
+      closedAt: null,
+      deleteAfter: null,
+    });
     server.clock.advance(1000);
-    const defaulted = await server.api.post('/api/support', { subject: 'Billing', message: 'Where is my receipt?' }, parent.token);
+    const defaulted = await server.api.post(
+      '/api/support',
+      { subject: 'Billing', message: 'Where is my receipt?' },
+      parent.token,
+    );
     expect(defaulted.body.kind).toBe('support');
 
     const mine = await server.api.get('/api/support', parent.token);
@@ -37,12 +52,22 @@ describe('support requests and feedback', () => {
 
     const closed = await admin(server.api).post(`/admin/support/${request.id}/close`);
     expect(closed.status).toBe(200);
-    expect(closed.body).toMatchObject({ status: 'closed', closedAt: new Date(server.clock.now()).toISOString(), deleteAfter: new Date(server.clock.now() + 180 * DAY_MS).toISOString() });
+    expect(closed.body).toMatchObject({
+      status: 'closed',
+      closedAt: new Date(server.clock.now()).toISOString(),
+      deleteAfter: new Date(server.clock.now() + 180 * DAY_MS).toISOString(),
+    });
     // Closing again keeps the first date.
     server.clock.advance(DAY_MS);
-    expect((await admin(server.api).post(`/admin/support/${request.id}/close`)).body.closedAt).toBe(closed.body.closedAt);
-    expect((await admin(server.api).get('/admin/support?status=open')).body.requests.map((r: { id: string }) => r.id)).toEqual([defaulted.body.id]);
-    expect((await admin(server.api).get('/admin/support?status=closed')).body.requests.map((r: { id: string }) => r.id)).toEqual([request.id]);
+    expect((await admin(server.api).post(`/admin/support/${request.id}/close`)).body.closedAt).toBe(
+      closed.body.closedAt,
+    );
+    expect(
+      (await admin(server.api).get('/admin/support?status=open')).body.requests.map((r: { id: string }) => r.id),
+    ).toEqual([defaulted.body.id]);
+    expect(
+      (await admin(server.api).get('/admin/support?status=closed')).body.requests.map((r: { id: string }) => r.id),
+    ).toEqual([request.id]);
     expect((await admin(server.api).post('/admin/support/no-such-request/close')).status).toBe(404);
     expect((await server.api.get(`/api/support/${request.id}`, parent.token)).body.status).toBe('closed');
   });
@@ -75,7 +100,8 @@ describe('support requests and feedback', () => {
     expect(await server.app.store.support.count()).toBe(0);
     expect((await server.api.post('/api/support', { subject: 'x', message: 'y' })).status).toBe(401);
 
-    for (let i = 0; i < 10; i++) expectStatus(await server.api.post('/api/support', { subject: `n${i}`, message: 'y' }, parent.token), 201);
+    for (let i = 0; i < 10; i++)
+      expectStatus(await server.api.post('/api/support', { subject: `n${i}`, message: 'y' }, parent.token), 201);
     const limited = await server.api.post('/api/support', { subject: 'one more', message: 'y' }, parent.token);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBeTruthy();

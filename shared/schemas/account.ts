@@ -3,12 +3,7 @@ import { LOCALES } from '../locales.js';
 import { lineText } from '../text.js';
 
 export const localeSchema = z.enum(LOCALES);
-export const emailSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email());
+export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
 /** OWASP: at least 8, allow long passphrases, cap to bound hashing cost. */
 export const passwordSchema = z.string().min(8).max(128);
 export const personNameSchema = lineText(80, 1);

@@ -57,7 +57,9 @@ export type CallStartOk = z.infer<typeof callStartOkSchema>;
  * As REST's error body: `fields` names each bad field of an invalid_request. Any code: the
  * per-event acks with the codes each may answer are in socket.ts.
  */
-export const ackErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }) });
+export const ackErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }),
+});
 export type AckError = z.infer<typeof ackErrorSchema>;
 
 export const callEndSchema = z.strictObject({ callId: z.string().min(1).max(64) });
@@ -75,7 +77,12 @@ export type CallConnected = z.infer<typeof callConnectedSchema>;
 export const callSantaStoppedSchema = z.object({ callId: z.string() });
 export type CallSantaStopped = z.infer<typeof callSantaStoppedSchema>;
 
-export const callTickSchema = z.object({ callId: z.string(), remainingSeconds: z.number().int(), elapsedSeconds: z.number().int(), profileId: z.string() });
+export const callTickSchema = z.object({
+  callId: z.string(),
+  remainingSeconds: z.number().int(),
+  elapsedSeconds: z.number().int(),
+  profileId: z.string(),
+});
 export type CallTick = z.infer<typeof callTickSchema>;
 
 export const callWarningSchema = z.object({

@@ -1,10 +1,22 @@
 import { z } from 'zod';
 
 /** `reinstate` gives back credit a refund or dispute took, when the refund failed or the dispute was won. */
-export const LEDGER_KINDS = ['purchase', 'grant', 'hold', 'capture', 'release', 'refund', 'reversal', 'reinstate'] as const;
+export const LEDGER_KINDS = [
+  'purchase',
+  'grant',
+  'hold',
+  'capture',
+  'release',
+  'refund',
+  'reversal',
+  'reinstate',
+] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
-export const priceSchema = z.object({ amount: z.number().int().nonnegative(), currency: z.string().regex(/^[a-z]{3}$/) });
+export const priceSchema = z.object({
+  amount: z.number().int().nonnegative(),
+  currency: z.string().regex(/^[a-z]{3}$/),
+});
 export type Price = z.infer<typeof priceSchema>;
 
 export const packSchema = z.object({ id: z.string(), seconds: z.number().int().positive(), price: priceSchema });

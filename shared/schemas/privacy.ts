@@ -76,7 +76,13 @@ export const exportDocumentSchema = z.object({
     purgeBy: isoOrNull,
   }),
   consents: z.array(
-    z.object({ policyVersion: z.string(), at: iso, method: z.string(), verifiedAt: isoOrNull, verifiedBy: z.string().nullable() }),
+    z.object({
+      policyVersion: z.string(),
+      at: iso,
+      method: z.string(),
+      verifiedAt: isoOrNull,
+      verifiedBy: z.string().nullable(),
+    }),
   ),
   /** Each child profile as the profiles API shows it, with its timestamps and photo. */
   profiles: z.array(profileSchema.extend({ createdAt: iso, updatedAt: iso, photo: exportPhotoSchema.nullable() })),
@@ -150,7 +156,10 @@ export type PasswordResetRequestBody = z.infer<typeof passwordResetRequestBodySc
  * The answer to a reset request: always the same, whether the email is known or not.
  * `delivery` is the server's, not the account's: whether it sends email at all (without SMTP_URL it does not).
  */
-export const passwordResetRequestResponseSchema = z.object({ ok: z.literal(true), delivery: z.enum(['email', 'outbox']) });
+export const passwordResetRequestResponseSchema = z.object({
+  ok: z.literal(true),
+  delivery: z.enum(['email', 'outbox']),
+});
 
 export const passwordResetConfirmBodySchema = z.strictObject({
   token: z.string().min(20).max(200),
@@ -187,7 +196,12 @@ export const adminSupportQuerySchema = z.strictObject({
 
 export const adminStatsSchema = z.object({
   accounts: z.object({ active: z.number().int(), closed: z.number().int(), restricted: z.number().int() }),
-  calls: z.object({ today: z.number().int(), live: z.number().int(), minutesToday: z.number().int(), minutesTotal: z.number().int() }),
+  calls: z.object({
+    today: z.number().int(),
+    live: z.number().int(),
+    minutesToday: z.number().int(),
+    minutesTotal: z.number().int(),
+  }),
   creditSold: z.object({
     seconds: z.number().int(),
     payments: z.number().int(),
@@ -216,7 +230,6 @@ export const adminOutboxQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
-
 
 export const retentionCountsSchema = z.object({
   accountsPurged: z.number().int(),

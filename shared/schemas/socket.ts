@@ -24,9 +24,19 @@ import { creditsUpdatedEventSchema } from './credits.js';
  */
 
 /** Answered to any client event: the session re-check, the token bucket, the payload check, a bug. */
-export const ANY_EVENT_ERRORS = ['unauthorized', 'rate_limited', 'invalid_request', 'internal_error'] as const satisfies readonly ErrorCode[];
+export const ANY_EVENT_ERRORS = [
+  'unauthorized',
+  'rate_limited',
+  'invalid_request',
+  'internal_error',
+] as const satisfies readonly ErrorCode[];
 
-function clientEvent<P extends z.ZodType, O extends z.ZodType, const C extends readonly ErrorCode[]>(spec: { payload: P; ok: O; errors: C; ackRequired: boolean }) {
+function clientEvent<P extends z.ZodType, O extends z.ZodType, const C extends readonly ErrorCode[]>(spec: {
+  payload: P;
+  ok: O;
+  errors: C;
+  ackRequired: boolean;
+}) {
   const codes = [...ANY_EVENT_ERRORS, ...spec.errors] as const;
   const error = z.object({
     error: z.object({ code: z.enum(codes), message: z.string(), fields: z.record(z.string(), z.string()).optional() }),
@@ -126,12 +136,16 @@ export type ServerEventPayload<E extends ServerEvent> = z.output<(typeof SERVER_
 /** socket.io's `EmitEvents` of the server and `ListenEvents` of a client. */
 export type ServerToClientEvents = { [E in ServerEvent]: (payload: ServerEventPayload<E>) => void };
 /** socket.io's `EmitEvents` of a client: a typed payload and the ack it is answered with. */
-export type ClientToServerEvents = { [E in ClientEvent]: (payload: ClientEventPayload<E>, ack: (response: ClientEventAck<E>) => void) => void };
+export type ClientToServerEvents = {
+  [E in ClientEvent]: (payload: ClientEventPayload<E>, ack: (response: ClientEventAck<E>) => void) => void;
+};
 /**
  * The server's `ListenEvents`: the same events, but a payload is whatever arrived (each
  * handler parses it with the event's schema) and an ack may be missing.
  */
-export type ClientToServerEventsReceived = { [E in ClientEvent]: (payload: unknown, ack?: (response: ClientEventAck<E>) => void) => void };
+export type ClientToServerEventsReceived = {
+  [E in ClientEvent]: (payload: unknown, ack?: (response: ClientEventAck<E>) => void) => void;
+};
 
 export type CallStartAck = ClientEventAck<'call:start'>;
 export type CallEndAck = ClientEventAck<'call:end'>;

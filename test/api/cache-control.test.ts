@@ -18,6 +18,9 @@ describe('no cache keeps personal data', () => {
       await server.api.get('/api/no-such-thing'),
       await server.api.get('/api/policy'),
     ];
-    for (const res of answers) expect(res.headers.get('cache-control'), `${res.status} ${JSON.stringify(res.body).slice(0, 80)}`).toBe('no-store');
+    for (const res of answers)
+      expect(res.headers.get('cache-control'), `${res.status} ${JSON.stringify(res.body).slice(0, 80)}`).toBe(
+        'no-store',
+      );
   });
 });

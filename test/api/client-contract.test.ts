@@ -6,7 +6,9 @@ const { start: startWith, track } = testServers();
 const start = (env?: Record<string, string>) => startWith({ env });
 
 const EXTENSION = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
-const preflight = (origin: string, method = 'GET') => ({ headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' } });
+const preflight = (origin: string, method = 'GET') => ({
+  headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' },
+});
 
 describe('configuration a test harness or small deployment uses', () => {
   it('starts with a short ADMIN_TOKEN and a passphrase DATA_KEY, warns about both, and shows neither', async () => {
@@ -33,7 +35,15 @@ describe('GET /healthz', () => {
     await signUpParent(server.api, { consent: false });
     const res = await server.api.get('/healthz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, store: { kind: 'lowdb', ok: true, pendingWrites: expect.any(Number), lastFlushAt: new Date(server.clock.now()).toISOString() } });
+    expect(res.body).toEqual({
+      ok: true,
+      store: {
+        kind: 'lowdb',
+        ok: true,
+        pendingWrites: expect.any(Number),
+        lastFlushAt: new Date(server.clock.now()).toISOString(),
+      },
+    });
     expect(res.body.store.lastFlushAt).toBe('2026-12-01T11:00:00.000Z');
   });
 });
@@ -42,19 +52,30 @@ describe('bearer tokens', () => {
   it('takes the Bearer scheme in any case and with surrounding whitespace', async () => {
     const server = await start();
     const { token, email } = await signUpParent(server.api);
-    for (const authorization of [`bearer ${token}`, `BEARER ${token}`, `BeArEr ${token}`, `Bearer   ${token}`, `Bearer\t${token}`]) {
+    for (const authorization of [
+      `bearer ${token}`,
+      `BEARER ${token}`,
+      `BeArEr ${token}`,
+      `Bearer   ${token}`,
+      `Bearer\t${token}`,
+    ]) {
       const res = await server.api.request('GET', '/api/me', { headers: { authorization } });
       expect(res.status, JSON.stringify(authorization)).toBe(200);
       expect(res.body.email).toBe(email);
     }
-    expect((await server.api.request('POST', '/api/auth/logout', { headers: { authorization: `bearer ${token}` } })).status).toBe(204);
+    expect(
+      (await server.api.request('POST', '/api/auth/logout', { headers: { authorization: `bearer ${token}` } })).status,
+    ).toBe(204);
     expect((await server.api.get('/api/me', token)).status).toBe(401);
   });
 
   it('takes the admin token with the scheme in any case', async () => {
     const server = await start();
     for (const authorization of [`bearer ${TEST_ADMIN_TOKEN}`, `BEARER  ${TEST_ADMIN_TOKEN}`]) {
-      expect((await server.api.request('GET', '/admin/stats', { headers: { authorization } })).status, authorization).toBe(200);
+      expect(
+        (await server.api.request('GET', '/admin/stats', { headers: { authorization } })).status,
+        authorization,
+      ).toBe(200);
     }
   });
 
@@ -69,7 +90,12 @@ describe('bearer tokens', () => {
       [{ authorization: 'Bearer @@@' }, 'Bearer error="invalid_token"'],
     ];
     for (const [headers, challenge] of cases) {
-      for (const [method, path] of [['GET', '/api/me'], ['GET', '/api/profiles'], ['POST', '/api/auth/logout'], ['POST', '/api/photos']] as const) {
+      for (const [method, path] of [
+        ['GET', '/api/me'],
+        ['GET', '/api/profiles'],
+        ['POST', '/api/auth/logout'],
+        ['POST', '/api/photos'],
+      ] as const) {
         const res = await server.api.request(method, path, { headers });
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.body.error.code).toBe('unauthorized');
@@ -136,7 +162,9 @@ describe('CORS', () => {
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
     }
-    const poll = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://any.example' } });
+    const poll = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { origin: 'https://any.example' },
+    });
     expect(poll.status).toBe(200);
     expect(poll.headers.get('access-control-allow-origin')).toBe('https://any.example');
   });

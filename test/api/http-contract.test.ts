@@ -18,7 +18,12 @@ function expectErrorShape(body: unknown, code: string) {
 
 describe('the wire contract for errors', () => {
   it('answers unknown routes with 404 in the JSON error shape', async () => {
-    for (const [method, path] of [['GET', '/api/nope'], ['POST', '/api/auth/nope'], ['GET', '/nothing/here'], ['DELETE', '/api/policy']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/nope'],
+      ['POST', '/api/auth/nope'],
+      ['GET', '/nothing/here'],
+      ['DELETE', '/api/policy'],
+    ] as const) {
       const res = await server.api.request(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -27,19 +32,28 @@ describe('the wire contract for errors', () => {
   });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    const res = await server.api.request('POST', '/api/auth/signup', { raw: '{"email": "a@b.c",', headers: { 'content-type': 'application/json' } });
+    const res = await server.api.request('POST', '/api/auth/signup', {
+      raw: '{"email": "a@b.c",',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expectErrorShape(res.body, 'invalid_json');
   });
 
   it('answers a body that is not JSON with 415', async () => {
-    const res = await server.api.request('POST', '/api/auth/signup', { raw: 'email=a@b.c', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await server.api.request('POST', '/api/auth/signup', {
+      raw: 'email=a@b.c',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(415);
     expectErrorShape(res.body, 'unsupported_media_type');
   });
 
   it('answers an oversized body with 413', async () => {
-    const res = await server.api.request('POST', '/api/auth/signup', { raw: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(200_000), name: 'n', locale: 'en' }), headers: { 'content-type': 'application/json' } });
+    const res = await server.api.request('POST', '/api/auth/signup', {
+      raw: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(200_000), name: 'n', locale: 'en' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(413);
     expectErrorShape(res.body, 'payload_too_large');
   });
@@ -66,7 +80,12 @@ describe('the wire contract for errors', () => {
   });
 
   it('strips control characters from names', async () => {
-    const res = await server.api.post('/api/auth/signup', { email: 'ctl@example.test', password: 'long enough pass', name: 'Ada\u0000\u202E Love\u0007lace', locale: 'en' });
+    const res = await server.api.post('/api/auth/signup', {
+      email: 'ctl@example.test',
+      password: 'long enough pass',
+      name: 'Ada\u0000\u202E Love\u0007lace',
+      locale: 'en',
+    });
     expect(res.status).toBe(201);
     expect(res.body.account.name).toBe('Ada Love lace');
   });
@@ -81,9 +100,16 @@ describe('the wire contract for errors', () => {
   });
 
   it('allows extension and localhost origins by default and refuses other sites', async () => {
-    const ok = await server.api.request('OPTIONS', '/api/me', { headers: { origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop', 'access-control-request-method': 'GET' } });
+    const ok = await server.api.request('OPTIONS', '/api/me', {
+      headers: {
+        origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+        'access-control-request-method': 'GET',
+      },
+    });
     expect(ok.headers.get('access-control-allow-origin')).toBe('chrome-extension://abcdefghijklmnopabcdefghijklmnop');
-    const bad = await server.api.request('OPTIONS', '/api/me', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const bad = await server.api.request('OPTIONS', '/api/me', {
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(bad.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -94,6 +120,8 @@ describe('the wire contract for errors', () => {
       expectErrorShape(res.body, 'unauthorized');
     }
     const { token } = await signUpParent(server.api);
-    expect((await server.api.request('GET', '/api/me', { headers: { authorization: `Basic ${token}` } })).status).toBe(401);
+    expect((await server.api.request('GET', '/api/me', { headers: { authorization: `Basic ${token}` } })).status).toBe(
+      401,
+    );
   });
 });

@@ -30,7 +30,10 @@ const split = (key: string) => {
 
 function send(method: string, req: Req, authorization?: string): Promise<ApiResponse> {
   const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
-  return w.server.api.request(method, req.path, { headers, ...(req.raw !== undefined ? { raw: req.raw } : req.body !== undefined ? { body: req.body } : {}) });
+  return w.server.api.request(method, req.path, {
+    headers,
+    ...(req.raw !== undefined ? { raw: req.raw } : req.body !== undefined ? { body: req.body } : {}),
+  });
 }
 
 function expectErrorShape(res: ApiResponse, where: string) {
@@ -60,45 +63,58 @@ describe('account routes refuse every token that is not a live session', () => {
     ['the admin token', () => `Bearer ${TEST_ADMIN_TOKEN}`],
     ['a malformed header', (wd) => `Token ${wd.victim.token}`],
   ];
-  it.each(entries('account').map(([k]) => k))('%s: 401 for no, random, expired, revoked, closed or admin tokens; nothing leaks or changes', async (key) => {
-    const { method, pattern } = split(key);
-    const before = await storeDigest(w.server.app.store);
-    for (const req of (MATRIX[key] as Entry).reqs(w)) {
-      for (const [label, auth] of variants) {
-        const res = await send(method, req, auth(w));
-        const where = `${key} ${req.path} with ${label}`;
-        expect(res.status, where).toBe(401);
-        expectErrorShape(res, where);
-        expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
+  it.each(entries('account').map(([k]) => k))(
+    '%s: 401 for no, random, expired, revoked, closed or admin tokens; nothing leaks or changes',
+    async (key) => {
+      const { method, pattern } = split(key);
+      const before = await storeDigest(w.server.app.store);
+      for (const req of (MATRIX[key] as Entry).reqs(w)) {
+        for (const [label, auth] of variants) {
+          const res = await send(method, req, auth(w));
+          const where = `${key} ${req.path} with ${label}`;
+          expect(res.status, where).toBe(401);
+          expectErrorShape(res, where);
+          expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
+        }
       }
-    }
-    await w.server.app.store.flush();
-    expect(await storeDigest(w.server.app.store), `${pattern}: the store changed`).toEqual(before);
-  });
+      await w.server.app.store.flush();
+      expect(await storeDigest(w.server.app.store), `${pattern}: the store changed`).toEqual(before);
+    },
+  );
 });
 
 describe("a parent never reaches another parent's data", () => {
-  it.each(entries('account').map(([k]) => k))("%s with another parent's ids: refused or their own data, never the victim's, nothing of the victim's changed", async (key) => {
-    const { method } = split(key);
-    const entry = MATRIX[key] as Entry;
-    const victimBefore = await partyDigest(w.server.app.store, w.victim);
-    for (const req of entry.reqs(w)) {
-      let token = w.attacker.token;
-      if (entry.consumesSession) {
-        const login = await w.server.api.post('/api/auth/login', { email: w.attacker.email, password: w.attacker.password });
-        token = login.body.token as string;
+  it.each(entries('account').map(([k]) => k))(
+    "%s with another parent's ids: refused or their own data, never the victim's, nothing of the victim's changed",
+    async (key) => {
+      const { method } = split(key);
+      const entry = MATRIX[key] as Entry;
+      const victimBefore = await partyDigest(w.server.app.store, w.victim);
+      for (const req of entry.reqs(w)) {
+        let token = w.attacker.token;
+        if (entry.consumesSession) {
+          const login = await w.server.api.post('/api/auth/login', {
+            email: w.attacker.email,
+            password: w.attacker.password,
+          });
+          token = login.body.token as string;
+        }
+        const res = await send(method, req, `Bearer ${token}`);
+        const where = `${key} ${req.path} as the attacker`;
+        expect(entry.attacker ?? [404], `${where}: status ${res.status} ${JSON.stringify(res.body)}`).toContain(
+          res.status,
+        );
+        if (res.status >= 400) expectErrorShape(res, where);
+        expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
       }
-      const res = await send(method, req, `Bearer ${token}`);
-      const where = `${key} ${req.path} as the attacker`;
-      expect(entry.attacker ?? [404], `${where}: status ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
-      if (res.status >= 400) expectErrorShape(res, where);
-      expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
-    }
-    // A reset request does its work after answering: wait for it, so its write is counted here.
-    await w.server.app.services.passwordResets.settled();
-    await w.server.app.store.flush();
-    expect(await partyDigest(w.server.app.store, w.victim), `${key}: the victim's data changed`).toEqual(victimBefore);
-  });
+      // A reset request does its work after answering: wait for it, so its write is counted here.
+      await w.server.app.services.passwordResets.settled();
+      await w.server.app.store.flush();
+      expect(await partyDigest(w.server.app.store, w.victim), `${key}: the victim's data changed`).toEqual(
+        victimBefore,
+      );
+    },
+  );
 });
 
 describe('admin routes open only to ADMIN_TOKEN', () => {
@@ -109,22 +125,25 @@ describe('admin routes open only to ADMIN_TOKEN', () => {
     ['the admin token with a suffix', () => `Bearer ${TEST_ADMIN_TOKEN}x`],
     ['the admin token in a wrong scheme', () => `Basic ${TEST_ADMIN_TOKEN}`],
   ];
-  it.each(entries('admin').map(([k]) => k))('%s: refused without the admin token; nothing leaks or changes', async (key) => {
-    const { method } = split(key);
-    const before = await storeDigest(w.server.app.store);
-    for (const req of (MATRIX[key] as Entry).reqs(w)) {
-      for (const [label, auth] of variants) {
-        const res = await send(method, req, auth(w));
-        const where = `${key} with ${label}`;
-        // 429 once an address has failed too often: still a refusal, in the error shape.
-        expect([401, 429], `${where}: ${res.status}`).toContain(res.status);
-        expectErrorShape(res, where);
-        expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
+  it.each(entries('admin').map(([k]) => k))(
+    '%s: refused without the admin token; nothing leaks or changes',
+    async (key) => {
+      const { method } = split(key);
+      const before = await storeDigest(w.server.app.store);
+      for (const req of (MATRIX[key] as Entry).reqs(w)) {
+        for (const [label, auth] of variants) {
+          const res = await send(method, req, auth(w));
+          const where = `${key} with ${label}`;
+          // 429 once an address has failed too often: still a refusal, in the error shape.
+          expect([401, 429], `${where}: ${res.status}`).toContain(res.status);
+          expectErrorShape(res, where);
+          expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
+        }
       }
-    }
-    await w.server.app.store.flush();
-    expect(await storeDigest(w.server.app.store)).toEqual(before);
-  });
+      await w.server.app.store.flush();
+      expect(await storeDigest(w.server.app.store)).toEqual(before);
+    },
+  );
 });
 
 describe('public routes reveal nothing about an account', () => {
@@ -170,35 +189,45 @@ function sendAs(host: string, method: string, path: string): Promise<{ status: n
 }
 
 describe("the operator's development pages answer only this computer under a local name", () => {
-  it.each(entries('operator').map(([k]) => k))('%s asked under another name is 404 and shows nothing of anyone', async (key) => {
-    const { method } = split(key);
-    const entry = MATRIX[key] as Entry;
-    const before = await storeDigest(w.server.app.store);
-    for (const req of entry.reqs(w)) {
-      for (const host of ['santa-rebind.example', `santa-rebind.example:${new URL(w.server.url).port}`, '127.0.0.1.nip.example']) {
-        const res = await sendAs(host, method, req.path);
-        expect(entry.expect ?? [404], `${key} as ${host}: ${res.status}`).toContain(res.status);
-        expect(res.body).not.toContain(w.victim.email);
-        expect(res.body).not.toContain(w.attacker.email);
+  it.each(entries('operator').map(([k]) => k))(
+    '%s asked under another name is 404 and shows nothing of anyone',
+    async (key) => {
+      const { method } = split(key);
+      const entry = MATRIX[key] as Entry;
+      const before = await storeDigest(w.server.app.store);
+      for (const req of entry.reqs(w)) {
+        for (const host of [
+          'santa-rebind.example',
+          `santa-rebind.example:${new URL(w.server.url).port}`,
+          '127.0.0.1.nip.example',
+        ]) {
+          const res = await sendAs(host, method, req.path);
+          expect(entry.expect ?? [404], `${key} as ${host}: ${res.status}`).toContain(res.status);
+          expect(res.body).not.toContain(w.victim.email);
+          expect(res.body).not.toContain(w.attacker.email);
+        }
       }
-    }
-    expect(await storeDigest(w.server.app.store)).toEqual(before);
-  });
+      expect(await storeDigest(w.server.app.store)).toEqual(before);
+    },
+  );
 });
 
 describe('the Stripe webhook believes only Stripe', () => {
-  it.each(entries('signed').map(([k]) => k))('%s: unsigned, wrongly signed, re-used or stale signatures are refused and change nothing', async (key) => {
-    const { method } = split(key);
-    const entry = MATRIX[key] as Entry;
-    const before = await storeDigest(w.server.app.store);
-    for (const req of entry.reqs(w)) {
-      const res = await send(method, req);
-      const where = `${key} with ${req.headers?.['stripe-signature'] ?? 'no signature'}`;
-      expect(entry.expect ?? [400], `${where}: ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
-      expectErrorShape(res, where);
-      expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
-    }
-    await w.server.app.store.flush();
-    expect(await storeDigest(w.server.app.store)).toEqual(before);
-  });
+  it.each(entries('signed').map(([k]) => k))(
+    '%s: unsigned, wrongly signed, re-used or stale signatures are refused and change nothing',
+    async (key) => {
+      const { method } = split(key);
+      const entry = MATRIX[key] as Entry;
+      const before = await storeDigest(w.server.app.store);
+      for (const req of entry.reqs(w)) {
+        const res = await send(method, req);
+        const where = `${key} with ${req.headers?.['stripe-signature'] ?? 'no signature'}`;
+        expect(entry.expect ?? [400], `${where}: ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
+        expectErrorShape(res, where);
+        expect(leakIn(res, secretsOf(w.victim)), where).toBeNull();
+      }
+      await w.server.app.store.flush();
+      expect(await storeDigest(w.server.app.store)).toEqual(before);
+    },
+  );
 });

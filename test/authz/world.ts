@@ -41,11 +41,17 @@ export interface BadTokens {
 }
 
 export async function tinyPng(): Promise<Buffer> {
-  return sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 10, g: 120, b: 40 } } }).png().toBuffer();
+  return sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 10, g: 120, b: 40 } } })
+    .png()
+    .toBuffer();
 }
 
 async function uploadPhoto(api: ApiClient, token: string): Promise<string> {
-  const res = await api.request('POST', '/api/photos', { token, raw: await tinyPng(), headers: { 'content-type': 'image/png' } });
+  const res = await api.request('POST', '/api/photos', {
+    token,
+    raw: await tinyPng(),
+    headers: { 'content-type': 'image/png' },
+  });
   if (res.status !== 201) throw new Error(`photo upload failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.photoId as string;
 }
@@ -58,7 +64,11 @@ export async function makeParty(server: TestServer, label: string): Promise<Part
   const parent = await signUpParent(api, { name, email: `${tag}@example.test`, password: `password of ${tag}` });
   const profileName = `Child ${tag}`;
   const wish = `wish ${tag}`;
-  const prof = await api.post('/api/profiles', { name: profileName, age: 7, language: 'en', wishList: [wish], behaviorNotes: `notes ${tag}` }, parent.token);
+  const prof = await api.post(
+    '/api/profiles',
+    { name: profileName, age: 7, language: 'en', wishList: [wish], behaviorNotes: `notes ${tag}` },
+    parent.token,
+  );
   if (prof.status !== 201) throw new Error(`profile failed: ${prof.status} ${JSON.stringify(prof.body)}`);
   const profileId = prof.body.id as string;
   const photoId = await uploadPhoto(api, parent.token);
@@ -104,7 +114,12 @@ export async function makeParty(server: TestServer, label: string): Promise<Part
 export async function giveNotices(server: TestServer, parties: Party[]): Promise<void> {
   const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
   const res = await server.api.request('POST', '/admin/policy', {
-    body: { version: `authz-${randomBytes(3).toString('hex')}`, material: true, effectiveAt, text: { en: 'New terms', da: 'Nye vilkår', sv: 'Nya villkor' } },
+    body: {
+      version: `authz-${randomBytes(3).toString('hex')}`,
+      material: true,
+      effectiveAt,
+      text: { en: 'New terms', da: 'Nye vilkår', sv: 'Nya villkor' },
+    },
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
   });
   if (res.status !== 201) throw new Error(`policy publish failed: ${res.status} ${JSON.stringify(res.body)}`);
@@ -118,9 +133,22 @@ export async function giveNotices(server: TestServer, parties: Party[]): Promise
 
 /** Strings that identify a party: none may appear in a response made for anyone else. */
 export function secretsOf(p: Party): string[] {
-  return [p.token, p.accountId, p.email, p.name, p.profileId, p.profileName, p.wish, p.photoId, p.tempPhotoId, p.supportId, p.supportText, p.checkoutSessionId, p.noticeId, p.callId].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  return [
+    p.token,
+    p.accountId,
+    p.email,
+    p.name,
+    p.profileId,
+    p.profileName,
+    p.wish,
+    p.photoId,
+    p.tempPhotoId,
+    p.supportId,
+    p.supportText,
+    p.checkoutSessionId,
+    p.noticeId,
+    p.callId,
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
 
 export async function makeBadTokens(server: TestServer, victim: Party): Promise<BadTokens> {
@@ -134,7 +162,14 @@ export async function makeBadTokens(server: TestServer, victim: Party): Promise<
   // Expired: a session of the victim whose lifetime is over (written directly: the clock is shared).
   const expired = randomBytes(32).toString('base64url');
   const now = server.clock.now();
-  await server.app.store.sessions.insert({ id: randomUUID(), accountId: victim.accountId, tokenHash: tokenHash(expired), createdAt: now - 31 * DAY_MS, expiresAt: now - 1000, revokedAt: null });
+  await server.app.store.sessions.insert({
+    id: randomUUID(),
+    accountId: victim.accountId,
+    tokenHash: tokenHash(expired),
+    createdAt: now - 31 * DAY_MS,
+    expiresAt: now - 1000,
+    revokedAt: null,
+  });
   // Closed: an account that deleted itself; its token was valid a moment ago.
   const gone = await signUpParent(api, { name: 'Closing parent' });
   const del = await api.delete('/api/me', { password: gone.password }, gone.token);
@@ -164,7 +199,16 @@ export async function storeCounts(store: Store): Promise<Record<TableName, numbe
 
 /** Every row anywhere that mentions one of the party's ids, as a digest per table. */
 export async function partyDigest(store: Store, p: Party): Promise<Record<string, string>> {
-  const ids = [p.accountId, p.profileId, p.photoId, p.tempPhotoId, p.supportId, p.checkoutSessionId, p.callId, p.noticeId].filter((s): s is string => !!s);
+  const ids = [
+    p.accountId,
+    p.profileId,
+    p.photoId,
+    p.tempPhotoId,
+    p.supportId,
+    p.checkoutSessionId,
+    p.callId,
+    p.noticeId,
+  ].filter((s): s is string => !!s);
   const out: Record<string, string> = {};
   for (const name of TABLE_NAMES) {
     const lines: string[] = [];
@@ -182,7 +226,10 @@ export async function partyDigest(store: Store, p: Party): Promise<Record<string
 
 /** The first secret found in a response (body and headers), or null. */
 export function leakIn(res: { body: unknown; headers: Headers }, secrets: string[]): string | null {
-  const text = (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')) + '\n' + [...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n');
+  const text =
+    (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')) +
+    '\n' +
+    [...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n');
   const lower = text.toLowerCase();
   return secrets.find((s) => lower.includes(s.toLowerCase())) ?? null;
 }

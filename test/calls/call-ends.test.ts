@@ -42,14 +42,22 @@ interface World {
 async function world(opts: { seconds?: number; profile?: Record<string, unknown> } = {}): Promise<World> {
   const clock = new FakeClock();
   const provider = new SimulatedSantaProvider({ clock });
-  const server = await servers.start({ clock, env: { MAX_CALL_SECONDS: '90', MIN_CALL_SECONDS: '30' }, app: { realtime: provider } });
+  const server = await servers.start({
+    clock,
+    env: { MAX_CALL_SECONDS: '90', MIN_CALL_SECONDS: '30' },
+    app: { realtime: provider },
+  });
   const parent = await readyParent(server, { seconds: opts.seconds ?? 600, profile: opts.profile });
   const open = async (name: string, token: string) => {
     const socket = await connectSocket(server.url, token);
     sockets.push(socket);
     return { name, socket, log: new EventLog(socket) };
   };
-  const family = [await open('window', parent.token), await open('side panel', parent.token), await open('popup', parent.token)];
+  const family = [
+    await open('window', parent.token),
+    await open('side panel', parent.token),
+    await open('popup', parent.token),
+  ];
   const strangerParent = await readyParent(server, { seconds: 600 });
   const stranger = await open('stranger', strangerParent.token);
   return { server, clock, provider, family: { parent, window: family[0]!.socket, sockets: family }, stranger };
@@ -58,7 +66,9 @@ async function world(opts: { seconds?: number; profile?: Record<string, unknown>
 async function startCall(w: World): Promise<string> {
   const peer = await createBrowserPeer();
   peers.push(peer);
-  const res = callStartAckSchema.parse(await ack(w.family.window, 'call:start', { profileId: w.family.parent.profileId, sdp: peer.offerSdp }));
+  const res = callStartAckSchema.parse(
+    await ack(w.family.window, 'call:start', { profileId: w.family.parent.profileId, sdp: peer.offerSdp }),
+  );
   if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
   await peer.setAnswer(res.sdp);
   // Connected: from here on the fake clock may run ahead of real time.
@@ -68,7 +78,8 @@ async function startCall(w: World): Promise<string> {
 
 /** The 'call ended' lines the closing path wrote for this call: one per close. */
 const closesLogged = (server: TestServer, callId: string) =>
-  server.logs.flatMap((l) => l.split('\n')).filter((l) => l.includes('"msg":"call ended"') && l.includes(callId)).length;
+  server.logs.flatMap((l) => l.split('\n')).filter((l) => l.includes('"msg":"call ended"') && l.includes(callId))
+    .length;
 
 /**
  * After the end: everything else that could end the call tries again (the parent, the
@@ -80,7 +91,9 @@ async function expectClosedOnce(
   expected: { reason: CallEndReason; seconds: number; held: number },
   opts: { store?: TestServer; connected?: string[] } = {},
 ): Promise<void> {
-  const connected = w.family.sockets.filter((s) => (opts.connected ?? ['window', 'side panel', 'popup']).includes(s.name));
+  const connected = w.family.sockets.filter((s) =>
+    (opts.connected ?? ['window', 'side panel', 'popup']).includes(s.name),
+  );
   for (const s of connected) await s.log.wait('call:ended', (e) => e.callId === callId);
   const server = opts.store ?? w.server;
   if (!opts.store) {
@@ -92,18 +105,28 @@ async function expectClosedOnce(
 
   for (const s of connected) {
     const ended = s.log.of('call:ended').filter((e) => e.callId === callId);
-    expect(ended.map((e) => callEndedSchema.parse(e)), s.name).toEqual([{ callId, reason: expected.reason, seconds: expected.seconds }]);
+    expect(
+      ended.map((e) => callEndedSchema.parse(e)),
+      s.name,
+    ).toEqual([{ callId, reason: expected.reason, seconds: expected.seconds }]);
   }
-  for (const s of w.family.sockets.filter((x) => !connected.includes(x))) expect(s.log.of('call:ended'), s.name).toEqual([]);
+  for (const s of w.family.sockets.filter((x) => !connected.includes(x)))
+    expect(s.log.of('call:ended'), s.name).toEqual([]);
   expect(w.stranger.log.of('call:ended')).toEqual([]);
 
   const ledger = (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
-  expect(ledger).toEqual([`capture:${expected.seconds}`, `hold:${expected.held}`, `release:${expected.held - expected.seconds}`]);
+  expect(ledger).toEqual([
+    `capture:${expected.seconds}`,
+    `hold:${expected.held}`,
+    `release:${expected.held - expected.seconds}`,
+  ]);
   const row = await server.app.store.calls.get(callId);
   expect(row).toMatchObject({ reason: expected.reason, meteredSeconds: expected.seconds });
   expect(row?.endedAt).not.toBeNull();
   expect(row?.settledAt).not.toBeNull();
-  expect(closesLogged(w.server, callId) + (opts.store && opts.store !== w.server ? closesLogged(opts.store, callId) : 0)).toBe(1);
+  expect(
+    closesLogged(w.server, callId) + (opts.store && opts.store !== w.server ? closesLogged(opts.store, callId) : 0),
+  ).toBe(1);
   const credits = await server.app.services.credits.state(w.family.parent.accountId);
   expect(credits.heldSeconds).toBe(0);
   expect(w.provider.openCalls).toBe(0);
@@ -161,7 +184,12 @@ describe('every end of a call goes through the one closing path, once', () => {
     w.family.window.disconnect();
     await new Promise((r) => setTimeout(r, 100));
     await w.clock.advanceAsync(w.server.config.callGraceSeconds * 1000, 1000);
-    await expectClosedOnce(w, callId, { reason: 'disconnected', seconds: 5 + w.server.config.callGraceSeconds, held: 90 }, { connected: ['side panel', 'popup'] });
+    await expectClosedOnce(
+      w,
+      callId,
+      { reason: 'disconnected', seconds: 5 + w.server.config.callGraceSeconds, held: 90 },
+      { connected: ['side panel', 'popup'] },
+    );
   });
 
   it("provider_error: the provider's side of the call goes away", async () => {
@@ -193,13 +221,20 @@ describe('every end of a call goes through the one closing path, once', () => {
     const w = await world();
     const callId = await startCall(w);
     await w.clock.advanceAsync(3000, 1000);
-    expect((await w.server.api.delete('/api/me', { password: w.family.parent.password }, w.family.parent.token)).status).toBe(202);
+    expect(
+      (await w.server.api.delete('/api/me', { password: w.family.parent.password }, w.family.parent.token)).status,
+    ).toBe(202);
     // Closing the account signs every socket out; each heard the end first.
     const connected = ['window', 'side panel', 'popup'];
     for (const s of w.family.sockets) await s.log.wait('call:ended', (e) => e.callId === callId);
     expect(await w.server.app.services.calls.endCall(callId, 'admin')).toBe(false);
     await w.clock.advanceAsync(30_000, 1000);
-    await expectClosedOnce(w, callId, { reason: 'account_closed', seconds: 3, held: 90 }, { store: w.server, connected });
+    await expectClosedOnce(
+      w,
+      callId,
+      { reason: 'account_closed', seconds: 3, held: 90 },
+      { store: w.server, connected },
+    );
   });
 
   it('server_shutdown: a graceful stop ends and settles the call', async () => {

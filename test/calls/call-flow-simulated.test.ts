@@ -33,7 +33,10 @@ const secrets: Secrets = { texts: [], sdps: [], tokens: [] };
 
 beforeAll(async () => {
   clock = new FakeClock();
-  provider = new SimulatedSantaProvider({ clock, pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100 } });
+  provider = new SimulatedSantaProvider({
+    clock,
+    pacing: { wordMs: 40, greetingDelayMs: 100, turnGapMs: null, replyDelayMs: 100 },
+  });
   server = await startTestServer({ clock, app: { realtime: provider } });
 });
 afterEach(async () => {
@@ -78,7 +81,9 @@ async function pumpUntil(condition: () => boolean, what: string, maxFakeMs = 30_
 }
 
 async function startCall(parent: ReadyParent, window: Socket, peer: BrowserPeer): Promise<CallStartOk> {
-  const res = callStartAckSchema.parse(await ack(window, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }));
+  const res = callStartAckSchema.parse(
+    await ack(window, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }),
+  );
   if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
   secrets.sdps.push(res.sdp);
   await peer.setAnswer(res.sdp);
@@ -119,8 +124,14 @@ describe('a call with Simulated Santa', () => {
     await peer.waitForEvent('session.created', 15_000);
     await pumpUntil(() => peer.audioPackets() > 25, 'Santa audio');
     expect(peer.peakAudioLevel()).toBeGreaterThan(100);
-    await pumpUntil(() => panel.log.of('call:transcript').some((t) => t.final && t.speaker === 'santa'), 'a whole Santa line on the side panel');
-    const greeting = panel.log.of('call:transcript').map((t) => callTranscriptSchema.parse(t)).find((t) => t.final)!;
+    await pumpUntil(
+      () => panel.log.of('call:transcript').some((t) => t.final && t.speaker === 'santa'),
+      'a whole Santa line on the side panel',
+    );
+    const greeting = panel.log
+      .of('call:transcript')
+      .map((t) => callTranscriptSchema.parse(t))
+      .find((t) => t.final)!;
     expect(greeting).toMatchObject({ callId: started.callId, speaker: 'santa', text: SANTA_LINES.en.greeting('Ada') });
     secrets.texts.push(greeting.text);
     expect(peer.events.some((e) => e.type === 'response.output_audio_transcript.delta')).toBe(true);
@@ -128,7 +139,11 @@ describe('a call with Simulated Santa', () => {
     expect(provider.audioStats(await providerCallIdOf(started.callId))?.received).toBeGreaterThan(0);
 
     // Ticks from the server clock reach both sockets.
-    await pumpUntil(() => panel.log.of('call:tick').length > 0 && window.log.of('call:tick').length === panel.log.of('call:tick').length, 'a tick');
+    await pumpUntil(
+      () =>
+        panel.log.of('call:tick').length > 0 && window.log.of('call:tick').length === panel.log.of('call:tick').length,
+      'a tick',
+    );
     const tick = callTickSchema.parse(panel.log.of('call:tick').at(-1));
     expect(tick).toMatchObject({ callId: started.callId, profileId: parent.profileId });
     expect(tick.remainingSeconds + tick.elapsedSeconds).toBe(120);
@@ -139,7 +154,13 @@ describe('a call with Simulated Santa', () => {
     await pump(toWrap * 1000, 500);
     const warning = callWarningSchema.parse(await panel.log.wait('call:warning'));
     expect(warning).toEqual({ callId: started.callId, kind: 'time_low', remainingSeconds: 40 });
-    await pumpUntil(() => peer.events.some((e) => e.type === 'response.output_audio_transcript.done' && (e as any).transcript === SANTA_LINES.en.wrapUp), 'the wrap-up line');
+    await pumpUntil(
+      () =>
+        peer.events.some(
+          (e) => e.type === 'response.output_audio_transcript.done' && (e as any).transcript === SANTA_LINES.en.wrapUp,
+        ),
+      'the wrap-up line',
+    );
     secrets.texts.push(SANTA_LINES.en.wrapUp);
     await clock.advanceAsync(45_000, 1000);
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended'));
@@ -151,10 +172,21 @@ describe('a call with Simulated Santa', () => {
     // Hung up at the provider, settled once, recorded.
     expect(provider.openCalls).toBe(0);
     expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
-    expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({ balanceSeconds: 0, availableSeconds: 0, heldSeconds: 0 });
+    expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({
+      balanceSeconds: 0,
+      availableSeconds: 0,
+      heldSeconds: 0,
+    });
     const history = callListSchema.parse((await server.api.get('/api/calls', parent.token)).body);
     expect(history.calls).toEqual([
-      { id: started.callId, profileId: parent.profileId, startedAt: expect.any(String), endedAt: expect.any(String), seconds: 120, reason: 'credit_exhausted' },
+      {
+        id: started.callId,
+        profileId: parent.profileId,
+        startedAt: expect.any(String),
+        endedAt: expect.any(String),
+        seconds: 120,
+        reason: 'credit_exhausted',
+      },
     ]);
     expect(server.app.services.calls.liveCount()).toBe(0);
     // A late end changes nothing.
@@ -172,14 +204,31 @@ describe('a call with Simulated Santa', () => {
     const words = 'my dad hits me when he gets angry';
     secrets.texts.push(words);
     // Simulated Santa takes a user text item as the child's speech (its transcription).
-    peer.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: words }] } });
+    peer.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: words }] },
+    });
     await pumpUntil(() => panel.log.of('call:warning').length > 0, 'the distress alert');
-    expect(panel.log.of('call:warning').map((w) => callWarningSchema.parse(w))).toEqual([{ callId: started.callId, kind: 'safety', category: 'child_distress' }]);
+    expect(panel.log.of('call:warning').map((w) => callWarningSchema.parse(w))).toEqual([
+      { callId: started.callId, kind: 'safety', category: 'child_distress' },
+    ]);
     expect(JSON.stringify(panel.log.of('call:warning'))).not.toContain('hits');
-    await pumpUntil(() => peer.events.some((e) => e.type === 'response.output_audio_transcript.done' && (e as any).transcript === SANTA_LINES.en.distress), "Santa's gentle line");
+    await pumpUntil(
+      () =>
+        peer.events.some(
+          (e) =>
+            e.type === 'response.output_audio_transcript.done' && (e as any).transcript === SANTA_LINES.en.distress,
+        ),
+      "Santa's gentle line",
+    );
     secrets.texts.push(SANTA_LINES.en.distress);
     // The child's words were relayed to the parent live, and nowhere else.
-    expect(panel.log.of('call:transcript')).toContainEqual({ callId: started.callId, speaker: 'child', text: words, final: true });
+    expect(panel.log.of('call:transcript')).toContainEqual({
+      callId: started.callId,
+      speaker: 'child',
+      text: words,
+      final: true,
+    });
     expect(await ack(panel.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
     expect(callEndedSchema.parse(await window.log.wait('call:ended')).reason).toBe('parent');
   });
@@ -194,11 +243,19 @@ describe('a call with Simulated Santa', () => {
     const started = await startCall(parent, window.socket, peer);
 
     const second = await newPeer();
-    expect(await ack(panel.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({ error: { code: 'call_in_progress' } });
+    expect(await ack(panel.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({
+      error: { code: 'call_in_progress' },
+    });
     // Another parent: their call:start on this child is not_found, their call:end too, and the call runs on.
-    expect(await ack(strangerSocket.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({ error: { code: 'not_found' } });
-    expect(await ack(strangerSocket.socket, 'call:end', { callId: started.callId })).toMatchObject({ error: { code: 'call_not_found' } });
-    expect(await ack(strangerSocket.socket, 'call:resume', { callId: started.callId })).toMatchObject({ error: { code: 'call_not_found' } });
+    expect(
+      await ack(strangerSocket.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp }),
+    ).toMatchObject({ error: { code: 'not_found' } });
+    expect(await ack(strangerSocket.socket, 'call:end', { callId: started.callId })).toMatchObject({
+      error: { code: 'call_not_found' },
+    });
+    expect(await ack(strangerSocket.socket, 'call:resume', { callId: started.callId })).toMatchObject({
+      error: { code: 'call_not_found' },
+    });
     await pump(3000);
     expect(server.app.services.calls.liveCount()).toBe(1);
     expect(strangerSocket.log.of('call:tick')).toEqual([]);
@@ -220,12 +277,20 @@ describe('a call with Simulated Santa', () => {
     const started = await startCall(parent, window.socket, peer);
     await peer.waitForEvent('session.created', 15_000);
 
-    const windowGone = () => eventually(() => server.app.services.calls.liveCalls().find((c) => c.callId === started.callId)?.windowConnected === false, 5000, 'the server to see the window go');
+    const windowGone = () =>
+      eventually(
+        () => server.app.services.calls.liveCalls().find((c) => c.callId === started.callId)?.windowConnected === false,
+        5000,
+        'the server to see the window go',
+      );
     window.socket.disconnect();
     await windowGone();
     await pump(10_000);
     const back = await socketOf(parent.token);
-    expect(await ack(back.socket, 'call:resume', { callId: started.callId })).toEqual({ ok: true, remainingSeconds: 890 });
+    expect(await ack(back.socket, 'call:resume', { callId: started.callId })).toEqual({
+      ok: true,
+      remainingSeconds: 890,
+    });
     expect(server.app.services.calls.liveCalls().find((c) => c.callId === started.callId)?.windowConnected).toBe(true);
     await pump(30_000, 500);
     expect(server.app.services.calls.liveCount()).toBe(1);
@@ -235,7 +300,11 @@ describe('a call with Simulated Santa', () => {
     await pump(19_000, 500);
     expect(panel.log.of('call:ended')).toEqual([]);
     await pump(1000);
-    expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({ callId: started.callId, reason: 'disconnected', seconds: 60 });
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({
+      callId: started.callId,
+      reason: 'disconnected',
+      seconds: 60,
+    });
     expect(await ledgerOf(started.callId)).toEqual(['capture:60', 'hold:900', 'release:840']);
   });
 
@@ -255,7 +324,9 @@ describe('a call with Simulated Santa', () => {
     // The winner's hold (taken before its provider answers) is a sibling's call holding the time: credit_held, not "no call time".
     expect(refused).toEqual([{ error: { code: 'credit_held', message: expect.any(String) } }]);
     expect(ok[0].availableSeconds).toBe(90);
-    const holds = (await server.app.store.ledger.findBy('accountId', parent.accountId)).filter((e) => e.kind === 'hold');
+    const holds = (await server.app.store.ledger.findBy('accountId', parent.accountId)).filter(
+      (e) => e.kind === 'hold',
+    );
     expect(holds.map((h) => h.seconds)).toEqual([90]);
     expect(await server.app.store.calls.findBy('accountId', parent.accountId)).toHaveLength(1);
     await server.app.services.calls.endCall(ok[0].callId, 'admin');
@@ -269,7 +340,11 @@ describe('a call with Simulated Santa', () => {
     const started = await startCall(parent, window.socket, await newPeer());
     await pump(7000);
     expect((await server.api.post('/api/me/restrict', { restricted: true }, parent.token)).status).toBe(200);
-    expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({ callId: started.callId, reason: 'restricted', seconds: 7 });
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toEqual({
+      callId: started.callId,
+      reason: 'restricted',
+      seconds: 7,
+    });
     expect(await ledgerOf(started.callId)).toEqual(['capture:7', 'hold:900', 'release:893']);
     expect(provider.openCalls).toBe(0);
     expect((await server.api.post('/api/me/restrict', { restricted: false }, parent.token)).status).toBe(200);
@@ -278,7 +353,10 @@ describe('a call with Simulated Santa', () => {
     await pump(2000);
     expect(await server.app.services.calls.endCall(again.callId, 'admin')).toBe(true);
     expect(await server.app.services.calls.endCall(again.callId, 'admin')).toBe(false);
-    expect(callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === again.callId))).toMatchObject({ reason: 'admin', seconds: 2 });
+    expect(callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === again.callId))).toMatchObject({
+      reason: 'admin',
+      seconds: 2,
+    });
     expect(await ledgerOf(again.callId)).toEqual(['capture:2', 'hold:893', 'release:891']);
   });
 
@@ -291,15 +369,22 @@ describe('a call with Simulated Santa', () => {
       const window = await connectSocket(other.url, parent.token);
       sockets.push(window);
       const peer = await newPeer();
-      const res = callStartAckSchema.parse(await ack(window, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }));
+      const res = callStartAckSchema.parse(
+        await ack(window, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }),
+      );
       if ('error' in res) throw new Error(res.error.code);
       await clock2.advanceAsync(12_000, 1000);
       await other.stop();
       expect(provider2.openCalls).toBe(0);
       const reopened = await other.restart();
       try {
-        expect(await reopened.app.store.calls.get(res.callId)).toMatchObject({ reason: 'server_shutdown', meteredSeconds: 12 });
-        expect((await reopened.app.store.ledger.findBy('callId', res.callId)).map((e) => `${e.kind}:${e.seconds}`).sort()).toEqual(['capture:12', 'hold:600', 'release:588']);
+        expect(await reopened.app.store.calls.get(res.callId)).toMatchObject({
+          reason: 'server_shutdown',
+          meteredSeconds: 12,
+        });
+        expect(
+          (await reopened.app.store.ledger.findBy('callId', res.callId)).map((e) => `${e.kind}:${e.seconds}`).sort(),
+        ).toEqual(['capture:12', 'hold:600', 'release:588']);
       } finally {
         await reopened.close();
       }

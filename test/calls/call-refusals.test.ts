@@ -30,11 +30,19 @@ async function socketOf(token: string): Promise<Socket> {
 /** What a refusal must leave untouched: the account's ledger and every call record. */
 async function snapshot(accountId: string): Promise<string> {
   const ledger = await server.app.store.ledger.findBy('accountId', accountId);
-  return JSON.stringify({ ledger: ledger.map((e) => [e.id, e.kind, e.seconds]).sort(), calls: await server.app.store.calls.count() });
+  return JSON.stringify({
+    ledger: ledger.map((e) => [e.id, e.kind, e.seconds]).sort(),
+    calls: await server.app.store.calls.count(),
+  });
 }
 
 /** `fields`: what an invalid_request names, as on REST; no other refusal carries fields. */
-async function expectRefusal(parent: ReadyParent, payload: Record<string, unknown>, code: string, fields?: Record<string, unknown>): Promise<void> {
+async function expectRefusal(
+  parent: ReadyParent,
+  payload: Record<string, unknown>,
+  code: string,
+  fields?: Record<string, unknown>,
+): Promise<void> {
   const before = await snapshot(parent.accountId);
   const socket = await socketOf(parent.token);
   const raw: unknown = await ack(socket, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER, ...payload });
@@ -56,7 +64,10 @@ describe('the socket handshake', () => {
   it('refuses a missing, unknown or revoked token with a clear error', async () => {
     const parent = await signUpParent(server.api);
     for (const token of ['', 'not-a-real-token']) {
-      await expect(connectSocket(server.url, token)).rejects.toMatchObject({ message: 'unauthorized', data: { code: 'unauthorized' } });
+      await expect(connectSocket(server.url, token)).rejects.toMatchObject({
+        message: 'unauthorized',
+        data: { code: 'unauthorized' },
+      });
     }
     expect((await server.api.post('/api/auth/logout', undefined, parent.token)).status).toBe(204);
     await expect(connectSocket(server.url, parent.token)).rejects.toMatchObject({ data: { code: 'unauthorized' } });
@@ -88,7 +99,8 @@ describe('a session revoked after the handshake', () => {
       const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
       // Revoked straight in the store, as a second process sharing it would: no disconnect reaches this one.
       for (const s of await server.app.store.sessions.findBy('accountId', parent.accountId)) {
-        if (s.revokedAt === null && s.tokenHash === tokenHash(login.body.token as string)) await server.app.store.sessions.update(s.id, { revokedAt: server.clock.now() });
+        if (s.revokedAt === null && s.tokenHash === tokenHash(login.body.token as string))
+          await server.app.store.sessions.update(s.id, { revokedAt: server.clock.now() });
       }
       const before = await snapshot(parent.accountId);
       expect(await ack(socket, event, payload)).toMatchObject({ error: { code: 'unauthorized' } });
@@ -128,15 +140,30 @@ describe('call:start refusals', () => {
     // The test clock stands at 10:00 UTC, which is 11:00 in Copenhagen.
     const parent = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:30', to: '10:30' } } });
     await expectRefusal(parent, {}, 'quiet_hours');
-    const copenhagen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '09:30', to: '10:30' }, timeZone: 'Europe/Copenhagen' } });
+    const copenhagen = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '09:30', to: '10:30' }, timeZone: 'Europe/Copenhagen' },
+    });
     await expectRefusal(copenhagen, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
-    const overnight = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '19:00', to: '11:00' } } });
+    const overnight = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '19:00', to: '11:00' } },
+    });
     await expectRefusal(overnight, {}, 'quiet_hours');
-    const overnightDk = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '19:00', to: '11:00' }, timeZone: 'Europe/Copenhagen' } });
+    const overnightDk = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '19:00', to: '11:00' }, timeZone: 'Europe/Copenhagen' },
+    });
     await expectRefusal(overnightDk, { sdp: GARBAGE_OFFER }, 'invalid_sdp');
-    const fromTen = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' } } });
+    const fromTen = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '10:00', to: '12:00' } },
+    });
     await expectRefusal(fromTen, {}, 'quiet_hours'); // from is inclusive
-    const fromTenWest = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:00', to: '12:00' }, timeZone: 'Etc/GMT+1' } });
+    const fromTenWest = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '10:00', to: '12:00' }, timeZone: 'Etc/GMT+1' },
+    });
     await expectRefusal(fromTenWest, { sdp: GARBAGE_OFFER }, 'invalid_sdp'); // 09:00 there
     await expectRefusal(parent, { timeZone: 'Nowhere/Atlantis' }, 'invalid_request', { timeZone: expect.any(String) });
   });
@@ -148,19 +175,34 @@ describe('call:start refusals', () => {
       await expectRefusal(parent, { timeZone, sdp: GARBAGE_OFFER }, 'quiet_hours');
     }
     // The same with a zone the parent stored: only the stored one counts.
-    const stored = await readyParent(server, { seconds: 600, profile: { quietHours: { from: '10:32', to: '14:32' }, timeZone: 'Europe/Copenhagen' } });
-    for (const timeZone of ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles']) await expectRefusal(stored, { timeZone, sdp: GARBAGE_OFFER }, 'quiet_hours');
+    const stored = await readyParent(server, {
+      seconds: 600,
+      profile: { quietHours: { from: '10:32', to: '14:32' }, timeZone: 'Europe/Copenhagen' },
+    });
+    for (const timeZone of ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles'])
+      await expectRefusal(stored, { timeZone, sdp: GARBAGE_OFFER }, 'quiet_hours');
     // And the daily minutes' day begins at the stored zone's midnight, whatever the caller says.
-    expect((await server.api.get(`/api/profiles/${stored.profileId}`, stored.token)).body.timeZone).toBe('Europe/Copenhagen');
+    expect((await server.api.get(`/api/profiles/${stored.profileId}`, stored.token)).body.timeZone).toBe(
+      'Europe/Copenhagen',
+    );
   });
 
   it('a time zone the runtime does not know is refused when the parent stores it (fields.timeZone)', async () => {
     const parent = await readyParent(server, { seconds: 600 });
-    const res = await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: 'Nowhere/Atlantis' }, parent.token);
+    const res = await server.api.patch(
+      `/api/profiles/${parent.profileId}`,
+      { timeZone: 'Nowhere/Atlantis' },
+      parent.token,
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.fields).toEqual({ timeZone: expect.any(String) });
-    expect((await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: 'Asia/Tokyo' }, parent.token)).body.timeZone).toBe('Asia/Tokyo');
-    expect((await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: null }, parent.token)).body.timeZone).toBeNull();
+    expect(
+      (await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: 'Asia/Tokyo' }, parent.token)).body
+        .timeZone,
+    ).toBe('Asia/Tokyo');
+    expect(
+      (await server.api.patch(`/api/profiles/${parent.profileId}`, { timeZone: null }, parent.token)).body.timeZone,
+    ).toBeNull();
   });
 
   it("the child's daily minutes: daily_limit_reached once today's calls used them", async () => {
@@ -200,14 +242,23 @@ describe('call:start refusals', () => {
 
   it('a malformed SDP offer: invalid_sdp, before any credit is held', async () => {
     const parent = await readyParent(server, { seconds: 600 });
-    for (const sdp of [GARBAGE_OFFER, 'hello world!', BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'), 'x'.repeat(40 * 1024)]) {
+    for (const sdp of [
+      GARBAGE_OFFER,
+      'hello world!',
+      BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'),
+      'x'.repeat(40 * 1024),
+    ]) {
       await expectRefusal(parent, { sdp }, 'invalid_sdp');
     }
   });
 
   it('an offer with a video track is refused (P2)', async () => {
     const parent = await readyParent(server, { seconds: 600 });
-    await expectRefusal(parent, { sdp: `${BROWSER_OFFER}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=rtpmap:96 VP8/90000\r\n` }, 'invalid_sdp');
+    await expectRefusal(
+      parent,
+      { sdp: `${BROWSER_OFFER}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=rtpmap:96 VP8/90000\r\n` },
+      'invalid_sdp',
+    );
   });
 
   it('payloads that do not match the schema: invalid_request', async () => {
@@ -215,9 +266,15 @@ describe('call:start refusals', () => {
     await expectRefusal(parent, { profileId: 42 }, 'invalid_request', { profileId: expect.any(String) });
     await expectRefusal(parent, { extra: 'field' }, 'invalid_request', { extra: 'Unknown field' });
     const socket = await socketOf(parent.token);
-    expect(callStartAckSchema.parse(await ack(socket, 'call:start', 'just a string'))).toMatchObject({ error: { code: 'invalid_request' } });
-    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: '' }))).toMatchObject({ error: { code: 'invalid_request' } });
-    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'call_not_found' } });
+    expect(callStartAckSchema.parse(await ack(socket, 'call:start', 'just a string'))).toMatchObject({
+      error: { code: 'invalid_request' },
+    });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: '' }))).toMatchObject({
+      error: { code: 'invalid_request' },
+    });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({
+      error: { code: 'call_not_found' },
+    });
   });
 
   it('a missing or non-string sdp is invalid_request naming fields.sdp, as REST names a bad field; a string that is no offer stays invalid_sdp', async () => {
@@ -233,7 +290,9 @@ describe('call:start refusals', () => {
     // The same code and shape REST uses for a body that fails validation.
     const rest = await server.api.post('/api/profiles', { name: 'Ada', age: 'six', language: 'en' }, parent.token);
     expect(rest.status).toBe(400);
-    expect(rest.body).toEqual({ error: { code: 'invalid_request', message: expect.any(String), fields: { age: expect.any(String) } } });
+    expect(rest.body).toEqual({
+      error: { code: 'invalid_request', message: expect.any(String), fields: { age: expect.any(String) } },
+    });
     for (const sdp of ['v=0', '', 'x'.repeat(40 * 1024)]) await expectRefusal(parent, { sdp }, 'invalid_sdp');
   });
 
@@ -242,9 +301,13 @@ describe('call:start refusals', () => {
     const before = await snapshot(parent.accountId);
     const socket = await socketOf(parent.token);
     const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
-    socket.emit('call:start', { profileId: parent.profileId, sdp: `${BROWSER_OFFER}a=x:${'y'.repeat(100 * 1024)}\r\n` }, () => {
-      throw new Error('an oversized call:start must never be answered');
-    });
+    socket.emit(
+      'call:start',
+      { profileId: parent.profileId, sdp: `${BROWSER_OFFER}a=x:${'y'.repeat(100 * 1024)}\r\n` },
+      () => {
+        throw new Error('an oversized call:start must never be answered');
+      },
+    );
     expect(await gone).toMatch(/transport (close|error)/);
     expect(await snapshot(parent.accountId)).toBe(before);
   });
@@ -255,7 +318,10 @@ describe('call:start refusals', () => {
     const socket = await socketOf(parent.token);
     const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
     const answers: Promise<unknown>[] = [];
-    for (let i = 0; i < 40; i++) answers.push(ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }, 5000).catch(() => 'no answer'));
+    for (let i = 0; i < 40; i++)
+      answers.push(
+        ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }, 5000).catch(() => 'no answer'),
+      );
     const codes = (await Promise.all(answers)).map((a) => (a as { error?: { code: string } }).error?.code ?? String(a));
     expect(codes.slice(0, 10)).toEqual(Array(10).fill('invalid_sdp'));
     expect(codes.slice(10)).toEqual(Array(30).fill('rate_limited'));
@@ -266,7 +332,9 @@ describe('call:start refusals', () => {
     // Tokens come back with time: a new socket is fine, and the limit is per socket.
     server.clock.advance(10_000);
     const fresh = await socketOf(parent.token);
-    expect(callStartAckSchema.parse(await ack(fresh, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'invalid_sdp' } });
+    expect(
+      callStartAckSchema.parse(await ack(fresh, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER })),
+    ).toMatchObject({ error: { code: 'invalid_sdp' } });
   });
 });
 
@@ -285,7 +353,9 @@ describe('events the server does not know', () => {
     expect(ackErrorSchema.parse(await ack(socket, 'constructor', {}))).toEqual(notFound);
     // Without an ack there is nothing to answer: it is dropped, and the socket carries on.
     socket.emit('no:ack', 'canary-payload-7f3a');
-    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({ error: { code: 'call_not_found' } });
+    expect(callEndAckSchema.parse(await ack(socket, 'call:end', { callId: 'no-such-call' }))).toMatchObject({
+      error: { code: 'call_not_found' },
+    });
     expect(socket.connected).toBe(true);
     expect(await snapshot(parent.accountId)).toBe(before);
     expect(server.logs.join('')).not.toContain('canary-payload-7f3a');
@@ -299,9 +369,13 @@ describe('events the server does not know', () => {
     const codes = answers.map((a) => (a as { error: { code: string } }).error.code);
     expect(codes).toEqual([...Array(10).fill('not_found'), 'rate_limited', 'rate_limited']);
     // The bucket they emptied is the one call:start draws from.
-    expect(callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(
+      callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER })),
+    ).toMatchObject({ error: { code: 'rate_limited' } });
     server.clock.advance(1000);
-    expect(callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER }))).toMatchObject({ error: { code: 'invalid_sdp' } });
+    expect(
+      callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: GARBAGE_OFFER })),
+    ).toMatchObject({ error: { code: 'invalid_sdp' } });
   });
 });
 

@@ -31,7 +31,14 @@ class ServerProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...this.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -77,80 +84,111 @@ afterAll(async () => {
 });
 
 describe('the server killed mid-call', () => {
-  it('settles the call from its last checkpoint on the next start, hangs it up at the provider, and loses or doubles no credit', { timeout: 120_000 }, async () => {
-    fake = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
-    const env = { DATA_DIR: dataDir, OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL, CALL_CHECKPOINT_SECONDS: '1' };
+  it(
+    'settles the call from its last checkpoint on the next start, hangs it up at the provider, and loses or doubles no credit',
+    { timeout: 120_000 },
+    async () => {
+      fake = await startFakeOpenAI({ persona: { language: 'en', childName: 'Ada', wishList: ['a red kite'] } });
+      const env = {
+        DATA_DIR: dataDir,
+        OPENAI_API_KEY: fake.apiKey,
+        OPENAI_BASE_URL: fake.baseURL,
+        CALL_CHECKPOINT_SECONDS: '1',
+      };
 
-    // A parent who may call, prepared in-process on the same data directory (real time).
-    const prep = await startTestServer({ dataDir, clock: new FakeClock(Date.now()), env });
-    const parent = await readyParent(prep, { seconds: 600 });
-    await prep.stop();
+      // A parent who may call, prepared in-process on the same data directory (real time).
+      const prep = await startTestServer({ dataDir, clock: new FakeClock(Date.now()), env });
+      const parent = await readyParent(prep, { seconds: 600 });
+      await prep.stop();
 
-    const first = new ServerProcess(env);
-    processes.push(first);
-    await first.start();
-    socket = await connectSocket(first.url, parent.token);
-    peer = await createBrowserPeer();
-    const res = callStartAckSchema.parse(await ack(socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }));
-    if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
-    await peer.setAnswer(res.sdp);
-    await peer.waitForEvent('session.created', 15_000);
+      const first = new ServerProcess(env);
+      processes.push(first);
+      await first.start();
+      socket = await connectSocket(first.url, parent.token);
+      peer = await createBrowserPeer();
+      const res = callStartAckSchema.parse(
+        await ack(socket, 'call:start', { profileId: parent.profileId, sdp: peer.offerSdp }),
+      );
+      if ('error' in res) throw new Error(`call:start refused: ${res.error.code}`);
+      await peer.setAnswer(res.sdp);
+      await peer.waitForEvent('session.created', 15_000);
 
-    // Let the call run until a checkpoint of at least 2 s is on disk, then pull the plug.
-    await eventually(async () => ((await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId)?.meteredSeconds ?? 0) >= 2, 20_000, 'a checkpoint on disk');
-    await first.kill('SIGKILL');
-    socket.disconnect();
-    const onDisk = (await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId);
-    expect(onDisk).toMatchObject({ endedAt: null, settledAt: null, heldSeconds: 600 });
-    const checkpoint = onDisk.meteredSeconds as number;
-    const providerCallId = onDisk.providerCallId as string;
-    expect(checkpoint).toBeGreaterThanOrEqual(2);
-    // The provider's call outlived the server: nobody has hung it up yet.
-    expect(fake.state.hangups).not.toContain(providerCallId);
-    expect(fake.state.calls.has(providerCallId)).toBe(true);
+      // Let the call run until a checkpoint of at least 2 s is on disk, then pull the plug.
+      await eventually(
+        async () => ((await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId)?.meteredSeconds ?? 0) >= 2,
+        20_000,
+        'a checkpoint on disk',
+      );
+      await first.kill('SIGKILL');
+      socket.disconnect();
+      const onDisk = (await callRowsOnDisk(dataDir)).find((r) => r.id === res.callId);
+      expect(onDisk).toMatchObject({ endedAt: null, settledAt: null, heldSeconds: 600 });
+      const checkpoint = onDisk.meteredSeconds as number;
+      const providerCallId = onDisk.providerCallId as string;
+      expect(checkpoint).toBeGreaterThanOrEqual(2);
+      // The provider's call outlived the server: nobody has hung it up yet.
+      expect(fake.state.hangups).not.toContain(providerCallId);
+      expect(fake.state.calls.has(providerCallId)).toBe(true);
 
-    // The next start recovers before it listens.
-    const second = new ServerProcess(env);
-    processes.push(second);
-    await second.start();
-    expect(fake.state.hangups.filter((id) => id === providerCallId)).toEqual([providerCallId]);
-    expect(fake.state.calls.has(providerCallId)).toBe(false);
-    const api = new ApiClient(second.url);
-    const history = callListSchema.parse((await api.get('/api/calls', parent.token)).body);
-    expect(history.calls).toEqual([{ id: res.callId, profileId: parent.profileId, startedAt: expect.any(String), endedAt: expect.any(String), seconds: checkpoint, reason: 'server_restart' }]);
-    const me = await api.get('/api/me', parent.token);
-    expect(me.body).toMatchObject({ balanceSeconds: 600 - checkpoint, availableSeconds: 600 - checkpoint });
-    // A new call can start at once: the child is no longer "on a call".
-    const again = await createBrowserPeer();
-    const socket2 = await connectSocket(second.url, parent.token);
-    const res2 = await ack(socket2, 'call:start', { profileId: parent.profileId, sdp: again.offerSdp });
-    expect(res2).toMatchObject({ availableSeconds: 600 - checkpoint });
-    expect(await ack(socket2, 'call:end', { callId: res2.callId })).toEqual({ ok: true });
-    socket2.disconnect();
-    await again.close();
+      // The next start recovers before it listens.
+      const second = new ServerProcess(env);
+      processes.push(second);
+      await second.start();
+      expect(fake.state.hangups.filter((id) => id === providerCallId)).toEqual([providerCallId]);
+      expect(fake.state.calls.has(providerCallId)).toBe(false);
+      const api = new ApiClient(second.url);
+      const history = callListSchema.parse((await api.get('/api/calls', parent.token)).body);
+      expect(history.calls).toEqual([
+        {
+          id: res.callId,
+          profileId: parent.profileId,
+          startedAt: expect.any(String),
+          endedAt: expect.any(String),
+          seconds: checkpoint,
+          reason: 'server_restart',
+        },
+      ]);
+      const me = await api.get('/api/me', parent.token);
+      expect(me.body).toMatchObject({ balanceSeconds: 600 - checkpoint, availableSeconds: 600 - checkpoint });
+      // A new call can start at once: the child is no longer "on a call".
+      const again = await createBrowserPeer();
+      const socket2 = await connectSocket(second.url, parent.token);
+      const res2 = await ack(socket2, 'call:start', { profileId: parent.profileId, sdp: again.offerSdp });
+      expect(res2).toMatchObject({ availableSeconds: 600 - checkpoint });
+      expect(await ack(socket2, 'call:end', { callId: res2.callId })).toEqual({ ok: true });
+      socket2.disconnect();
+      await again.close();
 
-    // A third start finds nothing open and settles nothing twice.
-    await second.kill('SIGTERM');
-    const third = new ServerProcess(env);
-    processes.push(third);
-    await third.start();
-    await third.kill('SIGTERM');
-    expect(fake.state.hangups.filter((id) => id === providerCallId)).toHaveLength(1);
+      // A third start finds nothing open and settles nothing twice.
+      await second.kill('SIGTERM');
+      const third = new ServerProcess(env);
+      processes.push(third);
+      await third.start();
+      await third.kill('SIGTERM');
+      expect(fake.state.hangups.filter((id) => id === providerCallId)).toHaveLength(1);
 
-    const store = await openStore({ dataDir });
-    try {
-      const entries = (await store.ledger.findBy('callId', res.callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
-      expect(entries).toEqual([`capture:${checkpoint}`, 'hold:600', `release:${600 - checkpoint}`]);
-      expect(await store.calls.get(res.callId)).toMatchObject({ reason: 'server_restart', meteredSeconds: checkpoint });
-      expect((await store.calls.findBy('endedAt', null)).length).toBe(0);
-    } finally {
-      await store.close();
-    }
+      const store = await openStore({ dataDir });
+      try {
+        const entries = (await store.ledger.findBy('callId', res.callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+        expect(entries).toEqual([`capture:${checkpoint}`, 'hold:600', `release:${600 - checkpoint}`]);
+        expect(await store.calls.get(res.callId)).toMatchObject({
+          reason: 'server_restart',
+          meteredSeconds: checkpoint,
+        });
+        expect((await store.calls.findBy('endedAt', null)).length).toBe(0);
+      } finally {
+        await store.close();
+      }
 
-    // Nothing said, no SDP, no token in the data or in any process's logs.
-    const logs = processes.flatMap((p) => p.output);
-    expect(logs.join('')).toContain('recovery: ended a call left open by a crash');
-    const secrets: Secrets = { texts: [SANTA_LINES.en.greeting('Ada')], sdps: [peer.offerSdp, res.sdp], tokens: [parent.token, fake.apiKey] };
-    assertNoTraces({ dataDir, logs: [...prep.logs, ...logs] }, secrets);
-  });
+      // Nothing said, no SDP, no token in the data or in any process's logs.
+      const logs = processes.flatMap((p) => p.output);
+      expect(logs.join('')).toContain('recovery: ended a call left open by a crash');
+      const secrets: Secrets = {
+        texts: [SANTA_LINES.en.greeting('Ada')],
+        sdps: [peer.offerSdp, res.sdp],
+        tokens: [parent.token, fake.apiKey],
+      };
+      assertNoTraces({ dataDir, logs: [...prep.logs, ...logs] }, secrets);
+    },
+  );
 });

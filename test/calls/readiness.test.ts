@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 async function readiness(token: string, timeZone?: string): Promise<CallReadiness> {
-  const res = await server.api.get(`/api/calls/readiness${timeZone ? `?timeZone=${encodeURIComponent(timeZone)}` : ''}`, token);
+  const res = await server.api.get(
+    `/api/calls/readiness${timeZone ? `?timeZone=${encodeURIComponent(timeZone)}` : ''}`,
+    token,
+  );
   expect(res.status).toBe(200);
   return callReadinessSchema.parse(res.body);
 }
@@ -56,13 +59,23 @@ describe('GET /api/calls/readiness', () => {
 
     const r = await readiness(parent.token);
     expect(r.balanceSeconds).toBe(600);
-    expect(r.live).toEqual([{ callId: started.callId, profileId: parent.profileId, heldSeconds: 600, remainingSeconds: 600, elapsedSeconds: 0 }]);
+    expect(r.live).toEqual([
+      {
+        callId: started.callId,
+        profileId: parent.profileId,
+        heldSeconds: 600,
+        remainingSeconds: 600,
+        elapsedSeconds: 0,
+      },
+    ]);
     expect(r.availableSeconds).toBe(0);
     expect(r.profiles).toEqual([
       { profileId: parent.profileId, block: 'call_in_progress', until: null, liveProfileId: parent.profileId },
       { profileId: bo, block: 'credit_held', until: null, liveProfileId: parent.profileId },
     ]);
-    expect(await ack(window, 'call:start', { profileId: bo, sdp: BROWSER_OFFER })).toMatchObject({ error: { code: 'credit_held' } });
+    expect(await ack(window, 'call:start', { profileId: bo, sdp: BROWSER_OFFER })).toMatchObject({
+      error: { code: 'credit_held' },
+    });
 
     expect(await ack(window, 'call:end', { callId: started.callId })).toEqual({ ok: true });
     await expect.poll(async () => (await readiness(parent.token)).profiles.map((p) => p.block)).toEqual([null, null]);
@@ -74,7 +87,12 @@ describe('GET /api/calls/readiness', () => {
     const quiet = { from: hhmm(now - 3600_000), to: hhmm(now + 3600_000) };
     const sleepy = await addChild(parent.token, { name: 'Sleepy', quietHours: quiet, timeZone: 'UTC' });
     const blockOf = (r: CallReadiness, id: string) => r.profiles.find((p) => p.profileId === id);
-    expect(blockOf(await readiness(parent.token), sleepy)).toEqual({ profileId: sleepy, block: 'quiet_hours', until: quiet.to, liveProfileId: null });
+    expect(blockOf(await readiness(parent.token), sleepy)).toEqual({
+      profileId: sleepy,
+      block: 'quiet_hours',
+      until: quiet.to,
+      liveProfileId: null,
+    });
     // Twelve hours east the same window is not now, but the caller does not choose the zone (issue 15).
     expect(blockOf(await readiness(parent.token, 'Pacific/Kiritimati'), sleepy)?.block).toBe('quiet_hours');
     // A child whose parent stored that zone is read in it.
@@ -97,16 +115,20 @@ describe('GET /api/calls/readiness', () => {
     sockets.push(window);
     const call = await ack(window, 'call:start', { profileId: limited.profileId, sdp: BROWSER_OFFER });
     await server.clock.advanceAsync(60_000, 1000);
-    await expect.poll(async () => (await server.api.get('/api/calls', limited.token)).body.calls[0]?.endedAt).not.toBe(null);
+    await expect
+      .poll(async () => (await server.api.get('/api/calls', limited.token)).body.calls[0]?.endedAt)
+      .not.toBe(null);
     expect(call).toMatchObject({ callId: expect.any(String) });
     expect((await readiness(limited.token)).profiles[0]?.block).toBe('daily_limit_reached');
 
     const restricted = await readyParent(server, { seconds: 600 });
-    expect((await server.api.post('/api/me/restrict', { restricted: true }, restricted.token)).status).toBeLessThan(300);
+    expect((await server.api.post('/api/me/restrict', { restricted: true }, restricted.token)).status).toBeLessThan(
+      300,
+    );
     expect((await readiness(restricted.token)).profiles[0]?.block).toBe('processing_restricted');
   });
 
-  it("shows a parent only their own children and calls, and nothing without a session", async () => {
+  it('shows a parent only their own children and calls, and nothing without a session', async () => {
     const a = await readyParent(server, { seconds: 600 });
     const b = await signUpParent(server.api);
     const window = await connectSocket(server.url, a.token);
@@ -119,7 +141,7 @@ describe('GET /api/calls/readiness', () => {
 });
 
 describe('GET /api/calls/:id', () => {
-  it('tells a page that was away what became of its call: live, then ended with the reason and the seconds charged; never another family\'s', async () => {
+  it("tells a page that was away what became of its call: live, then ended with the reason and the seconds charged; never another family's", async () => {
     const parent = await readyParent(server, { seconds: 600 });
     const other = await readyParent(server, { seconds: 600 });
     const window = await connectSocket(server.url, parent.token);
@@ -133,7 +155,9 @@ describe('GET /api/calls/:id', () => {
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'not_found']);
     expect(foreign.body).toEqual(missing.body);
     expect(await ack(window, 'call:end', { callId: started.callId })).toEqual({ ok: true });
-    await expect.poll(async () => (await server.api.get(`/api/calls/${started.callId}`, parent.token)).body.reason).toBe('hangup');
+    await expect
+      .poll(async () => (await server.api.get(`/api/calls/${started.callId}`, parent.token)).body.reason)
+      .toBe('hangup');
     const ended = await server.api.get(`/api/calls/${started.callId}`, parent.token);
     expect(ended.body).toMatchObject({ endedAt: expect.any(String), seconds: expect.any(Number) });
     expect((await server.api.get(`/api/calls/${started.callId}`)).status).toBe(401);

@@ -11,7 +11,13 @@ export { BROWSER_OFFER } from '../fakes/realtime-provider.js';
 
 /** A socket.io client as the extension opens it: same server, `auth: { token }`, websocket only. */
 export async function connectSocket(url: string, token: string, opts: { timeoutMs?: number } = {}): Promise<Socket> {
-  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: opts.timeoutMs ?? 5000 });
+  const socket = io(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: opts.timeoutMs ?? 5000,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
@@ -84,10 +90,23 @@ export async function readyParent(
     { name: 'Ada', age: 6, language: 'en', wishList: ['a red kite'], ...opts.profile },
     parent.token,
   );
-  if (opts.consent !== false && profile.status !== 201) throw new Error(`profile failed: ${profile.status} ${JSON.stringify(profile.body)}`);
-  if (opts.consent !== false && opts.verified !== false) await server.app.services.consent.markVerified(parent.accountId, 'test_card_payment');
-  if (opts.seconds) await server.app.services.credits.purchase(parent.accountId, opts.seconds, `test-${parent.accountId}-${opts.seconds}`);
-  return { token: parent.token, accountId: parent.accountId, profileId: profile.status === 201 ? (profile.body.id as string) : '', email: parent.email, password: parent.password };
+  if (opts.consent !== false && profile.status !== 201)
+    throw new Error(`profile failed: ${profile.status} ${JSON.stringify(profile.body)}`);
+  if (opts.consent !== false && opts.verified !== false)
+    await server.app.services.consent.markVerified(parent.accountId, 'test_card_payment');
+  if (opts.seconds)
+    await server.app.services.credits.purchase(
+      parent.accountId,
+      opts.seconds,
+      `test-${parent.accountId}-${opts.seconds}`,
+    );
+  return {
+    token: parent.token,
+    accountId: parent.accountId,
+    profileId: profile.status === 201 ? (profile.body.id as string) : '',
+    email: parent.email,
+    password: parent.password,
+  };
 }
 
 /** Every data file of a data directory, decrypted, as text; other files (photos' sealed bytes, the key) as found. */
@@ -99,7 +118,8 @@ export function decryptedDataDir(dataDir: string): string {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (!sealed.has(relative(dataDir, path))) out.push(`== ${relative(dataDir, path)}\n${readFileSync(path).toString('latin1')}`);
+      else if (!sealed.has(relative(dataDir, path)))
+        out.push(`== ${relative(dataDir, path)}\n${readFileSync(path).toString('latin1')}`);
     }
   };
   walk(dataDir);
@@ -124,7 +144,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll until `check` returns a value (not undefined/false), or fail after `timeoutMs`. */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

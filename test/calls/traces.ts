@@ -15,7 +15,8 @@ export interface Secrets {
 export function sdpMarkers(sdp: string): string[] {
   const markers: string[] = [];
   for (const line of sdp.split(/\r?\n/)) {
-    if (line.startsWith('a=ice-pwd:') || line.startsWith('a=fingerprint:')) markers.push(line.slice(line.indexOf(':') + 1).trim());
+    if (line.startsWith('a=ice-pwd:') || line.startsWith('a=fingerprint:'))
+      markers.push(line.slice(line.indexOf(':') + 1).trim());
   }
   return [...new Set(markers)];
 }
@@ -25,7 +26,11 @@ export function sdpMarkers(sdp: string): string[] {
  * P3, and the rule that SDP and tokens are never stored or logged). Also checks that the lists
  * are not empty, so the check cannot pass by having nothing to look for.
  */
-export function assertNoTraces(server: Pick<TestServer, 'dataDir' | 'logs'>, secrets: Secrets, extraLogs: string[] = []): void {
+export function assertNoTraces(
+  server: Pick<TestServer, 'dataDir' | 'logs'>,
+  secrets: Secrets,
+  extraLogs: string[] = [],
+): void {
   expect(secrets.texts.length, 'transcript texts to look for').toBeGreaterThan(0);
   expect(secrets.sdps.length, 'SDPs to look for').toBeGreaterThan(0);
   expect(secrets.tokens.length, 'tokens to look for').toBeGreaterThan(0);

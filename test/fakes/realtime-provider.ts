@@ -87,9 +87,25 @@ export class FakeRealtimeProvider implements RealtimeProvider {
       () => conversation?.close(),
     );
     if (this.options.conversation ?? true) {
-      const script = new SantaScript({ language: session.language, childName: session.childName, wishList: session.wishList });
-      const config = { type: 'realtime', instructions: session.instructions, output_modalities: ['audio'], audio: { output: { voice: session.voice } } };
-      conversation = new SantaConversation(script, this.options.clock ?? systemClock, { wordMs: 20, greetingDelayMs: 0, turnGapMs: null, replyDelayMs: 20 }, { emit: (e) => control.emit(e), voice: () => undefined }, config, REALTIME_SERVICE);
+      const script = new SantaScript({
+        language: session.language,
+        childName: session.childName,
+        wishList: session.wishList,
+      });
+      const config = {
+        type: 'realtime',
+        instructions: session.instructions,
+        output_modalities: ['audio'],
+        audio: { output: { voice: session.voice } },
+      };
+      conversation = new SantaConversation(
+        script,
+        this.options.clock ?? systemClock,
+        { wordMs: 20, greetingDelayMs: 0, turnGapMs: null, replyDelayMs: 20 },
+        { emit: (e) => control.emit(e), voice: () => undefined },
+        config,
+        REALTIME_SERVICE,
+      );
       // The sideband is open from the start; session.created comes on it at once.
       queueMicrotask(() => conversation?.open());
     }
@@ -99,7 +115,12 @@ export class FakeRealtimeProvider implements RealtimeProvider {
       this.calls.delete(providerCallId);
     });
     this.started++;
-    return { providerCallId, answerSdp: ANSWER_SDP, control, session: { instructions: session.instructions, voice: session.voice, outputModalities: ['audio'] } };
+    return {
+      providerCallId,
+      answerSdp: ANSWER_SDP,
+      control,
+      session: { instructions: session.instructions, voice: session.voice, outputModalities: ['audio'] },
+    };
   }
 
   async hangup(providerCallId: string): Promise<void> {

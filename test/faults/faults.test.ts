@@ -70,7 +70,12 @@ describe('the server under SIGKILL', () => {
       for (let k = 1; k <= KILLS; k++) {
         await timed('start', () => server!.start());
         life++;
-        if (k > 1) problems.push(...(await timed('api checks', () => checkThroughApi(t, model, rng, touched))).map((p) => `restart ${k - 1}: ${p}`));
+        if (k > 1)
+          problems.push(
+            ...(await timed('api checks', () => checkThroughApi(t, model, rng, touched))).map(
+              (p) => `restart ${k - 1}: ${p}`,
+            ),
+          );
         workload.start(WORKERS);
         await timed('workload', () => new Promise((r) => setTimeout(r, rng.int(300, 2500))));
         workload.stop();
@@ -79,7 +84,11 @@ describe('the server under SIGKILL', () => {
         await timed('settle', () => workload.settled());
         for (const a of model.accounts) for (const c of a.calls) c.endBy ??= killedAt;
         touched = new Set(workload.touched);
-        problems.push(...(await timed('disk checks', () => checkOnDisk(dataDir, dataKey, model, life, databaseUrl))).map((p) => `kill ${k}: ${p}`));
+        problems.push(
+          ...(await timed('disk checks', () => checkOnDisk(dataDir, dataKey, model, life, databaseUrl))).map(
+            (p) => `kill ${k}: ${p}`,
+          ),
+        );
       }
 
       // A last restart, its checks, and a graceful stop that must end every live call.
@@ -90,7 +99,11 @@ describe('the server under SIGKILL', () => {
         const code = await server.stop();
         if (code !== 0) problems.push(`graceful stop exited with ${code}`);
         life++;
-        problems.push(...(await checkOnDisk(dataDir, dataKey, model, life, databaseUrl)).map((p) => `after the graceful stop: ${p}`));
+        problems.push(
+          ...(await checkOnDisk(dataDir, dataKey, model, life, databaseUrl)).map(
+            (p) => `after the graceful stop: ${p}`,
+          ),
+        );
       }
 
       const c = workload.counters;

@@ -16,11 +16,19 @@ const sum = (rows: LedgerRow[]) => rows.reduce((s, r) => s + r.seconds, 0);
  * restart's recovery and must be settled.
  */
 /** What the store holds after a kill: the lowdb data dir, or with `databaseUrl` the PostgreSQL database (what was committed). */
-export async function checkOnDisk(dataDir: string, dataKey: string, model: Model, life: number, databaseUrl?: string): Promise<string[]> {
+export async function checkOnDisk(
+  dataDir: string,
+  dataKey: string,
+  model: Model,
+  life: number,
+  databaseUrl?: string,
+): Promise<string[]> {
   const problems: string[] = [];
   let store;
   try {
-    store = databaseUrl ? await openPgStore({ url: databaseUrl, dataKey, poolSize: 2 }) : await openStore({ dataDir, dataKey });
+    store = databaseUrl
+      ? await openPgStore({ url: databaseUrl, dataKey, poolSize: 2 })
+      : await openStore({ dataDir, dataKey });
   } catch (err) {
     return [`the store does not open after the kill: ${err instanceof Error ? err.message : String(err)}`];
   }
@@ -42,7 +50,8 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
         continue;
       }
       if (a.close === 'acked') {
-        if (row.status !== 'closed') problems.push(`${who}: an acknowledged account deletion is undone (status ${row.status})`);
+        if (row.status !== 'closed')
+          problems.push(`${who}: an acknowledged account deletion is undone (status ${row.status})`);
         if (row.purgeBy !== a.purgeBy) problems.push(`${who}: the purge deadline ${a.purgeBy} became ${row.purgeBy}`);
       } else if (a.close === 'pending') {
         if (row.status === 'closed') {
@@ -51,7 +60,8 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
         } else a.close = 'no';
       }
       if (row.status === 'closed') {
-        if (row.purgeBy === null || row.closedAt === null || row.purgeBy > row.closedAt + 30 * DAY_MS) problems.push(`${who}: a closed account without a purge deadline within 30 days`);
+        if (row.purgeBy === null || row.closedAt === null || row.purgeBy > row.closedAt + 30 * DAY_MS)
+          problems.push(`${who}: a closed account without a purge deadline within 30 days`);
       }
 
       const entries = await store.ledger.findBy('accountId', row.id);
@@ -64,12 +74,15 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
           problems.push(`${who}: acknowledged webhook ${ev.eventId} is not in the ledger (credit lost)`);
           ev.state = 'pending'; // Stripe would deliver it again: the replay after restart decides
         }
-        if (ev.state === 'acked' && !(await store.webhookEvents.get(ev.eventId))) problems.push(`${who}: acknowledged webhook ${ev.eventId} is not recorded as received`);
-        if (entry && entry.seconds !== ev.seconds) problems.push(`${who}: ${ev.eventId} credited ${entry.seconds} s, the pack has ${ev.seconds} s`);
+        if (ev.state === 'acked' && !(await store.webhookEvents.get(ev.eventId)))
+          problems.push(`${who}: acknowledged webhook ${ev.eventId} is not recorded as received`);
+        if (entry && entry.seconds !== ev.seconds)
+          problems.push(`${who}: ${ev.eventId} credited ${entry.seconds} s, the pack has ${ev.seconds} s`);
         if (entry) ev.state = 'acked';
       }
       const known = new Set(a.events.map((e) => `purchase:${e.sessionId}`));
-      for (const e of purchases) if (!known.has(e.ref)) problems.push(`${who}: a purchase nobody paid for: ${e.ref} (${e.seconds} s)`);
+      for (const e of purchases)
+        if (!known.has(e.ref)) problems.push(`${who}: a purchase nobody paid for: ${e.ref} (${e.seconds} s)`);
       if (purchases.length !== byRef.size) problems.push(`${who}: a purchase is in the ledger twice (credit doubled)`);
 
       // Grants: every grant has its own seconds value.
@@ -86,7 +99,9 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
           else g.state = 'acked';
         }
       }
-      for (const e of grants) if (!a.grants.some((g) => g.seconds === e.seconds)) problems.push(`${who}: a grant nobody gave: ${e.seconds} s`);
+      for (const e of grants)
+        if (!a.grants.some((g) => g.seconds === e.seconds))
+          problems.push(`${who}: a grant nobody gave: ${e.seconds} s`);
 
       // Calls: settled exactly once, never more than the hold, never more than the call lasted.
       const byCall = new Map<string, LedgerRow[]>();
@@ -94,7 +109,10 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
       for (const [callId, rows] of byCall) {
         const kinds = (k: string) => rows.filter((r) => r.kind === k);
         const [hold, capture, release] = [kinds('hold'), kinds('capture'), kinds('release')];
-        if (hold.length !== 1 || capture.length > 1 || release.length > 1) problems.push(`${who}: call ${callId} has ${hold.length} holds, ${capture.length} captures, ${release.length} releases`);
+        if (hold.length !== 1 || capture.length > 1 || release.length > 1)
+          problems.push(
+            `${who}: call ${callId} has ${hold.length} holds, ${capture.length} captures, ${release.length} releases`,
+          );
         if (capture.length === 1 && release.length === 1 && sum(capture) + sum(release) !== sum(hold)) {
           problems.push(`${who}: call ${callId} settled ${sum(capture)} + ${sum(release)} s of a ${sum(hold)} s hold`);
         }
@@ -108,20 +126,25 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
         }
         if (c.life < life) {
           const captured = sum(rows.filter((r) => r.kind === 'capture'));
-          if (callRow.endedAt === null || callRow.settledAt === null) problems.push(`${who}: call ${c.callId} is still open after a restart's recovery`);
+          if (callRow.endedAt === null || callRow.settledAt === null)
+            problems.push(`${who}: call ${c.callId} is still open after a restart's recovery`);
           if (!rows.some((r) => r.kind === 'release')) problems.push(`${who}: call ${c.callId} was never settled`);
           const lasted = Math.ceil(((c.endBy ?? Date.now()) - c.sentAt) / 1000) + 2;
-          if (captured > lasted) problems.push(`${who}: call ${c.callId} charged ${captured} s for a call of at most ${lasted} s`);
+          if (captured > lasted)
+            problems.push(`${who}: call ${c.callId} charged ${captured} s for a call of at most ${lasted} s`);
         }
       }
 
       const state = creditState(entries);
-      if (state.owesSeconds !== 0) problems.push(`${who}: the account owes ${state.owesSeconds} s with no refund ever made`);
+      if (state.owesSeconds !== 0)
+        problems.push(`${who}: the account owes ${state.owesSeconds} s with no refund ever made`);
       const captured = sum(entries.filter((e) => e.kind === 'capture'));
       const expected = sum(purchases) + sum(grants) - captured;
-      if (state.balanceSeconds !== expected) problems.push(`${who}: balance ${state.balanceSeconds} s, expected ${expected} s`);
+      if (state.balanceSeconds !== expected)
+        problems.push(`${who}: balance ${state.balanceSeconds} s, expected ${expected} s`);
       const paid = a.events.filter((e) => e.state === 'acked').reduce((s, e) => s + e.seconds, 0);
-      if (sum(purchases) !== paid) problems.push(`${who}: ledger purchases ${sum(purchases)} s, applied events ${paid} s`);
+      if (sum(purchases) !== paid)
+        problems.push(`${who}: ledger purchases ${sum(purchases)} s, applied events ${paid} s`);
 
       // Profiles: a deletion that was acknowledged stays done (P9); a creation stays made.
       const profiles = await store.profiles.findBy('accountId', row.id);
@@ -155,12 +178,19 @@ export async function checkOnDisk(dataDir: string, dataKey: string, model: Model
  * again) is answered 200 and changes nothing twice; balances are what the model says; no
  * call is left open. Accounts are sampled so a long run stays linear.
  */
-export async function checkThroughApi(t: Target, model: Model, rng: Rng, touched: Set<AccountModel>): Promise<string[]> {
+export async function checkThroughApi(
+  t: Target,
+  model: Model,
+  rng: Rng,
+  touched: Set<AccountModel>,
+): Promise<string[]> {
   const problems: string[] = [];
   const health = await call(t, 'GET', '/healthz');
-  if (health?.status !== 200 || health.body.ok !== true) problems.push(`/healthz after restart: ${health?.status} ${JSON.stringify(health?.body)}`);
+  if (health?.status !== 200 || health.body.ok !== true)
+    problems.push(`/healthz after restart: ${health?.status} ${JSON.stringify(health?.body)}`);
   const chain = await call(t, 'GET', '/admin/audit/verify', { admin: true });
-  if (chain?.status !== 200 || chain.body.ok !== true) problems.push(`the audit chain does not verify after restart: ${JSON.stringify(chain?.body)}`);
+  if (chain?.status !== 200 || chain.body.ok !== true)
+    problems.push(`the audit chain does not verify after restart: ${JSON.stringify(chain?.body)}`);
 
   const sample = new Set<AccountModel>(touched);
   for (let i = 0; i < 15; i++) {
@@ -173,7 +203,8 @@ export async function checkThroughApi(t: Target, model: Model, rng: Rng, touched
     for (const ev of a.events) {
       if (ev.state === 'acked' && !touched.has(a) && !rng.chance(0.3)) continue;
       const res = await deliver(t, ev.payload);
-      if (res?.status !== 200) problems.push(`${a.email}: replay of ${ev.eventId} answered ${res?.status} ${JSON.stringify(res?.body)}`);
+      if (res?.status !== 200)
+        problems.push(`${a.email}: replay of ${ev.eventId} answered ${res?.status} ${JSON.stringify(res?.body)}`);
       else ev.state = 'acked';
     }
     if (a.close !== 'no') {
@@ -192,7 +223,12 @@ export async function checkThroughApi(t: Target, model: Model, rng: Rng, touched
     const history: { kind: string; seconds: number; ref: string }[] = [];
     let balance = 0;
     do {
-      const res = await call(t, 'GET', `/api/credits?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+      const res = await call(
+        t,
+        'GET',
+        `/api/credits?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { token },
+      );
       if (res?.status !== 200) {
         problems.push(`${a.email}: GET /api/credits answered ${res?.status}`);
         break;
@@ -204,15 +240,23 @@ export async function checkThroughApi(t: Target, model: Model, rng: Rng, touched
     const of = (k: string) => history.filter((h) => h.kind === k);
     const purchases = of('purchase');
     const paid = a.events.reduce((s, e) => s + e.seconds, 0);
-    if (purchases.length !== a.events.length) problems.push(`${a.email}: ${purchases.length} purchases in the history for ${a.events.length} paid checkouts`);
-    if (purchases.reduce((s, h) => s + h.seconds, 0) !== paid) problems.push(`${a.email}: purchases in the history do not add up to what was paid (${paid} s)`);
+    if (purchases.length !== a.events.length)
+      problems.push(`${a.email}: ${purchases.length} purchases in the history for ${a.events.length} paid checkouts`);
+    if (purchases.reduce((s, h) => s + h.seconds, 0) !== paid)
+      problems.push(`${a.email}: purchases in the history do not add up to what was paid (${paid} s)`);
     const granted = a.grants.filter((g) => g.state === 'acked').reduce((s, g) => s + g.seconds, 0);
-    if (of('grant').reduce((s, h) => s + h.seconds, 0) !== granted) problems.push(`${a.email}: grants in the history differ from the ${granted} s granted`);
+    if (of('grant').reduce((s, h) => s + h.seconds, 0) !== granted)
+      problems.push(`${a.email}: grants in the history differ from the ${granted} s granted`);
     const expected = paid + granted - of('capture').reduce((s, h) => s + h.seconds, 0);
     if (balance !== expected) problems.push(`${a.email}: balance ${balance} s after replays, expected ${expected} s`);
     const calls = await call(t, 'GET', '/api/calls', { token });
-    const open = ((calls?.body.calls ?? []) as { id: string; endedAt: string | null }[]).filter((c) => c.endedAt === null);
-    if (open.length) problems.push(`${a.email}: ${open.length} call(s) still open after recovery: ${open.map((c) => c.id).join(', ')}`);
+    const open = ((calls?.body.calls ?? []) as { id: string; endedAt: string | null }[]).filter(
+      (c) => c.endedAt === null,
+    );
+    if (open.length)
+      problems.push(
+        `${a.email}: ${open.length} call(s) still open after recovery: ${open.map((c) => c.id).join(', ')}`,
+      );
   }
   return problems;
 }

@@ -16,7 +16,12 @@ export interface Res {
 }
 
 /** One HTTP call; null when no answer came (the server was killed, or refused the connection). */
-export async function call(t: Target, method: string, path: string, opts: { token?: string; admin?: boolean; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Res | null> {
+export async function call(
+  t: Target,
+  method: string,
+  path: string,
+  opts: { token?: string; admin?: boolean; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Res | null> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.admin) headers.authorization = `Bearer ${t.adminToken}`;
@@ -41,7 +46,13 @@ export async function call(t: Target, method: string, path: string, opts: { toke
 }
 
 /** The checkout.session.completed Stripe would send for a paid dev session. */
-export function completedEvent(eventId: string, sessionId: string, accountId: string, packId: string, amount: number): string {
+export function completedEvent(
+  eventId: string,
+  sessionId: string,
+  accountId: string,
+  packId: string,
+  amount: number,
+): string {
   return JSON.stringify({
     id: eventId,
     object: 'event',
@@ -66,7 +77,10 @@ export function completedEvent(eventId: string, sessionId: string, accountId: st
 
 export function deliver(t: Target, payload: string): Promise<Res | null> {
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: t.webhookSecret });
-  return call(t, 'POST', '/api/stripe/webhook', { raw: payload, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+  return call(t, 'POST', '/api/stripe/webhook', {
+    raw: payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+  });
 }
 
 /** A token that works now: the remembered one, or a fresh sign-in (a session may have been lost with a kill). */
@@ -158,14 +172,17 @@ export class Workload {
   private async signup(): Promise<void> {
     const a = this.model.newAccount();
     this.touched.add(a);
-    const res = await call(this.t, 'POST', '/api/auth/signup', { body: { email: a.email, password: a.password, name: 'Fault Parent', locale: 'en' } });
+    const res = await call(this.t, 'POST', '/api/auth/signup', {
+      body: { email: a.email, password: a.password, name: 'Fault Parent', locale: 'en' },
+    });
     this.count('signup', res?.status === 201);
     if (res?.status !== 201) return; // pending (or refused, which a later sign-in reveals)
     a.signup = 'acked';
     a.token = String(res.body.token);
     a.accountId = String((res.body.account as { id: string }).id);
     const policy = await call(this.t, 'GET', '/api/policy');
-    if (policy?.status === 200) await call(this.t, 'POST', '/api/consent', { token: a.token, body: { policyVersion: policy.body.version } });
+    if (policy?.status === 200)
+      await call(this.t, 'POST', '/api/consent', { token: a.token, body: { policyVersion: policy.body.version } });
   }
 
   private async purchase(a: AccountModel): Promise<void> {
@@ -195,7 +212,10 @@ export class Workload {
   private async grant(a: AccountModel): Promise<void> {
     const g = { seconds: this.model.uniqueGrantSeconds(), state: 'pending' as 'pending' | 'acked' };
     a.grants.push(g);
-    const res = await call(this.t, 'POST', `/admin/accounts/${a.accountId}/credits`, { admin: true, body: { seconds: g.seconds, reason: 'fault suite' } });
+    const res = await call(this.t, 'POST', `/admin/accounts/${a.accountId}/credits`, {
+      admin: true,
+      body: { seconds: g.seconds, reason: 'fault suite' },
+    });
     this.count('grant', res?.status === 201);
     if (res?.status === 201) g.state = 'acked';
   }
@@ -203,12 +223,18 @@ export class Workload {
   private async createProfile(a: AccountModel): Promise<void> {
     const token = await tokenFor(this.t, a);
     if (!token) return;
-    const body = { name: `Child ${this.rng.int(1, 999)}`, age: this.rng.int(3, 12), language: 'en', wishList: ['a sledge'] };
+    const body = {
+      name: `Child ${this.rng.int(1, 999)}`,
+      age: this.rng.int(3, 12),
+      language: 'en',
+      wishList: ['a sledge'],
+    };
     let res = await call(this.t, 'POST', '/api/profiles', { token, body });
     if (res?.status === 403) {
       // Consent may have been lost with a kill before it was flushed: give it again.
       const policy = await call(this.t, 'GET', '/api/policy');
-      if (policy?.status === 200) await call(this.t, 'POST', '/api/consent', { token, body: { policyVersion: policy.body.version } });
+      if (policy?.status === 200)
+        await call(this.t, 'POST', '/api/consent', { token, body: { policyVersion: policy.body.version } });
       res = await call(this.t, 'POST', '/api/profiles', { token, body });
     }
     this.count('profile', res?.status === 201);
@@ -251,7 +277,12 @@ export class Workload {
     if (!profileId || !token) return this.createProfile(a);
     const holdMs = this.rng.int(300, 2500);
     const peer = await createBrowserPeer();
-    const socket = connect(this.t.url, { auth: { token }, transports: ['websocket'], reconnection: false, timeout: 5000 });
+    const socket = connect(this.t.url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      timeout: 5000,
+    });
     try {
       const connected = await new Promise<boolean>((resolve) => {
         socket.once('connect', () => resolve(true));
@@ -260,7 +291,11 @@ export class Workload {
       });
       if (!connected) return;
       const sentAt = Date.now();
-      const ack = await withAck<Record<string, unknown>>(socket, (cb) => socket.emit('call:start', { profileId, sdp: peer.offerSdp }, cb), 20_000);
+      const ack = await withAck<Record<string, unknown>>(
+        socket,
+        (cb) => socket.emit('call:start', { profileId, sdp: peer.offerSdp }, cb),
+        20_000,
+      );
       this.count('call', typeof ack?.callId === 'string');
       if (!ack || typeof ack.callId !== 'string') return;
       const c = { callId: ack.callId, sentAt, endBy: null as number | null, life: this.life() };
@@ -269,7 +304,11 @@ export class Workload {
       const until = Date.now() + holdMs;
       while (Date.now() < until && socket.connected) await new Promise((r) => setTimeout(r, 50));
       if (socket.connected) {
-        const ended = await withAck<Record<string, unknown>>(socket, (cb) => socket.emit('call:end', { callId: c.callId }, cb), 10_000);
+        const ended = await withAck<Record<string, unknown>>(
+          socket,
+          (cb) => socket.emit('call:end', { callId: c.callId }, cb),
+          10_000,
+        );
         if (ended?.ok === true) c.endBy = Date.now();
       }
     } finally {

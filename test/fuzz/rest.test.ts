@@ -9,8 +9,22 @@ import { RawClient } from './client.js';
 import { SPECS, type FuzzSpec } from './specs.js';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { chargeSchema, checkoutSessionSchema, disputeSchema, eventEnvelopeSchema } from '../../server/payments/stripe-events.js';
-import { badImage, invalidBody, junkAuthorization, junkParam, junkQuery, junkValue, roundTrip, unreadableBody } from './arbitraries.js';
+import {
+  chargeSchema,
+  checkoutSessionSchema,
+  disputeSchema,
+  eventEnvelopeSchema,
+} from '../../server/payments/stripe-events.js';
+import {
+  badImage,
+  invalidBody,
+  junkAuthorization,
+  junkParam,
+  junkQuery,
+  junkValue,
+  roundTrip,
+  unreadableBody,
+} from './arbitraries.js';
 
 /**
  * Malformed input on every REST route: never a 5xx, never a crash, the error shape always,
@@ -31,7 +45,9 @@ let photoRequests = 0;
 beforeAll(async () => {
   // Retention never runs by itself here: the fake clock is moved to refill rate limits, and a
   // sweep is a write the fuzzer did not cause.
-  server = await startTestServer({ env: { RETENTION_INTERVAL_MS: String(10 ** 12), STRIPE_WEBHOOK_SECRET: FUZZ_WEBHOOK_SECRET } });
+  server = await startTestServer({
+    env: { RETENTION_INTERVAL_MS: String(10 ** 12), STRIPE_WEBHOOK_SECRET: FUZZ_WEBHOOK_SECRET },
+  });
   party = await makeParty(server, 'fuzz');
   await giveNotices(server, [party]);
   client = RawClient.fromUrl(server.url);
@@ -79,16 +95,31 @@ function routeArb(key: string, spec: FuzzSpec): fc.Arbitrary<FuzzReq> {
   const params = pattern.match(/:\w+/g) ?? [];
   const limit = pattern.startsWith('/admin') ? 256 * 1024 : 64 * 1024;
   const auth: Record<string, string> =
-    spec.auth === 'admin' ? { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } : spec.auth === 'account' ? { authorization: `Bearer ${party.token}` } : {};
+    spec.auth === 'admin'
+      ? { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
+      : spec.auth === 'account'
+        ? { authorization: `Bearer ${party.token}` }
+        : {};
   const randomPath = fc.array(junkParam, { minLength: params.length, maxLength: params.length }).map((vals) => {
     let i = 0;
     return pattern.replace(/:\w+/g, () => vals[i++] ?? 'x');
   });
   const ownPath = ownParams(pattern);
   // A route that writes on any accepted request only ever sees ids that name nothing.
-  const path = params.length === 0 ? fc.constant(pattern) : spec.writes === 'always' ? randomPath : fc.oneof(randomPath, fc.constant(ownPath));
+  const path =
+    params.length === 0
+      ? fc.constant(pattern)
+      : spec.writes === 'always'
+        ? randomPath
+        : fc.oneof(randomPath, fc.constant(ownPath));
   const withQuery = (p: string, q: string) => (q ? `${p}?${q}` : p);
-  const make = (strategy: string, mayAccept: boolean, p: string, headers: Record<string, string>, body?: string | Buffer): FuzzReq => ({
+  const make = (
+    strategy: string,
+    mayAccept: boolean,
+    p: string,
+    headers: Record<string, string>,
+    body?: string | Buffer,
+  ): FuzzReq => ({
     route: key,
     method,
     path: p,
@@ -102,35 +133,74 @@ function routeArb(key: string, spec: FuzzSpec): fc.Arbitrary<FuzzReq> {
   if (spec.webhook) {
     out.push(webhookArb(key));
   } else if (spec.image) {
-    out.push(fc.tuple(path, badImage(png)).map(([p, b]) => make('bad image', false, p, { ...auth, 'content-type': b.contentType }, b.body)));
+    out.push(
+      fc
+        .tuple(path, badImage(png))
+        .map(([p, b]) => make('bad image', false, p, { ...auth, 'content-type': b.contentType }, b.body)),
+    );
   } else if (!spec.noParser) {
     out.push(
-      fc.tuple(path, unreadableBody(limit)).map(([p, b]) => make('unreadable body', false, p, { ...auth, ...(b.contentType ? { 'content-type': b.contentType } : {}) }, b.body)),
+      fc
+        .tuple(path, unreadableBody(limit))
+        .map(([p, b]) =>
+          make(
+            'unreadable body',
+            false,
+            p,
+            { ...auth, ...(b.contentType ? { 'content-type': b.contentType } : {}) },
+            b.body,
+          ),
+        ),
     );
   }
   if (spec.body && spec.valid) {
     out.push(
-      fc.tuple(path, invalidBody(spec.body, spec.valid() as Record<string, unknown>)).map(([p, b]) =>
-        make('invalid body', false, p, { ...auth, 'content-type': 'application/json' }, JSON.stringify(roundTrip(b)) ?? 'null'),
-      ),
+      fc
+        .tuple(path, invalidBody(spec.body, spec.valid() as Record<string, unknown>))
+        .map(([p, b]) =>
+          make(
+            'invalid body',
+            false,
+            p,
+            { ...auth, 'content-type': 'application/json' },
+            JSON.stringify(roundTrip(b)) ?? 'null',
+          ),
+        ),
     );
   }
   if (spec.query) {
     const schema = spec.query;
     out.push(
       fc
-        .tuple(path, junkQuery().filter((q) => !schema.safeParse(q.parsed).success))
+        .tuple(
+          path,
+          junkQuery().filter((q) => !schema.safeParse(q.parsed).success),
+        )
         .map(([p, q]) => make('invalid query', false, withQuery(p, q.text), auth)),
     );
   }
   if (params.length > 0) {
     const body = spec.valid ? JSON.stringify(spec.valid()) : undefined;
-    out.push(randomPath.map((p) => make('unknown id', false, p, { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body)));
+    out.push(
+      randomPath.map((p) =>
+        make('unknown id', false, p, { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) }, body),
+      ),
+    );
   }
   if (spec.auth === 'account') {
     const body = spec.valid ? JSON.stringify(spec.valid()) : undefined;
     out.push(
-      fc.tuple(path, junkAuthorization).map(([p, a]) => make('bad token', false, p, { authorization: a, ...(body ? { 'content-type': 'application/json' } : {}) }, body)),
+      fc
+        .tuple(path, junkAuthorization)
+        .map(([p, a]) =>
+          make(
+            'bad token',
+            false,
+            p,
+            { authorization: a, ...(body ? { 'content-type': 'application/json' } : {}) },
+            body,
+          ),
+        ),
     );
   }
   if (spec.writes === 'never') {
@@ -138,7 +208,13 @@ function routeArb(key: string, spec: FuzzSpec): fc.Arbitrary<FuzzReq> {
       fc
         .tuple(path, junkQuery(), fc.option(junkValue, { nil: undefined }))
         .map(([p, q, b]) =>
-          make('junk on a read', true, withQuery(p, q.text), { ...auth, ...(b !== undefined ? { 'content-type': 'application/json' } : {}) }, b === undefined ? undefined : (JSON.stringify(b) ?? 'null')),
+          make(
+            'junk on a read',
+            true,
+            withQuery(p, q.text),
+            { ...auth, ...(b !== undefined ? { 'content-type': 'application/json' } : {}) },
+            b === undefined ? undefined : (JSON.stringify(b) ?? 'null'),
+          ),
         ),
     );
   }
@@ -183,7 +259,15 @@ const sign = (payload: string, secret: string) => Stripe.webhooks.generateTestHe
  */
 function webhookArb(key: string): fc.Arbitrary<FuzzReq> {
   const path = '/api/stripe/webhook';
-  const make = (strategy: string, headers: Record<string, string>, body: string): FuzzReq => ({ route: key, method: 'POST', path, headers, body, mayAccept: false, strategy });
+  const make = (strategy: string, headers: Record<string, string>, body: string): FuzzReq => ({
+    route: key,
+    method: 'POST',
+    path,
+    headers,
+    body,
+    mayAccept: false,
+    strategy,
+  });
   const anyBody = fc.oneof(
     fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null'),
     fc.constant(JSON.stringify(completion())),
@@ -195,15 +279,48 @@ function webhookArb(key: string): fc.Arbitrary<FuzzReq> {
     fc.constantFrom('t=1,v1=00', 't=,v1=', 'v1=abc', `t=${Math.trunc(Date.now() / 1000)},v1=${'0'.repeat(64)}`),
   );
   const malformedEvent = fc
-    .tuple(fc.constantFrom(...Object.keys(HANDLED)), invalidBody(z.object({}).passthrough(), (completion().data as { object: Record<string, unknown> }).object))
+    .tuple(
+      fc.constantFrom(...Object.keys(HANDLED)),
+      invalidBody(z.object({}).passthrough(), (completion().data as { object: Record<string, unknown> }).object),
+    )
     .filter(([type, obj]) => !(HANDLED[type] as z.ZodType).safeParse(roundTrip(obj)).success)
-    .map(([type, obj]) => JSON.stringify({ ...completion(), id: `evt_fuzz_${type}`, type, data: { object: roundTrip(obj) } }));
-  const brokenEnvelope = invalidBody(eventEnvelopeSchema, completion()).map((b) => JSON.stringify(roundTrip(b)) ?? 'null');
+    .map(([type, obj]) =>
+      JSON.stringify({ ...completion(), id: `evt_fuzz_${type}`, type, data: { object: roundTrip(obj) } }),
+    );
+  const brokenEnvelope = invalidBody(eventEnvelopeSchema, completion()).map(
+    (b) => JSON.stringify(roundTrip(b)) ?? 'null',
+  );
   return fc.oneof(
-    fc.tuple(anyBody, badSignature).map(([b, sig]) => make('bad signature', { 'content-type': 'application/json', ...(sig !== undefined ? { 'stripe-signature': sig } : {}) }, b)),
-    anyBody.map((b) => make('wrong secret', { 'content-type': 'application/json', 'stripe-signature': sign(b, 'whsec_not_the_secret') }, b)),
-    fc.tuple(anyBody, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/jsonp')).map(([b, ct]) => make('wrong type', { 'content-type': ct, 'stripe-signature': sign(b, FUZZ_WEBHOOK_SECRET) }, b)),
-    fc.oneof(malformedEvent, brokenEnvelope).map((b) => make('signed malformed event', { 'content-type': 'application/json', 'stripe-signature': sign(b, FUZZ_WEBHOOK_SECRET) }, b)),
+    fc
+      .tuple(anyBody, badSignature)
+      .map(([b, sig]) =>
+        make(
+          'bad signature',
+          { 'content-type': 'application/json', ...(sig !== undefined ? { 'stripe-signature': sig } : {}) },
+          b,
+        ),
+      ),
+    anyBody.map((b) =>
+      make(
+        'wrong secret',
+        { 'content-type': 'application/json', 'stripe-signature': sign(b, 'whsec_not_the_secret') },
+        b,
+      ),
+    ),
+    fc
+      .tuple(anyBody, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/jsonp'))
+      .map(([b, ct]) =>
+        make('wrong type', { 'content-type': ct, 'stripe-signature': sign(b, FUZZ_WEBHOOK_SECRET) }, b),
+      ),
+    fc
+      .oneof(malformedEvent, brokenEnvelope)
+      .map((b) =>
+        make(
+          'signed malformed event',
+          { 'content-type': 'application/json', 'stripe-signature': sign(b, FUZZ_WEBHOOK_SECRET) },
+          b,
+        ),
+      ),
   );
 }
 
@@ -211,8 +328,14 @@ const families = [...new Set(Object.values(SPECS).map((s) => s.family))];
 
 describe('input fuzzing covers every REST route', () => {
   it('has a fuzz spec for every route the router answers, and no spec without a route', () => {
-    expect(routes.filter((r) => !(r in SPECS)), 'routes without a fuzz spec: add them to test/fuzz/specs.ts').toEqual([]);
-    expect(Object.keys(SPECS).filter((k) => !routes.includes(k)), 'fuzz specs without a route').toEqual([]);
+    expect(
+      routes.filter((r) => !(r in SPECS)),
+      'routes without a fuzz spec: add them to test/fuzz/specs.ts',
+    ).toEqual([]);
+    expect(
+      Object.keys(SPECS).filter((k) => !routes.includes(k)),
+      'fuzz specs without a route',
+    ).toEqual([]);
   });
 });
 

@@ -29,7 +29,12 @@ const uncaught: unknown[] = [];
 const recordUncaught = (err: unknown) => uncaught.push(err);
 
 function open(auth: unknown): Socket {
-  return connect(server.url, { auth: auth as Record<string, unknown>, transports: ['websocket'], reconnection: false, forceNew: true });
+  return connect(server.url, {
+    auth: auth as Record<string, unknown>,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
 }
 
 /** Connected, refused by our handshake check (connect_error with data), or closed by socket.io's parser. */
@@ -59,7 +64,10 @@ beforeAll(async () => {
   process.on('uncaughtException', recordUncaught);
   // The event rate limit runs on the injected clock, which the fuzzer moves on; nothing else
   // may fire on it meanwhile (retention would write).
-  server = await startTestServer({ env: { RETENTION_INTERVAL_MS: String(10 ** 12) }, app: { realtime: new FakeRealtimeProvider(0) } });
+  server = await startTestServer({
+    env: { RETENTION_INTERVAL_MS: String(10 ** 12) },
+    app: { realtime: new FakeRealtimeProvider(0) },
+  });
   party = await makeParty(server, 'sockfuzz');
   await liveSocket();
   console.log(`socket fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`);
@@ -87,10 +95,15 @@ const EVENTS: Record<string, { schema: z.ZodType; valid: () => Record<string, un
 function inputs(): fc.Arbitrary<SocketInput> {
   const perEvent = Object.entries(EVENTS).flatMap(([event, { schema, valid }]) => [
     // Refused by the shared schema.
-    fc.tuple(invalidBody(schema, valid()), fc.boolean()).map(([payload, withAck]) => ({ event, payload: roundTrip(payload), withAck, strategy: 'invalid payload' })),
+    fc
+      .tuple(invalidBody(schema, valid()), fc.boolean())
+      .map(([payload, withAck]) => ({ event, payload: roundTrip(payload), withAck, strategy: 'invalid payload' })),
     // Well formed, but naming nothing of this account's: a random child, or a call that does not exist.
     fc
-      .tuple(junkText.filter((s) => s.length > 0 && s.length <= 64), fc.constantFrom(BROWSER_OFFER, 'v=0\r\nnot really sdp', 'v=0\r\nm=video 9 RTP/AVP 96\r\n'))
+      .tuple(
+        junkText.filter((s) => s.length > 0 && s.length <= 64),
+        fc.constantFrom(BROWSER_OFFER, 'v=0\r\nnot really sdp', 'v=0\r\nm=video 9 RTP/AVP 96\r\n'),
+      )
       .map(([id, sdp]) => ({
         event,
         payload: event === 'call:start' ? { profileId: id === party.profileId ? `${id}x` : id, sdp } : { callId: id },
@@ -100,17 +113,36 @@ function inputs(): fc.Arbitrary<SocketInput> {
   ]);
   // The account's own child with an SDP the offer check refuses (no audio, video, an answer, junk lines).
   const refusedOffer = fc
-    .constantFrom('v=0\r\n', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', BROWSER_OFFER.replace('m=audio', 'm=video'), BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'), `v=0\r\n${'x'.repeat(100)}`)
-    .map((sdp) => ({ event: 'call:start', payload: { profileId: party.profileId, sdp }, withAck: true, strategy: 'refused offer' }));
+    .constantFrom(
+      'v=0\r\n',
+      'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n',
+      BROWSER_OFFER.replace('m=audio', 'm=video'),
+      BROWSER_OFFER.replace(/a=setup:actpass/g, 'a=setup:active'),
+      `v=0\r\n${'x'.repeat(100)}`,
+    )
+    .map((sdp) => ({
+      event: 'call:start',
+      payload: { profileId: party.profileId, sdp },
+      withAck: true,
+      strategy: 'refused offer',
+    }));
   return fc.oneof(
     ...perEvent,
     refusedOffer,
-    fc.tuple(fc.oneof(junkText, fc.constantFrom('call:tick', 'credits:updated', 'admin', 'call:start ', '__proto__', 'constructor')), junkValue).map(([event, payload]) => ({
-      event: event || 'x',
-      payload,
-      withAck: false,
-      strategy: 'unknown event',
-    })),
+    fc
+      .tuple(
+        fc.oneof(
+          junkText,
+          fc.constantFrom('call:tick', 'credits:updated', 'admin', 'call:start ', '__proto__', 'constructor'),
+        ),
+        junkValue,
+      )
+      .map(([event, payload]) => ({
+        event: event || 'x',
+        payload,
+        withAck: false,
+        strategy: 'unknown event',
+      })),
   );
 }
 
@@ -119,9 +151,13 @@ function emit(s: Socket, input: SocketInput): Promise<unknown> {
     if (!input.withAck) {
       s.emit(input.event, input.payload);
       // A ping round trip: the server has read the frame and is still answering.
-      return s.timeout(5000).emit('call:end', { callId: 'ping' }, (err: Error | null, ack: unknown) => resolve(err ? 'no answer' : ack));
+      return s
+        .timeout(5000)
+        .emit('call:end', { callId: 'ping' }, (err: Error | null, ack: unknown) => resolve(err ? 'no answer' : ack));
     }
-    s.timeout(5000).emit(input.event, input.payload, (err: Error | null, ack: unknown) => resolve(err ? 'no answer' : ack));
+    s.timeout(5000).emit(input.event, input.payload, (err: Error | null, ack: unknown) =>
+      resolve(err ? 'no answer' : ack),
+    );
   });
 }
 
@@ -140,7 +176,9 @@ describe('malformed socket traffic', () => {
         expect(ack, where).not.toBe('no answer');
         expect(ackErrorSchema.safeParse(ack).success, where).toBe(true);
         // Rate limiting would mean the payload was never judged: the fuzzer refills the bucket to avoid it.
-        expect(['internal_error', 'rate_limited'], where).not.toContain((ack as { error: { code: string } }).error.code);
+        expect(['internal_error', 'rate_limited'], where).not.toContain(
+          (ack as { error: { code: string } }).error.code,
+        );
         expect(server.app.services.calls.liveCount(), where).toBe(0);
         expect(await storeCounts(server.app.store), where).toEqual(counts);
       }),
@@ -163,16 +201,23 @@ describe('malformed socket traffic', () => {
   it(`refuses ${Math.max(50, Math.floor(RUNS / 10))} junk handshakes and changes nothing`, async () => {
     const counts = await storeCounts(server.app.store);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(junkValue, fc.record({ token: junkValue }), fc.record({ token: junkText.map((t) => `${party.token}${t}x`) })), async (auth) => {
-        const s = open(auth);
-        const r = await connected(s);
-        s.close();
-        expect(r.ok, JSON.stringify(auth)).toBe(false);
-        const plainObject = typeof auth === 'object' && auth !== null && !Array.isArray(auth);
-        // socket.io itself closes a handshake whose auth is not an object; ours answers the rest.
-        if (plainObject || !r.closed) expect(r.data, JSON.stringify(auth)).toMatchObject({ code: 'unauthorized' });
-        expect(await storeCounts(server.app.store)).toEqual(counts);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          junkValue,
+          fc.record({ token: junkValue }),
+          fc.record({ token: junkText.map((t) => `${party.token}${t}x`) }),
+        ),
+        async (auth) => {
+          const s = open(auth);
+          const r = await connected(s);
+          s.close();
+          expect(r.ok, JSON.stringify(auth)).toBe(false);
+          const plainObject = typeof auth === 'object' && auth !== null && !Array.isArray(auth);
+          // socket.io itself closes a handshake whose auth is not an object; ours answers the rest.
+          if (plainObject || !r.closed) expect(r.data, JSON.stringify(auth)).toMatchObject({ code: 'unauthorized' });
+          expect(await storeCounts(server.app.store)).toEqual(counts);
+        },
+      ),
       { numRuns: Math.max(50, Math.floor(RUNS / 10)), seed: SEED },
     );
   });
@@ -188,26 +233,59 @@ const frameArb: fc.Arbitrary<Frame[]> = (() => {
   const sioType = fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '9', '');
   const attachments = fc.oneof(fc.constant(''), fc.constantFrom('0-', '1-', '2-', '-', '1', '10-', '99999999999-'));
   const nsp = fc.oneof(fc.constant(''), fc.constantFrom('/,', '/admin,', '/x', '/,/'));
-  const ackId = fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 2 ** 53 }).map(String), fc.constantFrom('-1', '1.5', '00'));
+  const ackId = fc.oneof(
+    fc.constant(''),
+    fc.integer({ min: 0, max: 2 ** 53 }).map(String),
+    fc.constantFrom('-1', '1.5', '00'),
+  );
   const data = fc.oneof(
     fc.constant(''),
     junkValue.map((v) => JSON.stringify(v) ?? ''),
     fc.array(junkValue, { maxLength: 3 }).map((a) => JSON.stringify(a)),
-    fc.tuple(fc.oneof(junkValue, fc.constantFrom('call:start', 'call:end', 'call:resume', 'disconnect', 'connect', 'error', 'newListener')), junkValue).map((a) => JSON.stringify(a)),
-    fc.constantFrom('[{"_placeholder":true,"num":0}]', '["call:end",{"_placeholder":true,"num":0}]', '[', '{"__proto__":{"x":1}}', 'null', '[]', '[null]', '[1]', '["",1]'),
+    fc
+      .tuple(
+        fc.oneof(
+          junkValue,
+          fc.constantFrom('call:start', 'call:end', 'call:resume', 'disconnect', 'connect', 'error', 'newListener'),
+        ),
+        junkValue,
+      )
+      .map((a) => JSON.stringify(a)),
+    fc.constantFrom(
+      '[{"_placeholder":true,"num":0}]',
+      '["call:end",{"_placeholder":true,"num":0}]',
+      '[',
+      '{"__proto__":{"x":1}}',
+      'null',
+      '[]',
+      '[null]',
+      '[1]',
+      '["",1]',
+    ),
     junkText,
   );
   const sioFrame = fc.tuple(sioType, attachments, nsp, ackId, data).map(([t, a, n, id, d]) => `4${t}${a}${n}${id}${d}`);
-  const eioFrame = fc.tuple(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'b', ''), junkText).map(([t, d]) => `${t}${d}`);
+  const eioFrame = fc
+    .tuple(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', 'b', ''), junkText)
+    .map(([t, d]) => `${t}${d}`);
   const binary = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b));
-  const one = fc.oneof({ weight: 6, arbitrary: sioFrame.map((f) => [f] as Frame[]) }, { weight: 1, arbitrary: eioFrame.map((f) => [f] as Frame[]) });
+  const one = fc.oneof(
+    { weight: 6, arbitrary: sioFrame.map((f) => [f] as Frame[]) },
+    { weight: 1, arbitrary: eioFrame.map((f) => [f] as Frame[]) },
+  );
   // A binary event and its attachments (or too few, or junk), as one burst.
-  const withAttachments = fc.tuple(sioFrame.filter((f) => f.startsWith('45') || f.startsWith('46')), fc.array(binary, { maxLength: 3 })).map(([f, bins]) => [f, ...bins] as Frame[]);
+  const withAttachments = fc
+    .tuple(
+      sioFrame.filter((f) => f.startsWith('45') || f.startsWith('46')),
+      fc.array(binary, { maxLength: 3 }),
+    )
+    .map(([f, bins]) => [f, ...bins] as Frame[]);
   return fc.oneof(one, withAttachments, fc.constant<Frame[]>(['42']), fc.constant<Frame[]>(['451-', Buffer.alloc(0)]));
 })();
 
 /** A socket.io CONNECT or DISCONNECT (an engine.io message `4` whose packet type is 0, 1 or missing). */
-const mayLeaveNamespace = (f: Frame): boolean => typeof f === 'string' && f.startsWith('4') && !/^[2-9]$/.test(f.charAt(1));
+const mayLeaveNamespace = (f: Frame): boolean =>
+  typeof f === 'string' && f.startsWith('4') && !/^[2-9]$/.test(f.charAt(1));
 
 describe('raw engine.io/socket.io frames', () => {
   let bystander: Socket;
@@ -232,7 +310,14 @@ describe('raw engine.io/socket.io frames', () => {
 
   it('an event with no name (`42`) and a binary event with an empty attachment (`451-`) leave the server up and every other socket connected', async () => {
     const bystanderId = bystander.id;
-    for (const frames of [['42'], ['451-', Buffer.alloc(0)], ['42[1]'], ['42[]'], ['420'], ['4510-["x",{"_placeholder":true,"num":0}]', Buffer.alloc(0)]] as Frame[][]) {
+    for (const frames of [
+      ['42'],
+      ['451-', Buffer.alloc(0)],
+      ['42[1]'],
+      ['42[]'],
+      ['420'],
+      ['4510-["x",{"_placeholder":true,"num":0}]', Buffer.alloc(0)],
+    ] as Frame[][]) {
       await server.clock.advanceAsync(5000, 5000);
       const raw = await RawSocketIo.open(server.url, party.token);
       for (const f of frames) raw.send(f);
@@ -256,13 +341,18 @@ describe('raw engine.io/socket.io frames', () => {
         if (++sent % 4 === 0) await server.clock.advanceAsync(5000, 5000);
         const raw = await RawSocketIo.open(server.url, party.token);
         for (const f of frames) raw.send(f);
-        const where = JSON.stringify(frames.map((f) => (typeof f === 'string' ? f.slice(0, 200) : `<binary ${f.length}>`)));
+        const where = JSON.stringify(
+          frames.map((f) => (typeof f === 'string' ? f.slice(0, 200) : `<binary ${f.length}>`)),
+        );
         if (frames.some(mayLeaveNamespace)) {
           // The client left or re-joined the namespace: its events may rightly go unanswered on
           // this connection, so a new one must answer instead.
           raw.close();
           const fresh = await RawSocketIo.open(server.url, party.token);
-          expect(ackErrorSchema.safeParse(await fresh.ack('call:end', { callId: 'after-raw' }, ++ackIds)).success, where).toBe(true);
+          expect(
+            ackErrorSchema.safeParse(await fresh.ack('call:end', { callId: 'after-raw' }, ++ackIds)).success,
+            where,
+          ).toBe(true);
           fresh.close();
         } else {
           // The same connection answers the next well-formed event, unless socket.io closed it for a frame it could not decode.

@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { loginBodySchema, patchMeBodySchema, deleteMeBodySchema, restrictBodySchema, signupBodySchema } from '../../shared/schemas/account.js';
+import {
+  loginBodySchema,
+  patchMeBodySchema,
+  deleteMeBodySchema,
+  restrictBodySchema,
+  signupBodySchema,
+} from '../../shared/schemas/account.js';
 import { createProfileBodySchema, patchProfileBodySchema } from '../../shared/schemas/profile.js';
 import { consentBodySchema, publishPolicyBodySchema } from '../../shared/schemas/policy.js';
 import {
@@ -42,7 +48,14 @@ export interface FuzzSpec {
   webhook?: boolean;
 }
 
-const profile = () => ({ name: 'Ada', age: 7, language: 'en', wishList: ['a kite'], behaviorNotes: 'kind', preferences: 'snow' });
+const profile = () => ({
+  name: 'Ada',
+  age: 7,
+  language: 'en',
+  wishList: ['a kite'],
+  behaviorNotes: 'kind',
+  preferences: 'snow',
+});
 
 export const SPECS: Record<string, FuzzSpec> = {
   'GET /healthz': { family: 'public', auth: 'none', writes: 'never', noParser: true },
@@ -57,12 +70,35 @@ export const SPECS: Record<string, FuzzSpec> = {
     auth: 'none',
     writes: 'valid-only',
     body: signupBodySchema,
-    valid: () => ({ email: 'new.parent@example.test', password: 'a long enough password', name: 'New Parent', locale: 'en' }),
+    valid: () => ({
+      email: 'new.parent@example.test',
+      password: 'a long enough password',
+      name: 'New Parent',
+      locale: 'en',
+    }),
   },
-  'POST /api/auth/login': { family: 'auth', auth: 'none', writes: 'valid-only', body: loginBodySchema, valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }) },
-  'POST /api/auth/reopen': { family: 'auth', auth: 'none', writes: 'valid-only', body: loginBodySchema, valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }) },
+  'POST /api/auth/login': {
+    family: 'auth',
+    auth: 'none',
+    writes: 'valid-only',
+    body: loginBodySchema,
+    valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }),
+  },
+  'POST /api/auth/reopen': {
+    family: 'auth',
+    auth: 'none',
+    writes: 'valid-only',
+    body: loginBodySchema,
+    valid: () => ({ email: 'someone@example.test', password: 'whatever pw' }),
+  },
   'POST /api/auth/logout': { family: 'auth', auth: 'account', writes: 'always' },
-  'POST /api/auth/password-reset/request': { family: 'auth', auth: 'none', writes: 'valid-only', body: passwordResetRequestBodySchema, valid: () => ({ email: 'someone@example.test' }) },
+  'POST /api/auth/password-reset/request': {
+    family: 'auth',
+    auth: 'none',
+    writes: 'valid-only',
+    body: passwordResetRequestBodySchema,
+    valid: () => ({ email: 'someone@example.test' }),
+  },
   'POST /api/auth/password-reset/confirm': {
     family: 'auth',
     auth: 'none',
@@ -71,19 +107,55 @@ export const SPECS: Record<string, FuzzSpec> = {
     valid: () => ({ token: 't'.repeat(43), newPassword: 'a new long password' }),
   },
 
-  'POST /api/consent': { family: 'account', auth: 'account', writes: 'valid-only', body: consentBodySchema, valid: () => ({ policyVersion: '2026-11-01' }) },
+  'POST /api/consent': {
+    family: 'account',
+    auth: 'account',
+    writes: 'valid-only',
+    body: consentBodySchema,
+    valid: () => ({ policyVersion: '2026-11-01' }),
+  },
   'GET /api/me': { family: 'account', auth: 'account', writes: 'never' },
-  'PATCH /api/me': { family: 'account', auth: 'account', writes: 'valid-only', body: patchMeBodySchema, valid: () => ({ name: 'Renamed', marketingOptIn: true }) },
-  'DELETE /api/me': { family: 'account', auth: 'account', writes: 'valid-only', body: deleteMeBodySchema, valid: () => ({ password: 'x' }) },
+  'PATCH /api/me': {
+    family: 'account',
+    auth: 'account',
+    writes: 'valid-only',
+    body: patchMeBodySchema,
+    valid: () => ({ name: 'Renamed', marketingOptIn: true }),
+  },
+  'DELETE /api/me': {
+    family: 'account',
+    auth: 'account',
+    writes: 'valid-only',
+    body: deleteMeBodySchema,
+    valid: () => ({ password: 'x' }),
+  },
   'GET /api/me/export': { family: 'account', auth: 'account', writes: 'always' },
-  'POST /api/me/restrict': { family: 'account', auth: 'account', writes: 'valid-only', body: restrictBodySchema, valid: () => ({ restricted: true }) },
+  'POST /api/me/restrict': {
+    family: 'account',
+    auth: 'account',
+    writes: 'valid-only',
+    body: restrictBodySchema,
+    valid: () => ({ restricted: true }),
+  },
   'GET /api/me/notices': { family: 'account', auth: 'account', writes: 'never' },
   'POST /api/me/notices/:id/read': { family: 'account', auth: 'account', writes: 'always' },
 
   'GET /api/profiles': { family: 'profiles', auth: 'account', writes: 'never' },
-  'POST /api/profiles': { family: 'profiles', auth: 'account', writes: 'valid-only', body: createProfileBodySchema, valid: profile },
+  'POST /api/profiles': {
+    family: 'profiles',
+    auth: 'account',
+    writes: 'valid-only',
+    body: createProfileBodySchema,
+    valid: profile,
+  },
   'GET /api/profiles/:id': { family: 'profiles', auth: 'account', writes: 'never' },
-  'PATCH /api/profiles/:id': { family: 'profiles', auth: 'account', writes: 'valid-only', body: patchProfileBodySchema, valid: () => ({ name: 'Bo', age: 8 }) },
+  'PATCH /api/profiles/:id': {
+    family: 'profiles',
+    auth: 'account',
+    writes: 'valid-only',
+    body: patchProfileBodySchema,
+    valid: () => ({ name: 'Bo', age: 8 }),
+  },
   'DELETE /api/profiles/:id': { family: 'profiles', auth: 'account', writes: 'always' },
   'GET /api/profiles/:id/photo': { family: 'profiles', auth: 'account', writes: 'never' },
   'POST /api/photos': { family: 'photos', auth: 'account', writes: 'valid-only', image: true },
@@ -99,7 +171,13 @@ export const SPECS: Record<string, FuzzSpec> = {
   'GET /api/support/:id': { family: 'support', auth: 'account', writes: 'never' },
 
   'GET /api/credits': { family: 'credits', auth: 'account', writes: 'never', query: creditsQuerySchema },
-  'POST /api/credits/checkout': { family: 'credits', auth: 'account', writes: 'valid-only', body: checkoutBodySchema, valid: () => ({ packId: 'pack-10' }) },
+  'POST /api/credits/checkout': {
+    family: 'credits',
+    auth: 'account',
+    writes: 'valid-only',
+    body: checkoutBodySchema,
+    valid: () => ({ packId: 'pack-10' }),
+  },
   'GET /api/calls': { family: 'calls', auth: 'account', writes: 'never' },
   'GET /api/calls/readiness': { family: 'calls', auth: 'account', writes: 'never', query: callReadinessQuerySchema },
   'GET /api/calls/:id': { family: 'calls', auth: 'account', writes: 'never' },
@@ -107,11 +185,23 @@ export const SPECS: Record<string, FuzzSpec> = {
   'GET /checkout/done': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
   'GET /checkout/cancelled': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
   'GET /dev/checkout/:sessionId': { family: 'payments', auth: 'none', writes: 'never', noParser: true, html: true },
-  'POST /dev/checkout/:sessionId/pay': { family: 'payments', auth: 'none', writes: 'always', noParser: true, html: true },
+  'POST /dev/checkout/:sessionId/pay': {
+    family: 'payments',
+    auth: 'none',
+    writes: 'always',
+    noParser: true,
+    html: true,
+  },
 
   'GET /admin/stats': { family: 'admin', auth: 'admin', writes: 'never' },
   'GET /admin/accounts': { family: 'admin', auth: 'admin', writes: 'valid-only', query: adminAccountQuerySchema },
-  'POST /admin/accounts/:id/credits': { family: 'admin', auth: 'admin', writes: 'valid-only', body: adminGrantBodySchema, valid: () => ({ seconds: 60, reason: 'goodwill' }) },
+  'POST /admin/accounts/:id/credits': {
+    family: 'admin',
+    auth: 'admin',
+    writes: 'valid-only',
+    body: adminGrantBodySchema,
+    valid: () => ({ seconds: 60, reason: 'goodwill' }),
+  },
   'POST /admin/calls/:id/end': { family: 'admin', auth: 'admin', writes: 'always' },
   'GET /admin/audit': { family: 'admin', auth: 'admin', writes: 'valid-only', query: adminAuditQuerySchema },
   'GET /admin/audit/verify': { family: 'admin', auth: 'admin', writes: 'never' },
@@ -120,7 +210,12 @@ export const SPECS: Record<string, FuzzSpec> = {
     auth: 'admin',
     writes: 'valid-only',
     body: publishPolicyBodySchema,
-    valid: () => ({ version: 'v-fuzz', material: false, effectiveAt: '2027-01-01T00:00:00Z', text: { en: 'e', da: 'd', sv: 's' } }),
+    valid: () => ({
+      version: 'v-fuzz',
+      material: false,
+      effectiveAt: '2027-01-01T00:00:00Z',
+      text: { en: 'e', da: 'd', sv: 's' },
+    }),
   },
   'POST /admin/retention/run': { family: 'admin', auth: 'admin', writes: 'always' },
   'GET /admin/outbox': { family: 'admin', auth: 'admin', writes: 'valid-only', query: adminOutboxQuerySchema },

@@ -25,10 +25,16 @@ describe('npm start', () => {
     const log = join(bin, 'calls.log');
     for (const tool of ['npm', 'npx']) {
       const path = join(bin, tool);
-      writeFileSync(path, `#!/bin/sh\necho "${tool} $* WXT_DEFAULT_SERVER_URL=$WXT_DEFAULT_SERVER_URL PORT=$PORT" >> "${log}"\nexit 0\n`);
+      writeFileSync(
+        path,
+        `#!/bin/sh\necho "${tool} $* WXT_DEFAULT_SERVER_URL=$WXT_DEFAULT_SERVER_URL PORT=$PORT" >> "${log}"\nexit 0\n`,
+      );
       chmodSync(path, 0o755);
     }
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { env: { ...process.env, ...env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+      env: { ...process.env, ...env, PATH: `${bin}:${process.env.PATH}` },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     return { stdout: r.stdout, calls: readFileSync(log, 'utf8').trim().split('\n') };
   }

@@ -57,7 +57,17 @@ const KINDS: Kind[] = [
 ];
 
 function ledgerRow(accountId: string, over: Partial<LedgerRow> = {}): LedgerRow {
-  return { id: randomBytes(8).toString('hex'), accountId, kind: 'purchase', seconds: 600, ref: `ref-${randomBytes(6).toString('hex')}`, callId: null, at: 1, note: null, ...over };
+  return {
+    id: randomBytes(8).toString('hex'),
+    accountId,
+    kind: 'purchase',
+    seconds: 600,
+    ref: `ref-${randomBytes(6).toString('hex')}`,
+    callId: null,
+    at: 1,
+    note: null,
+    ...over,
+  };
 }
 
 function profileRow(accountId: string, over: Partial<ProfileRow> = {}): ProfileRow {
@@ -124,7 +134,10 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
   it('refuses a duplicate id or unique field with StoreConflictError naming the field, and changes nothing', async () => {
     const s = await kind.open(await kind.place());
     const acc = await s.accounts.insert(accountRow());
-    await expect(s.accounts.insert(accountRow({ id: acc.id }))).rejects.toMatchObject({ name: 'StoreConflictError', field: 'id' });
+    await expect(s.accounts.insert(accountRow({ id: acc.id }))).rejects.toMatchObject({
+      name: 'StoreConflictError',
+      field: 'id',
+    });
     const dup = s.accounts.insert(accountRow({ email: acc.email }));
     await expect(dup).rejects.toBeInstanceOf(StoreConflictError);
     await expect(dup).rejects.toMatchObject({ table: 'accounts', field: 'email' });
@@ -132,7 +145,10 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     await expect(s.accounts.update(other.id, { email: acc.email })).rejects.toMatchObject({ field: 'email' });
     expect((await s.accounts.get(other.id))?.email).toBe(other.email);
     await s.ledger.insert(ledgerRow(acc.id, { ref: 'r1' }));
-    await expect(s.ledger.insert(ledgerRow(acc.id, { ref: 'r1' }))).rejects.toMatchObject({ table: 'ledger', field: 'ref' });
+    await expect(s.ledger.insert(ledgerRow(acc.id, { ref: 'r1' }))).rejects.toMatchObject({
+      table: 'ledger',
+      field: 'ref',
+    });
     expect(await s.accounts.count()).toBe(2);
     expect(await s.ledger.count()).toBe(1);
     // A removed row frees its unique value.
@@ -187,21 +203,24 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     const acc = await s.accounts.insert(accountRow());
     const p = await s.profiles.insert(profileRow(acc.id));
     const c = await s.calls.insert(callRow(acc.id, p.id));
-    const endOnce = (reason: 'parent' | 'credit_exhausted') => s.calls.update(c.id, { endedAt: 10, reason }, { if: (row) => row.endedAt === null });
+    const endOnce = (reason: 'parent' | 'credit_exhausted') =>
+      s.calls.update(c.id, { endedAt: 10, reason }, { if: (row) => row.endedAt === null });
     const [first, second] = await Promise.all([endOnce('parent'), endOnce('credit_exhausted')]);
     expect([first, second].filter(Boolean)).toHaveLength(1);
     expect((await s.calls.get(c.id))?.reason).toBe((first ?? second)?.reason);
     expect(await s.calls.update('missing', { endedAt: 1 })).toBeUndefined();
     // Unconditional patches on one row all land (none is lost to another).
     await Promise.all(Array.from({ length: 10 }, (_, i) => s.meta.insert({ id: `m${i}`, value: i, updatedAt: 0 })));
-    const bumps = Array.from({ length: 10 }, () => s.calls.get(c.id).then(() => s.calls.update(c.id, { meteredSeconds: 1 })));
+    const bumps = Array.from({ length: 10 }, () =>
+      s.calls.get(c.id).then(() => s.calls.update(c.id, { meteredSeconds: 1 })),
+    );
     await Promise.all(bumps);
     expect((await s.calls.get(c.id))?.meteredSeconds).toBe(1);
   });
 
   it('any string is a key: a NUL, quotes or emoji in an id or a looked-up value answer like any other value', async () => {
     const s = await kind.open(await kind.place());
-    for (const odd of ['\u0000', 'a\u0000b', "o'brien\"; DROP TABLE x --", '🎅']) {
+    for (const odd of ['\u0000', 'a\u0000b', 'o\'brien"; DROP TABLE x --', '🎅']) {
       expect(await s.profiles.get(odd)).toBeUndefined();
       expect(await s.profiles.findBy('accountId', odd)).toEqual([]);
       expect(await s.profiles.update(odd, { age: 5 })).toBeUndefined();
@@ -217,7 +236,14 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
   it('scans every row once, in batches, including rows added before the scan', async () => {
     const s = await kind.open(await kind.place());
     const acc = await s.accounts.insert(accountRow());
-    for (let i = 0; i < 25; i++) await s.logins.insert({ id: `l${String(i).padStart(2, '0')}`, accountId: acc.id, at: i, success: true, uaFamily: 'Chrome' });
+    for (let i = 0; i < 25; i++)
+      await s.logins.insert({
+        id: `l${String(i).padStart(2, '0')}`,
+        accountId: acc.id,
+        at: i,
+        success: true,
+        uaFamily: 'Chrome',
+      });
     const batches: number[] = [];
     const seen = new Set<string>();
     for await (const batch of s.logins.scan(10)) {
@@ -242,7 +268,10 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     updated!.wishList.push('changed the update result');
     const read = await s.profiles.get(row.id);
     read!.quietHours!.from = '00:00';
-    expect(await s.profiles.get(row.id)).toMatchObject({ wishList: ['one'], quietHours: { from: '19:00', to: '07:00' } });
+    expect(await s.profiles.get(row.id)).toMatchObject({
+      wishList: ['one'],
+      quietHours: { from: '19:00', to: '07:00' },
+    });
   });
 
   it('flush resolves once every write made before it is durable: what a crash right after it leaves holds all of them', async () => {
@@ -280,12 +309,32 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     const place = await kind.place();
     const s = await kind.open(place);
     await s.atomically(async (t) => {
-      await t.audit.insert({ id: 'a1', seq: 1, at: 1, actor: 'system', action: 'x', subject: null, details: {}, prevHash: '0', hash: 'h1' });
+      await t.audit.insert({
+        id: 'a1',
+        seq: 1,
+        at: 1,
+        actor: 'system',
+        action: 'x',
+        subject: null,
+        details: {},
+        prevHash: '0',
+        hash: 'h1',
+      });
       await t.meta.insert({ id: 'audit.head', value: { seq: 1 }, updatedAt: 1 });
     });
     await expect(
       s.atomically(async (t) => {
-        await t.audit.insert({ id: 'a2', seq: 1, at: 2, actor: 'system', action: 'x', subject: null, details: {}, prevHash: 'h1', hash: 'h2' });
+        await t.audit.insert({
+          id: 'a2',
+          seq: 1,
+          at: 2,
+          actor: 'system',
+          action: 'x',
+          subject: null,
+          details: {},
+          prevHash: 'h1',
+          hash: 'h2',
+        });
         await t.meta.update('audit.head', { value: { seq: 2 } });
       }),
     ).rejects.toBeInstanceOf(StoreConflictError);
@@ -297,14 +346,17 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
 });
 
 describe('the PostgreSQL store across connections', () => {
-  it('two stores on two connection pools race for one profile\'s only call slot: exactly one call starts', async () => {
+  it("two stores on two connection pools race for one profile's only call slot: exactly one call starts", async () => {
     const url = await freshDatabase('race');
     const one = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2 }));
     const two = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2 }));
     const acc = await one.accounts.insert(accountRow());
     const p = await one.profiles.insert(profileRow(acc.id));
     for (let round = 0; round < 10; round++) {
-      const start = (s: Store) => s.calls.insertIf(callRow(acc.id, p.id), { field: 'profileId', value: p.id }, (rows) => rows.every((r) => r.endedAt !== null));
+      const start = (s: Store) =>
+        s.calls.insertIf(callRow(acc.id, p.id), { field: 'profileId', value: p.id }, (rows) =>
+          rows.every((r) => r.endedAt !== null),
+        );
       const results = await Promise.all([start(one), start(two), start(one), start(two)]);
       const won = results.filter((r): r is CallRow => r !== null);
       expect(won).toHaveLength(1);
@@ -315,7 +367,9 @@ describe('the PostgreSQL store across connections', () => {
 
   it('refuses another DATA_KEY with a clear message', async () => {
     const url = await freshDatabase('key');
-    await (track(await openPgStore({ url, dataKey: DATA_KEY }))).close();
-    await expect(openPgStore({ url, dataKey: randomBytes(32).toString('hex') })).rejects.toThrow(/DATA_KEY does not open this database/);
+    await track(await openPgStore({ url, dataKey: DATA_KEY })).close();
+    await expect(openPgStore({ url, dataKey: randomBytes(32).toString('hex') })).rejects.toThrow(
+      /DATA_KEY does not open this database/,
+    );
   });
 });

@@ -51,7 +51,10 @@ function filesUnder(dir: string): string[] {
  */
 function readableWithDataKey(cluster: PgCluster, dbOid: number, dataKey: string): { where: string; text: string }[] {
   const { seal, wrap } = pgStoreKeys(dataKey);
-  const files = [...filesUnder(join(cluster.dataDir, 'base', String(dbOid))), ...filesUnder(join(cluster.dataDir, 'pg_wal'))];
+  const files = [
+    ...filesUnder(join(cluster.dataDir, 'base', String(dbOid))),
+    ...filesUnder(join(cluster.dataDir, 'pg_wal')),
+  ];
   const found: { file: string; value: Buffer }[] = [];
   for (const f of files) for (const value of sealedValues(readFileSync(f))) found.push({ file: f, value });
   const keys = [seal];
@@ -67,7 +70,10 @@ function readableWithDataKey(cluster: PgCluster, dbOid: number, dataKey: string)
     for (const key of keys) {
       for (const ctx of CONTEXTS) {
         try {
-          out.push({ where: `${file.slice(cluster.dataDir.length)} (${ctx})`, text: decrypt(key, value, ctx).toString('utf8') });
+          out.push({
+            where: `${file.slice(cluster.dataDir.length)} (${ctx})`,
+            text: decrypt(key, value, ctx).toString('utf8'),
+          });
         } catch {
           // not this key or context
         }
@@ -94,7 +100,9 @@ describe('PostgreSQL at rest: what a pg_dump and the cluster files hold', () => 
     dbOid = (await admin.query<{ oid: number }>("SELECT oid FROM pg_database WHERE datname = 'atrest'")).rows[0]!.oid;
     await admin.end();
     url = cluster.url.replace(/\/postgres$/, '/atrest');
-    server = await startTestServer({ env: { DATABASE_URL: url, DATA_KEY: dataKey, PUBLIC_URL: 'https://santa.example.test' } });
+    server = await startTestServer({
+      env: { DATABASE_URL: url, DATA_KEY: dataKey, PUBLIC_URL: 'https://santa.example.test' },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -108,12 +116,16 @@ describe('PostgreSQL at rest: what a pg_dump and the cluster files hold', () => 
     const mails = await server.app.store.outbox.findBy('accountId', family.accountId);
     const token = /#token=([A-Za-z0-9_-]{43})/.exec(mails.map((m) => m.body).join('\n'))?.[1];
     expect(token).toBeTruthy();
-    const dump = spawnSync(join(cluster.bin, 'pg_dump'), ['--data-only', '--inserts', url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const dump = spawnSync(join(cluster.bin, 'pg_dump'), ['--data-only', '--inserts', url], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
     expect(dump.status, dump.stderr).toBe(0);
     // The dump is real: it holds the rows, by id.
     expect(dump.stdout).toContain(family.accountId);
     expect(dump.stdout).toContain(family.profileId);
-    for (const secret of [...family.secrets, family.email.toLowerCase(), token!, 'Loves reindeer']) expect(dump.stdout, secret).not.toContain(secret);
+    for (const secret of [...family.secrets, family.email.toLowerCase(), token!, 'Loves reindeer'])
+      expect(dump.stdout, secret).not.toContain(secret);
   });
 
   describe('gone at once: nothing of a deleted profile or a purged account can be read with DATA_KEY from the heap files or the WAL', () => {
@@ -147,12 +159,23 @@ describe('PostgreSQL at rest: what a pg_dump and the cluster files hold', () => 
       expect(token).toBeTruthy();
       expect(readableWithDataKey(cluster, dbOid, dataKey).some((r) => r.text.includes(token!))).toBe(true);
       family.password = 'a brand new long password';
-      expectStatus(await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: family.password }), 200);
+      expectStatus(
+        await server.api.post('/api/auth/password-reset/confirm', { token, newPassword: family.password }),
+        200,
+      );
       // No compact() by the service here: the store runs one within SHRED_COMPACT_MS of destroying the mail's old key.
-      await vi.waitFor(() => expect(readableWithDataKey(cluster, dbOid, dataKey).filter((r) => r.text.includes(token!)).map((r) => r.where)).toEqual([]), {
-        timeout: SHRED_COMPACT_MS + 10_000,
-        interval: 250,
-      });
+      await vi.waitFor(
+        () =>
+          expect(
+            readableWithDataKey(cluster, dbOid, dataKey)
+              .filter((r) => r.text.includes(token!))
+              .map((r) => r.where),
+          ).toEqual([]),
+        {
+          timeout: SHRED_COMPACT_MS + 10_000,
+          interval: 250,
+        },
+      );
       // The reset signed every session out: the account's next step (the purge test) signs in anew.
       const login = await server.api.post('/api/auth/login', { email: family.email, password: family.password });
       expectStatus(login, 200);
@@ -165,7 +188,9 @@ describe('PostgreSQL at rest: what a pg_dump and the cluster files hold', () => 
       const swept = await admin(server.api).post('/admin/retention/run');
       expect(swept.status).toBeLessThan(300);
       expect(await server.app.store.accounts.get(family.accountId)).toBeUndefined();
-      const left = readableWithDataKey(cluster, dbOid, dataKey).filter((r) => family.secrets.some((s) => r.text.includes(s)));
+      const left = readableWithDataKey(cluster, dbOid, dataKey).filter((r) =>
+        family.secrets.some((s) => r.text.includes(s)),
+      );
       expect(left.map((r) => `${r.where}: ${r.text.slice(0, 80)}`)).toEqual([]);
     });
   });

@@ -12,7 +12,9 @@ describe('the test run has its own PostgreSQL', () => {
     const client = new pg.Client({ connectionString: a });
     await client.connect();
     try {
-      const r = await client.query<{ db: string; v: string }>('SELECT current_database() AS db, current_setting(\'server_version_num\') AS v');
+      const r = await client.query<{ db: string; v: string }>(
+        "SELECT current_database() AS db, current_setting('server_version_num') AS v",
+      );
       expect(r.rows[0]?.db).toBe(new URL(a).pathname.slice(1));
       expect(Number(r.rows[0]?.v)).toBeGreaterThanOrEqual(130000);
     } finally {

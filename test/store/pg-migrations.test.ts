@@ -34,13 +34,22 @@ describe('PostgreSQL schema migrations', () => {
 
   it('npm run migrate applies the files without starting the server, and a second run has nothing to do', async () => {
     const url = await freshDatabase('migrcli');
-    const run = () => spawnSync('npm', ['run', '--silent', 'migrate'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: url } });
+    const run = () =>
+      spawnSync('npm', ['run', '--silent', 'migrate'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, DATABASE_URL: url },
+      });
     const first = run();
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/migrated from schema 0 to 1: 001_initial/);
     const second = run();
     expect(second.stdout).toMatch(/up to date \(version 1\)/);
-    const none = spawnSync('npm', ['run', '--silent', 'migrate'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+    const none = spawnSync('npm', ['run', '--silent', 'migrate'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '' },
+    });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/needs DATABASE_URL=postgres:/);
   });
@@ -76,12 +85,18 @@ describe('PostgreSQL schema migrations', () => {
     const c = await connect(url);
     for (const name of TABLE_NAMES) {
       const def = PG_TABLES[name];
-      const cols = await c.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [def.sql]);
+      const cols = await c.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
+        [def.sql],
+      );
       const have = new Set(cols.rows.map((r) => r.column_name));
-      for (const col of ['id', 'ord', 'key_id', 'payload', ...def.columns.map((x) => x.column)]) expect(have, `${def.sql}.${col}`).toContain(col);
+      for (const col of ['id', 'ord', 'key_id', 'payload', ...def.columns.map((x) => x.column)])
+        expect(have, `${def.sql}.${col}`).toContain(col);
       const fields = new Set(def.columns.map((x) => x.field));
-      for (const f of [...TABLE_DEFS[name].indexes, ...TABLE_DEFS[name].unique]) expect(fields, `${name}.${f} needs a column`).toContain(f);
-      for (const f of TABLE_DEFS[name].unique) expect(def.columns.find((x) => x.field === f)?.unique, `${name}.${f} unique`).toBe(true);
+      for (const f of [...TABLE_DEFS[name].indexes, ...TABLE_DEFS[name].unique])
+        expect(fields, `${name}.${f} needs a column`).toContain(f);
+      for (const f of TABLE_DEFS[name].unique)
+        expect(def.columns.find((x) => x.field === f)?.unique, `${name}.${f} unique`).toBe(true);
     }
   });
 });

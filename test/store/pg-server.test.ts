@@ -12,11 +12,19 @@ describe('DATABASE_URL selects the PostgreSQL store', () => {
   it('lowdb stays the default; DATABASE_URL needs DATA_KEY and a postgres:// URL, and --help says so', () => {
     expect(parseConfig({}).databaseUrl).toBeUndefined();
     const key = randomBytes(32).toString('hex');
-    expect(parseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/santa', DATA_KEY: key }).databaseUrl).toBe('postgres://u:p@db:5432/santa');
+    expect(parseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/santa', DATA_KEY: key }).databaseUrl).toBe(
+      'postgres://u:p@db:5432/santa',
+    );
     expect(() => parseConfig({ DATABASE_URL: 'postgres://db/santa' })).toThrow(ConfigError);
-    expect(() => parseConfig({ DATABASE_URL: 'postgres://db/santa' })).toThrow(/DATA_KEY: is required with DATABASE_URL/);
-    expect(() => parseConfig({ DATABASE_URL: 'mysql://db/santa', DATA_KEY: key })).toThrow(/Invalid DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
-    expect(helpText()).toMatch(/DATABASE_URL\s+postgres:\/\/user:password@host:port\/database: keep the data in PostgreSQL/);
+    expect(() => parseConfig({ DATABASE_URL: 'postgres://db/santa' })).toThrow(
+      /DATA_KEY: is required with DATABASE_URL/,
+    );
+    expect(() => parseConfig({ DATABASE_URL: 'mysql://db/santa', DATA_KEY: key })).toThrow(
+      /Invalid DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
+    expect(helpText()).toMatch(
+      /DATABASE_URL\s+postgres:\/\/user:password@host:port\/database: keep the data in PostgreSQL/,
+    );
     // A secret: its value (a password) is never shown as a default.
     expect(helpText()).not.toMatch(/DATABASE_URL.*default:/);
   });
@@ -37,7 +45,13 @@ describe('DATABASE_URL selects the PostgreSQL store', () => {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { ...process.env, DATABASE_URL: 'postgres://santa:hunter2-secret@127.0.0.1:1/santa', DATA_KEY: randomBytes(32).toString('hex'), PORT: '0', LOG_LEVEL: 'silent' },
+      env: {
+        ...process.env,
+        DATABASE_URL: 'postgres://santa:hunter2-secret@127.0.0.1:1/santa',
+        DATA_KEY: randomBytes(32).toString('hex'),
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+      },
     });
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/Call Santa cannot start: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/santa/);

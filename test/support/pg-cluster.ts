@@ -63,7 +63,10 @@ export async function startPgCluster(opts: { settings?: Record<string, string> }
   const dataDir = join(root, 'data');
   const asRoot = process.getuid?.() === 0;
   const ids = asRoot ? postgresIds() : null;
-  if (asRoot && !ids) throw new Error('running as root, but there is no `postgres` user to run the cluster as (it comes with Debian\'s postgresql package: node scripts/setup-services.mjs)');
+  if (asRoot && !ids)
+    throw new Error(
+      "running as root, but there is no `postgres` user to run the cluster as (it comes with Debian's postgresql package: node scripts/setup-services.mjs)",
+    );
   if (ids) {
     chownSync(root, ids.uid, ids.gid);
     chmodSync(root, 0o700);
@@ -74,7 +77,19 @@ export async function startPgCluster(opts: { settings?: Record<string, string> }
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr || r.stdout}`);
     return r.stdout;
   };
-  run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+  run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   const port = await freePort();
   const settings: Record<string, string> = {
     listen_addresses: "'127.0.0.1'",
@@ -92,7 +107,12 @@ export async function startPgCluster(opts: { settings?: Record<string, string> }
     logging_collector: 'off',
     ...opts.settings,
   };
-  writeFileSync(join(dataDir, 'postgresql.auto.conf'), Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileSync(
+    join(dataDir, 'postgresql.auto.conf'),
+    Object.entries(settings)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n') + '\n',
+  );
   if (ids) chownSync(join(dataDir, 'postgresql.auto.conf'), ids.uid, ids.gid);
   run('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', 'start']);
   let stopped = false;

@@ -5,7 +5,10 @@ import { inject } from 'vitest';
 /** The run's cluster (test/support/postgres-global-setup.ts); fails with how to install PostgreSQL when there is none. */
 export function testCluster(): { url: string; dataDir: string } {
   const provided = inject('postgres');
-  if (!provided) throw new Error('no PostgreSQL cluster was provided: run the tests through vitest.config.ts (its globalSetup starts one)');
+  if (!provided)
+    throw new Error(
+      'no PostgreSQL cluster was provided: run the tests through vitest.config.ts (its globalSetup starts one)',
+    );
   if ('error' in provided) throw new Error(provided.error);
   return provided;
 }

@@ -48,7 +48,8 @@ export class RawSocketIo {
     if (token !== undefined) {
       raw.send(`40${JSON.stringify({ token })}`);
       const answer = await raw.next((f) => typeof f === 'string' && (f.startsWith('40') || f.startsWith('44')));
-      if (typeof answer !== 'string' || !answer.includes('"sid"')) throw new Error(`namespace connect refused: ${String(answer)}`);
+      if (typeof answer !== 'string' || !answer.includes('"sid"'))
+        throw new Error(`namespace connect refused: ${String(answer)}`);
     }
     return raw;
   }

@@ -47,7 +47,8 @@ export function testServers() {
     return s;
   };
   return {
-    start: async (opts?: Parameters<typeof startTestServer>[0]): Promise<TestServer> => track(await startTestServer(opts)),
+    start: async (opts?: Parameters<typeof startTestServer>[0]): Promise<TestServer> =>
+      track(await startTestServer(opts)),
     track,
   };
 }
@@ -66,7 +67,13 @@ async function postgresEnv(): Promise<Record<string, string>> {
  * temp dir, or with STORE=postgres a fresh PostgreSQL database (a restart keeps it).
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; dataDir?: string; clock?: FakeClock; app?: Partial<AppOptions>; port?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    clock?: FakeClock;
+    app?: Partial<AppOptions>;
+    port?: number;
+  } = {},
 ): Promise<TestServer> {
   if (TEST_STORE === 'postgres' && !opts.env?.DATABASE_URL && !opts.app?.store) {
     const pgEnv = await postgresEnv();
@@ -76,7 +83,15 @@ export async function startTestServer(
   const clock = opts.clock ?? new FakeClock();
   // Every test client signs up from 127.0.0.1, so sign-ups per address are not limited here
   // unless a test sets SIGNUPS_PER_ADDRESS_PER_HOUR itself (the limit's own tests do).
-  const config = parseConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_TOKEN: TEST_ADMIN_TOKEN, SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000', ...opts.env });
+  const config = parseConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    SIGNUPS_PER_ADDRESS_PER_HOUR: '1000000',
+    ...opts.env,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -124,7 +139,11 @@ export interface ApiResponse<T = unknown> {
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | Buffer | undefined;
@@ -163,7 +182,12 @@ export async function signUpParent(
   counter++;
   const email = opts.email ?? `parent${counter}-${Math.random().toString(36).slice(2, 8)}@example.test`;
   const password = opts.password ?? 'correct horse battery staple';
-  const res = await api.post('/api/auth/signup', { email, password, name: opts.name ?? `Parent ${counter}`, locale: opts.locale ?? 'en' });
+  const res = await api.post('/api/auth/signup', {
+    email,
+    password,
+    name: opts.name ?? `Parent ${counter}`,
+    locale: opts.locale ?? 'en',
+  });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
   const token = res.body.token as string;
   if (opts.consent !== false) {

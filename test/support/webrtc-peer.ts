@@ -1,7 +1,13 @@
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
 import { parseServerEvent, type RealtimeClientEvent, type RealtimeServerEvent } from '../../server/realtime/events.js';
 import { peerNetworkConfig } from '../../server/realtime/simulated/loopback.js';
-import { FRAME_MS, FRAME_SAMPLES, OpusFrameDecoder, OpusFrameEncoder, SantaVoiceSynth } from '../../server/realtime/simulated/santa-audio.js';
+import {
+  FRAME_MS,
+  FRAME_SAMPLES,
+  OpusFrameDecoder,
+  OpusFrameEncoder,
+  SantaVoiceSynth,
+} from '../../server/realtime/simulated/santa-audio.js';
 
 export interface BrowserPeerOptions {
   /** sendrecv (a microphone track with a generated tone, like the call window) or recvonly. */
@@ -24,7 +30,11 @@ export interface BrowserPeer {
   /** Send a client event on `oai-events` (queued until the channel opens). */
   send(event: RealtimeClientEvent): void;
   /** The first event of this type (and predicate) received so far or later. */
-  waitForEvent<T extends RealtimeServerEvent = RealtimeServerEvent>(type: string, timeoutMs?: number, predicate?: (event: T) => boolean): Promise<T>;
+  waitForEvent<T extends RealtimeServerEvent = RealtimeServerEvent>(
+    type: string,
+    timeoutMs?: number,
+    predicate?: (event: T) => boolean,
+  ): Promise<T>;
   waitFor(condition: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   readonly channelState: () => string;
   close(): Promise<void>;
@@ -36,7 +46,10 @@ export interface BrowserPeer {
  * `oai-events` data channel, waits for ICE gathering, and records what comes back.
  */
 export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promise<BrowserPeer> {
-  const pc = new RTCPeerConnection({ ...peerNetworkConfig({ loopbackOnly: options.loopbackOnly ?? true }), bundlePolicy: 'max-bundle' });
+  const pc = new RTCPeerConnection({
+    ...peerNetworkConfig({ loopbackOnly: options.loopbackOnly ?? true }),
+    bundlePolicy: 'max-bundle',
+  });
   const events: RealtimeServerEvent[] = [];
   const waiters = new Set<() => void>();
   const notify = () => {
@@ -45,7 +58,10 @@ export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promi
 
   const direction = options.audio ?? 'sendrecv';
   const mic = new MediaStreamTrack({ kind: 'audio' });
-  const transceiver = direction === 'sendrecv' ? pc.addTransceiver(mic, { direction: 'sendrecv' }) : pc.addTransceiver('audio', { direction: 'recvonly' });
+  const transceiver =
+    direction === 'sendrecv'
+      ? pc.addTransceiver(mic, { direction: 'sendrecv' })
+      : pc.addTransceiver('audio', { direction: 'recvonly' });
 
   let received = 0;
   let peak = 0;
@@ -88,7 +104,12 @@ export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promi
     micTimer = setInterval(() => {
       const due = Math.floor((Date.now() - started) / FRAME_MS);
       while (sent < due) {
-        const header = new RtpHeader({ payloadType: 111, sequenceNumber: sent & 0xffff, timestamp: (sent * FRAME_SAMPLES) >>> 0, marker: sent === 0 });
+        const header = new RtpHeader({
+          payloadType: 111,
+          sequenceNumber: sent & 0xffff,
+          timestamp: (sent * FRAME_SAMPLES) >>> 0,
+          marker: sent === 0,
+        });
         mic.writeRtp(new RtpPacket(header, encoder.encode(synth.nextFrame())));
         sent++;
       }
@@ -130,7 +151,11 @@ export async function createBrowserPeer(options: BrowserPeerOptions = {}): Promi
       if (channel.readyState === 'open') channel.send(message);
       else outbox.push(message);
     },
-    async waitForEvent<T extends RealtimeServerEvent>(type: string, timeoutMs = 10_000, predicate?: (event: T) => boolean) {
+    async waitForEvent<T extends RealtimeServerEvent>(
+      type: string,
+      timeoutMs = 10_000,
+      predicate?: (event: T) => boolean,
+    ) {
       let found: T | undefined;
       await waitFor(
         () => {

@@ -71,8 +71,10 @@ export class WeriftCallPeer implements PeerLike {
     const fire = (ev: object) => listener(ev as Event);
     if (type === 'icegatheringstatechange') this.pc.iceGatheringStateChange.subscribe(() => fire({}));
     else if (type === 'connectionstatechange') this.pc.connectionStateChange.subscribe(() => fire({}));
-    else if (type === 'icecandidate') this.pc.onIceCandidate.subscribe((candidate) => fire({ candidate: candidate ?? null }));
-    else if (type === 'track') this.pc.onTrack.subscribe((track) => fire({ track, streams: [{ id: track.id }], receiver: null }));
+    else if (type === 'icecandidate')
+      this.pc.onIceCandidate.subscribe((candidate) => fire({ candidate: candidate ?? null }));
+    else if (type === 'track')
+      this.pc.onTrack.subscribe((track) => fire({ track, streams: [{ id: track.id }], receiver: null }));
   }
 
   close(): void {

@@ -49,12 +49,16 @@ describe('browser code and Node code typecheck with their own lib and types', ()
   });
 
   it('the same file with a browser API compiles for the browser', async () => {
-    const out = await check('tsconfig.browser.json', 'page-ok.ts', "export const n = new TextEncoder().encode('x').byteLength;\n");
+    const out = await check(
+      'tsconfig.browser.json',
+      'page-ok.ts',
+      "export const n = new TextEncoder().encode('x').byteLength;\n",
+    );
     expect(out).toBe('');
   });
 
   it('a server file that uses document does not compile', async () => {
-    const out = await check('tsconfig.node.json', 'server.ts', "export const t = document.title;\n");
+    const out = await check('tsconfig.node.json', 'server.ts', 'export const t = document.title;\n');
     expect(out).toMatch(/Cannot find name 'document'/);
   });
 

@@ -35,7 +35,14 @@ function showProblem(title: string, body: string, retry: boolean): void {
       { class: 'end' },
       h('h1', { tabindex: -1 }, title),
       h('p', null, body),
-      h('div', { class: 'actions center' }, retry ? button(t('call.tryAgain'), { variant: 'secondary', class: 'big', onclick: () => location.reload() }) : null, closeButton()),
+      h(
+        'div',
+        { class: 'actions center' },
+        retry
+          ? button(t('call.tryAgain'), { variant: 'secondary', class: 'big', onclick: () => location.reload() })
+          : null,
+        closeButton(),
+      ),
     ),
   );
   app.querySelector<HTMLElement>('h1')?.focus();
@@ -58,7 +65,11 @@ async function main(): Promise<void> {
   await initI18n();
   document.title = t('call.windowTitle');
   const profileId = new URLSearchParams(location.search).get('profile');
-  const [token, baseUrl, cameraOn] = await Promise.all([tokenItem.getValue(), getServerUrl(), cameraPreviewItem.getValue()]);
+  const [token, baseUrl, cameraOn] = await Promise.all([
+    tokenItem.getValue(),
+    getServerUrl(),
+    cameraPreviewItem.getValue(),
+  ]);
   if (!profileId) return showProblem(t('call.problemTitle'), t('call.noChild'), false);
   if (!token) return showProblem(t('call.problemTitle'), t('call.signedOut'), false);
 
@@ -82,18 +93,45 @@ async function main(): Promise<void> {
   const simulatedNote = h('p', { class: 'simulated-note', hidden: true }, t('call.simulated'));
   const audio = h('audio', { autoplay: true });
   const hearButton = button(t('call.tapToHear'), { variant: 'primary', class: 'big', hidden: true });
-  const video = h('video', { class: 'selfie', muted: true, autoplay: true, playsinline: true, hidden: true, 'aria-label': t('call.cameraLabel') });
+  const video = h('video', {
+    class: 'selfie',
+    muted: true,
+    autoplay: true,
+    playsinline: true,
+    hidden: true,
+    'aria-label': t('call.cameraLabel'),
+  });
   video.muted = true;
   // The icon and the colour say it to a child who cannot read; the words say it to everyone else.
   const hangUp = h('button', { type: 'button', class: 'hangup' }, phoneDownIcon(), h('span', null, t('call.hangUp')));
-  const greeting = h('h1', { class: 'greeting', tabindex: -1 }, profile ? t('call.greeting', { name: profile.name }) : t('call.greetingNoName'));
+  const greeting = h(
+    'h1',
+    { class: 'greeting', tabindex: -1 },
+    profile ? t('call.greeting', { name: profile.name }) : t('call.greetingNoName'),
+  );
   const micHelp = h('div', { class: 'mic-help' }, micIcon(), h('p', null, t('call.micExplain')));
 
-  mount(app, greeting, h('div', { class: 'stage' }, santa.root, video), micHelp, status, caption, bar.root, simulatedNote, hearButton, hangUp, audio);
+  mount(
+    app,
+    greeting,
+    h('div', { class: 'stage' }, santa.root, video),
+    micHelp,
+    status,
+    caption,
+    bar.root,
+    simulatedNote,
+    hearButton,
+    hangUp,
+    audio,
+  );
   greeting.focus();
 
   const session = new CallSession(profileId, {
-    getMic: () => navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }, video: false }),
+    getMic: () =>
+      navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        video: false,
+      }),
     createPeer: () => new RTCPeerConnection(),
     connect: () => connectSocket(baseUrl, token),
     lookup: async (callId) => (await createApiClient()).callRecord(callId),
@@ -122,7 +160,12 @@ async function main(): Promise<void> {
     micHelp.hidden = s.phase !== 'asking_mic';
     if (s.phase === 'asking_mic') status.textContent = t('call.status.mic');
     else if (s.phase === 'connecting') status.textContent = t('call.status.connecting');
-    else if (s.phase === 'live') status.textContent = s.timeLow ? t('call.status.almostDone') : s.santaSpeaking ? t('call.status.santaTalking') : t('call.status.live');
+    else if (s.phase === 'live')
+      status.textContent = s.timeLow
+        ? t('call.status.almostDone')
+        : s.santaSpeaking
+          ? t('call.status.santaTalking')
+          : t('call.status.live');
     else if (s.phase === 'ending') status.textContent = t('call.status.ending');
     // A lost line is said as such, never as Santa listening.
     if (s.connectionLost && (s.phase === 'live' || s.phase === 'ending')) status.textContent = t('call.status.lost');
@@ -141,7 +184,10 @@ async function main(): Promise<void> {
       audio.srcObject = null;
     }
     if (s.phase === 'ended' && s.endReason) {
-      const talked = s.endedSeconds && s.endedSeconds > 0 ? t('call.talkedFor', { duration: formatDuration(s.endedSeconds, 'long') }) : null;
+      const talked =
+        s.endedSeconds && s.endedSeconds > 0
+          ? t('call.talkedFor', { duration: formatDuration(s.endedSeconds, 'long') })
+          : null;
       mount(
         app,
         h(

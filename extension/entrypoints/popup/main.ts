@@ -101,7 +101,13 @@ async function render(): Promise<void> {
       };
       setTimeout(check, RECHECK_MS);
     }
-    mount(app, title, h('p', { role: 'alert', class: 'message message-error' }, describeError(err)), h('div', { class: 'actions' }, retry), h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))));
+    mount(
+      app,
+      title,
+      h('p', { role: 'alert', class: 'message message-error' }, describeError(err)),
+      h('div', { class: 'actions' }, retry),
+      h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))),
+    );
     return;
   }
   const message = messageArea();
@@ -128,7 +134,9 @@ async function render(): Promise<void> {
         const img = avatar(p.name, null);
         const mine = readiness?.profiles.find((r) => r.profileId === p.id);
         // The reason sits under the button, not in it: the button's name stays "Call Santa with <name>".
-        const reason = mine?.block ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf)) : null;
+        const reason = mine?.block
+          ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf))
+          : null;
         const btn = h(
           'button',
           {
@@ -159,10 +167,24 @@ async function render(): Promise<void> {
       }),
     );
     body.push(h('p', null, t('popup.pick')), list);
-    const help = [...new Set((readiness?.profiles ?? []).map((r) => (r.block ? blockHelp(r.block, (readiness?.balanceSeconds ?? 0) > 0) : null)).filter((x): x is string => Boolean(x)))];
+    const help = [
+      ...new Set(
+        (readiness?.profiles ?? [])
+          .map((r) => (r.block ? blockHelp(r.block, (readiness?.balanceSeconds ?? 0) > 0) : null))
+          .filter((x): x is string => Boolean(x)),
+      ),
+    ];
     for (const line of help) body.push(h('p', { class: 'hint' }, line));
   }
-  mount(app, title, balance, ...body, h('div', { class: 'pin-slot' }), message.root, h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))));
+  mount(
+    app,
+    title,
+    balance,
+    ...body,
+    h('div', { class: 'pin-slot' }),
+    message.root,
+    h('div', { class: 'footer' }, panelButton(t('popup.openPanel'))),
+  );
 }
 
 async function main(): Promise<void> {

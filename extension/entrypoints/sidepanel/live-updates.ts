@@ -22,7 +22,12 @@ export interface LiveUpdates<T> {
   stop(): void;
 }
 
-export function followUpdates<T>(socket: SantaSocket | null, event: ServerEvent | ServerEvent[], signal: AbortSignal, load: () => Promise<T>): LiveUpdates<T> {
+export function followUpdates<T>(
+  socket: SantaSocket | null,
+  event: ServerEvent | ServerEvent[],
+  signal: AbortSignal,
+  load: () => Promise<T>,
+): LiveUpdates<T> {
   let paint: ((next: T) => void) | null = null;
   let missed = false;
   const loadNewest = newestOnly(load);

@@ -140,8 +140,19 @@ function renderHeader(): void {
           { class: 'who' },
           h('span', null, a.name),
           ' · ',
-          h('span', { class: 'header-balance' }, t('panel.balanceShort', { minutes: formatMinutes(a.availableSeconds) })),
-          heldSeconds(a) > 0 ? h('span', { class: 'header-held' }, ' · ', t('panel.heldShort', { minutes: formatMinutes(heldSeconds(a)) })) : null,
+          h(
+            'span',
+            { class: 'header-balance' },
+            t('panel.balanceShort', { minutes: formatMinutes(a.availableSeconds) }),
+          ),
+          heldSeconds(a) > 0
+            ? h(
+                'span',
+                { class: 'header-held' },
+                ' · ',
+                t('panel.heldShort', { minutes: formatMinutes(heldSeconds(a)) }),
+              )
+            : null,
         )
       : null,
     a?.restricted ? h('p', { class: 'notice' }, t('privacy.restrictedBanner')) : null,
@@ -165,7 +176,17 @@ function renderNav(): void {
         h(
           'li',
           null,
-          h('button', { type: 'button', class: 'tab', 'data-view': v, 'aria-current': state.view === v ? 'page' : undefined, onclick: () => ctx.navigate(v) }, tabLabel(v)),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'tab',
+              'data-view': v,
+              'aria-current': state.view === v ? 'page' : undefined,
+              onclick: () => ctx.navigate(v),
+            },
+            tabLabel(v),
+          ),
         ),
       ),
     ),
@@ -203,12 +224,20 @@ async function renderView(moveFocus: boolean): Promise<void> {
         break;
       case 'offline':
         // Signed in, but the server could not be asked who that is: not the sign-in form.
-        content = problemView(state.offline, { retry: () => void restartSerially(), reachable: () => state.api.policy(), signal: scope });
+        content = problemView(state.offline, {
+          retry: () => void restartSerially(),
+          reachable: () => state.api.policy(),
+          signal: scope,
+        });
         break;
     }
   } catch (err) {
     // Translated words and a way out; back by itself once the server answers again.
-    content = problemView(err, { retry: () => void renderView(true), reachable: () => state.api.policy(), signal: scope });
+    content = problemView(err, {
+      retry: () => void renderView(true),
+      reachable: () => state.api.policy(),
+      signal: scope,
+    });
   }
   if (seq !== renderSeq) return;
   main.dataset.view = state.view;
@@ -224,7 +253,18 @@ async function start(): Promise<void> {
   document.title = t('extName');
   const [baseUrl, token] = await Promise.all([getServerUrl(), tokenItem.getValue()]);
   const api = new ApiClient({ baseUrl, token, onUnauthorized: () => void tokenItem.setValue(null) });
-  state = { api, account: null, policy: null, socket: null, profiles: null, photos: new Map(), view: 'auth', live: null, offline: null, cleanup: [] };
+  state = {
+    api,
+    account: null,
+    policy: null,
+    socket: null,
+    profiles: null,
+    photos: new Map(),
+    view: 'auth',
+    live: null,
+    offline: null,
+    cleanup: [],
+  };
   mount(root, header, liveSlot, nav, status.root, main);
   liveSlot.replaceChildren();
   if (token) {

@@ -35,5 +35,7 @@ export function json(body: unknown): Response {
 
 /** The English messages as the build generates them, for initI18n in a test. */
 export async function englishMessages(): Promise<ChromeMessages> {
-  return generateChromeMessages(await parseMessagesFile(join(import.meta.dirname, '..', '..', 'locales', 'en.yml'))) as ChromeMessages;
+  return generateChromeMessages(
+    await parseMessagesFile(join(import.meta.dirname, '..', '..', 'locales', 'en.yml')),
+  ) as ChromeMessages;
 }

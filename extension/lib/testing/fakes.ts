@@ -1,6 +1,15 @@
 import type { CallStart } from '../../../shared/index.js';
 import type { ChannelLike, MicStream, PeerLike, TrackLike } from '../call-session.js';
-import type { CallEndResult, CallResumeResult, CallStartResult, RawSocket, SantaSocket, ServerEvent, ServerPayload, SocketStatus } from '../socket.js';
+import type {
+  CallEndResult,
+  CallResumeResult,
+  CallStartResult,
+  RawSocket,
+  SantaSocket,
+  ServerEvent,
+  ServerPayload,
+  SocketStatus,
+} from '../socket.js';
 
 /**
  * Test doubles for the browser's WebRTC objects and the socket, with the same surface the
@@ -90,7 +99,8 @@ export class FakeChannel implements ChannelLike {
   }
 }
 
-export const OFFER_SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n';
+export const OFFER_SDP =
+  'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n';
 
 export class FakePeer implements PeerLike {
   tracks: Array<{ track: unknown; streams: unknown[] }> = [];
@@ -155,7 +165,11 @@ export class FakeSantaSocket implements SantaSocket {
   ends: string[] = [];
   resumes: string[] = [];
   connected: string[] = [];
-  startAck: (body: CallStart) => Promise<CallStartResult> = async () => ({ callId: 'call-1', sdp: 'v=0 answer', availableSeconds: 600 });
+  startAck: (body: CallStart) => Promise<CallStartResult> = async () => ({
+    callId: 'call-1',
+    sdp: 'v=0 answer',
+    availableSeconds: 600,
+  });
   endAck: (callId: string) => Promise<CallEndResult> = async () => ({ ok: true });
   resumeAck: (callId: string) => Promise<CallResumeResult> = async () => ({ ok: true, remainingSeconds: 300 });
   private handlers = new Map<string, Set<(payload: never) => void>>();

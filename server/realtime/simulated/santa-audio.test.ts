@@ -50,7 +50,8 @@ describe("Santa's Opus stream", () => {
     const lateDecoder = new OpusFrameDecoder();
     open.push(lateDecoder);
     let loudestNewest = 0;
-    for (let i = 0; i < 25; i++) loudestNewest = Math.max(loudestNewest, rms(lateDecoder.decode(last!.encode(synth.nextFrame()))));
+    for (let i = 0; i < 25; i++)
+      loudestNewest = Math.max(loudestNewest, rms(lateDecoder.decode(last!.encode(synth.nextFrame()))));
     expect(loudestNewest).toBeGreaterThan(1000);
   });
 });

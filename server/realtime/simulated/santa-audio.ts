@@ -68,7 +68,13 @@ function bellSample(n: number): number {
   const f = BELL_NOTES[index % BELL_NOTES.length]!;
   const decay = Math.exp(-within / 0.12);
   // Inharmonic partials are what make a tone sound like a bell.
-  return 0.25 * decay * (Math.sin(TWO_PI * f * within) + 0.4 * Math.sin(TWO_PI * f * 2.76 * within) + 0.2 * Math.sin(TWO_PI * f * 5.4 * within));
+  return (
+    0.25 *
+    decay *
+    (Math.sin(TWO_PI * f * within) +
+      0.4 * Math.sin(TWO_PI * f * 2.76 * within) +
+      0.2 * Math.sin(TWO_PI * f * 5.4 * within))
+  );
 }
 
 /**
@@ -113,7 +119,8 @@ function attachViews(codec: OpusScript, force: boolean): void {
 }
 
 function newCodec(application?: number): OpusScript {
-  const codec = application === undefined ? new OpusScript(SAMPLE_RATE, 1) : new OpusScript(SAMPLE_RATE, 1, application);
+  const codec =
+    application === undefined ? new OpusScript(SAMPLE_RATE, 1) : new OpusScript(SAMPLE_RATE, 1, application);
   attachViews(codec, true);
   return codec;
 }

@@ -16,13 +16,23 @@ function conversation(wishList: string[] = []) {
   const events: RealtimeServerEvent[] = [];
   const voices: string[] = [];
   const script = new SantaScript({ language: 'en', childName: 'Emma', wishList });
-  const convo = new SantaConversation(script, clock, PACING, { emit: (e) => events.push(e), voice: (m) => voices.push(m) }, { model: 'test' });
+  const convo = new SantaConversation(
+    script,
+    clock,
+    PACING,
+    { emit: (e) => events.push(e), voice: (m) => voices.push(m) },
+    { model: 'test' },
+  );
   const of = (type: string) => events.filter((e) => e.type === type);
-  const lines = () => (of('response.output_audio_transcript.done') as OutputAudioTranscriptDoneEvent[]).map((e) => e.transcript);
+  const lines = () =>
+    (of('response.output_audio_transcript.done') as OutputAudioTranscriptDoneEvent[]).map((e) => e.transcript);
   return { clock, events, voices, convo, of, lines };
 }
 
-const childSays = (text: string) => ({ type: 'conversation.item.create', item: { type: 'message' as const, role: 'user' as const, content: [{ type: 'input_text' as const, text }] } });
+const childSays = (text: string) => ({
+  type: 'conversation.item.create',
+  item: { type: 'message' as const, role: 'user' as const, content: [{ type: 'input_text' as const, text }] },
+});
 
 describe("Simulated Santa's conversation", () => {
   it('never speaks first: with the channel open and time passing, nothing until a response.create', () => {
@@ -60,7 +70,11 @@ describe("Simulated Santa's conversation", () => {
     const again = conversation();
     again.convo.handle({ type: 'response.create' });
     again.convo.handle({ type: 'response.create', event_id: 'evt-2' });
-    expect(again.of('error')).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'conversation_already_has_active_response', event_id: 'evt-2' }) })]);
+    expect(again.of('error')).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({ code: 'conversation_already_has_active_response', event_id: 'evt-2' }),
+      }),
+    ]);
   });
 
   it('when the child speaks before the requested greeting began, it begins and is interrupted at once, then Santa replies', () => {
@@ -70,7 +84,9 @@ describe("Simulated Santa's conversation", () => {
     convo.handle(childSays('Are you a robot?'));
     const done = of('response.done') as ResponseDoneEvent[];
     expect(of('response.created')).toHaveLength(1);
-    expect(done.map((d) => [d.response.status, d.response.status_details?.reason])).toEqual([['cancelled', 'turn_detected']]);
+    expect(done.map((d) => [d.response.status, d.response.status_details?.reason])).toEqual([
+      ['cancelled', 'turn_detected'],
+    ]);
     clock.advance(PACING.greetingDelayMs + 5000);
     expect(lines().slice(0, 2)).toEqual(['', SANTA_LINES.en.areYouReal]);
     // The held request was used up: no greeting turns up later.
@@ -93,7 +109,14 @@ describe('the conversation behaves like the Realtime service over time (REALTIME
     const clock = new FakeClock();
     const events: RealtimeServerEvent[] = [];
     const script = new SantaScript({ language: 'en', childName: 'Emma', wishList: [] });
-    const convo = new SantaConversation(script, clock, { ...PACING, turnGapMs: null, generationRatio: 0.25 }, { emit: (e) => events.push(e), voice: () => undefined }, session, REALTIME_SERVICE);
+    const convo = new SantaConversation(
+      script,
+      clock,
+      { ...PACING, turnGapMs: null, generationRatio: 0.25 },
+      { emit: (e) => events.push(e), voice: () => undefined },
+      session,
+      REALTIME_SERVICE,
+    );
     const types = () => events.map((e) => e.type);
     const of = (type: string) => events.filter((e) => e.type === type);
     return { clock, events, convo, types, of };
@@ -109,7 +132,9 @@ describe('the conversation behaves like the Realtime service over time (REALTIME
     expect(convo.playing).toBe(true);
     // Generation is over: cancelling now is the service's response_cancel_not_active.
     convo.handle({ type: 'response.cancel' });
-    expect(of('error').map((e) => (e as { error: { code: string } }).error.code)).toEqual(['response_cancel_not_active']);
+    expect(of('error').map((e) => (e as { error: { code: string } }).error.code)).toEqual([
+      'response_cancel_not_active',
+    ]);
     clock.advance(words * PACING.wordMs);
     expect(of('output_audio_buffer.stopped')).toHaveLength(1);
     expect(types().indexOf('response.done')).toBeLessThan(types().indexOf('output_audio_buffer.stopped'));
@@ -137,10 +162,19 @@ describe('the conversation behaves like the Realtime service over time (REALTIME
   });
 
   it('answers session.update with session.updated carrying the whole session', () => {
-    const { convo, of } = service({ instructions: 'be Santa', audio: { input: { transcription: { model: 'm' } }, output: { voice: 'ash' } } });
-    convo.handle({ type: 'session.update', session: { type: 'realtime', instructions: 'be a pirate', audio: { output: { voice: 'verse' } } } });
+    const { convo, of } = service({
+      instructions: 'be Santa',
+      audio: { input: { transcription: { model: 'm' } }, output: { voice: 'ash' } },
+    });
+    convo.handle({
+      type: 'session.update',
+      session: { type: 'realtime', instructions: 'be a pirate', audio: { output: { voice: 'verse' } } },
+    });
     const updated = of('session.updated')[0] as { session: Record<string, unknown> };
-    expect(updated.session).toMatchObject({ instructions: 'be a pirate', audio: { input: { transcription: { model: 'm' } }, output: { voice: 'verse' } } });
+    expect(updated.session).toMatchObject({
+      instructions: 'be a pirate',
+      audio: { input: { transcription: { model: 'm' } }, output: { voice: 'verse' } },
+    });
   });
 
   it('transcribes the child only while transcription is on, only from audio; a text item is not speech', () => {
@@ -148,7 +182,9 @@ describe('the conversation behaves like the Realtime service over time (REALTIME
     convo.handle(childSays('hello Santa'));
     expect(of('conversation.item.input_audio_transcription.completed')).toEqual([]);
     convo.childSpoke('hello Santa');
-    expect(of('conversation.item.input_audio_transcription.completed')).toEqual([expect.objectContaining({ transcript: 'hello Santa' })]);
+    expect(of('conversation.item.input_audio_transcription.completed')).toEqual([
+      expect.objectContaining({ transcript: 'hello Santa' }),
+    ]);
     convo.childSpoke('mumble', { transcription: 'failed' });
     expect(of('conversation.item.input_audio_transcription.failed')).toHaveLength(1);
     convo.handle({ type: 'session.update', session: { type: 'realtime', audio: { input: { transcription: null } } } });

@@ -175,12 +175,19 @@ export class SantaConversation {
       this.deleteItem(event);
     } else if (isClientEvent(event, 'response.create')) {
       const response = event.response ?? {};
-      const cue = isSantaCue(response.metadata?.santa_cue) ? response.metadata.santa_cue : cueForInstruction(response.instructions ?? '');
+      const cue = isSantaCue(response.metadata?.santa_cue)
+        ? response.metadata.santa_cue
+        : cueForInstruction(response.instructions ?? '');
       if (cue) this.pendingCues.add(cue);
       if (!this.opened && this.behaviour.holdUntilOpen) {
         // Nobody can hear Santa yet: hold the request until the data channel opens.
         if (this.requested) {
-          this.error('invalid_request_error', 'conversation_already_has_active_response', 'Conversation already has a response requested.', event.event_id);
+          this.error(
+            'invalid_request_error',
+            'conversation_already_has_active_response',
+            'Conversation already has a response requested.',
+            event.event_id,
+          );
           return;
         }
         this.requested = { metadata: response.metadata ?? null, timer: null };
@@ -189,7 +196,12 @@ export class SantaConversation {
       this.respond(response.metadata ?? null, event.event_id);
     } else if (isClientEvent(event, 'response.cancel')) {
       if (!this.active || (event.response_id && event.response_id !== this.active.id)) {
-        this.error('invalid_request_error', 'response_cancel_not_active', 'Cancellation failed: no active response found.', event.event_id);
+        this.error(
+          'invalid_request_error',
+          'response_cancel_not_active',
+          'Cancellation failed: no active response found.',
+          event.event_id,
+        );
         return;
       }
       this.finish('cancelled', 'client_cancelled');
@@ -198,7 +210,12 @@ export class SantaConversation {
     } else if (isClientEvent(event, 'input_audio_buffer.clear')) {
       this.emit({ type: 'input_audio_buffer.cleared', event_id: newId('event') });
     } else {
-      this.error('invalid_request_error', 'unknown_event', `Simulated Santa does not handle '${event.type}'.`, event.event_id);
+      this.error(
+        'invalid_request_error',
+        'unknown_event',
+        `Simulated Santa does not handle '${event.type}'.`,
+        event.event_id,
+      );
     }
   }
 
@@ -258,7 +275,8 @@ export class SantaConversation {
       if (key === 'audio' && isRecord(value) && isRecord(next.audio)) {
         const audio: Record<string, unknown> = { ...next.audio };
         for (const [side, part] of Object.entries(value)) {
-          audio[side] = isRecord(part) && isRecord(audio[side]) ? { ...(audio[side] as Record<string, unknown>), ...part } : part;
+          audio[side] =
+            isRecord(part) && isRecord(audio[side]) ? { ...(audio[side] as Record<string, unknown>), ...part } : part;
         }
         next.audio = audio;
       } else {
@@ -279,7 +297,12 @@ export class SantaConversation {
   // ---- items -------------------------------------------------------------------------
 
   private addItem(input: RealtimeConversationItem, previous: string | null): void {
-    const item: RealtimeConversationItem = { ...input, id: input.id ?? newId('item'), object: 'realtime.item', status: 'completed' };
+    const item: RealtimeConversationItem = {
+      ...input,
+      id: input.id ?? newId('item'),
+      object: 'realtime.item',
+      status: 'completed',
+    };
     const text = (item.content ?? [])
       .map((part) => (part.type === 'input_text' ? part.text : ''))
       .join(' ')
@@ -306,20 +329,53 @@ export class SantaConversation {
   private truncate(event: ConversationItemTruncateClientEvent): void {
     const { item_id: itemId, audio_end_ms: audioEndMs, content_index: contentIndex } = event;
     const item = this.items.get(itemId);
-    if (!item) return this.error('invalid_request_error', 'item_not_found', `Item with item_id not found: ${itemId}`, event.event_id, 'item_id');
-    if (item.role !== 'assistant') return this.error('invalid_request_error', 'invalid_value', 'Only assistant messages can be truncated.', event.event_id, 'item_id');
+    if (!item)
+      return this.error(
+        'invalid_request_error',
+        'item_not_found',
+        `Item with item_id not found: ${itemId}`,
+        event.event_id,
+        'item_id',
+      );
+    if (item.role !== 'assistant')
+      return this.error(
+        'invalid_request_error',
+        'invalid_value',
+        'Only assistant messages can be truncated.',
+        event.event_id,
+        'item_id',
+      );
     const playedMs = this.audioMsOf(itemId, item.text);
     if (audioEndMs < 0 || audioEndMs > playedMs) {
-      return this.error('invalid_request_error', 'invalid_value', `Audio content of ${playedMs}ms is already shorter than ${audioEndMs}ms`, event.event_id, 'audio_end_ms');
+      return this.error(
+        'invalid_request_error',
+        'invalid_value',
+        `Audio content of ${playedMs}ms is already shorter than ${audioEndMs}ms`,
+        event.event_id,
+        'audio_end_ms',
+      );
     }
     // As the service: the transcript of a truncated item is removed, so the model reads no words the child did not hear.
     item.text = '';
-    this.emit({ type: 'conversation.item.truncated', event_id: newId('event'), item_id: itemId, content_index: contentIndex, audio_end_ms: audioEndMs });
+    this.emit({
+      type: 'conversation.item.truncated',
+      event_id: newId('event'),
+      item_id: itemId,
+      content_index: contentIndex,
+      audio_end_ms: audioEndMs,
+    });
   }
 
   private deleteItem(event: ConversationItemDeleteClientEvent): void {
     const itemId = event.item_id;
-    if (!this.items.has(itemId)) return this.error('invalid_request_error', 'item_not_found', `Item with item_id not found: ${itemId}`, event.event_id, 'item_id');
+    if (!this.items.has(itemId))
+      return this.error(
+        'invalid_request_error',
+        'item_not_found',
+        `Item with item_id not found: ${itemId}`,
+        event.event_id,
+        'item_id',
+      );
     this.items.delete(itemId);
     this.emit({ type: 'conversation.item.deleted', event_id: newId('event'), item_id: itemId });
   }
@@ -331,24 +387,51 @@ export class SantaConversation {
   }
 
   /** The child's turn: committed as a user item, transcribed, interrupting Santa, then answered. */
-  private userTurn(text: string, source: 'audio' | 'text', transcription: 'ok' | 'failed', textItem?: RealtimeConversationItem): void {
+  private userTurn(
+    text: string,
+    source: 'audio' | 'text',
+    transcription: 'ok' | 'failed',
+    textItem?: RealtimeConversationItem,
+  ): void {
     // The child spoke before a requested response began: it begins and is interrupted at once,
     // as server VAD would do to the model's answer.
     if (this.requested) this.startRequested();
     const itemId = textItem?.id ?? newId('item');
     const previousItemId = this.lastItemId;
     if (source === 'audio') {
-      this.emit({ type: 'input_audio_buffer.speech_started', event_id: newId('event'), item_id: itemId, audio_start_ms: 0 });
+      this.emit({
+        type: 'input_audio_buffer.speech_started',
+        event_id: newId('event'),
+        item_id: itemId,
+        audio_start_ms: 0,
+      });
     }
     // Server VAD interrupts Santa: generation stops and the audio still in the buffer is cut.
     if (this.active) this.finish('cancelled', 'turn_detected');
     if (this.playbacks.length) this.clearPlayback();
     const item: RealtimeConversationItem = textItem
       ? { ...textItem, id: itemId }
-      : { id: itemId, object: 'realtime.item', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] };
+      : {
+          id: itemId,
+          object: 'realtime.item',
+          type: 'message',
+          role: 'user',
+          status: 'completed',
+          content: [{ type: 'input_audio', transcript: null }],
+        };
     if (source === 'audio') {
-      this.emit({ type: 'input_audio_buffer.speech_stopped', event_id: newId('event'), item_id: itemId, audio_end_ms: 1000 });
-      this.emit({ type: 'input_audio_buffer.committed', event_id: newId('event'), item_id: itemId, previous_item_id: previousItemId });
+      this.emit({
+        type: 'input_audio_buffer.speech_stopped',
+        event_id: newId('event'),
+        item_id: itemId,
+        audio_end_ms: 1000,
+      });
+      this.emit({
+        type: 'input_audio_buffer.committed',
+        event_id: newId('event'),
+        item_id: itemId,
+        previous_item_id: previousItemId,
+      });
     }
     this.lastItemId = itemId;
     this.remember(itemId, 'user', '');
@@ -363,12 +446,29 @@ export class SantaConversation {
           event_id: newId('event'),
           item_id: itemId,
           content_index: 0,
-          error: { type: 'transcription_error', code: 'audio_unintelligible', message: 'Audio could not be transcribed.', param: null },
+          error: {
+            type: 'transcription_error',
+            code: 'audio_unintelligible',
+            message: 'Audio could not be transcribed.',
+            param: null,
+          },
         });
       } else {
         this.remember(itemId, 'user', text);
-        this.emit({ type: 'conversation.item.input_audio_transcription.delta', event_id: newId('event'), item_id: itemId, content_index: 0, delta: text });
-        this.emit({ type: 'conversation.item.input_audio_transcription.completed', event_id: newId('event'), item_id: itemId, content_index: 0, transcript: text });
+        this.emit({
+          type: 'conversation.item.input_audio_transcription.delta',
+          event_id: newId('event'),
+          item_id: itemId,
+          content_index: 0,
+          delta: text,
+        });
+        this.emit({
+          type: 'conversation.item.input_audio_transcription.completed',
+          event_id: newId('event'),
+          item_id: itemId,
+          content_index: 0,
+          transcript: text,
+        });
       }
     }
     this.turnTimer?.cancel();
@@ -376,7 +476,8 @@ export class SantaConversation {
     this.replyTimer?.cancel();
     this.replyTimer = this.clock.setTimeout(() => {
       this.replyTimer = null;
-      if (!this.active && !this.closed) this.startResponse(this.nextCueLine() ?? (heard ? this.script.replyTo(heard) : this.script.next()), null);
+      if (!this.active && !this.closed)
+        this.startResponse(this.nextCueLine() ?? (heard ? this.script.replyTo(heard) : this.script.next()), null);
     }, this.pacing.replyDelayMs);
   }
 
@@ -423,9 +524,20 @@ export class SantaConversation {
     this.hasSpoken = true;
     this.turnTimer?.cancel();
     this.turnTimer = null;
-    const item: RealtimeConversationItem = { id: itemId, object: 'realtime.item', type: 'message', role: 'assistant', status: 'in_progress', content: [] };
+    const item: RealtimeConversationItem = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'message',
+      role: 'assistant',
+      status: 'in_progress',
+      content: [],
+    };
     this.remember(itemId, 'assistant', '');
-    this.emit({ type: 'response.created', event_id: newId('event'), response: this.responseInfo(active, 'in_progress', []) });
+    this.emit({
+      type: 'response.created',
+      event_id: newId('event'),
+      response: this.responseInfo(active, 'in_progress', []),
+    });
     this.emit({ type: 'response.output_item.added', event_id: newId('event'), response_id: id, output_index: 0, item });
     this.emit({ type: 'conversation.item.added', event_id: newId('event'), previous_item_id: this.lastItemId, item });
     this.lastItemId = itemId;
@@ -440,34 +552,45 @@ export class SantaConversation {
     });
     // Its audio goes into the output buffer, behind whatever still plays there.
     const startAt = Math.max(this.clock.now(), this.playbacks.at(-1)?.endAt ?? 0);
-    const playback: Playback = { responseId: id, itemId, startAt, endAt: startAt + words.length * this.pacing.wordMs, started: false, startTimer: null, endTimer: null };
+    const playback: Playback = {
+      responseId: id,
+      itemId,
+      startAt,
+      endAt: startAt + words.length * this.pacing.wordMs,
+      started: false,
+      startTimer: null,
+      endTimer: null,
+    };
     this.playbacks.push(playback);
     this.schedulePlayback(playback);
     this.generateNextWord(active);
   }
 
   private generateNextWord(active: ActiveResponse): void {
-    active.timer = this.clock.setTimeout(() => {
-      if (this.active !== active) return;
-      const word = active.words.shift();
-      if (word === undefined) {
-        this.finish('completed');
-        return;
-      }
-      active.generated += word;
-      active.generatedWords++;
-      this.remember(active.itemId, 'assistant', active.generated.trimEnd());
-      this.emit({
-        type: 'response.output_audio_transcript.delta',
-        event_id: newId('event'),
-        response_id: active.id,
-        item_id: active.itemId,
-        output_index: 0,
-        content_index: 0,
-        delta: word,
-      });
-      this.generateNextWord(active);
-    }, Math.max(1, Math.round(this.pacing.wordMs * this.generationRatio)));
+    active.timer = this.clock.setTimeout(
+      () => {
+        if (this.active !== active) return;
+        const word = active.words.shift();
+        if (word === undefined) {
+          this.finish('completed');
+          return;
+        }
+        active.generated += word;
+        active.generatedWords++;
+        this.remember(active.itemId, 'assistant', active.generated.trimEnd());
+        this.emit({
+          type: 'response.output_audio_transcript.delta',
+          event_id: newId('event'),
+          response_id: active.id,
+          item_id: active.itemId,
+          output_index: 0,
+          content_index: 0,
+          delta: word,
+        });
+        this.generateNextWord(active);
+      },
+      Math.max(1, Math.round(this.pacing.wordMs * this.generationRatio)),
+    );
   }
 
   /** Generation is over (completed or cancelled); the audio generated so far plays on. */
@@ -489,8 +612,19 @@ export class SantaConversation {
     const ids = { response_id: active.id, item_id: active.itemId, output_index: 0, content_index: 0 };
     this.emit({ type: 'response.output_audio.done', event_id: newId('event'), ...ids });
     this.emit({ type: 'response.output_audio_transcript.done', event_id: newId('event'), ...ids, transcript });
-    this.emit({ type: 'response.content_part.done', event_id: newId('event'), ...ids, part: { type: 'audio', transcript } });
-    this.emit({ type: 'response.output_item.done', event_id: newId('event'), response_id: active.id, output_index: 0, item });
+    this.emit({
+      type: 'response.content_part.done',
+      event_id: newId('event'),
+      ...ids,
+      part: { type: 'audio', transcript },
+    });
+    this.emit({
+      type: 'response.output_item.done',
+      event_id: newId('event'),
+      response_id: active.id,
+      output_index: 0,
+      item,
+    });
     this.emit({ type: 'conversation.item.done', event_id: newId('event'), item });
     const info = this.responseInfo(active, status, [item]);
     if (reason) info.status_details = { type: status, reason };
@@ -566,25 +700,46 @@ export class SantaConversation {
     }
     this.playbacks = [];
     this.output.voice('silent');
-    this.emit({ type: 'output_audio_buffer.cleared', event_id: newId('event'), response_id: playing?.responseId ?? this.active?.id ?? null });
+    this.emit({
+      type: 'output_audio_buffer.cleared',
+      event_id: newId('event'),
+      response_id: playing?.responseId ?? this.active?.id ?? null,
+    });
     if (!this.active) this.scheduleOwnTurn();
   }
 
   private scheduleOwnTurn(): void {
-    if (this.closed || this.wrappedUp || this.pacing.turnGapMs === null || this.replyTimer || this.active || this.playbacks.length) return;
+    if (
+      this.closed ||
+      this.wrappedUp ||
+      this.pacing.turnGapMs === null ||
+      this.replyTimer ||
+      this.active ||
+      this.playbacks.length
+    )
+      return;
     this.turnTimer?.cancel();
     this.turnTimer = this.clock.setTimeout(() => {
       this.turnTimer = null;
-      if (!this.active && !this.closed && !this.wrappedUp) this.startResponse(this.nextCueLine() ?? this.script.next(), null);
+      if (!this.active && !this.closed && !this.wrappedUp)
+        this.startResponse(this.nextCueLine() ?? this.script.next(), null);
     }, this.pacing.turnGapMs);
   }
 
-  private responseInfo(active: ActiveResponse, status: RealtimeResponseInfo['status'], output: RealtimeConversationItem[]): RealtimeResponseInfo {
+  private responseInfo(
+    active: ActiveResponse,
+    status: RealtimeResponseInfo['status'],
+    output: RealtimeConversationItem[],
+  ): RealtimeResponseInfo {
     return { id: active.id, object: 'realtime.response', status, output, metadata: active.metadata };
   }
 
   private error(type: string, code: string, message: string, eventId?: string, param: string | null = null): void {
-    this.emit({ type: 'error', event_id: newId('event'), error: { type, code, message, param, event_id: eventId ?? null } });
+    this.emit({
+      type: 'error',
+      event_id: newId('event'),
+      error: { type, code, message, param, event_id: eventId ?? null },
+    });
   }
 
   private emit(event: RealtimeServerEvent): void {

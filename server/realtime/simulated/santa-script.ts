@@ -1,6 +1,11 @@
 import type { Locale } from '../../../shared/locales.js';
 import { checkChildText } from '../../santa/guardrail.js';
-import { changeSubjectInstruction, distressResponseInstruction, SANTA_LINES, wrapUpInstruction } from '../../santa/persona.js';
+import {
+  changeSubjectInstruction,
+  distressResponseInstruction,
+  SANTA_LINES,
+  wrapUpInstruction,
+} from '../../santa/persona.js';
 
 /** What the server can ask Santa to do next, by sending one of persona.ts's steering instructions. */
 export type SantaCue = 'wrap_up' | 'distress' | 'change_subject';
@@ -12,7 +17,8 @@ export interface SantaScriptInput {
 }
 
 // Spoken questions about Santa being real, a robot or AI, in the three languages.
-const ARE_YOU_REAL = /(?<!\p{L})(?:real|robot|computer|ai|fake|ægte|rigtig|virkelig|på riktigt|äkta|verklig|dator|maskine|maskin)(?!\p{L})/iu;
+const ARE_YOU_REAL =
+  /(?<!\p{L})(?:real|robot|computer|ai|fake|ægte|rigtig|virkelig|på riktigt|äkta|verklig|dator|maskine|maskin)(?!\p{L})/iu;
 
 /**
  * Simulated Santa's lines: a greeting with the child's name, each wish acknowledged

@@ -7,7 +7,13 @@ import { RealtimeProviderError } from '../provider.js';
 import { keepLoopbackCandidates, peerNetworkConfig, type PeerNetworkOptions } from './loopback.js';
 import { answerDirection, describeOffer } from './offer.js';
 import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SantaVoiceSynth, type VoiceMode } from './santa-audio.js';
-import { SantaConversation, SIMULATED_SANTA, type ContextItem, type ConversationBehaviour, type ConversationPacing } from './santa-conversation.js';
+import {
+  SantaConversation,
+  SIMULATED_SANTA,
+  type ContextItem,
+  type ConversationBehaviour,
+  type ConversationPacing,
+} from './santa-conversation.js';
 import { SantaScript } from './santa-script.js';
 
 export interface SimulatedCallInit extends PeerNetworkOptions {
@@ -72,10 +78,17 @@ export class SimulatedCall {
     this.id = init.id;
     this.pc = new RTCPeerConnection({ ...peerNetworkConfig(init), bundlePolicy: 'max-bundle' });
     const script = new SantaScript({ language: init.language, childName: init.childName, wishList: init.wishList });
-    this.conversation = new SantaConversation(script, init.clock, init.pacing, {
-      emit: (event) => this.broadcast(event),
-      voice: (mode) => this.setVoice(mode),
-    }, init.session, init.behaviour ?? SIMULATED_SANTA);
+    this.conversation = new SantaConversation(
+      script,
+      init.clock,
+      init.pacing,
+      {
+        emit: (event) => this.broadcast(event),
+        voice: (mode) => this.setVoice(mode),
+      },
+      init.session,
+      init.behaviour ?? SIMULATED_SANTA,
+    );
     this.connectTimer = init.clock.setTimeout(() => {
       this.connectTimer = null;
       if (this.channel?.readyState !== 'open') this.close('error');
@@ -199,7 +212,8 @@ export class SimulatedCall {
     const message = JSON.stringify(event);
     if (this.channel?.readyState === 'open') this.channel.send(message);
     // Simulated Santa keeps early events for the channel; the service's are lost for a browser not connected yet.
-    else if ((this.init.behaviour ?? SIMULATED_SANTA).holdUntilOpen && this.queued.length < MAX_QUEUED_EVENTS) this.queued.push(message);
+    else if ((this.init.behaviour ?? SIMULATED_SANTA).holdUntilOpen && this.queued.length < MAX_QUEUED_EVENTS)
+      this.queued.push(message);
     for (const listener of [...this.listeners]) {
       try {
         listener(event);
@@ -307,6 +321,10 @@ export class SimulatedCall {
         }
       });
     }
-    await this.pc.close().catch((error: unknown) => this.init.logger?.debug({ callId: this.id, err: (error as Error).name }, 'peer close failed'));
+    await this.pc
+      .close()
+      .catch((error: unknown) =>
+        this.init.logger?.debug({ callId: this.id, err: (error as Error).name }, 'peer close failed'),
+      );
   }
 }

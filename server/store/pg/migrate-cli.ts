@@ -11,7 +11,9 @@ if (!url || !/^postgres(ql)?:\/\//.test(url)) {
 try {
   const r = await migrateDatabase(url);
   process.stdout.write(
-    r.applied.length ? `migrated from schema ${r.from} to ${r.to}: ${r.applied.join(', ')}\n` : `schema is up to date (version ${r.to}); nothing to do\n`,
+    r.applied.length
+      ? `migrated from schema ${r.from} to ${r.to}: ${r.applied.join(', ')}\n`
+      : `schema is up to date (version ${r.to}); nothing to do\n`,
   );
 } catch (err) {
   process.stderr.write(`migrate: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -22,7 +22,10 @@ export function migrationFiles(dir = MIGRATIONS_DIR): MigrationFile[] {
     .map((m) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(join(dir, m[0]), 'utf8') }))
     .sort((a, b) => a.version - b.version);
   files.forEach((f, i) => {
-    if (f.version !== i + 1) throw new Error(`migration files must be numbered 001, 002, ... without gaps; found ${String(f.version).padStart(3, '0')}_${f.name}.sql at position ${i + 1}`);
+    if (f.version !== i + 1)
+      throw new Error(
+        `migration files must be numbered 001, 002, ... without gaps; found ${String(f.version).padStart(3, '0')}_${f.name}.sql at position ${i + 1}`,
+      );
   });
   return files;
 }
@@ -39,7 +42,10 @@ export interface MigrateResult {
  * lock, the first migrates, the second finds nothing left to do. A database whose schema is
  * newer than this build is refused before anything is touched.
  */
-export async function migrate(client: pg.ClientBase, files: MigrationFile[] = migrationFiles()): Promise<MigrateResult> {
+export async function migrate(
+  client: pg.ClientBase,
+  files: MigrationFile[] = migrationFiles(),
+): Promise<MigrateResult> {
   const latest = files.length ? files[files.length - 1]!.version : 0;
   await client.query('BEGIN');
   try {

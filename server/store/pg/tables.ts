@@ -40,20 +40,43 @@ export interface PgTableDef<T> {
 
 type Defs = { [K in TableName]: PgTableDef<Tables[K]> };
 
-const text = (field: string, column: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({ field, column, type: 'text', ...extra });
-const big = (field: string, column: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({ field, column, type: 'number', ...extra });
+const text = (field: string, column: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({
+  field,
+  column,
+  type: 'text',
+  ...extra,
+});
+const big = (field: string, column: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({
+  field,
+  column,
+  type: 'number',
+  ...extra,
+});
 const accountId = text('accountId', 'account_id');
 const master = (): KeyScope => null;
-const ofAccount = (r: { accountId: string | null }): KeyScope => (r.accountId ? { kind: 'account', id: r.accountId } : null);
+const ofAccount = (r: { accountId: string | null }): KeyScope =>
+  r.accountId ? { kind: 'account', id: r.accountId } : null;
 
 export const PG_TABLES: Defs = {
   accounts: {
     sql: 'accounts',
-    columns: [text('email', 'email_hmac', { blind: 'email', unique: true }), text('status', 'status'), big('purgeBy', 'purge_by')],
+    columns: [
+      text('email', 'email_hmac', { blind: 'email', unique: true }),
+      text('status', 'status'),
+      big('purgeBy', 'purge_by'),
+    ],
     keyScope: (r) => ({ kind: 'account', id: r.id }),
     destroys: (r) => ({ kind: 'account', id: r.id }),
   },
-  sessions: { sql: 'sessions', columns: [accountId, text('tokenHash', 'token_hmac', { blind: 'token', unique: true }), big('expiresAt', 'expires_at')], keyScope: master },
+  sessions: {
+    sql: 'sessions',
+    columns: [
+      accountId,
+      text('tokenHash', 'token_hmac', { blind: 'token', unique: true }),
+      big('expiresAt', 'expires_at'),
+    ],
+    keyScope: master,
+  },
   profiles: {
     sql: 'profiles',
     columns: [accountId],
@@ -96,7 +119,11 @@ export const PG_TABLES: Defs = {
   outbox: { sql: 'outbox', columns: [accountId, big('sentAt', 'sent_at')], keyScope: () => ({ kind: 'row' }) },
   passwordResets: {
     sql: 'password_resets',
-    columns: [accountId, text('tokenHash', 'token_hmac', { blind: 'token', unique: true }), big('expiresAt', 'expires_at')],
+    columns: [
+      accountId,
+      text('tokenHash', 'token_hmac', { blind: 'token', unique: true }),
+      big('expiresAt', 'expires_at'),
+    ],
     keyScope: () => ({ kind: 'row' }),
   },
   support: { sql: 'support', columns: [accountId, big('deleteAfter', 'delete_after')], keyScope: ofAccount },
@@ -112,11 +139,18 @@ export function createTableSql(def: PgTableDef<unknown>): string {
     '  key_id text',
     '  payload bytea NOT NULL',
   ];
-  const lines = [`CREATE TABLE ${def.sql} (\n${cols.join(',\n')}\n);`, `ALTER TABLE ${def.sql} ALTER COLUMN payload SET STORAGE EXTERNAL;`];
+  const lines = [
+    `CREATE TABLE ${def.sql} (\n${cols.join(',\n')}\n);`,
+    `ALTER TABLE ${def.sql} ALTER COLUMN payload SET STORAGE EXTERNAL;`,
+  ];
   lines.push(`CREATE UNIQUE INDEX ${def.sql}_ord ON ${def.sql} (ord);`);
   lines.push(`CREATE INDEX ${def.sql}_key_id ON ${def.sql} (key_id) WHERE key_id IS NOT NULL;`);
   for (const c of def.columns) {
-    lines.push(c.unique ? `CREATE UNIQUE INDEX ${def.sql}_${c.column}_unique ON ${def.sql} (${c.column});` : `CREATE INDEX ${def.sql}_${c.column} ON ${def.sql} (${c.column});`);
+    lines.push(
+      c.unique
+        ? `CREATE UNIQUE INDEX ${def.sql}_${c.column}_unique ON ${def.sql} (${c.column});`
+        : `CREATE INDEX ${def.sql}_${c.column} ON ${def.sql} (${c.column});`,
+    );
   }
   return lines.join('\n');
 }

@@ -6,7 +6,12 @@ import type { Locale } from '../../../shared/locales.js';
 import { systemClock } from '../../../server/core/clock.js';
 import { parseClientEvent, type RealtimeClientEvent } from '../../../server/realtime/events.js';
 import { RealtimeProviderError } from '../../../server/realtime/provider.js';
-import { DEFAULT_PACING, REALTIME_SERVICE, type ContextItem, type ConversationPacing } from '../../../server/realtime/simulated/santa-conversation.js';
+import {
+  DEFAULT_PACING,
+  REALTIME_SERVICE,
+  type ContextItem,
+  type ConversationPacing,
+} from '../../../server/realtime/simulated/santa-conversation.js';
 import { SimulatedCall } from '../../../server/realtime/simulated/simulated-call.js';
 
 export type FakeRoute = 'calls' | 'hangup' | 'sideband' | 'moderations';
@@ -24,7 +29,12 @@ export interface FakeFailure {
 
 export interface FakeOpenAIState {
   /** Every POST /v1/realtime/calls that passed auth, with its parsed session config. */
-  callRequests: Array<{ authorization: string | null; session: Record<string, unknown>; offerSdp: string; callId: string | null }>;
+  callRequests: Array<{
+    authorization: string | null;
+    session: Record<string, unknown>;
+    offerSdp: string;
+    callId: string | null;
+  }>;
   /** Authorization headers of every request, including refused ones. */
   authorizations: Array<{ route: FakeRoute; authorization: string | null }>;
   hangups: string[];
@@ -82,7 +92,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-function apiError(res: ServerResponse, status: number, type: string, code: string | null, message: string, param: string | null = null, headers: Record<string, string> = {}): void {
+function apiError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  code: string | null,
+  message: string,
+  param: string | null = null,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { type, code, message, param } }, headers);
 }
 
@@ -107,7 +125,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const apiKey = options.apiKey ?? `sk-fake-${randomBytes(8).toString('hex')}`;
-  const pacing: ConversationPacing = { ...DEFAULT_PACING, wordMs: 20, greetingDelayMs: 50, turnGapMs: null, replyDelayMs: 20, ...options.pacing };
+  const pacing: ConversationPacing = {
+    ...DEFAULT_PACING,
+    wordMs: 20,
+    greetingDelayMs: 50,
+    turnGapMs: null,
+    replyDelayMs: 20,
+    ...options.pacing,
+  };
   let persona: FakePersona = { language: 'en', childName: 'friend', wishList: [], ...options.persona };
   const state: FakeOpenAIState = {
     callRequests: [],
@@ -133,7 +158,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (failure.times <= 0) queue!.shift();
     if (failure.delayMs) await sleep(failure.delayMs);
     if (failure.status && res && !res.writableEnded) {
-      const headers: Record<string, string> = failure.retryAfterSeconds ? { 'retry-after': String(failure.retryAfterSeconds) } : {};
+      const headers: Record<string, string> = failure.retryAfterSeconds
+        ? { 'retry-after': String(failure.retryAfterSeconds) }
+        : {};
       const type = failure.status === 429 ? 'rate_limit_exceeded' : 'server_error';
       apiError(res, failure.status, type, type, `Injected failure ${failure.status}`, null, headers);
     }
@@ -147,7 +174,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   async function createCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorized('calls', req)) return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
+    if (!authorized('calls', req))
+      return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
     const body = await readBody(req);
     if (await injected('calls', res)) return;
     // The client gave up while we stalled: answer nobody, start nothing.
@@ -155,16 +183,39 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     let offerSdp = '';
     let session: Record<string, unknown> = {};
     try {
-      const form = await new Request('http://fake/v1/realtime/calls', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: new Uint8Array(body) }).formData();
+      const form = await new Request('http://fake/v1/realtime/calls', {
+        method: 'POST',
+        headers: { 'content-type': req.headers['content-type'] ?? '' },
+        body: new Uint8Array(body),
+      }).formData();
       offerSdp = String(form.get('sdp') ?? '');
       const rawSession = form.get('session');
       session = rawSession ? (JSON.parse(String(rawSession)) as Record<string, unknown>) : {};
     } catch {
-      return apiError(res, 400, 'invalid_request_error', 'invalid_multipart', 'Expected multipart/form-data with sdp and session.');
+      return apiError(
+        res,
+        400,
+        'invalid_request_error',
+        'invalid_multipart',
+        'Expected multipart/form-data with sdp and session.',
+      );
     }
-    const record = { authorization: req.headers.authorization ?? null, session, offerSdp, callId: null as string | null };
+    const record = {
+      authorization: req.headers.authorization ?? null,
+      session,
+      offerSdp,
+      callId: null as string | null,
+    };
     state.callRequests.push(record);
-    if (session.type !== 'realtime') return apiError(res, 400, 'invalid_request_error', 'invalid_value', "session.type must be 'realtime'.", 'session.type');
+    if (session.type !== 'realtime')
+      return apiError(
+        res,
+        400,
+        'invalid_request_error',
+        'invalid_value',
+        "session.type must be 'realtime'.",
+        'session.type',
+      );
     const id = `rtc_${randomBytes(16).toString('hex')}`;
     try {
       const call = await SimulatedCall.answer({
@@ -197,13 +248,21 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   async function hangup(req: IncomingMessage, res: ServerResponse, callId: string): Promise<void> {
-    if (!authorized('hangup', req)) return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
+    if (!authorized('hangup', req))
+      return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
     await readBody(req);
     state.hangups.push(callId);
     if (await injected('hangup', res)) return;
     const call = state.calls.get(callId);
     // A call that existed and is over is answered as the service does for a gone call id.
-    if (!call && ended.has(callId)) return apiError(res, 400, 'invalid_request_error', 'call_id_not_found', 'No session found for the provided call_id');
+    if (!call && ended.has(callId))
+      return apiError(
+        res,
+        400,
+        'invalid_request_error',
+        'call_id_not_found',
+        'No session found for the provided call_id',
+      );
     if (!call) return apiError(res, 404, 'invalid_request_error', 'call_not_found', 'No such call.');
     state.calls.delete(callId);
     await call.close('closed');
@@ -212,7 +271,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   async function moderate(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorized('moderations', req)) return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
+    if (!authorized('moderations', req))
+      return apiError(res, 401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided.');
     const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { model?: unknown; input?: unknown };
     state.moderationRequests.push({ model: body.model, input: body.input });
     if (await injected('moderations', res)) return;
@@ -223,7 +283,21 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       results: inputs.map((text) => {
         const hits = moderationFlags.filter((f) => f.match.test(text)).flatMap((f) => f.categories);
         // Every category of omni-moderation-latest, so each threshold moderation.ts reads has its score.
-        const names = ['sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'violence', 'violence/graphic', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'illicit', 'illicit/violent'];
+        const names = [
+          'sexual',
+          'sexual/minors',
+          'harassment',
+          'harassment/threatening',
+          'hate',
+          'hate/threatening',
+          'violence',
+          'violence/graphic',
+          'self-harm',
+          'self-harm/intent',
+          'self-harm/instructions',
+          'illicit',
+          'illicit/violent',
+        ];
         return {
           flagged: hits.length > 0,
           categories: Object.fromEntries(names.map((n) => [n, hits.includes(n)])),
@@ -277,7 +351,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         ws.on('message', (data) => {
           const event = parseClientEvent(data.toString());
           if (!event) {
-            ws.send(JSON.stringify({ type: 'error', event_id: `event_${randomBytes(6).toString('hex')}`, error: { type: 'invalid_request_error', code: 'invalid_event', message: 'Not a client event.', param: null } }));
+            ws.send(
+              JSON.stringify({
+                type: 'error',
+                event_id: `event_${randomBytes(6).toString('hex')}`,
+                error: {
+                  type: 'invalid_request_error',
+                  code: 'invalid_event',
+                  message: 'Not a client event.',
+                  param: null,
+                },
+              }),
+            );
             return;
           }
           state.sidebandClientEvents.push({ callId, event });
@@ -315,7 +400,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (!call) throw new Error(`fake openai: no live call ${callId}`);
       const deadline = Date.now() + 10_000;
       while (call.audioPacketsReceived === 0) {
-        if (Date.now() > deadline || call.isEnded) throw new Error('fake openai: no audio from the browser, so the child cannot have spoken');
+        if (Date.now() > deadline || call.isEnded)
+          throw new Error('fake openai: no audio from the browser, so the child cannot have spoken');
         await sleep(10);
       }
       call.childSpoke(text, sayOptions);

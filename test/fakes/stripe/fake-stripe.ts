@@ -64,7 +64,10 @@ interface FakeCharge {
   refunded: boolean;
   status: 'succeeded';
   /** What Stripe really sends on a charge; the server must drop it (P15). */
-  payment_method_details: { type: 'card'; card: { brand: string; last4: string; exp_month: number; exp_year: number; fingerprint: string } };
+  payment_method_details: {
+    type: 'card';
+    card: { brand: string; last4: string; exp_month: number; exp_year: number; fingerprint: string };
+  };
   billing_details: { name: string; email: string };
 }
 
@@ -88,7 +91,14 @@ export interface FakeDispute {
   charge: string;
   payment_intent: string;
   reason: string;
-  status: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
+  status:
+    | 'warning_needs_response'
+    | 'warning_under_review'
+    | 'warning_closed'
+    | 'needs_response'
+    | 'under_review'
+    | 'won'
+    | 'lost';
   metadata: Record<string, string>;
 }
 
@@ -124,13 +134,16 @@ export function parseStripeForm(body: string): { [key: string]: FormValue } {
     if (typeof v === 'string' || Array.isArray(v)) return v;
     const keys = Object.keys(v);
     const mapped = Object.fromEntries(keys.map((k) => [k, arrays(v[k] as FormValue)]));
-    return keys.length > 0 && keys.every((k) => /^\d+$/.test(k)) ? keys.sort((a, b) => Number(a) - Number(b)).map((k) => mapped[k] as FormValue) : mapped;
+    return keys.length > 0 && keys.every((k) => /^\d+$/.test(k))
+      ? keys.sort((a, b) => Number(a) - Number(b)).map((k) => mapped[k] as FormValue)
+      : mapped;
   };
   return arrays(root) as { [key: string]: FormValue };
 }
 
 const str = (v: FormValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
-const obj = (v: FormValue | undefined): { [key: string]: FormValue } => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const obj = (v: FormValue | undefined): { [key: string]: FormValue } =>
+  v && typeof v === 'object' && !Array.isArray(v) ? v : {};
 const strings = (v: FormValue | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === 'string'));
 
@@ -182,7 +195,15 @@ export class FakeStripe {
     if (!session) throw new Error(`fake stripe: no session ${sessionId}`);
     const form = this.sessionForms.get(sessionId) ?? {};
     const intentMetadata = strings(obj(form.payment_intent_data).metadata);
-    const intent: FakePaymentIntent = { id: rid('pi'), object: 'payment_intent', amount: session.amount_total, currency: session.currency, metadata: intentMetadata, latest_charge: '', status: 'succeeded' };
+    const intent: FakePaymentIntent = {
+      id: rid('pi'),
+      object: 'payment_intent',
+      amount: session.amount_total,
+      currency: session.currency,
+      metadata: intentMetadata,
+      latest_charge: '',
+      status: 'succeeded',
+    };
     const charge: FakeCharge = {
       id: rid('ch'),
       object: 'charge',
@@ -194,7 +215,10 @@ export class FakeStripe {
       paid: true,
       refunded: false,
       status: 'succeeded',
-      payment_method_details: { type: 'card', card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2034, fingerprint: 'FAKEfingerprint42' } },
+      payment_method_details: {
+        type: 'card',
+        card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2034, fingerprint: 'FAKEfingerprint42' },
+      },
       billing_details: { name: 'Card Holder Canary', email: 'cardholder-canary@example.test' },
     };
     intent.latest_charge = charge.id;
@@ -219,10 +243,24 @@ export class FakeStripe {
    * A refund as its own object, as Stripe keeps it: the charge's running amount_refunded grows
    * by it at once (a pending refund counts), and the events Stripe sends for it.
    */
-  createRefund(chargeId: string, amount: number, status: 'pending' | 'succeeded' = 'succeeded'): { refund: FakeRefund; refunded: StripeEventPayload; created: StripeEventPayload } {
+  createRefund(
+    chargeId: string,
+    amount: number,
+    status: 'pending' | 'succeeded' = 'succeeded',
+  ): { refund: FakeRefund; refunded: StripeEventPayload; created: StripeEventPayload } {
     const charge = this.charges.get(chargeId);
     if (!charge) throw new Error(`fake stripe: no charge ${chargeId}`);
-    const refund: FakeRefund = { id: rid('re'), object: 'refund', amount, currency: charge.currency, charge: charge.id, payment_intent: charge.payment_intent, status, failure_reason: null, metadata: {} };
+    const refund: FakeRefund = {
+      id: rid('re'),
+      object: 'refund',
+      amount,
+      currency: charge.currency,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      status,
+      failure_reason: null,
+      metadata: {},
+    };
     this.refunds.set(refund.id, refund);
     const refunded = this.refundedEvent(this.refund(chargeId, amount));
     return { refund: structuredClone(refund), refunded, created: this.event('refund.created', refund) };
@@ -233,7 +271,11 @@ export class FakeStripe {
    * returns the money to the balance and lowers the charge's amount_refunded again. Events:
    * refund.failed and refund.updated (and charge.refund.updated on older API versions).
    */
-  failRefund(refundId: string): { failed: StripeEventPayload; updated: StripeEventPayload; chargeUpdated: StripeEventPayload } {
+  failRefund(refundId: string): {
+    failed: StripeEventPayload;
+    updated: StripeEventPayload;
+    chargeUpdated: StripeEventPayload;
+  } {
     const refund = this.refunds.get(refundId);
     if (!refund) throw new Error(`fake stripe: no refund ${refundId}`);
     const charge = this.charges.get(refund.charge)!;
@@ -243,7 +285,11 @@ export class FakeStripe {
       charge.amount_refunded = Math.max(0, charge.amount_refunded - refund.amount);
       charge.refunded = false;
     }
-    return { failed: this.event('refund.failed', refund), updated: this.event('refund.updated', refund), chargeUpdated: this.event('charge.refund.updated', refund) };
+    return {
+      failed: this.event('refund.failed', refund),
+      updated: this.event('refund.updated', refund),
+      chargeUpdated: this.event('charge.refund.updated', refund),
+    };
   }
 
   /**
@@ -251,7 +297,10 @@ export class FakeStripe {
    * (charge.dispute.created, charge.dispute.funds_withdrawn); an inquiry (`inquiry: true`,
    * status warning_needs_response) withdraws nothing (charge.dispute.created only).
    */
-  openDispute(chargeId: string, options: { inquiry?: boolean } = {}): { dispute: FakeDispute; events: StripeEventPayload[] } {
+  openDispute(
+    chargeId: string,
+    options: { inquiry?: boolean } = {},
+  ): { dispute: FakeDispute; events: StripeEventPayload[] } {
     const charge = this.charges.get(chargeId);
     if (!charge) throw new Error(`fake stripe: no charge ${chargeId}`);
     const dispute: FakeDispute = {
@@ -286,7 +335,16 @@ export class FakeStripe {
   }
 
   event(type: string, object: object): StripeEventPayload {
-    return { id: rid('evt'), object: 'event', api_version: Stripe.API_VERSION, created: Math.trunc(Date.now() / 1000), livemode: false, pending_webhooks: 1, type, data: { object: structuredClone(object) } };
+    return {
+      id: rid('evt'),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: Math.trunc(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      type,
+      data: { object: structuredClone(object) },
+    };
   }
 
   completedEvent(sessionId: string): StripeEventPayload {
@@ -324,7 +382,9 @@ export class FakeStripe {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     const form = req.headers['content-type']?.includes('application/x-www-form-urlencoded') ? parseStripeForm(raw) : {};
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, headers, form, raw });
 
@@ -332,7 +392,8 @@ export class FakeStripe {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': rid('req'), ...extra });
       res.end(JSON.stringify(body));
     };
-    const error = (status: number, type: string, message: string, extra: Record<string, string> = {}) => send(status, { error: { type, message } }, extra);
+    const error = (status: number, type: string, message: string, extra: Record<string, string> = {}) =>
+      send(status, { error: { type, message } }, extra);
 
     if (!/^Bearer sk_test_\w+$/.test(headers.authorization ?? '')) {
       return error(401, 'invalid_request_error', 'Invalid API Key provided');
@@ -345,7 +406,11 @@ export class FakeStripe {
       const seen = this.idempotent.get(key);
       if (seen) {
         if (seen.body !== raw) {
-          return error(400, 'idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.');
+          return error(
+            400,
+            'idempotency_error',
+            'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+          );
         }
         res.writeHead(seen.status, { 'content-type': 'application/json', 'idempotent-replayed': 'true' });
         return void res.end(seen.response);
@@ -389,7 +454,9 @@ export class FakeStripe {
       response = intent;
     } else {
       status = 404;
-      response = { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${url.pathname})` } };
+      response = {
+        error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${url.pathname})` },
+      };
     }
     const text = JSON.stringify(response);
     if (req.method === 'POST' && key) this.idempotent.set(key, { body: raw, status, response: text });
@@ -399,10 +466,19 @@ export class FakeStripe {
 }
 
 /** Delivers an event to a webhook as Stripe does: the raw JSON, signed with the endpoint's secret. */
-export async function deliver(webhookUrl: string, event: object, secret: string, opts: { signature?: string } = {}): Promise<{ status: number; body: unknown }> {
+export async function deliver(
+  webhookUrl: string,
+  event: object,
+  secret: string,
+  opts: { signature?: string } = {},
+): Promise<{ status: number; body: unknown }> {
   const payload = JSON.stringify(event);
   const signature = opts.signature ?? Stripe.webhooks.generateTestHeaderString({ payload, secret });
-  const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+  const res = await fetch(webhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body: payload,
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

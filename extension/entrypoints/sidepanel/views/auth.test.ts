@@ -30,13 +30,25 @@ const fetchFake =
     const path = new URL(url).pathname;
     requests.push(path);
     const body = JSON.parse(String(init?.body ?? '{}')) as { password?: string };
-    const wrong = () => new Response(JSON.stringify({ error: { code: 'invalid_credentials', message: 'Email or password is wrong' } }), { status: 401, headers: { 'content-type': 'application/json' } });
+    const wrong = () =>
+      new Response(JSON.stringify({ error: { code: 'invalid_credentials', message: 'Email or password is wrong' } }), {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+      });
     if (path === '/api/auth/login') {
       if (body.password !== PASSWORD) return wrong();
-      return new Response(JSON.stringify({ error: { code: 'account_closed', message: 'closed', fields: { purgeBy: PURGE_BY } } }), { status: 403, headers: { 'content-type': 'application/json' } });
+      return new Response(
+        JSON.stringify({ error: { code: 'account_closed', message: 'closed', fields: { purgeBy: PURGE_BY } } }),
+        { status: 403, headers: { 'content-type': 'application/json' } },
+      );
     }
-    if (path === '/api/auth/reopen') return body.password === PASSWORD ? json({ token: 'new-token', account: ACCOUNT }) : wrong();
-    if (path === '/api/auth/password-reset/request') return new Response(JSON.stringify({ ok: true, delivery: 'outbox' }), { status: 202, headers: { 'content-type': 'application/json' } });
+    if (path === '/api/auth/reopen')
+      return body.password === PASSWORD ? json({ token: 'new-token', account: ACCOUNT }) : wrong();
+    if (path === '/api/auth/password-reset/request')
+      return new Response(JSON.stringify({ ok: true, delivery: 'outbox' }), {
+        status: 202,
+        headers: { 'content-type': 'application/json' },
+      });
     return new Response('{}', { status: 404 });
   };
 

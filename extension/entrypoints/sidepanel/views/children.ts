@@ -1,8 +1,25 @@
-import { LOCALES, PROFILE_LIMITS, type CallReadiness, type CreateProfileBody, type Locale, type Profile } from '../../../../shared/index.js';
+import {
+  LOCALES,
+  PROFILE_LIMITS,
+  type CallReadiness,
+  type CreateProfileBody,
+  type Locale,
+  type Profile,
+} from '../../../../shared/index.js';
 import { h, mount } from '../../../components/dom.js';
 import { phoneIcon } from '../../../components/icons.js';
 import { askPinDialog } from '../../../components/pin-prompt.js';
-import { avatar, busy, button, checkbox, confirmDialog, field, focusHeading, messageArea, type Field } from '../../../components/ui.js';
+import {
+  avatar,
+  busy,
+  button,
+  checkbox,
+  confirmDialog,
+  field,
+  focusHeading,
+  messageArea,
+  type Field,
+} from '../../../components/ui.js';
 import { ApiError } from '../../../lib/api.js';
 import { openCallWindow } from '../../../lib/browser-ui.js';
 import { formatAge } from '../../../lib/format.js';
@@ -20,14 +37,21 @@ import type { PanelContext } from '../context.js';
  * (quiet time, no call time, a sibling's call holding the time ...), from the server's own
  * checks; it follows `credits:updated` (a call starting or ending moves the credit) in place.
  */
-export async function childrenView(ctx: PanelContext, signal: AbortSignal = new AbortController().signal): Promise<HTMLElement> {
+export async function childrenView(
+  ctx: PanelContext,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<HTMLElement> {
   const section = h('section', { class: 'children' });
   // A call's hold moves the credit before the call is live; call:started and call:ended say when it is.
-  const live = followUpdates(ctx.socket, ['credits:updated', 'call:started', 'call:ended'], signal, () => loadReadiness(ctx.api));
-  const [profiles, readiness] = await Promise.all([ctx.profiles(true), loadReadiness(ctx.api)]).catch((err: unknown) => {
-    live.stop();
-    throw err;
-  });
+  const live = followUpdates(ctx.socket, ['credits:updated', 'call:started', 'call:ended'], signal, () =>
+    loadReadiness(ctx.api),
+  );
+  const [profiles, readiness] = await Promise.all([ctx.profiles(true), loadReadiness(ctx.api)]).catch(
+    (err: unknown) => {
+      live.stop();
+      throw err;
+    },
+  );
   const paint = showList(ctx, section, profiles, readiness, signal);
   live.start((next) => paint(next));
   // Back after a lost connection, the events of the outage are gone: ask again.
@@ -39,7 +63,12 @@ export async function childrenView(ctx: PanelContext, signal: AbortSignal = new 
 }
 
 /** Asks for the PIN (if one is set), checks once more that the call can start, then opens the child's window. */
-async function startCall(ctx: PanelContext, profile: Profile, message: ReturnType<typeof messageArea>, repaint: (r: CallReadiness | null) => void): Promise<void> {
+async function startCall(
+  ctx: PanelContext,
+  profile: Profile,
+  message: ReturnType<typeof messageArea>,
+  repaint: (r: CallReadiness | null) => void,
+): Promise<void> {
   if (await hasPin()) {
     const ok = await askPinDialog(t('popup.pinLabel', { name: profile.name }));
     if (!ok) return;
@@ -54,7 +83,13 @@ async function startCall(ctx: PanelContext, profile: Profile, message: ReturnTyp
   await openCallWindow(profile.id).catch(() => message.show(t('popup.callWindowFailed'), 'error'));
 }
 
-function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[], readiness: CallReadiness | null, signal: AbortSignal): (r: CallReadiness | null) => void {
+function showList(
+  ctx: PanelContext,
+  section: HTMLElement,
+  profiles: Profile[],
+  readiness: CallReadiness | null,
+  signal: AbortSignal,
+): (r: CallReadiness | null) => void {
   const message = messageArea();
   const nameOf = (id: string) => profiles.find((p) => p.id === id)?.name ?? null;
   const callAreas = new Map<string, HTMLElement>();
@@ -67,8 +102,19 @@ function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[], 
       return h(
         'div',
         { class: 'call-area', 'data-block': mine.block },
-        button([phoneIcon(20), ' ', t('children.call')], { variant: 'primary', class: 'call-child', disabled: true, 'aria-label': t('children.callChild', { name: p.name }), 'aria-describedby': reasonId }),
-        h('p', { class: 'call-block', id: reasonId }, blockLabel(mine, nameOf), help ? h('span', { class: 'call-help' }, ' ', help) : null),
+        button([phoneIcon(20), ' ', t('children.call')], {
+          variant: 'primary',
+          class: 'call-child',
+          disabled: true,
+          'aria-label': t('children.callChild', { name: p.name }),
+          'aria-describedby': reasonId,
+        }),
+        h(
+          'p',
+          { class: 'call-block', id: reasonId },
+          blockLabel(mine, nameOf),
+          help ? h('span', { class: 'call-help' }, ' ', help) : null,
+        ),
       );
     }
     return h(
@@ -94,22 +140,42 @@ function showList(ctx: PanelContext, section: HTMLElement, profiles: Profile[], 
       if (hadFocus) next.querySelector<HTMLElement>('button')?.focus();
     }
   };
-  const add = button(t('children.add'), { variant: 'primary', class: 'add-child', onclick: () => showForm(ctx, section, null, signal) });
+  const add = button(t('children.add'), {
+    variant: 'primary',
+    class: 'add-child',
+    onclick: () => showForm(ctx, section, null, signal),
+  });
   const items = profiles.map((p) => {
     const img = avatar(p.name, null);
     void ctx.photoUrl(p).then((url) => url && img.replaceWith(avatar(p.name, url)));
     const call = callArea(p, readiness);
     callAreas.set(p.id, call);
-    const edit = button(t('children.edit'), { 'aria-label': t('children.editChild', { name: p.name }), onclick: () => showForm(ctx, section, p, signal) });
+    const edit = button(t('children.edit'), {
+      'aria-label': t('children.editChild', { name: p.name }),
+      onclick: () => showForm(ctx, section, p, signal),
+    });
     const del = button(t('children.delete'), {
       variant: 'secondary',
       'aria-label': t('children.deleteChild', { name: p.name }),
-      onclick: () => void deleteChild(ctx, p).then((gone) => gone && void childrenView(ctx, signal).then((v) => section.replaceWith(v))),
+      onclick: () =>
+        void deleteChild(ctx, p).then(
+          (gone) => gone && void childrenView(ctx, signal).then((v) => section.replaceWith(v)),
+        ),
     });
     return h(
       'li',
       { class: 'card child', 'data-profile': p.id },
-      h('div', { class: 'child-head' }, img, h('div', null, h('h3', null, p.name), h('p', { class: 'muted' }, formatAge(p.age), ' · ', t(`language.${p.language}`)))),
+      h(
+        'div',
+        { class: 'child-head' },
+        img,
+        h(
+          'div',
+          null,
+          h('h3', null, p.name),
+          h('p', { class: 'muted' }, formatAge(p.age), ' · ', t(`language.${p.language}`)),
+        ),
+      ),
       p.dailyMinutes !== null || p.quietHours !== null
         ? h(
             'p',
@@ -155,17 +221,38 @@ export async function deleteChild(ctx: PanelContext, profile: Profile): Promise<
   }
 }
 
-const LANG_OPTIONS = (selected: Locale) => LOCALES.map((l) => h('option', { value: l, selected: l === selected }, t(`language.${l}`)));
+const LANG_OPTIONS = (selected: Locale) =>
+  LOCALES.map((l) => h('option', { value: l, selected: l === selected }, t(`language.${l}`)));
 
 function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | null, signal: AbortSignal): void {
   const message = messageArea();
-  const name = field({ label: t('child.name'), input: h('input', { type: 'text', name: 'name', maxlength: PROFILE_LIMITS.name, required: true, value: profile?.name ?? '' }) });
+  const name = field({
+    label: t('child.name'),
+    input: h('input', {
+      type: 'text',
+      name: 'name',
+      maxlength: PROFILE_LIMITS.name,
+      required: true,
+      value: profile?.name ?? '',
+    }),
+  });
   const age = field({
     label: t('child.age'),
-    input: h('input', { type: 'number', name: 'age', min: PROFILE_LIMITS.minAge, max: PROFILE_LIMITS.maxAge, required: true, value: profile ? String(profile.age) : '' }),
+    input: h('input', {
+      type: 'number',
+      name: 'age',
+      min: PROFILE_LIMITS.minAge,
+      max: PROFILE_LIMITS.maxAge,
+      required: true,
+      value: profile ? String(profile.age) : '',
+    }),
     hint: t('child.ageHint', { min: PROFILE_LIMITS.minAge, max: PROFILE_LIMITS.maxAge }),
   });
-  const language = field({ label: t('child.language'), input: h('select', { name: 'language' }, LANG_OPTIONS(profile?.language ?? currentLocale())), hint: t('child.languageHint') });
+  const language = field({
+    label: t('child.language'),
+    input: h('select', { name: 'language' }, LANG_OPTIONS(profile?.language ?? currentLocale())),
+    hint: t('child.languageHint'),
+  });
   const wishes = field({
     label: t('child.wishList'),
     input: h('textarea', { name: 'wishList', rows: 3, value: profile?.wishList.join('\n') ?? '' }),
@@ -173,12 +260,22 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
   });
   const behavior = field({
     label: t('child.behaviorNotes'),
-    input: h('textarea', { name: 'behaviorNotes', rows: 3, maxlength: PROFILE_LIMITS.behaviorNotes, value: profile?.behaviorNotes ?? '' }),
+    input: h('textarea', {
+      name: 'behaviorNotes',
+      rows: 3,
+      maxlength: PROFILE_LIMITS.behaviorNotes,
+      value: profile?.behaviorNotes ?? '',
+    }),
     hint: t('child.behaviorHint'),
   });
   const prefs = field({
     label: t('child.preferences'),
-    input: h('textarea', { name: 'preferences', rows: 3, maxlength: PROFILE_LIMITS.preferences, value: profile?.preferences ?? '' }),
+    input: h('textarea', {
+      name: 'preferences',
+      rows: 3,
+      maxlength: PROFILE_LIMITS.preferences,
+      value: profile?.preferences ?? '',
+    }),
     hint: t('child.preferencesHint'),
   });
 
@@ -189,7 +286,8 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
   const preview = h('div', { class: 'photo-preview' });
   const removePhoto = checkbox(t('child.removePhoto'));
   removePhoto.root.hidden = !photoId;
-  if (profile?.photoId) void ctx.photoUrl(profile).then((url) => url && mount(preview, avatar(profile.name, url, 'large')));
+  if (profile?.photoId)
+    void ctx.photoUrl(profile).then((url) => url && mount(preview, avatar(profile.name, url, 'large')));
   photoInput.addEventListener('change', () => {
     const file = photoInput.files?.[0];
     if (!file) return;
@@ -211,21 +309,52 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
 
   const limit = field({
     label: t('child.dailyMinutes'),
-    input: h('input', { type: 'number', name: 'dailyMinutes', min: 1, max: 600, value: profile?.dailyMinutes ? String(profile.dailyMinutes) : '' }),
+    input: h('input', {
+      type: 'number',
+      name: 'dailyMinutes',
+      min: 1,
+      max: 600,
+      value: profile?.dailyMinutes ? String(profile.dailyMinutes) : '',
+    }),
     hint: t('child.dailyMinutesHint'),
   });
-  const quietFrom = field({ label: t('child.quietFrom'), input: h('input', { type: 'time', name: 'quietFrom', value: profile?.quietHours?.from ?? '' }) });
-  const quietTo = field({ label: t('child.quietTo'), input: h('input', { type: 'time', name: 'quietTo', value: profile?.quietHours?.to ?? '' }) });
+  const quietFrom = field({
+    label: t('child.quietFrom'),
+    input: h('input', { type: 'time', name: 'quietFrom', value: profile?.quietHours?.from ?? '' }),
+  });
+  const quietTo = field({
+    label: t('child.quietTo'),
+    input: h('input', { type: 'time', name: 'quietTo', value: profile?.quietHours?.to ?? '' }),
+  });
   // Stored with the controls (the server reads them in this zone only); a new child starts with this browser's zone.
   const timeZone = field({
     label: t('child.timeZone'),
-    input: h('input', { type: 'text', name: 'timeZone', autocomplete: 'off', spellcheck: 'false', value: profile ? (profile.timeZone ?? '') : Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    input: h('input', {
+      type: 'text',
+      name: 'timeZone',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      value: profile ? (profile.timeZone ?? '') : Intl.DateTimeFormat().resolvedOptions().timeZone,
+    }),
     hint: t('child.timeZoneHint'),
   });
 
   const save = button(profile ? t('child.save') : t('child.create'), { variant: 'primary', type: 'submit' });
-  const cancel = button(t('common.cancel'), { onclick: () => void childrenView(ctx, signal).then((v) => section.replaceWith(v)) });
-  const fields: Record<string, Field> = { name, age, language, wishList: wishes, behaviorNotes: behavior, preferences: prefs, dailyMinutes: limit, quietHours: quietFrom, timeZone, photoId: photo };
+  const cancel = button(t('common.cancel'), {
+    onclick: () => void childrenView(ctx, signal).then((v) => section.replaceWith(v)),
+  });
+  const fields: Record<string, Field> = {
+    name,
+    age,
+    language,
+    wishList: wishes,
+    behaviorNotes: behavior,
+    preferences: prefs,
+    dailyMinutes: limit,
+    quietHours: quietFrom,
+    timeZone,
+    photoId: photo,
+  };
 
   const form = h(
     'form',
@@ -305,6 +434,11 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
     });
   });
 
-  mount(section, h('h2', null, profile ? t('child.editTitle', { name: profile.name }) : t('child.addTitle')), h('p', { class: 'hint' }, t('child.privacyNote')), form);
+  mount(
+    section,
+    h('h2', null, profile ? t('child.editTitle', { name: profile.name }) : t('child.addTitle')),
+    h('p', { class: 'hint' }, t('child.privacyNote')),
+    form,
+  );
   focusHeading(section);
 }

@@ -34,13 +34,23 @@ export async function consentView(ctx: PanelContext): Promise<HTMLElement> {
       }
     });
   });
-  const readFull = button(t('consent.readOnline'), { variant: 'link', onclick: () => void openTab(`${ctx.api.baseUrl}/policy`) });
+  const readFull = button(t('consent.readOnline'), {
+    variant: 'link',
+    onclick: () => void openTab(`${ctx.api.baseUrl}/policy`),
+  });
   return h(
     'section',
     { class: 'consent' },
     h('h2', null, again ? t('consent.againTitle') : t('consent.title')),
     h('p', null, again ? t('consent.againIntro') : t('consent.intro')),
-    h('ul', { class: 'promises' }, h('li', null, t('consent.point1')), h('li', null, t('consent.point2')), h('li', null, t('consent.point3')), h('li', null, t('consent.point4'))),
+    h(
+      'ul',
+      { class: 'promises' },
+      h('li', null, t('consent.point1')),
+      h('li', null, t('consent.point2')),
+      h('li', null, t('consent.point3')),
+      h('li', null, t('consent.point4')),
+    ),
     h('p', { class: 'muted' }, t('consent.version', { version: policy.version, date: formatDate(policy.effectiveAt) })),
     h('div', { class: 'policy-text', tabindex: 0, role: 'region', 'aria-label': t('consent.policyLabel') }, text),
     h('p', null, readFull),

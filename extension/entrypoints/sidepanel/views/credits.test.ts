@@ -50,7 +50,8 @@ function panelContext(server: FakeServer, raw: FakeRawSocket): PanelContext {
   return basePanelContext({ view: 'credits', fetch: server.fetch, raw });
 }
 
-const packButton = (root: ParentNode, id: string) => root.querySelector<HTMLButtonElement>(`button.buy-pack[data-pack="${id}"]`)!;
+const packButton = (root: ParentNode, id: string) =>
+  root.querySelector<HTMLButtonElement>(`button.buy-pack[data-pack="${id}"]`)!;
 const balanceOf = (root: ParentNode) => root.querySelector<HTMLElement>('.balance-card .big-number')!;
 
 describe('the credits view follows live credit updates without losing the parent’s place', () => {
@@ -78,7 +79,9 @@ describe('the credits view follows live credit updates without losing the parent
 
     await vi.waitFor(() => expect(balanceOf(root).dataset.available).toBe('1800'));
     expect(balanceOf(root).textContent).toBe(formatMinutes(1800));
-    expect(root.querySelector('.history li.history-purchase .history-kind')?.textContent).toBe(t('credits.kind.purchase'));
+    expect(root.querySelector('.history li.history-purchase .history-kind')?.textContent).toBe(
+      t('credits.kind.purchase'),
+    );
     expect(ui.doc.document.activeElement).toBe(focusedPack);
     expect(packButton(root, 'pack-30')).toBe(focusedPack);
   });

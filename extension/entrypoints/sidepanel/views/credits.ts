@@ -96,19 +96,29 @@ function balanceCard(credits: Credits): HTMLElement {
   return h(
     'div',
     { class: 'card balance-card' },
-    h('p', { class: 'big-number', 'data-available': credits.availableSeconds }, formatMinutes(credits.availableSeconds)),
+    h(
+      'p',
+      { class: 'big-number', 'data-available': credits.availableSeconds },
+      formatMinutes(credits.availableSeconds),
+    ),
     h('p', null, t('credits.available')),
     reserved > 0 ? h('p', { class: 'hint' }, t('credits.reserved', { minutes: formatMinutes(reserved) })) : null,
-    (credits.owesSeconds ?? 0) > 0 ? h('p', { class: 'notice' }, t('credits.owes', { minutes: formatMinutes(credits.owesSeconds ?? 0) })) : null,
+    (credits.owesSeconds ?? 0) > 0
+      ? h('p', { class: 'notice' }, t('credits.owes', { minutes: formatMinutes(credits.owesSeconds ?? 0) }))
+      : null,
   );
 }
 
 function usageSection({ calls, profiles }: Shown): HTMLElement {
-  return calls ? usageChart(usageByChild(calls, profiles, new Date())) : h('p', { class: 'muted' }, t('usage.unavailable'));
+  return calls
+    ? usageChart(usageByChild(calls, profiles, new Date()))
+    : h('p', { class: 'muted' }, t('usage.unavailable'));
 }
 
 function historySection(credits: Credits): HTMLElement {
-  return credits.history.length === 0 ? h('p', { class: 'muted' }, t('credits.historyEmpty')) : h('ul', { class: 'history' }, credits.history.map(historyItem));
+  return credits.history.length === 0
+    ? h('p', { class: 'muted' }, t('credits.historyEmpty'))
+    : h('ul', { class: 'history' }, credits.history.map(historyItem));
 }
 
 /** Ledger entries carry a magnitude; the kind says which way it moved the balance. */

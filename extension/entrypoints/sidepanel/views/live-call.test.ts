@@ -11,10 +11,18 @@ describe("the side panel's live call", () => {
   const ui = viewTestFrame();
 
   /** The server's GET /api/calls/call-1 answer, once the call ended while the panel was away. */
-  const RECORD = { id: 'call-1', profileId: 'p1', startedAt: '2026-12-01T10:00:00.000Z', endedAt: '2026-12-01T10:00:15.000Z', seconds: 15, reason: 'server_shutdown' };
+  const RECORD = {
+    id: 'call-1',
+    profileId: 'p1',
+    startedAt: '2026-12-01T10:00:00.000Z',
+    endedAt: '2026-12-01T10:00:15.000Z',
+    seconds: 15,
+    reason: 'server_shutdown',
+  };
 
   function shown() {
-    const fetch = async (url: string) => (new URL(url).pathname === '/api/calls/call-1' ? json(RECORD) : json({ profiles: [] }));
+    const fetch = async (url: string) =>
+      new URL(url).pathname === '/api/calls/call-1' ? json(RECORD) : json({ profiles: [] });
     const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
     const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
     const slot = ui.doc.document.createElement('div');
@@ -72,7 +80,12 @@ describe('the live call card says why the call really ended', () => {
   const ui = viewTestFrame();
 
   const endedWith = (reason: CallEndReason): string => {
-    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw, refreshAccount: async () => null });
+    const ctx = panelContext({
+      view: 'live call',
+      fetch: async () => json({ profiles: [] }),
+      raw: ui.raw,
+      refreshAccount: async () => null,
+    });
     const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
     const slot = ui.doc.document.createElement('div');
     ui.doc.body.append(slot);

@@ -45,7 +45,11 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   let call: LiveCall | null = null;
   const bar = timeBar(t('live.timeLeft'));
   const transcript = h('ol', { class: 'transcript-lines' });
-  const transcriptLog = h('div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t('live.transcript') }, transcript);
+  const transcriptLog = h(
+    'div',
+    { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': t('live.transcript') },
+    transcript,
+  );
   const alerts = h('div', { class: 'alerts' });
   const title = h('h2', { class: 'live-title' });
   const statusLine = h('p', { class: 'live-status' });
@@ -78,7 +82,20 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   };
 
   const begin = (callId: string, profileId: string | null, name: string | null, total: number | null): LiveCall => {
-    call = { callId, profileId, name, remaining: total, total, lines: [], alerts: [], timeLow: false, ended: null, ending: false, lost: false, simulated: false };
+    call = {
+      callId,
+      profileId,
+      name,
+      remaining: total,
+      total,
+      lines: [],
+      alerts: [],
+      timeLow: false,
+      ended: null,
+      ending: false,
+      lost: false,
+      simulated: false,
+    };
     transcript.replaceChildren();
     alerts.replaceChildren();
     errorLine.textContent = '';
@@ -101,7 +118,11 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     }
     if (!slot.contains(card)) mount(slot, card);
     const who = call.name ?? t('live.yourChild');
-    title.textContent = call.ended ? t('live.endedTitle', { name: who }) : call.lost ? t('live.lostTitle', { name: who }) : t('live.title', { name: who });
+    title.textContent = call.ended
+      ? t('live.endedTitle', { name: who })
+      : call.lost
+        ? t('live.lostTitle', { name: who })
+        : t('live.title', { name: who });
     card.dataset.callId = call.callId;
     card.dataset.state = call.ended ? 'ended' : call.lost ? 'lost' : 'live';
     simulatedNote.hidden = !call.simulated;
@@ -114,7 +135,8 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     } else if (call.timeLow) {
       statusLine.textContent = t('live.timeLow');
     } else {
-      statusLine.textContent = call.remaining !== null ? t('live.remaining', { minutes: formatMinutes(call.remaining) }) : '';
+      statusLine.textContent =
+        call.remaining !== null ? t('live.remaining', { minutes: formatMinutes(call.remaining) }) : '';
     }
     endButton.textContent = call.ended ? t('live.dismiss') : call.ending ? t('live.ending') : t('live.endCall');
     endButton.className = `btn ${call.ended ? 'btn-secondary' : 'btn-danger'} end-call`;
@@ -191,7 +213,10 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
       void ctx.refreshAccount();
     } else if (record === null && c.ending) {
       // Neither live nor known: not shown as live any more.
-      c.ended = { reason: 'disconnected', seconds: c.total !== null && c.remaining !== null ? c.total - c.remaining : 0 };
+      c.ended = {
+        reason: 'disconnected',
+        seconds: c.total !== null && c.remaining !== null ? c.total - c.remaining : 0,
+      };
       c.ending = false;
     }
     c.lost = false;
@@ -230,7 +255,15 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
       if (w.kind === 'time_low') call.timeLow = true;
       else {
         call.alerts.push(w.category);
-        alerts.append(h('p', { class: 'alert', role: 'alert' }, h('strong', null, t('live.safetyAlert')), ' ', t(safetyKey(w.category))));
+        alerts.append(
+          h(
+            'p',
+            { class: 'alert', role: 'alert' },
+            h('strong', null, t('live.safetyAlert')),
+            ' ',
+            t(safetyKey(w.category)),
+          ),
+        );
       }
       render();
     }),

@@ -9,14 +9,27 @@ import { panelContext, viewTestFrame } from '../testing.js';
 import { privacyView } from './privacy.js';
 
 const TEXT = { en: 'The policy.', da: 'Politikken.', sv: 'Policyn.' };
-const V1: Policy = { version: '1', effectiveAt: '2026-10-01T00:00:00.000Z', material: true, text: TEXT, upcoming: null };
+const V1: Policy = {
+  version: '1',
+  effectiveAt: '2026-10-01T00:00:00.000Z',
+  material: true,
+  text: TEXT,
+  upcoming: null,
+};
 const V2 = { version: '2', effectiveAt: '2027-01-15T00:00:00.000Z', material: true, text: TEXT };
 const V3 = { version: '3', effectiveAt: '2027-03-01T00:00:00.000Z', material: true, text: TEXT };
 /** Version 1 in force with version 2 announced, as after the first notice. */
 const V1_WITH_V2: Policy = { ...V1, upcoming: V2 };
 
 function notice(id: string, version: string, effectiveAt: string): Notice {
-  return { id, kind: 'policy_update', policyVersion: version, effectiveAt, createdAt: '2026-12-01T09:00:00.000Z', readAt: null };
+  return {
+    id,
+    kind: 'policy_update',
+    policyVersion: version,
+    effectiveAt,
+    createdAt: '2026-12-01T09:00:00.000Z',
+    readAt: null,
+  };
 }
 const N2 = notice('n2', '2', V2.effectiveAt);
 const N3 = notice('n3', '3', V3.effectiveAt);
@@ -48,7 +61,12 @@ class FakeServer {
     const path = new URL(url).pathname;
     const method = init?.method ?? 'GET';
     this.requests.push(`${method} ${path}`);
-    const body = method === 'GET' && path === '/api/me' ? this.account : method === 'GET' && path === '/api/policy' ? this.policy : null;
+    const body =
+      method === 'GET' && path === '/api/me'
+        ? this.account
+        : method === 'GET' && path === '/api/policy'
+          ? this.policy
+          : null;
     if (this.holdPath === path) await new Promise<void>((release) => this.held.push({ release }));
     if (body) return json(body);
     const read = /^\/api\/me\/notices\/([^/]+)\/read$/.exec(path);
@@ -57,7 +75,10 @@ class FakeServer {
       const found = (this.account.notices ?? []).find((n) => n.id === id);
       if (found) {
         const marked = { ...found, readAt: '2026-12-02T08:00:00.000Z' };
-        this.account = { ...this.account, notices: (this.account.notices ?? []).map((n) => (n.id === id ? marked : n)) };
+        this.account = {
+          ...this.account,
+          notices: (this.account.notices ?? []).map((n) => (n.id === id ? marked : n)),
+        };
         return json(marked);
       }
     }
@@ -66,14 +87,17 @@ class FakeServer {
 }
 
 const passwordInput = (root: ParentNode) => root.querySelector<HTMLInputElement>('form input[type="password"]')!;
-const noticeLine = (root: ParentNode, id: string) => root.querySelector<HTMLElement>(`.notice-line[data-notice="${id}"]`);
+const noticeLine = (root: ParentNode, id: string) =>
+  root.querySelector<HTMLElement>(`.notice-line[data-notice="${id}"]`);
 const upcomingLine = (root: ParentNode) => root.querySelector<HTMLElement>('.notice .upcoming')!;
 const policyVersion = (root: ParentNode) => root.querySelector<HTMLElement>('.policy .policy-version')!;
 const consentGiven = (root: ParentNode) => root.querySelector<HTMLElement>('.policy .consent-given')!;
-const upcomingText = (v: { version: string; effectiveAt: string }) => t('privacy.upcoming', { version: v.version, date: formatDate(v.effectiveAt) });
+const upcomingText = (v: { version: string; effectiveAt: string }) =>
+  t('privacy.upcoming', { version: v.version, date: formatDate(v.effectiveAt) });
 const noticeText = (n: Notice) => t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt!) });
 /** Found by what the parent reads, so the lookup works on any markup the view may have had. */
-const buttonLabelled = (root: ParentNode, label: string) => [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === label)!;
+const buttonLabelled = (root: ParentNode, label: string) =>
+  [...root.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === label)!;
 
 describe('the privacy view follows policy notices without losing the parent’s place', () => {
   const ui = viewTestFrame();
@@ -84,7 +108,14 @@ describe('the privacy view follows policy notices without losing the parent’s 
 
   function context(): PanelContext {
     // What the panel holds when the view opens: the account as last loaded.
-    return panelContext({ view: 'privacy', fetch: server.fetch, raw: ui.raw, account: server.account, policy: server.policy, refreshAccount: async () => server.account });
+    return panelContext({
+      view: 'privacy',
+      fetch: server.fetch,
+      raw: ui.raw,
+      account: server.account,
+      policy: server.policy,
+      refreshAccount: async () => server.account,
+    });
   }
 
   async function shownView(): Promise<HTMLElement> {
@@ -150,7 +181,9 @@ describe('the privacy view follows policy notices without losing the parent’s 
 
     await vi.waitFor(() => expect(root.textContent).toContain(v2InForce));
     expect(policyVersion(root).textContent).toBe(v2InForce);
-    expect(consentGiven(root).textContent).toBe(t('privacy.consentGiven', { date: formatDate('2027-01-16T08:00:00.000Z') }));
+    expect(consentGiven(root).textContent).toBe(
+      t('privacy.consentGiven', { date: formatDate('2027-01-16T08:00:00.000Z') }),
+    );
     expect(buttonLabelled(root, t('consent.readOnline'))).toBe(readOnline);
     expect(ui.doc.document.activeElement).toBe(restrict);
   });

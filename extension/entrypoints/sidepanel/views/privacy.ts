@@ -36,7 +36,10 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
     return { account: fresh, policy };
   });
   // Neither can fail (each falls back), so the subscription above never outlives a failed build.
-  const [policy, profiles] = await Promise.all([ctx.api.policy().catch(() => ctx.policy), ctx.profiles().catch(() => [])]);
+  const [policy, profiles] = await Promise.all([
+    ctx.api.policy().catch(() => ctx.policy),
+    ctx.profiles().catch(() => []),
+  ]);
 
   // Export
   const exportMsg = messageArea();
@@ -47,7 +50,11 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
         const doc = await ctx.api.exportMe();
         const blob = new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' });
         const url = URL.createObjectURL(blob);
-        const a = h('a', { href: url, download: `call-santa-export-${doc.exportedAt.slice(0, 10)}.json`, hidden: true });
+        const a = h('a', {
+          href: url,
+          download: `call-santa-export-${doc.exportedAt.slice(0, 10)}.json`,
+          hidden: true,
+        });
         document.body.append(a);
         a.click();
         a.remove();
@@ -99,7 +106,10 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
 
   // Delete the account
   const deleteMsg = messageArea();
-  const password = field({ label: t('privacy.deletePassword'), input: h('input', { type: 'password', autocomplete: 'current-password' }) });
+  const password = field({
+    label: t('privacy.deletePassword'),
+    input: h('input', { type: 'password', autocomplete: 'current-password' }),
+  });
   const deleteBtn = button(t('privacy.deleteAccount'), { variant: 'danger', type: 'submit' });
   const deleteForm = h('form', { novalidate: true }, password.root, h('div', { class: 'actions' }, deleteBtn));
   deleteForm.addEventListener('submit', (ev) => {
@@ -146,18 +156,23 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
           readHere.add(n.id);
           return ctx.refreshAccount();
         })
-        .then(() => {
-          line.remove();
-          noticeLines.delete(n.id);
-          noticeBox.hidden = upcomingLine.hidden && noticeLines.size === 0;
-        }, () => undefined);
+        .then(
+          () => {
+            line.remove();
+            noticeLines.delete(n.id);
+            noticeBox.hidden = upcomingLine.hidden && noticeLines.size === 0;
+          },
+          () => undefined,
+        );
     });
     return line;
   };
   const paintNotices = ({ account: a, policy: p }: Shown): void => {
     const upcoming = p?.upcoming ?? null;
     upcomingLine.hidden = !upcoming;
-    upcomingLine.textContent = upcoming ? t('privacy.upcoming', { version: upcoming.version, date: formatDate(upcoming.effectiveAt) }) : '';
+    upcomingLine.textContent = upcoming
+      ? t('privacy.upcoming', { version: upcoming.version, date: formatDate(upcoming.effectiveAt) })
+      : '';
     const unread = (a.notices ?? []).filter((n) => n.readAt === null && !readHere.has(n.id));
     const ids = new Set(unread.map((n) => n.id));
     for (const [id, line] of noticeLines) {
@@ -174,7 +189,9 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
       }
       // Only a new line is inserted; one already in its place is left alone (moving it would drop focus).
       if (after.nextElementSibling !== line) after.after(line);
-      line.querySelector('.notice-text')!.textContent = n.effectiveAt ? t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt) }) : t('privacy.noticeGeneric');
+      line.querySelector('.notice-text')!.textContent = n.effectiveAt
+        ? t('privacy.noticeWithDate', { date: formatDate(n.effectiveAt) })
+        : t('privacy.noticeGeneric');
       after = line;
     }
     noticeBox.hidden = !upcoming && unread.length === 0;
@@ -218,7 +235,14 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
       exportMsg.root,
       exportBtn,
     ),
-    h('div', { class: 'card' }, h('h3', null, t('privacy.restrictTitle')), h('p', null, t('privacy.restrictExplain')), restrict.root, restrictMsg.root),
+    h(
+      'div',
+      { class: 'card' },
+      h('h3', null, t('privacy.restrictTitle')),
+      h('p', null, t('privacy.restrictExplain')),
+      restrict.root,
+      restrictMsg.root,
+    ),
     h('div', { class: 'card' }, h('h3', null, t('privacy.marketingTitle')), marketing.root, marketingMsg.root),
     h(
       'div',

@@ -10,7 +10,10 @@ import { describeError, isOffline, RECHECK_MS } from '../../../lib/messages.js';
  * view back by itself as soon as the server answers. `signal` ends the checking when the
  * panel moves on.
  */
-export function problemView(err: unknown, opts: { retry(): void; reachable(): Promise<unknown>; signal: AbortSignal }): HTMLElement {
+export function problemView(
+  err: unknown,
+  opts: { retry(): void; reachable(): Promise<unknown>; signal: AbortSignal },
+): HTMLElement {
   const offline = isOffline(err);
   const retry = button(t('common.retry'), { variant: 'primary', class: 'retry', onclick: () => opts.retry() });
   const section = h(

@@ -3,7 +3,15 @@ import { busy, button, checkbox, field, messageArea } from '../../../components/
 import { t, type MessageKey } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
 import { clearPin, hasPin, isValidPin, setPin } from '../../../lib/pin.js';
-import { cameraPreviewItem, getLocaleSetting, getServerUrl, isLocaleSetting, localeItem, setServerUrl, type LocaleSetting } from '../../../lib/settings.js';
+import {
+  cameraPreviewItem,
+  getLocaleSetting,
+  getServerUrl,
+  isLocaleSetting,
+  localeItem,
+  setServerUrl,
+  type LocaleSetting,
+} from '../../../lib/settings.js';
 import type { PanelContext } from '../context.js';
 import { supportCard } from './support.js';
 
@@ -13,10 +21,20 @@ export function settingsView(ctx: PanelContext): HTMLElement {
 
   // Server URL
   const serverMsg = messageArea();
-  const server = field({ label: t('settings.server'), input: h('input', { type: 'url', name: 'serverUrl', autocomplete: 'off', spellcheck: false }), hint: t('settings.serverHint') });
+  const server = field({
+    label: t('settings.server'),
+    input: h('input', { type: 'url', name: 'serverUrl', autocomplete: 'off', spellcheck: false }),
+    hint: t('settings.serverHint'),
+  });
   void getServerUrl().then((url) => (server.input.value = url));
   const saveServer = button(t('settings.save'), { variant: 'primary', type: 'submit' });
-  const serverForm = h('form', { novalidate: true, class: 'card' }, server.root, serverMsg.root, h('div', { class: 'actions' }, saveServer));
+  const serverForm = h(
+    'form',
+    { novalidate: true, class: 'card' },
+    server.root,
+    serverMsg.root,
+    h('div', { class: 'actions' }, saveServer),
+  );
   serverForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     server.setError(null);
@@ -52,7 +70,8 @@ export function settingsView(ctx: PanelContext): HTMLElement {
     void (async () => {
       await localeItem.setValue(value);
       // The account's language is used for emails; keep it in step with an explicit choice.
-      if (value !== 'auto' && ctx.account && ctx.account.locale !== value) await ctx.api.patchMe({ locale: value }).catch(() => undefined);
+      if (value !== 'auto' && ctx.account && ctx.account.locale !== value)
+        await ctx.api.patchMe({ locale: value }).catch(() => undefined);
       await ctx.restart();
       ctx.navigate('settings');
       ctx.notify(t('settings.languageSaved'));
@@ -64,11 +83,32 @@ export function settingsView(ctx: PanelContext): HTMLElement {
   const renderPin = async () => {
     const msg = messageArea();
     const set = await hasPin();
-    const pin = field({ label: set ? t('settings.pinNew') : t('settings.pin'), input: h('input', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 8 }), hint: t('settings.pinHint') });
-    const again = field({ label: t('settings.pinAgain'), input: h('input', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 8 }) });
+    const pin = field({
+      label: set ? t('settings.pinNew') : t('settings.pin'),
+      input: h('input', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 8 }),
+      hint: t('settings.pinHint'),
+    });
+    const again = field({
+      label: t('settings.pinAgain'),
+      input: h('input', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: 8 }),
+    });
     const save = button(set ? t('settings.pinChange') : t('settings.pinSet'), { variant: 'primary', type: 'submit' });
-    const remove = set ? button(t('settings.pinRemove'), { onclick: () => void clearPin().then(renderPin).then(() => ctx.notify(t('settings.pinRemoved'))) }) : null;
-    const form = h('form', { novalidate: true }, pin.root, again.root, msg.root, h('div', { class: 'actions' }, save, remove));
+    const remove = set
+      ? button(t('settings.pinRemove'), {
+          onclick: () =>
+            void clearPin()
+              .then(renderPin)
+              .then(() => ctx.notify(t('settings.pinRemoved'))),
+        })
+      : null;
+    const form = h(
+      'form',
+      { novalidate: true },
+      pin.root,
+      again.root,
+      msg.root,
+      h('div', { class: 'actions' }, save, remove),
+    );
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       pin.setError(null);
@@ -89,26 +129,50 @@ export function settingsView(ctx: PanelContext): HTMLElement {
         ctx.notify(t('settings.pinSaved'));
       });
     });
-    pinCard.replaceChildren(h('h3', null, t('settings.pinTitle')), h('p', null, set ? t('settings.pinIsSet') : t('settings.pinExplain')), form);
+    pinCard.replaceChildren(
+      h('h3', null, t('settings.pinTitle')),
+      h('p', null, set ? t('settings.pinIsSet') : t('settings.pinExplain')),
+      form,
+    );
   };
   void renderPin();
 
   // Camera preview in the call window
   const camera = checkbox(t('settings.camera'));
   void cameraPreviewItem.getValue().then((v) => (camera.input.checked = v));
-  camera.input.addEventListener('change', () => void cameraPreviewItem.setValue(camera.input.checked).then(() => ctx.notify(t('settings.saved'))));
+  camera.input.addEventListener(
+    'change',
+    () => void cameraPreviewItem.setValue(camera.input.checked).then(() => ctx.notify(t('settings.saved'))),
+  );
 
   section.append(
     serverForm,
     h('div', { class: 'card' }, language.root, langMsg.root),
     pinCard,
-    h('div', { class: 'card' }, h('h3', null, t('settings.cameraTitle')), h('p', null, t('settings.cameraExplain')), camera.root),
+    h(
+      'div',
+      { class: 'card' },
+      h('h3', null, t('settings.cameraTitle')),
+      h('p', null, t('settings.cameraExplain')),
+      camera.root,
+    ),
   );
   if (ctx.account) {
     section.append(
-      h('div', { class: 'card' }, h('h3', null, t('settings.controlsTitle')), h('p', null, t('settings.controlsExplain')), button(t('settings.toChildren'), { variant: 'link', onclick: () => ctx.navigate('children') })),
+      h(
+        'div',
+        { class: 'card' },
+        h('h3', null, t('settings.controlsTitle')),
+        h('p', null, t('settings.controlsExplain')),
+        button(t('settings.toChildren'), { variant: 'link', onclick: () => ctx.navigate('children') }),
+      ),
       supportCard(ctx),
-      h('div', { class: 'card' }, h('p', null, t('settings.signedInAs', { email: ctx.account.email })), button(t('settings.signOut'), { class: 'sign-out', onclick: () => void ctx.signOut() })),
+      h(
+        'div',
+        { class: 'card' },
+        h('p', null, t('settings.signedInAs', { email: ctx.account.email })),
+        button(t('settings.signOut'), { class: 'sign-out', onclick: () => void ctx.signOut() }),
+      ),
     );
   }
   return section;

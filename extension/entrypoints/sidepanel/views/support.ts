@@ -12,13 +12,33 @@ export function supportCard(ctx: PanelContext): HTMLElement {
   const message = messageArea();
   const kind = field({
     label: t('support.kind'),
-    input: h('select', { name: 'kind' }, h('option', { value: 'support' }, t('support.kindSupport')), h('option', { value: 'feedback' }, t('support.kindFeedback'))),
+    input: h(
+      'select',
+      { name: 'kind' },
+      h('option', { value: 'support' }, t('support.kindSupport')),
+      h('option', { value: 'feedback' }, t('support.kindFeedback')),
+    ),
   });
-  const subject = field({ label: t('support.subject'), input: h('input', { type: 'text', name: 'subject', maxlength: SUPPORT_LIMITS.subject }) });
-  const body = field({ label: t('support.message'), input: h('textarea', { name: 'message', rows: 4, maxlength: SUPPORT_LIMITS.message }), hint: t('support.hint') });
+  const subject = field({
+    label: t('support.subject'),
+    input: h('input', { type: 'text', name: 'subject', maxlength: SUPPORT_LIMITS.subject }),
+  });
+  const body = field({
+    label: t('support.message'),
+    input: h('textarea', { name: 'message', rows: 4, maxlength: SUPPORT_LIMITS.message }),
+    hint: t('support.hint'),
+  });
   const send = button(t('support.send'), { variant: 'primary', type: 'submit' });
   const list = h('div', { class: 'support-list' });
-  const form = h('form', { novalidate: true }, kind.root, subject.root, body.root, message.root, h('div', { class: 'actions' }, send));
+  const form = h(
+    'form',
+    { novalidate: true },
+    kind.root,
+    subject.root,
+    body.root,
+    message.root,
+    h('div', { class: 'actions' }, send),
+  );
 
   const showList = (requests: SupportRequest[]) => {
     mount(
@@ -29,7 +49,16 @@ export function supportCard(ctx: PanelContext): HTMLElement {
             'ul',
             { class: 'plain' },
             requests.map((r) =>
-              h('li', null, h('span', null, r.subject), h('span', { class: 'muted' }, `${t(r.status === 'open' ? 'support.open' : 'support.closed')} · ${formatDateTime(r.createdAt)}`)),
+              h(
+                'li',
+                null,
+                h('span', null, r.subject),
+                h(
+                  'span',
+                  { class: 'muted' },
+                  `${t(r.status === 'open' ? 'support.open' : 'support.closed')} · ${formatDateTime(r.createdAt)}`,
+                ),
+              ),
             ),
           ),
     );
@@ -42,7 +71,11 @@ export function supportCard(ctx: PanelContext): HTMLElement {
     body.setError(null);
     void busy(send, async () => {
       try {
-        await ctx.api.support({ kind: kind.input.value === 'feedback' ? 'feedback' : 'support', subject: subject.input.value, message: body.input.value });
+        await ctx.api.support({
+          kind: kind.input.value === 'feedback' ? 'feedback' : 'support',
+          subject: subject.input.value,
+          message: body.input.value,
+        });
         subject.input.value = '';
         body.input.value = '';
         message.show(t('support.sent'));
@@ -56,5 +89,12 @@ export function supportCard(ctx: PanelContext): HTMLElement {
       }
     });
   });
-  return h('div', { class: 'card support' }, h('h3', null, t('support.title')), h('p', null, t('support.intro')), form, list);
+  return h(
+    'div',
+    { class: 'card support' },
+    h('h3', null, t('support.title')),
+    h('p', null, t('support.intro')),
+    form,
+    list,
+  );
 }
