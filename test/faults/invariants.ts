@@ -210,7 +210,12 @@ export async function checkThroughApi(
     if (a.close !== 'no') {
       if (a.close === 'acked' && touched.has(a)) {
         const login = await call(t, 'POST', '/api/auth/login', { body: { email: a.email, password: a.password } });
-        if (login?.status !== 401) problems.push(`${a.email}: a deleted account signs in (${login?.status})`);
+        // Closed and not yet purged: 403 account_closed (with its purge date, so the parent can
+        // reopen it); purged: 401. Either way no session.
+        const body = login?.body as { token?: unknown; error?: { code?: string } } | undefined;
+        const refused = login?.status === 401 || (login?.status === 403 && body?.error?.code === 'account_closed');
+        if (!refused || body?.token !== undefined)
+          problems.push(`${a.email}: a deleted account signs in (${login?.status})`);
       }
       continue;
     }
