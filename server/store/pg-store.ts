@@ -111,6 +111,22 @@ export function pgStoreKeys(dataKey: string): { seal: Buffer; wrap: Buffer } {
 }
 
 /** One transaction-scoped advisory lock per (table, field, value): 64 bits of a SHA-256. */
+/** fn inside BEGIN/COMMIT on a connection of its own; any error rolls it back and is rethrown. */
+async function inTransaction<R>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
 function scopeLockId(table: string, field: string, value: unknown): string {
   return createHash('sha256')
     .update(`${table}\u0000${field}\u0000${JSON.stringify(value)}`)
@@ -158,19 +174,7 @@ class PgTable<T extends Row> implements Table<T> {
 
   /** Runs fn in a transaction: the enclosing one, or a new one on a connection of its own. */
   private async inTx<R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
-    if (this.tx) return fn(this.tx);
-    const c = await this.shared.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    return this.tx ? fn(this.tx) : inTransaction(this.shared.pool, fn);
   }
 
   private columnValue(c: ColumnDef, value: unknown): unknown {
@@ -455,19 +459,8 @@ class PgBlobStore implements BlobStore {
     return id;
   }
 
-  private async tx<R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
-    const c = await this.shared.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+  private tx<R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> {
+    return inTransaction(this.shared.pool, fn);
   }
 
   private async dropKey(c: pg.PoolClient, id: string): Promise<void> {
@@ -713,21 +706,7 @@ export class PgStore implements Store {
 
   /** One transaction around fn: its writes commit together, or none does (the first error is rethrown). */
   atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R> {
-    const run = async (): Promise<R> => {
-      const c = await this.pool.connect();
-      try {
-        await c.query('BEGIN');
-        const out = await fn(makeTables(this.shared, c));
-        await c.query('COMMIT');
-        return out;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    };
-    return this.track(run());
+    return this.track(inTransaction(this.pool, (c) => fn(makeTables(this.shared, c))));
   }
 
   /** Every write is committed when its promise resolves: this waits for the ones still running. */
