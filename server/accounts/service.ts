@@ -57,6 +57,12 @@ export interface AccountsDeps {
 }
 
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
+interface SignInKeys {
+  pair: string;
+  account: string;
+  address: string;
+}
+
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
   private readonly perEmailAndAddress: AttemptLimiter;
@@ -130,34 +136,54 @@ export class AccountsService {
    * spraying many accounts).
    */
   async login(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
-    const accountKey = `account:${body.email}`;
-    const pairKey = `${accountKey}\0ip:${client.ip}`;
-    const addressKey = `ip:${client.ip}`;
-    const wait = Math.max(
-      this.perEmailAndAddress.retryAfter(pairKey),
-      this.perAccount.retryAfter(accountKey),
-      this.perAddress.retryAfter(addressKey),
-    );
-    if (wait > 0) throw tooMany(wait);
-
-    const account = await this.store.accounts.findOne('email', body.email);
-    const ok = account
-      ? await verifyPassword(account.passwordHash, body.password)
-      : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    const keys = this.signInKeys(body.email, client.ip);
+    const { account, ok } = await this.weighSignIn(body, keys);
     if (!account || !ok || account.status !== 'active') {
-      this.perEmailAndAddress.record(pairKey);
-      this.perAccount.record(accountKey);
-      this.perAddress.record(addressKey);
+      this.recordFailedSignIn(keys);
       await this.recordLogin(account?.id ?? null, false, client);
       // Only the right password learns that the account is closed and until when it can be
       // reopened; anyone else gets the same answer as for a wrong password.
       if (account && ok) this.throwIfClosed(account);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
-    this.perEmailAndAddress.reset(pairKey);
+    this.perEmailAndAddress.reset(keys.pair);
     const token = await this.openSession(account.id);
     await this.recordLogin(account.id, true, client);
     return { token, account };
+  }
+
+  /** The three counters a sign-in attempt is weighed by: the email from this address, the email, the address. */
+  private signInKeys(email: string, ip: string): SignInKeys {
+    const account = `account:${email}`;
+    return { pair: `${account}\0ip:${ip}`, account, address: `ip:${ip}` };
+  }
+
+  /**
+   * Refuses with 429 while any of the attempt's limits holds (so a refused attempt checks no
+   * password and counts nothing); otherwise the account and whether the password is its own.
+   * An unknown email costs one hash like a known one, so timing tells nothing.
+   */
+  private async weighSignIn(
+    body: LoginBody,
+    keys: SignInKeys,
+  ): Promise<{ account: AccountRow | undefined; ok: boolean }> {
+    const wait = Math.max(
+      this.perEmailAndAddress.retryAfter(keys.pair),
+      this.perAccount.retryAfter(keys.account),
+      this.perAddress.retryAfter(keys.address),
+    );
+    if (wait > 0) throw tooMany(wait);
+    const account = await this.store.accounts.findOne('email', body.email);
+    const ok = account
+      ? await verifyPassword(account.passwordHash, body.password)
+      : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    return { account, ok };
+  }
+
+  private recordFailedSignIn(keys: SignInKeys): void {
+    this.perEmailAndAddress.record(keys.pair);
+    this.perAccount.record(keys.account);
+    this.perAddress.record(keys.address);
   }
 
   /** A closed account not yet purged: 403 account_closed with its purge date (fields.purgeBy, ISO). */
@@ -176,19 +202,8 @@ export class AccountsService {
    * is answered like a wrong password, with the same limits as signing in.
    */
   async reopen(body: LoginBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
-    const accountKey = `account:${body.email}`;
-    const pairKey = `${accountKey}\0ip:${client.ip}`;
-    const addressKey = `ip:${client.ip}`;
-    const wait = Math.max(
-      this.perEmailAndAddress.retryAfter(pairKey),
-      this.perAccount.retryAfter(accountKey),
-      this.perAddress.retryAfter(addressKey),
-    );
-    if (wait > 0) throw tooMany(wait);
-    const account = await this.store.accounts.findOne('email', body.email);
-    const ok = account
-      ? await verifyPassword(account.passwordHash, body.password)
-      : await verifyPassword(await dummyHash(), body.password).then(() => false);
+    const keys = this.signInKeys(body.email, client.ip);
+    const { account, ok } = await this.weighSignIn(body, keys);
     const now = this.clock.now();
     const reopened =
       account && ok
@@ -199,12 +214,10 @@ export class AccountsService {
           )
         : undefined;
     if (!reopened) {
-      this.perEmailAndAddress.record(pairKey);
-      this.perAccount.record(accountKey);
-      this.perAddress.record(addressKey);
+      this.recordFailedSignIn(keys);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
-    this.perEmailAndAddress.reset(pairKey);
+    this.perEmailAndAddress.reset(keys.pair);
     await this.audit.record(`account:${reopened.id}`, 'account.reopened', reopened.id, {});
     const token = await this.openSession(reopened.id);
     await this.recordLogin(reopened.id, true, client);
@@ -213,9 +226,9 @@ export class AccountsService {
 
   /** A password reset proves the parent owns the email: every sign-in lock on it is lifted. */
   liftSignInLocks(email: string): void {
-    const accountKey = `account:${email}`;
-    this.perAccount.reset(accountKey);
-    this.perEmailAndAddress.resetPrefix(`${accountKey}\0`);
+    const { account } = this.signInKeys(email, '');
+    this.perAccount.reset(account);
+    this.perEmailAndAddress.resetPrefix(`${account}\0`);
   }
 
   async logout(session: SessionRow): Promise<void> {
