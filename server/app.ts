@@ -47,6 +47,7 @@ import type { CallsService } from './calls/service.js';
 import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
 import { registerCallSockets } from './calls/socket.js';
 import { callRoutes } from './calls/routes.js';
+import { CallRecords } from './calls/records.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
 import { SupportService } from './support/service.js';
@@ -161,7 +162,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await consent.ensureInitialPolicy();
   const photos = new PhotosService({ store, clock });
-  const profiles = new ProfilesService({ store, clock, audit, consent, photos });
+  // The call records' door for other modules: profiles detach a deleted child's calls through it.
+  const callRecords = new CallRecords({ store });
+  const profiles = new ProfilesService({ store, clock, audit, consent, photos, calls: callRecords });
   const credits = new CreditsService({ store, clock, audit, notifier, packs: config.packs });
   const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
   const payments = new PaymentsService({ store, clock, credits, consent, accounts, provider: paymentProvider, logger });
@@ -169,8 +172,24 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
-  const mail = new MailService({ store, clock, transport: mailTransport, options: { from: config.mailFrom }, logger });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
+  const mail = new MailService({
+    store,
+    clock,
+    accounts,
+    transport: mailTransport,
+    options: { from: config.mailFrom },
+    logger,
+  });
+  const notices = new NoticesService({
+    store,
+    clock,
+    consent,
+    accounts,
+    mail,
+    notifier,
+    options: { publicUrl },
+    logger,
+  });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const calls = createCallsService({
@@ -180,24 +199,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     credits,
     consent,
+    accounts,
     profiles,
     notifier,
     provider: realtime,
   });
   registerCallSockets(io, { calls, accounts, clock, logger });
   const liveCalls: LiveCalls = calls;
-  const purger = new AccountPurger({ store, clock, audit, profiles });
-  const privacy = new PrivacyService({
-    store,
-    clock,
-    audit,
-    accounts,
-    purger,
-    liveCalls,
-    mail,
-    notifier,
-    options: { accountPurgeDays: config.accountPurgeDays },
-  });
   const passwordResets = new PasswordResetService({
     store,
     clock,
@@ -209,7 +217,31 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
   });
   const support = new SupportService({ store, clock, audit });
-  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
+  const purger = new AccountPurger({
+    clock,
+    audit,
+    profiles,
+    parts: { accounts, passwordResets, consent, notices, support, mail, calls: callRecords, credits, payments },
+  });
+  const privacy = new PrivacyService({
+    store,
+    clock,
+    audit,
+    accounts,
+    parts: { consent, profiles, credits, payments, calls: callRecords, notices, mail, support },
+    purger,
+    liveCalls,
+    mail,
+    notifier,
+    options: { accountPurgeDays: config.accountPurgeDays },
+  });
+  const metrics = new Metrics({
+    store,
+    accounts,
+    audit,
+    outboxPending: () => mail.pendingCount(),
+    liveCalls: () => calls.liveCount(),
+  });
   const retentionSweeps = new RetentionService({
     store,
     clock,
