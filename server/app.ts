@@ -457,13 +457,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      // No new connections from here on: a client whose socket dropped must not reconnect to a
+      // process that is ending its calls (it would be told they ended, as if by this process).
+      const listenerClosed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       // Every live call ends and is settled ('server_shutdown') while the store is still open.
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await redis?.close();
       http.closeAllConnections?.();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await listenerClosed;
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
