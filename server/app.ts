@@ -51,6 +51,7 @@ import { callRoutes } from './calls/routes.js';
 import { CallRecords } from './calls/records.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
+import { JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -91,6 +92,8 @@ export interface App {
     privacy: PrivacyService;
     purger: AccountPurger;
     retention: RetentionScheduler;
+    /** Named jobs that run on one process at a time across every process on the store. */
+    jobs: JobsService;
     support: SupportService;
     passwordResets: PasswordResetService;
   };
@@ -149,6 +152,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService({ store, clock });
+  const jobs = new JobsService({ store, logger });
   const accounts = new AccountsService({
     store,
     clock,
@@ -186,6 +190,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     accounts,
     transport: mailTransport,
+    jobs,
     options: { from: config.mailFrom },
     logger,
   });
@@ -196,6 +201,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     accounts,
     mail,
     notifier,
+    jobs,
     options: { publicUrl },
     logger,
   });
@@ -263,6 +269,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const retention = new RetentionScheduler({
     service: retentionSweeps,
+    jobs,
     clock,
     intervalMs: config.retentionIntervalMs,
     logger,
@@ -432,6 +439,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   let closed = false;
   let mailTimer: TimerHandle | null = null;
+  let fanOutTimer: TimerHandle | null = null;
+  let fanOutRun: Promise<unknown> | null = null;
   return {
     express: app,
     http,
@@ -452,6 +461,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       privacy,
       purger,
       retention,
+      jobs,
       support,
       passwordResets,
     },
@@ -469,6 +479,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (redis && !(await redis.waitUntilUp(5000)))
         logger.warn('Redis is not reachable yet: /healthz answers 503 and new calls are refused until it is');
       retention.start();
+      // A fan-out another process left half-done (it died) is finished here, on the retention cadence.
+      fanOutTimer ??= clock.setInterval(() => {
+        if (fanOutRun) return;
+        fanOutRun = notices
+          .resumeFanOuts()
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'policy fan-out resume failed'))
+          .finally(() => (fanOutRun = null));
+      }, config.retentionIntervalMs);
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
       return new Promise((resolve, reject) => {
@@ -506,6 +524,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
+      fanOutTimer?.cancel();
+      await fanOutRun;
+      mail.stop();
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
