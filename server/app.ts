@@ -57,6 +57,7 @@ import { AdminService } from './admin/service.js';
 import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
+import { RedisConnection } from './redis/connection.js';
 
 export interface AppOptions {
   config: Config;
@@ -92,6 +93,8 @@ export interface App {
     passwordResets: PasswordResetService;
   };
   readonly notifier: Notifier;
+  /** The Redis connections with REDIS_URL, else null. */
+  readonly redis: RedisConnection | null;
   /** The socket.io server (the authorization matrix enumerates its events). */
   readonly io: SocketServer;
   /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
@@ -150,7 +153,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     audit,
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
   });
-  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
+  // REDIS_URL: several processes share socket events (and, through the limits, rate-limit counters).
+  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, clock, logger) : null;
+  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
   const consent: ConsentService = new ConsentService({
@@ -299,17 +304,31 @@ export async function createApp(options: AppOptions): Promise<App> {
       // A database answers a round trip; the embedded store's health is its own state.
       const reachable = store.probe ? await store.probe() : null;
       const s = store.status();
-      const ok = s.ok && reachable === null;
+      const storeOk = s.ok && reachable === null;
       const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
+      // Ready (200) only when the store and, with REDIS_URL, Redis are up: a load balancer
+      // sends new work elsewhere meanwhile; live calls on this process go on (docs/OPERATIONS.md).
+      const r = redis?.health();
+      const ok = storeOk && (r?.ok ?? true);
       res.status(ok ? 200 : 503).json({
         ok,
         store: {
           kind: s.kind,
-          ok,
+          ok: storeOk,
           pendingWrites: s.pendingWrites,
           lastFlushAt,
           ...(reachable ? { error: reachable } : {}),
         },
+        ...(r
+          ? {
+              redis: {
+                ok: r.ok,
+                status: r.status,
+                ...(r.lastError ? { error: r.lastError } : {}),
+                ...(r.downSince !== null ? { downSince: toIso(r.downSince) } : {}),
+              },
+            }
+          : {}),
       });
     }),
   );
@@ -401,6 +420,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       passwordResets,
     },
     notifier,
+    redis,
     io,
     async listen(port = config.port, host = config.host) {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
@@ -408,6 +428,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       await notices.resumeFanOuts();
       // Calls a crash left open are hung up and settled from their checkpoints before anyone can call.
       await calls.recover();
+      // A process that starts while Redis is away still starts (it reports so on /healthz and
+      // refuses new calls until Redis is back); one with Redis reachable listens once connected.
+      if (redis && !(await redis.waitUntilUp(5000)))
+        logger.warn('Redis is not reachable yet: /healthz answers 503 and new calls are refused until it is');
       retention.start();
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
@@ -433,12 +457,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      // No new connections from here on: a client whose socket dropped must not reconnect to a
+      // process that is ending its calls (it would be told they ended, as if by this process).
+      const listenerClosed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       // Every live call ends and is settled ('server_shutdown') while the store is still open.
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await redis?.close();
       http.closeAllConnections?.();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await listenerClosed;
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
