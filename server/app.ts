@@ -27,6 +27,7 @@ import { photoUploadRoutes, profilePhotoRoutes } from './photos/routes.js';
 import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier, type SocketServer } from './sockets/hub.js';
+import { hardenEngineHttp } from './sockets/engine-http.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
 import { PaymentsService } from './payments/service.js';
@@ -156,6 +157,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   // REDIS_URL: several processes share socket events (and, through the limits, rate-limit counters).
   const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, clock, logger) : null;
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
+  const securityHeaders = helmet();
+  hardenEngineHttp(io.engine, securityHeaders);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
   const consent: ConsentService = new ConsentService({
@@ -256,7 +260,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Forwarded headers count only from the proxies the operator named (TRUST_PROXY): otherwise any
   // client could name its own address per request and reset every per-address limit.
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  app.use(securityHeaders);
   app.use(metrics.middleware());
   // An acknowledged change is a durable one (DESIGN §5): any request that may have written
   // answers only once the group commit has put it on disk, so a crash right after a 2xx loses
