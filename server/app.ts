@@ -27,6 +27,7 @@ import { photoUploadRoutes, profilePhotoRoutes } from './photos/routes.js';
 import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier, type SocketServer } from './sockets/hub.js';
+import { hardenEngineHttp } from './sockets/engine-http.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
 import { PaymentsService } from './payments/service.js';
@@ -49,6 +50,7 @@ import { registerCallSockets } from './calls/socket.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
+import { JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -91,6 +93,8 @@ export interface App {
     privacy: PrivacyService;
     purger: AccountPurger;
     retention: RetentionScheduler;
+    /** Named jobs that run on one process at a time across every process on the store. */
+    jobs: JobsService;
     support: SupportService;
     passwordResets: PasswordResetService;
   };
@@ -154,6 +158,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     ? redisRateLimits(redis, memoryRateLimits(clock), clock, logger)
     : memoryRateLimits(clock);
   const audit = new AuditService({ store, clock });
+  const jobs = new JobsService({ store, logger });
   const accounts = new AccountsService({
     store,
     clock,
@@ -162,6 +167,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     limits,
   });
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
+  const securityHeaders = helmet();
+  hardenEngineHttp(io.engine, securityHeaders);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
   const consent: ConsentService = new ConsentService({
@@ -180,8 +188,15 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
-  const mail = new MailService({ store, clock, transport: mailTransport, options: { from: config.mailFrom }, logger });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
+  const mail = new MailService({
+    store,
+    clock,
+    transport: mailTransport,
+    jobs,
+    options: { from: config.mailFrom },
+    logger,
+  });
+  const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const calls = createCallsService({
@@ -235,6 +250,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const retention = new RetentionScheduler({
     service: retentionSweeps,
+    jobs,
     clock,
     intervalMs: config.retentionIntervalMs,
     logger,
@@ -264,7 +280,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Forwarded headers count only from the proxies the operator named (TRUST_PROXY): otherwise any
   // client could name its own address per request and reset every per-address limit.
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  app.use(securityHeaders);
   app.use(metrics.middleware());
   // An acknowledged change is a durable one (DESIGN §5): any request that may have written
   // answers only once the group commit has put it on disk, so a crash right after a 2xx loses
@@ -404,6 +420,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   let closed = false;
   let mailTimer: TimerHandle | null = null;
+  let fanOutTimer: TimerHandle | null = null;
+  let fanOutRun: Promise<unknown> | null = null;
   return {
     express: app,
     http,
@@ -424,6 +442,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       privacy,
       purger,
       retention,
+      jobs,
       support,
       passwordResets,
     },
@@ -441,6 +460,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (redis && !(await redis.waitUntilUp(5000)))
         logger.warn('Redis is not reachable yet: /healthz answers 503 and new calls are refused until it is');
       retention.start();
+      // A fan-out another process left half-done (it died) is finished here, on the retention cadence.
+      fanOutTimer ??= clock.setInterval(() => {
+        if (fanOutRun) return;
+        fanOutRun = notices
+          .resumeFanOuts()
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'policy fan-out resume failed'))
+          .finally(() => (fanOutRun = null));
+      }, config.retentionIntervalMs);
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
       return new Promise((resolve, reject) => {
@@ -478,6 +505,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
+      fanOutTimer?.cancel();
+      await fanOutRun;
+      mail.stop();
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
