@@ -50,6 +50,7 @@ import { registerCallSockets } from './calls/socket.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
+import { JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -90,6 +91,8 @@ export interface App {
     privacy: PrivacyService;
     purger: AccountPurger;
     retention: RetentionScheduler;
+    /** Named jobs that run on one process at a time across every process on the store. */
+    jobs: JobsService;
     support: SupportService;
     passwordResets: PasswordResetService;
   };
@@ -148,6 +151,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService({ store, clock });
+  const jobs = new JobsService({ store, logger });
   const accounts = new AccountsService({
     store,
     clock,
@@ -178,8 +182,15 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
-  const mail = new MailService({ store, clock, transport: mailTransport, options: { from: config.mailFrom }, logger });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
+  const mail = new MailService({
+    store,
+    clock,
+    transport: mailTransport,
+    jobs,
+    options: { from: config.mailFrom },
+    logger,
+  });
+  const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const calls = createCallsService({
@@ -231,6 +242,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const retention = new RetentionScheduler({
     service: retentionSweeps,
+    jobs,
     clock,
     intervalMs: config.retentionIntervalMs,
     logger,
@@ -400,6 +412,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   let closed = false;
   let mailTimer: TimerHandle | null = null;
+  let fanOutTimer: TimerHandle | null = null;
+  let fanOutRun: Promise<unknown> | null = null;
   return {
     express: app,
     http,
@@ -420,6 +434,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       privacy,
       purger,
       retention,
+      jobs,
       support,
       passwordResets,
     },
@@ -437,6 +452,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (redis && !(await redis.waitUntilUp(5000)))
         logger.warn('Redis is not reachable yet: /healthz answers 503 and new calls are refused until it is');
       retention.start();
+      // A fan-out another process left half-done (it died) is finished here, on the retention cadence.
+      fanOutTimer ??= clock.setInterval(() => {
+        if (fanOutRun) return;
+        fanOutRun = notices
+          .resumeFanOuts()
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'policy fan-out resume failed'))
+          .finally(() => (fanOutRun = null));
+      }, config.retentionIntervalMs);
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
       return new Promise((resolve, reject) => {
@@ -474,6 +497,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
+      fanOutTimer?.cancel();
+      await fanOutRun;
+      mail.stop();
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
