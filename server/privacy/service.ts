@@ -5,7 +5,7 @@ import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../sha
 import type { AccountRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { CallRecords } from '../calls/records.js';
 import type { ConsentService } from '../consent/service.js';
@@ -51,6 +51,8 @@ export interface PrivacyDeps {
   mail: Pick<MailService, 'queueEssential'>;
   notifier: Pick<Notifier, 'disconnectAccount'>;
   options: PrivacyOptions;
+  /** Where the export limit is counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface PrivacyDeps {
  * restricting processing. Exports are built in memory per request and never written down.
  */
 export class PrivacyService {
-  private readonly exports: AttemptLimiter;
+  private readonly exports: AttemptCounter;
 
   private readonly store: PrivacyDeps['store'];
   private readonly clock: Clock;
@@ -83,7 +85,11 @@ export class PrivacyService {
     this.notifier = deps.notifier;
     this.options = deps.options;
     const { clock, options } = deps;
-    this.exports = new AttemptLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
+    this.exports = (deps.limits ?? memoryRateLimits(clock)).attempts(
+      'privacy-exports',
+      options.exportsPerWindow ?? 5,
+      options.exportWindowMs ?? HOUR_MS,
+    );
   }
 
   /**
@@ -91,9 +97,8 @@ export class PrivacyService {
    * audited. Each module that owns a table gives the account's part of it, in its own view.
    */
   async export(accountId: string): Promise<ExportDocument> {
-    const wait = this.exports.retryAfter(accountId);
+    const wait = await this.exports.take(accountId);
     if (wait > 0) throw tooMany(wait, 'Exports are limited; try again later');
-    this.exports.record(accountId);
 
     const own = await this.accounts.exportFor(accountId);
     if (!own) throw unauthorized();
