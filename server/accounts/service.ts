@@ -295,7 +295,7 @@ export class AccountsService {
     const patch: Partial<AccountRow> = {};
     if (body.email !== undefined || body.newPassword !== undefined) {
       if (!body.currentPassword || !(await verifyPassword(account.passwordHash, body.currentPassword))) {
-        throw new AppError('invalid_credentials', 403, 'The current password is wrong', {
+        throw new AppError('wrong_password', 403, 'The current password is wrong', {
           currentPassword: 'Wrong password',
         });
       }

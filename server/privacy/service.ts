@@ -232,7 +232,7 @@ export class PrivacyService {
     const { account } = auth;
     // The bearer token suffices (DESIGN §8); a password the client chose to send must still be right.
     if (password !== undefined && !(await this.accounts.checkPassword(account, password))) {
-      throw new AppError('invalid_credentials', 403, 'The password is wrong', { password: 'Wrong password' });
+      throw new AppError('wrong_password', 403, 'The password is wrong', { password: 'Wrong password' });
     }
     const now = this.clock.now();
     const purgeBy = now + this.options.accountPurgeDays * DAY_MS;
