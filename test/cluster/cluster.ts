@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerProcess, freePort } from '../faults/server-process.js';
+import { redisEnv } from '../support/redis.js';
 import { TcpBalancer } from './balancer.js';
 
 export interface ClusterOptions {
@@ -10,7 +11,7 @@ export interface ClusterOptions {
   size: number;
   /** The one PostgreSQL database every process shares (test/support/postgres.ts freshDatabase). */
   databaseUrl: string;
-  /** The one Redis every process shares; without it each process keeps its events and limits to itself. */
+  /** The one Redis every process shares (test/support/redis.ts testRedisUrl); the cluster keys its streams and counters under a prefix of its own. */
   redisUrl?: string;
   /** A fake OpenAI (test/fakes/openai) every process reaches over 127.0.0.1: calls go through the OpenAI provider. */
   openai?: { apiKey: string; baseURL: string };
@@ -42,8 +43,10 @@ export class ServerCluster {
   readonly nodes: ClusterNode[] = [];
   readonly balancer: TcpBalancer;
   private readonly dirs: string[] = [];
+  private readonly env: Record<string, string>;
 
   private constructor(private readonly options: ClusterOptions) {
+    this.env = this.sharedEnv();
     this.balancer = new TcpBalancer(() => this.nodes.filter((n) => n.process.pid !== undefined).map((n) => n.port));
   }
 
@@ -70,7 +73,7 @@ export class ServerCluster {
       DATA_KEY: this.dataKey,
       ADMIN_TOKEN: this.adminToken,
       STRIPE_WEBHOOK_SECRET: this.webhookSecret,
-      ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
+      ...(o.redisUrl ? redisEnv(o.redisUrl) : {}),
       ...(o.openai ? { OPENAI_API_KEY: o.openai.apiKey, OPENAI_BASE_URL: o.openai.baseURL } : {}),
       ...o.env,
     };
@@ -81,7 +84,7 @@ export class ServerCluster {
     const dir = mkdtempSync(join(tmpdir(), `callsanta-cluster-${index}-`));
     this.dirs.push(dir);
     const port = await freePort();
-    const proc = new ServerProcess(port, { ...this.sharedEnv(), DATA_DIR: dir });
+    const proc = new ServerProcess(port, { ...this.env, DATA_DIR: dir });
     const node: ClusterNode = { name: String.fromCharCode(65 + index), index, process: proc, url: proc.url, port };
     this.nodes.push(node);
     return node;

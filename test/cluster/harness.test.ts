@@ -2,22 +2,23 @@ import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../support/postgres.js';
 import { ServerCluster } from './cluster.js';
-import { startRedis, type RedisInstance } from './redis-server.js';
+import { testRedisUrl } from '../support/redis.js';
 
 /**
  * The cluster harness itself: three real server processes on one PostgreSQL database and one
  * Redis, a balancer in front, and the kill -9 / SIGTERM / restart the cluster tests build on.
  */
-let redis: RedisInstance;
 let cluster: ServerCluster;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  cluster = await ServerCluster.start({ size: 3, databaseUrl: await freshDatabase('cluster'), redisUrl: redis.url });
+  cluster = await ServerCluster.start({
+    size: 3,
+    databaseUrl: await freshDatabase('cluster'),
+    redisUrl: testRedisUrl(),
+  });
 }, 120_000);
 afterAll(async () => {
   await cluster?.close();
-  await redis?.stop();
 });
 
 const json = async (url: string, init?: RequestInit) => {
