@@ -45,7 +45,8 @@ import type { LiveCalls } from './privacy/live-calls.js';
 import type { RealtimeProvider } from './realtime/provider.js';
 import type { CallsService } from './calls/service.js';
 import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
-import { registerCallSockets } from './calls/socket.js';
+import { callPeers, registerCallPeerEvents, registerCallSockets } from './calls/socket.js';
+import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
@@ -66,6 +67,14 @@ export interface AppOptions {
   store?: Store;
   /** The realtime provider; default: OpenAI with OPENAI_API_KEY, otherwise Simulated Santa. */
   realtime?: RealtimeProvider;
+  /** This process's id (lease.ts); default: a new one. Tests name their processes. */
+  processId?: string;
+  /**
+   * Whether other processes share the store (the default: with REDIS_URL). Then a shutdown hands
+   * live calls over instead of ending them; tests of several processes on one store without
+   * Redis say so here.
+   */
+  clustered?: boolean;
 }
 
 export interface App {
@@ -173,7 +182,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
+  const processId = options.processId ?? newProcessId();
+  const clustered = options.clustered ?? false;
+  logger.info({ processId }, 'server process id (the owner its live calls name)');
   const calls = createCallsService({
+    processId,
+    clustered,
+    peers: callPeers(io, clustered),
     config,
     store,
     clock,
@@ -185,6 +200,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     provider: realtime,
   });
   registerCallSockets(io, { calls, accounts, clock, logger });
+  registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
   const purger = new AccountPurger({ store, clock, audit, profiles });
   const privacy = new PrivacyService({
@@ -406,8 +422,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
       // first sweep runs now) and the outbox delivery retries.
       await notices.resumeFanOuts();
-      // Calls a crash left open are hung up and settled from their checkpoints before anyone can call.
-      await calls.recover();
+      // Calls whose process is gone are taken over (OpenAI) or ended and settled from their
+      // checkpoints before anyone can call; lowdb is one process's alone (its LOCK), so every
+      // call it finds open is such a call. Then the watcher looks on, every CALL_LEASE_WATCH_MS.
+      await calls.recover({ everyOpen: store.status().kind === 'lowdb' });
+      calls.startWatching();
       retention.start();
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();

@@ -3,6 +3,7 @@ import { Server, type Socket } from 'socket.io';
 import type {
   ClientToServerEventsReceived,
   HandshakeRefusal,
+  InterServerEvents,
   ServerEvent,
   ServerEventPayload,
   ServerToClientEvents,
@@ -16,8 +17,7 @@ export interface SocketData {
   auth: Authenticated;
 }
 
-/** One process, so no inter-server events. */
-type InterServerEvents = Record<string, never>;
+export type { InterServerEvents } from '../../shared/schemas/socket.js';
 
 /** The socket.io server and socket, typed by the contract in shared/schemas/socket.ts. */
 export type SocketServer = Server<ClientToServerEventsReceived, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -8,6 +8,7 @@ import { PG_TABLES } from '../../server/store/pg/tables.js';
 import { TABLE_DEFS, TABLE_NAMES } from '../../server/store/schema.js';
 import { StoreOpenError } from '../../server/store/errors.js';
 import { freshDatabase } from '../support/postgres.js';
+import type { CallRow } from '../../server/store/types.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const clients: pg.Client[] = [];
@@ -42,9 +43,12 @@ describe('PostgreSQL schema migrations', () => {
       });
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/migrated from schema 0 to 1: 001_initial/);
+    const files = migrationFiles();
+    const names = files.map((f) => `${String(f.version).padStart(3, '0')}_${f.name}`).join(', ');
+    expect(first.stdout).toContain(`migrated from schema 0 to ${files.length}: ${names}`);
+    expect(names).toMatch(/^001_initial, 002_call_owner_lease/);
     const second = run();
-    expect(second.stdout).toMatch(/up to date \(version 1\)/);
+    expect(second.stdout).toContain(`up to date (version ${files.length})`);
     const none = spawnSync('npm', ['run', '--silent', 'migrate'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -61,7 +65,9 @@ describe('PostgreSQL schema migrations', () => {
     await c.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'from_the_future')");
     const attempt = openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
     await expect(attempt).rejects.toBeInstanceOf(StoreOpenError);
-    await expect(attempt).rejects.toThrow(/schema is version 99, newer than this build of Call Santa knows \(1\)/);
+    await expect(attempt).rejects.toThrow(
+      `schema is version 99, newer than this build of Call Santa knows (${migrationFiles().length})`,
+    );
     // Nothing was written: not even the key check a first start stores.
     expect((await c.query('SELECT count(*)::int AS n FROM store_info')).rows[0].n).toBe(0);
   });
@@ -97,6 +103,41 @@ describe('PostgreSQL schema migrations', () => {
         expect(fields, `${name}.${f} needs a column`).toContain(f);
       for (const f of TABLE_DEFS[name].unique)
         expect(def.columns.find((x) => x.field === f)?.unique, `${name}.${f} unique`).toBe(true);
+    }
+  });
+
+  it('migration 002: a call sealed before it reads as owned by nobody with its lease long passed, and is found by owner', async () => {
+    const url = await freshDatabase('migrlease');
+    const store = await openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
+    try {
+      // A row as the build before 002 sealed it: none of the owner and lease fields.
+      const before = {
+        id: 'call-before-002',
+        accountId: 'acct-1',
+        profileId: 'p1',
+        provider: 'openai',
+        providerCallId: 'rtc_1',
+        heldSeconds: 60,
+        startedAt: 1,
+        meteredSeconds: 7,
+        checkpointAt: 8,
+        endedAt: null,
+        reason: null,
+        settledAt: null,
+      };
+      await store.calls.insert(before as unknown as CallRow);
+      expect(await store.calls.get(before.id)).toEqual({
+        ...before,
+        ownerId: null,
+        leaseUntil: 0,
+        limitReason: null,
+        endRequest: null,
+        window: null,
+      });
+      await store.calls.update(before.id, { ownerId: 'process-a', leaseUntil: 20 });
+      expect((await store.calls.findBy('ownerId', 'process-a')).map((r) => r.id)).toEqual([before.id]);
+    } finally {
+      await store.close();
     }
   });
 });
