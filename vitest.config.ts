@@ -9,8 +9,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // A throwaway PostgreSQL cluster for the store tests that run against PostgreSQL.
-    globalSetup: ['test/support/postgres-global-setup.ts'],
+    // A throwaway PostgreSQL cluster for the store tests that run against PostgreSQL, and a
+    // throwaway redis-server for the tests of several processes (REDIS_URL).
+    globalSetup: ['test/support/postgres-global-setup.ts', 'test/support/redis-global-setup.ts'],
     env: { LOG_LEVEL: 'silent' },
   },
 });

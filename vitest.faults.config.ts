@@ -11,7 +11,8 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     // STORE=postgres npm run test:faults: the long forms on PostgreSQL, in the run's own cluster.
-    globalSetup: ['test/support/postgres-global-setup.ts'],
+    // The run's redis-server too, for the faults of several processes (REDIS_URL).
+    globalSetup: ['test/support/postgres-global-setup.ts', 'test/support/redis-global-setup.ts'],
     testTimeout: 60 * 60_000,
     hookTimeout: 120_000,
     env: {

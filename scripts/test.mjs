@@ -49,6 +49,7 @@ const POSTGRES_FILES = [
   'server/calls',
   'server/privacy',
   'server/retention',
+  'server/jobs',
   'server/payments/webhook.test.ts',
   'test/authz',
   'test/faults',

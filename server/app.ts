@@ -27,6 +27,7 @@ import { photoUploadRoutes, profilePhotoRoutes } from './photos/routes.js';
 import { ProfilesService } from './profiles/service.js';
 import { profileRoutes } from './profiles/routes.js';
 import { createSocketHub, type Notifier, type SocketServer } from './sockets/hub.js';
+import { hardenEngineHttp } from './sockets/engine-http.js';
 import { CreditsService } from './credits/service.js';
 import { creditsRoutes } from './credits/routes.js';
 import { PaymentsService } from './payments/service.js';
@@ -50,6 +51,7 @@ import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
+import { JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -58,6 +60,7 @@ import { AdminService } from './admin/service.js';
 import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
+import { RedisConnection } from './redis/connection.js';
 
 export interface AppOptions {
   config: Config;
@@ -97,10 +100,14 @@ export interface App {
     privacy: PrivacyService;
     purger: AccountPurger;
     retention: RetentionScheduler;
+    /** Named jobs that run on one process at a time across every process on the store. */
+    jobs: JobsService;
     support: SupportService;
     passwordResets: PasswordResetService;
   };
   readonly notifier: Notifier;
+  /** The Redis connections with REDIS_URL, else null. */
+  readonly redis: RedisConnection | null;
   /** The socket.io server (the authorization matrix enumerates its events). */
   readonly io: SocketServer;
   /** Starts background work (timers, recovery) and listens; resolves with the bound address. */
@@ -153,13 +160,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   const allowOrigin = corsCheck(config.extensionOrigins);
 
   const audit = new AuditService({ store, clock });
+  const jobs = new JobsService({ store, logger });
   const accounts = new AccountsService({
     store,
     clock,
     audit,
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
   });
-  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger);
+  // REDIS_URL: several processes share socket events (and, through the limits, rate-limit counters).
+  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, clock, logger) : null;
+  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
+  const securityHeaders = helmet();
+  hardenEngineHttp(io.engine, securityHeaders);
   accounts.onSessionsRevoked((ids) => ids.forEach((id) => notifier.disconnectSession(id)));
   // Consent asks payments (declared below; asked only once requests run) for a payment made before consent.
   const consent: ConsentService = new ConsentService({
@@ -178,17 +191,25 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Privacy, retention, notices, mail, support and admin (issue 6).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const mailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl) : null;
-  const mail = new MailService({ store, clock, transport: mailTransport, options: { from: config.mailFrom }, logger });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, options: { publicUrl }, logger });
+  const mail = new MailService({
+    store,
+    clock,
+    transport: mailTransport,
+    jobs,
+    options: { from: config.mailFrom },
+    logger,
+  });
+  const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const processId = options.processId ?? newProcessId();
-  const clustered = options.clustered ?? false;
+  const clustered = options.clustered ?? config.redisUrl !== undefined;
   logger.info({ processId }, 'server process id (the owner its live calls name)');
   const calls = createCallsService({
     processId,
     clustered,
-    peers: callPeers(io, clustered),
+    // Nudges travel only through a cluster adapter (REDIS_URL); the in-memory one has nobody to tell.
+    peers: callPeers(io, redis !== null),
     config,
     store,
     clock,
@@ -238,6 +259,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const retention = new RetentionScheduler({
     service: retentionSweeps,
+    jobs,
     clock,
     intervalMs: config.retentionIntervalMs,
     logger,
@@ -267,7 +289,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Forwarded headers count only from the proxies the operator named (TRUST_PROXY): otherwise any
   // client could name its own address per request and reset every per-address limit.
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  app.use(securityHeaders);
   app.use(metrics.middleware());
   // An acknowledged change is a durable one (DESIGN §5): any request that may have written
   // answers only once the group commit has put it on disk, so a crash right after a 2xx loses
@@ -315,17 +337,31 @@ export async function createApp(options: AppOptions): Promise<App> {
       // A database answers a round trip; the embedded store's health is its own state.
       const reachable = store.probe ? await store.probe() : null;
       const s = store.status();
-      const ok = s.ok && reachable === null;
+      const storeOk = s.ok && reachable === null;
       const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
+      // Ready (200) only when the store and, with REDIS_URL, Redis are up: a load balancer
+      // sends new work elsewhere meanwhile; live calls on this process go on (docs/OPERATIONS.md).
+      const r = redis?.health();
+      const ok = storeOk && (r?.ok ?? true);
       res.status(ok ? 200 : 503).json({
         ok,
         store: {
           kind: s.kind,
-          ok,
+          ok: storeOk,
           pendingWrites: s.pendingWrites,
           lastFlushAt,
           ...(reachable ? { error: reachable } : {}),
         },
+        ...(r
+          ? {
+              redis: {
+                ok: r.ok,
+                status: r.status,
+                ...(r.lastError ? { error: r.lastError } : {}),
+                ...(r.downSince !== null ? { downSince: toIso(r.downSince) } : {}),
+              },
+            }
+          : {}),
       });
     }),
   );
@@ -393,6 +429,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   let closed = false;
   let mailTimer: TimerHandle | null = null;
+  let fanOutTimer: TimerHandle | null = null;
+  let fanOutRun: Promise<unknown> | null = null;
   return {
     express: app,
     http,
@@ -413,21 +451,36 @@ export async function createApp(options: AppOptions): Promise<App> {
       privacy,
       purger,
       retention,
+      jobs,
       support,
       passwordResets,
     },
     notifier,
+    redis,
     io,
     async listen(port = config.port, host = config.host) {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
       // first sweep runs now) and the outbox delivery retries.
       await notices.resumeFanOuts();
       // Calls whose process is gone are taken over (OpenAI) or ended and settled from their
-      // checkpoints before anyone can call; lowdb is one process's alone (its LOCK), so every
-      // call it finds open is such a call. Then the watcher looks on, every CALL_LEASE_WATCH_MS.
-      await calls.recover({ everyOpen: store.status().kind === 'lowdb' });
+      // checkpoints before anyone can call. A process alone on its store (lowdb's LOCK, or
+      // PostgreSQL without REDIS_URL and its advisory lock) knows every call it finds open is
+      // such a call. Then the watcher looks on, every CALL_LEASE_WATCH_MS.
+      await calls.recover({ everyOpen: !clustered });
       calls.startWatching();
+      // A process that starts while Redis is away still starts (it reports so on /healthz and
+      // refuses new calls until Redis is back); one with Redis reachable listens once connected.
+      if (redis && !(await redis.waitUntilUp(5000)))
+        logger.warn('Redis is not reachable yet: /healthz answers 503 and new calls are refused until it is');
       retention.start();
+      // A fan-out another process left half-done (it died) is finished here, on the retention cadence.
+      fanOutTimer ??= clock.setInterval(() => {
+        if (fanOutRun) return;
+        fanOutRun = notices
+          .resumeFanOuts()
+          .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'policy fan-out resume failed'))
+          .finally(() => (fanOutRun = null));
+      }, config.retentionIntervalMs);
       if (mailTransport) mailTimer ??= clock.setInterval(() => mail.kick(), 60_000);
       mail.kick();
       return new Promise((resolve, reject) => {
@@ -452,15 +505,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      // No new connections from here on: a client whose socket dropped must not reconnect to a
+      // process that is ending its calls (it would be told they ended, as if by this process).
+      const listenerClosed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       // Every live call ends and is settled ('server_shutdown') while the store is still open.
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await redis?.close();
       http.closeAllConnections?.();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await listenerClosed;
       await retention.stop();
       await passwordResets.settled();
       mailTimer?.cancel();
+      fanOutTimer?.cancel();
+      await fanOutRun;
+      mail.stop();
       await mail.idle();
       mailTransport?.close?.();
       await store.close();

@@ -304,6 +304,67 @@ describe('call session', () => {
     expect(session.snapshot.remainingSeconds).toBe(300);
   });
 
+  it('asks call:resume again, backing off, while the process that answered does not have the call yet (a takeover under way), and takes it back once it does', async () => {
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    const { socket, session, peer } = setup({
+      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      clearTimeout: () => undefined,
+    });
+    await session.start();
+    peer.setConnection('connected');
+    const answers: Array<Awaited<ReturnType<FakeSantaSocket['resumeAck']>>> = [
+      { error: { code: 'internal_error', message: 'not here yet' } },
+      { error: { code: 'network_error', message: 'No answer from the server' } },
+      { ok: true, remainingSeconds: 250 },
+    ];
+    socket.resumeAck = async () => answers.shift()!;
+    // The server drops mid-call: the socket comes back on whichever process answers.
+    socket.setStatus('reconnecting');
+    expect(session.snapshot).toMatchObject({ phase: 'live', connectionLost: true });
+    socket.setStatus('connected');
+    await tick();
+    expect(socket.resumes).toEqual(['call-1']);
+    expect(session.snapshot.connectionLost).toBe(true);
+    const retries = () => timers.filter((t) => t.ms !== 50);
+    expect(retries().map((t) => t.ms)).toEqual([500]);
+    retries()[0]!.fn();
+    await tick();
+    expect(socket.resumes).toEqual(['call-1', 'call-1']);
+    expect(retries().map((t) => t.ms)).toEqual([500, 1000]);
+    retries()[1]!.fn();
+    await tick();
+    expect(socket.resumes).toHaveLength(3);
+    expect(session.snapshot).toMatchObject({ phase: 'live', connectionLost: false, remainingSeconds: 250 });
+    expect(retries()).toHaveLength(2);
+  });
+
+  it('does not ask again while the socket is down, nor after call_not_found or once the call is over', async () => {
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    const { socket, session, peer } = setup({
+      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      clearTimeout: () => undefined,
+    });
+    await session.start();
+    peer.setConnection('connected');
+    socket.resumeAck = async () => ({ error: { code: 'internal_error', message: 'not here yet' } });
+    socket.setStatus('reconnecting');
+    socket.setStatus('connected');
+    await tick();
+    const retry = timers.find((t) => t.ms === 500)!;
+    // Down again before the retry: the retry does nothing; the next connect asks at once.
+    socket.setStatus('reconnecting');
+    retry.fn();
+    await tick();
+    expect(socket.resumes).toHaveLength(1);
+    socket.resumeAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });
+    socket.setStatus('connected');
+    await tick();
+    await tick();
+    expect(socket.resumes).toHaveLength(2);
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected' });
+    expect(timers.filter((t) => t.ms >= 500)).toHaveLength(1);
+  });
+
   it('ends as disconnected when the server lost the call during the outage', async () => {
     const { socket, session } = await live();
     socket.resumeAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });

@@ -116,6 +116,10 @@ const INITIAL: CallSnapshot = {
 
 const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
 
+/** call:resume asked again after a refusal that may pass (a takeover under way, a lost answer): from half a second, doubling, to 4 s. */
+const RESUME_RETRY_MIN_MS = 500;
+const RESUME_RETRY_MAX_MS = 4000;
+
 export class CallSession {
   private snap: CallSnapshot = INITIAL;
   private readonly listeners = new Set<Listener>();
@@ -134,6 +138,7 @@ export class CallSession {
   private connectedSent = false;
   private endTimer: unknown = null;
   private connectTimer: unknown = null;
+  private resumeTimer: unknown = null;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
 
@@ -398,17 +403,36 @@ export class CallSession {
     );
   }
 
-  /** A new socket after a network blip: claim the call back before the server's grace period ends it. */
-  private resume(socket: SantaSocket): void {
+  /**
+   * A new socket after a network blip, or on another server process after ours went away:
+   * claim the call back before the server's grace period ends it. The process that answers
+   * may not have the call yet (its owner died and the takeover is still under way) or the
+   * answer may be lost: anything but ok or call_not_found is asked again, backing off, as long
+   * as the socket stays up (a reconnect asks again anyway).
+   */
+  private resume(socket: SantaSocket, attempt = 0): void {
     const callId = this.snap.callId;
+    if (this.resumeTimer !== null) this.clearTimer(this.resumeTimer);
+    this.resumeTimer = null;
     if (!callId || TERMINAL.has(this.snap.phase)) return;
     void socket.resumeCall(callId).then((ack) => {
-      if (this.snap.callId !== callId) return;
-      if ('error' in ack) {
-        // The server no longer has the call: it ended while we were away (its grace period ran
-        // out, or it ended for another reason and the call:ended went to the old socket).
-        if (ack.error.code === 'call_not_found') void this.settleFromServer(callId);
-      } else this.update({ remainingSeconds: ack.remainingSeconds, connectionLost: false });
+      if (this.snap.callId !== callId || TERMINAL.has(this.snap.phase)) return;
+      if (!('error' in ack)) {
+        this.update({ remainingSeconds: ack.remainingSeconds, connectionLost: false });
+        return;
+      }
+      // The server no longer has the call: it ended while we were away (its grace period ran
+      // out, or it ended for another reason and the call:ended went to the old socket).
+      if (ack.error.code === 'call_not_found') void this.settleFromServer(callId);
+      // A session that is gone ends its calls at the server; asking again changes nothing.
+      else if (ack.error.code === 'unauthorized') return;
+      else if (socket.status === 'connected' && this.socket === socket && this.resumeTimer === null) {
+        const delay = Math.min(RESUME_RETRY_MIN_MS * 2 ** attempt, RESUME_RETRY_MAX_MS);
+        this.resumeTimer = this.setTimer(() => {
+          this.resumeTimer = null;
+          if (socket.status === 'connected') this.resume(socket, attempt + 1);
+        }, delay);
+      }
     });
   }
 
@@ -489,7 +513,8 @@ export class CallSession {
   private release(): void {
     if (this.endTimer !== null) this.clearTimer(this.endTimer);
     if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
-    this.endTimer = this.connectTimer = null;
+    if (this.resumeTimer !== null) this.clearTimer(this.resumeTimer);
+    this.endTimer = this.connectTimer = this.resumeTimer = null;
     for (const off of this.unsubscribe.splice(0)) off();
     for (const track of this.mic?.getTracks() ?? []) track.stop();
     try {

@@ -259,6 +259,42 @@ describe('the extension against the real server', { timeout: 90_000 }, () => {
     ]);
   });
 
+  it('the server drops every socket mid-call, as a draining process does: window and panel reconnect by themselves, backing off, and the window resumes its call', async () => {
+    const parent = await family(server);
+    const panelSocket = await connected(server, parent.token);
+    const panelStatus: SocketStatus[] = [];
+    panelSocket.onStatus((s) => panelStatus.push(s));
+    const window = callWindow(server, parent);
+    await window.session.start();
+    const live = await phase(window.session, 'live');
+    const windowSocket = window.socket();
+    const resumed: string[] = [];
+    const resumeCall = windowSocket.resumeCall.bind(windowSocket);
+    windowSocket.resumeCall = async (id) => {
+      const ack = await resumeCall(id);
+      resumed.push('error' in ack ? ack.error.code : 'ok');
+      return ack;
+    };
+
+    // The server closes each socket itself: socket.io does not reconnect after that by itself
+    // ('io server disconnect'), so the client's own back-off must bring both back.
+    server.app.io.disconnectSockets(true);
+    await statusOf(windowSocket, 'reconnecting');
+    expect(window.session.snapshot).toMatchObject({ phase: 'live', connectionLost: true });
+    await statusOf(windowSocket, 'connected');
+    await statusOf(panelSocket, 'connected');
+    await vi.waitFor(() => expect(resumed).toEqual(['ok']), { timeout: 10_000 });
+    expect(window.session.snapshot).toMatchObject({ phase: 'live', connectionLost: false, callId: live.callId });
+    expect(panelStatus).toEqual(['reconnecting', 'connected']);
+
+    // Past the grace period the call runs on: the new socket holds it.
+    await pass(server, 25_000);
+    await vi.waitFor(() => expect(window.session.snapshot.elapsedSeconds).toBeGreaterThanOrEqual(25));
+    expect(window.session.snapshot.phase).toBe('live');
+    await window.session.hangUp();
+    expect(window.session.snapshot).toMatchObject({ phase: 'ended', endReason: 'hangup' });
+  });
+
   it('a call the server ended while the window was away: on its way back the window learns call_not_found and shows the call as ended', async () => {
     const parent = await family(server);
     const panelSocket = await connected(server, parent.token);

@@ -1,11 +1,16 @@
-import { describe, expect, it, vi } from 'vitest';
-import { connectSocket } from './socket.js';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as IoServer } from 'socket.io';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TcpBalancer } from '../../test/cluster/balancer.js';
+import type { Socket } from 'socket.io-client';
+import { connectSocket, defaultSocketFactory, RECONNECT_OPTIONS, type RawSocket } from './socket.js';
 import { FakeRawSocket } from './testing/fakes.js';
 
-function setup() {
+function setup(random = () => 0.5) {
   const raw = new FakeRawSocket();
   const factory = vi.fn(() => raw);
-  const socket = connectSocket('http://127.0.0.1:9', 'tok', factory);
+  const socket = connectSocket('http://127.0.0.1:9', 'tok', factory, { random });
   return { raw, socket, factory };
 }
 
@@ -139,5 +144,128 @@ describe('socket client', () => {
     raw.fire('connect_error', err);
     expect(seen).toEqual(['connected', 'reconnecting', 'connected', 'unauthorized']);
     expect(raw.disconnected).toBe(true);
+  });
+});
+
+describe('socket client, spread back-off', () => {
+  it("spreads this side's retries by half either way", () => {
+    vi.useFakeTimers();
+    try {
+      for (const [random, first] of [
+        [0, 500],
+        [0.999, 1499],
+      ] as const) {
+        const { raw } = setup(() => random);
+        raw.fire('connect');
+        raw.active = false;
+        raw.fire('disconnect', 'io server disconnect');
+        vi.advanceTimersByTime(first - 1);
+        expect(raw.connects).toBe(0);
+        vi.advanceTimersByTime(1);
+        expect(raw.connects).toBe(1);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never waits more than 5 s between tries, so a call window gets back within the grace period', () => {
+    vi.useFakeTimers();
+    try {
+      const { raw } = setup(() => 0.999);
+      raw.fire('connect');
+      raw.active = false;
+      raw.fire('disconnect', 'io server disconnect');
+      for (let i = 0; i < 8; i++) {
+        vi.advanceTimersByTime(7500);
+        expect(raw.connects).toBe(i + 1);
+        raw.fire('connect_error', Object.assign(new Error('internal_error'), { data: undefined }));
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('socket client against real socket.io servers behind a balancer', () => {
+  const TOKEN = 'a-token-both-processes-accept';
+  const servers: Array<{ io: IoServer; http: HttpServer; port: number; handshakes: string[] }> = [];
+  let balancer: TcpBalancer;
+
+  async function ioProcess(): Promise<(typeof servers)[number]> {
+    const http = createServer();
+    const io = new IoServer(http, { transports: ['websocket', 'polling'] });
+    const entry = { io, http, port: 0, handshakes: [] as string[] };
+    io.use((socket, next) => {
+      entry.handshakes.push(socket.conn.transport.name);
+      next(socket.handshake.auth.token === TOKEN ? undefined : new Error('unauthorized'));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    entry.port = (http.address() as AddressInfo).port;
+    servers.push(entry);
+    return entry;
+  }
+
+  afterEach(async () => {
+    await balancer?.close();
+    for (const s of servers.splice(0)) {
+      s.io.close();
+      s.http.closeAllConnections();
+      await new Promise((r) => s.http.close(r));
+    }
+  });
+
+  it('speaks WebSocket only, and when its process goes away reconnects with back-off to whichever process answers', async () => {
+    const a = await ioProcess();
+    const b = await ioProcess();
+    const alive = new Set([a.port, b.port]);
+    balancer = new TcpBalancer(() => [a.port, b.port].filter((p) => alive.has(p)));
+    await balancer.start();
+    const socket = connectSocket(balancer.url, TOKEN);
+    const seen: string[] = [];
+    socket.onStatus((s) => seen.push(s));
+    try {
+      await vi.waitFor(() => expect(socket.status).toBe('connected'), { timeout: 10_000 });
+      const [first, other] = a.handshakes.length ? [a, b] : [b, a];
+      expect(first.handshakes).toEqual(['websocket']);
+      // The process it reached stops, as a deploy stops it: its sockets close, it takes no new ones.
+      alive.delete(first.port);
+      first.io.close();
+      await vi.waitFor(() => expect(seen).toEqual(['connected', 'reconnecting', 'connected']), { timeout: 15_000 });
+      expect(other.handshakes).toEqual(['websocket']);
+      // No long-polling request ever reached either process.
+      expect([...a.handshakes, ...b.handshakes].every((t) => t === 'websocket')).toBe(true);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('does not fall back to long-polling when WebSockets are refused (polling would need sticky sessions)', async () => {
+    const http = createServer();
+    const io = new IoServer(http, { transports: ['polling'] });
+    const handshakes: string[] = [];
+    io.use((s, next) => {
+      handshakes.push(s.conn.transport.name);
+      next();
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    servers.push({ io, http, port: (http.address() as AddressInfo).port, handshakes });
+    let raw: RawSocket | null = null;
+    const socket = connectSocket(
+      `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+      TOKEN,
+      (url, token) => (raw = defaultSocketFactory(url, token)),
+    );
+    // Nothing else listed to fall back to, on this connection or any later one.
+    expect((raw as unknown as Socket).io.opts).toMatchObject({ transports: ['websocket'], ...RECONNECT_OPTIONS });
+    expect((raw as unknown as Socket).io.opts.tryAllTransports).toBeFalsy();
+    try {
+      await vi.waitFor(() => expect(socket.status).toBe('reconnecting'), { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(handshakes).toEqual([]);
+      expect(socket.status).toBe('reconnecting');
+    } finally {
+      socket.close();
+    }
   });
 });

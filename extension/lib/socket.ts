@@ -64,13 +64,27 @@ export interface RawSocket {
 
 export type SocketFactory = (baseUrl: string, token: string) => RawSocket;
 
+/**
+ * How socket.io reconnects a lost transport: from half a second, doubling, up to 5 s, each
+ * delay spread by half either way, so the sockets a stopped process drops do not all knock on
+ * the next process in the same instant. 5 s at most keeps a call window well inside the
+ * server's grace period (CALL_GRACE_SECONDS, 20 s by default) while a process restarts.
+ */
+export const RECONNECT_OPTIONS = {
+  reconnection: true,
+  reconnectionDelay: 500,
+  reconnectionDelayMax: 5000,
+  randomizationFactor: 0.5,
+} as const;
+
 export const defaultSocketFactory: SocketFactory = (baseUrl, token) => {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(baseUrl, {
     auth: { token },
-    // WebSocket first; long-polling only if something in between refuses WebSockets.
-    transports: ['websocket', 'polling'],
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
+    // WebSocket only: each connection lives on the one process it reached, so any process
+    // behind a load balancer can take a reconnect, with no sticky sessions (long-polling
+    // would need every request of a session to reach the same process).
+    transports: ['websocket'],
+    ...RECONNECT_OPTIONS,
   });
   // RawSocket is the narrower surface the client uses (and a fake implements).
   return socket as unknown as RawSocket;
@@ -79,15 +93,26 @@ export const defaultSocketFactory: SocketFactory = (baseUrl, token) => {
 /** The server has START_TIMEOUT to reach the provider and answer; it does its own timeouts inside that. */
 export const START_ACK_TIMEOUT_MS = 30_000;
 const END_ACK_TIMEOUT_MS = 10_000;
-/** When socket.io itself will not reconnect: the first retry, doubling up to the last. */
+/**
+ * When socket.io itself will not reconnect: the first retry, doubling up to the last. The last
+ * is socket.io's own ceiling, so a call window whose process went away retries often enough
+ * to resume its call within the server's grace period.
+ */
 const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 30_000;
+const RETRY_MAX_MS = RECONNECT_OPTIONS.reconnectionDelayMax;
+
+export interface ConnectOptions {
+  /** 0..1, for the spread of this side's retries (Math.random by default; tests fix it). */
+  random?: () => number;
+}
 
 export function connectSocket(
   baseUrl: string,
   token: string,
   factory: SocketFactory = defaultSocketFactory,
+  options: ConnectOptions = {},
 ): SantaSocket {
+  const random = options.random ?? Math.random;
   const raw = factory(baseUrl, token);
   let status: SocketStatus = 'connecting';
   const statusHandlers = new Set<(s: SocketStatus) => void>();
@@ -101,14 +126,17 @@ export function connectSocket(
   // refused (other than unauthorized: a store hiccup) nor a disconnect the server made (an
   // account's sockets dropped when it was restricted): then `active` is false, and this side
   // tries again, backing off, so the window and the panel never stay "reconnecting" for good.
+  // A draining process disconnects all its sockets at once: each delay is spread by half
+  // either way (as socket.io's own), so they do not all arrive at the next process together.
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let retryDelay = RETRY_MIN_MS;
   const retryIfIdle = () => {
     if (raw.active !== false || !raw.connect || retryTimer !== null) return;
+    const spread = Math.round(retryDelay * (0.5 + random()));
     retryTimer = setTimeout(() => {
       retryTimer = null;
       if (status === 'reconnecting') raw.connect?.();
-    }, retryDelay);
+    }, spread);
     retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
   };
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { AuditRow, Store } from '../store/types.js';
+import { StoreConflictError } from '../store/errors.js';
 
 export type AuditDetails = AuditRow['details'];
 
@@ -30,14 +31,33 @@ export interface AuditDeps {
   clock: Clock;
 }
 
+/** How often an append retries after another process took the sequence number it meant to use. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+type Head = { seq: number; hash: string };
+
+function anchorHead(row: { value: unknown } | undefined): Head | null {
+  const v = row?.value as { seq?: unknown; hash?: unknown } | null | undefined;
+  return v && typeof v.seq === 'number' && typeof v.hash === 'string' ? { seq: v.seq, hash: v.hash } : null;
+}
+
+/** Thrown inside the append transaction to roll it back when the head moved under it. */
+class HeadMoved extends Error {}
+
 /**
  * Append-only, hash-chained audit log. Each entry's hash covers the previous entry's
  * hash, so editing, removing or reordering any entry breaks verification from there on.
  * Entries carry ids and counts only, never personal text.
+ *
+ * Several processes may append to one store: the head this process last wrote is only a
+ * guess. Each append inserts seq head+1 and moves the anchor in one transaction; the audit
+ * table's unique seq (and the anchor's conditional update) refuse an append whose head another
+ * process moved meanwhile, and the append re-reads the head and tries again. So the chain
+ * stays one line, with no duplicate or missing seq, however many processes write to it.
  */
 export class AuditService {
   private tail: Promise<unknown> = Promise.resolve();
-  private head: { seq: number; hash: string } | null = null;
+  private head: Head | null = null;
 
   private readonly store: Store;
   private readonly clock: Clock;
@@ -60,31 +80,53 @@ export class AuditService {
     subject: string | null,
     details: AuditDetails,
   ): Promise<AuditRow> {
-    const head = this.head ?? (await this.loadHead());
-    const base: Omit<AuditRow, 'hash'> = {
-      id: newId(),
-      seq: head.seq + 1,
-      at: this.clock.now(),
-      actor,
-      action,
-      subject,
-      details,
-      prevHash: head.hash,
-    };
-    const row: AuditRow = { ...base, hash: entryHash(base) };
-    const anchor = { id: HEAD_KEY, value: { seq: row.seq, hash: row.hash }, updatedAt: row.at };
-    // The entry and the head anchor land together or not at all (one transaction on
-    // PostgreSQL, one commit on lowdb): a crash keeps both or neither. The insert goes first,
-    // as it is the write that can fail (a duplicate seq), and then nothing was written.
-    await this.store.atomically(async (t) => {
-      await t.audit.insert(row);
-      if (!(await t.meta.update(HEAD_KEY, anchor))) await t.meta.insert(anchor);
-    });
-    this.head = { seq: row.seq, hash: row.hash };
-    return row;
+    for (let attempt = 1; ; attempt++) {
+      const head = this.head ?? (await this.loadHead());
+      const base: Omit<AuditRow, 'hash'> = {
+        id: newId(),
+        seq: head.seq + 1,
+        at: this.clock.now(),
+        actor,
+        action,
+        subject,
+        details,
+        prevHash: head.hash,
+      };
+      const row: AuditRow = { ...base, hash: entryHash(base) };
+      const anchor = { id: HEAD_KEY, value: { seq: row.seq, hash: row.hash }, updatedAt: row.at };
+      try {
+        // The entry and the head anchor land together or not at all (one transaction on
+        // PostgreSQL, one commit on lowdb): a crash keeps both or neither. The insert goes
+        // first, as it is the write that can fail (seq is unique: on PostgreSQL a second
+        // process's insert of the same seq waits for the first to commit, then fails), and
+        // then nothing was written.
+        await this.store.atomically(async (t) => {
+          await t.audit.insert(row);
+          const moved = await t.meta.update(
+            HEAD_KEY,
+            { value: anchor.value, updatedAt: anchor.updatedAt },
+            { if: (cur) => anchorHead(cur)?.seq === head.seq },
+          );
+          if (moved) return;
+          if (anchorHead(await t.meta.get(HEAD_KEY))) throw new HeadMoved('the audit head moved');
+          await t.meta.insert(anchor); // the first entry, or a chain written before the anchor existed
+        });
+        this.head = { seq: row.seq, hash: row.hash };
+        return row;
+      } catch (err) {
+        if (!(err instanceof StoreConflictError) && !(err instanceof HeadMoved)) throw err;
+        // Another process appended since this one last looked: read the head again.
+        this.head = null;
+        if (attempt >= MAX_APPEND_ATTEMPTS) throw new Error(`audit append lost ${attempt} races for the chain's head`);
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
   }
 
-  private async loadHead(): Promise<{ seq: number; hash: string }> {
+  /** The committed head: the anchor, or (a chain written before anchors) the entry with the highest seq. */
+  private async loadHead(): Promise<Head> {
+    const anchored = anchorHead(await this.store.meta.get(HEAD_KEY));
+    if (anchored) return anchored;
     let best: AuditRow | null = null;
     for await (const batch of this.store.audit.scan()) {
       for (const row of batch) if (!best || row.seq > best.seq) best = row;
@@ -109,7 +151,11 @@ export class AuditService {
     return (await this.store.audit.findBy('subject', subject)).sort((a, b) => a.seq - b.seq);
   }
 
-  /** Runs between appends, so the entries and the head anchor are read as one state. */
+  /**
+   * Runs between this process's appends. The anchor is read before the entries: other processes
+   * may append while the entries are read, but never remove, so every entry the anchor counts
+   * must be among them, with the anchor's hash where it says.
+   */
   verifyChain(): Promise<ChainCheck> {
     const run = this.tail.then(() => this.verify());
     this.tail = run.catch(() => undefined);
@@ -117,6 +163,7 @@ export class AuditService {
   }
 
   private async verify(): Promise<ChainCheck> {
+    const anchor = (await this.store.meta.get(HEAD_KEY))?.value as { seq?: number; hash?: string } | undefined;
     const rows = await this.all();
     let prev = GENESIS;
     for (let i = 0; i < rows.length; i++) {
@@ -127,8 +174,8 @@ export class AuditService {
       }
       prev = hash;
     }
-    const anchor = (await this.store.meta.get(HEAD_KEY))?.value as { seq?: number; hash?: string } | undefined;
-    if (anchor && (anchor.seq !== rows.length || anchor.hash !== prev)) {
+    const anchored = anchor ? rows[(anchor.seq ?? 0) - 1] : undefined;
+    if (anchor && (!anchored || anchored.hash !== anchor.hash)) {
       return { ok: false, entries: rows.length, brokenAt: Math.min(rows.length, anchor.seq ?? 0) + 1 };
     }
     return { ok: true, entries: rows.length };

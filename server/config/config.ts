@@ -50,6 +50,21 @@ export const VARIABLES = {
       .optional(),
     secret: true,
   },
+  REDIS_URL: {
+    description:
+      'redis://[:password@]host:port[/db] or rediss:// (TLS): several server processes share one Redis for socket events to every process (socket.io streams adapter) and rate limits counted across processes; without it everything stays in this process, and a process on DATABASE_URL holds a PostgreSQL advisory lock so a second one refuses to start',
+    schema: z
+      .string()
+      .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    secret: true,
+  },
+  REDIS_KEY_PREFIX: {
+    description:
+      'Prefix of every Redis key and channel this deployment uses (its socket stream, its rate-limit counters), so several deployments can share one Redis',
+    default: 'callsanta:',
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64'),
+  },
   DATA_KEY: {
     description:
       'Data key: 32 random bytes as 64 hex chars or base64 (recommended), or any other text as a passphrase (scrypt-derived, with a warning); default: a 0600 key file generated in DATA_DIR',
@@ -192,6 +207,9 @@ export interface Config {
   /** Set: the PostgreSQL store; unset: the embedded lowdb store under dataDir. */
   databaseUrl: string | undefined;
   dataKey: string | undefined;
+  /** Set: several processes share socket events and rate limits through this Redis. */
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
   adminToken: string | undefined;
   openai: { apiKey: string | undefined; baseUrl: string; model: string; voice: string; zeroDataRetention: boolean };
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
@@ -367,6 +385,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dataDir: read('DATA_DIR'),
     databaseUrl,
     dataKey,
+    redisUrl: read('REDIS_URL'),
+    redisKeyPrefix: read('REDIS_KEY_PREFIX'),
     adminToken,
     openai: {
       apiKey: read('OPENAI_API_KEY'),

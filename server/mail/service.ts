@@ -1,10 +1,11 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
 import type { OutboxEntry } from '../../shared/schemas/privacy.js';
 import type { AccountRow, OutboxRow, Store } from '../store/types.js';
+import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
 
 /** One message handed to the transport. */
@@ -33,11 +34,15 @@ export interface MailOptions {
 
 export const OUTBOX_RETENTION_DAYS = 30;
 const RETRY_BASE_MS = MINUTE_MS;
+/** When another process was sending, look again this soon: a mail queued here may have come after its scan. */
+const ELSEWHERE_RETRY_MS = 5_000;
 
 export interface MailDeps {
   store: Store;
   clock: Clock;
   transport: MailTransport | null;
+  /** The outbox is sent by one process at a time, however many share the store. */
+  jobs: Pick<JobsService, 'runExclusive'>;
   options: MailOptions;
   logger?: Logger;
 }
@@ -50,12 +55,14 @@ export interface MailDeps {
 export class MailService {
   private running: Promise<{ sent: number; failed: number }> | null = null;
   private again = false;
+  private retryTimer: TimerHandle | null = null;
   private readonly maxAttempts: number;
   readonly retentionMs: number;
 
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly transport: MailTransport | null;
+  private readonly jobs: Pick<JobsService, 'runExclusive'>;
   private readonly options: MailOptions;
   private readonly logger: Logger | undefined;
 
@@ -63,6 +70,7 @@ export class MailService {
     this.store = deps.store;
     this.clock = deps.clock;
     this.transport = deps.transport;
+    this.jobs = deps.jobs;
     this.options = deps.options;
     this.logger = deps.logger;
     const { options } = deps;
@@ -152,12 +160,15 @@ export class MailService {
     }
     const run = (async () => {
       const total = { sent: 0, failed: 0 };
-      do {
-        this.again = false;
-        const r = await this.deliverOnce();
-        total.sent += r.sent;
-        total.failed += r.failed;
-      } while (this.again);
+      const outcome = await this.jobs.runExclusive(JOBS.outboxDelivery, async ({ signal }) => {
+        do {
+          this.again = false;
+          const r = await this.deliverOnce(signal);
+          total.sent += r.sent;
+          total.failed += r.failed;
+        } while (this.again && !signal.aborted);
+      });
+      if (!outcome.ran) this.retrySoon();
       return total;
     })();
     this.running = run;
@@ -168,7 +179,22 @@ export class MailService {
     }
   }
 
-  private async deliverOnce(): Promise<{ sent: number; failed: number }> {
+  /** Another process is sending: it may have scanned past a mail queued here, so try again shortly. */
+  private retrySoon(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, ELSEWHERE_RETRY_MS);
+  }
+
+  /** Stops the retry timer (shutdown). */
+  stop(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+  }
+
+  private async deliverOnce(signal: AbortSignal): Promise<{ sent: number; failed: number }> {
     const transport = this.transport;
     if (!transport) return { sent: 0, failed: 0 };
     let sent = 0;
@@ -184,16 +210,25 @@ export class MailService {
           await this.store.outbox.remove(row.id);
           continue;
         }
+        // The lock was lost: another process may be sending now; it, or the next run, goes on.
+        if (signal.aborted) return { sent, failed };
+        // The attempt is claimed before the send (a conditional write on what was read): a
+        // process that read the same row a moment ago finds it changed and leaves it alone.
+        // A crash between the claim and the send costs one attempt, never a second email.
+        const claimed = await this.store.outbox.update(
+          row.id,
+          { attempts: row.attempts + 1 },
+          { if: (cur) => cur.sentAt === null && cur.attempts === row.attempts },
+        );
+        if (!claimed) continue;
         try {
           await transport.send({ from: this.options.from, to: row.to, subject: row.subject, text: row.body });
           await this.store.outbox.update(row.id, {
             sentAt: this.clock.now(),
-            attempts: row.attempts + 1,
             ...(SECRET_TEMPLATES.has(row.template) ? { body: SCRUBBED_BODY } : {}),
           });
           sent++;
         } catch (err) {
-          await this.store.outbox.update(row.id, { attempts: row.attempts + 1 });
           failed++;
           this.logger?.warn(
             { outboxId: row.id, template: row.template, attempt: row.attempts + 1, err: (err as Error).message },

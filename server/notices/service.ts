@@ -10,6 +10,7 @@ import type { ConsentService } from '../consent/service.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { policyUpdateMail } from '../mail/templates.js';
+import { JOBS, type JobsService } from '../jobs/service.js';
 
 export function noticeView(r: NoticeRow): Notice {
   return {
@@ -37,6 +38,8 @@ export interface NoticesDeps {
   consent: ConsentService;
   mail: MailService;
   notifier: Pick<Notifier, 'toAccount'>;
+  /** A fan-out runs on one process at a time, however many share the store. */
+  jobs: Pick<JobsService, 'runExclusive'>;
   options: NoticesOptions;
   logger?: Logger;
 }
@@ -46,7 +49,9 @@ export interface NoticesDeps {
  * notice, pushed live as the `notice` socket event) and by email (an essential outbox mail,
  * sent even to parents who opted out of marketing). The fan-out is resumable: its progress
  * is data in the store (a meta row until done, and per account the notice and the mail are
- * each checked before they are made), so a crash mid-way is finished at the next start.
+ * each checked before they are made), so a crash mid-way is finished at the next start. Fan-outs
+ * run under one job lock (`notices.fanout`): two processes never check-then-insert for the same
+ * account at once, which is what keeps a resumed fan-out from sending anything twice.
  */
 export class NoticesService {
   private readonly batchSize: number;
@@ -56,6 +61,7 @@ export class NoticesService {
   private readonly consent: ConsentService;
   private readonly mail: MailService;
   private readonly notifier: Pick<Notifier, 'toAccount'>;
+  private readonly jobs: Pick<JobsService, 'runExclusive'>;
   private readonly options: NoticesOptions;
   private readonly logger: Logger | undefined;
 
@@ -65,6 +71,7 @@ export class NoticesService {
     this.consent = deps.consent;
     this.mail = deps.mail;
     this.notifier = deps.notifier;
+    this.jobs = deps.jobs;
     this.options = deps.options;
     this.logger = deps.logger;
     const { options } = deps;
@@ -79,12 +86,22 @@ export class NoticesService {
       value: { done: false },
       updatedAt: this.clock.now(),
     });
-    const notified = await this.fanOut(policy);
-    return { policy, notified };
+    // Waits for a fan-out running elsewhere (a resumed one), then does its own.
+    const outcome = await this.jobs.runExclusive(JOBS.policyFanOut, () => this.fanOut(policy), { wait: true });
+    return { policy, notified: outcome.ran ? outcome.value : 0 };
   }
 
-  /** Finish any fan-out a crash interrupted (run at start-up). Returns how many accounts were notified now. */
+  /**
+   * Finish any fan-out a crash interrupted (run at start-up, and on a timer so a process that
+   * died mid-way is finished by one that stays up). Skipped while another process fans out:
+   * that one finishes its own. Returns how many accounts were notified now.
+   */
   async resumeFanOuts(): Promise<number> {
+    const outcome = await this.jobs.runExclusive(JOBS.policyFanOut, () => this.resumeLocked());
+    return outcome.ran ? outcome.value : 0;
+  }
+
+  private async resumeLocked(): Promise<number> {
     let notified = 0;
     const pending: PolicyRow[] = [];
     for await (const batch of this.store.meta.scan()) {

@@ -81,6 +81,8 @@ export class RetentionService {
   private readonly mail: MailService;
   private readonly options: RetentionOptions;
   private readonly logger: Logger | undefined;
+  /** The running sweep's stop signal. */
+  private signal: AbortSignal | undefined;
 
   constructor(deps: RetentionDeps) {
     this.store = deps.store;
@@ -96,10 +98,15 @@ export class RetentionService {
     this.usageMs = options.usageRetentionMs ?? USAGE_RETENTION_MS;
   }
 
-  /** Run every sweep once. Writes one audit entry with the counts (also when a step fails part-way). */
-  async sweep(): Promise<SweepResult> {
+  /**
+   * Run every sweep once. Writes one audit entry with the counts (also when a step fails
+   * part-way). `signal` (the job lock's `lost`) stops the sweep at its next item, as a crash
+   * would: another process may be sweeping now, and the next run finishes what is left.
+   */
+  async sweep(signal?: AbortSignal): Promise<SweepResult> {
     const startedAt = this.clock.now();
     const counts = emptyCounts();
+    this.signal = signal;
     try {
       await this.accounts(counts);
       await this.photoUploads(counts);
@@ -144,6 +151,7 @@ export class RetentionService {
   /** Run `fn` over items in batches, yielding between batches. */
   private async each<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
     for (let i = 0; i < items.length; i++) {
+      this.signal?.throwIfAborted();
       await fn(items[i] as T);
       if ((i + 1) % this.batchSize === 0) await tick();
     }

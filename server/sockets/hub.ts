@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type {
   ClientToServerEventsReceived,
   HandshakeRefusal,
@@ -11,12 +12,19 @@ import type {
 import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
+import type { RedisConnection } from '../redis/connection.js';
 import { guardNamespace, guardSocket } from './guard.js';
 
 export interface SocketData {
   auth: Authenticated;
 }
 
+/**
+ * Server-to-server events (the calls' nudges to a call's owner, INTER_SERVER_EVENTS). Emits to
+ * an account's room and disconnects of a session's sockets need none: with REDIS_URL they
+ * travel to every process through the adapter itself (its BROADCAST and DISCONNECT_SOCKETS
+ * messages), typed by ServerToClientEvents like a local emit.
+ */
 export type { InterServerEvents } from '../../shared/schemas/socket.js';
 
 /** The socket.io server and socket, typed by the contract in shared/schemas/socket.ts. */
@@ -46,8 +54,34 @@ export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 export const MAX_SOCKETS_PER_SESSION = 6;
 export const MAX_SOCKETS_PER_ACCOUNT = 20;
 
-export function createSocketHub(http: HttpServer, accounts: AccountsService, cors: CorsCheck, logger: Logger) {
+/**
+ * With Redis, socket.io's streams adapter: every broadcast is appended to one Redis stream that
+ * every process reads, from the last entry it has read. A Redis that blinks loses no event
+ * (the events client queues its appends while Redis is away and each reader resumes from its
+ * offset), unlike the pub/sub adapter. The stream is trimmed to about maxLen entries: minutes
+ * of our traffic, far more than a reader falls behind. Reads block for at most a second, so a
+ * process that closes lets go of its reader soon.
+ */
+function streamsAdapter(redis: RedisConnection) {
+  return createAdapter(redis.events, {
+    streamName: `${redis.keyPrefix}socket.io`,
+    channelPrefix: `${redis.keyPrefix}socket.io`,
+    sessionKeyPrefix: `${redis.keyPrefix}sio:session:`,
+    maxLen: 10_000,
+    readCount: 100,
+    blockTimeInMs: 1000,
+  });
+}
+
+export function createSocketHub(
+  http: HttpServer,
+  accounts: AccountsService,
+  cors: CorsCheck,
+  logger: Logger,
+  redis?: RedisConnection,
+) {
   const io: SocketServer = new Server(http, {
+    ...(redis ? { adapter: streamsAdapter(redis) } : {}),
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: (origin, cb) => cb(null, cors(origin)), credentials: false },
     serveClient: false,

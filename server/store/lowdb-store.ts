@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from 'node:f
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import type { Store, StoreTables, Table, TableName, Tables, BlobStore } from './types.js';
+import type { Store, StoreLock, StoreTables, Table, TableName, Tables, BlobStore } from './types.js';
+import { LocalLocks } from './local-locks.js';
 import { SCHEMA_VERSION, TABLE_DEFS, TABLE_NAMES, type GroupName } from './schema.js';
 import { MemTable } from './mem-table.js';
 import { EncryptedJSONFile, syncDir } from './encrypted-file.js';
@@ -98,6 +99,7 @@ export class LowdbStore implements Store {
   /** atomically() blocks running: no commit starts until they end. */
   private holds = 0;
   private holdWaiters: (() => void)[] = [];
+  private readonly locks = new LocalLocks();
   private manifest: Required<Manifest> = { schemaVersion: SCHEMA_VERSION, shards: SHARDS, epoch: 0, journal: 0 };
 
   private constructor(
@@ -484,6 +486,12 @@ export class LowdbStore implements Store {
     } finally {
       if (--this.holds === 0) for (const release of this.holdWaiters.splice(0)) release();
     }
+  }
+
+  /** One process opens a data directory (its LOCK file), so a lock in this process is a lock for all of them. */
+  lock(name: string, opts?: { wait?: boolean }): Promise<StoreLock | null> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return this.locks.acquire(name, opts?.wait ?? false);
   }
 
   private untilNoHolds(): Promise<void> {

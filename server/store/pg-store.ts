@@ -1,6 +1,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { BlobStore, IndexableKeys, Store, StoreTables, Table, TableName, Tables } from './types.js';
+import type { BlobStore, IndexableKeys, Store, StoreLock, StoreTables, Table, TableName, Tables } from './types.js';
+import { PgLocks } from './pg/locks.js';
 import { TABLE_NAMES } from './schema.js';
 import { PG_TABLES, type ColumnDef, type KeyScope, type PgTableDef } from './pg/tables.js';
 import { migrate, migrationFiles, type MigrateResult } from './pg/migrate.js';
@@ -555,6 +556,7 @@ export class PgStore implements Store {
     private readonly clock: Pick<Clock, 'now'>,
     readonly migration: MigrateResult,
     private readonly where: string,
+    private readonly locks: PgLocks,
   ) {
     const shared: Shared = { keys, pool, onShred: () => this.noteShred() };
     this.tables = makeTables(shared, null);
@@ -587,7 +589,14 @@ export class PgStore implements Store {
       const migration = await migrate(client);
       await checkKey(client, keys);
       client.release();
-      return new PgStore(pool, keys, options.clock ?? systemClock, migration, describeUrl(options.url));
+      return new PgStore(
+        pool,
+        keys,
+        options.clock ?? systemClock,
+        migration,
+        describeUrl(options.url),
+        new PgLocks(options.url),
+      );
     } catch (err) {
       client.release();
       await pool.end().catch(() => undefined);
@@ -709,6 +718,12 @@ export class PgStore implements Store {
     return this.track(inTransaction(this.pool, (c) => fn(makeTables(this.shared, c))));
   }
 
+  /** A session advisory lock on the store's lock connection: see Store.lock and pg/locks.ts. */
+  lock(name: string, opts?: { wait?: boolean }): Promise<StoreLock | null> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return this.locks.acquire(name, opts?.wait ?? false);
+  }
+
   /** Every write is committed when its promise resolves: this waits for the ones still running. */
   async flush(): Promise<void> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
@@ -794,6 +809,7 @@ export class PgStore implements Store {
     if (this.shredded) await this.compact().catch(() => undefined);
     if (this.compacting) await this.compacting.catch(() => undefined);
     this.closed = true;
+    await this.locks.close();
     await this.pool.end();
   }
 }

@@ -64,6 +64,17 @@ export interface BlobStore {
 
 export type StoreKind = 'lowdb' | 'postgres';
 
+/** A named lock held across every process that shares the store (Store.lock). */
+export interface StoreLock {
+  /**
+   * Aborted when the lock is lost while held (PostgreSQL: the connection that held it broke),
+   * so work done under it stops at its next step instead of running beside a new holder.
+   */
+  readonly lost: AbortSignal;
+  /** Lets the next holder in; a second call does nothing. */
+  release(): Promise<void>;
+}
+
 export type StoreTables = { readonly [K in TableName]: Table<Tables[K]> };
 
 export interface Store extends StoreTables {
@@ -83,6 +94,14 @@ export interface Store extends StoreTables {
    * explicit flush). fn must not wait on anything else (no I/O, no timers).
    */
   atomically<R>(fn: (tables: StoreTables) => Promise<R>): Promise<R>;
+  /**
+   * Takes the lock `name`, one holder at a time across every process on this store (and
+   * within this process): on PostgreSQL a session advisory lock on a connection kept for
+   * locks, so a process that dies or loses its connection loses the lock with it; on lowdb,
+   * which only one process opens (its LOCK file), an in-process lock. Without `wait`, null at
+   * once when another holder has it; with `wait`, resolves when it is free. Not re-entrant.
+   */
+  lock(name: string, opts?: { wait?: boolean }): Promise<StoreLock | null>;
   /** Health for /healthz: which store, open, last flush, last error. */
   status(): {
     kind: StoreKind;

@@ -79,6 +79,48 @@ describe('the wire contract for errors', () => {
     expect(await server.app.store.accounts.count()).toBe(0);
   });
 
+  it('names a prototype key (__proto__, constructor, prototype) as the unknown field and changes nothing', async () => {
+    const { token } = await signUpParent(server.api);
+    const accounts = await server.app.store.accounts.count();
+    const created = await server.api.post('/api/profiles', { name: 'Kid', age: 6, language: 'en' }, token);
+    expect(created.status).toBe(201);
+    const profilePath = `/api/profiles/${created.body.id as string}`;
+    const before = {
+      me: (await server.api.get('/api/me', token)).body,
+      profile: (await server.api.get(profilePath, token)).body,
+    };
+    // Raw bodies: JSON.stringify of an object literal would never send `__proto__` as a key.
+    const cases: [string, string, string][] = [
+      ['PATCH', '/api/me', '{"__proto__": {"restricted": true}}'],
+      ['PATCH', '/api/me', '{"__proto__": {"x": 1}, "name": "Changed"}'],
+      ['PATCH', profilePath, '{"__proto__": {"age": 9}}'],
+      ['PATCH', profilePath, '{"name": "Changed", "__proto__": {}}'],
+      ['PATCH', profilePath, '{"constructor": {"prototype": {"age": 9}}}'],
+      ['PATCH', '/api/me', '{"prototype": {"restricted": true}}'],
+      [
+        'POST',
+        '/api/auth/signup',
+        '{"email":"p@example.test","password":"long enough pass","name":"A","locale":"en","__proto__":{"role":"admin"}}',
+      ],
+    ];
+    for (const [method, path, raw] of cases) {
+      const res = await server.api.request(method, path, {
+        raw,
+        token,
+        headers: { 'content-type': 'application/json' },
+      });
+      const key = /"(__proto__|constructor|prototype)"/.exec(raw)![1]!;
+      expect(res.status, `${method} ${path} ${raw}`).toBe(400);
+      expectErrorShape(res.body, 'invalid_request');
+      expect(Object.prototype.hasOwnProperty.call(res.body.error.fields ?? {}, key), raw).toBe(true);
+      expect(res.body.error.fields[key], raw).toBe('Unknown field');
+      expect(res.body.error.message, raw).toContain(key);
+    }
+    expect((await server.api.get('/api/me', token)).body).toEqual(before.me);
+    expect((await server.api.get(profilePath, token)).body).toEqual(before.profile);
+    expect(await server.app.store.accounts.count()).toBe(accounts);
+  });
+
   it('strips control characters from names', async () => {
     const res = await server.api.post('/api/auth/signup', {
       email: 'ctl@example.test',

@@ -20,9 +20,9 @@ describe("the side panel's live call", () => {
     reason: 'server_shutdown',
   };
 
-  function shown() {
+  function shown(record: Record<string, unknown> = RECORD) {
     const fetch = async (url: string) =>
-      new URL(url).pathname === '/api/calls/call-1' ? json(RECORD) : json({ profiles: [] });
+      new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
     const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
     const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
     const slot = ui.doc.document.createElement('div');
@@ -64,6 +64,20 @@ describe("the side panel's live call", () => {
     ui.raw.fire('connect');
     await vi.waitFor(() => expect(card()?.dataset.state).toBe('ended'));
     expect(slot.textContent).toContain('The call ended because the server was shutting down.');
+  });
+
+  it('a call another server process took over while the panel was away: once back, live again, and the new ticks move it on', async () => {
+    const { card, slot } = shown({ ...RECORD, endedAt: null, reason: null, seconds: 0 });
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 590, elapsedSeconds: 10 });
+    ui.raw.fire('disconnect', 'transport close');
+    expect(card()?.dataset.state).toBe('lost');
+    ui.raw.fire('connect');
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
+    expect(slot.textContent).not.toContain('Reconnecting');
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 570, elapsedSeconds: 30 });
+    expect(card()?.dataset.state).toBe('live');
+    expect(card()?.dataset.callId).toBe('call-1');
+    expect(slot.textContent).toContain('9:30');
   });
 
   it('keeps the call shown, with the reason, when ending it failed for another reason', async () => {

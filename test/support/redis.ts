@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { FakeClock } from '../../server/core/clock.js';
+import { freshDatabase } from './postgres.js';
+import type { TestServer, testServers } from './server.js';
+
+/** The run's Redis (test/support/redis-global-setup.ts); fails with how to install redis-server when there is none. */
+export function testRedisUrl(): string {
+  const provided = inject('redis');
+  if (!provided)
+    throw new Error('no Redis was provided: run the tests through vitest.config.ts (its globalSetup starts one)');
+  if ('error' in provided) throw new Error(provided.error);
+  return provided.url;
+}
+
+/**
+ * Server environment for one group of processes sharing the run's Redis: its URL and a key
+ * prefix of their own, so the streams, channels and counters of other test files never meet theirs.
+ */
+export function redisEnv(url = testRedisUrl()): { REDIS_URL: string; REDIS_KEY_PREFIX: string } {
+  return { REDIS_URL: url, REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}:` };
+}
+
+/**
+ * `count` app instances in this test process, each with its own HTTP and socket.io server and
+ * its own Redis connections, on one fresh PostgreSQL database (one data key) and one Redis
+ * under one key prefix: what N server processes of one deployment share. They share the fake
+ * clock too (one wall clock for the deployment). Every server is closed by testServers()'s afterEach.
+ */
+export async function startServerGroup(
+  servers: ReturnType<typeof testServers>,
+  count: number,
+  opts: { redisUrl?: string; env?: Record<string, string>; clock?: FakeClock } = {},
+): Promise<TestServer[]> {
+  const env = {
+    DATABASE_URL: await freshDatabase('group'),
+    DATA_KEY: randomBytes(32).toString('hex'),
+    ...redisEnv(opts.redisUrl),
+    ...opts.env,
+  };
+  const clock = opts.clock ?? new FakeClock();
+  // Started last to first: each process keeps the audit chain's head it read at its first
+  // entry, so until that head is shared across processes (the jobs slice of issue 14) the
+  // first server, started last and so reading the head after every other start-up entry, is
+  // the one a test writes audited changes through.
+  const group: TestServer[] = [];
+  for (let i = 0; i < count; i++) group.unshift(await servers.start({ env, clock }));
+  return group;
+}
