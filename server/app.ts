@@ -51,7 +51,7 @@ import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
-import { JobsService } from './jobs/service.js';
+import { JOBS, JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -466,7 +466,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       // checkpoints before anyone can call. A process alone on its store (lowdb's LOCK, or
       // PostgreSQL without REDIS_URL and its advisory lock) knows every call it finds open is
       // such a call. Then the watcher looks on, every CALL_LEASE_WATCH_MS.
-      await calls.recover({ everyOpen: !clustered });
+      // One process at a time (the claims are conditional anyway; the settling scan need not run twice at once).
+      await jobs.runExclusive(JOBS.callRecovery, () => calls.recover({ everyOpen: !clustered }), { wait: true });
       calls.startWatching();
       // A process that starts while Redis is away still starts (it reports so on /healthz and
       // refuses new calls until Redis is back); one with Redis reachable listens once connected.
