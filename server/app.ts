@@ -509,7 +509,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       // No new connections from here on: a client whose socket dropped must not reconnect to a
       // process that is ending its calls (it would be told they ended, as if by this process).
       const listenerClosed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
-      // Every live call ends and is settled ('server_shutdown') while the store is still open.
+      // While the store is still open: with other processes on the store (clustered), every live
+      // OpenAI call is handed over at once (its lease ends now; another process's watcher takes
+      // it within CALL_LEASE_WATCH_MS); alone, or for Simulated Santa, it ends and is settled
+      // ('server_shutdown'). Then the sockets close, and their clients reconnect elsewhere.
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -68,7 +68,7 @@ export interface LiveCallInit {
 }
 
 /** Why a live call stopped in this process without ending: it runs on, elsewhere. */
-export type CallRelease = 'lease_lost' | 'handed_over';
+export type CallRelease = 'lease_lost' | 'handed_over' | 'halted';
 
 export type CallEndResult = CallClosed;
 

@@ -967,6 +967,17 @@ export class CallsService {
   }
 
   /**
+   * Stop everything of this process's calls at once and write nothing: what a process that is
+   * killed leaves behind (its calls' leases run out and another process takes them over). For
+   * tests of several processes in one, which cannot kill -9 one of them.
+   */
+  async halt(): Promise<void> {
+    this.closing = true;
+    await this.watcher.stop();
+    for (const s of [...this.live.values()]) s.release('halted');
+  }
+
+  /**
    * Graceful shutdown: refuse new calls, abort starts in flight, stop looking for calls to take
    * over, then each live call either goes to another process at once (handOverOnShutdown, and
    * a provider whose calls can move: its lease ends now) or ends and settles ('server_shutdown').
@@ -977,15 +988,20 @@ export class CallsService {
     for (const s of this.starting.values()) s.abort.abort();
     await Promise.all([...this.starting.values()].map((s) => s.done));
     const handOver = this.deps.options.handOverOnShutdown && this.deps.provider.resumeCall !== undefined;
+    let handedOver = 0;
+    let ended = 0;
     await Promise.all(
       [...this.live.values()].map(async (s) => {
         if (handOver && (await s.handOver())) {
+          handedOver++;
           this.deps.logger.info({ callId: s.id }, 'call handed over to another process');
           return;
         }
+        ended++;
         await s.end('server_shutdown');
       }),
     );
+    if (handedOver + ended > 0) this.deps.logger.info({ handedOver, ended }, 'live calls drained');
     await this.deps.store.flush().catch(() => undefined);
   }
 }
