@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'conflict',
   'email_taken',
   'invalid_credentials',
+  // The signed-in parent's own password, asked again (closing the account, a new email or password).
+  'wrong_password',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',

@@ -21,30 +21,79 @@ export interface Field {
   root: HTMLElement;
   input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
   setError(message: string | null): void;
+  /** Whether an error is shown now. */
+  hasError(): boolean;
 }
 
-/** A labelled control with an optional hint and an error line the control points to. */
-export function field({ label, input, hint }: FieldOptions): Field {
+/**
+ * A labelled control with an optional hint and an error line the control points to.
+ * `control` is the element a person operates when it is not the input itself (the button
+ * of a file field): it gets the description and the invalid state.
+ */
+export function field({ label, input, hint, control }: FieldOptions & { control?: HTMLElement }): Field {
   const id = input.id || uid('f');
   input.id = id;
+  const target = control ?? input;
   const hintEl = hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null;
   const errorEl = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
+  const extraIds = () => (target.dataset.describedBy ?? '').split(' ').filter(Boolean);
   const describe = () => {
-    const ids = [hintEl?.id, errorEl.hidden ? null : errorEl.id].filter(Boolean).join(' ');
-    if (ids) input.setAttribute('aria-describedby', ids);
-    else input.removeAttribute('aria-describedby');
+    const ids = [hintEl?.id, ...extraIds(), errorEl.hidden ? null : errorEl.id].filter(Boolean).join(' ');
+    if (ids) target.setAttribute('aria-describedby', ids);
+    else target.removeAttribute('aria-describedby');
   };
   describe();
-  const root = h('div', { class: 'field' }, h('label', { for: id }, label), hintEl, input, errorEl);
+  const labelEl = h('label', { for: id, id: `${id}-label` }, label);
+  const root = h('div', { class: 'field' }, labelEl, hintEl, control ?? input, errorEl);
   return {
     root,
     input,
     setError(message) {
       errorEl.textContent = message ?? '';
       errorEl.hidden = !message;
-      if (message) input.setAttribute('aria-invalid', 'true');
-      else input.removeAttribute('aria-invalid');
+      if (message) target.setAttribute('aria-invalid', 'true');
+      else target.removeAttribute('aria-invalid');
       describe();
+    },
+    hasError: () => !errorEl.hidden,
+  };
+}
+
+/**
+ * A file field whose words are ours: the browser's own file input says "Choose File" in the
+ * browser's language, not the parent's, so it stays hidden and a translated button opens it.
+ * The button is named by the field's label and its own words, and says which file was chosen.
+ */
+export function fileField(opts: {
+  label: string;
+  hint?: string;
+  input: HTMLInputElement;
+  chooseLabel: string;
+  noneLabel: string | null;
+}): Field & { button: HTMLButtonElement; showChosen(name: string | null): void } {
+  const { input } = opts;
+  input.id ||= uid('f');
+  input.hidden = true;
+  input.tabIndex = -1;
+  const chosen = h('span', { class: 'file-chosen', id: `${input.id}-chosen` }, opts.noneLabel ?? '');
+  const pick = button(opts.chooseLabel, {
+    class: 'file-choose',
+    id: `${input.id}-button`,
+    'aria-labelledby': `${input.id}-label ${input.id}-button`,
+    'data-described-by': chosen.id,
+    onclick: () => input.click(),
+  });
+  // field() describes and marks the focusable part (the button), then the button moves into
+  // its row beside the chosen file's name and the hidden input.
+  const f = field({ label: opts.label, input, hint: opts.hint, control: pick });
+  const row = h('div', { class: 'file-control' });
+  f.root.replaceChild(row, pick);
+  row.append(pick, chosen, input);
+  return {
+    ...f,
+    button: pick,
+    showChosen(name) {
+      chosen.textContent = name ?? opts.noneLabel ?? '';
     },
   };
 }

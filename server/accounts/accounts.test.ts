@@ -282,6 +282,10 @@ describe('accounts and sign-in', () => {
       token,
     );
     expect(wrongCurrent.status).toBe(403);
+    expect(wrongCurrent.body.error).toMatchObject({
+      code: 'wrong_password',
+      fields: { currentPassword: expect.any(String) },
+    });
     expect((await server.api.get('/api/me', other)).status).toBe(200);
 
     const ok = await server.api.patch('/api/me', { newPassword: 'a new passphrase', currentPassword: password }, token);

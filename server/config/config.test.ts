@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, helpText, parseConfig, startupWarnings, VARIABLES } from './config.js';
 
+/** Production as it must be configured for CORS: it names its extension (the other settings vary by test). */
+const PRODUCTION = { NODE_ENV: 'production', EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop' };
+
 describe('configuration', () => {
   it('runs on safe embedded defaults with an empty environment', () => {
     const c = parseConfig({});
@@ -61,9 +64,9 @@ describe('configuration', () => {
     expect(() => parseConfig({ ADMIN_TOKEN: 'test-admin', NODE_ENV: 'production' })).toThrow(
       /Invalid ADMIN_TOKEN: must be at least 24 characters with NODE_ENV=production, because a short token can be guessed/,
     );
-    expect(
-      parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).adminToken,
-    ).toBe('x'.repeat(24));
+    expect(parseConfig({ ADMIN_TOKEN: 'x'.repeat(24), ...PRODUCTION, SIMULATED_PAYMENTS: 'true' }).adminToken).toBe(
+      'x'.repeat(24),
+    );
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
       encoding: 'utf8',
       env: { ...process.env, NODE_ENV: 'production', ADMIN_TOKEN: 'test-admin' },
@@ -85,9 +88,9 @@ describe('configuration', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Call Santa cannot start: Invalid STRIPE_SECRET_KEY/);
 
-    expect(parseConfig({ NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' }).simulatedPayments).toBe(true);
+    expect(parseConfig({ ...PRODUCTION, SIMULATED_PAYMENTS: 'true' }).simulatedPayments).toBe(true);
     expect(
-      parseConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+      parseConfig({ ...PRODUCTION, STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
         .simulatedPayments,
     ).toBe(false);
     // Stripe without its webhook secret would never credit a payment.
@@ -120,6 +123,49 @@ describe('configuration', () => {
         .extensionOrigins,
     ).toEqual(['https://a.example', 'chrome-extension://abcdefghijklmnopabcdefghijklmnop']);
     expect(parseConfig({}).extensionOrigins).toBeNull();
+  });
+
+  it('production names its extension origins: no built-in default, no localhost, a clear refusal at start', () => {
+    const prod = { NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' };
+    // The development default (every extension and localhost) never applies in production.
+    expect(() => parseConfig(prod)).toThrow(/Invalid EXTENSION_ORIGINS: is required with NODE_ENV=production/);
+    for (const local of ['http://localhost:3000', 'https://127.0.0.1', 'http://[::1]:8080', 'http://app.localhost']) {
+      expect(
+        () =>
+          parseConfig({ ...prod, EXTENSION_ORIGINS: `chrome-extension://abcdefghijklmnopabcdefghijklmnop,${local}` }),
+        local,
+      ).toThrow(/Invalid EXTENSION_ORIGINS: must not name a localhost origin with NODE_ENV=production/);
+    }
+    const named =
+      'chrome-extension://abcdefghijklmnopabcdefghijklmnop,moz-extension://0b2c0f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c';
+    expect(parseConfig({ ...prod, EXTENSION_ORIGINS: named }).extensionOrigins).toEqual(named.split(','));
+    // * is a choice the operator makes in so many words, not a default.
+    expect(parseConfig({ ...prod, EXTENSION_ORIGINS: '*' }).extensionOrigins).toBe('*');
+    // Development keeps its convenient default and may name localhost.
+    expect(parseConfig({}).extensionOrigins).toBeNull();
+    expect(parseConfig({ EXTENSION_ORIGINS: 'http://localhost:3000' }).extensionOrigins).toEqual([
+      'http://localhost:3000',
+    ]);
+    // An extension origin must look like one: a typo would silently allow nobody.
+    for (const bad of [
+      'chrome-extension://abc',
+      'chrome-extension://ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP',
+      'moz-extension://call-santa@callsanta.app',
+      'chrome-extension://*',
+      'moz-extension://*',
+    ]) {
+      expect(() => parseConfig({ EXTENSION_ORIGINS: bad }), bad).toThrow(/Invalid EXTENSION_ORIGINS: not an origin/);
+    }
+
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...prod, PORT: '0' },
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      /Call Santa cannot start: Invalid EXTENSION_ORIGINS: is required with NODE_ENV=production/,
+    );
   });
 
   it('--help describes the relaxed ADMIN_TOKEN, DATA_KEY and EXTENSION_ORIGINS rules', () => {

@@ -123,7 +123,7 @@ export const VARIABLES = {
   },
   EXTENSION_ORIGINS: {
     description:
-      'Comma-separated allowed browser origins, or * for any origin (safe: the API authenticates with bearer tokens, never cookies); default: any chrome-extension:// or moz-extension:// origin and localhost',
+      'Comma-separated allowed browser origins (chrome-extension://<32-letter id>, moz-extension://<uuid>, https://...), or * for any origin (the API authenticates with bearer tokens, never cookies); default outside production: any chrome-extension:// or moz-extension:// origin and localhost. Required with NODE_ENV=production, which has no default and refuses localhost origins',
     schema: z.string().optional(),
   },
   TLS_CERT_FILE: {
@@ -253,6 +253,15 @@ export class ConfigError extends Error {
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /**
+ * One allowed origin: a Chrome extension (its id is 32 letters a-p), a Firefox extension (its
+ * per-installation UUID) or a web origin. A typo'd id would silently allow nobody.
+ */
+const ORIGIN =
+  /^(chrome-extension:\/\/[a-p]{32}|moz-extension:\/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|https?:\/\/[^/\s]+)$/;
+/** Origins on this machine: fine for development, never an allowed origin in production. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|[^/]*\.localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(:\d+)?$/i;
+
+/**
  * TRUST_PROXY: a hop count, or addresses, subnets and proxy-addr's names. `true` (trust every
  * hop) is refused: any client could then name its own address and reset every per-address limit.
  */
@@ -316,8 +325,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         .filter(Boolean)
     : null;
   for (const o of originList ?? []) {
-    if (o !== '*' && !/^(https?|chrome-extension|moz-extension):\/\/[^/\s]+$/.test(o))
-      throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
+    if (o !== '*' && !ORIGIN.test(o)) throw new ConfigError('EXTENSION_ORIGINS', `not an origin: ${o}`);
   }
   // `*` anywhere in the list means any origin; the others it names add nothing.
   const extensionOrigins = originList?.includes('*') ? '*' : originList;
@@ -370,6 +378,25 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'STRIPE_WEBHOOK_SECRET',
       'is required with STRIPE_SECRET_KEY and NODE_ENV=production, because without it no payment is ever credited',
+    );
+  }
+
+  // The built-in default echoes every extension's origin and localhost: handy in development,
+  // but in production any installed extension or local page could then call the API from a
+  // browser. Production names its own extension ids (or says * on purpose), and never localhost.
+  if (production && extensionOrigins === null) {
+    throw new ConfigError(
+      'EXTENSION_ORIGINS',
+      "is required with NODE_ENV=production: name the extension's origins, e.g. EXTENSION_ORIGINS=chrome-extension://<the store id>,moz-extension://<uuid> (without it every extension and localhost origin would be allowed, which is the development default only; * allows any origin on purpose)",
+    );
+  }
+  const loopbackOrigin = Array.isArray(extensionOrigins)
+    ? extensionOrigins.find((o) => LOOPBACK_ORIGIN.test(o))
+    : undefined;
+  if (production && loopbackOrigin !== undefined) {
+    throw new ConfigError(
+      'EXTENSION_ORIGINS',
+      `must not name a localhost origin with NODE_ENV=production (${loopbackOrigin}): any local program could serve a page there`,
     );
   }
 

@@ -65,6 +65,7 @@ describe('a server without SMTP_URL', () => {
       env: {
         NODE_ENV: 'production',
         SIMULATED_PAYMENTS: 'true',
+        EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
         ADMIN_TOKEN: 'a-production-admin-token-0123456789abcdef',
         PUBLIC_URL: 'https://callsanta.example',
       },

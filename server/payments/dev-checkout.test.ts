@@ -308,7 +308,11 @@ describe('the dev payment provider', () => {
   });
 
   it('in production with SIMULATED_PAYMENTS=true: the pages and the credits answer say so, and consent is never "verified by card"', async () => {
-    server = await server.restart({ NODE_ENV: 'production', SIMULATED_PAYMENTS: 'true' });
+    server = await server.restart({
+      NODE_ENV: 'production',
+      SIMULATED_PAYMENTS: 'true',
+      EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+    });
     expect(server.config.production).toBe(true);
     const parent = await signUpParent(server.api);
     expect((await server.api.get('/api/credits', parent.token)).body.simulatedPayments).toBe(true);

@@ -57,6 +57,7 @@ describe('P1 operations: the model provider keeps no voice only with zero data r
     const openai = {
       NODE_ENV: 'production',
       SIMULATED_PAYMENTS: 'true',
+      EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
       OPENAI_API_KEY: 'sk-test-not-a-real-key',
       OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
     };

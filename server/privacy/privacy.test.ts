@@ -155,7 +155,9 @@ describe('delete the account (P10)', () => {
     const family = await scriptedFamily(server);
     const res = await server.api.delete('/api/me', { password: 'not the password' }, family.token);
     expect(res.status).toBe(403);
-    expect(res.body.error.code).toBe('invalid_credentials');
+    // Only the password was asked: the code says the password is wrong, not "email or password".
+    expect(res.body.error.code).toBe('wrong_password');
+    expect(res.body.error.fields).toEqual({ password: expect.any(String) });
     expect((await server.api.get('/api/me', family.token)).status).toBe(200);
     expect((await server.api.get(`/api/profiles/${family.profileId}`, family.token)).status).toBe(200);
     expect((await server.app.store.accounts.get(family.accountId))?.status).toBe('active');

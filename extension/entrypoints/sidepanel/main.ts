@@ -246,6 +246,10 @@ async function renderView(moveFocus: boolean): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // A live call shown now stays shown across the restart for the same account on the same server.
+  const carried = state?.account
+    ? { owner: `${state.account.id} ${state.api.baseUrl}`, call: state.live?.snapshot() }
+    : null;
   for (const off of state?.cleanup ?? []) off();
   state?.socket?.close();
   for (const url of state?.photos.values() ?? []) void url.then((u) => u && URL.revokeObjectURL(u));
@@ -284,7 +288,8 @@ async function start(): Promise<void> {
     state.view = needsConsent(state.account, state.policy) ? 'consent' : 'children';
     const socket = connectSocket(baseUrl, token);
     state.socket = socket;
-    state.live = liveCallPanel(ctx, socket, liveSlot);
+    const mine = carried?.owner === `${state.account.id} ${api.baseUrl}` ? (carried.call ?? null) : null;
+    state.live = liveCallPanel(ctx, socket, liveSlot, mine);
     state.cleanup.push(
       () => state.live?.dispose(),
       socket.on('credits:updated', (c) => {

@@ -45,7 +45,7 @@ export class SantaScript {
   next(): string {
     const lines = this.lines;
     const step = this.step++;
-    if (step < this.wishes.length) return lines.wish(this.wishes[step]!);
+    if (step < this.wishes.length) return lines.wish(midSentence(this.wishes[step]!, this.input.language));
     if (this.wishes.length === 0 && step === 0) return lines.askWishes;
     const i = step - Math.max(this.wishes.length, 1);
     const ack = lines.acknowledgements[i % lines.acknowledgements.length]!;
@@ -65,6 +65,22 @@ export class SantaScript {
     if (cue === 'distress') return this.lines.distress;
     return this.lines.changeSubject;
   }
+}
+
+/**
+ * A wish as it reads inside Santa's sentence: parents write list items with a capital ("A red
+ * bicycle", "Cykel"), which mid-sentence reads "wishing for A red bicycle". The first letter is
+ * lower-cased in the child's language, unless the first word is written as a name is, an
+ * acronym or a brand with capitals inside ("LEGO", "TV", "PlayStation"), which keeps its capitals.
+ */
+export function midSentence(item: string, language: Locale): string {
+  const text = item.trim();
+  const first = /^\p{L}[\p{L}\p{M}]*/u.exec(text)?.[0];
+  if (!first) return text;
+  const rest = first.slice(1);
+  if (rest !== rest.toLocaleLowerCase(language)) return text;
+  const head = first[0]!;
+  return head.toLocaleLowerCase(language) + text.slice(head.length);
 }
 
 const CUE_BUILDERS: Array<[SantaCue, (language: Locale) => string]> = [

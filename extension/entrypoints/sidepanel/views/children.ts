@@ -2,6 +2,7 @@ import {
   LOCALES,
   PROFILE_LIMITS,
   type CallReadiness,
+  createProfileBodySchema,
   type CreateProfileBody,
   type Locale,
   type Profile,
@@ -16,6 +17,7 @@ import {
   checkbox,
   confirmDialog,
   field,
+  fileField,
   focusHeading,
   messageArea,
   type Field,
@@ -282,7 +284,13 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
   // Photo: uploaded when chosen (the server keeps an unsaved upload for 24 hours at most).
   let photoId: string | null = profile?.photoId ?? null;
   const photoInput = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp' });
-  const photo = field({ label: t('child.photo'), input: photoInput, hint: t('child.photoHint') });
+  const photo = fileField({
+    label: t('child.photo'),
+    input: photoInput,
+    hint: t('child.photoHint'),
+    chooseLabel: t('child.photoChoose'),
+    noneLabel: photoId ? null : t('child.photoNone'),
+  });
   const preview = h('div', { class: 'photo-preview' });
   const removePhoto = checkbox(t('child.removePhoto'));
   removePhoto.root.hidden = !photoId;
@@ -292,6 +300,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
     const file = photoInput.files?.[0];
     if (!file) return;
     photo.setError(null);
+    photo.showChosen(file.name);
     void ctx.api.uploadPhoto(file).then(
       (res) => {
         photoId = res.photoId;
@@ -302,6 +311,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
       },
       (err) => {
         photoInput.value = '';
+        photo.showChosen(null);
         photo.setError(describeError(err));
       },
     );
@@ -356,6 +366,38 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
     photoId: photo,
   };
 
+  /** The form as the API takes it. */
+  const readBody = (): CreateProfileBody => {
+    const from = quietFrom.input.value;
+    const to = quietTo.input.value;
+    return {
+      name: name.input.value,
+      age: age.input.value === '' ? Number.NaN : Number(age.input.value),
+      language: language.input.value as Locale,
+      wishList: wishes.input.value
+        .split('\n')
+        .map((w) => w.trim())
+        .filter(Boolean),
+      behaviorNotes: behavior.input.value,
+      preferences: prefs.input.value,
+      photoId: removePhoto.input.checked ? null : photoId,
+      dailyMinutes: limit.input.value === '' ? null : Number(limit.input.value),
+      quietHours: from && to ? { from, to } : null,
+      timeZone: timeZone.input.value.trim() || null,
+    };
+  };
+  // An error says what was wrong with what the server was sent: once the parent has made the
+  // field valid (the same schema the server checks), it goes, without waiting for the next save.
+  const clearFixed = () => {
+    const body = readBody();
+    for (const [key, f] of Object.entries(fields)) {
+      if (!f.hasError() || key === 'photoId') continue;
+      const schema = createProfileBodySchema.shape[key as keyof CreateProfileBody];
+      if (key === 'quietHours' && Boolean(quietFrom.input.value) !== Boolean(quietTo.input.value)) continue;
+      if (schema.safeParse(body[key as keyof CreateProfileBody]).success) f.setError(null);
+    }
+  };
+
   const form = h(
     'form',
     { novalidate: true },
@@ -381,6 +423,8 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
     h('div', { class: 'actions' }, cancel, save),
   );
 
+  form.addEventListener('input', clearFixed);
+  form.addEventListener('change', clearFixed);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     for (const f of Object.values(fields)) f.setError(null);
@@ -392,21 +436,7 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
       quietFrom.input.focus();
       return;
     }
-    const body: CreateProfileBody = {
-      name: name.input.value,
-      age: age.input.value === '' ? Number.NaN : Number(age.input.value),
-      language: language.input.value as Locale,
-      wishList: wishes.input.value
-        .split('\n')
-        .map((w) => w.trim())
-        .filter(Boolean),
-      behaviorNotes: behavior.input.value,
-      preferences: prefs.input.value,
-      photoId: removePhoto.input.checked ? null : photoId,
-      dailyMinutes: limit.input.value === '' ? null : Number(limit.input.value),
-      quietHours: from && to ? { from, to } : null,
-      timeZone: timeZone.input.value.trim() || null,
-    };
+    const body = readBody();
     void busy(save, async () => {
       try {
         const saved = profile ? await ctx.api.patchProfile(profile.id, body) : await ctx.api.createProfile(body);

@@ -1,6 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CallEndReason } from '../../../../shared/index.js';
+import { join } from 'node:path';
+import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
+import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
 import { json } from '../../../lib/testing/dom.js';
+import { FakeRawSocket } from '../../../lib/testing/fakes.js';
 import { connectSocket } from '../../../lib/socket.js';
 import { panelContext, viewTestFrame } from '../testing.js';
 import { liveCallPanel } from './live-call.js';
@@ -120,5 +124,100 @@ describe('the live call card says why the call really ended', () => {
 
   it('the longest call allowed keeps its own words', () => {
     expect(endedWith('max_duration')).toBe('The call reached the longest allowed length. They talked for 1 minute.');
+  });
+});
+
+describe('a live call carried across a panel restart (a language switch)', () => {
+  const ui = viewTestFrame();
+
+  it('keeps the Simulated Santa note, the transcript and the alerts, now in the new language', async () => {
+    const record = {
+      id: 'call-1',
+      profileId: 'p1',
+      startedAt: '2026-12-01T10:00:00.000Z',
+      endedAt: null,
+      seconds: 0,
+      reason: null,
+    };
+    const fetch = async (url: string) =>
+      new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
+    const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const english = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.raw.fire('call:started', { ...STARTED, simulated: true });
+    ui.raw.fire('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Ho ho ho!', final: true });
+    ui.raw.fire('call:warning', { callId: 'call-1', kind: 'safety', category: 'child_distress' });
+    const note = () => slot.querySelector<HTMLElement>('section.live p.simulated-note');
+    expect(note()?.hidden).toBe(false);
+    expect(note()?.textContent).toBe(t('live.simulated'));
+
+    // The parent picks Danish: the panel starts again and gets what the old one showed.
+    const carried = english.snapshot();
+    english.dispose();
+    expect(slot.textContent).toBe('');
+    const messages = generateChromeMessages(
+      await parseMessagesFile(join(import.meta.dirname, '..', '..', '..', 'locales', 'da.yml')),
+    ) as ChromeMessages;
+    await initI18n({ setting: 'da', load: async () => messages });
+    const raw = new FakeRawSocket();
+    const danish = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
+      slot,
+      carried,
+    );
+    ui.scope.signal.addEventListener('abort', () => danish.dispose());
+    expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('live');
+    expect(note()?.hidden).toBe(false);
+    expect(note()?.textContent).toBe(messages.live_simulated!.message);
+    expect(slot.querySelector('.line-santa .speaker')?.textContent).toBe(messages.live_santa!.message);
+    expect(slot.querySelector('.line-santa .said')?.textContent).toBe('Ho ho ho!');
+    expect(slot.querySelector('.alert strong')?.textContent).toBe(messages.live_safetyAlert!.message);
+    expect(slot.querySelector('h2.live-title')?.textContent).toBe(
+      messages.live_title!.message.replace('{name}', 'Emma'),
+    );
+    // The new socket's ticks go on updating the same call.
+    raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 500, elapsedSeconds: 100 });
+    expect(slot.querySelectorAll('section.live')).toHaveLength(1);
+    expect(note()?.hidden).toBe(false);
+  });
+
+  it('a call that ended while no panel listened is shown ended once the new socket connects', async () => {
+    const record = {
+      id: 'call-1',
+      profileId: 'p1',
+      startedAt: '2026-12-01T10:00:00.000Z',
+      endedAt: '2026-12-01T10:01:00.000Z',
+      seconds: 60,
+      reason: 'hangup',
+    };
+    const fetch = async (url: string) =>
+      new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
+    const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const first = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.raw.fire('call:started', { ...STARTED, simulated: true });
+    const carried = first.snapshot();
+    first.dispose();
+    const raw = new FakeRawSocket();
+    const next = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
+      slot,
+      carried,
+    );
+    ui.scope.signal.addEventListener('abort', () => next.dispose());
+    raw.fire('connect');
+    await vi.waitFor(() => expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('ended'));
   });
 });

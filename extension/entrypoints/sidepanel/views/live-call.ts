@@ -14,8 +14,15 @@ import type { PanelContext } from '../context.js';
  * this panel's memory while it is open: it is never written to storage (P1, P3).
  */
 export interface LiveCallPanel {
+  /**
+   * What the card shows now, to carry into the panel that replaces this one when the panel
+   * restarts for the same account (a language switch): memory to memory, never to storage.
+   */
+  snapshot(): LiveCallSnapshot | null;
   dispose(): void;
 }
+
+export type LiveCallSnapshot = Readonly<LiveCall>;
 
 interface Line {
   speaker: CallTranscript['speaker'];
@@ -41,7 +48,12 @@ interface LiveCall {
 
 const MAX_LINES = 200;
 
-export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTMLElement): LiveCallPanel {
+export function liveCallPanel(
+  ctx: PanelContext,
+  socket: SantaSocket,
+  slot: HTMLElement,
+  carried: LiveCallSnapshot | null = null,
+): LiveCallPanel {
   let call: LiveCall | null = null;
   const bar = timeBar(t('live.timeLeft'));
   const transcript = h('ol', { class: 'transcript-lines' });
@@ -53,7 +65,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   const alerts = h('div', { class: 'alerts' });
   const title = h('h2', { class: 'live-title' });
   const statusLine = h('p', { class: 'live-status' });
-  const simulatedNote = h('p', { class: 'hint', hidden: true }, t('live.simulated'));
+  const simulatedNote = h('p', { class: 'hint simulated-note', hidden: true }, t('live.simulated'));
   const endButton = button(t('live.endCall'), { variant: 'danger', class: 'end-call' });
   const errorLine = h('p', { class: 'field-error', role: 'alert' });
   const card = h(
@@ -143,6 +155,17 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     endButton.disabled = call.ending && !call.ended;
   };
 
+  const lineElement = (line: Line, name: string | null) =>
+    h(
+      'li',
+      { class: ['line', `line-${line.speaker}`, line.final ? null : 'partial'] },
+      h('span', { class: 'speaker' }, line.speaker === 'santa' ? t('live.santa') : (name ?? t('live.child'))),
+      ' ',
+      h('span', { class: 'said' }, line.text),
+    );
+  const alertElement = (category: SafetyCategory | undefined) =>
+    h('p', { class: 'alert', role: 'alert' }, h('strong', null, t('live.safetyAlert')), ' ', t(safetyKey(category)));
+
   const addLine = (line: CallTranscript) => {
     if (!call) return;
     const last = call.lines[call.lines.length - 1];
@@ -157,15 +180,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     }
     const entry: Line = { speaker: line.speaker, text: line.text, final: line.final };
     call.lines.push(entry);
-    transcript.append(
-      h(
-        'li',
-        { class: ['line', `line-${line.speaker}`, line.final ? null : 'partial'] },
-        h('span', { class: 'speaker' }, line.speaker === 'santa' ? t('live.santa') : (call.name ?? t('live.child'))),
-        ' ',
-        h('span', { class: 'said' }, line.text),
-      ),
-    );
+    transcript.append(lineElement(entry, call.name));
     if (call.lines.length > MAX_LINES) {
       call.lines.shift();
       transcript.firstElementChild?.remove();
@@ -223,7 +238,19 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
     render();
   };
 
+  // A call carried over from the panel this one replaces is shown at once, in this panel's
+  // language (the Simulated Santa note, the transcript's speakers, the alerts); what happened
+  // while no socket listened is asked of the server on the first connect.
   let dropped = false;
+  if (carried) {
+    const c: LiveCall = { ...carried, lines: carried.lines.map((l) => ({ ...l })), alerts: [...carried.alerts] };
+    c.ending = false;
+    call = c;
+    transcript.replaceChildren(...c.lines.map((l) => lineElement(l, c.name)));
+    alerts.replaceChildren(...c.alerts.map(alertElement));
+    dropped = !c.ended;
+    render();
+  }
   const offs = [
     socket.onStatus((status) => {
       if (status === 'reconnecting') {
@@ -255,15 +282,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
       if (w.kind === 'time_low') call.timeLow = true;
       else {
         call.alerts.push(w.category);
-        alerts.append(
-          h(
-            'p',
-            { class: 'alert', role: 'alert' },
-            h('strong', null, t('live.safetyAlert')),
-            ' ',
-            t(safetyKey(w.category)),
-          ),
-        );
+        alerts.append(alertElement(w.category));
       }
       render();
     }),
@@ -282,6 +301,7 @@ export function liveCallPanel(ctx: PanelContext, socket: SantaSocket, slot: HTML
   ];
 
   return {
+    snapshot: () => (call ? { ...call, lines: call.lines.map((l) => ({ ...l })), alerts: [...call.alerts] } : null),
     dispose() {
       for (const off of offs) off();
       call = null;

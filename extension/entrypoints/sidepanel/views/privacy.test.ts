@@ -265,3 +265,59 @@ describe('the privacy view follows policy notices without losing the parent’s 
     expect(upcomingLine(root).textContent).toBe(upcomingText(V2));
   });
 });
+
+describe('closing the account with a wrong password', () => {
+  const ui = viewTestFrame();
+
+  it('says at the password field that the password is wrong, not "email or password", and keeps the parent signed in', async () => {
+    const server = new FakeServer();
+    const base = server.fetch;
+    const deletes: string[] = [];
+    const fetch: FetchLike = async (url, init) => {
+      if (new URL(url).pathname === '/api/me' && init?.method === 'DELETE') {
+        deletes.push(String(init.body));
+        return new Response(
+          JSON.stringify({
+            error: { code: 'wrong_password', message: 'The password is wrong', fields: { password: 'Wrong password' } },
+          }),
+          { status: 403, headers: { 'content-type': 'application/json' } },
+        );
+      }
+      return base(url, init);
+    };
+    // linkedom has no modal dialogs: showModal shows nothing, close() fires 'close' as a browser does.
+    const dialogProto = Object.getPrototypeOf(document.createElement('dialog')) as HTMLDialogElement;
+    dialogProto.showModal = function showModal() {};
+    dialogProto.close = function close(this: HTMLDialogElement) {
+      const ev = document.createEvent('Event');
+      ev.initEvent('close', false, false);
+      this.dispatchEvent(ev);
+    };
+    const ctx = panelContext({
+      view: 'privacy',
+      fetch,
+      raw: ui.raw,
+      account: ACCOUNT,
+      policy: V1,
+      refreshAccount: async () => ACCOUNT,
+    });
+    const root = await privacyView(ctx, ui.scope.signal);
+    ui.doc.body.append(root);
+    const input = passwordInput(root);
+    input.value = 'not my password';
+    const submit = document.createEvent('Event');
+    submit.initEvent('submit', true, true);
+    input.closest('form')!.dispatchEvent(submit);
+    const dialog = await vi.waitFor(() => document.querySelector<HTMLDialogElement>('dialog')!);
+    dialog.querySelector<HTMLButtonElement>('button[value="confirm"]')!.click();
+
+    const error = () => input.closest('.field')!.querySelector<HTMLElement>('.field-error')!;
+    await vi.waitFor(() => expect(error().hidden).toBe(false));
+    expect(deletes).toEqual([JSON.stringify({ password: 'not my password' })]);
+    expect(error().textContent).toBe(t('errors.wrong_password'));
+    expect(t('errors.wrong_password')).not.toBe(t('errors.invalid_credentials'));
+    expect(root.textContent).not.toContain(t('errors.invalid_credentials'));
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(input);
+  });
+});

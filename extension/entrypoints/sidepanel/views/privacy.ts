@@ -1,10 +1,11 @@
 import type { Account, Notice, Policy } from '../../../../shared/index.js';
 import { h } from '../../../components/dom.js';
 import { busy, button, checkbox, confirmDialog, field, messageArea } from '../../../components/ui.js';
+import { ApiError } from '../../../lib/api.js';
 import { openTab } from '../../../lib/browser-ui.js';
 import { formatDate } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
-import { describeError } from '../../../lib/messages.js';
+import { describeError, errorText } from '../../../lib/messages.js';
 import type { PanelContext } from '../context.js';
 import { followUpdates } from '../live-updates.js';
 import { deleteChild } from './children.js';
@@ -133,7 +134,11 @@ export async function privacyView(ctx: PanelContext, signal: AbortSignal): Promi
           const { purgeBy } = await ctx.api.deleteMe({ password: password.input.value });
           await ctx.signOut(t('privacy.deleted', { date: formatDate(purgeBy) }));
         } catch (err) {
-          deleteMsg.show(describeError(err), 'error');
+          // Only the password was asked: say so at the password, not as "email or password".
+          if (err instanceof ApiError && err.code === 'wrong_password') {
+            password.setError(errorText('wrong_password'));
+            password.input.focus();
+          } else deleteMsg.show(describeError(err), 'error');
         }
       });
     })();
