@@ -25,7 +25,7 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** What a call row from before version 2 (lowdb) or migration 002 (PostgreSQL) reads as. */
+/** What a call row from before version 2 (lowdb) or migration 003 (PostgreSQL) reads as. */
 export const CALL_LEASE_DEFAULTS = {
   ownerId: null,
   leaseUntil: 0,

@@ -41,14 +41,15 @@ describe('PostgreSQL schema migrations', () => {
         encoding: 'utf8',
         env: { ...process.env, DATABASE_URL: url },
       });
+    const latest = migrationFiles().length;
     const first = run();
     expect(first.status, first.stderr).toBe(0);
     const files = migrationFiles();
     const names = files.map((f) => `${String(f.version).padStart(3, '0')}_${f.name}`).join(', ');
-    expect(first.stdout).toContain(`migrated from schema 0 to ${files.length}: ${names}`);
-    expect(names).toMatch(/^001_initial, 002_call_owner_lease/);
+    expect(first.stdout).toContain(`migrated from schema 0 to ${latest}: ${names}`);
+    expect(names).toContain('003_call_owner_lease');
     const second = run();
-    expect(second.stdout).toContain(`up to date (version ${files.length})`);
+    expect(second.stdout).toContain(`up to date (version ${latest})`);
     const none = spawnSync('npm', ['run', '--silent', 'migrate'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -66,7 +67,7 @@ describe('PostgreSQL schema migrations', () => {
     const attempt = openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
     await expect(attempt).rejects.toBeInstanceOf(StoreOpenError);
     await expect(attempt).rejects.toThrow(
-      `schema is version 99, newer than this build of Call Santa knows (${migrationFiles().length})`,
+      new RegExp(`schema is version 99, newer than this build of Call Santa knows \\(${migrationFiles().length}\\)`),
     );
     // Nothing was written: not even the key check a first start stores.
     expect((await c.query('SELECT count(*)::int AS n FROM store_info')).rows[0].n).toBe(0);
@@ -106,13 +107,13 @@ describe('PostgreSQL schema migrations', () => {
     }
   });
 
-  it('migration 002: a call sealed before it reads as owned by nobody with its lease long passed, and is found by owner', async () => {
+  it('migration 003: a call sealed before it reads as owned by nobody with its lease long passed, and is found by owner', async () => {
     const url = await freshDatabase('migrlease');
     const store = await openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
     try {
-      // A row as the build before 002 sealed it: none of the owner and lease fields.
+      // A row as the build before 003 sealed it: none of the owner and lease fields.
       const before = {
-        id: 'call-before-002',
+        id: 'call-before-003',
         accountId: 'acct-1',
         profileId: 'p1',
         provider: 'openai',
