@@ -51,6 +51,8 @@ export interface CallsProfilesPort {
   get(accountId: string, profileId: string): Promise<ProfileRow>;
   /** The account's profiles, oldest first (readiness answers for each child). */
   listRows(accountId: string): Promise<ProfileRow[]>;
+  /** The account's profile, or undefined when it is gone (a call taken over after its child was deleted). */
+  find(accountId: string, profileId: string): Promise<ProfileRow | undefined>;
 }
 export interface CallsAccountsPort {
   /** The account as it is now: its status and restriction decide whether it may call. */
@@ -811,8 +813,9 @@ export class CallsService {
       return closeHere(reason, seconds, Math.max(at, atCheckpoint));
     }
 
-    const profile = claimed.profileId ? await store.profiles.get(claimed.profileId) : undefined;
     const accountId = claimed.accountId;
+    const profile =
+      claimed.profileId && accountId ? await this.deps.profiles.find(accountId, claimed.profileId) : undefined;
     let resumed: Awaited<ReturnType<NonNullable<RealtimeProvider['resumeCall']>>>;
     try {
       if (!profile || !accountId)

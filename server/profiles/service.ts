@@ -82,6 +82,12 @@ export class ProfilesService {
     return row;
   }
 
+  /** The account's profile, or undefined when it is missing or another account's. */
+  async find(accountId: string, profileId: string): Promise<ProfileRow | undefined> {
+    const row = await this.store.profiles.get(profileId);
+    return row && row.accountId === accountId ? row : undefined;
+  }
+
   async listRows(accountId: string): Promise<ProfileRow[]> {
     return (await this.store.profiles.findBy('accountId', accountId)).sort(
       (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
