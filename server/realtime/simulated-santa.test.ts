@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBrowserPeer, type BrowserPeer } from '../../test/support/webrtc-peer.js';
 import { SANTA_LINES, wrapUpInstruction } from '../santa/persona.js';
@@ -180,6 +181,37 @@ describe('Simulated Santa', () => {
     expect(candidates.length).toBeGreaterThan(0);
     for (const line of candidates) expect(line).toMatch(/ 127\.0\.0\.1 \d+ typ host/);
     expect(started.providerCallId).toMatch(/^rtc_sim_[0-9a-f]{32}$/);
+  });
+
+  it('sends no STUN check to an address the offer lists, only answers the browser, and the call still connects', async () => {
+    // A UDP service on this machine that a forged offer names as a candidate (on 127.0.0.1, an
+    // ephemeral port: the very kind a browser on this machine would offer).
+    const trap = createSocket('udp4');
+    let packetsAtTrap = 0;
+    trap.on('message', () => packetsAtTrap++);
+    await new Promise<void>((resolve) => trap.bind(0, '127.0.0.1', resolve));
+    const provider = new SimulatedSantaProvider({ pacing: FAST });
+    const peer = await createBrowserPeer();
+    open.push(async () => {
+      await peer.close();
+      await provider.close();
+      trap.close();
+    });
+    // Listed first and with the highest priority, where a full ICE agent checks first.
+    const forged = peer.offerSdp.replace(
+      /^(a=candidate:)/m,
+      `a=candidate:9 1 udp 2130706431 127.0.0.1 ${trap.address().port} typ host\r\n$1`,
+    );
+    expect(forged).toContain(` 127.0.0.1 ${trap.address().port} typ host`);
+    const started = await provider.startCall(forged, session('en', 'Liam'));
+    expect(started.answerSdp).toMatch(/^a=ice-lite\r?$/m);
+    started.control.send({ type: 'response.create' });
+    await peer.setAnswer(started.answerSdp);
+    await peer.waitFor(() => peer.channelState() === 'open', 15_000, 'the data channel to open');
+    await peer.waitFor(() => peer.audioPackets() > 5, 15_000, "Santa's audio");
+    // A full agent retransmits its checks for seconds; one more second shows none was sent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(packetsAtTrap).toBe(0);
   });
 
   it('stops the current response on control.send({type: "response.cancel"})', async () => {
