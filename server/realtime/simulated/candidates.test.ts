@@ -3,12 +3,15 @@ import { candidateProblem, keepLegitimateCandidates, MAX_OFFER_CANDIDATES } from
 
 const line = (address: string, port: number, extra = '', transport = 'udp', component = 1) =>
   `a=candidate:1 ${component} ${transport} 2122260223 ${address} ${port} typ host${extra}`;
-const LOOPBACK = { loopbackOnly: true };
-const REMOTE = { loopbackOnly: false };
+const localAddresses = new Set(['127.0.0.1', '192.0.2.2']);
+const LOOPBACK = { loopbackOnly: true, localAddresses };
+const REMOTE = { loopbackOnly: false, localAddresses };
 
 describe("Simulated Santa's network rule for offer candidates", () => {
   it('keeps what a browser on this machine offers the loopback-bound peer', () => {
     expect(candidateProblem(line('127.0.0.1', 54321), LOOPBACK)).toBeNull();
+    // A browser on this machine lists its interface address as its host candidate.
+    expect(candidateProblem(line('192.0.2.2', 54321), LOOPBACK)).toBeNull();
     expect(candidateProblem(line('127.0.0.1', 60000, ' generation 0 ufrag abcd network-id 1'), LOOPBACK)).toBeNull();
     expect(candidateProblem(line('127.0.0.1', 54321, '', 'UDP', 2), LOOPBACK)).toBeNull();
   });

@@ -6,7 +6,7 @@ import { parseClientEvent, type RealtimeClientEvent, type RealtimeServerEvent } 
 import { RealtimeProviderError } from '../provider.js';
 import { keepLoopbackCandidates, peerNetworkConfig, type PeerNetworkOptions } from './loopback.js';
 import { answerDirection, describeOffer } from './offer.js';
-import { keepLegitimateCandidates } from './candidates.js';
+import { keepLegitimateCandidates, localIPv4Addresses } from './candidates.js';
 import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SantaVoiceSynth, type VoiceMode } from './santa-audio.js';
 import {
   SantaConversation,
@@ -77,9 +77,7 @@ export class SimulatedCall {
 
   private constructor(private readonly init: SimulatedCallInit) {
     this.id = init.id;
-    // ICE-lite: the peer never starts a connectivity check, it only answers the browser's
-    // (candidates.ts says why: an offer's candidates are addresses a stranger chose).
-    this.pc = new RTCPeerConnection({ ...peerNetworkConfig(init), bundlePolicy: 'max-bundle', iceLite: true });
+    this.pc = new RTCPeerConnection({ ...peerNetworkConfig(init), bundlePolicy: 'max-bundle' });
     const script = new SantaScript({ language: init.language, childName: init.childName, wishList: init.wishList });
     this.conversation = new SantaConversation(
       script,
@@ -131,7 +129,10 @@ export class SimulatedCall {
       });
     });
     // werift never sees a candidate a browser would not offer this peer (candidates.ts).
-    const offer = keepLegitimateCandidates(this.init.offerSdp, { loopbackOnly: this.init.loopbackOnly ?? true });
+    const offer = keepLegitimateCandidates(this.init.offerSdp, {
+      loopbackOnly: this.init.loopbackOnly ?? true,
+      localAddresses: localIPv4Addresses(),
+    });
     if (offer.dropped > 0)
       this.init.logger?.debug({ callId: this.id, dropped: offer.dropped }, 'offer candidates cut by the network rule');
     await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
