@@ -60,6 +60,8 @@ import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
 import { RedisConnection } from './redis/connection.js';
+import { redisRateLimits } from './redis/rate-limits.js';
+import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
 export interface AppOptions {
   config: Config;
@@ -150,6 +152,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const allowOrigin = corsCheck(config.extensionOrigins);
 
+  // REDIS_URL: several processes share socket events and count every rate limit together.
+  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, clock, logger) : null;
+  const limits: RateLimits = redis
+    ? redisRateLimits(redis, memoryRateLimits(clock), clock, logger)
+    : memoryRateLimits(clock);
   const audit = new AuditService({ store, clock });
   const jobs = new JobsService({ store, logger });
   const accounts = new AccountsService({
@@ -157,9 +164,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     audit,
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
+    limits,
   });
-  // REDIS_URL: several processes share socket events (and, through the limits, rate-limit counters).
-  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, clock, logger) : null;
   const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
   // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
   const securityHeaders = helmet();
@@ -173,7 +179,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     payments: { firstCompleted: (accountId) => payments.firstCompleted(accountId) },
   });
   await consent.ensureInitialPolicy();
-  const photos = new PhotosService({ store, clock });
+  const photos = new PhotosService({ store, clock, limits });
   const profiles = new ProfilesService({ store, clock, audit, consent, photos });
   const credits = new CreditsService({ store, clock, audit, notifier, packs: config.packs });
   const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
@@ -204,7 +210,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier,
     provider: realtime,
   });
-  registerCallSockets(io, { calls, accounts, clock, logger });
+  registerCallSockets(io, { calls, accounts, clock, logger, limits });
   const liveCalls: LiveCalls = calls;
   const purger = new AccountPurger({ store, clock, audit, profiles });
   const privacy = new PrivacyService({
@@ -217,6 +223,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     mail,
     notifier,
     options: { accountPurgeDays: config.accountPurgeDays },
+    limits,
   });
   const passwordResets = new PasswordResetService({
     store,
@@ -227,8 +234,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier,
     options: { publicUrl },
     logger,
+    limits,
   });
-  const support = new SupportService({ store, clock, audit });
+  const support = new SupportService({ store, clock, audit, limits });
   const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
   const retentionSweeps = new RetentionService({
     store,
@@ -404,7 +412,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (devOutbox) app.use(devOutboxRoutes(mail));
   // Admin paths exist only with ADMIN_TOKEN; without it they are plain 404s.
   if (config.adminToken) {
-    app.use('/admin', adminRoutes({ admin, metrics }, adminAuth(config.adminToken, clock)));
+    app.use('/admin', adminRoutes({ admin, metrics }, adminAuth(config.adminToken, clock, { limits })));
   }
 
   app.use(notFoundHandler);

@@ -14,7 +14,7 @@ export function passwordResetRoutes(resets: PasswordResetService, delivery: () =
     '/password-reset/request',
     handler(async (req, res) => {
       const body = parse(passwordResetRequestBodySchema, req.body);
-      resets.admit(clientInfo(req).ip);
+      await resets.admit(clientInfo(req).ip);
       // The same answer for every email, in the same time: the email is looked at only once
       // the answer has left, so neither its body nor its timing says whether an account exists.
       res.once('close', () => resets.sendLinkLater(body.email));

@@ -9,7 +9,7 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { hashPassword } from './passwords.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 
 export interface PasswordResetOptions {
@@ -39,6 +39,8 @@ export interface PasswordResetDeps {
   notifier: Pick<Notifier, 'disconnectAccount'>;
   options: PasswordResetOptions;
   logger?: Logger;
+  /** Where the limits are counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /**
@@ -49,8 +51,8 @@ export interface PasswordResetDeps {
  */
 export class PasswordResetService {
   private readonly ttlMs: number;
-  private readonly perAccount: AttemptLimiter;
-  private readonly perAddress: AttemptLimiter;
+  private readonly perAccount: AttemptCounter;
+  private readonly perAddress: AttemptCounter;
   private readonly inFlight = new Set<Promise<void>>();
 
   private readonly store: Store;
@@ -73,19 +75,18 @@ export class PasswordResetService {
     this.logger = deps.logger;
     const { clock, options } = deps;
     this.ttlMs = options.ttlMs ?? RESET_TTL_MS;
-    this.perAccount = new AttemptLimiter(clock, options.mailsPerHour ?? 3, 60 * MINUTE_MS);
-    this.perAddress = new AttemptLimiter(clock, options.perAddress ?? 20, 15 * MINUTE_MS);
+    const limits = deps.limits ?? memoryRateLimits(clock);
+    this.perAccount = limits.attempts('reset-mail-account', options.mailsPerHour ?? 3, 60 * MINUTE_MS);
+    this.perAddress = limits.attempts('reset-address', options.perAddress ?? 20, 15 * MINUTE_MS);
   }
 
   /**
    * The part of a request that is answered: the per-address limit (429), the same for every
    * email. Counts the request.
    */
-  admit(ip: string): void {
-    const addressKey = `ip:${ip}`;
-    const wait = this.perAddress.retryAfter(addressKey);
+  async admit(ip: string): Promise<void> {
+    const wait = await this.perAddress.take(`ip:${ip}`);
     if (wait > 0) throw tooMany(wait);
-    this.perAddress.record(addressKey);
   }
 
   /**
@@ -117,8 +118,7 @@ export class PasswordResetService {
   private async sendLink(email: string): Promise<void> {
     const account = await this.store.accounts.findOne('email', email);
     if (!account || account.status !== 'active') return;
-    if (this.perAccount.retryAfter(account.id) > 0) return;
-    this.perAccount.record(account.id);
+    if ((await this.perAccount.take(account.id)) > 0) return;
 
     // A new link replaces any earlier one.
     await this.invalidateAll(account.id);
@@ -148,14 +148,14 @@ export class PasswordResetService {
   /** Use a link: one time only, before it expires. */
   async confirm(token: string, newPassword: string, ip: string): Promise<void> {
     const addressKey = `confirm:${ip}`;
-    const wait = this.perAddress.retryAfter(addressKey);
+    const wait = await this.perAddress.retryAfter(addressKey);
     if (wait > 0) throw tooMany(wait);
 
     const now = this.clock.now();
     const row = await this.store.passwordResets.findOne('tokenHash', tokenHash(token));
     const account = row ? await this.store.accounts.get(row.accountId) : undefined;
     if (!row || !account || row.usedAt !== null || row.expiresAt <= now || account.status !== 'active') {
-      this.perAddress.record(addressKey);
+      await this.perAddress.record(addressKey);
       throw invalidToken();
     }
     // Claimed atomically: two simultaneous uses of one link, only one wins.
@@ -174,7 +174,7 @@ export class PasswordResetService {
     );
     if (!updated) throw invalidToken();
     const revoked = await this.accounts.revokeSessions(account.id);
-    this.accounts.liftSignInLocks(account.email);
+    await this.accounts.liftSignInLocks(account.email);
     this.notifier.disconnectAccount(account.id);
     await this.invalidateAll(account.id);
     await this.audit.record(`account:${account.id}`, 'account.password_reset', account.id, {

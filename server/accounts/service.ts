@@ -8,7 +8,7 @@ import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AuditService } from '../audit/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { browserFamily } from './user-agent.js';
 
 export interface ClientInfo {
@@ -54,6 +54,8 @@ export interface AccountsDeps {
   clock: Clock;
   audit: AuditService;
   options: AccountsOptions;
+  /** Where the sign-in and sign-up limits are counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /** Accounts, passwords and sign-in sessions. Tokens are random, stored only as hashes. */
@@ -65,10 +67,10 @@ interface SignInKeys {
 
 export class AccountsService {
   private readonly revokeListeners: ((sessionIds: string[]) => void)[] = [];
-  private readonly perEmailAndAddress: AttemptLimiter;
-  private readonly perAccount: AttemptLimiter;
-  private readonly perAddress: AttemptLimiter;
-  private readonly signupsPerAddress: AttemptLimiter;
+  private readonly perEmailAndAddress: AttemptCounter;
+  private readonly perAccount: AttemptCounter;
+  private readonly perAddress: AttemptCounter;
+  private readonly signupsPerAddress: AttemptCounter;
   private readonly ttlMs: number;
 
   private readonly store: Store;
@@ -81,10 +83,15 @@ export class AccountsService {
     this.audit = deps.audit;
     const { clock, options } = deps;
     const windowMs = options.failureWindowMs ?? 15 * MINUTE_MS;
-    this.perEmailAndAddress = new AttemptLimiter(clock, options.maxFailuresPerEmailAndAddress ?? 5, windowMs);
-    this.perAccount = new AttemptLimiter(clock, options.maxFailuresPerAccount ?? 50, windowMs);
-    this.perAddress = new AttemptLimiter(clock, options.maxFailuresPerAddress ?? 100, windowMs);
-    this.signupsPerAddress = new AttemptLimiter(clock, options.signupsPerAddressPerHour ?? 20, 60 * MINUTE_MS);
+    const limits = deps.limits ?? memoryRateLimits(clock);
+    this.perEmailAndAddress = limits.attempts(
+      'signin-email-address',
+      options.maxFailuresPerEmailAndAddress ?? 5,
+      windowMs,
+    );
+    this.perAccount = limits.attempts('signin-email', options.maxFailuresPerAccount ?? 50, windowMs);
+    this.perAddress = limits.attempts('signin-address', options.maxFailuresPerAddress ?? 100, windowMs);
+    this.signupsPerAddress = limits.attempts('signup-address', options.signupsPerAddressPerHour ?? 20, 60 * MINUTE_MS);
     this.ttlMs = options.sessionTtlDays * DAY_MS;
   }
 
@@ -95,9 +102,8 @@ export class AccountsService {
    */
   async signup(body: SignupBody, client: ClientInfo): Promise<{ token: string; account: AccountRow }> {
     const addressKey = `ip:${client.ip}`;
-    const wait = this.signupsPerAddress.retryAfter(addressKey);
+    const wait = await this.signupsPerAddress.take(addressKey);
     if (wait > 0) throw tooMany(wait);
-    this.signupsPerAddress.record(addressKey);
     if (await this.store.accounts.findOne('email', body.email))
       throw conflict('email_taken', 'An account with this email already exists');
     const now = this.clock.now();
@@ -139,14 +145,14 @@ export class AccountsService {
     const keys = this.signInKeys(body.email, client.ip);
     const { account, ok } = await this.weighSignIn(body, keys);
     if (!account || !ok || account.status !== 'active') {
-      this.recordFailedSignIn(keys);
+      await this.recordFailedSignIn(keys);
       await this.recordLogin(account?.id ?? null, false, client);
       // Only the right password learns that the account is closed and until when it can be
       // reopened; anyone else gets the same answer as for a wrong password.
       if (account && ok) this.throwIfClosed(account);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
-    this.perEmailAndAddress.reset(keys.pair);
+    await this.perEmailAndAddress.reset(keys.pair);
     const token = await this.openSession(account.id);
     await this.recordLogin(account.id, true, client);
     return { token, account };
@@ -168,9 +174,11 @@ export class AccountsService {
     keys: SignInKeys,
   ): Promise<{ account: AccountRow | undefined; ok: boolean }> {
     const wait = Math.max(
-      this.perEmailAndAddress.retryAfter(keys.pair),
-      this.perAccount.retryAfter(keys.account),
-      this.perAddress.retryAfter(keys.address),
+      ...(await Promise.all([
+        this.perEmailAndAddress.retryAfter(keys.pair),
+        this.perAccount.retryAfter(keys.account),
+        this.perAddress.retryAfter(keys.address),
+      ])),
     );
     if (wait > 0) throw tooMany(wait);
     const account = await this.store.accounts.findOne('email', body.email);
@@ -180,10 +188,12 @@ export class AccountsService {
     return { account, ok };
   }
 
-  private recordFailedSignIn(keys: SignInKeys): void {
-    this.perEmailAndAddress.record(keys.pair);
-    this.perAccount.record(keys.account);
-    this.perAddress.record(keys.address);
+  private async recordFailedSignIn(keys: SignInKeys): Promise<void> {
+    await Promise.all([
+      this.perEmailAndAddress.record(keys.pair),
+      this.perAccount.record(keys.account),
+      this.perAddress.record(keys.address),
+    ]);
   }
 
   /** A closed account not yet purged: 403 account_closed with its purge date (fields.purgeBy, ISO). */
@@ -214,10 +224,10 @@ export class AccountsService {
           )
         : undefined;
     if (!reopened) {
-      this.recordFailedSignIn(keys);
+      await this.recordFailedSignIn(keys);
       throw new AppError('invalid_credentials', 401, 'Email or password is wrong');
     }
-    this.perEmailAndAddress.reset(keys.pair);
+    await this.perEmailAndAddress.reset(keys.pair);
     await this.audit.record(`account:${reopened.id}`, 'account.reopened', reopened.id, {});
     const token = await this.openSession(reopened.id);
     await this.recordLogin(reopened.id, true, client);
@@ -225,10 +235,9 @@ export class AccountsService {
   }
 
   /** A password reset proves the parent owns the email: every sign-in lock on it is lifted. */
-  liftSignInLocks(email: string): void {
+  async liftSignInLocks(email: string): Promise<void> {
     const { account } = this.signInKeys(email, '');
-    this.perAccount.reset(account);
-    this.perEmailAndAddress.resetPrefix(`${account}\0`);
+    await Promise.all([this.perAccount.reset(account), this.perEmailAndAddress.resetPrefix(`${account}\0`)]);
   }
 
   async logout(session: SessionRow): Promise<void> {

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Clock } from '../core/clock.js';
 import { tooMany, unauthorized } from '../core/errors.js';
 import { MINUTE_MS } from '../../shared/units.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type RateLimits } from '../core/rate-limit.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -19,19 +19,24 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 export function adminAuth(
   adminToken: string,
   clock: Clock,
-  options: { maxFailures?: number; windowMs?: number } = {},
+  options: { maxFailures?: number; windowMs?: number; limits?: RateLimits } = {},
 ): RequestHandler {
   const expected = digest(adminToken);
-  const failures = new AttemptLimiter(clock, options.maxFailures ?? 100, options.windowMs ?? 15 * MINUTE_MS);
-  return (req, res, next) => {
+  const failures = (options.limits ?? memoryRateLimits(clock)).attempts(
+    'admin-auth-failures',
+    options.maxFailures ?? 100,
+    options.windowMs ?? 15 * MINUTE_MS,
+  );
+  // Express 5 passes a rejected promise on to the error handler, so the check may await its counter.
+  return async (req, res, next) => {
     const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const wait = failures.retryAfter(key);
+    const wait = await failures.retryAfter(key);
     if (wait > 0) return next(tooMany(wait));
     // The scheme is case-insensitive (RFC 9110 §11.1); the token is whatever follows it, trimmed.
     const presented = /^\s*bearer[ \t]+(.*?)\s*$/is.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const ok = timingSafeEqual(digest(presented), expected) && presented.length > 0;
     if (!ok) {
-      if ((req.headers.authorization ?? '').trim() !== '') failures.record(key);
+      if ((req.headers.authorization ?? '').trim() !== '') await failures.record(key);
       res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
       return next(unauthorized('Admin token required'));
     }

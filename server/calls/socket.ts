@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { AppError, toWire } from '../core/errors.js';
 import { parse } from '../core/validate.js';
-import { EventRateLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type EventVerdict, type RateLimits } from '../core/rate-limit.js';
 import {
   CLIENT_EVENTS,
   type AnyEventErrorCode,
@@ -95,49 +95,58 @@ function parseStart(payload: unknown): z.output<(typeof CLIENT_EVENTS)['call:sta
  */
 export function registerCallSockets(
   io: SocketServer,
-  deps: { calls: CallsService; accounts: Pick<AccountsService, 'authenticate'>; clock: Clock; logger: Logger },
+  deps: {
+    calls: CallsService;
+    accounts: Pick<AccountsService, 'authenticate'>;
+    clock: Clock;
+    logger: Logger;
+    /** Where the event budgets are counted (with REDIS_URL, across processes); default: in this process. */
+    limits?: RateLimits;
+  },
   options: CallSocketOptions = {},
 ): void {
   const { calls, accounts, clock, logger } = deps;
-  const burst = options.burst ?? 10;
-  const perSecond = options.perSecond ?? 2;
   const dropAfter = options.dropAfter ?? 50;
-
-  // One bucket per sign-in session, not per socket: reconnecting does not refill it.
-  const buckets = new Map<string, EventRateLimiter>();
-  const bucketOf = (sessionId: string): EventRateLimiter => {
-    let bucket = buckets.get(sessionId);
-    if (!bucket) {
-      if (buckets.size >= 10_000) for (const [id, b] of buckets) if (b.isFull()) buckets.delete(id);
-      bucket = new EventRateLimiter(clock, burst, perSecond, dropAfter);
-      buckets.set(sessionId, bucket);
-    }
-    return bucket;
-  };
+  // One budget per sign-in session, not per socket: reconnecting (to any process) does not refill it.
+  const budget = (deps.limits ?? memoryRateLimits(clock)).events(
+    'socket-events',
+    options.burst ?? 10,
+    options.perSecond ?? 2,
+  );
 
   io.on('connection', (socket: ClientSocket) => {
     const accountId = socket.data.auth.account.id;
-    const limiter = bucketOf(socket.data.auth.session.id);
+    const sessionId = socket.data.auth.session.id;
+    // Refusals in a row on this socket: a client that goes on sending regardless is dropped.
+    let refusedInARow = 0;
 
     // Middleware, not onAny: socket.io calls onAny listeners before the middleware, and the
     // token must be taken (and a flood refused) before any event is answered.
     socket.use((packet, next) => {
-      const verdict = limiter.take();
+      void budget.take(sessionId).then(
+        (verdict) => admit(packet, next, verdict),
+        (err: unknown) =>
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'event budget failed'),
+      );
+    });
+    const admit = (packet: unknown[], next: (err?: Error) => void, verdict: EventVerdict): void => {
       const ack = packet[packet.length - 1];
       const reply =
         typeof ack === 'function'
           ? (ack as (response: { error: { code: MiddlewareErrorCode; message: string } }) => void)
           : null;
-      if (verdict !== 'ok') {
+      if (!verdict.ok) {
+        refusedInARow++;
         reply?.({
-          error: { code: 'rate_limited', message: `Too many events; try again in ${limiter.retryAfterSeconds()} s` },
+          error: { code: 'rate_limited', message: `Too many events; try again in ${verdict.retryAfterSeconds} s` },
         });
-        if (verdict === 'drop') {
+        if (refusedInARow >= dropAfter && socket.connected) {
           logger.warn({ accountId }, 'socket dropped for flooding events');
           socket.disconnect(true);
         }
         return;
       }
+      refusedInARow = 0;
       // No handler: answered like REST's unknown endpoint, after costing its token. Neither the
       // name nor the payload is logged (both are the client's).
       if (socket.listeners(packet[0] as ClientEvent).length === 0) {
@@ -145,7 +154,7 @@ export function registerCallSockets(
         return;
       }
       next();
-    });
+    };
 
     /**
      * The session may have been revoked since the handshake (sign-out, password change, account

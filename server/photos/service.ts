@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
 import { HOUR_MS } from '../../shared/units.js';
 import type { PhotoRow, Store } from '../store/types.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { ConcurrencyLimit } from '../core/concurrency.js';
 
 export type PhotoMime = PhotoRow['mime'];
@@ -61,6 +61,8 @@ export interface PhotosDeps {
   store: Store;
   clock: Clock;
   options?: PhotosOptions;
+  /** Where the upload limit is counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /**
@@ -70,7 +72,7 @@ export interface PhotosDeps {
  */
 export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
-  private readonly uploads: AttemptLimiter;
+  private readonly uploads: AttemptCounter;
   private readonly decodes: ConcurrencyLimit;
 
   private readonly store: Store;
@@ -82,15 +84,18 @@ export class PhotosService {
     const { clock, options = {} } = deps;
     this.opts = { ...DEFAULTS, ...options };
     // A fixed-window counter: every upload attempt counts, since decoding costs CPU either way.
-    this.uploads = new AttemptLimiter(clock, this.opts.uploadsPerWindow, this.opts.uploadWindowMs);
+    this.uploads = (deps.limits ?? memoryRateLimits(clock)).attempts(
+      'photo-uploads',
+      this.opts.uploadsPerWindow,
+      this.opts.uploadWindowMs,
+    );
     this.decodes = new ConcurrencyLimit(this.opts.decodeConcurrency, this.opts.decodeQueue, 'photos');
   }
 
   /** Throws 429 (with Retry-After) once the account has used its uploads for this window. */
-  checkRate(accountId: string): void {
-    const wait = this.uploads.retryAfter(accountId);
+  async checkRate(accountId: string): Promise<void> {
+    const wait = await this.uploads.take(accountId);
     if (wait > 0) throw tooMany(wait, 'Too many photo uploads; try again later');
-    this.uploads.record(accountId);
   }
 
   /**
@@ -101,7 +106,7 @@ export class PhotosService {
    * all), so the bytes decide, and bytes that are no JPEG, PNG or WebP are 415.
    */
   async upload(accountId: string, declared: PhotoMime | 'sniff', bytes: Buffer): Promise<PhotoRow> {
-    this.checkRate(accountId);
+    await this.checkRate(accountId);
     if (bytes.length === 0) throw invalid('Send the image bytes as the request body');
     const real = sniffImage(bytes);
     if (!real && declared === 'sniff')

@@ -5,7 +5,7 @@ import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../sha
 import type { AccountRow, LedgerRow, PhotoRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
 import { outboxView, type MailService } from '../mail/service.js';
 import { accountClosedMail } from '../mail/templates.js';
@@ -33,6 +33,8 @@ export interface PrivacyDeps {
   mail: MailService;
   notifier: Pick<Notifier, 'disconnectAccount'>;
   options: PrivacyOptions;
+  /** Where the export limit is counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface PrivacyDeps {
  * restricting processing. Exports are built in memory per request and never written down.
  */
 export class PrivacyService {
-  private readonly exports: AttemptLimiter;
+  private readonly exports: AttemptCounter;
 
   private readonly store: Store;
   private readonly clock: Clock;
@@ -63,14 +65,17 @@ export class PrivacyService {
     this.notifier = deps.notifier;
     this.options = deps.options;
     const { clock, options } = deps;
-    this.exports = new AttemptLimiter(clock, options.exportsPerWindow ?? 5, options.exportWindowMs ?? HOUR_MS);
+    this.exports = (deps.limits ?? memoryRateLimits(clock)).attempts(
+      'privacy-exports',
+      options.exportsPerWindow ?? 5,
+      options.exportWindowMs ?? HOUR_MS,
+    );
   }
 
   /** Everything held about the account, as one versioned document (P11). Rate-limited and audited. */
   async export(accountId: string): Promise<ExportDocument> {
-    const wait = this.exports.retryAfter(accountId);
+    const wait = await this.exports.take(accountId);
     if (wait > 0) throw tooMany(wait, 'Exports are limited; try again later');
-    this.exports.record(accountId);
 
     const s = this.store;
     const account = await s.accounts.get(accountId);

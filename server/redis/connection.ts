@@ -96,21 +96,25 @@ export class RedisConnection {
     this.upListeners.push(listener);
   }
 
-  /** Resolves once Redis is ready, or after `ms` (false) if it is not. */
+  /** Resolves once both clients are ready (true), or after `ms` (false) if they are not. */
   async waitUntilUp(ms: number): Promise<boolean> {
-    if (this.isUp()) return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.events.off('ready', onReady);
-        resolve(false);
-      }, ms);
-      timer.unref();
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.events.once('ready', onReady);
-    });
+    const ready = (c: Redis) =>
+      c.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => {
+              c.off('ready', onReady);
+              resolve(false);
+            }, ms);
+            timer.unref();
+            const onReady = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            c.once('ready', onReady);
+          });
+    const [events, limits] = await Promise.all([ready(this.events), ready(this.limits)]);
+    return events && limits;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
 import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.js';
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
-import { AttemptLimiter } from '../core/rate-limit.js';
+import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -33,11 +33,13 @@ export interface SupportDeps {
   clock: Clock;
   audit: AuditService;
   options?: SupportOptions;
+  /** Where the request limit is counted; default: in this process. */
+  limits?: RateLimits;
 }
 
 /** Support requests and feedback from parents; read and closed by an admin. */
 export class SupportService {
-  private readonly limiter: AttemptLimiter;
+  private readonly limiter: AttemptCounter;
   private readonly retentionMs: number;
 
   private readonly store: Store;
@@ -49,14 +51,17 @@ export class SupportService {
     this.clock = deps.clock;
     this.audit = deps.audit;
     const { clock, options = {} } = deps;
-    this.limiter = new AttemptLimiter(clock, options.perHour ?? 10, HOUR_MS);
+    this.limiter = (deps.limits ?? memoryRateLimits(clock)).attempts(
+      'support-requests',
+      options.perHour ?? 10,
+      HOUR_MS,
+    );
     this.retentionMs = (options.retentionDays ?? SUPPORT_RETENTION_DAYS) * DAY_MS;
   }
 
   async create(accountId: string, body: SupportBody): Promise<SupportRow> {
-    const wait = this.limiter.retryAfter(accountId);
+    const wait = await this.limiter.take(accountId);
     if (wait > 0) throw tooMany(wait, 'Too many messages; try again later');
-    this.limiter.record(accountId);
     const row: SupportRow = {
       id: newId(),
       accountId,

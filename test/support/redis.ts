@@ -39,11 +39,7 @@ export async function startServerGroup(
     ...opts.env,
   };
   const clock = opts.clock ?? new FakeClock();
-  // Started last to first: each process keeps the audit chain's head it read at its first
-  // entry, so until that head is shared across processes (the jobs slice of issue 14) the
-  // first server, started last and so reading the head after every other start-up entry, is
-  // the one a test writes audited changes through.
   const group: TestServer[] = [];
-  for (let i = 0; i < count; i++) group.unshift(await servers.start({ env, clock }));
+  for (let i = 0; i < count; i++) group.push(await servers.start({ env, clock }));
   return group;
 }
