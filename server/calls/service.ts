@@ -852,6 +852,15 @@ export class CallsService {
       takenOver: { meteredSeconds: claimed.meteredSeconds, checkpointAt: claimed.checkpointAt },
     });
     this.track(call);
+    // A window that resumed on this very process while the call was being taken over found no
+    // live call here yet, so it recorded itself as a remote window (resume()): it is this call's
+    // window now. Without this the new session ran the grace period for a window it had, and
+    // took the child's hang-up for the parent's.
+    for (const [socketId, id] of this.remoteWindows) {
+      if (id !== claimed.id) continue;
+      this.remoteWindows.delete(socketId);
+      call.attachWindow(socketId);
+    }
     if (resumed.control.closed) {
       await call.end('provider_error');
       return 'ended';
