@@ -1,4 +1,4 @@
-import type { IndexableKeys, IndexValue, Table } from './types.js';
+import type { IndexableKeys, IndexValue, RangeKeys, RangeOptions, Table } from './types.js';
 import type { TableDef } from './schema.js';
 import { StoreConflictError } from './errors.js';
 
@@ -87,6 +87,25 @@ export class MemTable<T extends { id: string }> implements Table<T> {
   async findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined> {
     const row = this.findSync(field, value)[0];
     return row ? cloneData(row) : undefined;
+  }
+
+  /**
+   * Rows are in memory: one pass over them without copying any but the matches (a scan copies
+   * every row), then sorted. The order is the one the PostgreSQL store gives: field, then id.
+   */
+  async findUpTo<K extends RangeKeys<T>>(field: K, max: number, opts: RangeOptions<T> = {}): Promise<T[]> {
+    const value = (r: T) => r[field] as unknown as number | null | undefined;
+    const after = opts.after;
+    const afterValue = after ? (value(after) ?? null) : null;
+    const found: T[] = [];
+    for (const row of this.rows.values()) {
+      const v = value(row);
+      if (v === null || v === undefined || v > max) continue;
+      if (after && afterValue !== null && (v < afterValue || (v === afterValue && row.id <= after.id))) continue;
+      found.push(row);
+    }
+    found.sort((a, b) => (value(a) as number) - (value(b) as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return found.slice(0, opts.limit ?? found.length).map((r) => cloneData(r));
   }
 
   async *scan(batchSize = 500): AsyncIterable<T[]> {

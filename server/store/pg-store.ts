@@ -1,6 +1,17 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { BlobStore, IndexableKeys, Store, StoreLock, StoreTables, Table, TableName, Tables } from './types.js';
+import type {
+  BlobStore,
+  IndexableKeys,
+  RangeKeys,
+  RangeOptions,
+  Store,
+  StoreLock,
+  StoreTables,
+  Table,
+  TableName,
+  Tables,
+} from './types.js';
 import { PgLocks } from './pg/locks.js';
 import { TABLE_NAMES } from './schema.js';
 import { PG_TABLES, type ColumnDef, type KeyScope, type PgTableDef } from './pg/tables.js';
@@ -19,6 +30,8 @@ export interface PgStoreOptions {
   poolSize?: number;
   /** Reads the time of the last completed write (shown by /healthz); default: the system clock. */
   clock?: Pick<Clock, 'now'>;
+  /** The longest a destroyed data key waits for the compaction that clears it (default SHRED_COMPACT_MS). */
+  shredCompactMs?: number;
 }
 
 type Row = { id: string };
@@ -34,6 +47,8 @@ export const WRAP_CONTEXT = 'call-santa/pg/data-key';
 export const BLOB_CONTEXT = 'call-santa/pg/blob';
 export const rowContext = (table: TableName): string => `row:${table}`;
 const KEY_CHECK = 'key-check';
+/** The advisory lock under which a start fills in columns a migration added ('csbf'). */
+const BACKFILL_LOCK = 0x63_73_62_66;
 /** The longest a destroyed data key waits for the compact() that clears it from the files. */
 export const SHRED_COMPACT_MS = 1000;
 const KEY_CHECK_TEXT = 'call-santa postgres store';
@@ -144,8 +159,12 @@ function isUniqueViolation(err: unknown): err is { code: string; constraint?: st
 interface Shared {
   keys: Keys;
   pool: pg.Pool;
-  /** Called after a data key was destroyed: compact() then clears it from the files too. */
-  onShred(): void;
+  /**
+   * Called in the transaction that destroyed a data key: records it in the database (any
+   * process's compact() then clears it from the files, and a process that opens the store
+   * finishes one a dead process left pending) and schedules this process's compaction.
+   */
+  onShred(c: pg.PoolClient): Promise<void>;
 }
 
 /**
@@ -262,8 +281,8 @@ class PgTable<T extends Row> implements Table<T> {
         }
       }
       this.shared.keys.forget(k.id);
-      this.shared.onShred();
     }
+    if (gone.rows.length) await this.shared.onShred(c);
   }
 
   private conflict(err: unknown): never {
@@ -345,6 +364,55 @@ class PgTable<T extends Row> implements Table<T> {
 
   async findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined> {
     return (await this.select(this.db, field, value))[0];
+  }
+
+  /**
+   * Fills the columns a later migration added (`backfill` in pg/tables.ts) from each row's
+   * payload: rows written before the migration have NULL there, and a range query would miss them.
+   */
+  async backfill(c: pg.PoolClient, cols: ColumnDef[]): Promise<void> {
+    if (!cols.length) return;
+    const sets = cols.map((col, i) => `${col.column} = $${i + 2}`).join(', ');
+    for await (const batch of this.scanOn(c, 500)) {
+      for (const row of batch) {
+        const values = cols.map((col) => this.columnValue(col, (row as Record<string, unknown>)[col.field]));
+        await c.query(`UPDATE ${this.table} SET ${sets} WHERE id = $1`, [sqlText(row.id), ...values]);
+      }
+    }
+  }
+
+  async findUpTo<K extends RangeKeys<T>>(field: K, max: number, opts: RangeOptions<T> = {}): Promise<T[]> {
+    const col = this.byField.get(field);
+    if (!col || col.type !== 'number') {
+      // No column: read the whole table, as an unindexed findBy does (keep such sweeps off big tables).
+      const all: T[] = [];
+      for await (const batch of this.scanOn(this.db, 500)) all.push(...batch);
+      const value = (r: T) => (r as Record<string, unknown>)[field] as number | null | undefined;
+      const after = opts.after;
+      const av = after ? value(after) : undefined;
+      return all
+        .filter((r) => {
+          const v = value(r);
+          if (v === null || v === undefined || v > max) return false;
+          return !after || av === null || av === undefined || v > av || (v === av && r.id > after.id);
+        })
+        .sort((a, b) => (value(a) as number) - (value(b) as number) || (a.id < b.id ? -1 : 1))
+        .slice(0, opts.limit ?? all.length);
+    }
+    const params: unknown[] = [max];
+    let where = `${col.column} <= $1`;
+    const afterValue = opts.after ? (opts.after as Record<string, unknown>)[field] : undefined;
+    if (opts.after && typeof afterValue === 'number') {
+      params.push(afterValue, sqlText(opts.after.id));
+      // ids in byte order (COLLATE "C"), the order the lowdb store gives too.
+      where += ` AND (${col.column}, id COLLATE "C") > ($2, $3)`;
+    }
+    const limit = opts.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(opts.limit))}`;
+    const r = await this.db.query<SqlRow>(
+      `SELECT id, key_id, payload FROM ${this.table} WHERE ${where} ORDER BY ${col.column}, id COLLATE "C"${limit}`,
+      params,
+    );
+    return this.open(this.db, r.rows);
   }
 
   private async *scanOn(db: Db, batchSize: number): AsyncIterable<T[]> {
@@ -466,10 +534,8 @@ class PgBlobStore implements BlobStore {
 
   private async dropKey(c: pg.PoolClient, id: string): Promise<void> {
     const gone = await c.query<{ id: string }>('DELETE FROM data_keys WHERE scope = $1 RETURNING id', [`blob:${id}`]);
-    for (const k of gone.rows) {
-      this.shared.keys.forget(k.id);
-      this.shared.onShred();
-    }
+    for (const k of gone.rows) this.shared.keys.forget(k.id);
+    if (gone.rows.length) await this.shared.onShred(c);
   }
 
   async put(id: string, bytes: Buffer): Promise<void> {
@@ -557,8 +623,16 @@ export class PgStore implements Store {
     readonly migration: MigrateResult,
     private readonly where: string,
     private readonly locks: PgLocks,
+    private readonly shredCompactMs: number,
   ) {
-    const shared: Shared = { keys, pool, onShred: () => this.noteShred() };
+    const shared: Shared = {
+      keys,
+      pool,
+      onShred: async (c) => {
+        await c.query('INSERT INTO pending_shreds DEFAULT VALUES');
+        this.noteShred();
+      },
+    };
     this.tables = makeTables(shared, null);
     const blobs = new PgBlobStore(shared);
     this.photoFiles = {
@@ -588,20 +662,55 @@ export class PgStore implements Store {
     try {
       const migration = await migrate(client);
       await checkKey(client, keys);
+      const pendingShreds = (await client.query('SELECT 1 FROM pending_shreds LIMIT 1')).rows.length > 0;
       client.release();
-      return new PgStore(
+      const store = new PgStore(
         pool,
         keys,
         options.clock ?? systemClock,
         migration,
         describeUrl(options.url),
         new PgLocks(options.url),
+        options.shredCompactMs ?? SHRED_COMPACT_MS,
       );
+      try {
+        await store.backfillColumns();
+      } catch (err) {
+        await store.close().catch(() => undefined);
+        throw err;
+      }
+      // A key another process destroyed and did not live to clear from the files: this one does.
+      if (pendingShreds) store.noteShred();
+      return store;
     } catch (err) {
       client.release();
       await pool.end().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Columns added by a migration after rows were written are filled in once, under an advisory
+   * lock (two processes starting together do it once), each recorded in store_info so later
+   * starts skip it. A new database records them at once: its rows are written with every column.
+   */
+  private async backfillColumns(): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [BACKFILL_LOCK]);
+      const done = new Set(
+        (await c.query<{ name: string }>("SELECT name FROM store_info WHERE name LIKE 'backfill:%'")).rows.map(
+          (r) => r.name,
+        ),
+      );
+      const pgTables = makeTables(this.shared, c);
+      for (const name of TABLE_NAMES) {
+        const marker = (col: ColumnDef) => `backfill:${name}.${col.column}`;
+        const cols = PG_TABLES[name].columns.filter((col) => col.backfill && !done.has(marker(col)));
+        await pgTables[name].backfill(c, cols);
+        for (const col of cols)
+          await c.query("INSERT INTO store_info (name, value) VALUES ($1, '\\x'::bytea)", [marker(col)]);
+      }
+    });
   }
 
   /**
@@ -615,7 +724,7 @@ export class PgStore implements Store {
     this.shredTimer = setTimeout(() => {
       this.shredTimer = null;
       if (!this.closed) this.compact().catch(() => undefined); // recorded in lastError; the next one retries
-    }, SHRED_COMPACT_MS);
+    }, this.shredCompactMs);
     this.shredTimer.unref();
   }
 
@@ -645,6 +754,7 @@ export class PgStore implements Store {
       get: (id) => this.track(t.get(id)),
       findBy: (field, value) => this.track(t.findBy(field, value)),
       findOne: (field, value) => this.track(t.findOne(field, value)),
+      findUpTo: (field, max, opts) => this.track(t.findUpTo(field, max, opts)),
       scan: (batchSize) => t.scan(batchSize),
       count: () => this.track(t.count()),
       insert: (row) => this.track(t.insert(row)),
@@ -752,9 +862,16 @@ export class PgStore implements Store {
     return run;
   }
 
+  /**
+   * Whether a key was destroyed is read from the database, not only from this process: a key
+   * destroyed by another process (which may have died before its own compaction) is cleared by
+   * whichever process compacts next.
+   */
   private async runCompact(): Promise<void> {
     await this.flush();
-    if (!this.shredded) return;
+    const pending = await this.pool.query<{ upto: string | null }>('SELECT max(id)::text AS upto FROM pending_shreds');
+    const upto = pending.rows[0]?.upto ?? null;
+    if (!this.shredded && upto === null) return;
     this.shredded = false;
     try {
       await this.pool.query('VACUUM FULL data_keys');
@@ -768,6 +885,8 @@ export class PgStore implements Store {
           this.canCheckpoint = false;
         }
       }
+      // Done for every key destroyed before the vacuum began; one destroyed since stays pending.
+      if (upto !== null) await this.pool.query('DELETE FROM pending_shreds WHERE id <= $1', [upto]);
     } catch (err) {
       this.shredded = true;
       this.lastError = err instanceof Error ? err.message : String(err);

@@ -29,11 +29,27 @@ export type IndexValue = string | number | boolean | null;
 
 export type IndexableKeys<T> = { [K in keyof T]-?: T[K] extends IndexValue ? K : never }[keyof T] & string;
 
+/** Numeric fields (times, deadlines) a range query can bound. */
+export type RangeKeys<T> = { [K in keyof T]-?: T[K] extends number | null ? K : never }[keyof T] & string;
+
+export interface RangeOptions<T> {
+  /** At most this many rows (default: all). */
+  limit?: number;
+  /** The last row of the previous batch: the query goes on after it (keyset pagination). */
+  after?: T;
+}
+
 export interface Table<T extends { id: string }> {
   get(id: string): Promise<T | undefined>;
   /** Rows whose indexed field equals value. */
   findBy<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T[]>;
   findOne<K extends IndexableKeys<T>>(field: K, value: T[K]): Promise<T | undefined>;
+  /**
+   * Rows whose numeric field is at most `max` (a null never matches), ordered by that field,
+   * then id. For sweeps over deadlines and times: on PostgreSQL an indexed range query, so a
+   * sweep reads what is due, not the whole table. Batched with `limit` and `after`.
+   */
+  findUpTo<K extends RangeKeys<T>>(field: K, max: number, opts?: RangeOptions<T>): Promise<T[]>;
   /** Every row, in batches, for sweeps and counts; yields to the event loop between batches. */
   scan(batchSize?: number): AsyncIterable<T[]>;
   count(): Promise<number>;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { cpSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/lowdb-store.js';
@@ -255,6 +256,99 @@ describe.each(KINDS)('the Store contract on $name', (kind) => {
     expect(await s.logins.count()).toBe(25);
   });
 
+  it('findUpTo: rows whose field is at most the bound (never a null), by field then id, in batches that see each once', async () => {
+    const s = await kind.open(await kind.place());
+    const acc = await s.accounts.insert(accountRow());
+    const p = await s.profiles.insert(profileRow(acc.id));
+    // endedAt 0..9 twice each (ties broken by id), some above the bound, some open (null).
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = `c${String(29 - i).padStart(2, '0')}`;
+      ids.push(id);
+      await s.calls.insert(callRow(acc.id, p.id, { id, endedAt: i < 20 ? i % 10 : i < 25 ? 100 + i : null }));
+    }
+    const expected = (await Promise.all(ids.map((id) => s.calls.get(id))))
+      .filter((c): c is CallRow => c !== undefined && c.endedAt !== null && c.endedAt <= 9)
+      .sort((a, b) => a.endedAt! - b.endedAt! || (a.id < b.id ? -1 : 1))
+      .map((c) => c.id);
+    expect(expected).toHaveLength(20);
+    expect((await s.calls.findUpTo('endedAt', 9)).map((c) => c.id)).toEqual(expected);
+    expect((await s.calls.findUpTo('endedAt', 0)).map((c) => c.endedAt)).toEqual([0, 0]);
+    expect(await s.calls.findUpTo('endedAt', -1)).toEqual([]);
+
+    // Batches of 7 from where the last one ended; deleting what a batch returned (a sweep) skips nothing.
+    const seen: string[] = [];
+    let after: CallRow | undefined;
+    for (;;) {
+      const batch = await s.calls.findUpTo('endedAt', 9, { limit: 7, ...(after ? { after } : {}) });
+      if (!batch.length) break;
+      expect(batch.length).toBeLessThanOrEqual(7);
+      seen.push(...batch.map((c) => c.id));
+      for (const c of batch.filter((_, i) => i % 2 === 0)) await s.calls.remove(c.id);
+      after = batch[batch.length - 1];
+    }
+    expect(seen).toEqual(expected);
+    // Copies: changing a result changes nothing stored.
+    const [first] = await s.calls.findUpTo('endedAt', 9, { limit: 1 });
+    first!.meteredSeconds = 999;
+    expect((await s.calls.get(first!.id))?.meteredSeconds).toBe(0);
+    // A field that moves out of the range leaves it; one that moves in joins it.
+    await s.calls.update(first!.id, { endedAt: 50 });
+    await s.calls.update('c00', { endedAt: 3 });
+    const now = (await s.calls.findUpTo('endedAt', 9)).map((c) => c.id);
+    expect(now).not.toContain(first!.id);
+    expect(now).toContain('c00');
+  });
+
+  it('findUpTo over the swept fields of every kind of row: revoked sessions, used resets, old mail, old ledger entries', async () => {
+    const s = await kind.open(await kind.place());
+    const acc = await s.accounts.insert(accountRow());
+    const session = (id: string, revokedAt: number | null) =>
+      s.sessions.insert({ id, accountId: acc.id, tokenHash: `h-${id}`, createdAt: 1, expiresAt: 1000, revokedAt });
+    await session('s1', null);
+    await session('s2', 5);
+    await session('s3', 50);
+    expect((await s.sessions.findUpTo('revokedAt', 10)).map((r) => r.id)).toEqual(['s2']);
+    expect((await s.sessions.findUpTo('expiresAt', 1000)).map((r) => r.id)).toEqual(['s1', 's2', 's3']);
+    await s.passwordResets.insert({
+      id: 'r1',
+      accountId: acc.id,
+      tokenHash: 't1',
+      createdAt: 1,
+      expiresAt: 99,
+      usedAt: 7,
+    });
+    await s.passwordResets.insert({
+      id: 'r2',
+      accountId: acc.id,
+      tokenHash: 't2',
+      createdAt: 1,
+      expiresAt: 99,
+      usedAt: null,
+    });
+    expect((await s.passwordResets.findUpTo('usedAt', 10)).map((r) => r.id)).toEqual(['r1']);
+    await s.ledger.insert(ledgerRow(acc.id, { id: 'e1', at: 3 }));
+    await s.ledger.insert(ledgerRow(acc.id, { id: 'e2', at: 30 }));
+    expect((await s.ledger.findUpTo('at', 10)).map((r) => r.id)).toEqual(['e1']);
+    const mail = (id: string, createdAt: number) =>
+      s.outbox.insert({
+        id,
+        accountId: acc.id,
+        to: 'a@example.test',
+        kind: 'essential',
+        template: 't',
+        locale: 'en',
+        subject: 's',
+        body: 'b',
+        createdAt,
+        sentAt: null,
+        attempts: 0,
+      });
+    await mail('m1', 40);
+    await mail('m2', 4);
+    expect((await s.outbox.findUpTo('createdAt', 10)).map((r) => r.id)).toEqual(['m2']);
+  });
+
   it('rows are copies both ways: changing what was inserted, patched or read changes nothing stored', async () => {
     const s = await kind.open(await kind.place());
     const acc = await s.accounts.insert(accountRow());
@@ -363,6 +457,71 @@ describe('the PostgreSQL store across connections', () => {
       await one.calls.update(won[0]!.id, { endedAt: round + 1 });
     }
     expect(await two.calls.count()).toBe(10);
+  });
+
+  it('a data key destroyed by one process is cleared from the files by the next compaction on any process, also after the first one died', async () => {
+    const url = await freshDatabase('shred');
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      const filenode = async () =>
+        (await sql.query<{ f: string }>("SELECT pg_relation_filenode('data_keys')::text AS f")).rows[0]!.f;
+      const pending = async () => Number((await sql.query('SELECT count(*) AS n FROM pending_shreds')).rows[0].n);
+      // Process A destroys a key and would compact only much later (as if it died right after).
+      const a = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2, shredCompactMs: 3_600_000 }));
+      const b = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2, shredCompactMs: 3_600_000 }));
+      const acc = await a.accounts.insert(accountRow());
+      await a.profiles.insert(profileRow(acc.id));
+      expect(await a.accounts.remove(acc.id)).toBe(true);
+      expect(await pending()).toBe(1);
+      const before = await filenode();
+      // VACUUM FULL writes data_keys into a new file: the old one, with the key's bytes, is unlinked.
+      await b.compact();
+      expect(await filenode()).not.toBe(before);
+      expect(await pending()).toBe(0);
+      // Nothing pending: a compaction has nothing to rewrite.
+      const quiet = await filenode();
+      await b.compact();
+      expect(await filenode()).toBe(quiet);
+
+      // A destroys another key and dies before compacting; a process that opens the store clears it by itself.
+      const acc2 = await a.accounts.insert(accountRow());
+      expect(await a.accounts.remove(acc2.id)).toBe(true);
+      const left = await filenode();
+      track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2, shredCompactMs: 10 }));
+      await expect.poll(filenode, { timeout: 10_000 }).not.toBe(left);
+      await expect.poll(pending, { timeout: 10_000 }).toBe(0);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('columns a migration added are filled in from the rows written before it, once, at the next start', async () => {
+    const url = await freshDatabase('backfill');
+    const first = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2 }));
+    const acc = await first.accounts.insert(accountRow());
+    await first.sessions.insert({
+      id: 'revoked',
+      accountId: acc.id,
+      tokenHash: 'h',
+      createdAt: 1,
+      expiresAt: 1000,
+      revokedAt: 5,
+    });
+    await first.close();
+    // As the rows of a database from before migration 002: the new columns are empty.
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      await sql.query('UPDATE sessions SET revoked_at = NULL');
+      await sql.query("DELETE FROM store_info WHERE name LIKE 'backfill:%'");
+      const before = track(await openPgStore({ url, dataKey: DATA_KEY, poolSize: 2 }));
+      expect((await before.sessions.findUpTo('revokedAt', 10)).map((r) => r.id)).toEqual(['revoked']);
+      const markers = await sql.query("SELECT name FROM store_info WHERE name LIKE 'backfill:%' ORDER BY name");
+      expect(markers.rows.map((r) => r.name)).toContain('backfill:sessions.revoked_at');
+    } finally {
+      await sql.end();
+    }
   });
 
   it('refuses another DATA_KEY with a clear message', async () => {

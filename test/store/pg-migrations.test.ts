@@ -40,11 +40,12 @@ describe('PostgreSQL schema migrations', () => {
         encoding: 'utf8',
         env: { ...process.env, DATABASE_URL: url },
       });
+    const latest = migrationFiles().length;
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/migrated from schema 0 to 1: 001_initial/);
+    expect(first.stdout).toContain(`migrated from schema 0 to ${latest}: 001_initial`);
     const second = run();
-    expect(second.stdout).toMatch(/up to date \(version 1\)/);
+    expect(second.stdout).toContain(`up to date (version ${latest})`);
     const none = spawnSync('npm', ['run', '--silent', 'migrate'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -61,7 +62,9 @@ describe('PostgreSQL schema migrations', () => {
     await c.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'from_the_future')");
     const attempt = openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
     await expect(attempt).rejects.toBeInstanceOf(StoreOpenError);
-    await expect(attempt).rejects.toThrow(/schema is version 99, newer than this build of Call Santa knows \(1\)/);
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`schema is version 99, newer than this build of Call Santa knows \\(${migrationFiles().length}\\)`),
+    );
     // Nothing was written: not even the key check a first start stores.
     expect((await c.query('SELECT count(*)::int AS n FROM store_info')).rows[0].n).toBe(0);
   });

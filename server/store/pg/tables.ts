@@ -18,6 +18,11 @@ export interface ColumnDef {
   /** Stored as a keyed HMAC of the (normalized) value, never the value itself. */
   blind?: 'email' | 'token';
   unique?: boolean;
+  /**
+   * Added by a later migration: rows written before it have NULL here, and the store fills the
+   * column in from each row's payload once, at the first start after the migration.
+   */
+  backfill?: boolean;
 }
 
 /**
@@ -74,6 +79,7 @@ export const PG_TABLES: Defs = {
       accountId,
       text('tokenHash', 'token_hmac', { blind: 'token', unique: true }),
       big('expiresAt', 'expires_at'),
+      big('revokedAt', 'revoked_at', { backfill: true }),
     ],
     keyScope: master,
   },
@@ -93,7 +99,13 @@ export const PG_TABLES: Defs = {
   notices: { sql: 'notices', columns: [accountId], keyScope: master },
   ledger: {
     sql: 'ledger',
-    columns: [accountId, text('callId', 'call_id'), text('kind', 'kind'), text('ref', 'ref', { unique: true })],
+    columns: [
+      accountId,
+      text('callId', 'call_id'),
+      text('kind', 'kind'),
+      text('ref', 'ref', { unique: true }),
+      big('at', 'at', { backfill: true }),
+    ],
     // A grant's note is an admin's words about the person: sealed with the account's key.
     keyScope: ofAccount,
   },
@@ -116,13 +128,18 @@ export const PG_TABLES: Defs = {
   },
   logins: { sql: 'logins', columns: [accountId, big('at', 'at')], keyScope: master },
   audit: { sql: 'audit', columns: [big('seq', 'seq', { unique: true }), text('subject', 'subject')], keyScope: master },
-  outbox: { sql: 'outbox', columns: [accountId, big('sentAt', 'sent_at')], keyScope: () => ({ kind: 'row' }) },
+  outbox: {
+    sql: 'outbox',
+    columns: [accountId, big('sentAt', 'sent_at'), big('createdAt', 'created_at', { backfill: true })],
+    keyScope: () => ({ kind: 'row' }),
+  },
   passwordResets: {
     sql: 'password_resets',
     columns: [
       accountId,
       text('tokenHash', 'token_hmac', { blind: 'token', unique: true }),
       big('expiresAt', 'expires_at'),
+      big('usedAt', 'used_at', { backfill: true }),
     ],
     keyScope: () => ({ kind: 'row' }),
   },
