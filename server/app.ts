@@ -188,7 +188,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
     limits,
   });
-  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  const { io, notifier, close: closeHub } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
   // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
   const securityHeaders = helmet();
   hardenEngineHttp(io.engine, securityHeaders);
@@ -571,6 +571,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      closeHub();
       await redis?.close();
       http.closeAllConnections?.();
       await listenerClosed;

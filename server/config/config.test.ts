@@ -6,6 +6,19 @@ import { ConfigError, helpText, parseConfig, startupWarnings, VARIABLES } from '
 const PRODUCTION = { NODE_ENV: 'production', EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop' };
 
 describe('configuration', () => {
+  it('REDIS_URL is off by default, takes redis:// and rediss:// URLs, and keys everything under REDIS_KEY_PREFIX', () => {
+    expect(parseConfig({})).toMatchObject({ redisUrl: undefined, redisKeyPrefix: 'callsanta:' });
+    expect(parseConfig({ REDIS_URL: 'redis://:s3cret@cache:6379/2' }).redisUrl).toBe('redis://:s3cret@cache:6379/2');
+    expect(parseConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+    expect(() => parseConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(
+      /Invalid REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(parseConfig({ REDIS_KEY_PREFIX: 'staging:' }).redisKeyPrefix).toBe('staging:');
+    expect(() => parseConfig({ REDIS_KEY_PREFIX: 'a b*' })).toThrow(ConfigError);
+    // A secret: --help never shows a value for it.
+    expect(helpText()).not.toMatch(/REDIS_URL.*default:/);
+  });
+
   it('runs on safe embedded defaults with an empty environment', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({
