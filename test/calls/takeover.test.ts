@@ -12,6 +12,8 @@ import { callEndedSchema, callTickSchema, callTranscriptSchema } from '../../sha
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { freshDatabase } from '../support/postgres.js';
+import { startServerGroup } from '../support/redis.js';
+import { testServers } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
 import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type ReadyParent } from './support.js';
@@ -29,6 +31,7 @@ import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type Read
 const LEASE_MS = 15_000;
 const WATCH_MS = 2000;
 const servers: TestServer[] = [];
+const group = testServers();
 const sockets: Socket[] = [];
 const peers: BrowserPeer[] = [];
 let fake: FakeOpenAI | null = null;
@@ -298,5 +301,28 @@ describe('several processes on one store: one owner per live call', () => {
     const ended = window.log.wait('call:ended', (e) => e.callId === callId);
     await alone.stop();
     expect(callEndedSchema.parse(await ended)).toEqual({ callId, reason: 'server_shutdown', seconds: 4 });
+  });
+
+  it('with REDIS_URL, call:resume and call:end on a process that does not run the call reach its owner at once (call:poke): the grace period stops, the hang-up ends it', async () => {
+    const clock = new FakeClock();
+    const [a, b] = (await startServerGroup(group, 2, { clock })) as [TestServer, TestServer];
+    const parent = await readyParent(a, { seconds: 600 });
+    const window = await socketOf(a, parent.token);
+    const panel = await socketOf(b, parent.token);
+    const { callId } = await startCall(a, parent, window.socket);
+    await run(clock, 6000);
+    // The window's socket drops and comes back on B: A, the owner, hears of it and stops the grace period.
+    window.socket.disconnect();
+    await eventually(() => a.app.services.calls.liveCalls()[0]?.windowConnected === false, 5000, 'the grace period');
+    const window2 = await socketOf(b, parent.token);
+    expect(await ack(window2.socket, 'call:resume', { callId })).toEqual({ ok: true, remainingSeconds: 594 });
+    await eventually(() => a.app.services.calls.liveCalls()[0]?.windowConnected === true, 5000, 'A to hear of it');
+    await run(clock, 25_000); // past the 20 s grace period
+    expect(panel.log.of('call:ended')).toEqual([]);
+    // The window on B hangs up: A ends the call at once, as the child's hang-up.
+    expect(await ack(window2.socket, 'call:end', { callId })).toEqual({ ok: true });
+    const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
+    expect(ended).toEqual({ callId, reason: 'hangup', seconds: 31 });
+    expect(await ledgerOf(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
   });
 });
