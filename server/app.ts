@@ -49,6 +49,7 @@ import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
 import { callPeers, registerCallPeerEvents, registerCallSockets } from './calls/socket.js';
 import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
+import { CallRecords } from './calls/records.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
 import { JOBS, JobsService } from './jobs/service.js';
@@ -61,6 +62,7 @@ import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
 import { RedisConnection } from './redis/connection.js';
+import { holdProcessLock, type ProcessLock } from './store/pg/process-lock.js';
 import { redisRateLimits } from './redis/rate-limits.js';
 import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
@@ -132,6 +134,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     (config.databaseUrl
       ? await openPgStore({ url: config.databaseUrl, dataKey: config.dataKey ?? '', clock })
       : await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
+  // On PostgreSQL: alone without REDIS_URL (a second such server refuses to start, as lowdb's
+  // LOCK file does for a data directory), or shared with the other servers that have REDIS_URL.
+  let processLock: ProcessLock | null = null;
+  if (config.databaseUrl && !options.store) {
+    try {
+      processLock = await holdProcessLock(config.databaseUrl, config.redisUrl ? 'shared' : 'alone', logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
 
   const app = express();
   const http = config.tls
@@ -189,7 +202,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await consent.ensureInitialPolicy();
   const photos = new PhotosService({ store, clock, limits });
-  const profiles = new ProfilesService({ store, clock, audit, consent, photos });
+  // The call records' door for other modules: profiles detach a deleted child's calls through it.
+  const callRecords = new CallRecords({ store });
+  const profiles = new ProfilesService({ store, clock, audit, consent, photos, calls: callRecords });
   const credits = new CreditsService({ store, clock, audit, notifier, packs: config.packs });
   const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
   const payments = new PaymentsService({ store, clock, credits, consent, accounts, provider: paymentProvider, logger });
@@ -200,12 +215,23 @@ export async function createApp(options: AppOptions): Promise<App> {
   const mail = new MailService({
     store,
     clock,
+    accounts,
     transport: mailTransport,
     jobs,
     options: { from: config.mailFrom },
     logger,
   });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
+  const notices = new NoticesService({
+    store,
+    clock,
+    consent,
+    accounts,
+    mail,
+    notifier,
+    jobs,
+    options: { publicUrl },
+    logger,
+  });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const processId = options.processId ?? newProcessId();
@@ -222,26 +248,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     credits,
     consent,
+    accounts,
     profiles,
     notifier,
     provider: realtime,
   });
-  registerCallSockets(io, { calls, accounts, clock, logger, limits });
+  registerCallSockets(io, {
+    calls,
+    accounts,
+    clock,
+    logger,
+    limits,
+    // The session check before it has just read the store, so a store back from a blink says so here.
+    canStartCalls: () => store.status().ok && (redis?.isUp() ?? true),
+  });
   registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
-  const purger = new AccountPurger({ store, clock, audit, profiles });
-  const privacy = new PrivacyService({
-    store,
-    clock,
-    audit,
-    accounts,
-    purger,
-    liveCalls,
-    mail,
-    notifier,
-    options: { accountPurgeDays: config.accountPurgeDays },
-    limits,
-  });
   const passwordResets = new PasswordResetService({
     store,
     clock,
@@ -254,7 +276,32 @@ export async function createApp(options: AppOptions): Promise<App> {
     limits,
   });
   const support = new SupportService({ store, clock, audit, limits });
-  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
+  const purger = new AccountPurger({
+    clock,
+    audit,
+    profiles,
+    parts: { accounts, passwordResets, consent, notices, support, mail, calls: callRecords, credits, payments },
+  });
+  const privacy = new PrivacyService({
+    store,
+    clock,
+    audit,
+    accounts,
+    parts: { consent, profiles, credits, payments, calls: callRecords, notices, mail, support },
+    purger,
+    liveCalls,
+    mail,
+    notifier,
+    options: { accountPurgeDays: config.accountPurgeDays },
+    limits,
+  });
+  const metrics = new Metrics({
+    store,
+    accounts,
+    audit,
+    outboxPending: () => mail.pendingCount(),
+    liveCalls: () => calls.liveCount(),
+  });
   const retentionSweeps = new RetentionService({
     store,
     clock,
@@ -536,6 +583,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
+      await processLock?.release();
     },
   };
 }
