@@ -35,6 +35,7 @@ import {
   UTC,
 } from './parent-controls.js';
 import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -680,6 +681,12 @@ export class CallsService {
     for (const s of this.starting.values()) s.abort.abort();
     await Promise.all([...this.starting.values()].map((s) => s.done));
     await Promise.all([...this.live.values()].map((s) => s.end('server_shutdown')));
+  }
+
+  /** Retention (P13): call records that ended at or before the cutoff are deleted. Returns how many. */
+  async deleteEndedUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
+    const { calls } = this.deps.store;
+    return sweepUpTo(calls, 'endedAt', cutoff, (c) => calls.remove(c.id), opts);
   }
 }
 
