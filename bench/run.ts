@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failed, formatTable, machine, type Row } from './lib/report.js';
 import * as broker from './broker.js';
+import * as cluster from './cluster.js';
 import * as connect from './call-connect.js';
 import * as sockets from './sockets.js';
 import * as store from './store.js';
@@ -17,7 +18,7 @@ interface Bench {
   run(log: (line: string) => void): Promise<Row[]>;
 }
 
-const ALL: Bench[] = [broker, connect, sockets, store, extension];
+const ALL: Bench[] = [broker, connect, sockets, store, extension, cluster];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

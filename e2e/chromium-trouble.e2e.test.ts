@@ -115,6 +115,34 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     expect(stored).toBe(server.url);
   });
 
+  it('Settings: labels, text and help in one scale on every card, and no axe findings at 320 and 400 px', async () => {
+    await tab('settings');
+    await panel.locator('section.settings .support').waitFor();
+    const sizes = await panel.evaluate(() => {
+      const px = (el: Element) => parseFloat(getComputedStyle(el).fontSize);
+      const all = (sel: string) => [...document.querySelectorAll(`section.settings ${sel}`)].map(px);
+      return {
+        root: px(document.documentElement),
+        labels: all('.field label, .check label'),
+        text: all('.card > p:not(.hint)'),
+        hints: all('.hint'),
+        buttons: all('button'),
+      };
+    });
+    const one = (xs: number[]) => [...new Set(xs)];
+    expect(sizes.labels.length).toBeGreaterThan(3);
+    // Chrome's own 75% for extension pages made labels and text 11.25 px beside 13.5 px hints.
+    expect(one(sizes.labels)).toEqual([sizes.root]);
+    expect(one(sizes.text)).toEqual([sizes.root]);
+    expect(one(sizes.buttons)).toEqual([sizes.root]);
+    expect(one(sizes.hints)).toHaveLength(1);
+    expect(sizes.hints[0]).toBeLessThan(sizes.root);
+    expect(sizes.hints[0]).toBeGreaterThanOrEqual(13);
+    await axeAtWidths(panel, 'side panel: settings');
+    await shot(panel, 'panel-settings');
+    await tab('children');
+  });
+
   it('says before any window opens that consent is not confirmed, and how to fix it, when the time was a gift', async () => {
     const pagesBefore = run.context.pages().length;
     for (const id of [ada, bo]) {

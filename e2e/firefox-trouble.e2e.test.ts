@@ -17,6 +17,7 @@ describe('Firefox ESR (Swedish): the server goes away, before and during a call'
   let server: TestServer;
   let ff: FirefoxRun;
   let SV: Messages;
+  let EN: Messages;
   let parent: { token: string; email: string; password: string };
   let profileId: string;
   let callWindow: Page | undefined;
@@ -37,7 +38,7 @@ describe('Firefox ESR (Swedish): the server goes away, before and during a call'
   const bodyText = (page: Page) => page.evaluate(() => document.body.innerText);
 
   beforeAll(async () => {
-    [server, SV] = await Promise.all([startE2eServer(), loadMessages('sv')]);
+    [server, SV, EN] = await Promise.all([startE2eServer(), loadMessages('sv'), loadMessages('en')]);
     parent = await signUpParent(server.api, { name: 'Räv Förälder', locale: 'sv' });
     await buyPackOverHttp(server, parent.token);
     const made = await server.api.post(
@@ -125,6 +126,22 @@ describe('Firefox ESR (Swedish): the server goes away, before and during a call'
     await callWindow.waitForSelector('#app[data-phase="live"]', { timeout: 45_000 });
     await panel.waitForSelector('section.live[data-state="live"]', { timeout: 30_000 });
     await waitForText(panel, 'section.live h2', SV('live.title', { name: 'Ada' }));
+    await waitForText(panel, 'section.live p.simulated-note:not([hidden])', SV('live.simulated'));
+    await panel.waitForSelector('section.live .transcript li.line');
+
+    // A language switch mid-call starts the panel again: the live card stays, with its
+    // Simulated Santa note and transcript, in the new language (issue 16 point 11).
+    const switchTo = async (locale: 'en' | 'sv', M: Messages) => {
+      await panel.click('nav button.tab[data-view="settings"]');
+      await panel.waitForSelector('select[name="locale"]');
+      await panel.select('select[name="locale"]', locale);
+      await waitForText(panel, 'section.settings h2', M('settings.title'));
+      await waitForText(panel, 'section.live[data-state="live"] p.simulated-note:not([hidden])', M('live.simulated'));
+      await waitForText(panel, 'section.live .transcript .speaker', M('live.santa'));
+    };
+    await switchTo('en', EN);
+    await shot(panel, 'panel-live-call-after-switch-to-english');
+    await switchTo('sv', SV);
     await server.clock.advanceAsync(15_000);
 
     // As when the process is killed: the connections drop first, so no call:ended reaches the pages.

@@ -46,11 +46,12 @@ import type { LiveCalls } from './privacy/live-calls.js';
 import type { RealtimeProvider } from './realtime/provider.js';
 import type { CallsService } from './calls/service.js';
 import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
-import { registerCallSockets } from './calls/socket.js';
+import { callPeers, registerCallPeerEvents, registerCallSockets } from './calls/socket.js';
+import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
-import { JobsService } from './jobs/service.js';
+import { JOBS, JobsService } from './jobs/service.js';
 import { SupportService } from './support/service.js';
 import { supportRoutes } from './support/routes.js';
 import { PasswordResetService } from './accounts/password-reset.js';
@@ -71,6 +72,14 @@ export interface AppOptions {
   store?: Store;
   /** The realtime provider; default: OpenAI with OPENAI_API_KEY, otherwise Simulated Santa. */
   realtime?: RealtimeProvider;
+  /** This process's id (lease.ts); default: a new one. Tests name their processes. */
+  processId?: string;
+  /**
+   * Whether other processes share the store (the default: with REDIS_URL). Then a shutdown hands
+   * live calls over instead of ending them; tests of several processes on one store without
+   * Redis say so here.
+   */
+  clustered?: boolean;
 }
 
 export interface App {
@@ -199,7 +208,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
+  const processId = options.processId ?? newProcessId();
+  const clustered = options.clustered ?? config.redisUrl !== undefined;
+  logger.info({ processId }, 'server process id (the owner its live calls name)');
   const calls = createCallsService({
+    processId,
+    clustered,
+    // Nudges travel only through a cluster adapter (REDIS_URL); the in-memory one has nobody to tell.
+    peers: callPeers(io, redis !== null),
     config,
     store,
     clock,
@@ -211,6 +227,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     provider: realtime,
   });
   registerCallSockets(io, { calls, accounts, clock, logger, limits });
+  registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
   const purger = new AccountPurger({ store, clock, audit, profiles });
   const privacy = new PrivacyService({
@@ -458,8 +475,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       // Finish a policy fan-out a crash interrupted, then start the retention timer (its
       // first sweep runs now) and the outbox delivery retries.
       await notices.resumeFanOuts();
-      // Calls a crash left open are hung up and settled from their checkpoints before anyone can call.
-      await calls.recover();
+      // Calls whose process is gone are taken over (OpenAI) or ended and settled from their
+      // checkpoints before anyone can call. A process alone on its store (lowdb's LOCK, or
+      // PostgreSQL without REDIS_URL and its advisory lock) knows every call it finds open is
+      // such a call. Then the watcher looks on, every CALL_LEASE_WATCH_MS.
+      // One process at a time (the claims are conditional anyway; the settling scan need not run twice at once).
+      await jobs.runExclusive(JOBS.callRecovery, () => calls.recover({ everyOpen: !clustered }), { wait: true });
+      calls.startWatching();
       // A process that starts while Redis is away still starts (it reports so on /healthz and
       // refuses new calls until Redis is back); one with Redis reachable listens once connected.
       if (redis && !(await redis.waitUntilUp(5000)))
@@ -500,7 +522,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       // No new connections from here on: a client whose socket dropped must not reconnect to a
       // process that is ending its calls (it would be told they ended, as if by this process).
       const listenerClosed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
-      // Every live call ends and is settled ('server_shutdown') while the store is still open.
+      // While the store is still open: with other processes on the store (clustered), every live
+      // OpenAI call is handed over at once (its lease ends now; another process's watcher takes
+      // it within CALL_LEASE_WATCH_MS); alone, or for Simulated Santa, it ends and is settled
+      // ('server_shutdown'). Then the sockets close, and their clients reconnect elsewhere.
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));

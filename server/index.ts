@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    // The drain (app.close): no new connections or calls; live calls handed over to the other
+    // processes (with REDIS_URL) or ended and settled; sockets closed so clients reconnect
+    // elsewhere; the store flushed. A deploy restarting processes one by one drops no call.
+    logger.info({ signal, liveCalls: app.services.calls.liveCount() }, 'draining and shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     try {

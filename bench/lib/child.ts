@@ -28,7 +28,11 @@ export class BenchServer {
    * and return once its start-up retention sweep is over.
    */
   static async start(seed: Seeded, env: Record<string, string> = {}): Promise<BenchServer> {
-    const dataDir = copySeed(seed);
+    return BenchServer.startWith({ DATA_DIR: copySeed(seed), DATA_KEY: seed.dataKey, ...env });
+  }
+
+  /** Start with this environment alone (e.g. DATABASE_URL, DATA_KEY and REDIS_URL: one of several processes on one database). */
+  static async startWith(env: Record<string, string>): Promise<BenchServer> {
     const child = fork(join(import.meta.dirname, 'server-child.ts'), [], {
       // BENCH_CHILD_NODE_ARGS (e.g. "--trace-gc"): extra Node flags for the server child, for finding where a figure goes.
       execArgv: [
@@ -40,8 +44,6 @@ export class BenchServer {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
-        DATA_DIR: dataDir,
-        DATA_KEY: seed.dataKey,
         ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
         STRIPE_WEBHOOK_SECRET: 'whsec_bench',
         ...env,

@@ -188,6 +188,11 @@ export async function seedStore(options: SeedOptions): Promise<Seeded> {
         endedAt: startedAt + seconds * 1000,
         reason: 'hangup',
         settledAt: startedAt + seconds * 1000,
+        ownerId: null,
+        leaseUntil: 0,
+        limitReason: null,
+        endRequest: null,
+        window: null,
       };
       await store.calls.insert(call);
       await ledger(store, accountId, 'hold', held, `hold:${callId}`, callId, startedAt);

@@ -177,12 +177,21 @@ export async function addChild(f: FlowContext, name: string, language: 'en' | 'd
       .locator('input[name="photo"]')
       .setInputFiles({ name: 'child.png', mimeType: 'image/png', buffer: await samplePhoto() });
     await panel.locator('.photo-preview img').waitFor();
+    // The picker's words are the parent's language, not the browser's "Choose File".
+    expect(await panel.locator('input[name="photo"]').isHidden()).toBe(true);
+    await panel.getByRole('button', { name: M('child.photoChoose') }).waitFor();
+    await panel.locator('.file-chosen', { hasText: 'child.png' }).waitFor();
     // Age 2 is refused by the shared schema before anything is sent.
     await panel.locator('section.children form button[type="submit"]').click();
     await panel.getByText(M('child.invalid.age')).waitFor();
-    await expectNoAxeViolations(panel, 'side panel: add a child (with a field error)');
+    for (const width of [320, 400, 420]) {
+      await panel.setViewportSize({ width, height: 900 });
+      await expectNoAxeViolations(panel, `side panel: add a child (with a field error) at ${width} px`);
+    }
     await shot(panel, 'panel-add-child');
+    // Fixed: the error goes as the age is typed, before the next save.
     await panel.locator('input[name="age"]').fill('6');
+    expect(await panel.getByText(M('child.invalid.age')).count()).toBe(0);
     await panel.locator('section.children form button[type="submit"]').click();
     const card = panel.locator('li.child', { hasText: name });
     await card.waitFor();
@@ -222,12 +231,26 @@ export async function buyPack(f: FlowContext): Promise<void> {
     await checkout.waitForLoadState();
     expect(checkout.url()).toContain(`${server.url}/dev/checkout/`);
     await shot(checkout, 'dev-checkout');
+    const notice = panel.locator('section.credits .message');
+    await notice.getByText(M('credits.checkoutOpened'), { exact: true }).waitFor();
     await checkout.locator('form button').click();
     await checkout.waitForURL(/\/dev\/checkout\/[^/]+$/);
     await shot(checkout, 'dev-checkout-paid');
+    // The outcome is known: the notice says the payment came through, no longer "finish paying".
+    await notice.getByText(M('credits.checkoutPaid').split('{minutes}')[0]!.trim(), { exact: false }).waitFor();
+    expect(await notice.getByText(M('credits.checkoutOpened')).count()).toBe(0);
     await checkout.close();
     await panel.locator('.balance-card .big-number[data-available="600"]').waitFor();
     await panel.locator('.history li.history-purchase').waitFor();
+    await expectNoAxeViolations(panel, 'side panel: credits, payment received');
+
+    // A second checkout, closed without paying: the notice says nothing was added.
+    const second = run.nextPage();
+    await panel.locator('button.buy-pack[data-pack="pack-10"]').click();
+    const unpaid = await second;
+    await notice.getByText(M('credits.checkoutOpened'), { exact: true }).waitFor();
+    await unpaid.close();
+    await notice.getByText(M('credits.checkoutClosed'), { exact: true }).waitFor();
     const credits = await creditsOf(server, f.state.token!);
     expect(credits).toMatchObject({ balanceSeconds: 600, availableSeconds: 600 });
     f.state.balanceBefore = credits.balanceSeconds;

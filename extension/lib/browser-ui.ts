@@ -37,9 +37,23 @@ export async function openCallWindow(profileId: string): Promise<void> {
   await browser.windows.create({ url: callWindowUrl(profileId), type: 'popup', focused: true, ...CALL_WINDOW_SIZE });
 }
 
-/** Opens a link (checkout, the policy page) in a normal tab. Only http(s) URLs are opened. */
-export async function openTab(url: string): Promise<void> {
+/** Opens a link (checkout, the policy page) in a normal tab. Only http(s) URLs are opened. Resolves with the tab's id. */
+export async function openTab(url: string): Promise<number | undefined> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('Only web links are opened');
-  await browser.tabs.create({ url: parsed.href });
+  return (await browser.tabs.create({ url: parsed.href })).id;
+}
+
+/**
+ * Calls `closed` once the tab with this id is closed. Needs no permission: the extension
+ * sees neither the tab's address nor its title, only that it went. Returns the unsubscribe.
+ */
+export function onTabClosed(tabId: number, closed: () => void): () => void {
+  const listener = (id: number) => {
+    if (id !== tabId) return;
+    browser.tabs.onRemoved.removeListener(listener);
+    closed();
+  };
+  browser.tabs.onRemoved.addListener(listener);
+  return () => browser.tabs.onRemoved.removeListener(listener);
 }

@@ -281,6 +281,11 @@ describe('admin endpoints', () => {
       endedAt: null,
       reason: null,
       settledAt: null,
+      ownerId: null,
+      leaseUntil: 0,
+      limitReason: null,
+      endRequest: null,
+      window: null,
     });
     const res = await admin(server.api).post('/admin/calls/live-1/end');
     expect(res.status).toBe(200);

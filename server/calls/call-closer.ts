@@ -31,6 +31,12 @@ export interface CloseRequest {
   announce: boolean;
   /** The provider's call to hang up, when it is known; a record alone may carry none. */
   providerCallId?: string | null;
+  /**
+   * The process whose live call this is: the record closes only while that process still owns
+   * it. A process that lost its lease (another took the call over) closes nothing and hangs up
+   * nothing: the call goes on under its new owner.
+   */
+  ownerId?: string;
 }
 
 export interface CallClosed {
@@ -48,9 +54,10 @@ export interface CallClosed {
  *
  * Exactly once per call: the first write closes the record only while it is open, and only
  * the closer whose write closed it goes on; any other (another ender here, another process,
- * recovery) gets null. That conditional write is the one place a call's ownership would be
- * checked when calls move between processes. A crash after it leaves an ended, unsettled
- * record, which the next start's recovery settles (settlement is idempotent by call id).
+ * recovery) gets null. That conditional write is also where a call's ownership is checked: a
+ * live call's end names its process, and closes the record only while that process owns it.
+ * A crash after it leaves an ended, unsettled record, which recovery settles (settlement is
+ * idempotent by call id).
  */
 export class CallCloser {
   /** Closes under way in this process: a second ender awaits the first instead of racing it. */
@@ -73,10 +80,11 @@ export class CallCloser {
     try {
       const metered =
         req.meteredSeconds === undefined ? {} : { meteredSeconds: req.meteredSeconds, checkpointAt: req.endedAt };
+      const owner = req.ownerId;
       row = await store.calls.update(
         callId,
-        { endedAt: req.endedAt, reason, ...metered },
-        { if: (c) => c.endedAt === null },
+        { endedAt: req.endedAt, reason, endRequest: null, ...metered },
+        { if: (c) => c.endedAt === null && (owner === undefined || c.ownerId === owner) },
       );
     } catch (err) {
       // Not closed, so not settled either: the record stays open for the next start's recovery,
@@ -89,6 +97,12 @@ export class CallCloser {
       return { reason, seconds };
     }
     if (!row) {
+      // Another process owns the call now (this one's lease ran out): it runs on there, untouched.
+      const now = await store.calls.get(callId).catch(() => undefined);
+      if (now && now.endedAt === null) {
+        logger.warn({ callId, reason }, "the call is another process's now; not ended here");
+        return null;
+      }
       // Closed first by someone else, who settles and tells. A provider call the caller holds
       // is still hung up: only the caller knows it, and it must not run on.
       await this.hangup(callId, req.providerCallId ?? null, this.deps.provider.kind);

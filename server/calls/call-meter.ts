@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { CallTick, CallWarning } from '../../shared/schemas/calls.js';
-import type { Store } from '../store/types.js';
+import type { CallRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
 
 export interface CallMeterDeps {
@@ -13,6 +13,10 @@ export interface CallMeterDeps {
   checkpointSeconds: number;
   /** How long before the end Santa is asked to wrap up (shortened for short calls). */
   wrapUpSeconds: number;
+  /** This process's id: a checkpoint writes only while the call is still this process's. */
+  processId: string;
+  /** How long each checkpoint extends this process's lease on the call. */
+  leaseMs: number;
 }
 
 export interface CallMeterInit {
@@ -24,6 +28,22 @@ export interface CallMeterInit {
   onWrapUp: () => void;
   /** The held seconds are used up: the call must end. */
   onUsedUp: () => void;
+  /**
+   * A checkpoint was refused: the call is closed, or another process owns it now (this one
+   * was too late renewing its lease). Metering here must stop at once.
+   */
+  onLeaseLost: () => void;
+  /** A checkpoint landed: the record as it is now (an end request, the call window moved). */
+  onRecord?: (row: CallRow) => void;
+}
+
+/**
+ * Where a meter resumes when its call comes from another process: the seconds metered up to
+ * the last checkpoint, and that checkpoint's time. The meter counts on from the checkpoint.
+ */
+export interface MeterOrigin {
+  meteredSeconds: number;
+  checkpointAt: number;
 }
 
 /**
@@ -47,11 +67,34 @@ export class CallMeter {
     return this.init.heldSeconds;
   }
 
-  /** Metering begins now (the ack). */
-  start(): void {
+  /**
+   * Metering begins now (the ack); or, for a call taken over from another process, goes on
+   * from its last checkpoint as if this meter had run since the call began (see lease.ts on
+   * the seconds between that checkpoint and the takeover).
+   */
+  start(origin?: MeterOrigin): void {
     if (this.startedAt !== null || this.stopped) return;
-    this.startedAt = this.deps.clock.now();
+    if (origin) {
+      this.startedAt = origin.checkpointAt - origin.meteredSeconds * 1000;
+      this.lastCheckpoint = origin.meteredSeconds;
+      // The previous owner asked Santa to wrap up already once the end was this near.
+      this.wrapUpSent = this.init.heldSeconds - origin.meteredSeconds <= this.wrapUpLead();
+    } else {
+      this.startedAt = this.deps.clock.now();
+    }
     this.interval = this.deps.clock.setInterval(() => this.tick(), 1000);
+  }
+
+  /**
+   * A draining process gives the call up: metering stops here, and one last checkpoint writes
+   * the seconds so far with a lease that ends now, so another process takes over at once and
+   * goes on from exactly here. False when the call was not this process's any more.
+   */
+  async handOver(): Promise<boolean> {
+    if (this.stopped || this.startedAt === null) return false;
+    const elapsed = this.elapsedSeconds();
+    this.stop();
+    return (await this.write(elapsed, 0)) !== undefined;
   }
 
   /** No more ticks, wrap-ups or checkpoints: the call is ending. */
@@ -94,21 +137,44 @@ export class CallMeter {
       const warning: CallWarning = { callId, kind: 'time_low', remainingSeconds: remaining };
       this.deps.notifier.toAccount(accountId, 'call:warning', warning);
     }
-    if (elapsed - this.lastCheckpoint >= this.deps.checkpointSeconds) this.checkpoint(elapsed);
+    if (elapsed - this.lastCheckpoint >= this.deps.checkpointSeconds) void this.checkpoint(elapsed);
   }
 
   /**
-   * The metered seconds reach the store every few seconds: what a crash would settle from.
-   * One conditional write on the open record, so a call closed meanwhile (by anyone) is never
-   * reopened or re-metered.
+   * The metered seconds reach the store every few seconds: what a crash would settle from, and
+   * where a process taking the call over goes on from. The same conditional write renews this
+   * process's lease, only while the record is open and still this process's: a call closed
+   * meanwhile (by anyone) is never reopened or re-metered, and a process that lost its lease
+   * (it was too late, another took the call over) learns so here and stops at once.
+   * A write that fails (the store is away) keeps metering: the lease may still hold next time.
    */
-  private checkpoint(elapsed: number): void {
+  private async checkpoint(elapsed: number): Promise<void> {
+    if (this.stopped) return;
     this.lastCheckpoint = elapsed;
+    let row: CallRow | undefined;
+    try {
+      row = await this.write(elapsed, this.deps.leaseMs);
+    } catch (err) {
+      this.deps.logger.error({ callId: this.init.callId, err: (err as Error).message }, 'call checkpoint failed');
+      return;
+    }
+    if (this.stopped) return;
+    if (!row) {
+      this.stop();
+      this.init.onLeaseLost();
+    } else {
+      this.init.onRecord?.(row);
+    }
+  }
+
+  /** The one conditional write of a checkpoint: undefined when the call is closed or not this process's. */
+  private write(elapsed: number, leaseMs: number): Promise<CallRow | undefined> {
     const at = this.deps.clock.now();
-    this.deps.store.calls
-      .update(this.init.callId, { meteredSeconds: elapsed, checkpointAt: at }, { if: (c) => c.endedAt === null })
-      .catch((err: unknown) =>
-        this.deps.logger.error({ callId: this.init.callId, err: (err as Error).message }, 'call checkpoint failed'),
-      );
+    const me = this.deps.processId;
+    return this.deps.store.calls.update(
+      this.init.callId,
+      { meteredSeconds: elapsed, checkpointAt: at, leaseUntil: at + leaseMs },
+      { if: (c) => c.endedAt === null && c.ownerId === me },
+    );
   }
 }

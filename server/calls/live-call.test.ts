@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { openStore, type LowdbStore } from '../store/lowdb-store.js';
@@ -60,6 +60,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** This process's id: the owner the test calls' records name. */
+const PROCESS = 'process-under-test';
+
 async function newSession(held: number, over: Partial<LiveCallInit> = {}): Promise<LiveCall> {
   const callId = `call-${Math.random().toString(36).slice(2)}`;
   expect(await credits.hold(ACCOUNT, callId, { min: 1, max: held })).toBe(held);
@@ -76,6 +79,11 @@ async function newSession(held: number, over: Partial<LiveCallInit> = {}): Promi
     endedAt: null,
     reason: null,
     settledAt: null,
+    ownerId: PROCESS,
+    leaseUntil: clock.now() + 15_000,
+    limitReason: null,
+    endRequest: null,
+    window: null,
   });
   const notifier = {
     toAccount: (accountId: string, event: ServerEventName, payload: object) =>
@@ -98,6 +106,9 @@ async function newSession(held: number, over: Partial<LiveCallInit> = {}): Promi
       closer,
       checkpointSeconds: 5,
       wrapUpSeconds: 60,
+      processId: PROCESS,
+      leaseMs: 15_000,
+      graceSeconds: 20,
     },
     {
       callId,
@@ -177,6 +188,77 @@ describe('a call is metered on the server clock', () => {
     clock.advance(12_000);
     await settle();
     expect((await store.calls.get(session.id))?.meteredSeconds).toBe(15);
+    await session.end('hangup');
+  });
+
+  it("each checkpoint renews this process's lease in the same write; a process that lost its lease stops at once and closes nothing", async () => {
+    const session = await newSession(600);
+    clock.advance(5000);
+    await settle();
+    expect(await store.calls.get(session.id)).toMatchObject({
+      meteredSeconds: 5,
+      ownerId: PROCESS,
+      leaseUntil: clock.now() + 15_000,
+    });
+    // Another process took the call over (this one was too late renewing, as far as it knows).
+    await store.calls.update(session.id, { ownerId: 'process-that-took-over', leaseUntil: clock.now() + 15_000 });
+    let released = '';
+    session.onReleased((_call, why) => (released = why));
+    clock.advance(5000);
+    await settle();
+    expect(released).toBe('lease_lost');
+    expect(session.ended).toBe(true);
+    const ticks = events('call:tick').length;
+    clock.advance(30_000);
+    await settle();
+    // No tick, checkpoint, end or hang-up from here: the call runs on under its new owner.
+    expect(events('call:tick')).toHaveLength(ticks);
+    expect(events('call:ended')).toEqual([]);
+    expect(hangups).toEqual([]);
+    expect(control.closed).toBe(true);
+    expect(await store.calls.get(session.id)).toMatchObject({
+      endedAt: null,
+      meteredSeconds: 5,
+      ownerId: 'process-that-took-over',
+    });
+    expect(await ledgerFor(session.id)).toEqual(['hold:600']);
+    // An end asked of the old owner now closes nothing either.
+    await session.end('hangup');
+    expect((await store.calls.get(session.id))?.endedAt).toBeNull();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('an end asked on another process is read at the next checkpoint and charged up to when it was asked', async () => {
+    const session = await newSession(600);
+    clock.advance(3000);
+    await store.calls.update(session.id, { endRequest: { reason: 'parent', at: clock.now() } });
+    clock.advance(2000);
+    await vi.waitFor(() => expect(events('call:ended')).toHaveLength(1));
+    const ended = events('call:ended');
+    expect(ended.map((e) => callEndedSchema.parse(e))).toEqual([{ callId: session.id, reason: 'parent', seconds: 3 }]);
+    expect(await ledgerFor(session.id)).toEqual(['capture:3', 'hold:600', 'release:597']);
+    expect(await store.calls.get(session.id)).toMatchObject({ reason: 'parent', endRequest: null, meteredSeconds: 3 });
+    expect(hangups).toEqual(['prov-1']);
+  });
+
+  it('follows a call window on another process: gone, the grace period runs; back, it stops', async () => {
+    const session = await newSession(600);
+    await store.calls.update(session.id, {
+      window: { processId: 'process-b', socketId: 'window-on-b', connected: false },
+    });
+    clock.advance(5000);
+    await settle();
+    expect(session.windowConnected).toBe(false);
+    expect(session.endReasonFor('window-on-b')).toBe('hangup');
+    await store.calls.update(session.id, {
+      window: { processId: 'process-b', socketId: 'window-on-b', connected: true },
+    });
+    clock.advance(5000);
+    await settle();
+    expect(session.windowConnected).toBe(true);
+    clock.advance(30_000);
+    await settle();
+    expect(events('call:ended')).toEqual([]);
     await session.end('hangup');
   });
 

@@ -3,19 +3,18 @@ import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import type { CallEndReason } from '../../shared/schemas/calls.js';
 import type { Store } from '../store/types.js';
+import type { CallLimitReason } from '../store/rows.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { ExpectedSession, RealtimeControl } from '../realtime/provider.js';
 import type { CallCloser, CallClosed } from './call-closer.js';
-import { CallMeter } from './call-meter.js';
+import type { CallRow } from '../store/rows.js';
+import { CallMeter, type MeterOrigin } from './call-meter.js';
 import { CallConversation, type CallGuard } from './call-conversation.js';
 
 export type { CallGuard } from './call-conversation.js';
 
 /** What ends a call when its held seconds run out: whichever limit decided how many were held. */
-export type CallLimitReason = Extract<
-  CallEndReason,
-  'credit_exhausted' | 'max_duration' | 'daily_limit' | 'quiet_hours'
->;
+export type { CallLimitReason } from '../store/rows.js';
 
 export interface LiveCallDeps {
   clock: Clock;
@@ -28,6 +27,12 @@ export interface LiveCallDeps {
   checkpointSeconds: number;
   /** How long before the end Santa is asked to wrap up (shortened for short calls). */
   wrapUpSeconds: number;
+  /** This process's id: the owner the call's record names while this process runs it. */
+  processId: string;
+  /** How long each checkpoint extends this process's lease on the call. */
+  leaseMs: number;
+  /** How long the call window may be away before the call ends (a window on a process that is gone, too). */
+  graceSeconds: number;
   /** How long to wait for a cancelled response to finish before Santa is told what to say next. */
   responseSettleMs?: number;
   /**
@@ -47,11 +52,23 @@ export interface LiveCallInit {
   providerCallId: string;
   control: RealtimeControl;
   guard: CallGuard;
-  /** The call window's socket: call:end from it is the child's hang-up; losing it starts the grace timer. */
-  windowSocketId: string;
+  /**
+   * The call window's socket: call:end from it is the child's hang-up; losing it starts the
+   * grace timer. null on a call taken over while its window was on the process that died:
+   * the grace period runs until the window resumes somewhere.
+   */
+  windowSocketId: string | null;
   /** The provider's session as set up for this call: kept so, or the call ends. */
   session?: ExpectedSession;
+  /**
+   * A call taken over from another process: metering goes on from its last checkpoint, and
+   * Santa, who greeted long ago, does not greet again.
+   */
+  takenOver?: MeterOrigin;
 }
+
+/** Why a live call stopped in this process without ending: it runs on, elsewhere. */
+export type CallRelease = 'lease_lost' | 'handed_over' | 'halted';
 
 export type CallEndResult = CallClosed;
 
@@ -69,11 +86,14 @@ export class LiveCall {
   private readonly meter: CallMeter;
   private readonly conversation: CallConversation;
   private readonly offClose: () => void;
-  private windowSocketId: string;
+  private windowSocketId: string | null;
   private graceTimer: TimerHandle | null = null;
   private greetTimer: TimerHandle | null = null;
   private ending: Promise<CallEndResult> | null = null;
+  /** Set when the call stopped here without ending (lease lost, handed over): nothing more happens here. */
+  private released: CallRelease | null = null;
   private readonly endListeners: ((call: LiveCall, result: CallEndResult) => void)[] = [];
+  private readonly releaseListeners: ((call: LiveCall, why: CallRelease) => void)[] = [];
 
   constructor(
     private readonly deps: LiveCallDeps,
@@ -101,19 +121,22 @@ export class LiveCall {
       heldSeconds: init.heldSeconds,
       onWrapUp: () => this.conversation.wrapUp(),
       onUsedUp: () => void this.end(init.limitReason),
+      onLeaseLost: () => this.release('lease_lost'),
+      onRecord: (row) => this.applyRecord(row),
     });
     this.offClose = init.control.onClose((why) => {
-      if (this.ending) return;
+      if (this.ending || this.released) return;
       this.deps.logger.warn({ callId: this.id, why }, 'realtime control channel closed during the call');
       void this.end('provider_error');
     });
   }
 
+  /** Ended, or no longer this process's: either way nothing more happens to it here. */
   get ended(): boolean {
-    return this.ending !== null;
+    return this.ending !== null || this.released !== null;
   }
 
-  get windowSocket(): string {
+  get windowSocket(): string | null {
     return this.windowSocketId;
   }
 
@@ -126,12 +149,23 @@ export class LiveCall {
     this.endListeners.push(listener);
   }
 
+  /** The call stopped here without ending: it is another process's now (or will be at once). */
+  onReleased(listener: (call: LiveCall, why: CallRelease) => void): void {
+    this.releaseListeners.push(listener);
+  }
+
   /**
    * Metering begins now (the ack). Santa greets once the call window says it is connected
    * (`greet`); should it never say so, after `greetFallbackMs`.
    */
   start(): void {
-    if (this.ending) return;
+    if (this.ended) return;
+    if (this.init.takenOver) {
+      this.meter.start(this.init.takenOver);
+      // The window was on the process that is gone: it has the grace period to resume here or anywhere.
+      if (this.windowSocketId === null) this.startGrace(this.deps.graceSeconds);
+      return;
+    }
     this.meter.start();
     this.greetTimer ??= this.deps.clock.setTimeout(() => {
       this.greetTimer = null;
@@ -147,7 +181,7 @@ export class LiveCall {
   greet(): void {
     this.greetTimer?.cancel();
     this.greetTimer = null;
-    if (!this.ending) this.conversation.greet();
+    if (!this.ended && !this.init.takenOver) this.conversation.greet();
   }
 
   elapsedSeconds(at?: number): number {
@@ -167,32 +201,72 @@ export class LiveCall {
 
   /** The call window's socket is gone: the call ends unless it comes back within the grace period. */
   socketGone(socketId: string, graceSeconds: number): void {
-    if (socketId !== this.windowSocketId || this.ending || this.graceTimer) return;
+    if (socketId !== this.windowSocketId || this.ended || this.graceTimer) return;
+    this.startGrace(graceSeconds);
+    this.recordWindow({ processId: this.deps.processId, socketId, connected: false });
+  }
+
+  /** The call window reconnected with a new socket (call:resume) on this process. */
+  attachWindow(socketId: string): void {
+    this.windowAttached(socketId);
+    this.recordWindow({ processId: this.deps.processId, socketId, connected: true });
+  }
+
+  private windowAttached(socketId: string): void {
+    this.windowSocketId = socketId;
+    this.graceTimer?.cancel();
+    this.graceTimer = null;
+  }
+
+  private startGrace(graceSeconds: number): void {
+    if (this.graceTimer) return;
     this.graceTimer = this.deps.clock.setTimeout(() => {
       this.graceTimer = null;
       void this.end('disconnected');
     }, graceSeconds * 1000);
   }
 
-  /** The call window reconnected with a new socket (call:resume). */
-  attachWindow(socketId: string): void {
-    this.windowSocketId = socketId;
-    this.graceTimer?.cancel();
-    this.graceTimer = null;
+  /** Where the window is, in the record: a process taking the call over needs to know. */
+  private recordWindow(window: NonNullable<CallRow['window']>): void {
+    this.deps.store.calls
+      .update(this.id, { window }, { if: (c) => c.endedAt === null })
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ callId: this.id, err: (err as Error).message }, 'recording the call window failed'),
+      );
+  }
+
+  /**
+   * The record as a checkpoint (or a poke from another process) read it: what other processes
+   * asked of this call. An end requested elsewhere ends it here, charged up to when it was
+   * asked; a window on another process is followed (connected: no grace; gone: the grace runs).
+   */
+  applyRecord(row: CallRow): void {
+    if (this.ended || row.ownerId !== this.deps.processId) return;
+    if (row.endRequest) {
+      void this.end(row.endRequest.reason, row.endRequest.at);
+      return;
+    }
+    const w = row.window;
+    if (!w || w.processId === this.deps.processId) return;
+    this.windowSocketId = w.socketId;
+    if (w.connected) this.windowAttached(w.socketId);
+    else this.startGrace(this.deps.graceSeconds);
   }
 
   // ---- the end ---------------------------------------------------------------------
 
-  /** End the call, whatever the reason, exactly once; a second call returns the first end's result. */
-  end(reason: CallEndReason): Promise<CallEndResult> {
-    this.ending ??= this.finish(reason);
+  /**
+   * End the call, whatever the reason, exactly once; a second call returns the first end's
+   * result. `at`: when the end was asked for on another process (charged up to then, not later).
+   */
+  end(reason: CallEndReason, at?: number): Promise<CallEndResult> {
+    if (this.released && !this.ending) return Promise.resolve({ reason, seconds: this.meter.elapsedSeconds() });
+    this.ending ??= this.finish(reason, at);
     return this.ending;
   }
 
-  private async finish(reason: CallEndReason): Promise<CallEndResult> {
-    const endedAt = this.deps.clock.now();
-    const seconds = this.meter.elapsedSeconds(endedAt);
-    // Everything of this process stops first: no tick, turn or grace timer outlives the call.
+  /** Everything of this process stops: no tick, turn, grace timer or listener outlives the call here. */
+  private stopHere(): void {
     this.meter.stop();
     this.graceTimer?.cancel();
     this.graceTimer = null;
@@ -200,7 +274,45 @@ export class LiveCall {
     this.greetTimer = null;
     this.offClose();
     this.conversation.close();
+    // Only this process's side of the control channel: the provider's call goes on (hang-up is the closer's).
     this.init.control.close();
+  }
+
+  /**
+   * The call is no longer this process's (its lease was lost: another process took it over,
+   * or it was closed elsewhere): stop metering, guarding and relaying at once, without closing
+   * anything. Whoever owns it now settles it.
+   */
+  release(why: CallRelease): void {
+    if (this.ended) return;
+    this.released = why;
+    this.stopHere();
+    this.deps.logger.warn({ callId: this.id, why }, "the call is no longer this process's; stopped here");
+    for (const l of this.releaseListeners) l(this, why);
+  }
+
+  /**
+   * Draining: give the call to another process now. Metering stops with a last checkpoint
+   * whose lease ends now, so the next process to look takes it over from exactly here; the
+   * child's media (between the browser and the provider) is not touched. False when it was
+   * not this process's any more (it is released all the same).
+   */
+  async handOver(): Promise<boolean> {
+    if (this.ended) return false;
+    let handed = false;
+    try {
+      handed = await this.meter.handOver();
+    } catch (err) {
+      this.deps.logger.error({ callId: this.id, err: (err as Error).message }, 'handing the call over failed');
+    }
+    this.release('handed_over');
+    return handed;
+  }
+
+  private async finish(reason: CallEndReason, at?: number): Promise<CallEndResult> {
+    const endedAt = Math.min(at ?? Infinity, this.deps.clock.now());
+    const seconds = this.meter.elapsedSeconds(endedAt);
+    this.stopHere();
 
     const closed = await this.deps.closer.close({
       callId: this.id,
@@ -210,6 +322,7 @@ export class LiveCall {
       endedAt,
       announce: true,
       providerCallId: this.providerCallId,
+      ownerId: this.deps.processId,
     });
     // Null: the record was closed elsewhere first, and whoever closed it told the account.
     const result = closed ?? { reason, seconds };

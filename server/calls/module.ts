@@ -28,7 +28,11 @@ function createOpenAIProvider(config: Config, logger: Logger): RealtimeProvider 
 }
 
 /** What the service needs, less what this module derives from the config (guardrail, options). */
-export type CallsModuleDeps = Omit<CallsDeps, 'guard' | 'options'> & { config: Config };
+export type CallsModuleDeps = Omit<CallsDeps, 'guard' | 'options'> & {
+  config: Config;
+  /** Other processes serve the same store (REDIS_URL): a shutdown hands calls over. */
+  clustered: boolean;
+};
 
 /** The calls service with its guardrail: moderation joins the local rules when an OpenAI key is set. */
 export function createCallsService(deps: CallsModuleDeps): CallsService {
@@ -45,6 +49,8 @@ export function createCallsService(deps: CallsModuleDeps): CallsService {
     profiles: deps.profiles,
     notifier: deps.notifier,
     provider: deps.provider,
+    processId: deps.processId,
+    ...(deps.peers ? { peers: deps.peers } : {}),
     guard: (language) => createCallGuard(language, moderation, logger),
     options: {
       minCallSeconds: config.minCallSeconds,
@@ -55,6 +61,9 @@ export function createCallsService(deps: CallsModuleDeps): CallsService {
       maxOutputTokens: DEFAULT_CALL_TUNING.maxOutputTokens,
       providerTimeoutMs: DEFAULT_CALL_TUNING.providerTimeoutMs,
       wrapUpSeconds: DEFAULT_CALL_TUNING.wrapUpSeconds,
+      leaseSeconds: config.callLeaseSeconds,
+      leaseWatchMs: config.callLeaseWatchMs,
+      handOverOnShutdown: deps.clustered,
     },
   });
 }

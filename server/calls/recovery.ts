@@ -1,56 +1,32 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/types.js';
-import type { CallCloser } from './call-closer.js';
 
 export interface RecoveryDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
   credits: { settle(callId: string, meteredSeconds: number): Promise<{ capturedSeconds: number } | null> };
-  closer: Pick<CallCloser, 'close'>;
-  /** Calls this process runs or is starting: not left open by anyone, so not recovered. */
-  isLiveHere?: (callId: string) => boolean;
 }
 
 export interface RecoveryResult {
-  /** Calls found open and ended with reason 'server_restart'. */
+  /** Calls whose owner was gone that go on here (an OpenAI call joined again by its call id). */
+  takenOver: number;
+  /** Calls whose owner was gone that were ended and settled ('server_restart'). */
   ended: number;
   /** Calls that had ended but whose settlement had not been recorded. */
   settled: number;
 }
 
 /**
- * Runs at start-up, before the server listens: a crash (or SIGKILL) leaves calls open with
- * credit on hold. Each one goes through the closing path like any other end, with reason
- * 'server_restart' and its last checkpoint's seconds: hung up at the provider (the provider
- * may have ended it already), settled, closed. The seconds since the last checkpoint are not
- * charged: at most a checkpoint interval, in the parent's favour. Settlement is idempotent by
- * call id, so a crash halfway through recovery is recovered by the next start.
+ * The settling half of start-up recovery (the calls left open are the lease watcher's, see
+ * lease.ts and CallsService.recover): a call whose record was closed but whose settlement was
+ * not recorded (the ledger write failed at the end, or a crash came between the record's close
+ * and its settlement) is settled now from the seconds its record holds. Settlement is
+ * idempotent by call id, so a crash halfway through is recovered by the next start.
  */
-export async function recoverOpenCalls(deps: RecoveryDeps): Promise<RecoveryResult> {
+export async function settleEndedCalls(deps: RecoveryDeps): Promise<Pick<RecoveryResult, 'settled'>> {
   const { store, logger } = deps;
-  const open = await store.calls.findBy('endedAt', null);
-  let ended = 0;
-  for (const row of open) {
-    if (deps.isLiveHere?.(row.id)) continue;
-    const closed = await deps.closer.close({
-      callId: row.id,
-      accountId: row.accountId,
-      reason: 'server_restart',
-      meteredSeconds: row.meteredSeconds,
-      // It ran until its last checkpoint as far as anyone can know.
-      endedAt: Math.max(row.checkpointAt, row.startedAt),
-      // A record with a provider call had been announced as started; one without never was.
-      announce: row.providerCallId !== null,
-    });
-    if (!closed) continue;
-    ended++;
-    logger.info({ callId: row.id, seconds: closed.seconds }, 'recovery: ended a call left open by a crash');
-  }
-
-  // Ended but not settled (the ledger write failed at the end, or a crash came between the
-  // record's close and its settlement): settle now.
   let settled = 0;
   for await (const batch of store.calls.scan()) {
     for (const row of batch) {
@@ -71,5 +47,5 @@ export async function recoverOpenCalls(deps: RecoveryDeps): Promise<RecoveryResu
     }
   }
   await store.flush();
-  return { ended, settled };
+  return { settled };
 }

@@ -34,7 +34,8 @@ import {
   startOfLocalDay,
   UTC,
 } from './parent-controls.js';
-import { recoverOpenCalls, type RecoveryResult } from './recovery.js';
+import { settleEndedCalls, type RecoveryResult } from './recovery.js';
+import { leaseExpired, LeaseWatcher } from './lease.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
@@ -61,7 +62,29 @@ export interface CallsOptions {
   providerTimeoutMs: number;
   checkpointSeconds: number;
   wrapUpSeconds: number;
+  /** How long a live call stays this process's without a checkpoint (each checkpoint renews it). */
+  leaseSeconds: number;
+  /** How often this process looks for calls whose owner stopped renewing. */
+  leaseWatchMs: number;
+  /**
+   * Whether other processes serve the same store (REDIS_URL): a shutdown then hands its calls
+   * over instead of ending them. Alone, a shutdown ends them (nobody would take them over).
+   */
+  handOverOnShutdown: boolean;
 }
+
+/**
+ * The other server processes, as the calls service needs them: a nudge to a call's owner that
+ * its record changed (an end request, the call window moved), so it reads it now rather than
+ * at its next checkpoint, and call:connected for a call another process runs. Best effort:
+ * the record is the truth, and the owner reads it at every checkpoint anyway.
+ */
+export interface CallPeers {
+  poke(callId: string): void;
+  greet(callId: string): void;
+}
+
+export const NO_PEERS: CallPeers = { poke: () => undefined, greet: () => undefined };
 
 export const DEFAULT_CALL_TUNING = {
   maxOutputTokens: 1024,
@@ -82,6 +105,9 @@ export interface CallsDeps {
   /** A fresh guardrail for each call, in the child's language. */
   guard: (language: ProfileRow['language']) => CallGuard;
   options: CallsOptions;
+  /** This process's id (lease.ts): the owner the records of its live calls name. */
+  processId: string;
+  peers?: CallPeers;
 }
 
 export interface StartCallRequest {
@@ -117,9 +143,28 @@ export class CallsService {
   /** Starts between the first write and the ack: shutdown aborts and waits for them. */
   private readonly starting = new Map<string, StartInFlight>();
   private closing = false;
+  /** Call windows connected to this process whose calls another process runs: socket id -> call id. */
+  private readonly remoteWindows = new Map<string, string>();
+  private readonly watcher: LeaseWatcher;
+  private readonly peers: CallPeers;
 
   constructor(private readonly deps: CallsDeps) {
     this.closer = new CallCloser(deps);
+    this.peers = deps.peers ?? NO_PEERS;
+    this.watcher = new LeaseWatcher({
+      clock: deps.clock,
+      logger: deps.logger,
+      intervalMs: deps.options.leaseWatchMs,
+      scan: () => this.takeOverExpired('server_lost'),
+    });
+  }
+
+  get processId(): string {
+    return this.deps.processId;
+  }
+
+  private get leaseMs(): number {
+    return this.deps.options.leaseSeconds * 1000;
   }
 
   get providerKind(): RealtimeProvider['kind'] {
@@ -183,6 +228,12 @@ export class CallsService {
       endedAt: null,
       reason: null,
       settledAt: null,
+      ownerId: this.deps.processId,
+      // Until the provider answers (at most its timeout), then renewed by every checkpoint.
+      leaseUntil: now + this.leaseMs + this.deps.options.providerTimeoutMs,
+      limitReason: null,
+      endRequest: null,
+      window: { processId: this.deps.processId, socketId: req.socketId, connected: true },
     };
     // One live call per child, decided atomically with the insert. The record and the hold reach
     // the disk in one commit (the store's commits are atomic across tables), so a crash leaves
@@ -237,23 +288,17 @@ export class CallsService {
     const callId = row.id;
     let started: StartedCall | null = null;
     try {
-      await store.calls.update(callId, { heldSeconds: held });
-      const session: SantaSessionConfig = {
-        instructions: buildSantaInstructions(profile, { remainingSeconds: held }),
-        voice: this.deps.options.voice,
-        language: profile.language,
-        maxOutputTokens: this.deps.options.maxOutputTokens,
-        childName: profile.name,
-        wishList: [...profile.wishList],
-      };
+      await store.calls.update(callId, { heldSeconds: held, limitReason });
+      const session = this.sessionConfig(profile, held);
       started = await this.callProvider(req.sdp, session, shutdownSignal);
       if (this.closing || shutdownSignal.aborted)
         throw new RealtimeProviderError('aborted', 'the call was ended while it started');
       // Only while the record is open: an admin or account end may have closed it meanwhile.
+      const me = this.deps.processId;
       const open = await store.calls.update(
         callId,
-        { providerCallId: started.providerCallId },
-        { if: (c) => c.endedAt === null },
+        { providerCallId: started.providerCallId, leaseUntil: this.deps.clock.now() + this.leaseMs },
+        { if: (c) => c.endedAt === null && c.ownerId === me },
       );
       if (!open) throw new RealtimeProviderError('aborted', 'the call was ended while it started');
       // The provider's call id must be durable before the child talks: recovery hangs up by it.
@@ -278,32 +323,20 @@ export class CallsService {
           : new AppError('provider_unavailable', 503, 'Santa cannot be reached right now; no call time was used');
     }
 
-    const callSession = new LiveCall(
-      {
-        clock: this.deps.clock,
-        logger,
-        store,
-        notifier: this.deps.notifier,
-        closer: this.closer,
-        checkpointSeconds: this.deps.options.checkpointSeconds,
-        wrapUpSeconds: this.deps.options.wrapUpSeconds,
-      },
-      {
-        callId,
-        accountId: req.accountId,
-        profileId: profile.id,
-        language: profile.language,
-        heldSeconds: held,
-        limitReason,
-        providerCallId: started.providerCallId,
-        control: started.control,
-        guard: this.deps.guard(profile.language),
-        windowSocketId: req.socketId,
-        ...(started.session ? { session: started.session } : {}),
-      },
-    );
-    this.live.set(callId, callSession);
-    callSession.onEnded(() => this.live.delete(callId));
+    const callSession = new LiveCall(this.liveCallDeps(), {
+      callId,
+      accountId: req.accountId,
+      profileId: profile.id,
+      language: profile.language,
+      heldSeconds: held,
+      limitReason,
+      providerCallId: started.providerCallId,
+      control: started.control,
+      guard: this.deps.guard(profile.language),
+      windowSocketId: req.socketId,
+      ...(started.session ? { session: started.session } : {}),
+    });
+    this.track(callSession);
     if (started.control.closed) {
       // The channel died while the record was written: a clean failure, nothing charged.
       await callSession.end('provider_error');
@@ -321,6 +354,31 @@ export class CallsService {
     };
     this.deps.notifier.toAccount(req.accountId, 'call:started', startedEvent);
     return { callId, sdp: started.answerSdp, availableSeconds: held };
+  }
+
+  private liveCallDeps() {
+    return {
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      store: this.deps.store,
+      notifier: this.deps.notifier,
+      closer: this.closer,
+      checkpointSeconds: this.deps.options.checkpointSeconds,
+      wrapUpSeconds: this.deps.options.wrapUpSeconds,
+      processId: this.deps.processId,
+      leaseMs: this.leaseMs,
+      graceSeconds: this.deps.options.callGraceSeconds,
+    };
+  }
+
+  /** A live call of this process, until it ends or is no longer this process's. */
+  private track(call: LiveCall): void {
+    this.live.set(call.id, call);
+    const forget = () => {
+      if (this.live.get(call.id) === call) this.live.delete(call.id);
+    };
+    call.onEnded(forget);
+    call.onReleased(forget);
   }
 
   /** The provider with a deadline; a late answer after the deadline is hung up, never leaked. */
@@ -497,7 +555,8 @@ export class CallsService {
   /**
    * call:end from one of the account's sockets. The call window's own socket hangs up
    * ('hangup'); any other socket of the account is the parent ('parent'). Another account's
-   * call is not found, and keeps running.
+   * call is not found, and keeps running. A call another process runs is ended there: the end
+   * is recorded for its owner (see requestEnd).
    */
   async endFromSocket(accountId: string, socketId: string, callId: string): Promise<void> {
     const session = this.live.get(callId);
@@ -505,39 +564,111 @@ export class CallsService {
       await session.end(session.endReasonFor(socketId));
       return;
     }
-    // Ending an own call that already ended is fine (the child and the parent pressed at once).
     const row = await this.deps.store.calls.get(callId);
+    // Ending an own call that already ended is fine (the child and the parent pressed at once).
     if (row && row.accountId === accountId && row.endedAt !== null) return;
-    throw noSuchCall();
+    if (!row || row.accountId !== accountId || this.starting.has(callId)) throw noSuchCall();
+    const window = row.window;
+    const fromWindow = window?.processId === this.deps.processId && window.socketId === socketId;
+    await this.requestEnd(row, fromWindow ? 'hangup' : 'parent');
+  }
+
+  /**
+   * An end for a call this process does not run: kept in the record for its owner (one
+   * conditional write, while the call is open and no end is asked yet), and the owner nudged
+   * so it ends the call now rather than at its next checkpoint. Charged up to now, whenever the
+   * owner acts. An owner that is gone (its lease passed) cannot act: this process takes the
+   * call over and ends it itself.
+   */
+  private async requestEnd(row: CallRow, reason: CallEndReason): Promise<void> {
+    const at = this.deps.clock.now();
+    const asked = await this.deps.store.calls.update(
+      row.id,
+      { endRequest: { reason, at } },
+      { if: (c) => c.endedAt === null && c.endRequest === null },
+    );
+    if (!asked) return;
+    if (leaseExpired(asked, this.deps.clock.now())) await this.takeOver(asked, 'server_lost');
+    else this.peers.poke(row.id);
   }
 
   /**
    * call:connected: the call window's media and data channel are up, so Santa is heard: he
    * greets now (once per call). Another account's call, or an ended one, is call_not_found.
    */
-  windowConnected(accountId: string, callId: string): void {
+  async windowConnected(accountId: string, callId: string): Promise<void> {
     const session = this.live.get(callId);
-    if (!session || session.accountId !== accountId || session.ended) throw noSuchCall();
-    session.greet();
+    if (session && session.accountId === accountId && !session.ended) {
+      session.greet();
+      return;
+    }
+    const row = await this.deps.store.calls.get(callId);
+    if (!row || row.accountId !== accountId || row.endedAt !== null) throw noSuchCall();
+    this.peers.greet(callId);
   }
 
   /** call:resume: the call window came back on a new socket within the grace period. */
-  resume(accountId: string, socketId: string, callId: string): { remainingSeconds: number } {
+  async resume(accountId: string, socketId: string, callId: string): Promise<{ remainingSeconds: number }> {
     const session = this.live.get(callId);
-    if (!session || session.accountId !== accountId || session.ended) throw noSuchCall();
-    session.attachWindow(socketId);
-    return { remainingSeconds: session.remainingSeconds() };
+    if (session && session.accountId === accountId && !session.ended) {
+      session.attachWindow(socketId);
+      return { remainingSeconds: session.remainingSeconds() };
+    }
+    // Another process runs the call: the record says where the window is now, and its owner is nudged.
+    const me = this.deps.processId;
+    const row = await this.deps.store.calls.update(
+      callId,
+      { window: { processId: me, socketId, connected: true } },
+      { if: (c) => c.endedAt === null && c.accountId === accountId && c.providerCallId !== null },
+    );
+    if (!row) throw noSuchCall();
+    this.remoteWindows.set(socketId, callId);
+    this.peers.poke(callId);
+    // As of the owner's last checkpoint, counted on to now: the owner's next tick says exactly.
+    const since = Math.max(0, Math.floor((this.deps.clock.now() - row.checkpointAt) / 1000));
+    return { remainingSeconds: Math.max(0, row.heldSeconds - row.meteredSeconds - since) };
   }
 
   /** A socket went away; calls it was the window of end after the grace period. */
   socketDisconnected(socketId: string): void {
     for (const s of this.live.values()) s.socketGone(socketId, this.deps.options.callGraceSeconds);
+    const remote = this.remoteWindows.get(socketId);
+    if (remote === undefined) return;
+    this.remoteWindows.delete(socketId);
+    // The owner runs the grace period; the record tells it the window is gone (if it is still this one).
+    const me = this.deps.processId;
+    this.deps.store.calls
+      .update(
+        remote,
+        { window: { processId: me, socketId, connected: false } },
+        { if: (c) => c.endedAt === null && c.window?.processId === me && c.window.socketId === socketId },
+      )
+      .then((row) => row && this.peers.poke(remote))
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ callId: remote, err: (err as Error).message }, 'recording the window gone failed'),
+      );
+  }
+
+  /** Another process changed a call's record: its owner (this process, if it is) reads it now. */
+  async poked(callId: string): Promise<void> {
+    const session = this.live.get(callId);
+    if (!session || session.ended) return;
+    const row = await this.deps.store.calls.get(callId);
+    if (!row) return;
+    if (row.endedAt !== null || row.ownerId !== this.deps.processId) session.release('lease_lost');
+    else session.applyRecord(row);
+  }
+
+  /** call:connected reached another process for a call this one runs. */
+  greetPoked(callId: string): void {
+    this.live.get(callId)?.greet();
   }
 
   /**
    * Admin: end one call. A live call ends like any other end; a start in flight is aborted
-   * (nothing charged); an open record no session of this process holds (another process, a
-   * crash) is hung up and settled from its checkpoint. False when there is no open call.
+   * (nothing charged); a call another process runs is ended there (requestEnd); an open
+   * record no live process holds (its owner's lease passed) is taken over and ended here.
+   * False when there is no open call.
    */
   async endCall(callId: string, reason: CallEndReason = 'admin'): Promise<boolean> {
     const session = this.live.get(callId);
@@ -555,6 +686,10 @@ export class CallsService {
     }
     const row = await this.deps.store.calls.get(callId);
     if (!row || row.endedAt !== null) return false;
+    if (!leaseExpired(row, this.deps.clock.now()) && row.ownerId !== null && row.ownerId !== this.deps.processId) {
+      await this.requestEnd(row, reason);
+      return true;
+    }
     return this.endDetached(row, reason);
   }
 
@@ -569,7 +704,10 @@ export class CallsService {
     return ended.filter(Boolean).length;
   }
 
-  /** An open record with no live call here (another process, a crash): closed from its last checkpoint. */
+  /**
+   * An open record no live process holds (its owner is gone, or none was ever recorded):
+   * closed from its last checkpoint, only while it is still as read (nobody claimed it since).
+   */
   private async endDetached(row: CallRow, reason: CallEndReason): Promise<boolean> {
     const closed = await this.closer.close({
       callId: row.id,
@@ -577,8 +715,156 @@ export class CallsService {
       reason,
       endedAt: this.deps.clock.now(),
       announce: row.providerCallId !== null,
+      ...(row.ownerId !== null ? { ownerId: row.ownerId } : {}),
     });
     return closed !== null;
+  }
+
+  // ---- takeover --------------------------------------------------------------------
+
+  /**
+   * One pass of the lease watcher (and of start-up recovery): every open call whose lease has
+   * passed, not live or starting here, is claimed and taken over or ended (see lease.ts).
+   * `everyOpen`: at start-up on a store only this process can open (lowdb's LOCK), every open
+   * call is an orphan, whatever its lease says. Returns how many were taken over and ended.
+   */
+  async takeOverExpired(reasonIfLost: CallEndReason, everyOpen = false): Promise<{ takenOver: number; ended: number }> {
+    const result = { takenOver: 0, ended: 0 };
+    if (this.closing) return result;
+    const now = this.deps.clock.now();
+    for (const row of await this.deps.store.calls.findBy('endedAt', null)) {
+      if (this.live.has(row.id) || this.starting.has(row.id)) continue;
+      if (!everyOpen && !leaseExpired(row, now)) continue;
+      const outcome = await this.takeOver(row, reasonIfLost, everyOpen);
+      if (outcome === 'taken_over') result.takenOver++;
+      else if (outcome === 'ended') result.ended++;
+    }
+    return result;
+  }
+
+  /**
+   * Claim one call whose owner is gone (one conditional write: the owner and lease read must
+   * still be there, so of several processes exactly one wins), then go on with it here or end it.
+   */
+  private async takeOver(
+    row: CallRow,
+    reasonIfLost: CallEndReason,
+    force = false,
+  ): Promise<'taken_over' | 'ended' | 'lost_race'> {
+    const { store, clock, logger, provider } = this.deps;
+    const me = this.deps.processId;
+    const now = clock.now();
+    const claimed = await store.calls.update(
+      row.id,
+      // Long enough to join the call again at the provider before the first checkpoint renews it.
+      { ownerId: me, leaseUntil: now + this.leaseMs + this.deps.options.providerTimeoutMs },
+      {
+        if: (c) =>
+          c.endedAt === null &&
+          c.ownerId === row.ownerId &&
+          c.leaseUntil === row.leaseUntil &&
+          (force || c.leaseUntil <= now),
+      },
+    );
+    if (!claimed) return 'lost_race';
+    logger.info(
+      { callId: row.id, from: row.ownerId, lateMs: Math.max(0, now - row.leaseUntil) },
+      'claimed a call whose owner stopped renewing its lease',
+    );
+
+    // Until the checkpoint, as far as anyone can know; the gap after it is charged only when the call goes on (lease.ts).
+    const atCheckpoint = Math.max(claimed.checkpointAt, claimed.startedAt);
+    const closeHere = async (reason: CallEndReason, seconds: number, endedAt: number) => {
+      await this.closer.close({
+        callId: claimed.id,
+        accountId: claimed.accountId,
+        reason,
+        meteredSeconds: seconds,
+        endedAt,
+        announce: claimed.providerCallId !== null,
+        providerCallId: claimed.providerCallId,
+        ownerId: me,
+      });
+      return 'ended' as const;
+    };
+
+    // A start that never reached the provider: nothing was heard, nothing is charged.
+    if (claimed.providerCallId === null) return closeHere('server_restart', claimed.meteredSeconds, atCheckpoint);
+    const resumable = claimed.provider === provider.kind && provider.resumeCall !== undefined;
+    if (!resumable) {
+      const reason = claimed.endRequest?.reason ?? reasonIfLost;
+      return closeHere(reason, claimed.meteredSeconds, atCheckpoint);
+    }
+    if (claimed.endRequest) {
+      // Asked to end while the owner was gone: the media ran until then.
+      const { reason, at } = claimed.endRequest;
+      const seconds = Math.min(
+        claimed.heldSeconds,
+        claimed.meteredSeconds + Math.max(0, Math.floor((at - claimed.checkpointAt) / 1000)),
+      );
+      return closeHere(reason, seconds, Math.max(at, atCheckpoint));
+    }
+
+    const profile = claimed.profileId ? await store.profiles.get(claimed.profileId) : undefined;
+    const accountId = claimed.accountId;
+    let resumed: Awaited<ReturnType<NonNullable<RealtimeProvider['resumeCall']>>>;
+    try {
+      if (!profile || !accountId)
+        throw new RealtimeProviderError('provider_unavailable', 'the call has no child any more');
+      resumed = await provider.resumeCall!(claimed.providerCallId, this.sessionConfig(profile, claimed.heldSeconds));
+    } catch (err) {
+      logger.warn(
+        { callId: claimed.id, code: err instanceof RealtimeProviderError ? err.code : 'unknown' },
+        'the call could not be joined again at the provider; it ends',
+      );
+      return closeHere(reasonIfLost, claimed.meteredSeconds, atCheckpoint);
+    }
+    if (this.closing) {
+      resumed.control.close();
+      await store.calls.update(claimed.id, { leaseUntil: clock.now() }, { if: (c) => c.ownerId === me });
+      return 'lost_race';
+    }
+
+    const window = claimed.window;
+    // A window on the process that is gone (or already gone itself) must resume: the grace runs from now.
+    const windowHere = window && window.connected && window.processId !== row.ownerId ? window.socketId : null;
+    const call = new LiveCall(this.liveCallDeps(), {
+      callId: claimed.id,
+      accountId,
+      profileId: profile!.id,
+      language: profile!.language,
+      heldSeconds: claimed.heldSeconds,
+      limitReason: claimed.limitReason ?? 'credit_exhausted',
+      providerCallId: claimed.providerCallId,
+      control: resumed.control,
+      guard: this.deps.guard(profile!.language),
+      windowSocketId: windowHere,
+      ...(resumed.session ? { session: resumed.session } : {}),
+      takenOver: { meteredSeconds: claimed.meteredSeconds, checkpointAt: claimed.checkpointAt },
+    });
+    this.track(call);
+    if (resumed.control.closed) {
+      await call.end('provider_error');
+      return 'ended';
+    }
+    call.start();
+    logger.info(
+      { callId: claimed.id, from: row.ownerId, elapsedSeconds: call.elapsedSeconds() },
+      'call taken over: metering goes on here',
+    );
+    return 'taken_over';
+  }
+
+  /** Santa's session for a child: the same at the start and at a takeover, so the session check holds across both. */
+  private sessionConfig(profile: ProfileRow, heldSeconds: number): SantaSessionConfig {
+    return {
+      instructions: buildSantaInstructions(profile, { remainingSeconds: heldSeconds }),
+      voice: this.deps.options.voice,
+      language: profile.language,
+      maxOutputTokens: this.deps.options.maxOutputTokens,
+      childName: profile.name,
+      wishList: [...profile.wishList],
+    };
   }
 
   /**
@@ -662,25 +948,62 @@ export class CallsService {
 
   // ---- process life ----------------------------------------------------------------
 
-  /** At start-up, before listening: end and settle every call a crash left open. */
-  async recover(): Promise<RecoveryResult> {
+  /**
+   * At start-up, before listening: the calls whose owner is gone (lease passed; on a store
+   * only this process can open, every open one) are taken over or ended and settled
+   * ('server_restart'), and ended calls left unsettled are settled. Then the lease watcher
+   * starts: from here on any call whose owner stops renewing is found within the lease and
+   * one watch interval.
+   */
+  async recover(options: { everyOpen: boolean }): Promise<RecoveryResult> {
     const { store, clock, logger, credits } = this.deps;
-    return recoverOpenCalls({
-      store,
-      clock,
-      logger,
-      credits,
-      closer: this.closer,
-      isLiveHere: (id) => this.live.has(id) || this.starting.has(id),
-    });
+    const taken = await this.takeOverExpired('server_restart', options.everyOpen);
+    const settled = await settleEndedCalls({ store, clock, logger, credits });
+    return { ...taken, settled: settled.settled };
   }
 
-  /** Graceful shutdown: refuse new calls, abort starts in flight, end and settle every live call. */
+  /** The lease watcher runs (after recovery, once the process serves). */
+  startWatching(): void {
+    if (!this.closing) this.watcher.start();
+  }
+
+  /**
+   * Stop everything of this process's calls at once and write nothing: what a process that is
+   * killed leaves behind (its calls' leases run out and another process takes them over). For
+   * tests of several processes in one, which cannot kill -9 one of them.
+   */
+  async halt(): Promise<void> {
+    this.closing = true;
+    await this.watcher.stop();
+    for (const s of [...this.live.values()]) s.release('halted');
+  }
+
+  /**
+   * Graceful shutdown: refuse new calls, abort starts in flight, stop looking for calls to take
+   * over, then each live call either goes to another process at once (handOverOnShutdown, and
+   * a provider whose calls can move: its lease ends now) or ends and settles ('server_shutdown').
+   */
   async shutdown(): Promise<void> {
     this.closing = true;
+    await this.watcher.stop();
     for (const s of this.starting.values()) s.abort.abort();
     await Promise.all([...this.starting.values()].map((s) => s.done));
-    await Promise.all([...this.live.values()].map((s) => s.end('server_shutdown')));
+    const handOver = this.deps.options.handOverOnShutdown && this.deps.provider.resumeCall !== undefined;
+    let handedOver = 0;
+    let ended = 0;
+    await Promise.all(
+      [...this.live.values()].map(async (s) => {
+        if (handOver && (await s.handOver())) {
+          handedOver++;
+          this.deps.logger.info({ callId: s.id }, 'call handed over to another process');
+          return;
+        }
+        ended++;
+        await s.end('server_shutdown');
+      }),
+    );
+    if (handedOver + ended > 0) this.deps.logger.info({ handedOver, ended }, 'live calls drained');
+    await this.deps.store.flush().catch(() => undefined);
   }
 
   /** Retention (P13): call records that ended at or before the cutoff are deleted. Returns how many. */

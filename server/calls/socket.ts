@@ -6,6 +6,7 @@ import { parse } from '../core/validate.js';
 import { memoryRateLimits, type EventVerdict, type RateLimits } from '../core/rate-limit.js';
 import {
   CLIENT_EVENTS,
+  INTER_SERVER_EVENTS,
   type AnyEventErrorCode,
   type MiddlewareErrorCode,
   type ClientEvent,
@@ -15,7 +16,7 @@ import {
 } from '../../shared/schemas/socket.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { ClientSocket, SocketServer } from '../sockets/hub.js';
-import type { CallsService } from './service.js';
+import type { CallPeers, CallsService } from './service.js';
 
 export interface CallSocketOptions {
   /** Events a socket may send at once (token bucket size). */
@@ -210,7 +211,7 @@ export function registerCallSockets(
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
         const body = parse(CLIENT_EVENTS['call:resume'].payload, payload);
-        const { remainingSeconds } = calls.resume(accountId, socket.id, body.callId);
+        const { remainingSeconds } = await calls.resume(accountId, socket.id, body.callId);
         reply({ ok: true, remainingSeconds });
       } catch (err) {
         reply(ackError('call:resume', err, logger));
@@ -222,7 +223,7 @@ export function registerCallSockets(
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
         const body = parse(CLIENT_EVENTS['call:connected'].payload, payload);
-        calls.windowConnected(accountId, body.callId);
+        await calls.windowConnected(accountId, body.callId);
         reply({ ok: true });
       } catch (err) {
         reply(ackError('call:connected', err, logger));
@@ -230,5 +231,35 @@ export function registerCallSockets(
     });
 
     socket.on('disconnect', () => calls.socketDisconnected(socket.id));
+  });
+}
+
+/**
+ * The other processes, through socket.io's server-side events (the cluster adapter carries them
+ * with REDIS_URL). Without a cluster there is nobody to tell, and the in-memory adapter would
+ * only warn, so nothing is sent.
+ */
+export function callPeers(io: SocketServer, clustered: boolean): CallPeers {
+  if (!clustered) return { poke: () => undefined, greet: () => undefined };
+  return {
+    poke: (callId) => void io.serverSideEmit('call:poke', { callId }),
+    greet: (callId) => void io.serverSideEmit('call:greet', { callId }),
+  };
+}
+
+/** What the other processes tell this one about calls it may own; parsed like any input. */
+export function registerCallPeerEvents(io: SocketServer, calls: CallsService, logger: Logger): void {
+  io.on('call:poke', (payload: unknown) => {
+    const parsed = INTER_SERVER_EVENTS['call:poke'].safeParse(payload);
+    if (!parsed.success) return logger.warn('ignored a malformed call:poke from another process');
+    calls
+      .poked(parsed.data.callId)
+      .catch((err: unknown) =>
+        logger.warn({ callId: parsed.data.callId, err: (err as Error).message }, 'reading a poked call failed'),
+      );
+  });
+  io.on('call:greet', (payload: unknown) => {
+    const parsed = INTER_SERVER_EVENTS['call:greet'].safeParse(payload);
+    if (parsed.success) calls.greetPoked(parsed.data.callId);
   });
 }

@@ -173,6 +173,17 @@ export const VARIABLES = {
     default: '5',
     schema: positiveInt.max(60),
   },
+  CALL_LEASE_SECONDS: {
+    description:
+      'How long a live call stays with its process without a checkpoint before another process takes it over (more than two checkpoints)',
+    default: '15',
+    schema: positiveInt.max(300),
+  },
+  CALL_LEASE_WATCH_MS: {
+    description: 'How often each process looks for live calls whose owner stopped renewing their lease',
+    default: '2000',
+    schema: positiveInt.min(100).max(60_000),
+  },
   SMTP_URL: {
     description: 'SMTP URL for outgoing mail; without it mail waits in the admin outbox',
     schema: z.string().optional(),
@@ -222,6 +233,9 @@ export interface Config {
   maxCallSeconds: number;
   callGraceSeconds: number;
   callCheckpointSeconds: number;
+  /** A live call's owner lease (renewed with each checkpoint) and how often expired ones are looked for. */
+  callLeaseSeconds: number;
+  callLeaseWatchMs: number;
   smtpUrl: string | undefined;
   mailFrom: string;
 }
@@ -328,6 +342,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'));
 
+  // A lease that a checkpoint or two can miss (a slow write, a GC pause) without the call moving.
+  if (read('CALL_LEASE_SECONDS') <= 2 * read('CALL_CHECKPOINT_SECONDS'))
+    throw new ConfigError(
+      'CALL_LEASE_SECONDS',
+      `must be more than twice CALL_CHECKPOINT_SECONDS (${read('CALL_CHECKPOINT_SECONDS')}): each checkpoint renews the lease, and one late checkpoint must not move a call to another process`,
+    );
+
   const production = read('NODE_ENV') === 'production';
   const adminToken = read('ADMIN_TOKEN');
   if (production && adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN) {
@@ -416,6 +437,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxCallSeconds: maxCall,
     callGraceSeconds: read('CALL_GRACE_SECONDS'),
     callCheckpointSeconds: read('CALL_CHECKPOINT_SECONDS'),
+    callLeaseSeconds: read('CALL_LEASE_SECONDS'),
+    callLeaseWatchMs: read('CALL_LEASE_WATCH_MS'),
     smtpUrl: read('SMTP_URL'),
     mailFrom: read('MAIL_FROM'),
   };

@@ -425,6 +425,11 @@ describe('restrict processing (P12)', () => {
         endedAt: null,
         reason: null,
         settledAt: null,
+        ownerId: null,
+        leaseUntil: 0,
+        limitReason: null,
+        endRequest: null,
+        window: null,
       });
     await open(family.accountId, 'live-call-a');
     await open(other.accountId, 'live-call-b');

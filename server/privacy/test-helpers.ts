@@ -183,6 +183,11 @@ async function writtenPurchaseAndCall(
     endedAt: now + 95_000,
     reason: 'hangup',
     settledAt: now + 95_000,
+    ownerId: null,
+    leaseUntil: 0,
+    limitReason: null,
+    endRequest: null,
+    window: null,
   };
   await server.app.store.calls.insert(call);
   await s.credits.settle(callId, 95);

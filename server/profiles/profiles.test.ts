@@ -46,6 +46,11 @@ function callRow(accountId: string, profileId: string | null, at: number): CallR
     endedAt: at + 120_000,
     reason: 'hangup',
     settledAt: at + 120_000,
+    ownerId: null,
+    leaseUntil: 0,
+    limitReason: null,
+    endRequest: null,
+    window: null,
   };
 }
 

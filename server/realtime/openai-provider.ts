@@ -6,7 +6,14 @@ import type { Logger } from '../core/logger.js';
 import { ControlChannel } from './control-channel.js';
 import { parseServerEvent } from './events.js';
 import { buildRealtimeSession } from './openai-session.js';
-import { RealtimeProviderError, type RealtimeProvider, type SantaSessionConfig, type StartedCall } from './provider.js';
+import {
+  RealtimeProviderError,
+  type ExpectedSession,
+  type RealtimeProvider,
+  type ResumedCall,
+  type SantaSessionConfig,
+  type StartedCall,
+} from './provider.js';
 
 export interface OpenAIRealtimeProviderOptions {
   apiKey: string;
@@ -86,18 +93,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     const { providerCallId, answerSdp } = await this.createCall(offerSdp, session, signal);
     try {
       const control = await this.openSideband(providerCallId, signal);
-      return {
-        providerCallId,
-        answerSdp,
-        control,
-        session: {
-          instructions: session.instructions,
-          voice: session.voice || this.voice,
-          outputModalities: ['audio'],
-          transcriptionModel: this.transcriptionModel,
-          transcriptionLanguage: session.language,
-        },
-      };
+      return { providerCallId, answerSdp, control, session: this.expectedSession(session) };
     } catch (error) {
       // A call nobody controls would run (and bill) until OpenAI times it out.
       await this.hangup(providerCallId).catch((e: unknown) =>
@@ -108,6 +104,29 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       );
       throw error;
     }
+  }
+
+  /**
+   * Another process started the call and is gone: join it again on a new sideband by its call
+   * id (the service takes any number of sideband connections to one call). Nothing is hung up
+   * when this fails: the caller decides.
+   */
+  async resumeCall(providerCallId: string, session: SantaSessionConfig, signal?: AbortSignal): Promise<ResumedCall> {
+    if (!CALL_ID.test(providerCallId)) throw new RealtimeProviderError('provider_unavailable', 'Not a call id');
+    const control = await this.openSideband(providerCallId, signal);
+    this.logger.info({ providerCallId }, 'realtime call taken over');
+    return { control, session: this.expectedSession(session) };
+  }
+
+  /** What session.updated must keep saying for this call (the session we created it with). */
+  private expectedSession(session: SantaSessionConfig): ExpectedSession {
+    return {
+      instructions: session.instructions,
+      voice: session.voice || this.voice,
+      outputModalities: ['audio'],
+      transcriptionModel: this.transcriptionModel,
+      transcriptionLanguage: session.language,
+    };
   }
 
   private async createCall(
@@ -294,12 +313,20 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
 
-    const control = new ControlChannel(
+    // Forgotten at once when closed here, not at the socket's close event: a drain that hands
+    // its calls over closes their sidebands and then the provider, which must not hang them up.
+    const forget = () => {
+      if (this.sidebands.get(providerCallId) === control) this.sidebands.delete(providerCallId);
+    };
+    const control: ControlChannel = new ControlChannel(
       (event) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         else this.logger.debug({ providerCallId, type: event.type }, 'sideband not open; client event dropped');
       },
-      () => rt.close({ code: 1000, reason: 'done' }),
+      () => {
+        forget();
+        rt.close({ code: 1000, reason: 'done' });
+      },
       (error) => this.logger.warn({ providerCallId, err: (error as Error).name }, 'a control listener threw'),
     );
     rt.on('event', (raw) => {
@@ -307,7 +334,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       if (event) control.emit(event);
     });
     socket.on('close', (code) => {
-      this.sidebands.delete(providerCallId);
+      forget();
       this.logger.info({ providerCallId, code }, 'realtime sideband closed');
       control.markClosed(failure === 'error' || (code !== 1000 && code !== 1005) ? 'error' : 'closed');
     });

@@ -45,6 +45,12 @@ export interface StartedCall {
   session?: ExpectedSession;
 }
 
+/** A call joined again by its provider call id: a new control channel on the same call. */
+export interface ResumedCall {
+  control: RealtimeControl;
+  session?: ExpectedSession;
+}
+
 export interface RealtimeProvider {
   readonly kind: 'openai' | 'simulated';
   /**
@@ -53,6 +59,13 @@ export interface RealtimeProvider {
    * failure, timeout, abort or rate limit.
    */
   startCall(offerSdp: string, session: SantaSessionConfig, signal?: AbortSignal): Promise<StartedCall>;
+  /**
+   * Join a call the provider is still running that another server process started (and lost):
+   * a new sideband on the same provider call, the child's media untouched. Absent on a
+   * provider whose calls live inside the process that started them (Simulated Santa): those
+   * cannot be taken over. Rejects with RealtimeProviderError when the call is over there.
+   */
+  resumeCall?(providerCallId: string, session: SantaSessionConfig, signal?: AbortSignal): Promise<ResumedCall>;
   /** Hang up by id; idempotent; used at normal end and at crash recovery (control channel may be gone). */
   hangup(providerCallId: string): Promise<void>;
   /** Ends every call this provider still holds and frees its resources. */

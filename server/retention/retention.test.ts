@@ -40,6 +40,11 @@ async function settledCall(s: TestServer, accountId: string, seconds: number): P
     endedAt: now + seconds * 1000,
     reason: 'hangup',
     settledAt: now,
+    ownerId: null,
+    leaseUntil: 0,
+    limitReason: null,
+    endRequest: null,
+    window: null,
   });
   await s.app.services.credits.settle(callId, seconds);
   return callId;

@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type {
   ClientToServerEventsReceived,
   HandshakeRefusal,
+  InterServerEvents,
   ServerEvent,
   ServerEventPayload,
   ServerToClientEvents,
@@ -19,11 +20,12 @@ export interface SocketData {
 }
 
 /**
- * No server-to-server events of our own: with REDIS_URL an emit to an account's room and a
- * disconnect of a session's sockets travel to every process through the adapter itself (its
- * BROADCAST and DISCONNECT_SOCKETS messages), typed by ServerToClientEvents like a local emit.
+ * Server-to-server events (the calls' nudges to a call's owner, INTER_SERVER_EVENTS). Emits to
+ * an account's room and disconnects of a session's sockets need none: with REDIS_URL they
+ * travel to every process through the adapter itself (its BROADCAST and DISCONNECT_SOCKETS
+ * messages), typed by ServerToClientEvents like a local emit.
  */
-type InterServerEvents = Record<string, never>;
+export type { InterServerEvents } from '../../shared/schemas/socket.js';
 
 /** The socket.io server and socket, typed by the contract in shared/schemas/socket.ts. */
 export type SocketServer = Server<ClientToServerEventsReceived, ServerToClientEvents, InterServerEvents, SocketData>;

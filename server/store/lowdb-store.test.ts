@@ -11,6 +11,7 @@ import { accountRow, storeFixtures } from './test-support.js';
 import { readJournal, journalGeneration } from './journal.js';
 import { SHARDS, shardFileName, shardIndex } from './disk-layout.js';
 import { decryptDataFiles } from './disk-image.js';
+import { SCHEMA_VERSION } from './schema.js';
 
 const { dir, open, track } = storeFixtures('callsanta-store-');
 const account = accountRow;
@@ -411,6 +412,11 @@ describe('the encrypted lowdb store', () => {
       endedAt: null,
       reason: null,
       settledAt: null,
+      ownerId: null,
+      leaseUntil: 0,
+      limitReason: null,
+      endRequest: null,
+      window: null,
     };
     await s.calls.insert(call);
 
@@ -513,7 +519,46 @@ describe('the encrypted lowdb store', () => {
     for await (const b of migrated.accounts.scan()) rows.push(...b);
     expect(rows[0]?.name).toBe('Before Migration (migrated)');
     const m2 = JSON.parse(decrypt(key, readFileSync(manifestPath), 'manifest.db').toString());
-    expect(m2.schemaVersion).toBe(1);
+    expect(m2.schemaVersion).toBe(SCHEMA_VERSION);
     expect(existsSync(manifestPath)).toBe(true);
+  });
+
+  it('migration 2: a call written before leases existed reads as owned by nobody, its lease long passed', async () => {
+    const d = dir();
+    const s = await open(d);
+    const a = account();
+    await s.accounts.insert(a);
+    // A row as version 1 wrote it: none of the owner and lease fields.
+    const before = {
+      id: 'call-from-v1',
+      accountId: a.id,
+      profileId: 'p1',
+      provider: 'openai',
+      providerCallId: 'rtc_1',
+      heldSeconds: 60,
+      startedAt: 1,
+      meteredSeconds: 7,
+      checkpointAt: 8,
+      endedAt: null,
+      reason: null,
+      settledAt: null,
+    };
+    await s.calls.insert(before as unknown as CallRow);
+    await s.close();
+    const key = Buffer.from(readFileSync(join(d, 'data.key'), 'utf8').trim(), 'hex');
+    const manifestPath = join(d, 'manifest.db');
+    const manifest = JSON.parse(decrypt(key, readFileSync(manifestPath), 'manifest.db').toString());
+    manifest.schemaVersion = 1;
+    writeFileSync(manifestPath, encrypt(key, Buffer.from(JSON.stringify(manifest)), 'manifest.db'));
+    const migrated = track(await openStore({ dataDir: d }));
+    expect(await migrated.calls.get('call-from-v1')).toEqual({
+      ...before,
+      ownerId: null,
+      leaseUntil: 0,
+      limitReason: null,
+      endRequest: null,
+      window: null,
+    });
+    expect(await migrated.calls.findBy('ownerId', null)).toHaveLength(1);
   });
 });

@@ -14,4 +14,22 @@ export interface Migration {
 }
 
 // Version 1 is the first shape; later versions append their migrations here.
-export const MIGRATIONS: Migration[] = [];
+export const MIGRATIONS: Migration[] = [
+  {
+    // Calls get an owner process and its lease (issue 14). A call open from before had no lease:
+    // 0 is long expired, so the first process to look takes it over or ends it.
+    to: 2,
+    up(tables) {
+      for (const row of tables.get('calls') ?? []) Object.assign(row, { ...CALL_LEASE_DEFAULTS, ...row });
+    },
+  },
+];
+
+/** What a call row from before version 2 (lowdb) or migration 003 (PostgreSQL) reads as. */
+export const CALL_LEASE_DEFAULTS = {
+  ownerId: null,
+  leaseUntil: 0,
+  limitReason: null,
+  endRequest: null,
+  window: null,
+} as const;

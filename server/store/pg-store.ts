@@ -219,7 +219,7 @@ class PgTable<T extends Row> implements Table<T> {
       if (!key) throw new Error(`${this.name} row ${r.id}: its data key is gone`);
       const row = JSON.parse(decrypt(key, r.payload, rowContext(this.name)).toString('utf8')) as T;
       if (sqlText(row.id) !== r.id) throw new Error(`${this.name} row ${r.id}: sealed payload belongs to another row`);
-      return row;
+      return this.def.upgrade ? this.def.upgrade(row) : row;
     });
   }
 

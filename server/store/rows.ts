@@ -152,7 +152,34 @@ export interface CallRow {
   endedAt: number | null;
   reason: CallEndReason | null;
   settledAt: number | null;
+  /**
+   * The server process that meters the live call and holds its sideband (a random id per
+   * process start), and until when: every checkpoint renews the lease in the same conditional
+   * write. Once it has passed, any process may take the call over (server/calls/lease.ts).
+   * null / 0 on a call no process owns (ended, or from before leases existed).
+   */
+  ownerId: string | null;
+  leaseUntil: number;
+  /** Which limit decided the held seconds: the reason the call ends with at zero, whoever meters it then. */
+  limitReason: CallLimitReason | null;
+  /**
+   * An end asked for on a process that does not own the call (call:end, admin, account): the
+   * owner ends the call with this reason, charging up to `at`, as soon as it reads it.
+   */
+  endRequest: { reason: CallEndReason; at: number } | null;
+  /**
+   * The call window's socket: on which process, and whether it is connected. The owner uses it
+   * to tell the child's hang-up from the parent's end and to run the grace period when the
+   * window is connected to another process.
+   */
+  window: { processId: string; socketId: string; connected: boolean } | null;
 }
+
+/** The limits that can end a call when its held seconds are used up. */
+export type CallLimitReason = Extract<
+  CallEndReason,
+  'credit_exhausted' | 'max_duration' | 'daily_limit' | 'quiet_hours'
+>;
 
 export interface LoginRow {
   id: string;

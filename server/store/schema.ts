@@ -39,7 +39,12 @@ export const TABLE_DEFS: Defs = {
     indexes: ['accountId', 'paymentIntentId', 'chargeId'],
     unique: ['checkoutSessionId'],
   },
-  calls: { group: 'usage', shardKey: byAccount, indexes: ['accountId', 'profileId', 'endedAt'], unique: [] },
+  calls: {
+    group: 'usage',
+    shardKey: byAccount,
+    indexes: ['accountId', 'profileId', 'endedAt', 'ownerId'],
+    unique: [],
+  },
   logins: { group: 'usage', shardKey: byAccount, indexes: ['accountId'], unique: [] },
   audit: { group: 'audit', shardKey: (r) => r.id, indexes: ['subject'], unique: ['seq'] },
 };
@@ -47,4 +52,4 @@ export const TABLE_DEFS: Defs = {
 export const TABLE_NAMES = Object.keys(TABLE_DEFS) as TableName[];
 
 /** Bump when a row shape changes; add a migration in migrations.ts. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;

@@ -14,6 +14,9 @@ export const CALL_END_REASONS = [
   'admin',
   'server_shutdown',
   'server_restart', // found open at start-up after a crash, settled from its checkpoint
+  // the server process running the call stopped, and the call could not move to another (a
+  // Simulated Santa call lives in its process); settled from its last checkpoint
+  'server_lost',
   'account_closed',
   'restricted',
   // the call's session was changed from the browser (instructions, transcription, voice...) and could not be put back

@@ -121,6 +121,23 @@ export const SERVER_EVENTS = {
   notice: noticeSchema,
 } as const;
 
+/**
+ * Server -> server, between the processes of one installation (socket.io's serverSideEmit,
+ * carried by the cluster adapter with REDIS_URL; one process alone has nobody to tell). Best
+ * effort nudges: the call record in the store is the truth, and its owner reads it at every
+ * checkpoint anyway (server/calls/lease.ts).
+ */
+export const INTER_SERVER_EVENTS = {
+  /** A call's record changed on another process (an end asked, the call window moved): its owner reads it now. */
+  'call:poke': z.object({ callId: z.string().min(1).max(200) }),
+  /** call:connected reached a process that does not run the call: its owner lets Santa greet. */
+  'call:greet': z.object({ callId: z.string().min(1).max(200) }),
+} as const;
+export type InterServerEvent = keyof typeof INTER_SERVER_EVENTS;
+export type InterServerPayload<E extends InterServerEvent> = z.output<(typeof INTER_SERVER_EVENTS)[E]>;
+/** socket.io's `ServerSideEvents`: what arrives is parsed with the event's schema before use. */
+export type InterServerEvents = { [E in InterServerEvent]: (payload: InterServerPayload<E>) => void };
+
 export type ClientEvent = keyof typeof CLIENT_EVENTS;
 export type AnyEventErrorCode = (typeof ANY_EVENT_ERRORS)[number];
 /** What a client sends (before the server's parse: so the schema's input side). */

@@ -246,17 +246,17 @@ describe('every end of a call goes through the one closing path, once', () => {
     await expectClosedOnce(w, callId, { reason: 'server_shutdown', seconds: 12, held: 90 }, { store: reopened });
   });
 
-  it('server_restart: recovery closes a call no process runs any more from its last checkpoint', async () => {
+  it('server_restart: recovery closes a call whose owner stopped renewing its lease from its last checkpoint, and leaves a call whose lease holds', async () => {
     const w = await world();
     const { store, services } = w.server.app;
-    // What a process that died mid-call leaves: an open record with its hold and a checkpoint.
+    // What a process that died mid-call leaves: an open record with its hold, a checkpoint and a lease that has passed.
     const callId = 'call-left-by-a-crash';
     const now = w.clock.now();
-    await store.calls.insert({
+    const row = {
       id: callId,
       accountId: w.family.parent.accountId,
       profileId: w.family.parent.profileId,
-      provider: 'simulated',
+      provider: 'simulated' as const,
       providerCallId: 'rtc_sim_gone',
       heldSeconds: 90,
       startedAt: now - 20_000,
@@ -265,10 +265,27 @@ describe('every end of a call goes through the one closing path, once', () => {
       endedAt: null,
       reason: null,
       settledAt: null,
+      ownerId: 'process-that-died',
+      leaseUntil: now - 1,
+      limitReason: 'credit_exhausted' as const,
+      endRequest: null,
+      window: null,
+    };
+    await store.calls.insert(row);
+    // Another process's live call: its lease holds, so nobody touches it.
+    const sibling = await readyParent(w.server, { seconds: 600 });
+    await store.calls.insert({
+      ...row,
+      id: 'call-of-a-live-process',
+      accountId: sibling.accountId,
+      profileId: sibling.profileId,
+      ownerId: 'process-alive',
+      leaseUntil: now + 10_000,
     });
     expect(await services.credits.hold(w.family.parent.accountId, callId, { min: 30, max: 90 })).toBe(90);
-    expect(await services.calls.recover()).toEqual({ ended: 1, settled: 0 });
-    expect(await services.calls.recover()).toEqual({ ended: 0, settled: 0 });
+    expect(await services.calls.recover({ everyOpen: false })).toEqual({ takenOver: 0, ended: 1, settled: 0 });
+    expect(await services.calls.recover({ everyOpen: false })).toEqual({ takenOver: 0, ended: 0, settled: 0 });
+    expect((await store.calls.get('call-of-a-live-process'))?.endedAt).toBeNull();
     await expectClosedOnce(w, callId, { reason: 'server_restart', seconds: 15, held: 90 });
     expect((await store.calls.get(callId))?.endedAt).toBe(now - 5000);
   });

@@ -222,6 +222,11 @@ describe('call:start refusals', () => {
         endedAt: startedAt + seconds * 1000,
         reason: 'hangup',
         settledAt: startedAt + seconds * 1000,
+        ownerId: null,
+        leaseUntil: 0,
+        limitReason: null,
+        endRequest: null,
+        window: null,
       });
     await usedCall(`y-${parent.profileId}`, now - 24 * 3600_000, 600); // yesterday's do not count
     await usedCall(`t1-${parent.profileId}`, now - 3600_000, 300);

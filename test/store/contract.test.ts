@@ -104,6 +104,11 @@ function callRow(accountId: string, profileId: string, over: Partial<CallRow> = 
     endedAt: null,
     reason: null,
     settledAt: null,
+    ownerId: null,
+    leaseUntil: 0,
+    limitReason: null,
+    endRequest: null,
+    window: null,
     ...over,
   };
 }

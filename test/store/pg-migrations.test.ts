@@ -8,6 +8,7 @@ import { PG_TABLES } from '../../server/store/pg/tables.js';
 import { TABLE_DEFS, TABLE_NAMES } from '../../server/store/schema.js';
 import { StoreOpenError } from '../../server/store/errors.js';
 import { freshDatabase } from '../support/postgres.js';
+import type { CallRow } from '../../server/store/types.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const clients: pg.Client[] = [];
@@ -43,7 +44,10 @@ describe('PostgreSQL schema migrations', () => {
     const latest = migrationFiles().length;
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toContain(`migrated from schema 0 to ${latest}: 001_initial`);
+    const files = migrationFiles();
+    const names = files.map((f) => `${String(f.version).padStart(3, '0')}_${f.name}`).join(', ');
+    expect(first.stdout).toContain(`migrated from schema 0 to ${latest}: ${names}`);
+    expect(names).toContain('003_call_owner_lease');
     const second = run();
     expect(second.stdout).toContain(`up to date (version ${latest})`);
     const none = spawnSync('npm', ['run', '--silent', 'migrate'], {
@@ -100,6 +104,41 @@ describe('PostgreSQL schema migrations', () => {
         expect(fields, `${name}.${f} needs a column`).toContain(f);
       for (const f of TABLE_DEFS[name].unique)
         expect(def.columns.find((x) => x.field === f)?.unique, `${name}.${f} unique`).toBe(true);
+    }
+  });
+
+  it('migration 003: a call sealed before it reads as owned by nobody with its lease long passed, and is found by owner', async () => {
+    const url = await freshDatabase('migrlease');
+    const store = await openPgStore({ url, dataKey: randomBytes(32).toString('hex') });
+    try {
+      // A row as the build before 003 sealed it: none of the owner and lease fields.
+      const before = {
+        id: 'call-before-003',
+        accountId: 'acct-1',
+        profileId: 'p1',
+        provider: 'openai',
+        providerCallId: 'rtc_1',
+        heldSeconds: 60,
+        startedAt: 1,
+        meteredSeconds: 7,
+        checkpointAt: 8,
+        endedAt: null,
+        reason: null,
+        settledAt: null,
+      };
+      await store.calls.insert(before as unknown as CallRow);
+      expect(await store.calls.get(before.id)).toEqual({
+        ...before,
+        ownerId: null,
+        leaseUntil: 0,
+        limitReason: null,
+        endRequest: null,
+        window: null,
+      });
+      await store.calls.update(before.id, { ownerId: 'process-a', leaseUntil: 20 });
+      expect((await store.calls.findBy('ownerId', 'process-a')).map((r) => r.id)).toEqual([before.id]);
+    } finally {
+      await store.close();
     }
   });
 });

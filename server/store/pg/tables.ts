@@ -1,4 +1,5 @@
 import type { TableName, Tables } from '../types.js';
+import { CALL_LEASE_DEFAULTS } from '../migrations.js';
 
 /**
  * How each Store table lies in PostgreSQL. Every row is one SQL row: `id`, an insertion
@@ -41,6 +42,11 @@ export interface PgTableDef<T> {
   keyScope: (row: T) => KeyScope;
   /** Deleting this row destroys this key scope (the row's own account/profile key). */
   destroys?: (row: T) => KeyScope;
+  /**
+   * The payload side of a migration: SQL cannot reach inside a sealed payload, so a row sealed
+   * before a field existed gets the field's default here, when it is read.
+   */
+  upgrade?: (row: T) => T;
 }
 
 type Defs = { [K in TableName]: PgTableDef<Tables[K]> };
@@ -123,8 +129,16 @@ export const PG_TABLES: Defs = {
   webhookEvents: { sql: 'webhook_events', columns: [big('receivedAt', 'received_at')], keyScope: master },
   calls: {
     sql: 'calls',
-    columns: [accountId, text('profileId', 'profile_id'), big('endedAt', 'ended_at'), big('startedAt', 'started_at')],
+    columns: [
+      accountId,
+      text('profileId', 'profile_id'),
+      big('endedAt', 'ended_at'),
+      big('startedAt', 'started_at'),
+      text('ownerId', 'owner_id'),
+    ],
     keyScope: master,
+    // Migration 003: calls sealed before it have no owner or lease.
+    upgrade: (row) => ({ ...CALL_LEASE_DEFAULTS, ...row }),
   },
   logins: { sql: 'logins', columns: [accountId, big('at', 'at')], keyScope: master },
   audit: { sql: 'audit', columns: [big('seq', 'seq', { unique: true }), text('subject', 'subject')], keyScope: master },

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CallRecord, Credits } from '../../../../shared/index.js';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import type { CallRecord, Credits, Profile } from '../../../../shared/index.js';
 import type { FetchLike } from '../../../lib/api.js';
 import { formatMinutes } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
@@ -42,12 +43,13 @@ class FakeServer {
       return json(body);
     }
     if (path === '/api/calls') return json({ calls: this.calls });
+    if (path === '/api/credits/checkout') return json({ url: 'http://127.0.0.1:9/dev/checkout/cs_1?lang=en&key=k' });
     return new Response(JSON.stringify({ error: { code: 'not_found', message: 'Not found' } }), { status: 404 });
   };
 }
 
-function panelContext(server: FakeServer, raw: FakeRawSocket): PanelContext {
-  return basePanelContext({ view: 'credits', fetch: server.fetch, raw });
+function panelContext(server: FakeServer, raw: FakeRawSocket, profiles: Profile[] = []): PanelContext {
+  return basePanelContext({ view: 'credits', fetch: server.fetch, raw, profiles: async () => profiles });
 }
 
 const packButton = (root: ParentNode, id: string) =>
@@ -146,5 +148,114 @@ describe('the credits view follows live credit updates without losing the parent
     expect(server.creditRequests).toBe(requests);
     expect(ui.raw.handlers.get('credits:updated')?.size ?? 0).toBe(0);
     expect(balanceOf(root).dataset.available).toBe('0');
+  });
+});
+
+describe('the checkout notice says what became of the payment', () => {
+  const ui = viewTestFrame();
+  let server: FakeServer;
+  beforeEach(() => {
+    fakeBrowser.reset();
+    server = new FakeServer();
+  });
+  const messageOf = (root: ParentNode) => root.querySelector<HTMLElement>('.message')!;
+  // The browser's tabs.onRemoved as it fires when the parent closes a tab (the fake's own
+  // tabs.remove looks the tab's window up by the tab's id, and fails).
+  const closeTab = (tabId: number) =>
+    fakeBrowser.tabs.onRemoved.trigger(tabId, { isWindowClosing: false, windowId: 1 });
+
+  async function boughtFrom(): Promise<{ root: HTMLElement; tabId: number }> {
+    const root = await creditsView(panelContext(server, ui.raw), ui.scope.signal);
+    ui.doc.body.append(root);
+    packButton(root, 'pack-30').click();
+    await vi.waitFor(() => expect(messageOf(root).textContent).toBe(t('credits.checkoutOpened')));
+    const tab = (await fakeBrowser.tabs.query({})).find((t) => t.url?.includes('/dev/checkout/'));
+    expect(tab?.id).toBeTypeOf('number');
+    return { root, tabId: tab!.id! };
+  }
+
+  it('opens the checkout tab with a notice that does not repeat the hint below it', async () => {
+    const { root } = await boughtFrom();
+    const hint = root.querySelector<HTMLElement>('p.hint')!.textContent!;
+    expect(hint).toBe(t('credits.buyHint'));
+    // No sentence of the notice is one the hint already says.
+    for (const sentence of messageOf(root).textContent!.split(/(?<=\.)\s+/))
+      expect(hint).not.toContain(sentence.trim());
+  });
+
+  it('once the payment is through, the notice says so and what was added, instead of "finish paying"', async () => {
+    const { root } = await boughtFrom();
+    server.credits = BOUGHT;
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    await vi.waitFor(() =>
+      expect(messageOf(root).textContent).toBe(t('credits.checkoutPaid', { minutes: formatMinutes(1800) })),
+    );
+    expect(messageOf(root).className).toContain('message-ok');
+  });
+
+  it('a change that is not a new payment (a call ending) keeps the notice', async () => {
+    const { root } = await boughtFrom();
+    server.credits = {
+      ...EMPTY,
+      history: [{ id: 'l9', kind: 'grant', seconds: 60, ref: 'g', at: '2026-12-01T10:06:00.000Z' }],
+    };
+    ui.raw.fire('credits:updated', { balanceSeconds: 60, availableSeconds: 60 });
+    await vi.waitFor(() => expect(root.querySelector('.history li.history-grant')).not.toBeNull());
+    expect(messageOf(root).textContent).toBe(t('credits.checkoutOpened'));
+  });
+
+  it('the payment tab closed (cancelled, or given up) without a payment: the notice says nothing was added; a late payment still replaces it', async () => {
+    const { root, tabId } = await boughtFrom();
+    await closeTab(tabId);
+    expect(messageOf(root).textContent).toBe(t('credits.checkoutClosed'));
+    server.credits = BOUGHT;
+    ui.raw.fire('credits:updated', { balanceSeconds: 1800, availableSeconds: 1800 });
+    await vi.waitFor(() =>
+      expect(messageOf(root).textContent).toBe(t('credits.checkoutPaid', { minutes: formatMinutes(1800) })),
+    );
+  });
+
+  it('another tab closing says nothing about the checkout', async () => {
+    const { root, tabId } = await boughtFrom();
+    const other = await fakeBrowser.tabs.create({ url: 'https://example.test/' });
+    await closeTab(other.id!);
+    expect(messageOf(root).textContent).toBe(t('credits.checkoutOpened'));
+    // The view is left: its tab watch ends with it.
+    ui.scope.abort();
+    await closeTab(tabId);
+    expect(messageOf(root).textContent).toBe(t('credits.checkoutOpened'));
+  });
+});
+
+describe('the history says which child a call was for', () => {
+  const ui = viewTestFrame();
+
+  it("names the child of each call's time, and a child deleted since as a deleted child", async () => {
+    const server = new FakeServer();
+    server.credits = {
+      ...EMPTY,
+      history: [
+        { id: 'l3', kind: 'capture', seconds: 120, ref: 'call-2', at: '2026-12-01T11:00:00.000Z' },
+        { id: 'l2', kind: 'capture', seconds: 60, ref: 'call-1', at: '2026-12-01T10:30:00.000Z' },
+        { id: 'l1', kind: 'purchase', seconds: 1800, ref: 'cs_1', at: '2026-12-01T10:05:00.000Z' },
+      ],
+    };
+    const call = (id: string, profileId: string | null): CallRecord => ({
+      id,
+      profileId,
+      startedAt: '2026-12-01T10:29:00.000Z',
+      endedAt: '2026-12-01T10:30:00.000Z',
+      seconds: 60,
+      reason: 'hangup',
+    });
+    server.calls = [call('call-2', null), call('call-1', 'p1')];
+    const ada = { id: 'p1', name: 'Ada' } as Profile;
+    const root = await creditsView(panelContext(server, ui.raw, [ada]), ui.scope.signal);
+    const lines = [...root.querySelectorAll('.history li .history-kind')].map((el) => el.textContent);
+    expect(lines).toEqual([
+      `${t('credits.kind.capture')} · ${t('usage.removedChild')}`,
+      `${t('credits.kind.capture')} · Ada`,
+      t('credits.kind.purchase'),
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import type { CallRecord, Credits, LedgerEntryView, Profile } from '../../../../
 import { h } from '../../../components/dom.js';
 import { usageChart } from '../../../components/usage-chart.js';
 import { busy, button, messageArea } from '../../../components/ui.js';
-import { openTab } from '../../../lib/browser-ui.js';
+import { onTabClosed, openTab } from '../../../lib/browser-ui.js';
 import { formatDateTime, formatDuration, formatMinutes, formatPrice } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
 import { describeError } from '../../../lib/messages.js';
@@ -45,6 +45,14 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
     throw err;
   }
   const message = messageArea();
+  // A checkout opened from here: its notice says what is known, and is replaced once the
+  // outcome is (the payment's time arrives, or the payment tab is closed without it).
+  let checkout: { known: ReadonlySet<string>; stopWatching: () => void } | null = null;
+  const endCheckout = () => {
+    checkout?.stopWatching();
+    checkout = null;
+  };
+  signal.addEventListener('abort', endCheckout, { once: true });
   const packs = shown.credits.packs.map((pack) => {
     const buy = button(t('credits.buy', { minutes: formatMinutes(pack.seconds), price: formatPrice(pack.price) }), {
       variant: 'primary',
@@ -55,7 +63,18 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
       void busy(buy, async () => {
         try {
           const { url } = await ctx.api.checkout(pack.id);
-          await openTab(url);
+          const tabId = await openTab(url);
+          endCheckout();
+          const opened = {
+            known: purchaseIds(shown.credits),
+            stopWatching: () => undefined as void,
+          };
+          if (tabId !== undefined)
+            opened.stopWatching = onTabClosed(tabId, () => {
+              // Still watching for the payment: a late one replaces this line in turn.
+              if (checkout === opened) message.show(t('credits.checkoutClosed'));
+            });
+          checkout = opened;
           message.show(t('credits.checkoutOpened'));
         } catch (err) {
           message.show(describeError(err), 'error');
@@ -66,7 +85,7 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
   });
   let card = balanceCard(shown.credits);
   let usage = usageSection(shown);
-  let history = historySection(shown.credits);
+  let history = historySection(shown);
 
   const root = h(
     'section',
@@ -84,11 +103,24 @@ export async function creditsView(ctx: PanelContext, signal: AbortSignal): Promi
     history,
   );
   live.start((next) => {
+    shown = next;
+    const paid = checkout
+      ? next.credits.history.filter((e) => e.kind === 'purchase' && !checkout!.known.has(e.id))
+      : [];
+    if (paid.length > 0) {
+      endCheckout();
+      const seconds = paid.reduce((sum, e) => sum + e.seconds, 0);
+      message.show(t('credits.checkoutPaid', { minutes: formatMinutes(seconds) }));
+    }
     card = swap(card, balanceCard(next.credits));
     usage = swap(usage, usageSection(next));
-    history = swap(history, historySection(next.credits));
+    history = swap(history, historySection(next));
   });
   return root;
+}
+
+function purchaseIds(credits: Credits): ReadonlySet<string> {
+  return new Set(credits.history.filter((e) => e.kind === 'purchase').map((e) => e.id));
 }
 
 function balanceCard(credits: Credits): HTMLElement {
@@ -115,21 +147,39 @@ function usageSection({ calls, profiles }: Shown): HTMLElement {
     : h('p', { class: 'muted' }, t('usage.unavailable'));
 }
 
-function historySection(credits: Credits): HTMLElement {
-  return credits.history.length === 0
-    ? h('p', { class: 'muted' }, t('credits.historyEmpty'))
-    : h('ul', { class: 'history' }, credits.history.map(historyItem));
+function historySection({ credits, calls, profiles }: Shown): HTMLElement {
+  if (credits.history.length === 0) return h('p', { class: 'muted' }, t('credits.historyEmpty'));
+  // A call's time names its child: the call's record says which profile; a child deleted since
+  // (the record keeps no profile, or names one that is gone) is said as such, never left blank.
+  const callsById = new Map((calls ?? []).map((c) => [c.id, c]));
+  const names = new Map(profiles.map((p) => [p.id, p.name]));
+  const childOf = (entry: LedgerEntryView): string | null => {
+    if (entry.kind !== 'capture') return null;
+    const call = callsById.get(entry.ref);
+    if (!call) return null;
+    return (call.profileId && names.get(call.profileId)) || t('usage.removedChild');
+  };
+  return h(
+    'ul',
+    { class: 'history' },
+    credits.history.map((entry) => historyItem(entry, childOf(entry))),
+  );
 }
 
 /** Ledger entries carry a magnitude; the kind says which way it moved the balance. */
 const TAKES_TIME: ReadonlySet<LedgerEntryView['kind']> = new Set(['hold', 'capture', 'refund', 'reversal']);
 
-function historyItem(entry: LedgerEntryView): HTMLElement {
+function historyItem(entry: LedgerEntryView, child: string | null): HTMLElement {
   const sign = entry.seconds === 0 ? '' : TAKES_TIME.has(entry.kind) ? '−' : '+';
   return h(
     'li',
     { class: `history-${entry.kind}` },
-    h('span', { class: 'history-kind' }, t(`credits.kind.${entry.kind}` as 'credits.kind.purchase')),
+    h(
+      'span',
+      { class: 'history-kind' },
+      t(`credits.kind.${entry.kind}` as 'credits.kind.purchase'),
+      child ? h('span', { class: 'history-child' }, ` · ${child}`) : null,
+    ),
     h('span', { class: 'history-amount' }, `${sign}${formatDuration(Math.abs(entry.seconds))}`),
     h('time', { datetime: entry.at, class: 'muted' }, formatDateTime(entry.at)),
   );
