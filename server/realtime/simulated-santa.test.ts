@@ -1,3 +1,4 @@
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBrowserPeer, type BrowserPeer } from '../../test/support/webrtc-peer.js';
 import { SANTA_LINES, wrapUpInstruction } from '../santa/persona.js';
@@ -9,6 +10,7 @@ import type {
 } from './events.js';
 import { RealtimeProviderError, type RealtimeControl, type SantaSessionConfig } from './provider.js';
 import { SimulatedSantaProvider } from './simulated-santa.js';
+import { REFUSED_PORTS } from './simulated/candidates.js';
 
 const FAST = { wordMs: 10, greetingDelayMs: 30, turnGapMs: null, replyDelayMs: 20 } as const;
 
@@ -180,6 +182,55 @@ describe('Simulated Santa', () => {
     expect(candidates.length).toBeGreaterThan(0);
     for (const line of candidates) expect(line).toMatch(/ 127\.0\.0\.1 \d+ typ host/);
     expect(started.providerCallId).toMatch(/^rtc_sim_[0-9a-f]{32}$/);
+  });
+
+  it('sends no STUN check to a candidate a browser would not offer, and the call with its real one connects', async () => {
+    // UDP services on 127.0.0.1 that a forged offer names as candidates: one on a well-known
+    // service port (the first of REFUSED_PORTS free here), one on an ephemeral port named by
+    // a host name instead of an address.
+    const traps: { socket: Socket; port: number; packets: number }[] = [];
+    const listen = async (ports: readonly number[]) => {
+      for (const port of ports) {
+        const socket = createSocket('udp4');
+        const bound = await new Promise<boolean>((resolve) => {
+          socket.once('error', () => resolve(false));
+          socket.bind(port, '127.0.0.1', () => resolve(true));
+        });
+        if (!bound) {
+          socket.close();
+          continue;
+        }
+        const trap = { socket, port: socket.address().port, packets: 0 };
+        socket.on('message', () => trap.packets++);
+        traps.push(trap);
+        return trap;
+      }
+      throw new Error(`none of the ports ${ports.join(', ')} is free on 127.0.0.1`);
+    };
+    const service = await listen(REFUSED_PORTS);
+    const named = await listen([0]);
+    const provider = new SimulatedSantaProvider({ pacing: FAST });
+    const peer = await createBrowserPeer();
+    open.push(async () => {
+      await peer.close();
+      await provider.close();
+      for (const trap of traps) trap.socket.close();
+    });
+    // Listed first and with the highest priority, where the agent checks first.
+    const forged = peer.offerSdp.replace(
+      /^(a=candidate:)/m,
+      `a=candidate:8 1 udp 2130706431 127.0.0.1 ${service.port} typ host\r\n` +
+        `a=candidate:9 1 udp 2130706430 localhost ${named.port} typ host\r\n$1`,
+    );
+    expect(forged).toContain(` 127.0.0.1 ${service.port} typ host`);
+    const started = await provider.startCall(forged, session('en', 'Liam'));
+    started.control.send({ type: 'response.create' });
+    await peer.setAnswer(started.answerSdp);
+    await peer.waitFor(() => peer.channelState() === 'open', 15_000, 'the data channel to open');
+    await peer.waitFor(() => peer.audioPackets() > 5, 15_000, "Santa's audio");
+    // Checks are retransmitted for seconds; one more second shows none was sent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(traps.map((t) => t.packets)).toEqual([0, 0]);
   });
 
   it('stops the current response on control.send({type: "response.cancel"})', async () => {

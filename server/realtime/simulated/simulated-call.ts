@@ -6,6 +6,7 @@ import { parseClientEvent, type RealtimeClientEvent, type RealtimeServerEvent } 
 import { RealtimeProviderError } from '../provider.js';
 import { keepLoopbackCandidates, peerNetworkConfig, type PeerNetworkOptions } from './loopback.js';
 import { answerDirection, describeOffer } from './offer.js';
+import { keepLegitimateCandidates, localIPv4Addresses } from './candidates.js';
 import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SantaVoiceSynth, type VoiceMode } from './santa-audio.js';
 import {
   SantaConversation,
@@ -127,7 +128,14 @@ export class SimulatedCall {
         this.audioPacketsReceived++;
       });
     });
-    await pc.setRemoteDescription({ type: 'offer', sdp: this.init.offerSdp });
+    // werift never sees a candidate a browser would not offer this peer (candidates.ts).
+    const offer = keepLegitimateCandidates(this.init.offerSdp, {
+      loopbackOnly: this.init.loopbackOnly ?? true,
+      localAddresses: localIPv4Addresses(),
+    });
+    if (offer.dropped > 0)
+      this.init.logger?.debug({ callId: this.id, dropped: offer.dropped }, 'offer candidates cut by the network rule');
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
     const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
     if (!transceiver) throw new RealtimeProviderError('invalid_sdp', 'The offer has no usable audio m-line');
     const direction = answerDirection(offered);

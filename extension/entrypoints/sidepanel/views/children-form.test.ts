@@ -10,8 +10,14 @@ import { join } from 'node:path';
 import type { ChromeMessages } from '../../../lib/i18n.js';
 
 /** A server with no children yet; readiness answers for none. */
-const fetchFake: FetchLike = async (url) => {
+const fetchFake: FetchLike = async (url, init) => {
   const path = new URL(url).pathname;
+  // A refusal only the server makes (its own rules on top of the shared schema).
+  if (path === '/api/profiles' && init?.method === 'POST')
+    return new Response(
+      JSON.stringify({ error: { code: 'invalid_request', message: 'Invalid', fields: { name: 'Not a name' } } }),
+      { status: 400, headers: { 'content-type': 'application/json' } },
+    );
   if (path === '/api/profiles') return json({ profiles: [] });
   if (path === '/api/calls/readiness')
     return json({ balanceSeconds: 0, availableSeconds: 0, liveCalls: [], profiles: [] });
@@ -82,6 +88,24 @@ describe('the child form', () => {
     fire(age, 'input');
     expect(errorOf(age).hidden).toBe(true);
     expect(errorOf(wishes).hidden).toBe(false);
+  });
+
+  it('a refusal the server made stays while another field is edited, and goes once its own field is changed to a valid value', async () => {
+    const section = await addForm();
+    const form = section.querySelector('form')!;
+    const name = section.querySelector<HTMLInputElement>('input[name="name"]')!;
+    name.value = 'Ada';
+    (section.querySelector('input[name="age"]') as HTMLInputElement).value = '7';
+    fire(form, 'submit');
+    const errorOf = (el: Element) => el.closest('.field')!.querySelector<HTMLElement>('.field-error')!;
+    await expect.poll(() => errorOf(name).hidden).toBe(false);
+    const wishes = section.querySelector<HTMLTextAreaElement>('textarea[name="wishList"]')!;
+    wishes.value = 'A kite';
+    fire(wishes, 'input');
+    expect(errorOf(name).hidden).toBe(false);
+    name.value = 'Ada Lovelace';
+    fire(name, 'input');
+    expect(errorOf(name).hidden).toBe(true);
   });
 
   it("opens the browser's file picker from a button in the parent's language, and names the chosen file", async () => {

@@ -386,16 +386,18 @@ function showForm(ctx: PanelContext, section: HTMLElement, profile: Profile | nu
       timeZone: timeZone.input.value.trim() || null,
     };
   };
-  // An error says what was wrong with what the server was sent: once the parent has made the
-  // field valid (the same schema the server checks), it goes, without waiting for the next save.
-  const clearFixed = () => {
-    const body = readBody();
-    for (const [key, f] of Object.entries(fields)) {
-      if (!f.hasError() || key === 'photoId') continue;
-      const schema = createProfileBodySchema.shape[key as keyof CreateProfileBody];
-      if (key === 'quietHours' && Boolean(quietFrom.input.value) !== Boolean(quietTo.input.value)) continue;
-      if (schema.safeParse(body[key as keyof CreateProfileBody]).success) f.setError(null);
-    }
+  // An error says what was wrong with the value that was sent: once the parent has made that
+  // field valid (the shared schema the server checks too), it goes, without waiting for the
+  // next save. Only the field being edited is looked at: a refusal of another field stands.
+  const clearFixed = (ev: Event) => {
+    const entry = Object.entries(fields).find(
+      ([key, f]) => f.input === ev.target || (key === 'quietHours' && quietTo.input === ev.target),
+    );
+    if (!entry) return;
+    const [key, f] = entry as [keyof CreateProfileBody & string, Field];
+    if (!f.hasError() || key === 'photoId') return;
+    if (key === 'quietHours' && Boolean(quietFrom.input.value) !== Boolean(quietTo.input.value)) return;
+    if (createProfileBodySchema.shape[key].safeParse(readBody()[key]).success) f.setError(null);
   };
 
   const form = h(
