@@ -49,6 +49,7 @@ import { chooseRealtimeProvider, createCallsService } from './calls/module.js';
 import { callPeers, registerCallPeerEvents, registerCallSockets } from './calls/socket.js';
 import { newProcessId } from './calls/lease.js';
 import { callRoutes } from './calls/routes.js';
+import { CallRecords } from './calls/records.js';
 import { RetentionService } from './retention/service.js';
 import { RetentionScheduler } from './retention/scheduler.js';
 import { JOBS, JobsService } from './jobs/service.js';
@@ -189,7 +190,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await consent.ensureInitialPolicy();
   const photos = new PhotosService({ store, clock, limits });
-  const profiles = new ProfilesService({ store, clock, audit, consent, photos });
+  // The call records' door for other modules: profiles detach a deleted child's calls through it.
+  const callRecords = new CallRecords({ store });
+  const profiles = new ProfilesService({ store, clock, audit, consent, photos, calls: callRecords });
   const credits = new CreditsService({ store, clock, audit, notifier, packs: config.packs });
   const { provider: paymentProvider, webhookSecret } = paymentsProvider(config, logger);
   const payments = new PaymentsService({ store, clock, credits, consent, accounts, provider: paymentProvider, logger });
@@ -200,12 +203,23 @@ export async function createApp(options: AppOptions): Promise<App> {
   const mail = new MailService({
     store,
     clock,
+    accounts,
     transport: mailTransport,
     jobs,
     options: { from: config.mailFrom },
     logger,
   });
-  const notices = new NoticesService({ store, clock, consent, mail, notifier, jobs, options: { publicUrl }, logger });
+  const notices = new NoticesService({
+    store,
+    clock,
+    consent,
+    accounts,
+    mail,
+    notifier,
+    jobs,
+    options: { publicUrl },
+    logger,
+  });
   // Calls (issue 4): the provider, the service, its sockets. Privacy and admin end calls through it.
   const realtime = options.realtime ?? chooseRealtimeProvider(config, clock, logger);
   const processId = options.processId ?? newProcessId();
@@ -222,6 +236,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     credits,
     consent,
+    accounts,
     profiles,
     notifier,
     provider: realtime,
@@ -229,19 +244,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCallSockets(io, { calls, accounts, clock, logger, limits });
   registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
-  const purger = new AccountPurger({ store, clock, audit, profiles });
-  const privacy = new PrivacyService({
-    store,
-    clock,
-    audit,
-    accounts,
-    purger,
-    liveCalls,
-    mail,
-    notifier,
-    options: { accountPurgeDays: config.accountPurgeDays },
-    limits,
-  });
   const passwordResets = new PasswordResetService({
     store,
     clock,
@@ -254,7 +256,32 @@ export async function createApp(options: AppOptions): Promise<App> {
     limits,
   });
   const support = new SupportService({ store, clock, audit, limits });
-  const metrics = new Metrics({ store, outboxPending: () => mail.pendingCount(), liveCalls: () => calls.liveCount() });
+  const purger = new AccountPurger({
+    clock,
+    audit,
+    profiles,
+    parts: { accounts, passwordResets, consent, notices, support, mail, calls: callRecords, credits, payments },
+  });
+  const privacy = new PrivacyService({
+    store,
+    clock,
+    audit,
+    accounts,
+    parts: { consent, profiles, credits, payments, calls: callRecords, notices, mail, support },
+    purger,
+    liveCalls,
+    mail,
+    notifier,
+    options: { accountPurgeDays: config.accountPurgeDays },
+    limits,
+  });
+  const metrics = new Metrics({
+    store,
+    accounts,
+    audit,
+    outboxPending: () => mail.pendingCount(),
+    liveCalls: () => calls.liveCount(),
+  });
   const retentionSweeps = new RetentionService({
     store,
     clock,

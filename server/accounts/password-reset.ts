@@ -8,7 +8,6 @@ import type { AuditService } from '../audit/service.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
-import { hashPassword } from './passwords.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
@@ -117,7 +116,7 @@ export class PasswordResetService {
 
   /** Queue a reset mail if the email belongs to an open account. */
   private async sendLink(email: string): Promise<void> {
-    const account = await this.store.accounts.findOne('email', email);
+    const account = await this.accounts.findByEmail(email);
     if (!account || account.status !== 'active') return;
     if ((await this.perAccount.take(account.id)) > 0) return;
 
@@ -154,7 +153,7 @@ export class PasswordResetService {
 
     const now = this.clock.now();
     const row = await this.store.passwordResets.findOne('tokenHash', tokenHash(token));
-    const account = row ? await this.store.accounts.get(row.accountId) : undefined;
+    const account = row ? await this.accounts.get(row.accountId) : undefined;
     if (!row || !account || row.usedAt !== null || row.expiresAt <= now || account.status !== 'active') {
       await this.perAddress.record(addressKey);
       throw invalidToken();
@@ -167,12 +166,7 @@ export class PasswordResetService {
     );
     if (!claimed) throw invalidToken();
 
-    const passwordHash = await hashPassword(newPassword);
-    const updated = await this.store.accounts.update(
-      account.id,
-      { passwordHash, passwordChangedAt: this.clock.now() },
-      { if: (c) => c.status === 'active' },
-    );
+    const updated = await this.accounts.setPassword(account.id, newPassword);
     if (!updated) throw invalidToken();
     const revoked = await this.accounts.revokeSessions(account.id);
     await this.accounts.liftSignInLocks(account.email);
@@ -183,6 +177,17 @@ export class PasswordResetService {
     });
     // The used link leaves every file, the journal included, before we answer.
     await this.store.compact();
+  }
+
+  /**
+   * Every reset of a closed account goes (closing, and the purge, P10): its links stop working.
+   * Their mails are the outbox's to delete with the rest of the account. Returns how many went.
+   */
+  async removeAllForAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.passwordResets.findBy('accountId', accountId))
+      if (await this.store.passwordResets.remove(r.id)) n++;
+    return n;
   }
 
   /** Remove every reset of the account and blank the mails that carried their links. */

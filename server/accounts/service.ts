@@ -4,6 +4,7 @@ import { newId, newSecret } from '../core/ids.js';
 import { AppError, conflict, tooMany, unauthorized } from '../core/errors.js';
 import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
 import type { PatchMeBody, SignupBody, LoginBody } from '../../shared/schemas/account.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { AccountRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -343,6 +344,92 @@ export class AccountsService {
     return updated;
   }
 
+  /**
+   * A new password from a used reset link: hashed here, written only while the account is open.
+   * Returns the updated row, or undefined when the account is gone or closed.
+   */
+  async setPassword(accountId: string, newPassword: string): Promise<AccountRow | undefined> {
+    const passwordHash = await hashPassword(newPassword);
+    return this.store.accounts.update(
+      accountId,
+      { passwordHash, passwordChangedAt: this.clock.now() },
+      { if: (c) => c.status === 'active' },
+    );
+  }
+
+  /** Close an open account (P10) with its purge deadline; undefined when it was not open. */
+  async close(accountId: string, at: number, purgeBy: number): Promise<AccountRow | undefined> {
+    return this.store.accounts.update(
+      accountId,
+      { status: 'closed', closedAt: at, purgeBy },
+      { if: (c) => c.status === 'active' },
+    );
+  }
+
+  /** Restrict processing (P12) or lift it, on an open account only; undefined when it was not open. */
+  async setRestricted(accountId: string, restricted: boolean): Promise<AccountRow | undefined> {
+    return this.store.accounts.update(accountId, { restricted }, { if: (c) => c.status === 'active' });
+  }
+
+  /** The open accounts that existed at `at` (a policy published then is theirs to be told of). */
+  async openAccountIds(createdBy: number): Promise<string[]> {
+    return (await this.store.accounts.findBy('status', 'active'))
+      .filter((a) => a.createdAt <= createdBy)
+      .map((a) => a.id);
+  }
+
+  /** The account's part of the data export (P11): the account, its sign-ins and its sessions, oldest first. */
+  async exportFor(accountId: string): Promise<Pick<ExportDocument, 'account' | 'logins' | 'sessions'> | undefined> {
+    const account = await this.store.accounts.get(accountId);
+    if (!account) return undefined;
+    const byTime =
+      <T extends { id: string }>(key: (r: T) => number) =>
+      (a: T, b: T) =>
+        key(a) - key(b) || a.id.localeCompare(b.id);
+    const [logins, sessions] = await Promise.all([
+      this.store.logins.findBy('accountId', accountId),
+      this.store.sessions.findBy('accountId', accountId),
+    ]);
+    return {
+      account: {
+        id: account.id,
+        email: account.email,
+        name: account.name,
+        locale: account.locale,
+        status: account.status,
+        restricted: account.restricted,
+        marketingOptIn: account.marketingOptIn,
+        createdAt: toIso(account.createdAt),
+        passwordChangedAt: toIso(account.passwordChangedAt),
+        closedAt: account.closedAt === null ? null : toIso(account.closedAt),
+        purgeBy: account.purgeBy === null ? null : toIso(account.purgeBy),
+      },
+      logins: logins
+        .sort(byTime((l) => l.at))
+        .map((l) => ({ at: toIso(l.at), success: l.success, browser: l.uaFamily })),
+      sessions: sessions.sort(byTime((x) => x.createdAt)).map((x) => ({
+        createdAt: toIso(x.createdAt),
+        expiresAt: toIso(x.expiresAt),
+        revokedAt: x.revokedAt === null ? null : toIso(x.revokedAt),
+      })),
+    };
+  }
+
+  /**
+   * The purge of a closed account (P10), this module's part: its sessions and sign-in records
+   * go; the account row itself goes last, through remove(). Returns how many of each went.
+   */
+  async purgeSessionsAndLogins(accountId: string): Promise<{ sessions: number; logins: number }> {
+    const sessions = await removeAll(this.store.sessions, await this.store.sessions.findBy('accountId', accountId));
+    const logins = await removeAll(this.store.logins, await this.store.logins.findBy('accountId', accountId));
+    return { sessions, logins };
+  }
+
+  /** The account row, the purge's last step: while it exists the purge counts as unfinished. */
+  async remove(accountId: string): Promise<boolean> {
+    return this.store.accounts.remove(accountId);
+  }
+
   /** Revoke every session of the account, except `keepSessionId` when given. */
   async revokeSessions(accountId: string, keepSessionId?: string): Promise<number> {
     const now = this.clock.now();
@@ -398,4 +485,10 @@ export class AccountsService {
   async deleteLoginsUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
     return sweepUpTo(this.store.logins, 'at', cutoff, (l) => this.store.logins.remove(l.id), opts);
   }
+}
+
+async function removeAll(table: { remove(id: string): Promise<boolean> }, rows: { id: string }[]): Promise<number> {
+  let n = 0;
+  for (const r of rows) if (await table.remove(r.id)) n++;
+  return n;
 }

@@ -1,12 +1,17 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../store/types.js';
+import type { AccountsService } from '../accounts/service.js';
+import type { AuditService } from '../audit/service.js';
 import type { SweepStep } from '../retention/service.js';
 
+/** Where each count comes from: the module that owns the rows (and the store for its own state). */
 export interface MetricsSources {
-  store: Store;
-  /** Live calls right now (the calls module), when known. */
-  liveCalls?: () => Promise<number> | number;
+  store: Pick<Store, 'status'>;
+  accounts: Pick<AccountsService, 'census'>;
+  audit: Pick<AuditService, 'count'>;
+  /** Live calls right now (the calls module). */
+  liveCalls: () => Promise<number> | number;
   outboxPending: () => Promise<number>;
 }
 
@@ -50,15 +55,16 @@ export class Metrics {
       labelNames: ['result'],
       registers,
     });
-    const store = sources.store;
+    const { store, accounts, audit } = sources;
     new Gauge({
       name: 'callsanta_accounts',
       help: 'Accounts by status',
       labelNames: ['status'],
       registers,
       async collect() {
-        this.set({ status: 'active' }, (await store.accounts.findBy('status', 'active')).length);
-        this.set({ status: 'closed' }, (await store.accounts.findBy('status', 'closed')).length);
+        const census = await accounts.census();
+        this.set({ status: 'active' }, census.active);
+        this.set({ status: 'closed' }, census.closed);
       },
     });
     new Gauge({
@@ -66,7 +72,7 @@ export class Metrics {
       help: 'Calls in progress',
       registers,
       async collect() {
-        this.set(sources.liveCalls ? await sources.liveCalls() : (await store.calls.findBy('endedAt', null)).length);
+        this.set(await sources.liveCalls());
       },
     });
     new Gauge({
@@ -82,7 +88,7 @@ export class Metrics {
       help: 'Entries in the audit log',
       registers,
       async collect() {
-        this.set(await store.audit.count());
+        this.set(await audit.count());
       },
     });
     new Gauge({

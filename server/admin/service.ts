@@ -6,7 +6,7 @@ import type { AdminGrantBody } from '../../shared/schemas/admin.js';
 import type { PublishPolicyBody } from '../../shared/schemas/policy.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { AuditService } from '../audit/service.js';
-import type { CallsService } from '../calls/service.js';
+import { noSuchCall, type CallsService } from '../calls/service.js';
 import type { ConsentService } from '../consent/service.js';
 import type { CreditsService } from '../credits/service.js';
 import type { MailService } from '../mail/service.js';
@@ -106,7 +106,7 @@ export class AdminService {
   /** End one call through the calls module's closing path; audited once, when it ended. */
   async endCall(callId: string): Promise<{ ok: true; callId: string }> {
     const ended = await this.deps.calls.endCall(callId, 'admin');
-    if (!ended) throw new AppError('call_not_found', 404, 'No live call with this id');
+    if (!ended) throw noSuchCall();
     await this.deps.audit.record(ACTOR, 'admin.call_end', callId, {});
     return { ok: true, callId };
   }

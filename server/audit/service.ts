@@ -147,6 +147,11 @@ export class AuditService {
     return { entries, nextCursor: rows.length > limit && last ? String(last.seq) : null };
   }
 
+  /** How many entries the log holds (the metrics). */
+  async count(): Promise<number> {
+    return this.store.audit.count();
+  }
+
   async forSubject(subject: string): Promise<AuditRow[]> {
     return (await this.store.audit.findBy('subject', subject)).sort((a, b) => a.seq - b.seq);
   }

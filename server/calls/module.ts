@@ -46,6 +46,7 @@ export function createCallsService(deps: CallsModuleDeps): CallsService {
     logger,
     credits: deps.credits,
     consent: deps.consent,
+    accounts: deps.accounts,
     profiles: deps.profiles,
     notifier: deps.notifier,
     provider: deps.provider,

@@ -12,7 +12,7 @@ import type {
   CallStartedEvent,
 } from '../../shared/schemas/calls.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { CallRow, ProfileRow, Store } from '../store/types.js';
+import type { AccountRow, CallRow, ProfileRow, Store } from '../store/types.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { ConsentBlock } from '../consent/service.js';
 import {
@@ -50,6 +50,14 @@ export interface CallsConsentPort {
 export interface CallsProfilesPort {
   /** The account's profile; throws not_found for a missing or foreign id. */
   get(accountId: string, profileId: string): Promise<ProfileRow>;
+  /** The account's profiles, oldest first (readiness answers for each child). */
+  listRows(accountId: string): Promise<ProfileRow[]>;
+  /** The account's profile, or undefined when it is gone (a call taken over after its child was deleted). */
+  find(accountId: string, profileId: string): Promise<ProfileRow | undefined>;
+}
+export interface CallsAccountsPort {
+  /** The account as it is now: its status and restriction decide whether it may call. */
+  get(accountId: string): Promise<AccountRow | undefined>;
 }
 
 export interface CallsOptions {
@@ -99,6 +107,7 @@ export interface CallsDeps {
   logger: Logger;
   credits: CallsCreditsPort;
   consent: CallsConsentPort;
+  accounts: CallsAccountsPort;
   profiles: CallsProfilesPort;
   notifier: Pick<Notifier, 'toAccount'>;
   provider: RealtimeProvider;
@@ -189,7 +198,7 @@ export class CallsService {
     if (req.timeZone !== undefined && !isTimeZone(req.timeZone))
       throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
 
-    const account = await store.accounts.get(req.accountId);
+    const account = await this.deps.accounts.get(req.accountId);
     const accountBlock = await this.accountBlock(account, req.accountId);
     if (accountBlock) throw refuse(accountBlock, BLOCK_MESSAGES[accountBlock]);
     const profile = await this.deps.profiles.get(req.accountId, req.profileId);
@@ -496,9 +505,9 @@ export class CallsService {
       throw new AppError('invalid_request', 400, 'Unknown time zone', { timeZone: 'Not an IANA time zone' });
     const now = this.deps.clock.now();
     const [account, credit, rows] = await Promise.all([
-      this.deps.store.accounts.get(accountId),
+      this.deps.accounts.get(accountId),
       this.deps.credits.state(accountId),
-      this.deps.store.profiles.findBy('accountId', accountId),
+      this.deps.profiles.listRows(accountId),
     ]);
     const accountBlock = await this.accountBlock(account, accountId);
     const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
@@ -805,8 +814,9 @@ export class CallsService {
       return closeHere(reason, seconds, Math.max(at, atCheckpoint));
     }
 
-    const profile = claimed.profileId ? await store.profiles.get(claimed.profileId) : undefined;
     const accountId = claimed.accountId;
+    const profile =
+      claimed.profileId && accountId ? await this.deps.profiles.find(accountId, claimed.profileId) : undefined;
     let resumed: Awaited<ReturnType<NonNullable<RealtimeProvider['resumeCall']>>>;
     try {
       if (!profile || !accountId)

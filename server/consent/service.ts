@@ -3,6 +3,7 @@ import { newId } from '../core/ids.js';
 import { AppError, conflict, invalid } from '../core/errors.js';
 import { DAY_MS, toIso } from '../../shared/units.js';
 import type { Policy, PublishPolicyBody } from '../../shared/schemas/policy.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { ConsentRow, PolicyRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { INITIAL_POLICY } from './initial-policy.js';
@@ -189,6 +190,33 @@ export class ConsentService {
       (p) => p.material && p.effectiveAt > consented.effectiveAt && p.effectiveAt <= current.effectiveAt,
     );
     return missed.length ? 'consent_outdated' : null;
+  }
+
+  /** One published version (a notice fan-out resumed after a crash finds its policy here). */
+  async policy(version: string): Promise<PolicyRow | undefined> {
+    return this.store.policies.findOne('version', version);
+  }
+
+  /** The account's part of the data export (P11): every consent given, oldest first. */
+  async exportFor(accountId: string): Promise<ExportDocument['consents']> {
+    const rows = await this.store.consents.findBy('accountId', accountId);
+    return rows
+      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
+      .map((c) => ({
+        policyVersion: c.policyVersion,
+        at: toIso(c.at),
+        method: c.method,
+        verifiedAt: c.verifiedAt === null ? null : toIso(c.verifiedAt),
+        verifiedBy: c.verifiedBy,
+      }));
+  }
+
+  /** The purge of a closed account (P10): its consent records go. Returns how many. */
+  async removeAllForAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.consents.findBy('accountId', accountId))
+      if (await this.store.consents.remove(r.id)) n++;
+    return n;
   }
 
   /** Publish a version; a material change takes effect no sooner than 30 days later. */

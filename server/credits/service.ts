@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { toIso } from '../../shared/units.js';
 import type { LedgerEntryView, Pack } from '../../shared/schemas/credits.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { LedgerKind } from '../../shared/schemas/credits.js';
 import type { LedgerRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
@@ -252,6 +253,34 @@ export class CreditsService {
     let sold = 0;
     for (const e of await this.store.ledger.findBy('kind', 'purchase')) sold += e.seconds;
     return sold;
+  }
+
+  /** The account's part of the data export (P11): every ledger entry, oldest first. */
+  async exportFor(accountId: string): Promise<ExportDocument['ledger']> {
+    return (await this.store.ledger.findBy('accountId', accountId))
+      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
+      .map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        seconds: e.seconds,
+        ref: e.ref,
+        callId: e.callId,
+        at: toIso(e.at),
+        note: e.note,
+      }));
+  }
+
+  /**
+   * The purge of a closed account (P10): the books stay, the person goes. Each entry loses its
+   * account reference, and a grant's note too (an admin's free text about the person).
+   * Returns how many entries were changed.
+   */
+  async anonymiseAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const e of await this.store.ledger.findBy('accountId', accountId)) {
+      if (await this.store.ledger.update(e.id, { accountId: null, note: null })) n++;
+    }
+    return n;
   }
 
   async isSettled(callId: string): Promise<boolean> {

@@ -38,9 +38,15 @@ const RETRY_BASE_MS = MINUTE_MS;
 /** When another process was sending, look again this soon: a mail queued here may have come after its scan. */
 const ELSEWHERE_RETRY_MS = 5_000;
 
+/** What mail asks the accounts module: whether an account may still be sent marketing. */
+export interface MailAccountsPort {
+  get(accountId: string): Promise<AccountRow | undefined>;
+}
+
 export interface MailDeps {
   store: Store;
   clock: Clock;
+  accounts: MailAccountsPort;
   transport: MailTransport | null;
   /** The outbox is sent by one process at a time, however many share the store. */
   jobs: Pick<JobsService, 'runExclusive'>;
@@ -62,6 +68,7 @@ export class MailService {
 
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly accounts: MailAccountsPort;
   private readonly transport: MailTransport | null;
   private readonly jobs: Pick<JobsService, 'runExclusive'>;
   private readonly options: MailOptions;
@@ -70,6 +77,7 @@ export class MailService {
   constructor(deps: MailDeps) {
     this.store = deps.store;
     this.clock = deps.clock;
+    this.accounts = deps.accounts;
     this.transport = deps.transport;
     this.jobs = deps.jobs;
     this.options = deps.options;
@@ -114,7 +122,7 @@ export class MailService {
     template: string,
     content: (locale: Locale) => MailContent,
   ): Promise<OutboxRow | null> {
-    const account = await this.store.accounts.get(accountId);
+    const account = await this.accounts.get(accountId);
     if (!account || account.status !== 'active' || !account.marketingOptIn || account.restricted) return null;
     return this.queue(account, 'marketing', template, content(account.locale), newId());
   }
@@ -243,7 +251,7 @@ export class MailService {
 
   private async mayStillMarket(accountId: string | null): Promise<boolean> {
     if (!accountId) return false;
-    const a = await this.store.accounts.get(accountId);
+    const a = await this.accounts.get(accountId);
     return !!a && a.status === 'active' && a.marketingOptIn && !a.restricted;
   }
 
@@ -263,6 +271,19 @@ export class MailService {
     return (await this.store.outbox.findBy('accountId', accountId)).sort(
       (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
     );
+  }
+
+  /** The account's part of the data export (P11): every mail to it, oldest first, as the outbox shows it. */
+  async exportFor(accountId: string): Promise<OutboxEntry[]> {
+    return (await this.forAccount(accountId)).map(outboxView);
+  }
+
+  /** The purge of a closed account (P10): every mail to it goes. Returns how many. */
+  async removeAllForAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.outbox.findBy('accountId', accountId))
+      if (await this.store.outbox.remove(r.id)) n++;
+    return n;
   }
 
   async pendingCount(): Promise<number> {

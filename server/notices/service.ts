@@ -6,6 +6,7 @@ import { toIso } from '../../shared/units.js';
 import type { Notice } from '../../shared/schemas/account.js';
 import type { PublishPolicyBody } from '../../shared/schemas/policy.js';
 import type { NoticeRow, PolicyRow, Store } from '../store/types.js';
+import type { AccountsService } from '../accounts/service.js';
 import type { ConsentService } from '../consent/service.js';
 import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
@@ -35,8 +36,9 @@ export interface NoticesOptions {
 export interface NoticesDeps {
   store: Store;
   clock: Clock;
-  consent: ConsentService;
-  mail: MailService;
+  consent: Pick<ConsentService, 'publish' | 'policy'>;
+  accounts: Pick<AccountsService, 'get' | 'openAccountIds'>;
+  mail: Pick<MailService, 'forAccount' | 'queueEssential'>;
   notifier: Pick<Notifier, 'toAccount'>;
   /** A fan-out runs on one process at a time, however many share the store. */
   jobs: Pick<JobsService, 'runExclusive'>;
@@ -58,8 +60,9 @@ export class NoticesService {
 
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly consent: ConsentService;
-  private readonly mail: MailService;
+  private readonly consent: NoticesDeps['consent'];
+  private readonly accounts: NoticesDeps['accounts'];
+  private readonly mail: NoticesDeps['mail'];
   private readonly notifier: Pick<Notifier, 'toAccount'>;
   private readonly jobs: Pick<JobsService, 'runExclusive'>;
   private readonly options: NoticesOptions;
@@ -69,6 +72,7 @@ export class NoticesService {
     this.store = deps.store;
     this.clock = deps.clock;
     this.consent = deps.consent;
+    this.accounts = deps.accounts;
     this.mail = deps.mail;
     this.notifier = deps.notifier;
     this.jobs = deps.jobs;
@@ -109,7 +113,7 @@ export class NoticesService {
         if (!row.id.startsWith('policy-fanout:')) continue;
         const value = row.value as { done?: boolean } | null;
         if (value?.done) continue;
-        const policy = await this.store.policies.findOne('version', row.id.slice('policy-fanout:'.length));
+        const policy = await this.consent.policy(row.id.slice('policy-fanout:'.length));
         if (policy) pending.push(policy);
       }
     }
@@ -119,9 +123,7 @@ export class NoticesService {
 
   private async fanOut(policy: PolicyRow): Promise<number> {
     let notified = 0;
-    const ids = (await this.store.accounts.findBy('status', 'active'))
-      .filter((a) => a.createdAt <= policy.publishedAt)
-      .map((a) => a.id);
+    const ids = await this.accounts.openAccountIds(policy.publishedAt);
     for (let i = 0; i < ids.length; i += this.batchSize) {
       for (const id of ids.slice(i, i + this.batchSize)) if (await this.notifyAccount(id, policy)) notified++;
       // Yield between batches so a fan-out to every family never stalls live calls.
@@ -137,10 +139,10 @@ export class NoticesService {
 
   /** One account: mail first, then the notice, each only if missing (a resumed fan-out sends no duplicates). */
   private async notifyAccount(accountId: string, policy: PolicyRow): Promise<boolean> {
-    const account = await this.store.accounts.get(accountId);
+    const account = await this.accounts.get(accountId);
     if (!account || account.status !== 'active') return false;
     const template = policyMailTemplate(policy.version);
-    const mails = await this.store.outbox.findBy('accountId', accountId);
+    const mails = await this.mail.forAccount(accountId);
     if (!mails.some((m) => m.template === template)) {
       const content = policyUpdateMail(account.locale, {
         name: account.name,
@@ -176,6 +178,21 @@ export class NoticesService {
     return (await this.store.notices.findBy('accountId', accountId)).sort(
       (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
     );
+  }
+
+  /** The account's part of the data export (P11): every notice, oldest first. */
+  async exportFor(accountId: string): Promise<Notice[]> {
+    return (await this.store.notices.findBy('accountId', accountId))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      .map(noticeView);
+  }
+
+  /** The purge of a closed account (P10): its notices go. Returns how many. */
+  async removeAllForAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.notices.findBy('accountId', accountId))
+      if (await this.store.notices.remove(r.id)) n++;
+    return n;
   }
 
   /** Mark one of the account's notices read; another account's id is a 404 and changes nothing. */

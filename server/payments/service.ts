@@ -3,6 +3,8 @@ import { newId } from '../core/ids.js';
 import { AppError, forbidden } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
+import { toIso } from '../../shared/units.js';
 import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { CreditsService } from '../credits/service.js';
@@ -189,6 +191,35 @@ export class PaymentsService {
       .sort((a, b) => (a.paidAt ?? 0) - (b.paidAt ?? 0))[0];
     if (!paid || paid.paidAt === null) return null;
     return { paidAt: paid.paidAt, simulated: paid.provider === 'dev' };
+  }
+
+  /** The account's part of the data export (P11): every payment record, oldest first. */
+  async exportFor(accountId: string): Promise<ExportDocument['payments']> {
+    return (await this.deps.store.payments.findBy('accountId', accountId))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      .map((p) => ({
+        id: p.id,
+        provider: p.provider,
+        packId: p.packId,
+        seconds: p.seconds,
+        amount: p.amount,
+        currency: p.currency,
+        status: p.status,
+        amountRefunded: p.amountRefunded,
+        checkoutSessionId: p.checkoutSessionId,
+        paymentIntentId: p.paymentIntentId,
+        createdAt: toIso(p.createdAt),
+        paidAt: p.paidAt === null ? null : toIso(p.paidAt),
+      }));
+  }
+
+  /** The purge of a closed account (P10): payment records stay (the law keeps the books) without the account. */
+  async anonymiseAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const p of await this.deps.store.payments.findBy('accountId', accountId)) {
+      if (await this.deps.store.payments.update(p.id, { accountId: null })) n++;
+    }
+    return n;
   }
 
   /** Completed payments: how many, and their sums per currency (sorted by currency). */

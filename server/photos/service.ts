@@ -3,7 +3,8 @@ import { sweepUpTo } from '../store/sweep.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
-import { HOUR_MS } from '../../shared/units.js';
+import { HOUR_MS, toIso } from '../../shared/units.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { PhotoRow, Store } from '../store/types.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { ConcurrencyLimit } from '../core/concurrency.js';
@@ -71,6 +72,9 @@ export interface PhotosDeps {
  * chunks), bounded in size, sealed into the encrypted blob store and kept as a temporary
  * row that expires after 24 h unless a profile claims it.
  */
+/** A photo as the data export holds it. */
+export type ExportPhoto = ExportDocument['temporaryPhotos'][number];
+
 export class PhotosService {
   private readonly opts: Required<PhotosOptions>;
   private readonly uploads: AttemptCounter;
@@ -218,6 +222,28 @@ export class PhotosService {
     const bytes = row ? await this.store.photoFiles.get(row.id) : undefined;
     if (!row || !bytes) throw notFound('No such photo');
     return { mime: row.mime, bytes };
+  }
+
+  /**
+   * The account's photos for the data export (P11), each with its image as a data URL, keyed by
+   * id: the profiles module puts each saved one beside its profile and lists the rest.
+   */
+  async exportFor(accountId: string): Promise<{ row: PhotoRow; view: ExportPhoto }[]> {
+    const rows = await this.store.photos.findBy('accountId', accountId);
+    return Promise.all(
+      rows.map(async (p) => {
+        const bytes = await this.store.photoFiles.get(p.id);
+        const view: ExportPhoto = {
+          id: p.id,
+          mime: p.mime,
+          bytes: p.bytes,
+          createdAt: toIso(p.createdAt),
+          expiresAt: p.expiresAt === null ? null : toIso(p.expiresAt),
+          dataUrl: bytes ? `data:${p.mime};base64,${bytes.toString('base64')}` : null,
+        };
+        return { row: p, view };
+      }),
+    );
   }
 
   async listRows(accountId: string): Promise<PhotoRow[]> {

@@ -1,6 +1,14 @@
 import type { Clock } from '../core/clock.js';
-import type { Store } from '../store/types.js';
+import type { AccountsService } from '../accounts/service.js';
+import type { PasswordResetService } from '../accounts/password-reset.js';
 import type { AuditService } from '../audit/service.js';
+import type { CallRecords } from '../calls/records.js';
+import type { ConsentService } from '../consent/service.js';
+import type { CreditsService } from '../credits/service.js';
+import type { MailService } from '../mail/service.js';
+import type { NoticesService } from '../notices/service.js';
+import type { PaymentsService } from '../payments/service.js';
+import type { SupportService } from '../support/service.js';
 
 /** The profiles module's erasure: every profile of the account, its photos and temporary uploads. */
 export interface ProfileEraser {
@@ -21,11 +29,24 @@ export interface PurgeCounts {
   paymentsAnonymised: number;
 }
 
+/** Each module's part of a purge: every step is its own, on its own rows, and repeatable. */
+export interface PurgeParts {
+  accounts: Pick<AccountsService, 'get' | 'revokeSessions' | 'purgeSessionsAndLogins' | 'remove'>;
+  passwordResets: Pick<PasswordResetService, 'removeAllForAccount'>;
+  consent: Pick<ConsentService, 'removeAllForAccount'>;
+  notices: Pick<NoticesService, 'removeAllForAccount'>;
+  support: Pick<SupportService, 'removeAllForAccount'>;
+  mail: Pick<MailService, 'removeAllForAccount'>;
+  calls: Pick<CallRecords, 'anonymiseAccount'>;
+  credits: Pick<CreditsService, 'anonymiseAccount'>;
+  payments: Pick<PaymentsService, 'anonymiseAccount'>;
+}
+
 export interface AccountPurgerDeps {
-  store: Store;
   clock: Clock;
   audit: AuditService;
   profiles: ProfileEraser;
+  parts: PurgeParts;
 }
 
 /**
@@ -34,79 +55,59 @@ export interface AccountPurgerDeps {
  * account closed with its deadline passed, so the next sweep simply finishes the work.
  * Payment records and ledger entries stay, with the account reference removed (the law
  * requires the books, not the person); call records stay as anonymous usage data until
- * their own 2-year limit.
+ * their own 2-year limit. Each table is changed by the module that owns it.
  */
 export class AccountPurger {
-  private readonly store: Store;
   private readonly clock: Clock;
   private readonly audit: AuditService;
   private readonly profiles: ProfileEraser;
+  private readonly parts: PurgeParts;
 
   constructor(deps: AccountPurgerDeps) {
-    this.store = deps.store;
     this.clock = deps.clock;
     this.audit = deps.audit;
     this.profiles = deps.profiles;
+    this.parts = deps.parts;
   }
 
   /**
-   * The "at once" part of closing, repeatable: sessions revoked, profiles and photos gone.
-   * Run at closing and again by every sweep while the account waits for its purge, so a
-   * crash in the middle of closing cannot leave a profile behind.
+   * The "at once" part of closing, repeatable: sessions revoked, reset links gone, profiles and
+   * photos gone. Run at closing and again by every sweep while the account waits for its purge,
+   * so a crash in the middle of closing cannot leave a profile behind.
    */
   async finishClosing(accountId: string): Promise<number> {
-    const now = this.clock.now();
-    for (const s of await this.store.sessions.findBy('accountId', accountId)) {
-      if (s.revokedAt === null) await this.store.sessions.update(s.id, { revokedAt: now });
-    }
-    for (const r of await this.store.passwordResets.findBy('accountId', accountId))
-      await this.store.passwordResets.remove(r.id);
-    const hasPhotos = (await this.store.photos.findBy('accountId', accountId)).length > 0;
-    const hasProfiles = (await this.store.profiles.findBy('accountId', accountId)).length > 0;
-    if (!hasPhotos && !hasProfiles) return 0;
+    await this.parts.accounts.revokeSessions(accountId);
+    await this.parts.passwordResets.removeAllForAccount(accountId);
+    // Nothing left to erase is a no-op there: no write, no audit entry.
     return this.profiles.deleteAllForAccount(accountId, 'system');
   }
 
   /** Purge one account if it is closed and its deadline has passed. Returns the counts, or null when not due. */
   async purge(accountId: string): Promise<PurgeCounts | null> {
-    const account = await this.store.accounts.get(accountId);
+    const p = this.parts;
+    const account = await p.accounts.get(accountId);
     if (!account || account.status !== 'closed' || account.purgeBy === null || account.purgeBy > this.clock.now())
       return null;
-    const s = this.store;
+    const profiles = await this.profiles.deleteAllForAccount(accountId, 'system');
+    const { sessions, logins } = await p.accounts.purgeSessionsAndLogins(accountId);
     const counts: PurgeCounts = {
-      profiles: await this.profiles.deleteAllForAccount(accountId, 'system'),
-      sessions: await removeAll(s.sessions, await s.sessions.findBy('accountId', accountId)),
-      consents: await removeAll(s.consents, await s.consents.findBy('accountId', accountId)),
-      notices: await removeAll(s.notices, await s.notices.findBy('accountId', accountId)),
-      passwordResets: await removeAll(s.passwordResets, await s.passwordResets.findBy('accountId', accountId)),
-      support: await removeAll(s.support, await s.support.findBy('accountId', accountId)),
-      outbox: await removeAll(s.outbox, await s.outbox.findBy('accountId', accountId)),
-      logins: await removeAll(s.logins, await s.logins.findBy('accountId', accountId)),
-      callsAnonymised: 0,
-      ledgerAnonymised: 0,
-      paymentsAnonymised: 0,
+      profiles,
+      sessions,
+      consents: await p.consent.removeAllForAccount(accountId),
+      notices: await p.notices.removeAllForAccount(accountId),
+      passwordResets: await p.passwordResets.removeAllForAccount(accountId),
+      support: await p.support.removeAllForAccount(accountId),
+      outbox: await p.mail.removeAllForAccount(accountId),
+      logins,
+      callsAnonymised: await p.calls.anonymiseAccount(accountId),
+      ledgerAnonymised: await p.credits.anonymiseAccount(accountId),
+      paymentsAnonymised: await p.payments.anonymiseAccount(accountId),
     };
-    for (const c of await s.calls.findBy('accountId', accountId)) {
-      if (await s.calls.update(c.id, { accountId: null, profileId: null })) counts.callsAnonymised++;
-    }
-    // A grant's note is an admin's free text about the person: it goes with the link.
-    for (const e of await s.ledger.findBy('accountId', accountId)) {
-      if (await s.ledger.update(e.id, { accountId: null, note: null })) counts.ledgerAnonymised++;
-    }
-    for (const p of await s.payments.findBy('accountId', accountId)) {
-      if (await s.payments.update(p.id, { accountId: null })) counts.paymentsAnonymised++;
-    }
     // The audit entry first, the account row last: the row is what marks the purge as
     // unfinished. A crash between the two finds the entry on the rerun and does not repeat it.
     const recorded = (await this.audit.forSubject(accountId)).some((e) => e.action === 'account.purged');
     if (!recorded) await this.audit.record('system', 'account.purged', accountId, { ...counts });
-    await s.accounts.remove(accountId);
+    await p.accounts.remove(accountId);
     return counts;
   }
-}
-
-async function removeAll(table: { remove(id: string): Promise<boolean> }, rows: { id: string }[]): Promise<number> {
-  let n = 0;
-  for (const r of rows) if (await table.remove(r.id)) n++;
-  return n;
 }

@@ -2,16 +2,20 @@ import type { Clock } from '../core/clock.js';
 import { AppError, tooMany, unauthorized } from '../core/errors.js';
 import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
 import { EXPORT_SCHEMA_ID, EXPORT_VERSION, type ExportDocument } from '../../shared/schemas/privacy.js';
-import type { AccountRow, LedgerRow, PhotoRow, Store } from '../store/types.js';
+import type { AccountRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import type { Notifier } from '../sockets/hub.js';
-import { outboxView, type MailService } from '../mail/service.js';
+import type { CallRecords } from '../calls/records.js';
+import type { ConsentService } from '../consent/service.js';
+import type { CreditsService } from '../credits/service.js';
+import type { MailService } from '../mail/service.js';
 import { accountClosedMail } from '../mail/templates.js';
-import { noticeView } from '../notices/service.js';
-import { toView as profileView } from '../profiles/service.js';
-import { supportView } from '../support/service.js';
+import type { NoticesService } from '../notices/service.js';
+import type { PaymentsService } from '../payments/service.js';
+import type { ProfilesService } from '../profiles/service.js';
+import type { SupportService } from '../support/service.js';
 import type { LiveCalls } from './live-calls.js';
 import type { AccountPurger } from './purge.js';
 
@@ -23,14 +27,28 @@ export interface PrivacyOptions {
   exportWindowMs?: number;
 }
 
+/** The modules that own the account's rows, each asked for its part of the export (P11). */
+export interface ExportParts {
+  consent: Pick<ConsentService, 'exportFor'>;
+  profiles: Pick<ProfilesService, 'exportFor'>;
+  credits: Pick<CreditsService, 'exportFor'>;
+  payments: Pick<PaymentsService, 'exportFor'>;
+  calls: Pick<CallRecords, 'exportFor'>;
+  notices: Pick<NoticesService, 'exportFor'>;
+  mail: Pick<MailService, 'exportFor'>;
+  support: Pick<SupportService, 'exportFor'>;
+}
+
 export interface PrivacyDeps {
-  store: Store;
+  /** Only to compact after closing: every row is read and written through its owner. */
+  store: Pick<Store, 'compact'>;
   clock: Clock;
   audit: AuditService;
-  accounts: AccountsService;
+  accounts: Pick<AccountsService, 'checkPassword' | 'close' | 'setRestricted' | 'exportFor'>;
+  parts: ExportParts;
   purger: AccountPurger;
   liveCalls: LiveCalls;
-  mail: MailService;
+  mail: Pick<MailService, 'queueEssential'>;
   notifier: Pick<Notifier, 'disconnectAccount'>;
   options: PrivacyOptions;
   /** Where the export limit is counted; default: in this process. */
@@ -44,13 +62,14 @@ export interface PrivacyDeps {
 export class PrivacyService {
   private readonly exports: AttemptCounter;
 
-  private readonly store: Store;
+  private readonly store: PrivacyDeps['store'];
   private readonly clock: Clock;
   private readonly audit: AuditService;
-  private readonly accounts: AccountsService;
+  private readonly accounts: PrivacyDeps['accounts'];
+  private readonly parts: ExportParts;
   private readonly purger: AccountPurger;
   private readonly liveCalls: LiveCalls;
-  private readonly mail: MailService;
+  private readonly mail: PrivacyDeps['mail'];
   private readonly notifier: Pick<Notifier, 'disconnectAccount'>;
   private readonly options: PrivacyOptions;
 
@@ -59,6 +78,7 @@ export class PrivacyService {
     this.clock = deps.clock;
     this.audit = deps.audit;
     this.accounts = deps.accounts;
+    this.parts = deps.parts;
     this.purger = deps.purger;
     this.liveCalls = deps.liveCalls;
     this.mail = deps.mail;
@@ -72,52 +92,32 @@ export class PrivacyService {
     );
   }
 
-  /** Everything held about the account, as one versioned document (P11). Rate-limited and audited. */
+  /**
+   * Everything held about the account, as one versioned document (P11). Rate-limited and
+   * audited. Each module that owns a table gives the account's part of it, in its own view.
+   */
   async export(accountId: string): Promise<ExportDocument> {
     const wait = await this.exports.take(accountId);
     if (wait > 0) throw tooMany(wait, 'Exports are limited; try again later');
 
-    const s = this.store;
-    const account = await s.accounts.get(accountId);
-    if (!account) throw unauthorized();
-    const byTime =
-      <T extends { id: string }>(key: (r: T) => number) =>
-      (a: T, b: T) =>
-        key(a) - key(b) || a.id.localeCompare(b.id);
-
-    const [consents, profiles, photos, ledger, payments, calls, logins, sessions, notices, outbox, support] =
-      await Promise.all([
-        s.consents.findBy('accountId', accountId),
-        s.profiles.findBy('accountId', accountId),
-        s.photos.findBy('accountId', accountId),
-        s.ledger.findBy('accountId', accountId),
-        s.payments.findBy('accountId', accountId),
-        s.calls.findBy('accountId', accountId),
-        s.logins.findBy('accountId', accountId),
-        s.sessions.findBy('accountId', accountId),
-        s.notices.findBy('accountId', accountId),
-        s.outbox.findBy('accountId', accountId),
-        s.support.findBy('accountId', accountId),
-      ]);
-
-    const photoById = new Map(photos.map((p) => [p.id, p]));
-    const photoView = async (p: PhotoRow) => {
-      const bytes = await s.photoFiles.get(p.id);
-      return {
-        id: p.id,
-        mime: p.mime,
-        bytes: p.bytes,
-        createdAt: toIso(p.createdAt),
-        expiresAt: p.expiresAt === null ? null : toIso(p.expiresAt),
-        dataUrl: bytes ? `data:${p.mime};base64,${bytes.toString('base64')}` : null,
-      };
-    };
-    const savedPhotoIds = new Set(profiles.map((p) => p.photoId).filter((id): id is string => id !== null));
+    const own = await this.accounts.exportFor(accountId);
+    if (!own) throw unauthorized();
+    const { parts } = this;
+    const [consents, children, ledger, payments, calls, notices, emails, support] = await Promise.all([
+      parts.consent.exportFor(accountId),
+      parts.profiles.exportFor(accountId),
+      parts.credits.exportFor(accountId),
+      parts.payments.exportFor(accountId),
+      parts.calls.exportFor(accountId),
+      parts.notices.exportFor(accountId),
+      parts.mail.exportFor(accountId),
+      parts.support.exportFor(accountId),
+    ]);
 
     // Audit entries about the account and about its own profiles, calls and payments.
     const subjects = new Set<string>([
       accountId,
-      ...profiles.map((p) => p.id),
+      ...children.profiles.map((p) => p.id),
       ...calls.map((c) => c.id),
       ...payments.map((p) => p.id),
     ]);
@@ -128,86 +128,18 @@ export class PrivacyService {
       schema: EXPORT_SCHEMA_ID,
       version: EXPORT_VERSION,
       exportedAt: toIso(this.clock.now()),
-      account: {
-        id: account.id,
-        email: account.email,
-        name: account.name,
-        locale: account.locale,
-        status: account.status,
-        restricted: account.restricted,
-        marketingOptIn: account.marketingOptIn,
-        createdAt: toIso(account.createdAt),
-        passwordChangedAt: toIso(account.passwordChangedAt),
-        closedAt: account.closedAt === null ? null : toIso(account.closedAt),
-        purgeBy: account.purgeBy === null ? null : toIso(account.purgeBy),
-      },
-      consents: consents.sort(byTime((c) => c.at)).map((c) => ({
-        policyVersion: c.policyVersion,
-        at: toIso(c.at),
-        method: c.method,
-        verifiedAt: c.verifiedAt === null ? null : toIso(c.verifiedAt),
-        verifiedBy: c.verifiedBy,
-      })),
-      profiles: await Promise.all(
-        profiles.sort(byTime((p) => p.createdAt)).map(async (p) => {
-          const photo = p.photoId ? photoById.get(p.photoId) : undefined;
-          return {
-            ...profileView(p),
-            createdAt: toIso(p.createdAt),
-            updatedAt: toIso(p.updatedAt),
-            photo: photo ? await photoView(photo) : null,
-          };
-        }),
-      ),
-      temporaryPhotos: await Promise.all(
-        photos
-          .filter((p) => !savedPhotoIds.has(p.id) && p.profileId === null)
-          .sort(byTime((p) => p.createdAt))
-          .map(photoView),
-      ),
-      ledger: ledger.sort(byTime((e) => e.at)).map((e: LedgerRow) => ({
-        id: e.id,
-        kind: e.kind,
-        seconds: e.seconds,
-        ref: e.ref,
-        callId: e.callId,
-        at: toIso(e.at),
-        note: e.note,
-      })),
-      payments: payments.sort(byTime((p) => p.createdAt)).map((p) => ({
-        id: p.id,
-        provider: p.provider,
-        packId: p.packId,
-        seconds: p.seconds,
-        amount: p.amount,
-        currency: p.currency,
-        status: p.status,
-        amountRefunded: p.amountRefunded,
-        checkoutSessionId: p.checkoutSessionId,
-        paymentIntentId: p.paymentIntentId,
-        createdAt: toIso(p.createdAt),
-        paidAt: p.paidAt === null ? null : toIso(p.paidAt),
-      })),
-      calls: calls.sort(byTime((c) => c.startedAt)).map((c) => ({
-        id: c.id,
-        profileId: c.profileId,
-        provider: c.provider,
-        startedAt: toIso(c.startedAt),
-        endedAt: c.endedAt === null ? null : toIso(c.endedAt),
-        seconds: c.meteredSeconds,
-        reason: c.reason,
-      })),
-      logins: logins
-        .sort(byTime((l) => l.at))
-        .map((l) => ({ at: toIso(l.at), success: l.success, browser: l.uaFamily })),
-      sessions: sessions.sort(byTime((x) => x.createdAt)).map((x) => ({
-        createdAt: toIso(x.createdAt),
-        expiresAt: toIso(x.expiresAt),
-        revokedAt: x.revokedAt === null ? null : toIso(x.revokedAt),
-      })),
-      notices: notices.sort(byTime((n) => n.createdAt)).map(noticeView),
-      emails: outbox.sort(byTime((m) => m.createdAt)).map(outboxView),
-      support: support.sort(byTime((r) => r.createdAt)).map(supportView),
+      account: own.account,
+      consents,
+      profiles: children.profiles,
+      temporaryPhotos: children.temporaryPhotos,
+      ledger,
+      payments,
+      calls,
+      logins: own.logins,
+      sessions: own.sessions,
+      notices,
+      emails,
+      support,
       audit: auditRows
         .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)))
         .sort((a, b) => a.seq - b.seq)
@@ -241,11 +173,7 @@ export class PrivacyService {
     }
     const now = this.clock.now();
     const purgeBy = now + this.options.accountPurgeDays * DAY_MS;
-    const closed = await this.store.accounts.update(
-      account.id,
-      { status: 'closed', closedAt: now, purgeBy },
-      { if: (c) => c.status === 'active' },
-    );
+    const closed = await this.accounts.close(account.id, now, purgeBy);
     if (!closed) throw unauthorized('This account is already closed');
     // Calls first, so the call window and side panel still hear `call:ended`; then the sockets go.
     const callsEnded = await this.liveCalls.endAllForAccount(account.id, 'account_closed');
@@ -271,7 +199,7 @@ export class PrivacyService {
    * (it reads account.restricted) and live calls end now; the data is kept, unused.
    */
   async restrict(accountId: string, restricted: boolean): Promise<AccountRow> {
-    const updated = await this.store.accounts.update(accountId, { restricted }, { if: (c) => c.status === 'active' });
+    const updated = await this.accounts.setRestricted(accountId, restricted);
     if (!updated) throw unauthorized();
     const callsEnded = restricted ? await this.liveCalls.endAllForAccount(accountId, 'restricted') : 0;
     await this.audit.record(

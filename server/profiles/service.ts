@@ -2,6 +2,8 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { conflict, notFound } from '../core/errors.js';
 import type { CreateProfileBody, PatchProfileBody, Profile } from '../../shared/schemas/profile.js';
+import type { ExportDocument } from '../../shared/schemas/privacy.js';
+import { toIso } from '../../shared/units.js';
 import type { ProfileRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { PhotosService, PhotoMime } from '../photos/service.js';
@@ -9,6 +11,11 @@ import type { PhotosService, PhotoMime } from '../photos/service.js';
 /** What profiles need from consent: no child data before explicit consent (P5). */
 export interface ConsentGate {
   requireConsent(accountId: string): Promise<void>;
+}
+
+/** What profiles need from the calls module: a deleted child's past calls lose their link to it. */
+export interface ProfileCallsPort {
+  detachProfile(profileId: string): Promise<void>;
 }
 
 export const MAX_PROFILES_PER_ACCOUNT = 12;
@@ -38,6 +45,7 @@ export interface ProfilesDeps {
   audit: AuditService;
   consent: ConsentGate;
   photos: PhotosService;
+  calls: ProfileCallsPort;
   maxPerAccount?: number;
 }
 
@@ -52,6 +60,7 @@ export class ProfilesService {
   private readonly audit: AuditService;
   private readonly consent: ConsentGate;
   private readonly photos: PhotosService;
+  private readonly calls: ProfileCallsPort;
   private readonly maxPerAccount: number;
 
   constructor(deps: ProfilesDeps) {
@@ -60,6 +69,7 @@ export class ProfilesService {
     this.audit = deps.audit;
     this.consent = deps.consent;
     this.photos = deps.photos;
+    this.calls = deps.calls;
     this.maxPerAccount = deps.maxPerAccount ?? MAX_PROFILES_PER_ACCOUNT;
   }
 
@@ -70,6 +80,12 @@ export class ProfilesService {
     const row = await this.store.profiles.get(profileId);
     if (!row || row.accountId !== accountId) throw noSuchProfile();
     return row;
+  }
+
+  /** The account's profile, or undefined when it is missing or another account's. */
+  async find(accountId: string, profileId: string): Promise<ProfileRow | undefined> {
+    const row = await this.store.profiles.get(profileId);
+    return row && row.accountId === accountId ? row : undefined;
   }
 
   async listRows(accountId: string): Promise<ProfileRow[]> {
@@ -181,6 +197,28 @@ export class ProfilesService {
     return rows.length;
   }
 
+  /**
+   * The account's part of the data export (P11): each profile as the API shows it, with its
+   * timestamps and its photo, and the uploads not (yet) saved to a profile; oldest first.
+   */
+  async exportFor(accountId: string): Promise<Pick<ExportDocument, 'profiles' | 'temporaryPhotos'>> {
+    const [rows, photos] = await Promise.all([this.listRows(accountId), this.photos.exportFor(accountId)]);
+    const photoById = new Map(photos.map((p) => [p.row.id, p.view]));
+    const savedPhotoIds = new Set(rows.map((p) => p.photoId).filter((id): id is string => id !== null));
+    return {
+      profiles: rows.map((p) => ({
+        ...toView(p),
+        createdAt: toIso(p.createdAt),
+        updatedAt: toIso(p.updatedAt),
+        photo: (p.photoId ? photoById.get(p.photoId) : undefined) ?? null,
+      })),
+      temporaryPhotos: photos
+        .filter((p) => !savedPhotoIds.has(p.row.id) && p.row.profileId === null)
+        .sort((a, b) => a.row.createdAt - b.row.createdAt || a.row.id.localeCompare(b.row.id))
+        .map((p) => p.view),
+    };
+  }
+
   /** The profile's photo, for its owner only; 404 when the profile is not theirs or has none. */
   async photo(accountId: string, profileId: string): Promise<{ mime: PhotoMime; bytes: Buffer }> {
     const row = await this.get(accountId, profileId);
@@ -193,9 +231,7 @@ export class ProfilesService {
     // A photo saved to this profile under another id (a crash mid-replace) goes too.
     await this.photos.removeForProfile(row.id);
     await this.store.profiles.remove(row.id);
-    for (const call of await this.store.calls.findBy('profileId', row.id)) {
-      await this.store.calls.update(call.id, { profileId: null }, { if: (c) => c.profileId === row.id });
-    }
+    await this.calls.detachProfile(row.id);
     await this.audit.record(actor, 'profile.deleted', row.accountId, { profileId: row.id });
   }
 

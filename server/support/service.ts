@@ -87,6 +87,21 @@ export class SupportService {
     );
   }
 
+  /** The account's part of the data export (P11): every request it sent, oldest first. */
+  async exportFor(accountId: string): Promise<SupportRequest[]> {
+    return (await this.store.support.findBy('accountId', accountId))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      .map(supportView);
+  }
+
+  /** The purge of a closed account (P10): its support requests go. Returns how many. */
+  async removeAllForAccount(accountId: string): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.support.findBy('accountId', accountId))
+      if (await this.store.support.remove(r.id)) n++;
+    return n;
+  }
+
   /** One of the account's own requests; another account's id is a 404. */
   async getOwn(accountId: string, id: string): Promise<SupportRow> {
     const row = await this.store.support.get(id);
