@@ -62,6 +62,7 @@ import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
 import { RedisConnection } from './redis/connection.js';
+import { holdProcessLock, type ProcessLock } from './store/pg/process-lock.js';
 import { redisRateLimits } from './redis/rate-limits.js';
 import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
@@ -133,6 +134,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     (config.databaseUrl
       ? await openPgStore({ url: config.databaseUrl, dataKey: config.dataKey ?? '', clock })
       : await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
+  // On PostgreSQL: alone without REDIS_URL (a second such server refuses to start, as lowdb's
+  // LOCK file does for a data directory), or shared with the other servers that have REDIS_URL.
+  let processLock: ProcessLock | null = null;
+  if (config.databaseUrl && !options.store) {
+    try {
+      processLock = await holdProcessLock(config.databaseUrl, config.redisUrl ? 'shared' : 'alone', logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
 
   const app = express();
   const http = config.tls
@@ -241,7 +253,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier,
     provider: realtime,
   });
-  registerCallSockets(io, { calls, accounts, clock, logger, limits });
+  registerCallSockets(io, {
+    calls,
+    accounts,
+    clock,
+    logger,
+    limits,
+    // The session check before it has just read the store, so a store back from a blink says so here.
+    canStartCalls: () => store.status().ok && (redis?.isUp() ?? true),
+  });
   registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
   const passwordResets = new PasswordResetService({
@@ -568,6 +588,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
+      await processLock?.release();
     },
   };
 }
