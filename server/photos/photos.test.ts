@@ -247,7 +247,9 @@ describe('photo uploads', () => {
     expect(late.status).toBe(400);
     expect(late.body.error.fields).toHaveProperty('photoId');
 
-    expect(await photos.sweepExpired(server.clock.now())).toBe(1);
+    // The scheduler's own sweep may have run on the clock's advance already: either way it is gone.
+    const swept = await photos.sweepExpired(server.clock.now());
+    expect(swept).toBeLessThanOrEqual(1);
     expect(await server.app.store.photos.get(temp)).toBeUndefined();
     expect(await photoStored(server, temp)).toBe(false);
     expect(await server.app.store.photos.get(saved)).toMatchObject({ profileId: profile, expiresAt: null });
