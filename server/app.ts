@@ -309,6 +309,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     purger,
     photos,
     mail,
+    accounts,
+    passwordResets,
+    calls,
+    credits,
+    support,
     options: { onItem: (step) => metrics.retentionItem(step), onSweep: (result) => metrics.retentionRun(result) },
     logger,
   });

@@ -36,6 +36,7 @@ import {
 } from './parent-controls.js';
 import { settleEndedCalls, type RecoveryResult } from './recovery.js';
 import { leaseExpired, LeaseWatcher } from './lease.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -1046,6 +1047,12 @@ export class CallsService {
     );
     if (handedOver + ended > 0) this.deps.logger.info({ handedOver, ended }, 'live calls drained');
     await this.deps.store.flush().catch(() => undefined);
+  }
+
+  /** Retention (P13): call records that ended at or before the cutoff are deleted. Returns how many. */
+  async deleteEndedUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
+    const { calls } = this.deps.store;
+    return sweepUpTo(calls, 'endedAt', cutoff, (c) => calls.remove(c.id), opts);
   }
 }
 
