@@ -211,6 +211,23 @@ describe('several processes on one store: one owner per live call', () => {
     const panel = await socketOf(b, parent.token);
     const { callId } = await startCall(a, parent, window.socket);
     await run(clock, 7000);
+    // B knows of the call from the store: its readiness shows it, and B refuses a second call for the child.
+    const ready = await b.api.get('/api/calls/readiness', parent.token);
+    expect(ready.body.live).toEqual([
+      { callId, profileId: parent.profileId, heldSeconds: 600, remainingSeconds: 593, elapsedSeconds: 7 },
+    ]);
+    expect(ready.body.profiles).toEqual([
+      expect.objectContaining({
+        profileId: parent.profileId,
+        block: 'call_in_progress',
+        liveProfileId: parent.profileId,
+      }),
+    ]);
+    const second = await createBrowserPeer();
+    peers.push(second);
+    expect(await ack(panel.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({
+      error: { code: 'call_in_progress' },
+    });
     expect(await ack(panel.socket, 'call:end', { callId })).toEqual({ ok: true });
     // The owner reads the request at its next checkpoint (with REDIS_URL it is nudged at once).
     await run(clock, 5000);
