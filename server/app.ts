@@ -62,6 +62,7 @@ import { adminAuth } from './admin/auth.js';
 import { adminRoutes } from './admin/routes.js';
 import { Metrics } from './admin/metrics.js';
 import { RedisConnection } from './redis/connection.js';
+import { holdProcessLock, type ProcessLock } from './store/pg/process-lock.js';
 import { redisRateLimits } from './redis/rate-limits.js';
 import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
@@ -133,6 +134,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     (config.databaseUrl
       ? await openPgStore({ url: config.databaseUrl, dataKey: config.dataKey ?? '', clock })
       : await openStore({ dataDir: config.dataDir, dataKey: config.dataKey, clock }));
+  // On PostgreSQL: alone without REDIS_URL (a second such server refuses to start, as lowdb's
+  // LOCK file does for a data directory), or shared with the other servers that have REDIS_URL.
+  let processLock: ProcessLock | null = null;
+  if (config.databaseUrl && !options.store) {
+    try {
+      processLock = await holdProcessLock(config.databaseUrl, config.redisUrl ? 'shared' : 'alone', logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
 
   const app = express();
   const http = config.tls
@@ -176,7 +188,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
     limits,
   });
-  const { io, notifier } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  const { io, notifier, close: closeHub } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
   // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
   const securityHeaders = helmet();
   hardenEngineHttp(io.engine, securityHeaders);
@@ -241,7 +253,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier,
     provider: realtime,
   });
-  registerCallSockets(io, { calls, accounts, clock, logger, limits });
+  registerCallSockets(io, {
+    calls,
+    accounts,
+    clock,
+    logger,
+    limits,
+    // The session check before it has just read the store, so a store back from a blink says so here.
+    canStartCalls: () => store.status().ok && (redis?.isUp() ?? true),
+  });
   registerCallPeerEvents(io, calls, logger);
   const liveCalls: LiveCalls = calls;
   const passwordResets = new PasswordResetService({
@@ -289,6 +309,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     purger,
     photos,
     mail,
+    accounts,
+    passwordResets,
+    calls,
+    credits,
+    support,
     options: { onItem: (step) => metrics.retentionItem(step), onSweep: (result) => metrics.retentionRun(result) },
     logger,
   });
@@ -551,6 +576,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await calls.shutdown();
       await realtime.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      closeHub();
       await redis?.close();
       http.closeAllConnections?.();
       await listenerClosed;
@@ -563,6 +589,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await mail.idle();
       mailTransport?.close?.();
       await store.close();
+      await processLock?.release();
     },
   };
 }

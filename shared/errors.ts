@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'call_not_found',
   'invalid_sdp',
   'provider_unavailable',
+  // What several processes share (the store, Redis) is briefly away: no new call starts; live calls go on.
+  'service_unavailable',
   'unsupported_image',
   'unknown_pack',
   'invalid_signature',

@@ -10,6 +10,7 @@ import type { MailService } from '../mail/service.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 export interface PasswordResetOptions {
   /** Base URL of the reset page in the email (PUBLIC_URL). */
@@ -195,5 +196,26 @@ export class PasswordResetService {
       await this.mail.scrub(r.id);
       await this.store.passwordResets.remove(r.id);
     }
+  }
+
+  /**
+   * Retention: used or expired reset links. The row goes, and the mail that carried the link
+   * (it shares the reset's id) loses its body first, so a crash never leaves a live-looking link
+   * unaccounted for. Returns how many resets were deleted.
+   */
+  async deleteSpent(now: number, opts: SweepOptions): Promise<number> {
+    const remove = async (r: PasswordResetRow) => {
+      await this.mail.scrub(r.id);
+      return this.store.passwordResets.remove(r.id);
+    };
+    return (
+      (await sweepUpTo(this.store.passwordResets, 'usedAt', now, remove, opts)) +
+      (await sweepUpTo(this.store.passwordResets, 'expiresAt', now, remove, opts))
+    );
+  }
+
+  /** Whether a reset link is still on file (its mail is kept until it goes). */
+  async isPending(resetId: string): Promise<boolean> {
+    return (await this.store.passwordResets.get(resetId)) !== undefined;
   }
 }

@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/service.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { browserFamily } from './user-agent.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 export interface ClientInfo {
   ip: string;
@@ -464,6 +465,25 @@ export class AccountsService {
       success,
       uaFamily: browserFamily(client.userAgent),
     });
+  }
+
+  /** Closed accounts (awaiting their purge), for retention. */
+  async closedAccounts(): Promise<AccountRow[]> {
+    return this.store.accounts.findBy('status', 'closed');
+  }
+
+  /** Retention: sessions that can no longer sign anyone in (expired, or revoked) are deleted. Returns how many. */
+  async deleteDeadSessions(now: number, opts: SweepOptions): Promise<number> {
+    const remove = (s: SessionRow) => this.store.sessions.remove(s.id);
+    return (
+      (await sweepUpTo(this.store.sessions, 'expiresAt', now, remove, opts)) +
+      (await sweepUpTo(this.store.sessions, 'revokedAt', now, remove, opts))
+    );
+  }
+
+  /** Retention (P13): login activity at or before the cutoff is deleted. Returns how many. */
+  async deleteLoginsUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
+    return sweepUpTo(this.store.logins, 'at', cutoff, (l) => this.store.logins.remove(l.id), opts);
   }
 }
 

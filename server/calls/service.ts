@@ -36,6 +36,7 @@ import {
 } from './parent-controls.js';
 import { settleEndedCalls, type RecoveryResult } from './recovery.js';
 import { leaseExpired, LeaseWatcher } from './lease.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -207,7 +208,8 @@ export class CallsService {
     // (a zone sent with call:start is ignored: it could move quiet hours anywhere).
     const tz = controlsZone(profile);
     const now = clock.now();
-    const controls = await this.profileLimits(profile, now, tz);
+    const elsewhere = await this.liveElsewhere(req.accountId);
+    const controls = await this.profileLimits(profile, now, tz, elsewhere);
     if ('block' in controls) {
       if (controls.block === 'call_in_progress') throw conflict('call_in_progress', 'This child is already on a call');
       throw refuse(controls.block, BLOCK_MESSAGES[controls.block]);
@@ -267,8 +269,8 @@ export class CallsService {
       if (held === null) {
         await store.calls.remove(callId);
         const block =
-          this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, callId).block ??
-          'insufficient_credit';
+          this.creditBlock(await this.deps.credits.state(req.accountId), req.accountId, minSeconds, elsewhere, callId)
+            .block ?? 'insufficient_credit';
         throw refuse(
           block,
           block === 'insufficient_credit'
@@ -453,6 +455,7 @@ export class CallsService {
     profile: ProfileRow,
     now: number,
     tz: string,
+    elsewhere: CallRow[],
   ): Promise<
     | { block: 'quiet_hours' | 'daily_limit_reached' | 'call_in_progress' }
     | { minSeconds: number; dailyLeft: number; untilQuiet: number | null }
@@ -469,7 +472,8 @@ export class CallsService {
       dailyLeft = dailyCap - (await this.secondsToday(profile.id, startOfLocalDay(now, tz)));
       if (dailyLeft < minSeconds) return { block: 'daily_limit_reached' };
     }
-    if (this.liveForProfile(profile.id)) return { block: 'call_in_progress' };
+    if (this.liveForProfile(profile.id) || elsewhere.some((r) => r.profileId === profile.id))
+      return { block: 'call_in_progress' };
     return { minSeconds, dailyLeft, untilQuiet };
   }
 
@@ -481,6 +485,7 @@ export class CallsService {
     credit: { owesSeconds: number; availableSeconds: number },
     accountId: string,
     minSeconds: number,
+    elsewhere: CallRow[],
     exceptCallId?: string,
   ): { block: 'credit_owed' | 'credit_held' | 'insufficient_credit' | null; liveProfileId: string | null } {
     if (credit.owesSeconds > 0) return { block: 'credit_owed', liveProfileId: null };
@@ -488,7 +493,8 @@ export class CallsService {
     // A call still starting holds its time already (the hold comes before the provider answers).
     const holder =
       [...this.live.values()].find((s) => s.accountId === accountId && !s.ended) ??
-      [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1];
+      [...this.starting].find(([id, s]) => id !== exceptCallId && s.accountId === accountId)?.[1] ??
+      elsewhere.find((r) => r.id !== exceptCallId);
     return holder
       ? { block: 'credit_held', liveProfileId: holder.profileId }
       : { block: 'insufficient_credit', liveProfileId: null };
@@ -510,16 +516,17 @@ export class CallsService {
     ]);
     const accountBlock = await this.accountBlock(account, accountId);
     const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
+    const elsewhere = await this.liveElsewhere(accountId);
     const profiles: CallReadiness['profiles'] = [];
     for (const profile of rows.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))) {
       let block: CallBlock | null = accountBlock;
       let liveProfileId: string | null = null;
       if (!block) {
-        const limits = await this.profileLimits(profile, now, controlsZone(profile));
+        const limits = await this.profileLimits(profile, now, controlsZone(profile), elsewhere);
         if ('block' in limits) {
           block = limits.block;
           if (block === 'call_in_progress') liveProfileId = profile.id;
-        } else ({ block, liveProfileId } = this.creditBlock(credit, accountId, limits.minSeconds));
+        } else ({ block, liveProfileId } = this.creditBlock(credit, accountId, limits.minSeconds, elsewhere));
       }
       profiles.push({
         profileId: profile.id,
@@ -531,15 +538,42 @@ export class CallsService {
     return {
       balanceSeconds: credit.balanceSeconds,
       availableSeconds: credit.availableSeconds,
-      live: mine.map((s) => ({
-        callId: s.id,
-        profileId: s.profileId,
-        heldSeconds: s.heldSeconds,
-        remainingSeconds: s.remainingSeconds(),
-        elapsedSeconds: s.elapsedSeconds(),
-      })),
+      live: [
+        ...mine.map((s) => ({
+          callId: s.id,
+          profileId: s.profileId,
+          heldSeconds: s.heldSeconds,
+          remainingSeconds: s.remainingSeconds(),
+          elapsedSeconds: s.elapsedSeconds(),
+        })),
+        // Another process's: as of its last checkpoint, counted on to now (its ticks say exactly).
+        ...elsewhere.flatMap((r) => {
+          if (r.profileId === null) return [];
+          const elapsed = Math.min(
+            r.heldSeconds,
+            r.meteredSeconds + Math.max(0, Math.floor((now - r.checkpointAt) / 1000)),
+          );
+          return [
+            {
+              callId: r.id,
+              profileId: r.profileId,
+              heldSeconds: r.heldSeconds,
+              remainingSeconds: r.heldSeconds - elapsed,
+              elapsedSeconds: elapsed,
+            },
+          ];
+        }),
+      ],
       profiles,
     };
+  }
+
+  /** The account's calls live on other processes (announced: the provider answered), from the store. */
+  private async liveElsewhere(accountId: string): Promise<CallRow[]> {
+    const rows = await this.deps.store.calls.findBy('accountId', accountId);
+    return rows.filter(
+      (r) => r.endedAt === null && r.providerCallId !== null && !this.live.has(r.id) && !this.starting.has(r.id),
+    );
   }
 
   private liveForProfile(profileId: string): boolean {
@@ -1022,6 +1056,12 @@ export class CallsService {
     );
     if (handedOver + ended > 0) this.deps.logger.info({ handedOver, ended }, 'live calls drained');
     await this.deps.store.flush().catch(() => undefined);
+  }
+
+  /** Retention (P13): call records that ended at or before the cutoff are deleted. Returns how many. */
+  async deleteEndedUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
+    const { calls } = this.deps.store;
+    return sweepUpTo(calls, 'endedAt', cutoff, (c) => calls.remove(c.id), opts);
   }
 }
 

@@ -103,6 +103,12 @@ export function registerCallSockets(
     logger: Logger;
     /** Where the event budgets are counted (with REDIS_URL, across processes); default: in this process. */
     limits?: RateLimits;
+    /**
+     * False while something the processes share is away (the store, Redis): call:start is
+     * answered service_unavailable, so no call starts that could not be metered and seen
+     * everywhere. Calls already live are not asked: they go on.
+     */
+    canStartCalls?: () => boolean;
   },
   options: CallSocketOptions = {},
 ): void {
@@ -178,6 +184,12 @@ export function registerCallSockets(
       try {
         if (!(await stillSignedIn())) return signedOut(reply);
         const body = parseStart(payload);
+        if (deps.canStartCalls && !deps.canStartCalls())
+          throw new AppError(
+            'service_unavailable',
+            503,
+            'New calls wait until the server is connected again; calls already going on are not affected',
+          );
         const result = await calls.start({
           accountId,
           socketId: socket.id,

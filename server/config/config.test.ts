@@ -6,6 +6,19 @@ import { ConfigError, helpText, parseConfig, startupWarnings, VARIABLES } from '
 const PRODUCTION = { NODE_ENV: 'production', EXTENSION_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop' };
 
 describe('configuration', () => {
+  it('REDIS_URL is off by default, takes redis:// and rediss:// URLs, and keys everything under REDIS_KEY_PREFIX', () => {
+    expect(parseConfig({})).toMatchObject({ redisUrl: undefined, redisKeyPrefix: 'callsanta:' });
+    expect(parseConfig({ REDIS_URL: 'redis://:s3cret@cache:6379/2' }).redisUrl).toBe('redis://:s3cret@cache:6379/2');
+    expect(parseConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+    expect(() => parseConfig({ REDIS_URL: 'http://cache:6379' })).toThrow(
+      /Invalid REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(parseConfig({ REDIS_KEY_PREFIX: 'staging:' }).redisKeyPrefix).toBe('staging:');
+    expect(() => parseConfig({ REDIS_KEY_PREFIX: 'a b*' })).toThrow(ConfigError);
+    // A secret: --help never shows a value for it.
+    expect(helpText()).not.toMatch(/REDIS_URL.*default:/);
+  });
+
   it('runs on safe embedded defaults with an empty environment', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({
@@ -36,6 +49,9 @@ describe('configuration', () => {
     ['EXTENSION_ORIGINS', 'not an origin'],
     ['TLS_CERT_FILE', '/tmp/cert.pem'],
     ['OPENAI_ZERO_DATA_RETENTION', 'maybe'],
+    // Two checkpoints (5 s each) must fit in a lease, or one late write moves a live call.
+    ['CALL_LEASE_SECONDS', '10'],
+    ['CALL_LEASE_WATCH_MS', '10'],
   ])('a bad %s stops the start with a message naming it', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     try {
@@ -43,6 +59,14 @@ describe('configuration', () => {
     } catch (err) {
       expect((err as ConfigError).message).toContain(name === 'TLS_CERT_FILE' ? 'TLS_KEY_FILE' : name);
     }
+  });
+
+  it('a call lease is more than two checkpoints long (15 s and a 2 s watch by default)', () => {
+    expect(parseConfig({})).toMatchObject({ callLeaseSeconds: 15, callLeaseWatchMs: 2000 });
+    expect(parseConfig({ CALL_CHECKPOINT_SECONDS: '2', CALL_LEASE_SECONDS: '5' }).callLeaseSeconds).toBe(5);
+    expect(() => parseConfig({ CALL_CHECKPOINT_SECONDS: '10', CALL_LEASE_SECONDS: '15' })).toThrow(
+      /CALL_LEASE_SECONDS: must be more than twice CALL_CHECKPOINT_SECONDS \(10\)/,
+    );
   });
 
   it("takes a longest call up to a minute under the provider's 60-minute session cap", () => {

@@ -10,6 +10,8 @@ import { invalid } from '../core/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { Notifier } from '../sockets/hub.js';
 import { creditState, type CreditState } from './ledger-math.js';
+import type { SweepOptions } from '../store/sweep.js';
+import { compactCall, findCompactableCalls, resolvePendingMerges } from './usage-compaction.js';
 
 /** Kinds a parent sees in their history; holds and releases are the bookkeeping of live calls. */
 const VISIBLE: ReadonlySet<LedgerKind> = new Set(['purchase', 'grant', 'capture', 'refund', 'reversal', 'reinstate']);
@@ -325,6 +327,31 @@ export class CreditsService {
         }),
       () => undefined,
     );
+  }
+  /**
+   * Retention (P13): each settled call's hold, capture and release older than the cutoff are
+   * folded into the account's one usage total (usage-compaction.ts); the balance is unchanged.
+   * Returns how many entries were removed. Resumable: a crash anywhere is finished next time.
+   */
+  async compactUsageUpTo(cutoff: number, opts: SweepOptions): Promise<number> {
+    let removed = 0;
+    const count = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        removed++;
+        opts.onDeleted?.();
+      }
+    };
+    count(await resolvePendingMerges(this.store));
+    const looked = new Set<string>();
+    for (;;) {
+      const calls = await findCompactableCalls(this.store, cutoff, opts.batchSize, looked, opts.batchSize);
+      for (const call of calls) {
+        opts.signal?.throwIfAborted();
+        count(await compactCall(this.store, call, cutoff));
+      }
+      if (calls.length < opts.batchSize) return removed;
+      await new Promise<void>((r) => setImmediate(r));
+    }
   }
 }
 

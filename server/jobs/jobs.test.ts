@@ -248,6 +248,11 @@ describe('a sweep stopped half-way', () => {
       purger: svc.purger,
       photos: svc.photos,
       mail: svc.mail,
+      accounts: svc.accounts,
+      passwordResets: svc.passwordResets,
+      calls: svc.calls,
+      credits: svc.credits,
+      support: svc.support,
       // The lock goes after the second purge, as when the database connection holding it breaks.
       options: { onItem: () => ++items === 2 && lost.abort(new Error('lock lost')) },
     });

@@ -7,6 +7,7 @@ import type { OutboxEntry } from '../../shared/schemas/privacy.js';
 import type { AccountRow, OutboxRow, Store } from '../store/types.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -311,6 +312,23 @@ export class MailService {
     const page = rows.slice(start, start + opts.limit);
     const last = page[page.length - 1];
     return { entries: page.map(outboxView), nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+  }
+
+  /**
+   * Retention: outbox rows are a delivery record for `retentionMs`; a row `keep` asks for (a
+   * reset mail whose link is still live) stays until a later sweep. Returns how many were deleted.
+   */
+  async deleteExpired(
+    now: number,
+    opts: SweepOptions & { keep?: (row: OutboxRow) => Promise<boolean> },
+  ): Promise<number> {
+    return sweepUpTo(
+      this.store.outbox,
+      'createdAt',
+      now - this.retentionMs,
+      async (m) => !(opts.keep && (await opts.keep(m))) && this.store.outbox.remove(m.id),
+      opts,
+    );
   }
 }
 

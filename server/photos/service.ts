@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { sweepUpTo } from '../store/sweep.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
@@ -261,13 +262,14 @@ export class PhotosService {
    * row accounts for. Returns how many were deleted.
    */
   async sweepExpired(now: number = this.clock.now()): Promise<number> {
-    let count = 0;
-    for await (const batch of this.store.photos.scan()) {
-      for (const row of batch) {
-        if (row.profileId === null && row.expiresAt !== null && row.expiresAt <= now && (await this.remove(row.id)))
-          count++;
-      }
-    }
+    // Uploads by their expiry (a range query, not a scan); one saved to a profile is kept.
+    let count = await sweepUpTo(
+      this.store.photos,
+      'expiresAt',
+      now,
+      async (row) => row.profileId === null && this.remove(row.id),
+      { batchSize: 200 },
+    );
     for (const id of await this.store.photoFiles.list()) {
       if (!(await this.store.photos.get(id)) && (await this.store.photoFiles.remove(id))) count++;
     }

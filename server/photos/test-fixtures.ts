@@ -89,6 +89,7 @@ export function readAllFiles(dir: string): { path: string; bytes: Buffer }[] {
   return out;
 }
 
-export function photoFilePath(server: TestServer, photoId: string): string {
-  return join(server.dataDir, 'photos', `${photoId}.bin`);
+/** Whether the store still holds the photo's (sealed) bytes: through the Store API, so on either store. */
+export async function photoStored(server: TestServer, photoId: string): Promise<boolean> {
+  return (await server.app.store.photoFiles.get(photoId)) !== undefined;
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -7,7 +6,7 @@ import type { CallRow } from '../store/types.js';
 import { decryptDataDir } from '../privacy/test-helpers.js';
 import {
   getPhoto,
-  photoFilePath,
+  photoStored,
   readAllFiles,
   snapshot,
   upload,
@@ -140,8 +139,9 @@ describe('child profiles', () => {
     expect((await server.api.post('/api/profiles', aChild(), token)).status).toBe(201);
   });
 
-  it('no file under DATA_DIR holds a child name, wish list, notes, an email, or the photo in the clear', async () => {
-    let server = await start();
+  // lowdb's own files: PostgreSQL's bytes at rest are test/store/pg-at-rest.test.ts's.
+  it('lowdb: no file under DATA_DIR holds a child name, wish list, notes, an email, or the photo in the clear', async () => {
+    let server = await start({ store: 'lowdb' });
     const email = 'plaintext-probe-4417@example.test';
     const { token } = await signUpParent(server.api, { email, name: 'Probe Parentsen' });
     const photoId = await uploadPhoto(server.api, token);
@@ -516,7 +516,7 @@ describe('child profiles', () => {
       callRow(accountId, other, now - 60_000),
     ];
     for (const c of calls) await server.app.store.calls.insert(c);
-    expect(existsSync(photoFilePath(server, photoId))).toBe(true);
+    expect(await photoStored(server, photoId)).toBe(true);
 
     const res = await server.api.delete(`/api/profiles/${id}`, undefined, token);
     expect(res.status).toBe(204);
@@ -527,7 +527,7 @@ describe('child profiles', () => {
     expect((await server.api.delete(`/api/profiles/${id}`, undefined, token)).status).toBe(404);
     expect(await server.app.store.profiles.get(id)).toBeUndefined();
     expect(await server.app.store.photos.get(photoId)).toBeUndefined();
-    expect(existsSync(photoFilePath(server, photoId))).toBe(false);
+    expect(await photoStored(server, photoId)).toBe(false);
 
     const after = await Promise.all(calls.map((c) => server.app.store.calls.get(c.id)));
     expect(after.map((c) => c?.profileId)).toEqual([null, null, other]);
@@ -542,9 +542,18 @@ describe('child profiles', () => {
 
     // The sibling is untouched.
     expect((await server.api.get(`/api/profiles/${other}`, token)).status).toBe(200);
+  });
 
-    // Gone from the files too, with the server still running: no shard and no journal record
-    // holds the child's name any more, while the sibling's is still there to be found.
+  it('lowdb P9: a deleted profile leaves the files at once: no shard and no journal record holds its name', async () => {
+    const server = await start({ store: 'lowdb' });
+    const { token } = await signUpParent(server.api);
+    const id = (await server.api.post('/api/profiles', aChild(), token)).body.id as string;
+    expect((await server.api.post('/api/profiles', aChild({ name: 'Sibling' }), token)).status).toBe(201);
+    await server.app.store.flush();
+    expect([...decryptDataDir(server.dataDir)].some(([, plain]) => plain.includes(NAME))).toBe(true);
+
+    expect((await server.api.delete(`/api/profiles/${id}`, undefined, token)).status).toBe(204);
+    // With the server still running, while the sibling's name is still there to be found.
     const files = [...decryptDataDir(server.dataDir)];
     expect(files.filter(([, plain]) => plain.includes(NAME)).map(([f]) => f)).toEqual([]);
     expect(files.some(([, plain]) => plain.includes('Sibling'))).toBe(true);
@@ -560,14 +569,14 @@ describe('child profiles', () => {
     const replaced = await server.api.patch(`/api/profiles/${id}`, { photoId: second }, token);
     expect(replaced.status).toBe(200);
     expect(replaced.body.photoId).toBe(second);
-    expect(existsSync(photoFilePath(server, first))).toBe(false);
+    expect(await photoStored(server, first)).toBe(false);
     expect(await server.app.store.photos.get(first)).toBeUndefined();
     expect(await server.app.store.photos.get(second)).toMatchObject({ profileId: id, expiresAt: null });
     expect((await sharp((await getPhoto(server, token, id)).bytes).metadata()).width).toBe(80);
 
     // Saving the same photo again changes nothing.
     expect((await server.api.patch(`/api/profiles/${id}`, { photoId: second }, token)).status).toBe(200);
-    expect(existsSync(photoFilePath(server, second))).toBe(true);
+    expect(await photoStored(server, second)).toBe(true);
 
     // One upload cannot be shared by two profiles (deleting one would take the other's photo).
     const sibling = await server.api.post('/api/profiles', aChild({ name: 'Sib', photoId: second }), token);
@@ -577,7 +586,7 @@ describe('child profiles', () => {
     const removed = await server.api.patch(`/api/profiles/${id}`, { photoId: null }, token);
     expect(removed.status).toBe(200);
     expect(removed.body.photoId).toBeNull();
-    expect(existsSync(photoFilePath(server, second))).toBe(false);
+    expect(await photoStored(server, second)).toBe(false);
     expect((await getPhoto(server, token, id)).status).toBe(404);
   });
 
@@ -630,8 +639,8 @@ describe('child profiles', () => {
     const aAfter = await snapshot(server, a.accountId);
     expect(aAfter.profiles).toEqual([]);
     expect(aAfter.photos).toEqual([]);
-    expect(existsSync(photoFilePath(server, aSaved))).toBe(false);
-    expect(existsSync(photoFilePath(server, aTemp))).toBe(false);
+    expect(await photoStored(server, aSaved)).toBe(false);
+    expect(await photoStored(server, aTemp)).toBe(false);
     const bAfter = await snapshot(server, b.accountId);
     expect({ profiles: bAfter.profiles, photos: bAfter.photos }).toEqual({
       profiles: bBefore.profiles,
@@ -691,7 +700,7 @@ describe('the profile shape round-trips (DESIGN §8: the same shape for create/p
     expect(res.body).toEqual(edited);
     expect((await server.api.get(`/api/profiles/${full.id}`, token)).body).toEqual(edited);
     // photoId null removed the photo, file and row, at once.
-    expect(existsSync(photoFilePath(server, photoId))).toBe(false);
+    expect(await photoStored(server, photoId)).toBe(false);
     expect(await server.app.store.photos.get(photoId)).toBeUndefined();
 
     // The id alone changes nothing and is refused like {}.

@@ -60,6 +60,8 @@ export class RedisConnection {
     });
     this.events.on('error', (err: Error) => this.noteError(err));
     this.events.on('close', () => {
+      // Redis closed the connection (a restart, a failover): said until a reconnect fails with more.
+      this.lastError ??= 'the connection to Redis was closed';
       if (this.downSince === null) {
         this.downSince = this.clock.now();
         this.logger.warn('Redis connection lost: new calls are refused until it is back; live calls go on');

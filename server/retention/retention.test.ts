@@ -7,7 +7,7 @@ import { signUpParent, startTestServer, type TestServer } from '../../test/suppo
 import { uploadPhoto } from '../photos/test-fixtures.js';
 import { admin, expectStatus, scriptedFamily, storedData } from '../privacy/test-helpers.js';
 import { RetentionService, USAGE_RETENTION_MS, type SweepStep } from './service.js';
-import { compactCall, findCompactableCalls, usageTotalRef } from './ledger-usage.js';
+import { compactCall, findCompactableCalls, usageTotalRef } from '../credits/usage-compaction.js';
 
 // A long interval keeps the timer out of the way; the tests run sweeps through the admin API.
 const QUIET = { RETENTION_INTERVAL_MS: String(10 * 365 * DAY_MS) };
@@ -156,6 +156,46 @@ describe('retention sweeps', () => {
     expect(await s.credits.state(parent.accountId)).toEqual(before);
   });
 
+  it('the sweeps read what is due by range queries: no swept table is scanned whole', async () => {
+    server = await startTestServer({ env: QUIET });
+    const s = server.app.services;
+    const store = server.app.store;
+    const family = await scriptedFamily(server);
+    const other = await signUpParent(server.api);
+    await s.credits.purchase(other.accountId, 600, 'pi_noscan');
+    await settledCall(server, other.accountId, 30);
+    const second = await server.api.post('/api/auth/login', { email: other.email, password: other.password });
+    expectStatus(await server.api.post('/api/auth/logout', undefined, second.body.token), 204);
+    await uploadPhoto(server.api, other.token);
+    expectStatus(await server.api.post('/api/auth/password-reset/request', { email: other.email }), 202);
+    await s.passwordResets.settled();
+    const ticket = await server.api.post('/api/support', { subject: 'Thanks', message: 'All good' }, other.token);
+    expectStatus(await admin(server.api).post(`/admin/support/${ticket.body.id}/close`), 200);
+    expectStatus(await server.api.delete('/api/me', { password: family.password }, family.token), 202);
+    server.clock.advance(USAGE_RETENTION_MS + DAY_MS);
+    const swept = ['sessions', 'photos', 'calls', 'logins', 'ledger', 'passwordResets', 'support', 'outbox'] as const;
+    const scanned: string[] = [];
+    for (const name of swept) {
+      const table = store[name];
+      const scan = table.scan.bind(table);
+      Object.assign(table, {
+        scan: (batch?: number) => {
+          scanned.push(name);
+          return scan(batch);
+        },
+      });
+    }
+    const counts = await run();
+    expect(scanned).toEqual([]);
+    expect(counts).toMatchObject({ accountsPurged: 1, supportDeleted: 1, passwordResetsDeleted: 1 });
+    expect(counts.callsDeleted).toBeGreaterThanOrEqual(1);
+    expect(counts.sessionsDeleted).toBeGreaterThanOrEqual(2);
+    expect(counts.loginsDeleted).toBeGreaterThanOrEqual(2);
+    expect(counts.ledgerEntriesCompacted).toBeGreaterThanOrEqual(3);
+    expect(counts.photosDeleted).toBeGreaterThanOrEqual(1);
+    expect(counts.outboxDeleted).toBeGreaterThanOrEqual(1);
+  });
+
   it('expired and revoked sessions are deleted; a live session stays', async () => {
     server = await startTestServer({ env: QUIET });
     const parent = await signUpParent(server.api);
@@ -297,6 +337,11 @@ describe('retention sweeps', () => {
       purger: svc.purger,
       photos: svc.photos,
       mail: svc.mail,
+      accounts: svc.accounts,
+      passwordResets: svc.passwordResets,
+      calls: svc.calls,
+      credits: svc.credits,
+      support: svc.support,
       options: {
         onItem: () => {
           items++;

@@ -7,7 +7,12 @@ import type { AuditService } from '../audit/service.js';
 import type { AccountPurger } from '../privacy/purge.js';
 import { SECRET_TEMPLATES } from '../mail/templates.js';
 import type { MailService } from '../mail/service.js';
-import { compactCall, findCompactableCalls, resolvePendingMerges } from './ledger-usage.js';
+import type { AccountsService } from '../accounts/service.js';
+import type { PasswordResetService } from '../accounts/password-reset.js';
+import type { CallsService } from '../calls/service.js';
+import type { CreditsService } from '../credits/service.js';
+import type { SupportService } from '../support/service.js';
+import type { SweepOptions } from '../store/sweep.js';
 
 /** Usage data (call records, credits used per call, login activity) is kept 2 years (P13). */
 export const USAGE_RETENTION_MS = 2 * 365 * DAY_MS;
@@ -51,13 +56,23 @@ export interface SweepResult {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * The owners retention asks (docs/ARCHITECTURE.md, "Who owns which table"): each deletes its
+ * own rows by a range query on the deadline or time; retention decides when, and counts.
+ */
 export interface RetentionDeps {
-  store: Store;
+  /** Only to make the sweep's deletions durable and gone from every file before the audit entry claims them. */
+  store: Pick<Store, 'compact'>;
   clock: Clock;
   audit: AuditService;
   purger: AccountPurger;
   photos: ExpiredPhotos;
-  mail: MailService;
+  mail: Pick<MailService, 'deleteExpired'>;
+  accounts: Pick<AccountsService, 'closedAccounts' | 'deleteDeadSessions' | 'deleteLoginsUpTo'>;
+  passwordResets: Pick<PasswordResetService, 'deleteSpent' | 'isPending'>;
+  calls: Pick<CallsService, 'deleteEndedUpTo'>;
+  credits: Pick<CreditsService, 'compactUsageUpTo'>;
+  support: Pick<SupportService, 'deleteExpired'>;
   options?: RetentionOptions;
   logger?: Logger;
 }
@@ -73,12 +88,17 @@ export class RetentionService {
   private readonly batchSize: number;
   private readonly usageMs: number;
 
-  private readonly store: Store;
+  private readonly store: Pick<Store, 'compact'>;
   private readonly clock: Clock;
   private readonly audit: AuditService;
   private readonly purger: AccountPurger;
   private readonly photos: ExpiredPhotos;
-  private readonly mail: MailService;
+  private readonly mail: RetentionDeps['mail'];
+  private readonly accounts: RetentionDeps['accounts'];
+  private readonly passwordResets: RetentionDeps['passwordResets'];
+  private readonly calls: RetentionDeps['calls'];
+  private readonly credits: RetentionDeps['credits'];
+  private readonly support: RetentionDeps['support'];
   private readonly options: RetentionOptions;
   private readonly logger: Logger | undefined;
   /** The running sweep's stop signal. */
@@ -91,6 +111,11 @@ export class RetentionService {
     this.purger = deps.purger;
     this.photos = deps.photos;
     this.mail = deps.mail;
+    this.accounts = deps.accounts;
+    this.passwordResets = deps.passwordResets;
+    this.calls = deps.calls;
+    this.credits = deps.credits;
+    this.support = deps.support;
     this.options = deps.options ?? {};
     this.logger = deps.logger;
     const options = this.options;
@@ -108,12 +133,12 @@ export class RetentionService {
     const counts = emptyCounts();
     this.signal = signal;
     try {
-      await this.accounts(counts);
+      await this.closedAccounts(counts);
       await this.photoUploads(counts);
       await this.usage(counts);
       await this.sessions(counts);
-      await this.passwordResets(counts);
-      await this.support(counts);
+      await this.resets(counts);
+      await this.supportRequests(counts);
       await this.outbox(counts);
       // The audit entry claims the deletions: make them durable, and gone from every file, first.
       // A sweep that removed nothing has nothing to claim, and skips rewriting the shards.
@@ -138,14 +163,9 @@ export class RetentionService {
     for (let i = 0; i < n; i++) this.options.onItem?.(step);
   }
 
-  /** Rows matching `pick`, collected in batches (the scan yields between them). */
-  private async collect<T extends { id: string }>(
-    table: { scan(batch?: number): AsyncIterable<T[]> },
-    pick: (row: T) => boolean,
-  ): Promise<T[]> {
-    const out: T[] = [];
-    for await (const batch of table.scan(this.batchSize)) for (const row of batch) if (pick(row)) out.push(row);
-    return out;
+  /** How an owner runs its part: in batches, each deletion counted under `step`, stopping when the lock is lost. */
+  private sweepOptions(counts: RetentionCounts, step: SweepStep): SweepOptions {
+    return { batchSize: this.batchSize, onDeleted: () => this.done(counts, step), signal: this.signal };
   }
 
   /** Run `fn` over items in batches, yielding between batches. */
@@ -158,8 +178,8 @@ export class RetentionService {
   }
 
   /** Closed accounts: finish closing (repeatable), and purge those past their deadline (P10). */
-  private async accounts(counts: RetentionCounts): Promise<void> {
-    const closed = await this.store.accounts.findBy('status', 'closed');
+  private async closedAccounts(counts: RetentionCounts): Promise<void> {
+    const closed = await this.accounts.closedAccounts();
     const now = this.clock.now();
     await this.each(closed, async (a) => {
       if (a.purgeBy !== null && a.purgeBy <= now) {
@@ -175,63 +195,34 @@ export class RetentionService {
     this.done(counts, 'photosDeleted', await this.photos.sweepExpired(this.clock.now()));
   }
 
-  /** Call records, per-call ledger entries and login activity older than 2 years (P13). */
+  /** Per-call ledger entries, call records and login activity older than 2 years (P13), each by its owner. */
   private async usage(counts: RetentionCounts): Promise<void> {
     const cutoff = this.clock.now() - this.usageMs;
-    this.done(counts, 'ledgerEntriesCompacted', await resolvePendingMerges(this.store, this.batchSize));
-    const calls = await findCompactableCalls(this.store, cutoff, this.batchSize);
-    await this.each(calls, async (c) =>
-      this.done(counts, 'ledgerEntriesCompacted', await compactCall(this.store, c, cutoff)),
-    );
-    const oldCalls = await this.collect(this.store.calls, (c) => c.endedAt !== null && c.endedAt <= cutoff);
-    await this.each(oldCalls, async (c) => {
-      if (await this.store.calls.remove(c.id)) this.done(counts, 'callsDeleted');
-    });
-    const oldLogins = await this.collect(this.store.logins, (l) => l.at <= cutoff);
-    await this.each(oldLogins, async (l) => {
-      if (await this.store.logins.remove(l.id)) this.done(counts, 'loginsDeleted');
-    });
+    await this.credits.compactUsageUpTo(cutoff, this.sweepOptions(counts, 'ledgerEntriesCompacted'));
+    await this.calls.deleteEndedUpTo(cutoff, this.sweepOptions(counts, 'callsDeleted'));
+    await this.accounts.deleteLoginsUpTo(cutoff, this.sweepOptions(counts, 'loginsDeleted'));
   }
 
   /** Sessions that can no longer sign anyone in: expired or revoked. */
   private async sessions(counts: RetentionCounts): Promise<void> {
-    const now = this.clock.now();
-    const dead = await this.collect(this.store.sessions, (s) => s.expiresAt <= now || s.revokedAt !== null);
-    await this.each(dead, async (s) => {
-      if (await this.store.sessions.remove(s.id)) this.done(counts, 'sessionsDeleted');
-    });
+    await this.accounts.deleteDeadSessions(this.clock.now(), this.sweepOptions(counts, 'sessionsDeleted'));
   }
 
   /** Used or expired reset links: the row goes, and the mail that carried the link loses its body. */
-  private async passwordResets(counts: RetentionCounts): Promise<void> {
-    const now = this.clock.now();
-    const dead = await this.collect(this.store.passwordResets, (r) => r.usedAt !== null || r.expiresAt <= now);
-    await this.each(dead, async (r) => {
-      // The reset mail shares the reset's id; scrub first so a crash never leaves a live-looking link unaccounted for.
-      await this.mail.scrub(r.id);
-      if (await this.store.passwordResets.remove(r.id)) this.done(counts, 'passwordResetsDeleted');
-    });
+  private async resets(counts: RetentionCounts): Promise<void> {
+    await this.passwordResets.deleteSpent(this.clock.now(), this.sweepOptions(counts, 'passwordResetsDeleted'));
   }
 
   /** Closed support requests past their stated retention. */
-  private async support(counts: RetentionCounts): Promise<void> {
-    const now = this.clock.now();
-    const due = await this.collect(
-      this.store.support,
-      (r) => r.closedAt !== null && r.deleteAfter !== null && r.deleteAfter <= now,
-    );
-    await this.each(due, async (r) => {
-      if (await this.store.support.remove(r.id)) this.done(counts, 'supportDeleted');
-    });
+  private async supportRequests(counts: RetentionCounts): Promise<void> {
+    await this.support.deleteExpired(this.clock.now(), this.sweepOptions(counts, 'supportDeleted'));
   }
 
   /** Outbox rows are a delivery record for 30 days; a reset mail whose link is still live is only scrubbed later. */
   private async outbox(counts: RetentionCounts): Promise<void> {
-    const cutoff = this.clock.now() - this.mail.retentionMs;
-    const due = await this.collect(this.store.outbox, (m) => m.createdAt <= cutoff);
-    await this.each(due, async (m) => {
-      if (SECRET_TEMPLATES.has(m.template) && (await this.store.passwordResets.get(m.id))) return;
-      if (await this.store.outbox.remove(m.id)) this.done(counts, 'outboxDeleted');
+    await this.mail.deleteExpired(this.clock.now(), {
+      ...this.sweepOptions(counts, 'outboxDeleted'),
+      keep: async (m) => SECRET_TEMPLATES.has(m.template) && (await this.passwordResets.isPending(m.id)),
     });
   }
 }

@@ -58,8 +58,10 @@ export function hardenEngineHttp(engine: EngineHttp, securityHeaders: HttpMiddle
   engine.on('connection_error', ({ req, code }) => refusalCodes.set(req, code));
   engine.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    // A WebSocket upgrade gets a stand-in response object with no body to replace.
     if (res instanceof ServerResponse) answerRefusalsInOurShape(req, res, refusalCodes);
+    // A WebSocket upgrade gets a stand-in response object, and engine.io checks the protocol
+    // only after the 101 has gone out: an old client is refused here, before the upgrade.
+    else if (protocolOf(req) !== '4') return refuseUpgrade(req, next);
     securityHeaders(req, res, next);
   });
 }
@@ -86,4 +88,23 @@ function answerRefusalsInOurShape(
       'Content-Length': Buffer.byteLength(body),
     });
   }) as ServerResponse['writeHead'];
+}
+
+function protocolOf(req: IncomingMessage): string | null {
+  return new URL(req.url ?? '/', 'http://localhost').searchParams.get('EIO');
+}
+
+/**
+ * Answers the upgrade request itself, in our shape, then fails the middleware: engine.io then
+ * finds the connection no longer writable, writes nothing of its own and closes it.
+ */
+function refuseUpgrade(req: IncomingMessage, next: (err?: unknown) => void): void {
+  const err = ENGINE_REFUSALS[5]!();
+  const body = JSON.stringify(toWire(err));
+  req.socket.end(
+    `HTTP/1.1 ${err.status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+  next(err);
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../core/logger.js';
 import type { AccountsService, Authenticated } from '../accounts/service.js';
 import type { CorsCheck } from '../core/cors.js';
 import type { RedisConnection } from '../redis/connection.js';
+import { redisSocketSlots } from '../redis/socket-slots.js';
 import { guardNamespace, guardSocket } from './guard.js';
 
 export interface SocketData {
@@ -88,6 +89,10 @@ export function createSocketHub(
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  // With Redis the caps count the sockets of every process; while Redis is away, this process's own.
+  const slots = redis
+    ? redisSocketSlots(redis, { perSession: MAX_SOCKETS_PER_SESSION, perAccount: MAX_SOCKETS_PER_ACCOUNT })
+    : null;
   // Before any other 'connection' listener: no packet and no handler can throw out of the event loop.
   guardNamespace(io.sockets, logger);
   io.on('connection', (socket) => guardSocket(socket, logger));
@@ -105,18 +110,28 @@ export function createSocketHub(
         } satisfies HandshakeRefusal;
         return next(err);
       }
-      // Counted and joined with no await in between, so concurrent handshakes cannot both pass.
-      const open = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0;
-      if (
-        open(sessionRoom(auth.session.id)) >= MAX_SOCKETS_PER_SESSION ||
-        open(accountRoom(auth.account.id)) >= MAX_SOCKETS_PER_ACCOUNT
-      ) {
+      const refuse = () => {
         const err = new Error('rate_limited') as Error & { data?: unknown };
         err.data = {
           code: 'rate_limited',
           message: 'Too many open connections for this sign-in; close one and try again',
         };
-        return next(err);
+        next(err);
+      };
+      // Across processes: checked and taken in one Redis script, so concurrent handshakes cannot both pass.
+      const claimed = slots ? await slots.claim(auth.session.id, auth.account.id, socket.id) : null;
+      if (claimed === false) return refuse();
+      if (claimed) {
+        // The engine.io connection's close comes for every socket, also one that never finished connecting.
+        socket.conn.once('close', () => slots?.release(auth.session.id, auth.account.id, socket.id));
+      } else {
+        // In this process: counted and joined with no await in between, so concurrent handshakes cannot both pass.
+        const open = (room: string) => io.sockets.adapter.rooms.get(room)?.size ?? 0;
+        if (
+          open(sessionRoom(auth.session.id)) >= MAX_SOCKETS_PER_SESSION ||
+          open(accountRoom(auth.account.id)) >= MAX_SOCKETS_PER_ACCOUNT
+        )
+          return refuse();
       }
       socket.data.auth = auth;
       void socket.join([accountRoom(auth.account.id), sessionRoom(auth.session.id)]);
@@ -145,5 +160,5 @@ export function createSocketHub(
     },
   };
 
-  return { io, notifier };
+  return { io, notifier, close: () => slots?.close() };
 }

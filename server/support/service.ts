@@ -6,6 +6,7 @@ import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.j
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
+import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -150,5 +151,16 @@ export class SupportService {
     const existing = await this.store.support.get(id);
     if (!existing) throw notFound('No such request');
     return existing;
+  }
+
+  /** Retention: closed requests past their stated retention are deleted. Returns how many. */
+  async deleteExpired(now: number, opts: SweepOptions): Promise<number> {
+    return sweepUpTo(
+      this.store.support,
+      'deleteAfter',
+      now,
+      async (r) => r.closedAt !== null && this.store.support.remove(r.id),
+      opts,
+    );
   }
 }

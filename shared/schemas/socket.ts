@@ -68,6 +68,8 @@ export const CLIENT_EVENTS = {
       // Another child's live (or starting) call holds the time (GET /api/calls/readiness says whose).
       'credit_held',
       'provider_unavailable',
+      // The store or (with REDIS_URL) Redis is away: new calls wait until it is back; live ones go on.
+      'service_unavailable',
     ],
     ackRequired: true,
   }),

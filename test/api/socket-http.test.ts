@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiErrorSchema } from '../../shared/errors.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -87,6 +88,27 @@ describe("socket.io's polling answers", () => {
     const body = await expectRefusal(await poll('EIO=3&transport=polling'), 400, 'invalid_request', 'EIO=3');
     expect(body.error.message).toMatch(/protocol/i);
     expect(Object.keys(body.error.fields ?? {})).toEqual(['EIO']);
+  });
+
+  it('refuse an old-protocol WebSocket upgrade before it happens, in the JSON error shape', async () => {
+    const { port } = new URL(server.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(
+        'GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n' +
+          'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+    });
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toMatch(/\r\nContent-Type: application\/json/i);
+    const parsed = apiErrorSchema.parse(JSON.parse(body));
+    expect(parsed.error.code).toBe('invalid_request');
+    expect(Object.keys(parsed.error.fields ?? {})).toEqual(['EIO']);
   });
 
   it("answer engine.io's other refusals in the JSON error shape", async () => {

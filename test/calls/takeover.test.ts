@@ -12,6 +12,8 @@ import { callEndedSchema, callTickSchema, callTranscriptSchema } from '../../sha
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { freshDatabase } from '../support/postgres.js';
+import { startServerGroup } from '../support/redis.js';
+import { testServers } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
 import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type ReadyParent } from './support.js';
@@ -29,6 +31,7 @@ import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type Read
 const LEASE_MS = 15_000;
 const WATCH_MS = 2000;
 const servers: TestServer[] = [];
+const group = testServers();
 const sockets: Socket[] = [];
 const peers: BrowserPeer[] = [];
 let fake: FakeOpenAI | null = null;
@@ -142,9 +145,13 @@ describe('several processes on one store: one owner per live call', () => {
 
     // Metering goes on from the checkpoint: the gap since it is charged (the child kept talking).
     await run(clock, 1000);
-    const tick = callTickSchema.parse(await panel.log.wait('call:tick', (t) => t.callId === callId));
-    expect(tick.elapsedSeconds).toBe(Math.floor((clock.now() - startedAt) / 1000));
+    const now = Math.floor((clock.now() - startedAt) / 1000);
+    const tick = callTickSchema.parse(
+      await panel.log.wait('call:tick', (t) => t.callId === callId && t.elapsedSeconds === now),
+    );
     expect(tick.elapsedSeconds).toBeGreaterThan(before.meteredSeconds + LEASE_MS / 1000);
+    // Every tick B sent counts on from the checkpoint, never back to zero.
+    expect(panel.log.of('call:tick').every((t) => t.elapsedSeconds > before.meteredSeconds)).toBe(true);
 
     // The parent's view on B goes on: the child's words reach it from the new owner.
     await fake!.childSays(providerCallId, 'I would like a red kite please');
@@ -204,6 +211,23 @@ describe('several processes on one store: one owner per live call', () => {
     const panel = await socketOf(b, parent.token);
     const { callId } = await startCall(a, parent, window.socket);
     await run(clock, 7000);
+    // B knows of the call from the store: its readiness shows it, and B refuses a second call for the child.
+    const ready = await b.api.get('/api/calls/readiness', parent.token);
+    expect(ready.body.live).toEqual([
+      { callId, profileId: parent.profileId, heldSeconds: 600, remainingSeconds: 593, elapsedSeconds: 7 },
+    ]);
+    expect(ready.body.profiles).toEqual([
+      expect.objectContaining({
+        profileId: parent.profileId,
+        block: 'call_in_progress',
+        liveProfileId: parent.profileId,
+      }),
+    ]);
+    const second = await createBrowserPeer();
+    peers.push(second);
+    expect(await ack(panel.socket, 'call:start', { profileId: parent.profileId, sdp: second.offerSdp })).toMatchObject({
+      error: { code: 'call_in_progress' },
+    });
     expect(await ack(panel.socket, 'call:end', { callId })).toEqual({ ok: true });
     // The owner reads the request at its next checkpoint (with REDIS_URL it is nudged at once).
     await run(clock, 5000);
@@ -227,7 +251,8 @@ describe('several processes on one store: one owner per live call', () => {
     const [a, b, c] = processes as [TestServer, TestServer, TestServer];
     const parent = await readyParent(a, { seconds: 600 });
     const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
+    // Without REDIS_URL a process tells only its own sockets: the parent watches on both B and C.
+    const panels = [await socketOf(b, parent.token), await socketOf(c, parent.token)];
     const { callId } = await startCall(a, parent, window.socket);
     await run(clock, 12_000);
     await eventually(async () => (await a.app.store.calls.get(callId))?.meteredSeconds === 10);
@@ -240,9 +265,11 @@ describe('several processes on one store: one owner per live call', () => {
     clock.advance(LEASE_MS);
     const row = await b.app.store.calls.get(callId);
     const race = await Promise.all([calls(b).takeOver(row, 'server_lost'), calls(c).takeOver(row, 'server_lost')]);
-    expect(race.sort()).toEqual(['ended', 'lost_race']);
-    const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
+    expect([...race].sort()).toEqual(['ended', 'lost_race']);
+    const winner = panels[race.indexOf('ended')]!;
+    const ended = callEndedSchema.parse(await winner.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'server_lost', seconds: 10 });
+    expect(panels.flatMap((p) => p.log.of('call:ended'))).toHaveLength(1);
     expect(await ledgerOf(b, callId)).toEqual(['capture:10', 'hold:600', 'release:590']);
     expect(await b.app.store.calls.get(callId)).toMatchObject({ reason: 'server_lost', meteredSeconds: 10 });
     expect((await b.app.store.calls.get(callId))?.settledAt).not.toBeNull();
@@ -268,8 +295,9 @@ describe('several processes on one store: one owner per live call', () => {
     await eventually(() => b.app.services.calls.liveCount() === 1, 15_000, 'B to take the call over');
     expect(fake!.state.sidebandConnections.filter((c) => c.callId === providerCallId)).toHaveLength(2);
     await run(clock, 1000);
-    const tick = callTickSchema.parse(await panel.log.wait('call:tick', (t) => t.callId === callId));
-    expect(tick.elapsedSeconds).toBe(7 + Math.floor((clock.now() - drainedAt) / 1000));
+    const expected = 7 + Math.floor((clock.now() - drainedAt) / 1000);
+    await panel.log.wait('call:tick', (t) => t.callId === callId && t.elapsedSeconds === expected);
+    expect(panel.log.of('call:tick').every((t) => t.elapsedSeconds >= 7)).toBe(true);
     expect(await b.app.services.calls.endCall(callId)).toBe(true);
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended.reason).toBe('admin');
@@ -298,5 +326,28 @@ describe('several processes on one store: one owner per live call', () => {
     const ended = window.log.wait('call:ended', (e) => e.callId === callId);
     await alone.stop();
     expect(callEndedSchema.parse(await ended)).toEqual({ callId, reason: 'server_shutdown', seconds: 4 });
+  });
+
+  it('with REDIS_URL, call:resume and call:end on a process that does not run the call reach its owner at once (call:poke): the grace period stops, the hang-up ends it', async () => {
+    const clock = new FakeClock();
+    const [a, b] = (await startServerGroup(group, 2, { clock })) as [TestServer, TestServer];
+    const parent = await readyParent(a, { seconds: 600 });
+    const window = await socketOf(a, parent.token);
+    const panel = await socketOf(b, parent.token);
+    const { callId } = await startCall(a, parent, window.socket);
+    await run(clock, 6000);
+    // The window's socket drops and comes back on B: A, the owner, hears of it and stops the grace period.
+    window.socket.disconnect();
+    await eventually(() => a.app.services.calls.liveCalls()[0]?.windowConnected === false, 5000, 'the grace period');
+    const window2 = await socketOf(b, parent.token);
+    expect(await ack(window2.socket, 'call:resume', { callId })).toEqual({ ok: true, remainingSeconds: 594 });
+    await eventually(() => a.app.services.calls.liveCalls()[0]?.windowConnected === true, 5000, 'A to hear of it');
+    await run(clock, 25_000); // past the 20 s grace period
+    expect(panel.log.of('call:ended')).toEqual([]);
+    // The window on B hangs up: A ends the call at once, as the child's hang-up.
+    expect(await ack(window2.socket, 'call:end', { callId })).toEqual({ ok: true });
+    const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
+    expect(ended).toEqual({ callId, reason: 'hangup', seconds: 31 });
+    expect(await ledgerOf(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
   });
 });

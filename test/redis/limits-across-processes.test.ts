@@ -3,6 +3,8 @@ import type { Socket } from 'socket.io-client';
 import { ack, connectSocket } from '../calls/support.js';
 import { signUpParent, testServers } from '../support/server.js';
 import { startServerGroup } from '../support/redis.js';
+import { MAX_SOCKETS_PER_SESSION } from '../../server/sockets/hub.js';
+import { io as connect } from 'socket.io-client';
 
 const servers = testServers();
 const sockets: Socket[] = [];
@@ -61,5 +63,33 @@ describe('REDIS_URL: rate limits are counted across processes', () => {
     expect(((await ack(yOnB, 'call:end', { callId: 'nothing' })) as { error?: { code: string } }).error?.code).not.toBe(
       'rate_limited',
     );
+  });
+
+  it(`one sign-in session holds at most ${MAX_SOCKETS_PER_SESSION} sockets across all processes; closing one on A frees a slot on B`, async () => {
+    const [a, b] = await startServerGroup(servers, 2);
+    const x = await signUpParent(a!.api);
+    const opened: Socket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_SESSION; i++) {
+      const s = await connectSocket((i % 2 === 0 ? a! : b!).url, x.token);
+      sockets.push(s);
+      opened.push(s);
+    }
+    /** A handshake's refusal code, or 'connected'. */
+    const attempt = (url: string, token: string) =>
+      new Promise<string>((resolve) => {
+        const s = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+        sockets.push(s);
+        s.once('connect', () => resolve('connected'));
+        s.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data?.code ?? err.message));
+      });
+    expect(await attempt(b!.url, x.token)).toBe('rate_limited');
+    expect(await attempt(a!.url, x.token)).toBe('rate_limited');
+    // Another parent is not affected.
+    const y = await signUpParent(a!.api);
+    expect(await attempt(b!.url, y.token)).toBe('connected');
+    // One of X's sockets on A closes: its slot is free on B.
+    opened[0]!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await attempt(b!.url, x.token)).toBe('connected');
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { FakeClock } from '../../server/core/clock.js';
+import type { AppOptions } from '../../server/app.js';
 import { freshDatabase } from './postgres.js';
 import type { TestServer, testServers } from './server.js';
 
@@ -30,7 +31,13 @@ export function redisEnv(url = testRedisUrl()): { REDIS_URL: string; REDIS_KEY_P
 export async function startServerGroup(
   servers: ReturnType<typeof testServers>,
   count: number,
-  opts: { redisUrl?: string; env?: Record<string, string>; clock?: FakeClock } = {},
+  opts: {
+    redisUrl?: string;
+    env?: Record<string, string>;
+    clock?: FakeClock;
+    /** App options per server (e.g. a realtime provider of its own), by index. */
+    app?: (index: number) => Partial<AppOptions>;
+  } = {},
 ): Promise<TestServer[]> {
   const env = {
     DATABASE_URL: await freshDatabase('group'),
@@ -40,6 +47,6 @@ export async function startServerGroup(
   };
   const clock = opts.clock ?? new FakeClock();
   const group: TestServer[] = [];
-  for (let i = 0; i < count; i++) group.push(await servers.start({ env, clock }));
+  for (let i = 0; i < count; i++) group.push(await servers.start({ env, clock, app: opts.app?.(i) }));
   return group;
 }

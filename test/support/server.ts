@@ -73,9 +73,14 @@ export async function startTestServer(
     clock?: FakeClock;
     app?: Partial<AppOptions>;
     port?: number;
+    /**
+     * 'lowdb': on lowdb whatever STORE says, for a test of lowdb's own files under DATA_DIR
+     * (PostgreSQL's bytes at rest have their own tests, test/store/pg-at-rest.test.ts).
+     */
+    store?: 'lowdb';
   } = {},
 ): Promise<TestServer> {
-  if (TEST_STORE === 'postgres' && !opts.env?.DATABASE_URL && !opts.app?.store) {
+  if (TEST_STORE === 'postgres' && opts.store !== 'lowdb' && !opts.env?.DATABASE_URL && !opts.app?.store) {
     const pgEnv = await postgresEnv();
     return startTestServer({ ...opts, env: { ...pgEnv, ...opts.env, DATABASE_URL: pgEnv.DATABASE_URL! } });
   }
@@ -119,7 +124,7 @@ export async function startTestServer(
     },
     async restart(env) {
       await server.stop();
-      return startTestServer({ env: { ...opts.env, ...env }, dataDir, clock, app: opts.app });
+      return startTestServer({ env: { ...opts.env, ...env }, dataDir, clock, app: opts.app, store: opts.store });
     },
     async close() {
       await server.stop();

@@ -1,5 +1,7 @@
 import type { LedgerRow, Store } from '../store/types.js';
 
+type Ledger = Pick<Store, 'ledger'>;
+
 /**
  * Usage data in the ledger (P13): each call leaves a hold, a capture and a release. After two
  * years those entries are folded away so no per-call record of when and how long a child
@@ -14,6 +16,8 @@ import type { LedgerRow, Store } from '../store/types.js';
  *     then remove the capture (a rerun that finds the mark on the total only removes it)
  *  3. remove the release.
  * A purged account's entries (account id null) have no balance to keep and are just removed.
+ *
+ * The credits module owns the ledger: retention asks CreditsService.compactUsageUpTo.
  */
 export const usageTotalRef = (accountId: string) => `usage-total:${accountId}`;
 const mergedMark = (entryId: string) => `merged:${entryId}`;
@@ -32,36 +36,59 @@ export interface CallEntries {
  * `merged:<captureId>` with that capture still present. Remove such captures first (they are
  * already counted), before any other merge moves the mark on. Returns how many were removed.
  */
-export async function resolvePendingMerges(store: Store, batchSize: number): Promise<number> {
+export async function resolvePendingMerges(store: Ledger): Promise<number> {
   const pending: string[] = [];
-  for await (const batch of store.ledger.scan(batchSize)) {
-    for (const e of batch)
-      if (e.ref.startsWith('usage-total:') && e.note?.startsWith('merged:'))
-        pending.push(e.note.slice('merged:'.length));
-  }
+  // Usage totals have no call: the entries without one (purchases, grants, totals) are few per account.
+  for (const e of await store.ledger.findBy('callId', null))
+    if (e.ref.startsWith('usage-total:') && e.note?.startsWith('merged:')) pending.push(e.note.slice('merged:'.length));
   let removed = 0;
   for (const id of pending) if (await store.ledger.remove(id)) removed++;
   return removed;
 }
 
-/** Group the ledger's call entries older than the cutoff into settled calls ready to compact. */
-export async function findCompactableCalls(store: Store, cutoff: number, batchSize: number): Promise<CallEntries[]> {
-  const byCall = new Map<string, CallEntries>();
-  for await (const batch of store.ledger.scan(batchSize)) {
-    for (const e of batch) {
-      if (e.callId === null || (e.kind !== 'hold' && e.kind !== 'capture' && e.kind !== 'release')) continue;
-      const group = byCall.get(e.callId) ?? { callId: e.callId, accountId: e.accountId, latestAt: 0 };
-      group[e.kind] = e;
-      group.latestAt = Math.max(group.latestAt, e.at);
-      byCall.set(e.callId, group);
-    }
+/** One call's entries, grouped. */
+async function callEntries(store: Ledger, callId: string): Promise<CallEntries> {
+  const group: CallEntries = { callId, accountId: null, latestAt: 0 };
+  for (const e of await store.ledger.findBy('callId', callId)) {
+    if (e.kind !== 'hold' && e.kind !== 'capture' && e.kind !== 'release') continue;
+    group[e.kind] = e;
+    group.accountId = e.accountId;
+    group.latestAt = Math.max(group.latestAt, e.at);
   }
-  // Settled (a release exists: every intermediate state of a compaction keeps it to the end) and wholly older than the cutoff.
-  return [...byCall.values()].filter((g) => g.release !== undefined && g.latestAt <= cutoff);
+  return group;
+}
+
+/**
+ * The settled calls whose entries are all older than the cutoff, found from the entries at or
+ * before it (a range query on the ledger's time, not a scan), `limit` calls at most; `skip`
+ * holds the calls already looked at by this sweep.
+ */
+export async function findCompactableCalls(
+  store: Ledger,
+  cutoff: number,
+  batchSize: number,
+  skip: Set<string> = new Set(),
+  limit = Number.POSITIVE_INFINITY,
+): Promise<CallEntries[]> {
+  const found: CallEntries[] = [];
+  let after: LedgerRow | undefined;
+  for (;;) {
+    const batch = await store.ledger.findUpTo('at', cutoff, after ? { limit: batchSize, after } : { limit: batchSize });
+    for (const e of batch) {
+      if (e.callId === null || skip.has(e.callId)) continue;
+      skip.add(e.callId);
+      const group = await callEntries(store, e.callId);
+      // Settled (a release exists: every intermediate state of a compaction keeps it to the end) and wholly older than the cutoff.
+      if (group.release !== undefined && group.latestAt <= cutoff) found.push(group);
+      if (found.length >= limit) return found;
+    }
+    if (batch.length < batchSize) return found;
+    after = batch[batch.length - 1];
+  }
 }
 
 /** Compact one settled call's entries; returns how many ledger rows were removed. */
-export async function compactCall(store: Store, call: CallEntries, cutoff: number): Promise<number> {
+export async function compactCall(store: Ledger, call: CallEntries, cutoff: number): Promise<number> {
   let removed = 0;
   if (call.hold && (await store.ledger.remove(call.hold.id))) removed++;
   if (call.capture) {
@@ -72,7 +99,7 @@ export async function compactCall(store: Store, call: CallEntries, cutoff: numbe
   return removed;
 }
 
-async function mergeIntoTotal(store: Store, accountId: string, capture: LedgerRow, cutoff: number): Promise<void> {
+async function mergeIntoTotal(store: Ledger, accountId: string, capture: LedgerRow, cutoff: number): Promise<void> {
   const ref = usageTotalRef(accountId);
   let total = await store.ledger.findOne('ref', ref);
   if (total?.note === mergedMark(capture.id)) return; // added before a crash; only the removal was missing
