@@ -5,8 +5,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'test/**/*.test.ts'],
-    // The cluster fault suite (three server processes, tens of live WebRTC calls) runs in a step
-    // of its own in scripts/test.mjs (CLUSTER_FAULTS=1), with the machine's cores to itself.
+    // The cluster fault suite (three server processes, tens of live WebRTC calls) runs alone,
+    // with the machine's cores to itself: npm run test:cluster (CLUSTER_FAULTS=1). Not yet in
+    // npm test: on the shared 2-core machine it still fails intermittently (a takeover missed,
+    // a call start lost at the fake's WebRTC under load).
     exclude: [
       ...configDefaults.exclude,
       ...(process.env.CLUSTER_FAULTS ? [] : ['test/cluster/cluster-faults.test.ts']),
