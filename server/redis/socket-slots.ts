@@ -8,23 +8,45 @@ import type { RedisConnection } from './connection.js';
  * socket (this process's id and the socket's), scored with the time it expires. Each process
  * renews its own sockets' scores every RENEW_MS, so the sockets of a process that was killed
  * stop counting within TTL_MS, without anyone cleaning up after it.
+ *
+ * That alone is too slow for the moment it matters most: when a process dies, every one of its
+ * clients reconnects elsewhere at once, and a family whose panel and call window were both on
+ * it (twice, if a second process dies within the minute) would find its session "full" of dead
+ * sockets and be refused. So each process also keeps a heartbeat key with a short expiry, and a
+ * claim that finds a cap reached first drops the members of processes whose heartbeat is gone.
  */
 export const SLOT_TTL_MS = 60_000;
 const RENEW_MS = 20_000;
+/** A process whose heartbeat is older than this is dead as far as the caps are concerned. */
+export const PROCESS_TTL_MS = 15_000;
+const PROCESS_BEAT_MS = 5_000;
 
 /**
- * KEYS: session set, account set. ARGV: member, session cap, account cap, ttl ms.
- * Expired members go, both caps are checked, and the socket is added to both, in one step:
- * concurrent handshakes on any process cannot both take the last slot. Times are Redis's.
+ * KEYS: session set, account set, this process's heartbeat.
+ * ARGV: member, session cap, account cap, ttl ms, heartbeat key prefix, heartbeat ttl ms.
+ * Expired members go, and when a cap is reached so do the members of processes without a
+ * heartbeat; both caps are checked, and the socket is added to both, in one step: concurrent
+ * handshakes on any process cannot both take the last slot. Times are Redis's. (The heartbeat
+ * keys of other processes are named from the members: fine on one Redis, not on Redis Cluster.)
  */
 const CLAIM = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[4])
+redis.call('SET', KEYS[3], '1', 'PX', tonumber(ARGV[6]))
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
-  return 0
+local function full()
+  return redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3])
+end
+if full() then
+  for k = 1, 2 do
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[k], 0, -1)) do
+      local pid = string.match(m, '^([^:]+):')
+      if pid and redis.call('EXISTS', ARGV[5] .. pid) == 0 then redis.call('ZREM', KEYS[k], m) end
+    end
+  end
+  if full() then return 0 end
 end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
@@ -56,8 +78,12 @@ export interface SocketSlots {
 export function redisSocketSlots(
   redis: RedisConnection,
   caps: { perSession: number; perAccount: number },
+  timing: { processTtlMs?: number; beatMs?: number } = {},
 ): SocketSlots {
   const processId = randomBytes(6).toString('hex');
+  const processTtlMs = timing.processTtlMs ?? PROCESS_TTL_MS;
+  const beatPrefix = `${redis.keyPrefix}sockets:process:`;
+  const beatKey = `${beatPrefix}${processId}`;
   const held = new Map<string, { sessionKey: string; accountKey: string }>();
   const keys = (sessionId: string, accountId: string) => ({
     sessionKey: `${redis.keyPrefix}sockets:session:${sessionId}`,
@@ -79,6 +105,11 @@ export function redisSocketSlots(
   // Real time: it keeps Redis's expiry (on Redis's clock) from passing while the socket is open.
   const timer = setInterval(renew, RENEW_MS);
   timer.unref();
+  const beat = () => {
+    if (redis.isUp()) redis.limits.set(beatKey, '1', 'PX', processTtlMs).catch(() => undefined);
+  };
+  const beatTimer = setInterval(beat, timing.beatMs ?? PROCESS_BEAT_MS);
+  beatTimer.unref();
 
   return {
     async claim(sessionId, accountId, socketId) {
@@ -86,13 +117,16 @@ export function redisSocketSlots(
       try {
         const ok = await redis.limits.eval(
           CLAIM,
-          2,
+          3,
           k.sessionKey,
           k.accountKey,
+          beatKey,
           member(socketId),
           caps.perSession,
           caps.perAccount,
           SLOT_TTL_MS,
+          beatPrefix,
+          processTtlMs,
         );
         if (ok !== 1) return false;
         held.set(socketId, k);
@@ -114,6 +148,7 @@ export function redisSocketSlots(
     },
     close() {
       clearInterval(timer);
+      clearInterval(beatTimer);
     },
   };
 }
