@@ -565,13 +565,27 @@ describe(
       );
       await parent.api.consent((await parent.api.policy()).version);
 
-      // The disk is gone: a call that cannot be recorded does not start, and the window is told so.
-      await failing.app.store.close();
+      // A write fails while the store still looks healthy (a full disk, a dropped connection):
+      // the call that cannot be recorded does not start, and the window is told so.
       const socket = await connected(failing, parent.token);
+      const ledger = failing.app.store.ledger;
+      const insertIf = ledger.insertIf.bind(ledger);
+      ledger.insertIf = () => Promise.reject(new Error('no space left on device'));
+      try {
+        expectRefused(
+          'call:start',
+          await socket.startCall({ profileId: parent.child.id, sdp: BROWSER_OFFER }),
+          'internal_error',
+        );
+      } finally {
+        ledger.insertIf = insertIf;
+      }
+      // The store is gone, and known to be: new calls wait (service_unavailable), nothing starts.
+      await failing.app.store.close();
       expectRefused(
         'call:start',
         await socket.startCall({ profileId: parent.child.id, sdp: BROWSER_OFFER }),
-        'internal_error',
+        'service_unavailable',
       );
     });
   },
