@@ -664,6 +664,13 @@ export class CallsService {
       { if: (c) => c.endedAt === null && c.accountId === accountId && c.providerCallId !== null },
     );
     if (!row) throw noSuchCall();
+    // This process may have taken the call over while the write was in flight (its takeover
+    // had already looked for windows resumed here): then the window is this call's, not remote.
+    const here = this.live.get(callId);
+    if (here && here.accountId === accountId && !here.ended) {
+      here.attachWindow(socketId);
+      return { remainingSeconds: here.remainingSeconds() };
+    }
     this.remoteWindows.set(socketId, callId);
     this.peers.poke(callId);
     // As of the owner's last checkpoint, counted on to now: the owner's next tick says exactly.
