@@ -73,6 +73,8 @@ const steps = e2eOnly
       // The same promises on the PostgreSQL store: a chosen, short set (the store contract suite
       // already runs on both stores in the step above).
       () => vitest('server on PostgreSQL', POSTGRES_FILES, { STORE: 'postgres', FAULT_KILLS: '3', FUZZ_RUNS: '300' }),
+      // Three server processes under kill -9 and a rolling restart, with the machine to themselves.
+      () => vitest('cluster faults', ['test/cluster/cluster-faults.test.ts'], { CLUSTER_FAULTS: '1' }),
       () => vitest('extension', ['--config', 'extension/vitest.config.ts']),
       () => run('browsers', 'node', ['scripts/setup-browsers.mjs']),
       () => run('build', 'npm', ['run', 'build', '--silent']),
