@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /** How to get Redis where it is missing: the project's own setup script. */
 export const REDIS_INSTALL_HINT =
@@ -14,18 +15,6 @@ export function findRedisServer(): string | null {
   const fromEnv = process.env.REDIS_SERVER;
   if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
   return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** One PING over a raw connection: true once the server answers +PONG. */
