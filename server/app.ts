@@ -188,7 +188,21 @@ export async function createApp(options: AppOptions): Promise<App> {
     options: { sessionTtlDays: config.sessionTtlDays, signupsPerAddressPerHour: config.signupsPerAddressPerHour },
     limits,
   });
-  const { io, notifier, close: closeHub } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined);
+  // Before the socket hub, which counts in it; the mail and calls it reads are asked only at a scrape.
+  const metrics = new Metrics({
+    store,
+    accounts,
+    audit,
+    outboxPending: () => mail.pendingCount(),
+    liveCalls: () => calls.liveCount(),
+  });
+  const {
+    io,
+    notifier,
+    close: closeHub,
+  } = createSocketHub(http, accounts, allowOrigin, logger, redis ?? undefined, {
+    onRemoteEventDropped: () => metrics.socketEventDropped(),
+  });
   // One helmet for both: socket.io's polling answers bypass Express and get the same headers.
   const securityHeaders = helmet();
   hardenEngineHttp(io.engine, securityHeaders);
@@ -294,13 +308,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier,
     options: { accountPurgeDays: config.accountPurgeDays },
     limits,
-  });
-  const metrics = new Metrics({
-    store,
-    accounts,
-    audit,
-    outboxPending: () => mail.pendingCount(),
-    liveCalls: () => calls.liveCount(),
   });
   const retentionSweeps = new RetentionService({
     store,

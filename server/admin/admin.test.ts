@@ -306,6 +306,7 @@ describe('admin endpoints', () => {
     expect(text).toContain('callsanta_accounts{status="active"} 1');
     expect(text).toMatch(/callsanta_http_requests_total\{method="POST",route="\/api\/profiles",status="201"\} 1/);
     expect(text).toContain('callsanta_retention_runs_total{result="ok"}');
+    expect(text).toContain('callsanta_socket_events_dropped_total 0');
     expect(text).toContain('callsanta_process_resident_memory_bytes');
     for (const s of [...family.secrets, family.accountId, family.profileId]) expect(text).not.toContain(s);
   });

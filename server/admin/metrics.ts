@@ -26,6 +26,7 @@ export class Metrics {
   private readonly httpDuration: Histogram<'method' | 'route'>;
   private readonly retentionItems: Counter<'step'>;
   private readonly retentionRuns: Counter<'result'>;
+  private readonly socketEventsDropped: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -53,6 +54,11 @@ export class Metrics {
       name: 'callsanta_retention_runs_total',
       help: 'Retention sweeps by result',
       labelNames: ['result'],
+      registers,
+    });
+    this.socketEventsDropped = new Counter({
+      name: 'callsanta_socket_events_dropped_total',
+      help: "Socket events not sent to the other processes: too many were waiting for Redis (this process's own sockets got them)",
       registers,
     });
     const { store, accounts, audit } = sources;
@@ -121,6 +127,11 @@ export class Metrics {
 
   retentionRun(result: 'ok' | 'failed'): void {
     this.retentionRuns.inc({ result });
+  }
+
+  /** An event for the other processes was dropped while Redis was away (server/sockets/local-first-adapter.ts). */
+  socketEventDropped(): void {
+    this.socketEventsDropped.inc();
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

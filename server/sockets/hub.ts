@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type Namespace, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type {
   ClientToServerEventsReceived,
@@ -15,6 +15,7 @@ import type { CorsCheck } from '../core/cors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { redisSocketSlots } from '../redis/socket-slots.js';
 import { guardNamespace, guardSocket } from './guard.js';
+import { deliverLocallyFirst, RemoteBacklog } from './local-first-adapter.js';
 
 export interface SocketData {
   auth: Authenticated;
@@ -56,22 +57,39 @@ export const MAX_SOCKETS_PER_SESSION = 6;
 export const MAX_SOCKETS_PER_ACCOUNT = 20;
 
 /**
+ * Entries the events stream is trimmed to (about): minutes of our traffic, far more than a
+ * reader falls behind. Also how many appends for the other processes may wait for a Redis that
+ * is away (RemoteBacklog): more could not all be read once it is back.
+ */
+export const EVENT_STREAM_MAX_LEN = 10_000;
+
+/**
  * With Redis, socket.io's streams adapter: every broadcast is appended to one Redis stream that
  * every process reads, from the last entry it has read. A Redis that blinks loses no event
- * (the events client queues its appends while Redis is away and each reader resumes from its
- * offset), unlike the pub/sub adapter. The stream is trimmed to about maxLen entries: minutes
- * of our traffic, far more than a reader falls behind. Reads block for at most a second, so a
- * process that closes lets go of its reader soon.
+ * (the events client queues its appends while Redis is away, up to EVENT_STREAM_MAX_LEN, and
+ * each reader resumes from its offset), unlike the pub/sub adapter. Reads block for at most a
+ * second, so a process that closes lets go of its reader soon.
  */
-function streamsAdapter(redis: RedisConnection) {
-  return createAdapter(redis.events, {
+function streamsAdapter(redis: RedisConnection, logger: Logger, onDrop?: () => void) {
+  const adapterFor = createAdapter(redis.events, {
     streamName: `${redis.keyPrefix}socket.io`,
     channelPrefix: `${redis.keyPrefix}socket.io`,
     sessionKeyPrefix: `${redis.keyPrefix}sio:session:`,
-    maxLen: 10_000,
+    maxLen: EVENT_STREAM_MAX_LEN,
     readCount: 100,
     blockTimeInMs: 1000,
   });
+  // This process's sockets get each event at once, whether Redis is up or not (local-first-adapter.ts).
+  const backlog = new RemoteBacklog({ cap: EVENT_STREAM_MAX_LEN, logger, onDrop });
+  // A function, not an arrow: socket.io calls it with `new`.
+  return function localFirstStreamsAdapter(nsp: Namespace) {
+    return deliverLocallyFirst(adapterFor(nsp), backlog);
+  };
+}
+
+export interface SocketHubOptions {
+  /** An event for the other processes was dropped: too many waited for Redis (the Prometheus counter). */
+  onRemoteEventDropped?: () => void;
 }
 
 export function createSocketHub(
@@ -80,9 +98,10 @@ export function createSocketHub(
   cors: CorsCheck,
   logger: Logger,
   redis?: RedisConnection,
+  opts: SocketHubOptions = {},
 ) {
   const io: SocketServer = new Server(http, {
-    ...(redis ? { adapter: streamsAdapter(redis) } : {}),
+    ...(redis ? { adapter: streamsAdapter(redis, logger, opts.onRemoteEventDropped) } : {}),
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: (origin, cb) => cb(null, cors(origin)), credentials: false },
     serveClient: false,

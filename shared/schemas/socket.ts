@@ -127,7 +127,8 @@ export const SERVER_EVENTS = {
  * Server -> server, between the processes of one installation (socket.io's serverSideEmit,
  * carried by the cluster adapter with REDIS_URL; one process alone has nobody to tell). Best
  * effort nudges: the call record in the store is the truth, and its owner reads it at every
- * checkpoint anyway (server/calls/lease.ts).
+ * checkpoint anyway (server/calls/lease.ts). They travel over Redis pub/sub, so one sent while
+ * Redis is away is often lost; the checkpoint read honours it within CALL_CHECKPOINT_SECONDS.
  */
 export const INTER_SERVER_EVENTS = {
   /** A call's record changed on another process (an end asked, the call window moved): its owner reads it now. */

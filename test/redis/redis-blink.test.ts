@@ -12,7 +12,9 @@ import { testServers, type TestServer } from '../support/server.js';
 /**
  * Redis goes away for 10 s (stopped: a fresh, empty Redis comes back, as after a restart
  * without persistence) under two processes with a live call. Sockets stay connected to their
- * process; the streams adapter holds every event and delivers it, in order, once Redis is back.
+ * process; the streams adapter holds every event for the other processes and delivers it, in
+ * order, once Redis is back (a process's own sockets get its events at once meanwhile:
+ * events-while-redis-away.test.ts).
  */
 const servers = testServers();
 const sockets: Socket[] = [];
