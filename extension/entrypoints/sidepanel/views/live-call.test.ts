@@ -84,6 +84,41 @@ describe("the side panel's live call", () => {
     expect(slot.textContent).toContain('9:30');
   });
 
+  it("drops Santa's stopped line at once and never shows its words again; the child's lines and Santa's finished ones stay", () => {
+    const { slot } = shown();
+    const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
+      ui.raw.fire('call:transcript', { callId: 'call-1', speaker, text, final });
+    const lines = () =>
+      [...slot.querySelectorAll('.transcript-lines li')].map((li) => ({
+        speaker: li.classList.contains('line-santa') ? 'santa' : 'child',
+        said: li.querySelector('.said')?.textContent,
+        partial: li.classList.contains('partial'),
+      }));
+    say('santa', 'Ho ho ho! Hello Emma!', true);
+    say('child', 'Hi Santa, I want a kite', true);
+    // Santa's answer streams sentence by sentence; the child speaks over it.
+    say('santa', 'A kite, how lovely! ', false);
+    say('child', 'a red one', true);
+    say('santa', 'I think the elves ', false);
+    // Another call of the account is not this one.
+    ui.raw.fire('call:santa_stopped', { callId: 'call-2' });
+    expect(lines()).toHaveLength(5);
+    // A later check (a moderation answer) stops the answer: everything of it on the screen goes.
+    ui.raw.fire('call:santa_stopped', { callId: 'call-1' });
+    expect(lines()).toEqual([
+      { speaker: 'santa', said: 'Ho ho ho! Hello Emma!', partial: false },
+      { speaker: 'child', said: 'Hi Santa, I want a kite', partial: false },
+      { speaker: 'child', said: 'a red one', partial: false },
+    ]);
+    // What Santa says next is his next answer: a line of its own, not added to the withdrawn words.
+    say('santa', 'Tell me about your reindeer drawing! ', false);
+    say('santa', 'Tell me about your reindeer drawing! Is it big?', true);
+    expect(lines().slice(3)).toEqual([
+      { speaker: 'santa', said: 'Tell me about your reindeer drawing! Is it big?', partial: false },
+    ]);
+    expect(slot.textContent).not.toMatch(/how lovely|the elves/);
+  });
+
   it('keeps the call shown, with the reason, when ending it failed for another reason', async () => {
     ui.raw.answer = async () => ({ error: { code: 'rate_limited', message: 'Too many events' } });
     const { card, endButton, slot } = shown();

@@ -188,6 +188,24 @@ export function liveCallPanel(
     transcriptLog.scrollTop = transcriptLog.scrollHeight;
   };
 
+  /**
+   * The guardrail stopped what Santa was saying: his line in progress goes at once, as in the
+   * call window. Only his unfinished lines after his last finished one are the stopped answer's
+   * (a child's line may sit between them, and stays). The server relays nothing more of a
+   * stopped answer (its deltas stop before call:santa_stopped is sent), so what Santa says next
+   * is his next answer: it starts a new line and is never added to the words withdrawn.
+   */
+  const withdrawSanta = () => {
+    if (!call) return;
+    for (let i = call.lines.length - 1; i >= 0; i--) {
+      const line = call.lines[i]!;
+      if (line.speaker !== 'santa') continue;
+      if (line.final) break;
+      call.lines.splice(i, 1);
+      transcript.children[i]?.remove();
+    }
+  };
+
   endButton.addEventListener('click', () => {
     if (!call) return;
     if (call.ended) {
@@ -289,6 +307,10 @@ export function liveCallPanel(
     socket.on('call:transcript', (line) => {
       if (!call || call.callId !== line.callId || call.ended) return;
       addLine(line);
+    }),
+    socket.on('call:santa_stopped', (stopped) => {
+      // Even on an ended card: stopped words are never left on a screen.
+      if (call?.callId === stopped.callId) withdrawSanta();
     }),
     socket.on('call:ended', (e) => {
       if (!call || call.callId !== e.callId) begin(e.callId, null, null, null);
