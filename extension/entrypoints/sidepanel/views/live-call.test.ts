@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { CallEndReason } from '../../../../shared/index.js';
+import type { CallEndReason, Profile } from '../../../../shared/index.js';
 import { join } from 'node:path';
 import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
 import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
@@ -254,5 +254,75 @@ describe('a live call carried across a panel restart (a language switch)', () =>
     ui.scope.signal.addEventListener('abort', () => next.dispose());
     raw.fire('connect');
     await vi.waitFor(() => expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('ended'));
+  });
+});
+
+describe('a side panel opened (or reloaded) in the middle of a call', () => {
+  const ui = viewTestFrame();
+
+  /** GET /api/calls/readiness while Emma's call runs: call:started went out before this panel listened. */
+  const readiness = (simulated: boolean) => ({
+    balanceSeconds: 600,
+    availableSeconds: 0,
+    live: [
+      { callId: 'call-1', profileId: 'p1', heldSeconds: 600, remainingSeconds: 540, elapsedSeconds: 60, simulated },
+    ],
+    profiles: [{ profileId: 'p1', block: 'call_in_progress', until: null, liveProfileId: 'p1' }],
+  });
+
+  function opened(answer: () => Promise<Response>) {
+    const fetch = async (url: string) =>
+      new URL(url).pathname === '/api/calls/readiness' ? answer() : json({ profiles: [] });
+    const ctx = panelContext({
+      view: 'live call',
+      fetch,
+      raw: ui.raw,
+      profiles: async () => [{ id: 'p1', name: 'Emma' } as Profile],
+    });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const card = () => slot.querySelector<HTMLElement>('section.live');
+    const note = () => slot.querySelector<HTMLElement>('section.live p.simulated-note');
+    return { slot, card, note };
+  }
+
+  it('shows the call with the Simulated Santa note the call window shows, before its first tick', async () => {
+    const { card, note, slot } = opened(async () => json(readiness(true)));
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
+    expect(card()?.dataset.callId).toBe('call-1');
+    expect(note()?.hidden).toBe(false);
+    expect(note()?.textContent).toBe(t('live.simulated'));
+    await vi.waitFor(() =>
+      expect(slot.querySelector('h2.live-title')?.textContent).toBe(t('live.title', { name: 'Emma' })),
+    );
+    expect(slot.textContent).toContain('9:00');
+    // The ticks go on moving the same call, the note stays.
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 530, elapsedSeconds: 70 });
+    expect(slot.querySelectorAll('section.live')).toHaveLength(1);
+    expect(slot.textContent).toContain('8:50');
+    expect(note()?.hidden).toBe(false);
+  });
+
+  it('a tick that came before the readiness answer: the call it shows gains the note', async () => {
+    let answer!: (r: Response) => void;
+    const { card, note } = opened(() => new Promise<Response>((resolve) => (answer = resolve)));
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 540, elapsedSeconds: 60 });
+    expect(card()?.dataset.state).toBe('live');
+    expect(note()?.hidden).toBe(true);
+    await vi.waitFor(() => expect(answer).toBeTypeOf('function'));
+    answer(json(readiness(true)));
+    await vi.waitFor(() => expect(note()?.hidden).toBe(false));
+  });
+
+  it('says nothing of Simulated Santa when the real voice service answers', async () => {
+    const { card, note } = opened(async () => json(readiness(false)));
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
+    expect(note()?.hidden).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { button } from '../../../components/ui.js';
 import { formatDuration, formatMinutes } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
 import { endSummaryKey, errorText, safetyKey } from '../../../lib/messages.js';
+import { loadReadiness } from '../../../lib/readiness.js';
 import type { SantaSocket } from '../../../lib/socket.js';
 import type { PanelContext } from '../context.js';
 
@@ -322,9 +323,31 @@ export function liveCallPanel(
     }),
   ];
 
+  // A panel opened (or reloaded) mid-call missed call:started, the only event that says
+  // Simulated Santa answers: readiness names the account's live calls with it. The call is
+  // shown at once (its ticks would show it within a second, but without the note); a call
+  // the panel already shows, from a tick that came first, only gains the flag.
+  let disposed = false;
+  if (!carried)
+    void loadReadiness(ctx.api).then((readiness) => {
+      if (disposed || !readiness) return;
+      if (call) {
+        const same = readiness.live.find((l) => l.callId === call!.callId);
+        if (same) call.simulated = same.simulated;
+      } else {
+        const live = readiness.live[0];
+        if (!live) return;
+        const c = begin(live.callId, live.profileId, null, live.heldSeconds);
+        c.remaining = live.remainingSeconds;
+        c.simulated = live.simulated;
+      }
+      render();
+    });
+
   return {
     snapshot: () => (call ? { ...call, lines: call.lines.map((l) => ({ ...l })), alerts: [...call.alerts] } : null),
     dispose() {
+      disposed = true;
       for (const off of offs) off();
       call = null;
       slot.replaceChildren();
