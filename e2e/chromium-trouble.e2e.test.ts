@@ -333,13 +333,38 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await popup.close();
   });
 
-  it('keeps the tabs on one row at 320 and 400 px', async () => {
+  it('keeps the tabs on one row at 320 and 400 px, every label whole on one line, in all three languages', async () => {
+    const words = { en: await loadMessages('en'), sv: SV, da: M };
+    const tabs = panel.locator('nav button.tab');
+    const views = await tabs.evaluateAll((all) => all.map((t) => (t as HTMLElement).dataset.view ?? ''));
+    expect(views).toEqual(['children', 'credits', 'privacy', 'settings']);
     for (const width of [320, 400]) {
       await panel.setViewportSize({ width, height: 900 });
-      const tops = await panel
-        .locator('nav button.tab')
-        .evaluateAll((tabs) => tabs.map((t) => Math.round(t.getBoundingClientRect().top)));
-      expect(new Set(tops).size, `tabs at ${width} px: ${tops.join(', ')}`).toBe(1);
+      for (const [lang, T] of Object.entries(words)) {
+        // The real tabs with the real styles, each language's labels in them (Danish, the panel's own, last).
+        const row = await tabs.evaluateAll(
+          (all, labels) => {
+            all.forEach((t, i) => (t.textContent = labels[i]!));
+            const ul = all[0]!.closest('ul')!;
+            return {
+              rows: new Set(all.map((t) => Math.round(t.getBoundingClientRect().top))).size,
+              // A label broken across lines has more than one line box.
+              lines: all.map((t) => {
+                const range = document.createRange();
+                range.selectNodeContents(t);
+                return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+              }),
+              overflows: ul.scrollWidth > ul.clientWidth || all.some((t) => t.scrollWidth > t.clientWidth),
+            };
+          },
+          views.map((v) => T(`nav.${v}`)),
+        );
+        expect(row, `${lang} tabs at ${width} px`).toEqual({
+          rows: 1,
+          lines: [1, 1, 1, 1],
+          overflows: false,
+        });
+      }
       await shot(panel, `panel-tabs-${width}`);
     }
     await panel.setViewportSize({ width: 420, height: 900 });

@@ -545,6 +545,8 @@ export class CallsService {
           heldSeconds: s.heldSeconds,
           remainingSeconds: s.remainingSeconds(),
           elapsedSeconds: s.elapsedSeconds(),
+          // As call:started said it: this process's provider answers the calls it runs.
+          simulated: this.deps.provider.kind === 'simulated',
         })),
         // Another process's: as of its last checkpoint, counted on to now (its ticks say exactly).
         ...elsewhere.flatMap((r) => {
@@ -560,6 +562,7 @@ export class CallsService {
               heldSeconds: r.heldSeconds,
               remainingSeconds: r.heldSeconds - elapsed,
               elapsedSeconds: elapsed,
+              simulated: r.provider === 'simulated',
             },
           ];
         }),
