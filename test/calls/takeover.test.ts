@@ -16,7 +16,16 @@ import { startServerGroup } from '../support/redis.js';
 import { testServers } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
-import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type ReadyParent } from './support.js';
+import {
+  ack,
+  callLedger,
+  connectSocket,
+  eventually,
+  EventLog,
+  readyParent,
+  sleep,
+  type ReadyParent,
+} from './support.js';
 
 /**
  * Several server processes on one PostgreSQL database, in one test process: each its own app,
@@ -107,9 +116,6 @@ async function run(clock: FakeClock, ms: number): Promise<void> {
   }
 }
 
-const ledgerOf = async (server: TestServer, callId: string) =>
-  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
-
 describe('several processes on one store: one owner per live call', () => {
   it('an OpenAI call whose owner dies is taken over within the lease and a watch interval: the sideband is joined again by call id, metering goes on from the checkpoint, the transcript reaches the parent, settled once', async () => {
     const { clock, processes } = await cluster(2, 'openai');
@@ -168,7 +174,7 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await ack(panel.socket, 'call:end', { callId })).toEqual({ ok: true });
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'parent', seconds });
-    expect(await ledgerOf(b, callId)).toEqual([`capture:${seconds}`, 'hold:600', `release:${600 - seconds}`]);
+    expect(await callLedger(b, callId)).toEqual([`capture:${seconds}`, 'hold:600', `release:${600 - seconds}`]);
     expect(fake!.state.hangups).toEqual([providerCallId]);
     expect(panel.log.of('call:ended')).toHaveLength(1);
   });
@@ -200,7 +206,7 @@ describe('several processes on one store: one owner per live call', () => {
     });
     expect(row).toMatchObject({ ownerId: 'process-b', endedAt: null });
     expect(await b.app.services.calls.endCall(callId)).toBe(true);
-    expect(await ledgerOf(b, callId)).toHaveLength(3);
+    expect(await callLedger(b, callId)).toHaveLength(3);
   });
 
   it('call:end sent to a process that does not run the call ends it on its owner, charged up to when it was sent', async () => {
@@ -241,7 +247,7 @@ describe('several processes on one store: one owner per live call', () => {
     await run(clock, 5000);
     const ended = callEndedSchema.parse(await window.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'parent', seconds: 7 });
-    expect(await ledgerOf(a, callId)).toEqual(['capture:7', 'hold:600', 'release:593']);
+    expect(await callLedger(a, callId)).toEqual(['capture:7', 'hold:600', 'release:593']);
     // Another account's call is not found on any process, and keeps running.
     const stranger = await readyParent(b, { seconds: 600 });
     const strangerWindow = await socketOf(a, stranger.token);
@@ -278,7 +284,7 @@ describe('several processes on one store: one owner per live call', () => {
     const ended = callEndedSchema.parse(await winner.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'server_lost', seconds: 10 });
     expect(panels.flatMap((p) => p.log.of('call:ended'))).toHaveLength(1);
-    expect(await ledgerOf(b, callId)).toEqual(['capture:10', 'hold:600', 'release:590']);
+    expect(await callLedger(b, callId)).toEqual(['capture:10', 'hold:600', 'release:590']);
     expect(await b.app.store.calls.get(callId)).toMatchObject({ reason: 'server_lost', meteredSeconds: 10 });
     expect((await b.app.store.calls.get(callId))?.settledAt).not.toBeNull();
   });
@@ -309,7 +315,7 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await b.app.services.calls.endCall(callId)).toBe(true);
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended.reason).toBe('admin');
-    expect(await ledgerOf(b, callId)).toEqual([
+    expect(await callLedger(b, callId)).toEqual([
       `capture:${ended.seconds}`,
       'hold:600',
       `release:${600 - ended.seconds}`,
@@ -356,6 +362,6 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await ack(window2.socket, 'call:end', { callId })).toEqual({ ok: true });
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'hangup', seconds: 31 });
-    expect(await ledgerOf(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
+    expect(await callLedger(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
   });
 });
