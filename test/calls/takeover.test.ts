@@ -108,6 +108,20 @@ async function startCall(
   return { callId: res.callId, providerCallId: row!.providerCallId!, peer };
 }
 
+/**
+ * The start most tests share: two processes, a parent with 600 s whose call window on A places
+ * a call, and whose side panel watches from B (without REDIS_URL, B tells only its own sockets).
+ */
+async function callOnAWatchedFromB(provider: 'openai' | 'simulated') {
+  const { clock, processes } = await cluster(2, provider);
+  const [a, b] = processes as [TestServer, TestServer];
+  const parent = await readyParent(a, { seconds: 600 });
+  const window = await socketOf(a, parent.token);
+  const panel = await socketOf(b, parent.token);
+  const { callId, providerCallId } = await startCall(a, parent, window.socket);
+  return { clock, a, b, parent, window, panel, callId, providerCallId };
+}
+
 /** Move the shared clock second by second, letting each second's writes land before the next. */
 async function run(clock: FakeClock, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 1000) {
@@ -118,12 +132,7 @@ async function run(clock: FakeClock, ms: number): Promise<void> {
 
 describe('several processes on one store: one owner per live call', () => {
   it('an OpenAI call whose owner dies is taken over within the lease and a watch interval: the sideband is joined again by call id, metering goes on from the checkpoint, the transcript reaches the parent, settled once', async () => {
-    const { clock, processes } = await cluster(2, 'openai');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId, providerCallId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, parent, panel, callId, providerCallId } = await callOnAWatchedFromB('openai');
     const startedAt = (await a.app.store.calls.get(callId))!.startedAt;
 
     await run(clock, 10_000);
@@ -210,12 +219,7 @@ describe('several processes on one store: one owner per live call', () => {
   });
 
   it('call:end sent to a process that does not run the call ends it on its owner, charged up to when it was sent', async () => {
-    const { clock, processes } = await cluster(2, 'simulated');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, parent, window, panel, callId } = await callOnAWatchedFromB('simulated');
     await run(clock, 7000);
     // B knows of the call from the store: its readiness shows it, and B refuses a second call for the child.
     const ready = await b.api.get('/api/calls/readiness', parent.token);
@@ -290,12 +294,7 @@ describe('several processes on one store: one owner per live call', () => {
   });
 
   it('SIGTERM drain hands the calls over at once: another process takes over within a watch interval, from the drain checkpoint', async () => {
-    const { clock, processes } = await cluster(2, 'openai');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId, providerCallId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, window, panel, callId, providerCallId } = await callOnAWatchedFromB('openai');
     await run(clock, 7000);
     const drainedAt = clock.now();
     // The drain: app.close() is what SIGTERM runs (server/index.ts).
