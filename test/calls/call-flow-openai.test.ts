@@ -12,6 +12,7 @@ import {
 import {
   callEndedSchema,
   callListSchema,
+  callReadinessSchema,
   callTranscriptSchema,
   callWarningSchema,
   type CallStartOk,
@@ -105,6 +106,9 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const { started, peer, providerCallId } = await startCall(parent, window.socket);
     expect(started.availableSeconds).toBe(120);
     expect((await panel.log.wait('call:started')).simulated).toBe(false);
+    // A side panel opened after call:started learns the same from readiness.
+    const ready = callReadinessSchema.parse((await server.api.get('/api/calls/readiness', parent.token)).body);
+    expect(ready.live).toEqual([expect.objectContaining({ callId: started.callId, simulated: false })]);
 
     // What reached the provider: our key, the browser's offer, the session built from the profile (P4).
     const request = fake.state.callRequests.find((r) => r.callId === providerCallId)!;

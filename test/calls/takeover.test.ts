@@ -214,7 +214,15 @@ describe('several processes on one store: one owner per live call', () => {
     // B knows of the call from the store: its readiness shows it, and B refuses a second call for the child.
     const ready = await b.api.get('/api/calls/readiness', parent.token);
     expect(ready.body.live).toEqual([
-      { callId, profileId: parent.profileId, heldSeconds: 600, remainingSeconds: 593, elapsedSeconds: 7 },
+      // From A's record in the store: a Simulated Santa call, as A's call:started said.
+      {
+        callId,
+        profileId: parent.profileId,
+        heldSeconds: 600,
+        remainingSeconds: 593,
+        elapsedSeconds: 7,
+        simulated: true,
+      },
     ]);
     expect(ready.body.profiles).toEqual([
       expect.objectContaining({
