@@ -8,6 +8,7 @@ import type { AccountRow, OutboxRow, Store } from '../store/types.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { pageAfterCursor } from '../core/paging.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -308,10 +309,8 @@ export class MailService {
       }
     }
     rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-    const start = opts.cursor ? rows.findIndex((r) => r.id === opts.cursor) + 1 : 0;
-    const page = rows.slice(start, start + opts.limit);
-    const last = page[page.length - 1];
-    return { entries: page.map(outboxView), nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+    const { page, nextCursor } = pageAfterCursor(rows, opts);
+    return { entries: page.map(outboxView), nextCursor };
   }
 
   /**

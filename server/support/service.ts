@@ -7,6 +7,7 @@ import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { pageAfterCursor } from '../core/paging.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -124,10 +125,8 @@ export class SupportService {
       }
     }
     rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-    const start = opts.cursor ? rows.findIndex((r) => r.id === opts.cursor) + 1 : 0;
-    const page = rows.slice(start, start + opts.limit);
-    const last = page[page.length - 1];
-    return { rows: page, nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+    const { page, nextCursor } = pageAfterCursor(rows, opts);
+    return { rows: page, nextCursor };
   }
 
   async openCount(): Promise<number> {
