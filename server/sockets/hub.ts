@@ -64,6 +64,13 @@ export const MAX_SOCKETS_PER_ACCOUNT = 20;
 export const EVENT_STREAM_MAX_LEN = 10_000;
 
 /**
+ * Sent to the other processes even past EVENT_STREAM_MAX_LEN: the guardrail's withdrawal of
+ * Santa's words, whose relayed words may already wait in the stream (stopped words are never
+ * left on a screen). Rare, so they cannot grow the backlog by much.
+ */
+const NEVER_DROPPED: ReadonlySet<unknown> = new Set<ServerEvent>(['call:santa_stopped']);
+
+/**
  * With Redis, socket.io's streams adapter: every broadcast is appended to one Redis stream that
  * every process reads, from the last entry it has read. A Redis that blinks loses no event
  * (the events client queues its appends while Redis is away, up to EVENT_STREAM_MAX_LEN, and
@@ -83,7 +90,7 @@ function streamsAdapter(redis: RedisConnection, logger: Logger, onDrop?: () => v
   const backlog = new RemoteBacklog({ cap: EVENT_STREAM_MAX_LEN, logger, onDrop });
   // A function, not an arrow: socket.io calls it with `new`.
   return function localFirstStreamsAdapter(nsp: Namespace) {
-    return deliverLocallyFirst(adapterFor(nsp), backlog);
+    return deliverLocallyFirst(adapterFor(nsp), backlog, (event) => NEVER_DROPPED.has(event));
   };
 }
 

@@ -56,7 +56,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function setUp(cap: number) {
+async function setUp(cap: number, neverDrop?: (event: unknown) => boolean) {
   const { logger, lines } = capture();
   let dropped = 0;
   const backlog = new RemoteBacklog({ cap, logger, onDrop: () => dropped++ });
@@ -64,7 +64,7 @@ async function setUp(cap: number) {
   const http: HttpServer = createServer();
   const io = new Server(http, {
     adapter: function adapter(nsp: Namespace) {
-      cluster = deliverLocallyFirst(new AwayCluster(nsp), backlog);
+      cluster = deliverLocallyFirst(new AwayCluster(nsp), backlog, neverDrop);
       return cluster;
     },
   });
@@ -175,5 +175,18 @@ describe('what waits for Redis is bounded', () => {
     expect(backlog.waiting).toBe(3);
     expect(dropped()).toBe(1);
     expect(received).toEqual([1, 2]);
+  });
+
+  it('appends the events it is told never to drop past the cap too', async () => {
+    const { io, cluster, received, dropped, until } = await setUp(1, (event) => event === 'withdrawn');
+    io.emit('words', 1);
+    io.emit('words', 2);
+    io.emit('withdrawn');
+    await until(() => received.length === 2, 'the local events');
+    expect(cluster.appended.map((m) => (m as { data: { packet: { data: unknown[] } } }).data.packet.data[0])).toEqual([
+      'words',
+      'withdrawn',
+    ]);
+    expect(dropped()).toBe(1);
   });
 });

@@ -96,13 +96,18 @@ const localOnly = (opts: BroadcastOptions): BroadcastOptions => ({ ...opts, flag
  *
  * Disconnects (a revoked session, a closed account) go the same way, and are never dropped:
  * were they still to wait for Redis while broadcasts no longer do, a revoked socket on this
- * process would get the events emitted after its revocation. Broadcasts with an ack and every
- * other message type stay the library's.
+ * process would get the events emitted after its revocation. Nor are the events `neverDrop`
+ * names. Broadcasts with an ack and every other message type stay the library's.
  *
  * Not with connectionStateRecovery (we do not use it): its packets carry the stream offset,
  * known only once the append is answered, so the library's order is kept then.
  */
-export function deliverLocallyFirst<A extends ClusterAdapter>(adapter: A, backlog: RemoteBacklog): A {
+export function deliverLocallyFirst<A extends ClusterAdapter>(
+  adapter: A,
+  backlog: RemoteBacklog,
+  /** Events appended for the other processes past the cap too (by name: the packet's first datum). */
+  neverDrop: (event: unknown) => boolean = () => false,
+): A {
   if ((adapter.nsp as { server: { opts: { connectionStateRecovery?: unknown } } }).server.opts.connectionStateRecovery)
     return adapter;
   const publisher = adapter as unknown as Publisher;
@@ -111,8 +116,9 @@ export function deliverLocallyFirst<A extends ClusterAdapter>(adapter: A, backlo
     // Delivered before this returns: the local path awaits nothing.
     const delivered = libraryBroadcast(packet, localOnly(opts));
     if (!opts.flags?.local)
-      backlog.send(() =>
-        publisher.publishAndReturnOffset({ type: MessageType.BROADCAST, data: { packet, opts: encoded(opts) } }),
+      backlog.send(
+        () => publisher.publishAndReturnOffset({ type: MessageType.BROADCAST, data: { packet, opts: encoded(opts) } }),
+        neverDrop((packet as { data?: unknown[] }).data?.[0]),
       );
     return delivered;
   };
