@@ -7,6 +7,7 @@ import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { ConsentRow, PolicyRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { INITIAL_POLICY } from './initial-policy.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
 
 export const MATERIAL_NOTICE_DAYS = 30;
 
@@ -213,10 +214,7 @@ export class ConsentService {
 
   /** The purge of a closed account (P10): its consent records go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.consents.findBy('accountId', accountId))
-      if (await this.store.consents.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.consents, accountId);
   }
 
   /** Publish a version; a material change takes effect no sooner than 30 days later. */

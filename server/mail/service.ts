@@ -9,6 +9,7 @@ import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -281,10 +282,7 @@ export class MailService {
 
   /** The purge of a closed account (P10): every mail to it goes. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.outbox.findBy('accountId', accountId))
-      if (await this.store.outbox.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.outbox, accountId);
   }
 
   async pendingCount(): Promise<number> {

@@ -12,6 +12,7 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { policyUpdateMail } from '../mail/templates.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
 
 export function noticeView(r: NoticeRow): Notice {
   return {
@@ -189,10 +190,7 @@ export class NoticesService {
 
   /** The purge of a closed account (P10): its notices go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.notices.findBy('accountId', accountId))
-      if (await this.store.notices.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.notices, accountId);
   }
 
   /** Mark one of the account's notices read; another account's id is a 404 and changes nothing. */

@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -97,10 +98,7 @@ export class SupportService {
 
   /** The purge of a closed account (P10): its support requests go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.support.findBy('accountId', accountId))
-      if (await this.store.support.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.support, accountId);
   }
 
   /** One of the account's own requests; another account's id is a 404. */
