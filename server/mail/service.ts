@@ -10,6 +10,7 @@ import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.j
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
 import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -102,7 +103,7 @@ export class MailService {
   async recentForDevOutbox(limit: number): Promise<OutboxRow[]> {
     const rows: OutboxRow[] = [];
     for await (const batch of this.store.outbox.scan()) rows.push(...batch);
-    return rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+    return rows.sort(newestFirst('createdAt')).slice(0, limit);
   }
 
   /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
@@ -270,9 +271,7 @@ export class MailService {
   }
 
   async forAccount(accountId: string): Promise<OutboxRow[]> {
-    return (await this.store.outbox.findBy('accountId', accountId)).sort(
-      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
-    );
+    return (await this.store.outbox.findBy('accountId', accountId)).sort(oldestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every mail to it, oldest first, as the outbox shows it. */
@@ -306,7 +305,7 @@ export class MailService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    rows.sort(newestFirst('createdAt'));
     const { page, nextCursor } = pageAfterCursor(rows, opts);
     return { entries: page.map(outboxView), nextCursor };
   }

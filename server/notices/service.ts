@@ -13,6 +13,7 @@ import type { MailService } from '../mail/service.js';
 import { policyUpdateMail } from '../mail/templates.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
 import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 export function noticeView(r: NoticeRow): Notice {
   return {
@@ -176,16 +177,12 @@ export class NoticesService {
   }
 
   async rows(accountId: string): Promise<NoticeRow[]> {
-    return (await this.store.notices.findBy('accountId', accountId)).sort(
-      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
-    );
+    return (await this.store.notices.findBy('accountId', accountId)).sort(newestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every notice, oldest first. */
   async exportFor(accountId: string): Promise<Notice[]> {
-    return (await this.store.notices.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map(noticeView);
+    return (await this.store.notices.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map(noticeView);
   }
 
   /** The purge of a closed account (P10): its notices go. Returns how many. */

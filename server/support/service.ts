@@ -9,6 +9,7 @@ import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
 import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -84,16 +85,12 @@ export class SupportService {
   }
 
   async forAccount(accountId: string): Promise<SupportRow[]> {
-    return (await this.store.support.findBy('accountId', accountId)).sort(
-      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
-    );
+    return (await this.store.support.findBy('accountId', accountId)).sort(newestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every request it sent, oldest first. */
   async exportFor(accountId: string): Promise<SupportRequest[]> {
-    return (await this.store.support.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map(supportView);
+    return (await this.store.support.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map(supportView);
   }
 
   /** The purge of a closed account (P10): its support requests go. Returns how many. */
@@ -122,7 +119,7 @@ export class SupportService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    rows.sort(newestFirst('createdAt'));
     const { page, nextCursor } = pageAfterCursor(rows, opts);
     return { rows: page, nextCursor };
   }
