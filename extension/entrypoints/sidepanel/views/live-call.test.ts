@@ -102,7 +102,13 @@ describe("the side panel's live call", () => {
     say('santa', 'I think the elves ', false);
     // Another call of the account is not this one.
     ui.raw.fire('call:santa_stopped', { callId: 'call-2' });
-    expect(lines()).toHaveLength(5);
+    // The answer's pieces are one line of Santa's, however the child's words came between them.
+    expect(lines()).toEqual([
+      { speaker: 'santa', said: 'Ho ho ho! Hello Emma!', partial: false },
+      { speaker: 'child', said: 'Hi Santa, I want a kite', partial: false },
+      { speaker: 'santa', said: 'A kite, how lovely! I think the elves ', partial: true },
+      { speaker: 'child', said: 'a red one', partial: false },
+    ]);
     // A later check (a moderation answer) stops the answer: everything of it on the screen goes.
     ui.raw.fire('call:santa_stopped', { callId: 'call-1' });
     expect(lines()).toEqual([
@@ -561,5 +567,56 @@ describe('two children on a call at once (a sibling calls from credit the first 
       { callId: 'call-1', said: 'Ho ho ho, Emma!', simulated: false },
       { callId: 'call-2', said: 'Ho ho ho, Bo!', simulated: true },
     ]);
+  });
+});
+
+describe("an answer of Santa's the child talks over", () => {
+  const ui = viewTestFrame();
+
+  function shown() {
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    ui.raw.fire('call:started', STARTED);
+    const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
+      ui.raw.fire('call:transcript', { callId: 'call-1', speaker, text, final });
+    const lines = () =>
+      [...slot.querySelectorAll('.transcript-lines li')].map(
+        (li) =>
+          `${li.classList.contains('line-santa') ? 'santa' : 'child'}${li.classList.contains('partial') ? '…' : ''}: ${li.querySelector('.said')?.textContent}`,
+      );
+    return { say, lines };
+  }
+
+  it('is shown once, cut short where it stopped, when its final line comes after the words that interrupted it', () => {
+    const { say, lines } = shown();
+    say('santa', 'A kite, how lovely! ', false);
+    // The child talks over him; his cut-short answer's final line comes once its last words are checked.
+    say('child', 'a red ', false);
+    say('child', 'a red one!', true);
+    say('santa', 'A kite, how lovely! I think the', true);
+    expect(lines()).toEqual(['santa: A kite, how lovely! I think the', 'child: a red one!']);
+    // His next answer is a line of its own.
+    say('santa', 'A red one it is! ', false);
+    expect(lines()).toEqual([
+      'santa: A kite, how lovely! I think the',
+      'child: a red one!',
+      'santa…: A red one it is! ',
+    ]);
+  });
+
+  it("the child's line being transcribed while Santa already answers is one line too", () => {
+    const { say, lines } = shown();
+    say('child', 'I want ', false);
+    say('santa', 'Oh! ', false);
+    say('child', 'I want a kite', true);
+    say('santa', 'Oh! A kite!', true);
+    expect(lines()).toEqual(['child: I want a kite', 'santa: Oh! A kite!']);
   });
 });

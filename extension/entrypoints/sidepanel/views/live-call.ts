@@ -165,15 +165,28 @@ export function liveCallPanel(
       endButton.disabled = call.ending && !call.ended;
     };
 
+    /**
+     * Each speaker has at most one line in progress, and a piece goes to it wherever it is:
+     * the other speaker's words may have come in between (the child talking over Santa's
+     * streaming answer, whose final line the server relays once that answer's words are
+     * checked; Santa answering while the child's words are still being transcribed). Appending
+     * a final to the end instead would show the early part of the line twice.
+     */
     const addLine = (line: CallTranscript) => {
-      const last = call.lines[call.lines.length - 1];
-      const lastEl = transcript.lastElementChild;
-      if (last && !last.final && last.speaker === line.speaker && lastEl) {
+      let open = -1;
+      for (let i = call.lines.length - 1; i >= 0; i--) {
+        if (call.lines[i]!.speaker !== line.speaker) continue;
+        if (!call.lines[i]!.final) open = i;
+        break;
+      }
+      const openEl = open >= 0 ? transcript.children[open] : undefined;
+      if (openEl) {
         // Partial events carry the next piece; the final one carries the whole line.
-        last.text = line.final ? line.text : last.text + line.text;
-        last.final = line.final;
-        lastEl.querySelector('.said')!.textContent = last.text;
-        lastEl.classList.toggle('partial', !last.final);
+        const entry = call.lines[open]!;
+        entry.text = line.final ? line.text : entry.text + line.text;
+        entry.final = line.final;
+        openEl.querySelector('.said')!.textContent = entry.text;
+        openEl.classList.toggle('partial', !entry.final);
         return;
       }
       const entry: Line = { speaker: line.speaker, text: line.text, final: line.final };
