@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUpParent } from '../test/support/server.js';
@@ -6,6 +5,7 @@ import { expectNoAxeViolations } from './support/axe.js';
 import { launchChromium, type ChromiumRun } from './support/chromium.js';
 import { loadMessages, type Messages } from './support/messages.js';
 import { artifactDir } from './support/paths.js';
+import { numberedShots, photographPagesOnFailure } from './support/shots.js';
 import { restartE2eServer, startE2eServer, type TestServer } from './support/server.js';
 
 // When things do not go to plan (issue 16), in Chromium with the browser in Danish: a call
@@ -27,11 +27,7 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
   let bo: string;
   const PIN = '4812';
   const shots = artifactDir('chromium-trouble');
-  let n = 0;
-  const shot = async (page: Page, name: string) => {
-    n += 1;
-    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
-  };
+  const shot = numberedShots(shots, { fullPage: true });
   const tab = (view: string) => panel.locator(`nav button.tab[data-view="${view}"]`).click();
   const card = (page: Page, id: string) => page.locator(`li.child[data-profile="${id}"]`);
   /** axe at the panel's own width and at the narrow widths a side panel can have. */
@@ -77,19 +73,8 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await server.app.services.credits.grant(parent.accountId, 600, 'welcome gift', 'e2e');
     panel = await run.open('sidepanel.html');
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const [i, page] of run.context.pages().entries()) {
-      if (page.url() !== 'about:blank')
-        await page
-          .screenshot({
-            path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}.png`),
-            fullPage: true,
-            timeout: 5000,
-          })
-          .catch(() => undefined);
-    }
-  });
+  // Every open page; one that hangs is given up after 5 s (Playwright waits 30), so it cannot hold up the report.
+  afterEach(photographPagesOnFailure(shots, () => run.context.pages(), { fullPage: true, timeout: 5000 }));
   afterAll(async () => {
     await run?.close();
     await server?.close();
