@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden } from '../core/errors.js';
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type {
   CallBlock,
   CallEndReason,
@@ -37,6 +37,7 @@ import {
 import { settleEndedCalls, type RecoveryResult } from './recovery.js';
 import { leaseExpired, LeaseWatcher } from './lease.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -518,7 +519,7 @@ export class CallsService {
     const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
     const elsewhere = await this.liveElsewhere(accountId);
     const profiles: CallReadiness['profiles'] = [];
-    for (const profile of rows.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))) {
+    for (const profile of rows.sort(oldestFirst('createdAt'))) {
       let block: CallBlock | null = accountBlock;
       let liveProfileId: string | null = null;
       if (!block) {
@@ -984,9 +985,7 @@ export class CallsService {
 
   /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
   async history(accountId: string): Promise<CallRecord[]> {
-    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort(
-      (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1),
-    );
+    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort(newestFirst('startedAt'));
     return rows.map((r) => this.recordView(r));
   }
 
@@ -1000,7 +999,7 @@ export class CallsService {
       id: r.id,
       profileId: r.profileId,
       startedAt: toIso(r.startedAt),
-      endedAt: r.endedAt === null ? null : toIso(r.endedAt),
+      endedAt: toIsoOrNull(r.endedAt),
       seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
       reason: r.reason,
     };

@@ -2,13 +2,15 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
-import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, MINUTE_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { OutboxEntry } from '../../shared/schemas/privacy.js';
 import type { AccountRow, OutboxRow, Store } from '../store/types.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -101,7 +103,7 @@ export class MailService {
   async recentForDevOutbox(limit: number): Promise<OutboxRow[]> {
     const rows: OutboxRow[] = [];
     for await (const batch of this.store.outbox.scan()) rows.push(...batch);
-    return rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+    return rows.sort(newestFirst('createdAt')).slice(0, limit);
   }
 
   /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
@@ -269,9 +271,7 @@ export class MailService {
   }
 
   async forAccount(accountId: string): Promise<OutboxRow[]> {
-    return (await this.store.outbox.findBy('accountId', accountId)).sort(
-      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
-    );
+    return (await this.store.outbox.findBy('accountId', accountId)).sort(oldestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every mail to it, oldest first, as the outbox shows it. */
@@ -281,10 +281,7 @@ export class MailService {
 
   /** The purge of a closed account (P10): every mail to it goes. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.outbox.findBy('accountId', accountId))
-      if (await this.store.outbox.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.outbox, accountId);
   }
 
   async pendingCount(): Promise<number> {
@@ -308,7 +305,7 @@ export class MailService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    rows.sort(newestFirst('createdAt'));
     const { page, nextCursor } = pageAfterCursor(rows, opts);
     return { entries: page.map(outboxView), nextCursor };
   }
@@ -342,7 +339,7 @@ export function outboxView(r: OutboxRow): OutboxEntry {
     subject: r.subject,
     body: SECRET_TEMPLATES.has(r.template) ? null : r.body,
     createdAt: toIso(r.createdAt),
-    sentAt: r.sentAt === null ? null : toIso(r.sentAt),
+    sentAt: toIsoOrNull(r.sentAt),
     attempts: r.attempts,
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { Pack } from '../../shared/schemas/credits.js';
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { CreditsService } from '../credits/service.js';
@@ -24,6 +24,7 @@ import {
   type StripeDispute,
   type StripeRefund,
 } from './stripe-events.js';
+import { oldestFirst } from '../core/order.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
 
@@ -217,22 +218,20 @@ export class PaymentsService {
 
   /** The account's part of the data export (P11): every payment record, oldest first. */
   async exportFor(accountId: string): Promise<ExportDocument['payments']> {
-    return (await this.deps.store.payments.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map((p) => ({
-        id: p.id,
-        provider: p.provider,
-        packId: p.packId,
-        seconds: p.seconds,
-        amount: p.amount,
-        currency: p.currency,
-        status: p.status,
-        amountRefunded: p.amountRefunded,
-        checkoutSessionId: p.checkoutSessionId,
-        paymentIntentId: p.paymentIntentId,
-        createdAt: toIso(p.createdAt),
-        paidAt: p.paidAt === null ? null : toIso(p.paidAt),
-      }));
+    return (await this.deps.store.payments.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map((p) => ({
+      id: p.id,
+      provider: p.provider,
+      packId: p.packId,
+      seconds: p.seconds,
+      amount: p.amount,
+      currency: p.currency,
+      status: p.status,
+      amountRefunded: p.amountRefunded,
+      checkoutSessionId: p.checkoutSessionId,
+      paymentIntentId: p.paymentIntentId,
+      createdAt: toIso(p.createdAt),
+      paidAt: toIsoOrNull(p.paidAt),
+    }));
   }
 
   /** The purge of a closed account (P10): payment records stay (the law keeps the books) without the account. */

@@ -1,13 +1,15 @@
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { notFound, tooMany } from '../core/errors.js';
-import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, HOUR_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.js';
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -20,8 +22,8 @@ export function supportView(r: SupportRow): SupportRequest {
     message: r.message,
     status: r.closedAt === null ? 'open' : 'closed',
     createdAt: toIso(r.createdAt),
-    closedAt: r.closedAt === null ? null : toIso(r.closedAt),
-    deleteAfter: r.deleteAfter === null ? null : toIso(r.deleteAfter),
+    closedAt: toIsoOrNull(r.closedAt),
+    deleteAfter: toIsoOrNull(r.deleteAfter),
   };
 }
 
@@ -83,24 +85,17 @@ export class SupportService {
   }
 
   async forAccount(accountId: string): Promise<SupportRow[]> {
-    return (await this.store.support.findBy('accountId', accountId)).sort(
-      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
-    );
+    return (await this.store.support.findBy('accountId', accountId)).sort(newestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every request it sent, oldest first. */
   async exportFor(accountId: string): Promise<SupportRequest[]> {
-    return (await this.store.support.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map(supportView);
+    return (await this.store.support.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map(supportView);
   }
 
   /** The purge of a closed account (P10): its support requests go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.support.findBy('accountId', accountId))
-      if (await this.store.support.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.support, accountId);
   }
 
   /** One of the account's own requests; another account's id is a 404. */
@@ -124,7 +119,7 @@ export class SupportService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    rows.sort(newestFirst('createdAt'));
     const { page, nextCursor } = pageAfterCursor(rows, opts);
     return { rows: page, nextCursor };
   }
