@@ -889,6 +889,8 @@ export class CallsService {
       control: resumed.control,
       guard: this.deps.guard(profile!.language),
       windowSocketId: windowHere,
+      // Its socket on the process that is gone: a record still naming it is from before the window resumed.
+      ...(window && windowHere === null ? { formerWindowSocketIds: [window.socketId] } : {}),
       ...(resumed.session ? { session: resumed.session } : {}),
       takenOver: { meteredSeconds: claimed.meteredSeconds, checkpointAt: claimed.checkpointAt },
     });
