@@ -11,6 +11,7 @@ import * as cluster from './cluster.js';
 import * as connect from './call-connect.js';
 import * as sockets from './sockets.js';
 import * as store from './store.js';
+import * as takeover from './takeover.js';
 import * as extension from './extension.js';
 
 interface Bench {
@@ -18,7 +19,7 @@ interface Bench {
   run(log: (line: string) => void): Promise<Row[]>;
 }
 
-const ALL: Bench[] = [broker, connect, sockets, store, extension, cluster];
+const ALL: Bench[] = [broker, connect, sockets, store, extension, cluster, takeover];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

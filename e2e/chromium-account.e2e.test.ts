@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUpParent, TEST_ADMIN_TOKEN } from '../test/support/server.js';
@@ -6,6 +5,7 @@ import { expectNoAxeViolations } from './support/axe.js';
 import { launchChromium, type ChromiumRun } from './support/chromium.js';
 import { loadMessages, type Messages } from './support/messages.js';
 import { artifactDir } from './support/paths.js';
+import { numberedShots, photographPagesOnFailure } from './support/shots.js';
 import { startE2eServer, type TestServer } from './support/server.js';
 
 // The rest of the panel, in Chromium: forgotten password, editing a child's details and
@@ -19,11 +19,7 @@ describe('Chromium: account, child and privacy management in the side panel', ()
   let parent: { token: string; email: string; password: string };
   let childId: string;
   const shots = artifactDir('chromium-account');
-  let n = 0;
-  const shot = async (page: Page, name: string) => {
-    n += 1;
-    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
-  };
+  const shot = numberedShots(shots, { fullPage: true });
   const tab = (view: string) => panel.locator(`nav button.tab[data-view="${view}"]`).click();
   const me = async () => (await server.api.get('/api/me', parent.token)).body;
 
@@ -43,12 +39,7 @@ describe('Chromium: account, child and privacy management in the side panel', ()
     await panel.locator('form:has(input[name="serverUrl"]) button[type="submit"]').click();
     await panel.getByText(M('settings.serverSaved')).waitFor();
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      await panel
-        ?.screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
-        .catch(() => undefined);
-  });
+  afterEach(photographPagesOnFailure(shots, () => [panel], { fullPage: true }));
   afterAll(async () => {
     await run?.close();
     await server?.close();

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUpParent } from '../test/support/server.js';
@@ -6,6 +5,7 @@ import { expectNoAxeViolations } from './support/axe.js';
 import { launchChromium, type ChromiumRun } from './support/chromium.js';
 import { loadMessages, type Messages } from './support/messages.js';
 import { artifactDir } from './support/paths.js';
+import { numberedShots, photographPagesOnFailure } from './support/shots.js';
 import { restartE2eServer, startE2eServer, type TestServer } from './support/server.js';
 
 // When things do not go to plan (issue 16), in Chromium with the browser in Danish: a call
@@ -21,16 +21,13 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
   let SV: Messages;
   let panel: Page;
   let callWindow: Page | undefined;
+  const windowConsole: string[] = [];
   let parent: { token: string; accountId: string; email: string; password: string };
   let ada: string;
   let bo: string;
   const PIN = '4812';
   const shots = artifactDir('chromium-trouble');
-  let n = 0;
-  const shot = async (page: Page, name: string) => {
-    n += 1;
-    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
-  };
+  const shot = numberedShots(shots, { fullPage: true });
   const tab = (view: string) => panel.locator(`nav button.tab[data-view="${view}"]`).click();
   const card = (page: Page, id: string) => page.locator(`li.child[data-profile="${id}"]`);
   /** axe at the panel's own width and at the narrow widths a side panel can have. */
@@ -76,15 +73,8 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await server.app.services.credits.grant(parent.accountId, 600, 'welcome gift', 'e2e');
     panel = await run.open('sidepanel.html');
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    for (const [i, page] of run.context.pages().entries()) {
-      if (page.url() !== 'about:blank')
-        await page
-          .screenshot({ path: join(shots, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true })
-          .catch(() => undefined);
-    }
-  });
+  // Every open page; one that hangs is given up after 5 s (Playwright waits 30), so it cannot hold up the report.
+  afterEach(photographPagesOnFailure(shots, () => run.context.pages(), { fullPage: true, timeout: 5000 }));
   afterAll(async () => {
     await run?.close();
     await server?.close();
@@ -268,6 +258,9 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     const opened = run.nextPage();
     await dialog.locator('button[type="submit"]').click();
     callWindow = await opened;
+    // What the window said, kept for the failure report of the tests that follow it.
+    callWindow.on('console', (m) => windowConsole.push(`${new Date().toISOString()} ${m.type()}: ${m.text()}`));
+    callWindow.on('pageerror', (err) => windowConsole.push(`${new Date().toISOString()} pageerror: ${err.message}`));
     // Ada's profile is Swedish; the parent's browser is Danish.
     await callWindow.getByRole('heading', { level: 1, name: SV('call.greeting', { name: 'Ada' }) }).waitFor();
     await callWindow.getByRole('button', { name: SV('call.hangUp'), exact: true }).waitFor();
@@ -325,13 +318,38 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await popup.close();
   });
 
-  it('keeps the tabs on one row at 320 and 400 px', async () => {
+  it('keeps the tabs on one row at 320 and 400 px, every label whole on one line, in all three languages', async () => {
+    const words = { en: await loadMessages('en'), sv: SV, da: M };
+    const tabs = panel.locator('nav button.tab');
+    const views = await tabs.evaluateAll((all) => all.map((t) => (t as HTMLElement).dataset.view ?? ''));
+    expect(views).toEqual(['children', 'credits', 'privacy', 'settings']);
     for (const width of [320, 400]) {
       await panel.setViewportSize({ width, height: 900 });
-      const tops = await panel
-        .locator('nav button.tab')
-        .evaluateAll((tabs) => tabs.map((t) => Math.round(t.getBoundingClientRect().top)));
-      expect(new Set(tops).size, `tabs at ${width} px: ${tops.join(', ')}`).toBe(1);
+      for (const [lang, T] of Object.entries(words)) {
+        // The real tabs with the real styles, each language's labels in them (Danish, the panel's own, last).
+        const row = await tabs.evaluateAll(
+          (all, labels) => {
+            all.forEach((t, i) => (t.textContent = labels[i]!));
+            const ul = all[0]!.closest('ul')!;
+            return {
+              rows: new Set(all.map((t) => Math.round(t.getBoundingClientRect().top))).size,
+              // A label broken across lines has more than one line box.
+              lines: all.map((t) => {
+                const range = document.createRange();
+                range.selectNodeContents(t);
+                return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+              }),
+              overflows: ul.scrollWidth > ul.clientWidth || all.some((t) => t.scrollWidth > t.clientWidth),
+            };
+          },
+          views.map((v) => T(`nav.${v}`)),
+        );
+        expect(row, `${lang} tabs at ${width} px`).toEqual({
+          rows: 1,
+          lines: [1, 1, 1, 1],
+          overflows: false,
+        });
+      }
       await shot(panel, `panel-tabs-${width}`);
     }
     await panel.setViewportSize({ width: 420, height: 900 });
@@ -340,16 +358,50 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
   it('a server that goes away mid-call: the panel says the connection is lost, then shows how the call ended and what it charged; the call window too', async () => {
     // As when the process is killed: the connections drop first, so no call:ended reaches the
     // pages; the server then stops (its calls are settled, as recovery would after a crash).
+    await callWindow!.locator('#app[data-phase="live"][data-connection="ok"]').waitFor();
+    // Every state the window goes through from here, with its time, for the failure report.
+    await callWindow!.evaluate(() => {
+      const app = document.querySelector<HTMLElement>('#app')!;
+      const trace: string[] = [];
+      const note = () =>
+        trace.push(
+          `${new Date().toISOString()} phase=${app.dataset.phase} connection=${app.dataset.connection} ` +
+            `status=${app.querySelector('.status')?.textContent ?? '-'}`,
+        );
+      note();
+      new MutationObserver(note).observe(app, {
+        attributes: true,
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+      (window as unknown as { __trace: string[] }).__trace = trace;
+    });
+    const trace = () =>
+      callWindow!.evaluate(() => (window as unknown as { __trace?: string[] }).__trace ?? []).catch(() => []);
     server.app.io.disconnectSockets(true);
+    const stopping = Date.now();
     await server.stop();
+    const stopped = Date.now();
     const lost = panel.locator('section.live[data-state="lost"]');
     // Both pages say so at once. The window's media dies with this process's Simulated Santa,
     // so it goes on to end the call by itself a little later: look at it first, before the
     // slower checks of the panel.
-    await Promise.all([
-      lost.waitFor({ timeout: 20_000 }),
-      callWindow!.locator('.status', { hasText: SV('call.status.lost') }).waitFor({ timeout: 20_000 }),
-    ]);
+    try {
+      await Promise.all([
+        lost.waitFor({ timeout: 20_000 }),
+        callWindow!.locator('.status', { hasText: SV('call.status.lost') }).waitFor({ timeout: 20_000 }),
+      ]);
+    } catch (err) {
+      const report = [
+        `server stop took ${stopped - stopping} ms, from ${new Date(stopping).toISOString()}`,
+        'call window states:',
+        ...(await trace()),
+        'call window console:',
+        ...windowConsole,
+      ].join('\n');
+      throw new Error(`${(err as Error).message}\n${report}`, { cause: err });
+    }
     await shot(callWindow!, 'call-window-line-lost');
     await lost.getByText(M('live.reconnecting')).waitFor();
     expect(await panel.getByText(M('live.title', { name: 'Ada' })).count()).toBe(0);

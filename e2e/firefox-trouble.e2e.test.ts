@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUpParent } from '../test/support/server.js';
@@ -6,6 +5,7 @@ import { expectNoAxeViolations } from './support/axe.js';
 import { launchFirefox, type FirefoxRun } from './support/firefox.js';
 import { loadMessages, type Messages } from './support/messages.js';
 import { artifactDir } from './support/paths.js';
+import { numberedShots, photographPagesOnFailure } from './support/shots.js';
 import { buyPackOverHttp, restartE2eServer, startE2eServer, type TestServer } from './support/server.js';
 
 // Issue 16 points 1 and 3 in Firefox ESR (puppeteer-core over WebDriver BiDi, the e2e build),
@@ -22,11 +22,7 @@ describe('Firefox ESR (Swedish): the server goes away, before and during a call'
   let profileId: string;
   let callWindow: Page | undefined;
   const shots = artifactDir('firefox-trouble');
-  let n = 0;
-  const shot = async (page: Page, name: string) => {
-    n += 1;
-    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`) as `${string}.png` });
-  };
+  const shot = numberedShots(shots);
   /** Waits until the element matching `selector` contains `text` (textContent, as read on screen). */
   const waitForText = (page: Page, selector: string, text: string, timeout = 20_000) =>
     page.waitForFunction(
@@ -50,16 +46,7 @@ describe('Firefox ESR (Swedish): the server goes away, before and during a call'
     profileId = made.body.id as string;
     ff = await launchFirefox();
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const name = ctx.task.name.replace(/\W+/g, '-');
-    for (const [i, page] of [ff?.panel, callWindow].entries()) {
-      if (page)
-        await page
-          .screenshot({ path: join(shots, `FAILED-${name}-${i}.png`) as `${string}.png` })
-          .catch(() => undefined);
-    }
-  });
+  afterEach(photographPagesOnFailure(shots, () => [ff?.panel, callWindow]));
   afterAll(async () => {
     await ff?.close();
     await server?.close();

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUpParent } from '../test/support/server.js';
@@ -7,6 +6,7 @@ import { expectNoAxeViolations } from './support/axe.js';
 import { launchFirefox, type FirefoxRun } from './support/firefox.js';
 import { loadMessages, type Messages } from './support/messages.js';
 import { artifactDir } from './support/paths.js';
+import { numberedShots, photographPagesOnFailure } from './support/shots.js';
 import { buyPackOverHttp, startE2eServer, type TestServer } from './support/server.js';
 
 // Firefox ESR (puppeteer-core over WebDriver BiDi) with the e2e build: sign in, add a child,
@@ -18,11 +18,7 @@ describe('Firefox ESR: sign in, add a child and call Santa', () => {
   let parent: { token: string; email: string; password: string };
   let callWindow: Page;
   const shots = artifactDir('firefox');
-  let n = 0;
-  const shot = async (page: Page, name: string) => {
-    n += 1;
-    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`) as `${string}.png` });
-  };
+  const shot = numberedShots(shots);
   const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
 
   beforeAll(async () => {
@@ -32,17 +28,8 @@ describe('Firefox ESR: sign in, add a child and call Santa', () => {
     await buyPackOverHttp(server, parent.token);
     ff = await launchFirefox();
   });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    // A failing step leaves pictures of the panel and the call window behind.
-    const name = ctx.task.name.replace(/\W+/g, '-');
-    for (const [i, page] of [ff?.panel, callWindow].entries()) {
-      if (page)
-        await page
-          .screenshot({ path: join(shots, `FAILED-${name}-${i}.png`) as `${string}.png` })
-          .catch(() => undefined);
-    }
-  });
+  // A failing step leaves pictures of the panel and the call window behind.
+  afterEach(photographPagesOnFailure(shots, () => [ff?.panel, callWindow]));
   afterAll(async () => {
     await ff?.close();
     await server?.close();

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -7,6 +6,7 @@ import { expectNoAxeViolations } from '../support/axe.js';
 import { launchChromium, type ChromiumRun } from '../support/chromium.js';
 import { loadMessages, type Messages } from '../support/messages.js';
 import { artifactDir } from '../support/paths.js';
+import { numberedShots, photographFailure } from '../support/shots.js';
 import { creditsOf, startE2eServer, type TestServer } from '../support/server.js';
 
 /**
@@ -57,28 +57,19 @@ export async function startFlow(opts: FlowOptions): Promise<FlowContext> {
     loadMessages(opts.lang),
   ]);
   const shotsDir = artifactDir(`chromium-${opts.lang}`);
-  let n = 0;
   const ctx: FlowContext = {
     server,
     run,
     M,
     shotsDir,
     state: {},
-    async shot(page, name) {
-      n += 1;
-      await page.screenshot({ path: join(shotsDir, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
-    },
+    shot: numberedShots(shotsDir, { fullPage: true }),
     async step(name, fn) {
       try {
         await fn();
       } catch (err) {
         // A failing step leaves a picture of every open page behind.
-        for (const [i, page] of run.context.pages().entries()) {
-          if (page.url() === 'about:blank') continue;
-          await page
-            .screenshot({ path: join(shotsDir, `FAILED-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true })
-            .catch(() => undefined);
-        }
+        await photographFailure(shotsDir, name, run.context.pages(), { fullPage: true });
         throw err;
       }
     },

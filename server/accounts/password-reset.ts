@@ -11,6 +11,7 @@ import { passwordResetMail } from '../mail/templates.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { tokenHash, type AccountsService } from './service.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
 
 export interface PasswordResetOptions {
   /** Base URL of the reset page in the email (PUBLIC_URL). */
@@ -184,10 +185,7 @@ export class PasswordResetService {
    * Their mails are the outbox's to delete with the rest of the account. Returns how many went.
    */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.passwordResets.findBy('accountId', accountId))
-      if (await this.store.passwordResets.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.passwordResets, accountId);
   }
 
   /** Remove every reset of the account and blank the mails that carried their links. */

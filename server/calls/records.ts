@@ -1,6 +1,7 @@
 import { toIso } from '../../shared/units.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { Store } from '../store/types.js';
+import { oldestFirst } from '../core/order.js';
 
 export interface CallRecordsDeps {
   store: Store;
@@ -22,17 +23,15 @@ export class CallRecords {
   /** The account's call records for the data export (P11), oldest first. */
   async exportFor(accountId: string): Promise<ExportDocument['calls']> {
     const rows = await this.store.calls.findBy('accountId', accountId);
-    return rows
-      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
-      .map((c) => ({
-        id: c.id,
-        profileId: c.profileId,
-        provider: c.provider,
-        startedAt: toIso(c.startedAt),
-        endedAt: c.endedAt === null ? null : toIso(c.endedAt),
-        seconds: c.meteredSeconds,
-        reason: c.reason,
-      }));
+    return rows.sort(oldestFirst('startedAt')).map((c) => ({
+      id: c.id,
+      profileId: c.profileId,
+      provider: c.provider,
+      startedAt: toIso(c.startedAt),
+      endedAt: c.endedAt === null ? null : toIso(c.endedAt),
+      seconds: c.meteredSeconds,
+      reason: c.reason,
+    }));
   }
 
   /** A deleted profile (P9): its past calls keep only an anonymous reference (profileId null). */

@@ -37,6 +37,7 @@ import {
 import { settleEndedCalls, type RecoveryResult } from './recovery.js';
 import { leaseExpired, LeaseWatcher } from './lease.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -518,7 +519,7 @@ export class CallsService {
     const mine = [...this.live.values()].filter((s) => s.accountId === accountId && !s.ended);
     const elsewhere = await this.liveElsewhere(accountId);
     const profiles: CallReadiness['profiles'] = [];
-    for (const profile of rows.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))) {
+    for (const profile of rows.sort(oldestFirst('createdAt'))) {
       let block: CallBlock | null = accountBlock;
       let liveProfileId: string | null = null;
       if (!block) {
@@ -545,6 +546,8 @@ export class CallsService {
           heldSeconds: s.heldSeconds,
           remainingSeconds: s.remainingSeconds(),
           elapsedSeconds: s.elapsedSeconds(),
+          // As call:started said it: this process's provider answers the calls it runs.
+          simulated: this.deps.provider.kind === 'simulated',
         })),
         // Another process's: as of its last checkpoint, counted on to now (its ticks say exactly).
         ...elsewhere.flatMap((r) => {
@@ -560,6 +563,7 @@ export class CallsService {
               heldSeconds: r.heldSeconds,
               remainingSeconds: r.heldSeconds - elapsed,
               elapsedSeconds: elapsed,
+              simulated: r.provider === 'simulated',
             },
           ];
         }),
@@ -978,6 +982,20 @@ export class CallsService {
   async record(accountId: string, callId: string): Promise<CallRecord> {
     const r = await this.deps.store.calls.get(callId);
     if (!r || r.accountId !== accountId) throw new AppError('not_found', 404, 'No such call');
+    return this.recordView(r);
+  }
+
+  /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
+  async history(accountId: string): Promise<CallRecord[]> {
+    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort(newestFirst('startedAt'));
+    return rows.map((r) => this.recordView(r));
+  }
+
+  /**
+   * A call as the history shows it. A call live on this process counts its seconds up to now: the
+   * stored meteredSeconds are only as fresh as its last checkpoint.
+   */
+  private recordView(r: CallRow): CallRecord {
     const live = this.live.get(r.id);
     return {
       id: r.id,
@@ -987,24 +1005,6 @@ export class CallsService {
       seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
       reason: r.reason,
     };
-  }
-
-  /** The account's calls, newest first: usage data only (who, when, how long, why it ended). */
-  async history(accountId: string): Promise<CallRecord[]> {
-    const rows = (await this.deps.store.calls.findBy('accountId', accountId)).sort(
-      (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1),
-    );
-    return rows.map((r) => {
-      const live = this.live.get(r.id);
-      return {
-        id: r.id,
-        profileId: r.profileId,
-        startedAt: toIso(r.startedAt),
-        endedAt: r.endedAt === null ? null : toIso(r.endedAt),
-        seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
-        reason: r.reason,
-      };
-    });
   }
 
   // ---- process life ----------------------------------------------------------------

@@ -7,6 +7,8 @@ import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { ConsentRow, PolicyRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { INITIAL_POLICY } from './initial-policy.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { oldestFirst } from '../core/order.js';
 
 export const MATERIAL_NOTICE_DAYS = 30;
 
@@ -200,23 +202,18 @@ export class ConsentService {
   /** The account's part of the data export (P11): every consent given, oldest first. */
   async exportFor(accountId: string): Promise<ExportDocument['consents']> {
     const rows = await this.store.consents.findBy('accountId', accountId);
-    return rows
-      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
-      .map((c) => ({
-        policyVersion: c.policyVersion,
-        at: toIso(c.at),
-        method: c.method,
-        verifiedAt: c.verifiedAt === null ? null : toIso(c.verifiedAt),
-        verifiedBy: c.verifiedBy,
-      }));
+    return rows.sort(oldestFirst('at')).map((c) => ({
+      policyVersion: c.policyVersion,
+      at: toIso(c.at),
+      method: c.method,
+      verifiedAt: c.verifiedAt === null ? null : toIso(c.verifiedAt),
+      verifiedBy: c.verifiedBy,
+    }));
   }
 
   /** The purge of a closed account (P10): its consent records go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.consents.findBy('accountId', accountId))
-      if (await this.store.consents.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.consents, accountId);
   }
 
   /** Publish a version; a material change takes effect no sooner than 30 days later. */

@@ -12,6 +12,7 @@ import type { Notifier } from '../sockets/hub.js';
 import { creditState, type CreditState } from './ledger-math.js';
 import type { SweepOptions } from '../store/sweep.js';
 import { compactCall, findCompactableCalls, resolvePendingMerges } from './usage-compaction.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** Kinds a parent sees in their history; holds and releases are the bookkeeping of live calls. */
 const VISIBLE: ReadonlySet<LedgerKind> = new Set(['purchase', 'grant', 'capture', 'refund', 'reversal', 'reinstate']);
@@ -64,7 +65,7 @@ export class CreditsService {
   ): Promise<{ entries: LedgerEntryView[]; nextCursor: string | null }> {
     const rows = (await this.store.ledger.findBy('accountId', accountId))
       .filter((e) => VISIBLE.has(e.kind))
-      .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+      .sort(newestFirst('at'));
     let start = 0;
     if (cursor !== undefined) {
       // A cursor this account's history does not hold (made up, or another parent's entry) is an
@@ -257,17 +258,15 @@ export class CreditsService {
 
   /** The account's part of the data export (P11): every ledger entry, oldest first. */
   async exportFor(accountId: string): Promise<ExportDocument['ledger']> {
-    return (await this.store.ledger.findBy('accountId', accountId))
-      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
-      .map((e) => ({
-        id: e.id,
-        kind: e.kind,
-        seconds: e.seconds,
-        ref: e.ref,
-        callId: e.callId,
-        at: toIso(e.at),
-        note: e.note,
-      }));
+    return (await this.store.ledger.findBy('accountId', accountId)).sort(oldestFirst('at')).map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      seconds: e.seconds,
+      ref: e.ref,
+      callId: e.callId,
+      at: toIso(e.at),
+      note: e.note,
+    }));
   }
 
   /**

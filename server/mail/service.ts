@@ -8,6 +8,9 @@ import type { AccountRow, OutboxRow, Store } from '../store/types.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
 import { SCRUBBED_BODY, SECRET_TEMPLATES, type MailContent } from './templates.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** One message handed to the transport. */
 export interface OutgoingMail {
@@ -100,7 +103,7 @@ export class MailService {
   async recentForDevOutbox(limit: number): Promise<OutboxRow[]> {
     const rows: OutboxRow[] = [];
     for await (const batch of this.store.outbox.scan()) rows.push(...batch);
-    return rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+    return rows.sort(newestFirst('createdAt')).slice(0, limit);
   }
 
   /** Essential communication: sent whatever the marketing choice, because it is about the service itself. */
@@ -268,9 +271,7 @@ export class MailService {
   }
 
   async forAccount(accountId: string): Promise<OutboxRow[]> {
-    return (await this.store.outbox.findBy('accountId', accountId)).sort(
-      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
-    );
+    return (await this.store.outbox.findBy('accountId', accountId)).sort(oldestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every mail to it, oldest first, as the outbox shows it. */
@@ -280,10 +281,7 @@ export class MailService {
 
   /** The purge of a closed account (P10): every mail to it goes. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.outbox.findBy('accountId', accountId))
-      if (await this.store.outbox.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.outbox, accountId);
   }
 
   async pendingCount(): Promise<number> {
@@ -307,11 +305,9 @@ export class MailService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-    const start = opts.cursor ? rows.findIndex((r) => r.id === opts.cursor) + 1 : 0;
-    const page = rows.slice(start, start + opts.limit);
-    const last = page[page.length - 1];
-    return { entries: page.map(outboxView), nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+    rows.sort(newestFirst('createdAt'));
+    const { page, nextCursor } = pageAfterCursor(rows, opts);
+    return { entries: page.map(outboxView), nextCursor };
   }
 
   /**

@@ -12,6 +12,8 @@ import type { Notifier } from '../sockets/hub.js';
 import type { MailService } from '../mail/service.js';
 import { policyUpdateMail } from '../mail/templates.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 export function noticeView(r: NoticeRow): Notice {
   return {
@@ -175,24 +177,17 @@ export class NoticesService {
   }
 
   async rows(accountId: string): Promise<NoticeRow[]> {
-    return (await this.store.notices.findBy('accountId', accountId)).sort(
-      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
-    );
+    return (await this.store.notices.findBy('accountId', accountId)).sort(newestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every notice, oldest first. */
   async exportFor(accountId: string): Promise<Notice[]> {
-    return (await this.store.notices.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map(noticeView);
+    return (await this.store.notices.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map(noticeView);
   }
 
   /** The purge of a closed account (P10): its notices go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.notices.findBy('accountId', accountId))
-      if (await this.store.notices.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.notices, accountId);
   }
 
   /** Mark one of the account's notices read; another account's id is a 404 and changes nothing. */

@@ -4,6 +4,7 @@ import { AppError, forbidden } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
+import type { Pack } from '../../shared/schemas/credits.js';
 import { toIso } from '../../shared/units.js';
 import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
@@ -23,8 +24,36 @@ import {
   type StripeDispute,
   type StripeRefund,
 } from './stripe-events.js';
+import { oldestFirst } from '../core/order.js';
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
+
+/**
+ * The record of a checkout opened for a pack and not paid yet. One shape for both places that
+ * write it, so a record rebuilt from a webhook (its first write was lost) is the one opening the
+ * checkout would have written: the pack's seconds and price, nothing charged or refunded.
+ */
+function pendingPayment(
+  opened: Pick<PaymentRow, 'id' | 'accountId' | 'provider' | 'checkoutSessionId' | 'createdAt'> & { pack: Pack },
+): PaymentRow {
+  const { pack } = opened;
+  return {
+    id: opened.id,
+    accountId: opened.accountId,
+    provider: opened.provider,
+    checkoutSessionId: opened.checkoutSessionId,
+    paymentIntentId: null,
+    chargeId: null,
+    packId: pack.id,
+    seconds: pack.seconds,
+    amount: pack.price.amount,
+    currency: pack.price.currency,
+    status: 'pending',
+    amountRefunded: 0,
+    createdAt: opened.createdAt,
+    paidAt: null,
+  };
+}
 
 export interface PaymentsDeps {
   store: Store;
@@ -163,22 +192,16 @@ export class PaymentsService {
       );
       throw new AppError('provider_unavailable', 502, 'The payment provider could not open a checkout; try again');
     }
-    await store.payments.insert({
-      id: paymentId,
-      accountId: account.id,
-      provider: provider.kind,
-      checkoutSessionId: session.sessionId,
-      paymentIntentId: null,
-      chargeId: null,
-      packId: pack.id,
-      seconds: pack.seconds,
-      amount: pack.price.amount,
-      currency: pack.price.currency,
-      status: 'pending',
-      amountRefunded: 0,
-      createdAt: clock.now(),
-      paidAt: null,
-    });
+    await store.payments.insert(
+      pendingPayment({
+        id: paymentId,
+        accountId: account.id,
+        provider: provider.kind,
+        checkoutSessionId: session.sessionId,
+        pack,
+        createdAt: clock.now(),
+      }),
+    );
     await store.flush();
     logger.info({ paymentId, provider: provider.kind, packId: pack.id }, 'checkout opened');
     return { url: session.url };
@@ -195,22 +218,20 @@ export class PaymentsService {
 
   /** The account's part of the data export (P11): every payment record, oldest first. */
   async exportFor(accountId: string): Promise<ExportDocument['payments']> {
-    return (await this.deps.store.payments.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map((p) => ({
-        id: p.id,
-        provider: p.provider,
-        packId: p.packId,
-        seconds: p.seconds,
-        amount: p.amount,
-        currency: p.currency,
-        status: p.status,
-        amountRefunded: p.amountRefunded,
-        checkoutSessionId: p.checkoutSessionId,
-        paymentIntentId: p.paymentIntentId,
-        createdAt: toIso(p.createdAt),
-        paidAt: p.paidAt === null ? null : toIso(p.paidAt),
-      }));
+    return (await this.deps.store.payments.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map((p) => ({
+      id: p.id,
+      provider: p.provider,
+      packId: p.packId,
+      seconds: p.seconds,
+      amount: p.amount,
+      currency: p.currency,
+      status: p.status,
+      amountRefunded: p.amountRefunded,
+      checkoutSessionId: p.checkoutSessionId,
+      paymentIntentId: p.paymentIntentId,
+      createdAt: toIso(p.createdAt),
+      paidAt: p.paidAt === null ? null : toIso(p.paidAt),
+    }));
   }
 
   /** The purge of a closed account (P10): payment records stay (the law keeps the books) without the account. */
@@ -528,22 +549,14 @@ export class PaymentsService {
       );
       return undefined;
     }
-    const row: PaymentRow = {
+    const row = pendingPayment({
       id: meta.paymentId ?? newId(),
       accountId: meta.accountId,
       provider: provider.kind,
       checkoutSessionId: session.id,
-      paymentIntentId: null,
-      chargeId: null,
-      packId: pack.id,
-      seconds: pack.seconds,
-      amount: pack.price.amount,
-      currency: pack.price.currency,
-      status: 'pending',
-      amountRefunded: 0,
+      pack,
       createdAt: clock.now(),
-      paidAt: null,
-    };
+    });
     try {
       return await store.payments.insert(row);
     } catch (err) {

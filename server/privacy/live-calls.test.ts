@@ -6,7 +6,7 @@ import { callEndedSchema, type CallStartOk } from '../../shared/schemas/calls.js
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../../test/support/webrtc-peer.js';
-import { ack, connectSocket, EventLog, readyParent, type ReadyParent } from '../../test/calls/support.js';
+import { ack, callLedger, connectSocket, EventLog, readyParent, type ReadyParent } from '../../test/calls/support.js';
 import { admin, expectStatus } from './test-helpers.js';
 
 /** Real calls with Simulated Santa and a werift "browser": closing the account and the admin end stop them at once. */
@@ -41,9 +41,6 @@ async function liveCall(parent: ReadyParent): Promise<{ call: CallStartOk; log: 
   return { call: res, log };
 }
 
-const ledgerOf = async (callId: string) =>
-  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
-
 describe('live calls and privacy rights', () => {
   it('closing the account ends its live call at once, tells the call window, and settles the credit used', async () => {
     const parent = await readyParent(server, { seconds: 600 });
@@ -63,7 +60,7 @@ describe('live calls and privacy rights', () => {
       reason: 'account_closed',
       meteredSeconds: 5,
     });
-    expect(await ledgerOf(mine.call.callId)).toEqual(['capture:5', 'hold:600', 'release:595']);
+    expect(await callLedger(server, mine.call.callId)).toEqual(['capture:5', 'hold:600', 'release:595']);
     // The other family's call goes on.
     expect(server.app.services.calls.liveCount()).toBe(1);
     expect(theirs.log.of('call:ended')).toEqual([]);
@@ -82,7 +79,7 @@ describe('live calls and privacy rights', () => {
       reason: 'admin',
       seconds: 3,
     });
-    expect(await ledgerOf(call.callId)).toEqual(['capture:3', 'hold:600', 'release:597']);
+    expect(await callLedger(server, call.callId)).toEqual(['capture:3', 'hold:600', 'release:597']);
     const again = await admin(server.api).post(`/admin/calls/${call.callId}/end`);
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe('call_not_found');

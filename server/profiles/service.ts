@@ -7,6 +7,7 @@ import { toIso } from '../../shared/units.js';
 import type { ProfileRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import type { PhotosService, PhotoMime } from '../photos/service.js';
+import { oldestFirst } from '../core/order.js';
 
 /** What profiles need from consent: no child data before explicit consent (P5). */
 export interface ConsentGate {
@@ -89,9 +90,7 @@ export class ProfilesService {
   }
 
   async listRows(accountId: string): Promise<ProfileRow[]> {
-    return (await this.store.profiles.findBy('accountId', accountId)).sort(
-      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
-    );
+    return (await this.store.profiles.findBy('accountId', accountId)).sort(oldestFirst('createdAt'));
   }
 
   async list(accountId: string): Promise<Profile[]> {

@@ -4,6 +4,7 @@ import { TABLE_NAMES } from './schema.js';
 import { AuditService, type ChainCheck } from '../audit/service.js';
 import { creditState, type CreditState } from '../credits/ledger-math.js';
 import { systemClock } from '../core/clock.js';
+import { oldestFirst } from '../core/order.js';
 
 /** The target already holds data: a copy would mix two installations, so nothing is written. */
 export class CopyRefusedError extends Error {
@@ -64,9 +65,7 @@ async function balances(store: Store): Promise<Map<string, CreditState>> {
     }
   }
   // Entries in a fixed order: the state is a sum, but a fixed order keeps the comparison exact.
-  return new Map(
-    [...byAccount].map(([id, list]) => [id, creditState(list.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)))]),
-  );
+  return new Map([...byAccount].map(([id, list]) => [id, creditState(list.sort(oldestFirst('at')))]));
 }
 
 /**

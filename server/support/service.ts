@@ -7,6 +7,9 @@ import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
+import { pageAfterCursor } from '../core/paging.js';
+import { removeAllOfAccount } from '../store/remove-all.js';
+import { newestFirst, oldestFirst } from '../core/order.js';
 
 /** Closed support requests and feedback are kept this long as communication data, then deleted. */
 export const SUPPORT_RETENTION_DAYS = 180;
@@ -82,24 +85,17 @@ export class SupportService {
   }
 
   async forAccount(accountId: string): Promise<SupportRow[]> {
-    return (await this.store.support.findBy('accountId', accountId)).sort(
-      (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1),
-    );
+    return (await this.store.support.findBy('accountId', accountId)).sort(newestFirst('createdAt'));
   }
 
   /** The account's part of the data export (P11): every request it sent, oldest first. */
   async exportFor(accountId: string): Promise<SupportRequest[]> {
-    return (await this.store.support.findBy('accountId', accountId))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      .map(supportView);
+    return (await this.store.support.findBy('accountId', accountId)).sort(oldestFirst('createdAt')).map(supportView);
   }
 
   /** The purge of a closed account (P10): its support requests go. Returns how many. */
   async removeAllForAccount(accountId: string): Promise<number> {
-    let n = 0;
-    for (const r of await this.store.support.findBy('accountId', accountId))
-      if (await this.store.support.remove(r.id)) n++;
-    return n;
+    return removeAllOfAccount(this.store.support, accountId);
   }
 
   /** One of the account's own requests; another account's id is a 404. */
@@ -123,11 +119,9 @@ export class SupportService {
         rows.push(r);
       }
     }
-    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-    const start = opts.cursor ? rows.findIndex((r) => r.id === opts.cursor) + 1 : 0;
-    const page = rows.slice(start, start + opts.limit);
-    const last = page[page.length - 1];
-    return { rows: page, nextCursor: start + opts.limit < rows.length && last ? last.id : null };
+    rows.sort(newestFirst('createdAt'));
+    const { page, nextCursor } = pageAfterCursor(rows, opts);
+    return { rows: page, nextCursor };
   }
 
   async openCount(): Promise<number> {

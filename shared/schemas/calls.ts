@@ -163,6 +163,11 @@ export const liveCallSchema = z.object({
   heldSeconds: z.number().int(),
   remainingSeconds: z.number().int(),
   elapsedSeconds: z.number().int(),
+  /**
+   * Simulated Santa answers it (as call:started says): a side panel opened mid-call, after
+   * call:started went out, learns it here and shows the same note as the call window.
+   */
+  simulated: z.boolean(),
 });
 export type LiveCall = z.infer<typeof liveCallSchema>;
 

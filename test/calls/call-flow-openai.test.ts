@@ -12,6 +12,7 @@ import {
 import {
   callEndedSchema,
   callListSchema,
+  callReadinessSchema,
   callTranscriptSchema,
   callWarningSchema,
   type CallStartOk,
@@ -20,7 +21,7 @@ import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
-import { ack, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
+import { ack, callLedger, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
 import { assertNoTraces, type Secrets } from './traces.js';
 
 /**
@@ -90,8 +91,6 @@ const systemTexts = (providerCallId: string) =>
   sidebandSent(providerCallId)
     .filter((e) => e.type === 'conversation.item.create' && e.item.role === 'system')
     .map((e) => e.item.content[0].text as string);
-const ledgerOf = async (callId: string) =>
-  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
 
 describe('a call through the OpenAI provider (local fake of the Realtime API)', () => {
   it('flows end to end: the offer and session go to /realtime/calls, audio and events flow, the sideband steers, hung up at zero credit, settled once', async () => {
@@ -105,6 +104,9 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     const { started, peer, providerCallId } = await startCall(parent, window.socket);
     expect(started.availableSeconds).toBe(120);
     expect((await panel.log.wait('call:started')).simulated).toBe(false);
+    // A side panel opened after call:started learns the same from readiness.
+    const ready = callReadinessSchema.parse((await server.api.get('/api/calls/readiness', parent.token)).body);
+    expect(ready.live).toEqual([expect.objectContaining({ callId: started.callId, simulated: false })]);
 
     // What reached the provider: our key, the browser's offer, the session built from the profile (P4).
     const request = fake.state.callRequests.find((r) => r.callId === providerCallId)!;
@@ -170,7 +172,7 @@ describe('a call through the OpenAI provider (local fake of the Realtime API)', 
     });
     await eventually(() => fake.state.hangups.includes(providerCallId), 5000, 'the hang-up at the provider');
     expect(fake.state.calls.has(providerCallId)).toBe(false);
-    expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
     expect((await server.app.services.credits.state(parent.accountId)).availableSeconds).toBe(0);
     expect(callListSchema.parse((await server.api.get('/api/calls', parent.token)).body).calls[0]).toMatchObject({
       id: started.callId,

@@ -16,7 +16,7 @@ import {
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
-import { ack, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
+import { ack, callLedger, connectSocket, eventually, EventLog, readyParent, type ReadyParent } from './support.js';
 import { assertNoTraces, type Secrets } from './traces.js';
 
 /**
@@ -89,9 +89,6 @@ async function startCall(parent: ReadyParent, window: Socket, peer: BrowserPeer)
   await peer.setAnswer(res.sdp);
   return res;
 }
-
-const ledgerOf = async (callId: string) =>
-  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
 
 describe('a call with Simulated Santa', () => {
   it('is the provider when no OpenAI key is set', async () => {
@@ -171,7 +168,7 @@ describe('a call with Simulated Santa', () => {
 
     // Hung up at the provider, settled once, recorded.
     expect(provider.openCalls).toBe(0);
-    expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
     expect(await server.app.services.credits.state(parent.accountId)).toMatchObject({
       balanceSeconds: 0,
       availableSeconds: 0,
@@ -191,7 +188,7 @@ describe('a call with Simulated Santa', () => {
     expect(server.app.services.calls.liveCount()).toBe(0);
     // A late end changes nothing.
     expect(await ack(window.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
-    expect(await ledgerOf(started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:120', 'hold:120', 'release:0']);
   });
 
   it("alerts the parent when the child's words signal distress, and Santa answers with the gentle line", async () => {
@@ -260,11 +257,11 @@ describe('a call with Simulated Santa', () => {
     expect(server.app.services.calls.liveCount()).toBe(1);
     expect(strangerSocket.log.of('call:tick')).toEqual([]);
     expect(strangerSocket.log.of('call:started')).toEqual([]);
-    expect(await ledgerOf(started.callId)).toEqual([`hold:900`]);
+    expect(await callLedger(server, started.callId)).toEqual([`hold:900`]);
 
     expect(await ack(window.socket, 'call:end', { callId: started.callId })).toEqual({ ok: true });
     expect(callEndedSchema.parse(await panel.log.wait('call:ended'))).toMatchObject({ reason: 'hangup', seconds: 3 });
-    expect(await ledgerOf(started.callId)).toEqual(['capture:3', 'hold:900', 'release:897']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:3', 'hold:900', 'release:897']);
     expect((await server.app.services.credits.state(parent.accountId)).availableSeconds).toBe(897);
     expect((await server.app.services.credits.state(stranger.accountId)).availableSeconds).toBe(900);
   });
@@ -305,7 +302,7 @@ describe('a call with Simulated Santa', () => {
       reason: 'disconnected',
       seconds: 60,
     });
-    expect(await ledgerOf(started.callId)).toEqual(['capture:60', 'hold:900', 'release:840']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:60', 'hold:900', 'release:840']);
   });
 
   it('two calls racing for one call worth of credit: exactly one starts', async () => {
@@ -330,7 +327,7 @@ describe('a call with Simulated Santa', () => {
     expect(holds.map((h) => h.seconds)).toEqual([90]);
     expect(await server.app.store.calls.findBy('accountId', parent.accountId)).toHaveLength(1);
     await server.app.services.calls.endCall(ok[0].callId, 'admin');
-    expect(await ledgerOf(ok[0].callId)).toEqual(['capture:0', 'hold:90', 'release:90']);
+    expect(await callLedger(server, ok[0].callId)).toEqual(['capture:0', 'hold:90', 'release:90']);
   });
 
   it('restricting processing or an admin end stops live calls at once and settles them', async () => {
@@ -345,7 +342,7 @@ describe('a call with Simulated Santa', () => {
       reason: 'restricted',
       seconds: 7,
     });
-    expect(await ledgerOf(started.callId)).toEqual(['capture:7', 'hold:900', 'release:893']);
+    expect(await callLedger(server, started.callId)).toEqual(['capture:7', 'hold:900', 'release:893']);
     expect(provider.openCalls).toBe(0);
     expect((await server.api.post('/api/me/restrict', { restricted: false }, parent.token)).status).toBe(200);
 
@@ -357,7 +354,7 @@ describe('a call with Simulated Santa', () => {
       reason: 'admin',
       seconds: 2,
     });
-    expect(await ledgerOf(again.callId)).toEqual(['capture:2', 'hold:893', 'release:891']);
+    expect(await callLedger(server, again.callId)).toEqual(['capture:2', 'hold:893', 'release:891']);
   });
 
   it('a graceful shutdown ends every live call as server_shutdown and settles it', async () => {

@@ -66,6 +66,7 @@ describe('GET /api/calls/readiness', () => {
         heldSeconds: 600,
         remainingSeconds: 600,
         elapsedSeconds: 0,
+        simulated: true,
       },
     ]);
     expect(r.availableSeconds).toBe(0);
@@ -79,6 +80,21 @@ describe('GET /api/calls/readiness', () => {
 
     expect(await ack(window, 'call:end', { callId: started.callId })).toEqual({ ok: true });
     await expect.poll(async () => (await readiness(parent.token)).profiles.map((p) => p.block)).toEqual([null, null]);
+  });
+
+  it('tells a side panel opened mid-call, after call:started went out, that Simulated Santa answers the live call', async () => {
+    const parent = await readyParent(server, { seconds: 600 });
+    const window = await connectSocket(server.url, parent.token);
+    sockets.push(window);
+    const started = await ack(window, 'call:start', { profileId: parent.profileId, sdp: BROWSER_OFFER });
+    expect(started).toMatchObject({ callId: expect.any(String) });
+    await server.clock.advanceAsync(5000, 1000);
+    // The panel opens now: it missed call:started, so this is where it learns what the call window was told.
+    expect((await readiness(parent.token)).live).toEqual([
+      expect.objectContaining({ callId: started.callId, profileId: parent.profileId, simulated: true }),
+    ]);
+    expect(await ack(window, 'call:end', { callId: started.callId })).toEqual({ ok: true });
+    await expect.poll(async () => (await readiness(parent.token)).live).toEqual([]);
   });
 
   it('says when quiet hours end, in the zone stored with the child; a zone the caller names moves nothing; an unknown one is refused', async () => {

@@ -139,6 +139,14 @@ export async function callRowsOnDisk(dataDir: string): Promise<any[]> {
   }
 }
 
+/**
+ * A call's ledger entries as `kind:seconds`, sorted: what settling it wrote (hold, capture,
+ * release), compared as a whole so a second settlement shows as extra entries.
+ */
+export async function callLedger(server: TestServer, callId: string): Promise<string[]> {
+  return (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -16,7 +16,16 @@ import { startServerGroup } from '../support/redis.js';
 import { testServers } from '../support/server.js';
 import { createBrowserPeer, type BrowserPeer } from '../support/webrtc-peer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai/server.js';
-import { ack, connectSocket, eventually, EventLog, readyParent, sleep, type ReadyParent } from './support.js';
+import {
+  ack,
+  callLedger,
+  connectSocket,
+  eventually,
+  EventLog,
+  readyParent,
+  sleep,
+  type ReadyParent,
+} from './support.js';
 
 /**
  * Several server processes on one PostgreSQL database, in one test process: each its own app,
@@ -99,6 +108,20 @@ async function startCall(
   return { callId: res.callId, providerCallId: row!.providerCallId!, peer };
 }
 
+/**
+ * The start most tests share: two processes, a parent with 600 s whose call window on A places
+ * a call, and whose side panel watches from B (without REDIS_URL, B tells only its own sockets).
+ */
+async function callOnAWatchedFromB(provider: 'openai' | 'simulated') {
+  const { clock, processes } = await cluster(2, provider);
+  const [a, b] = processes as [TestServer, TestServer];
+  const parent = await readyParent(a, { seconds: 600 });
+  const window = await socketOf(a, parent.token);
+  const panel = await socketOf(b, parent.token);
+  const { callId, providerCallId } = await startCall(a, parent, window.socket);
+  return { clock, a, b, parent, window, panel, callId, providerCallId };
+}
+
 /** Move the shared clock second by second, letting each second's writes land before the next. */
 async function run(clock: FakeClock, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 1000) {
@@ -107,17 +130,9 @@ async function run(clock: FakeClock, ms: number): Promise<void> {
   }
 }
 
-const ledgerOf = async (server: TestServer, callId: string) =>
-  (await server.app.store.ledger.findBy('callId', callId)).map((e) => `${e.kind}:${e.seconds}`).sort();
-
 describe('several processes on one store: one owner per live call', () => {
   it('an OpenAI call whose owner dies is taken over within the lease and a watch interval: the sideband is joined again by call id, metering goes on from the checkpoint, the transcript reaches the parent, settled once', async () => {
-    const { clock, processes } = await cluster(2, 'openai');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId, providerCallId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, parent, panel, callId, providerCallId } = await callOnAWatchedFromB('openai');
     const startedAt = (await a.app.store.calls.get(callId))!.startedAt;
 
     await run(clock, 10_000);
@@ -168,7 +183,7 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await ack(panel.socket, 'call:end', { callId })).toEqual({ ok: true });
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'parent', seconds });
-    expect(await ledgerOf(b, callId)).toEqual([`capture:${seconds}`, 'hold:600', `release:${600 - seconds}`]);
+    expect(await callLedger(b, callId)).toEqual([`capture:${seconds}`, 'hold:600', `release:${600 - seconds}`]);
     expect(fake!.state.hangups).toEqual([providerCallId]);
     expect(panel.log.of('call:ended')).toHaveLength(1);
   });
@@ -200,21 +215,24 @@ describe('several processes on one store: one owner per live call', () => {
     });
     expect(row).toMatchObject({ ownerId: 'process-b', endedAt: null });
     expect(await b.app.services.calls.endCall(callId)).toBe(true);
-    expect(await ledgerOf(b, callId)).toHaveLength(3);
+    expect(await callLedger(b, callId)).toHaveLength(3);
   });
 
   it('call:end sent to a process that does not run the call ends it on its owner, charged up to when it was sent', async () => {
-    const { clock, processes } = await cluster(2, 'simulated');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, parent, window, panel, callId } = await callOnAWatchedFromB('simulated');
     await run(clock, 7000);
     // B knows of the call from the store: its readiness shows it, and B refuses a second call for the child.
     const ready = await b.api.get('/api/calls/readiness', parent.token);
     expect(ready.body.live).toEqual([
-      { callId, profileId: parent.profileId, heldSeconds: 600, remainingSeconds: 593, elapsedSeconds: 7 },
+      // From A's record in the store: a Simulated Santa call, as A's call:started said.
+      {
+        callId,
+        profileId: parent.profileId,
+        heldSeconds: 600,
+        remainingSeconds: 593,
+        elapsedSeconds: 7,
+        simulated: true,
+      },
     ]);
     expect(ready.body.profiles).toEqual([
       expect.objectContaining({
@@ -233,7 +251,7 @@ describe('several processes on one store: one owner per live call', () => {
     await run(clock, 5000);
     const ended = callEndedSchema.parse(await window.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'parent', seconds: 7 });
-    expect(await ledgerOf(a, callId)).toEqual(['capture:7', 'hold:600', 'release:593']);
+    expect(await callLedger(a, callId)).toEqual(['capture:7', 'hold:600', 'release:593']);
     // Another account's call is not found on any process, and keeps running.
     const stranger = await readyParent(b, { seconds: 600 });
     const strangerWindow = await socketOf(a, stranger.token);
@@ -270,18 +288,13 @@ describe('several processes on one store: one owner per live call', () => {
     const ended = callEndedSchema.parse(await winner.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'server_lost', seconds: 10 });
     expect(panels.flatMap((p) => p.log.of('call:ended'))).toHaveLength(1);
-    expect(await ledgerOf(b, callId)).toEqual(['capture:10', 'hold:600', 'release:590']);
+    expect(await callLedger(b, callId)).toEqual(['capture:10', 'hold:600', 'release:590']);
     expect(await b.app.store.calls.get(callId)).toMatchObject({ reason: 'server_lost', meteredSeconds: 10 });
     expect((await b.app.store.calls.get(callId))?.settledAt).not.toBeNull();
   });
 
   it('SIGTERM drain hands the calls over at once: another process takes over within a watch interval, from the drain checkpoint', async () => {
-    const { clock, processes } = await cluster(2, 'openai');
-    const [a, b] = processes as [TestServer, TestServer];
-    const parent = await readyParent(a, { seconds: 600 });
-    const window = await socketOf(a, parent.token);
-    const panel = await socketOf(b, parent.token);
-    const { callId, providerCallId } = await startCall(a, parent, window.socket);
+    const { clock, a, b, window, panel, callId, providerCallId } = await callOnAWatchedFromB('openai');
     await run(clock, 7000);
     const drainedAt = clock.now();
     // The drain: app.close() is what SIGTERM runs (server/index.ts).
@@ -301,7 +314,7 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await b.app.services.calls.endCall(callId)).toBe(true);
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended.reason).toBe('admin');
-    expect(await ledgerOf(b, callId)).toEqual([
+    expect(await callLedger(b, callId)).toEqual([
       `capture:${ended.seconds}`,
       'hold:600',
       `release:${600 - ended.seconds}`,
@@ -348,6 +361,6 @@ describe('several processes on one store: one owner per live call', () => {
     expect(await ack(window2.socket, 'call:end', { callId })).toEqual({ ok: true });
     const ended = callEndedSchema.parse(await panel.log.wait('call:ended', (e) => e.callId === callId));
     expect(ended).toEqual({ callId, reason: 'hangup', seconds: 31 });
-    expect(await ledgerOf(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
+    expect(await callLedger(a, callId)).toEqual(['capture:31', 'hold:600', 'release:569']);
   });
 });

@@ -117,11 +117,11 @@ export class ServerCluster {
     return this.node(name).process.stop();
   }
 
-  /** Start a stopped or killed process again, on its own port. */
-  async restart(name: string | number): Promise<void> {
+  /** Start a stopped or killed process again, on its own port (`nice`: see ServerProcess.start). */
+  async restart(name: string | number, options: { nice?: number } = {}): Promise<void> {
     const node = this.node(name);
     if (node.process.pid !== undefined) await node.process.stop();
-    await node.process.start();
+    await node.process.start(undefined, options);
   }
 
   /** The newest output of every process, for a failure message. */

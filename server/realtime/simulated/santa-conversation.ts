@@ -329,14 +329,7 @@ export class SantaConversation {
   private truncate(event: ConversationItemTruncateClientEvent): void {
     const { item_id: itemId, audio_end_ms: audioEndMs, content_index: contentIndex } = event;
     const item = this.items.get(itemId);
-    if (!item)
-      return this.error(
-        'invalid_request_error',
-        'item_not_found',
-        `Item with item_id not found: ${itemId}`,
-        event.event_id,
-        'item_id',
-      );
+    if (!item) return this.itemNotFound(itemId, event.event_id);
     if (item.role !== 'assistant')
       return this.error(
         'invalid_request_error',
@@ -368,14 +361,7 @@ export class SantaConversation {
 
   private deleteItem(event: ConversationItemDeleteClientEvent): void {
     const itemId = event.item_id;
-    if (!this.items.has(itemId))
-      return this.error(
-        'invalid_request_error',
-        'item_not_found',
-        `Item with item_id not found: ${itemId}`,
-        event.event_id,
-        'item_id',
-      );
+    if (!this.items.has(itemId)) return this.itemNotFound(itemId, event.event_id);
     this.items.delete(itemId);
     this.emit({ type: 'conversation.item.deleted', event_id: newId('event'), item_id: itemId });
   }
@@ -732,6 +718,11 @@ export class SantaConversation {
     output: RealtimeConversationItem[],
   ): RealtimeResponseInfo {
     return { id: active.id, object: 'realtime.response', status, output, metadata: active.metadata };
+  }
+
+  /** The service's answer to a client event that names an item the conversation does not hold. */
+  private itemNotFound(itemId: string, eventId: string | undefined): void {
+    this.error('invalid_request_error', 'item_not_found', `Item with item_id not found: ${itemId}`, eventId, 'item_id');
   }
 
   private error(type: string, code: string, message: string, eventId?: string, param: string | null = null): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { CallEndReason } from '../../../../shared/index.js';
+import type { CallEndReason, Profile } from '../../../../shared/index.js';
 import { join } from 'node:path';
 import { generateChromeMessages, parseMessagesFile } from '@wxt-dev/i18n/build';
 import { initI18n, t, type ChromeMessages } from '../../../lib/i18n.js';
@@ -82,6 +82,41 @@ describe("the side panel's live call", () => {
     expect(card()?.dataset.state).toBe('live');
     expect(card()?.dataset.callId).toBe('call-1');
     expect(slot.textContent).toContain('9:30');
+  });
+
+  it("drops Santa's stopped line at once and never shows its words again; the child's lines and Santa's finished ones stay", () => {
+    const { slot } = shown();
+    const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
+      ui.raw.fire('call:transcript', { callId: 'call-1', speaker, text, final });
+    const lines = () =>
+      [...slot.querySelectorAll('.transcript-lines li')].map((li) => ({
+        speaker: li.classList.contains('line-santa') ? 'santa' : 'child',
+        said: li.querySelector('.said')?.textContent,
+        partial: li.classList.contains('partial'),
+      }));
+    say('santa', 'Ho ho ho! Hello Emma!', true);
+    say('child', 'Hi Santa, I want a kite', true);
+    // Santa's answer streams sentence by sentence; the child speaks over it.
+    say('santa', 'A kite, how lovely! ', false);
+    say('child', 'a red one', true);
+    say('santa', 'I think the elves ', false);
+    // Another call of the account is not this one.
+    ui.raw.fire('call:santa_stopped', { callId: 'call-2' });
+    expect(lines()).toHaveLength(5);
+    // A later check (a moderation answer) stops the answer: everything of it on the screen goes.
+    ui.raw.fire('call:santa_stopped', { callId: 'call-1' });
+    expect(lines()).toEqual([
+      { speaker: 'santa', said: 'Ho ho ho! Hello Emma!', partial: false },
+      { speaker: 'child', said: 'Hi Santa, I want a kite', partial: false },
+      { speaker: 'child', said: 'a red one', partial: false },
+    ]);
+    // What Santa says next is his next answer: a line of its own, not added to the withdrawn words.
+    say('santa', 'Tell me about your reindeer drawing! ', false);
+    say('santa', 'Tell me about your reindeer drawing! Is it big?', true);
+    expect(lines().slice(3)).toEqual([
+      { speaker: 'santa', said: 'Tell me about your reindeer drawing! Is it big?', partial: false },
+    ]);
+    expect(slot.textContent).not.toMatch(/how lovely|the elves/);
   });
 
   it('keeps the call shown, with the reason, when ending it failed for another reason', async () => {
@@ -219,5 +254,75 @@ describe('a live call carried across a panel restart (a language switch)', () =>
     ui.scope.signal.addEventListener('abort', () => next.dispose());
     raw.fire('connect');
     await vi.waitFor(() => expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('ended'));
+  });
+});
+
+describe('a side panel opened (or reloaded) in the middle of a call', () => {
+  const ui = viewTestFrame();
+
+  /** GET /api/calls/readiness while Emma's call runs: call:started went out before this panel listened. */
+  const readiness = (simulated: boolean) => ({
+    balanceSeconds: 600,
+    availableSeconds: 0,
+    live: [
+      { callId: 'call-1', profileId: 'p1', heldSeconds: 600, remainingSeconds: 540, elapsedSeconds: 60, simulated },
+    ],
+    profiles: [{ profileId: 'p1', block: 'call_in_progress', until: null, liveProfileId: 'p1' }],
+  });
+
+  function opened(answer: () => Promise<Response>) {
+    const fetch = async (url: string) =>
+      new URL(url).pathname === '/api/calls/readiness' ? answer() : json({ profiles: [] });
+    const ctx = panelContext({
+      view: 'live call',
+      fetch,
+      raw: ui.raw,
+      profiles: async () => [{ id: 'p1', name: 'Emma' } as Profile],
+    });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const card = () => slot.querySelector<HTMLElement>('section.live');
+    const note = () => slot.querySelector<HTMLElement>('section.live p.simulated-note');
+    return { slot, card, note };
+  }
+
+  it('shows the call with the Simulated Santa note the call window shows, before its first tick', async () => {
+    const { card, note, slot } = opened(async () => json(readiness(true)));
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
+    expect(card()?.dataset.callId).toBe('call-1');
+    expect(note()?.hidden).toBe(false);
+    expect(note()?.textContent).toBe(t('live.simulated'));
+    await vi.waitFor(() =>
+      expect(slot.querySelector('h2.live-title')?.textContent).toBe(t('live.title', { name: 'Emma' })),
+    );
+    expect(slot.textContent).toContain('9:00');
+    // The ticks go on moving the same call, the note stays.
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 530, elapsedSeconds: 70 });
+    expect(slot.querySelectorAll('section.live')).toHaveLength(1);
+    expect(slot.textContent).toContain('8:50');
+    expect(note()?.hidden).toBe(false);
+  });
+
+  it('a tick that came before the readiness answer: the call it shows gains the note', async () => {
+    let answer!: (r: Response) => void;
+    const { card, note } = opened(() => new Promise<Response>((resolve) => (answer = resolve)));
+    ui.raw.fire('call:tick', { callId: 'call-1', profileId: 'p1', remainingSeconds: 540, elapsedSeconds: 60 });
+    expect(card()?.dataset.state).toBe('live');
+    expect(note()?.hidden).toBe(true);
+    await vi.waitFor(() => expect(answer).toBeTypeOf('function'));
+    answer(json(readiness(true)));
+    await vi.waitFor(() => expect(note()?.hidden).toBe(false));
+  });
+
+  it('says nothing of Simulated Santa when the real voice service answers', async () => {
+    const { card, note } = opened(async () => json(readiness(false)));
+    await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
+    expect(note()?.hidden).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { button } from '../../../components/ui.js';
 import { formatDuration, formatMinutes } from '../../../lib/format.js';
 import { t } from '../../../lib/i18n.js';
 import { endSummaryKey, errorText, safetyKey } from '../../../lib/messages.js';
+import { loadReadiness } from '../../../lib/readiness.js';
 import type { SantaSocket } from '../../../lib/socket.js';
 import type { PanelContext } from '../context.js';
 
@@ -188,6 +189,24 @@ export function liveCallPanel(
     transcriptLog.scrollTop = transcriptLog.scrollHeight;
   };
 
+  /**
+   * The guardrail stopped what Santa was saying: his line in progress goes at once, as in the
+   * call window. Only his unfinished lines after his last finished one are the stopped answer's
+   * (a child's line may sit between them, and stays). The server relays nothing more of a
+   * stopped answer (its deltas stop before call:santa_stopped is sent), so what Santa says next
+   * is his next answer: it starts a new line and is never added to the words withdrawn.
+   */
+  const withdrawSanta = () => {
+    if (!call) return;
+    for (let i = call.lines.length - 1; i >= 0; i--) {
+      const line = call.lines[i]!;
+      if (line.speaker !== 'santa') continue;
+      if (line.final) break;
+      call.lines.splice(i, 1);
+      transcript.children[i]?.remove();
+    }
+  };
+
   endButton.addEventListener('click', () => {
     if (!call) return;
     if (call.ended) {
@@ -290,6 +309,10 @@ export function liveCallPanel(
       if (!call || call.callId !== line.callId || call.ended) return;
       addLine(line);
     }),
+    socket.on('call:santa_stopped', (stopped) => {
+      // Even on an ended card: stopped words are never left on a screen.
+      if (call?.callId === stopped.callId) withdrawSanta();
+    }),
     socket.on('call:ended', (e) => {
       if (!call || call.callId !== e.callId) begin(e.callId, null, null, null);
       call!.ended = { reason: e.reason, seconds: e.seconds };
@@ -300,9 +323,31 @@ export function liveCallPanel(
     }),
   ];
 
+  // A panel opened (or reloaded) mid-call missed call:started, the only event that says
+  // Simulated Santa answers: readiness names the account's live calls with it. The call is
+  // shown at once (its ticks would show it within a second, but without the note); a call
+  // the panel already shows, from a tick that came first, only gains the flag.
+  let disposed = false;
+  if (!carried)
+    void loadReadiness(ctx.api).then((readiness) => {
+      if (disposed || !readiness) return;
+      if (call) {
+        const same = readiness.live.find((l) => l.callId === call!.callId);
+        if (same) call.simulated = same.simulated;
+      } else {
+        const live = readiness.live[0];
+        if (!live) return;
+        const c = begin(live.callId, live.profileId, null, live.heldSeconds);
+        c.remaining = live.remainingSeconds;
+        c.simulated = live.simulated;
+      }
+      render();
+    });
+
   return {
     snapshot: () => (call ? { ...call, lines: call.lines.map((l) => ({ ...l })), alerts: [...call.alerts] } : null),
     dispose() {
+      disposed = true;
       for (const off of offs) off();
       call = null;
       slot.replaceChildren();
