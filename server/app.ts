@@ -13,7 +13,7 @@ import { corsCheck } from './core/cors.js';
 import { errorHandler, handler, notFoundHandler, requireJson } from './core/http.js';
 import { openStore } from './store/lowdb-store.js';
 import { openPgStore } from './store/pg-store.js';
-import { toIso } from '../shared/units.js';
+import { toIso, toIsoOrNull } from '../shared/units.js';
 import type { Store } from './store/types.js';
 import { AuditService } from './audit/service.js';
 import { AccountsService } from './accounts/service.js';
@@ -398,7 +398,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const reachable = store.probe ? await store.probe() : null;
       const s = store.status();
       const storeOk = s.ok && reachable === null;
-      const lastFlushAt = s.lastFlushAt === null ? null : toIso(s.lastFlushAt);
+      const lastFlushAt = toIsoOrNull(s.lastFlushAt);
       // Ready (200) only when the store and, with REDIS_URL, Redis are up: a load balancer
       // sends new work elsewhere meanwhile; live calls on this process go on (docs/OPERATIONS.md).
       const r = redis?.health();

@@ -17,3 +17,8 @@ export const DAY_MS = 24 * HOUR_MS;
 export function toIso(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
+
+/** For a time that may not have happened (not ended, not read, not paid): null stays null. */
+export function toIsoOrNull(epochMs: number | null): string | null {
+  return epochMs === null ? null : toIso(epochMs);
+}

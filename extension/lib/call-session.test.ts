@@ -161,6 +161,24 @@ describe('call session', () => {
     expect(shown.some((line) => /promise|pony/.test(line))).toBe(false);
   });
 
+  it('captions an answer the child talks over once, as the server relays it: cut short, then the next answer alone', async () => {
+    const { socket, session } = await live();
+    const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
+      socket.emit('call:transcript', { callId: 'call-1', speaker, text, final });
+    say('santa', 'A kite, how lovely! ', false);
+    say('child', 'a red one!', true);
+    // Its final line comes once its last words are checked, after the child's.
+    say('santa', 'A kite, how lovely! I think the', true);
+    expect(session.snapshot.santaLine).toBe('A kite, how lovely! I think the');
+    // An answer the server cut short (the child's distress) ends with the words already shown.
+    say('santa', 'Oh! ', false);
+    say('child', 'my dad hits me', true);
+    say('santa', 'Oh! ', true);
+    expect(session.snapshot.santaLine).toBe('Oh! ');
+    say('santa', 'I am so glad you told me. ', false);
+    expect(session.snapshot.santaLine).toBe('I am so glad you told me. ');
+  });
+
   it('tells the server once that media and data channel are up, so Santa greets when he is heard', async () => {
     const { peer, socket, session } = setup();
     await session.start();

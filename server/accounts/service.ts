@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { newId, newSecret } from '../core/ids.js';
 import { AppError, conflict, tooMany, unauthorized } from '../core/errors.js';
-import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, MINUTE_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { PatchMeBody, SignupBody, LoginBody } from '../../shared/schemas/account.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { AccountRow, SessionRow, Store } from '../store/types.js';
@@ -401,8 +401,8 @@ export class AccountsService {
         marketingOptIn: account.marketingOptIn,
         createdAt: toIso(account.createdAt),
         passwordChangedAt: toIso(account.passwordChangedAt),
-        closedAt: account.closedAt === null ? null : toIso(account.closedAt),
-        purgeBy: account.purgeBy === null ? null : toIso(account.purgeBy),
+        closedAt: toIsoOrNull(account.closedAt),
+        purgeBy: toIsoOrNull(account.purgeBy),
       },
       logins: logins
         .sort(byTime((l) => l.at))
@@ -410,7 +410,7 @@ export class AccountsService {
       sessions: sessions.sort(byTime((x) => x.createdAt)).map((x) => ({
         createdAt: toIso(x.createdAt),
         expiresAt: toIso(x.expiresAt),
-        revokedAt: x.revokedAt === null ? null : toIso(x.revokedAt),
+        revokedAt: toIsoOrNull(x.revokedAt),
       })),
     };
   }

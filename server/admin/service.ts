@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { AppError, notFound } from '../core/errors.js';
-import { DAY_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { AdminAccount, AdminStats } from '../../shared/schemas/privacy.js';
 import type { AdminGrantBody } from '../../shared/schemas/admin.js';
 import type { PublishPolicyBody } from '../../shared/schemas/policy.js';
@@ -81,7 +81,7 @@ export class AdminService {
       status: row.status,
       restricted: row.restricted,
       createdAt: toIso(row.createdAt),
-      purgeBy: row.purgeBy === null ? null : toIso(row.purgeBy),
+      purgeBy: toIsoOrNull(row.purgeBy),
       consent: consent ? { version: consent.version, verified: consent.verified } : null,
       profiles: profiles.length,
       balanceSeconds: credit.balanceSeconds,

@@ -66,8 +66,11 @@ export class CallConversation {
   private closed = false;
   /** Conversation items the server itself created (its steering instructions). */
   private readonly ownItems = new Set<string>();
-  /** Each response's items and how much of its words the account was shown. */
-  private readonly responses = new Map<string, { items: Set<string>; shown: number }>();
+  /**
+   * Each response's items and the words of it the account was shown while it streamed (until
+   * its final line went out): in memory for the call only, like the guardrail's own copy.
+   */
+  private readonly responses = new Map<string, ResponseShown>();
   private unheardInARow = 0;
   private unheardAlerted = false;
   private sessionRestores = 0;
@@ -94,15 +97,17 @@ export class CallConversation {
    */
   private santaCleared(responseId: string, text: string, whole: boolean): void {
     if (this.closed || this.turns.isStopped(responseId)) return;
+    const shown = this.response(responseId);
     if (whole) {
+      shown.shown = '';
+      shown.finished = true;
       this.relay('santa', text, true);
       return;
     }
-    const shown = this.response(responseId);
     const sentences = wholeSentences(text);
-    if (sentences.length > shown.shown) {
-      this.relay('santa', sentences.slice(shown.shown), false);
-      shown.shown = sentences.length;
+    if (sentences.length > shown.shown.length) {
+      this.relay('santa', sentences.slice(shown.shown.length), false);
+      shown.shown = sentences;
     }
   }
 
@@ -135,10 +140,10 @@ export class CallConversation {
     this.deps.notifier.toAccount(this.init.accountId, 'call:transcript', payload);
   }
 
-  private response(responseId: string): { items: Set<string>; shown: number } {
+  private response(responseId: string): ResponseShown {
     let r = this.responses.get(responseId);
     if (!r) {
-      r = { items: new Set(), shown: 0 };
+      r = { items: new Set(), shown: '', finished: false };
       this.responses.set(responseId, r);
       // Only the last few responses can still be stopped; older ones are forgotten.
       if (this.responses.size > 16) this.responses.delete(this.responses.keys().next().value!);
@@ -211,6 +216,12 @@ export class CallConversation {
     this.deps.logger.info({ callId: this.init.callId, category }, 'guardrail stopped a Santa response');
     // Whatever of it is on a screen goes at once (a late moderation answer comes after words were shown).
     this.deps.notifier.toAccount(this.init.accountId, 'call:santa_stopped', { callId: this.init.callId });
+    const shown = this.responses.get(responseId);
+    if (shown) {
+      // Withdrawn everywhere: not kept here either.
+      shown.shown = '';
+      shown.finished = true;
+    }
     this.turns.stopTripped(responseId, [...(this.responses.get(responseId)?.items ?? [])]);
     this.turns.say(changeSubjectInstruction(this.init.language), true);
     this.alert(category);
@@ -219,7 +230,17 @@ export class CallConversation {
   /** The child's words signal distress: Santa's gentle scripted line, and the parent is alerted. */
   private childDistress(): void {
     this.deps.logger.info({ callId: this.init.callId, category: 'child_distress' }, 'child distress detected');
+    const open = [...this.responses].filter(([id, r]) => !r.finished && !this.turns.isStopped(id));
     this.turns.say(distressResponseInstruction(this.init.language), true);
+    // The answer this cut short relays nothing more, but its words on screens passed every
+    // check and stay: they become its final line, so no screen keeps a line that never ends
+    // (and the next answer, a line of its own, is not added to it).
+    for (const [id, r] of open) {
+      if (!this.turns.isStopped(id)) continue;
+      r.finished = true;
+      this.relay('santa', r.shown, true);
+      r.shown = '';
+    }
     this.alert('child_distress');
   }
 
@@ -278,6 +299,14 @@ export class CallConversation {
     const warning: CallWarning = { callId: this.init.callId, kind: 'safety', category };
     this.deps.notifier.toAccount(this.init.accountId, 'call:warning', warning);
   }
+}
+
+interface ResponseShown {
+  items: Set<string>;
+  /** Santa's words of it relayed so far as unfinished pieces. */
+  shown: string;
+  /** Its final line went out: nothing more of it is relayed. */
+  finished: boolean;
 }
 
 /** The text up to and with its last sentence end (and the space after it). */

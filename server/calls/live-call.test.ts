@@ -478,6 +478,34 @@ describe("the live guardrail on the call's sideband", () => {
     expect(sent.at(-1)).toEqual({ type: 'response.create' });
   });
 
+  it("an answer the child's distress cuts short ends on screens with the words already shown, once; nothing more of it follows", async () => {
+    const session = await newSession(600);
+    control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-4', status: 'in_progress' } });
+    control.emit(delta('resp-4', 'A kite, how lovely! I think '));
+    control.emit({
+      type: 'conversation.item.input_audio_transcription.completed',
+      event_id: 'e2',
+      item_id: 'c1',
+      content_index: 0,
+      transcript: 'my dad hits me when he is angry',
+    });
+    // What the provider still streams of the stopped answer goes nowhere.
+    control.emit(delta('resp-4', 'the elves are busy. '));
+    control.emit({ type: 'response.done', event_id: 'e3', response: { id: 'resp-4', status: 'cancelled' } });
+    control.emit({ type: 'output_audio_buffer.cleared', event_id: 'e4', response_id: 'resp-4' });
+    // Santa's gentle line is an answer of its own.
+    control.emit({ type: 'response.created', event_id: 'e5', response: { id: 'resp-6', status: 'in_progress' } });
+    control.emit(delta('resp-6', 'I am so glad you told me. '));
+    expect(events('call:transcript').map((t) => callTranscriptSchema.parse(t))).toEqual([
+      { callId: session.id, speaker: 'santa', text: 'A kite, how lovely! ', final: false },
+      { callId: session.id, speaker: 'child', text: 'my dad hits me when he is angry', final: true },
+      { callId: session.id, speaker: 'santa', text: 'A kite, how lovely! ', final: true },
+      { callId: session.id, speaker: 'santa', text: 'I am so glad you told me. ', final: false },
+    ]);
+    expect(events('call:santa_stopped')).toEqual([]);
+    await session.end('hangup');
+  });
+
   it('lets an ordinary conversation through untouched and relays it live', async () => {
     const session = await newSession(600);
     control.emit({ type: 'response.created', event_id: 'e1', response: { id: 'resp-5', status: 'in_progress' } });

@@ -1,4 +1,4 @@
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { Store } from '../store/types.js';
 import { oldestFirst } from '../core/order.js';
@@ -28,7 +28,7 @@ export class CallRecords {
       profileId: c.profileId,
       provider: c.provider,
       startedAt: toIso(c.startedAt),
-      endedAt: c.endedAt === null ? null : toIso(c.endedAt),
+      endedAt: toIsoOrNull(c.endedAt),
       seconds: c.meteredSeconds,
       reason: c.reason,
     }));

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, forbidden } from '../core/errors.js';
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type {
   CallBlock,
   CallEndReason,
@@ -1011,7 +1011,7 @@ export class CallsService {
       id: r.id,
       profileId: r.profileId,
       startedAt: toIso(r.startedAt),
-      endedAt: r.endedAt === null ? null : toIso(r.endedAt),
+      endedAt: toIsoOrNull(r.endedAt),
       seconds: live && r.endedAt === null ? live.elapsedSeconds() : r.meteredSeconds,
       reason: r.reason,
     };

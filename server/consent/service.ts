@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { AppError, conflict, invalid } from '../core/errors.js';
-import { DAY_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { Policy, PublishPolicyBody } from '../../shared/schemas/policy.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { ConsentRow, PolicyRow, Store } from '../store/types.js';
@@ -206,7 +206,7 @@ export class ConsentService {
       policyVersion: c.policyVersion,
       at: toIso(c.at),
       method: c.method,
-      verifiedAt: c.verifiedAt === null ? null : toIso(c.verifiedAt),
+      verifiedAt: toIsoOrNull(c.verifiedAt),
       verifiedBy: c.verifiedBy,
     }));
   }

@@ -12,8 +12,8 @@ import { startTestServer, tempDataDir, type TestServer } from '../../test/suppor
 import { scriptedFamily, expectStatus, admin } from '../privacy/test-helpers.js';
 import { MailService, type MailTransport, type OutgoingMail } from '../mail/service.js';
 import { RetentionScheduler } from '../retention/scheduler.js';
-import { RetentionService, type SweepResult } from '../retention/service.js';
-import { emptyCounts } from '../retention/service.js';
+import { emptyCounts, type SweepResult } from '../retention/service.js';
+import { retentionOn } from '../retention/test-helpers.js';
 import { JOBS, JobsService } from './service.js';
 
 const DATA_KEY = randomBytes(32).toString('hex');
@@ -241,20 +241,9 @@ describe('a sweep stopped half-way', () => {
     const svc = server.app.services;
     const lost = new AbortController();
     let items = 0;
-    const interrupted = new RetentionService({
-      store: server.app.store,
-      clock: server.clock,
-      audit: svc.audit,
-      purger: svc.purger,
-      photos: svc.photos,
-      mail: svc.mail,
-      accounts: svc.accounts,
-      passwordResets: svc.passwordResets,
-      calls: svc.calls,
-      credits: svc.credits,
-      support: svc.support,
+    const interrupted = retentionOn(server, {
       // The lock goes after the second purge, as when the database connection holding it breaks.
-      options: { onItem: () => ++items === 2 && lost.abort(new Error('lock lost')) },
+      onItem: () => ++items === 2 && lost.abort(new Error('lock lost')),
     });
     await expect(interrupted.sweep(lost.signal)).rejects.toThrow('lock lost');
     const partial = (await svc.audit.all()).find((e) => e.action === 'retention.sweep_failed');

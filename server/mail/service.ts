@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
-import { DAY_MS, MINUTE_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, MINUTE_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { OutboxEntry } from '../../shared/schemas/privacy.js';
 import type { AccountRow, OutboxRow, Store } from '../store/types.js';
 import { JOBS, type JobsService } from '../jobs/service.js';
@@ -339,7 +339,7 @@ export function outboxView(r: OutboxRow): OutboxEntry {
     subject: r.subject,
     body: SECRET_TEMPLATES.has(r.template) ? null : r.body,
     createdAt: toIso(r.createdAt),
-    sentAt: r.sentAt === null ? null : toIso(r.sentAt),
+    sentAt: toIsoOrNull(r.sentAt),
     attempts: r.attempts,
   };
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type { Notice } from '../../shared/schemas/account.js';
 import type { PublishPolicyBody } from '../../shared/schemas/policy.js';
 import type { NoticeRow, PolicyRow, Store } from '../store/types.js';
@@ -20,9 +20,9 @@ export function noticeView(r: NoticeRow): Notice {
     id: r.id,
     kind: r.kind,
     policyVersion: r.policyVersion,
-    effectiveAt: r.effectiveAt === null ? null : toIso(r.effectiveAt),
+    effectiveAt: toIsoOrNull(r.effectiveAt),
     createdAt: toIso(r.createdAt),
-    readAt: r.readAt === null ? null : toIso(r.readAt),
+    readAt: toIsoOrNull(r.readAt),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Locale } from '../../shared/locales.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { Pack } from '../../shared/schemas/credits.js';
-import { toIso } from '../../shared/units.js';
+import { toIso, toIsoOrNull } from '../../shared/units.js';
 import type { AccountRow, PaymentRow, SessionRow, Store } from '../store/types.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { CreditsService } from '../credits/service.js';
@@ -230,7 +230,7 @@ export class PaymentsService {
       checkoutSessionId: p.checkoutSessionId,
       paymentIntentId: p.paymentIntentId,
       createdAt: toIso(p.createdAt),
-      paidAt: p.paidAt === null ? null : toIso(p.paidAt),
+      paidAt: toIsoOrNull(p.paidAt),
     }));
   }
 

@@ -3,7 +3,7 @@ import { sweepUpTo } from '../store/sweep.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { AppError, invalid, notFound, tooMany } from '../core/errors.js';
-import { HOUR_MS, toIso } from '../../shared/units.js';
+import { HOUR_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { ExportDocument } from '../../shared/schemas/privacy.js';
 import type { PhotoRow, Store } from '../store/types.js';
 import { memoryRateLimits, type AttemptCounter, type RateLimits } from '../core/rate-limit.js';
@@ -238,7 +238,7 @@ export class PhotosService {
           mime: p.mime,
           bytes: p.bytes,
           createdAt: toIso(p.createdAt),
-          expiresAt: p.expiresAt === null ? null : toIso(p.expiresAt),
+          expiresAt: toIsoOrNull(p.expiresAt),
           dataUrl: bytes ? `data:${p.mime};base64,${bytes.toString('base64')}` : null,
         };
         return { row: p, view };

@@ -6,7 +6,8 @@ import { newId } from '../core/ids.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
 import { admin, expectStatus, scriptedFamily, storedData } from '../privacy/test-helpers.js';
-import { RetentionService, USAGE_RETENTION_MS, type SweepStep } from './service.js';
+import { USAGE_RETENTION_MS, type SweepStep } from './service.js';
+import { retentionOn } from './test-helpers.js';
 import { compactCall, findCompactableCalls, usageTotalRef } from '../credits/usage-compaction.js';
 
 // A long interval keeps the timer out of the way; the tests run sweeps through the admin API.
@@ -330,23 +331,10 @@ describe('retention sweeps', () => {
     // A sweep that fails after 2 items, as a crash would stop it.
     const svc = server.app.services;
     let items = 0;
-    const dying = new RetentionService({
-      store: server.app.store,
-      clock: server.clock,
-      audit: svc.audit,
-      purger: svc.purger,
-      photos: svc.photos,
-      mail: svc.mail,
-      accounts: svc.accounts,
-      passwordResets: svc.passwordResets,
-      calls: svc.calls,
-      credits: svc.credits,
-      support: svc.support,
-      options: {
-        onItem: () => {
-          items++;
-          if (items === 2) throw new Error('simulated crash');
-        },
+    const dying = retentionOn(server, {
+      onItem: () => {
+        items++;
+        if (items === 2) throw new Error('simulated crash');
       },
     });
     await expect(dying.sweep()).rejects.toThrow('simulated crash');

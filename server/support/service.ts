@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { notFound, tooMany } from '../core/errors.js';
-import { DAY_MS, HOUR_MS, toIso } from '../../shared/units.js';
+import { DAY_MS, HOUR_MS, toIso, toIsoOrNull } from '../../shared/units.js';
 import type { SupportBody, SupportRequest } from '../../shared/schemas/privacy.js';
 import type { SupportRow, Store } from '../store/types.js';
 import type { AuditService } from '../audit/service.js';
@@ -22,8 +22,8 @@ export function supportView(r: SupportRow): SupportRequest {
     message: r.message,
     status: r.closedAt === null ? 'open' : 'closed',
     createdAt: toIso(r.createdAt),
-    closedAt: r.closedAt === null ? null : toIso(r.closedAt),
-    deleteAfter: r.deleteAfter === null ? null : toIso(r.deleteAfter),
+    closedAt: toIsoOrNull(r.closedAt),
+    deleteAfter: toIsoOrNull(r.deleteAfter),
   };
 }
 

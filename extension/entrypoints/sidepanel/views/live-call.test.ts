@@ -102,7 +102,13 @@ describe("the side panel's live call", () => {
     say('santa', 'I think the elves ', false);
     // Another call of the account is not this one.
     ui.raw.fire('call:santa_stopped', { callId: 'call-2' });
-    expect(lines()).toHaveLength(5);
+    // The answer's pieces are one line of Santa's, however the child's words came between them.
+    expect(lines()).toEqual([
+      { speaker: 'santa', said: 'Ho ho ho! Hello Emma!', partial: false },
+      { speaker: 'child', said: 'Hi Santa, I want a kite', partial: false },
+      { speaker: 'santa', said: 'A kite, how lovely! I think the elves ', partial: true },
+      { speaker: 'child', said: 'a red one', partial: false },
+    ]);
     // A later check (a moderation answer) stops the answer: everything of it on the screen goes.
     ui.raw.fire('call:santa_stopped', { callId: 'call-1' });
     expect(lines()).toEqual([
@@ -324,5 +330,293 @@ describe('a side panel opened (or reloaded) in the middle of a call', () => {
     const { card, note } = opened(async () => json(readiness(false)));
     await vi.waitFor(() => expect(card()?.dataset.state).toBe('live'));
     expect(note()?.hidden).toBe(true);
+  });
+});
+
+describe('two children on a call at once (a sibling calls from credit the first call does not hold)', () => {
+  const ui = viewTestFrame();
+
+  const EMMA = { callId: 'call-1', profileId: 'p1', profileName: 'Emma', availableSeconds: 600, simulated: false };
+  const BO = { callId: 'call-2', profileId: 'p2', profileName: 'Bo', availableSeconds: 300, simulated: true };
+  const PROFILES = [{ id: 'p1', name: 'Emma' } as Profile, { id: 'p2', name: 'Bo' } as Profile];
+
+  /** The panel with the server's answers: readiness, and each call's record (live unless `records` says otherwise). */
+  function opened(
+    opts: {
+      readiness?: () => Promise<Response>;
+      records?: Record<string, Record<string, unknown>>;
+      raw?: FakeRawSocket;
+    } = {},
+  ) {
+    const fetched: string[] = [];
+    const fetch = async (url: string) => {
+      const path = new URL(url).pathname;
+      fetched.push(path);
+      if (path === '/api/calls/readiness' && opts.readiness) return opts.readiness();
+      const id = /^\/api\/calls\/(call-\d)$/.exec(path)?.[1];
+      if (id) {
+        return json(
+          opts.records?.[id] ?? {
+            id,
+            profileId: id === 'call-1' ? 'p1' : 'p2',
+            startedAt: '2026-12-01T10:00:00.000Z',
+            endedAt: null,
+            seconds: 0,
+            reason: null,
+          },
+        );
+      }
+      return json({ profiles: [] });
+    };
+    const raw = opts.raw ?? ui.raw;
+    const ctx = panelContext({
+      view: 'live call',
+      fetch,
+      raw,
+      profiles: async () => PROFILES,
+      refreshAccount: async () => null,
+    });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    let clock = Date.parse('2026-12-01T10:00:00.000Z');
+    const panel = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
+      slot,
+      null,
+      () => clock,
+    );
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const cardOf = (callId: string) => slot.querySelector<HTMLElement>(`section.live[data-call-id="${callId}"]`);
+    const cards = () =>
+      [...slot.querySelectorAll<HTMLElement>('section.live')].map((c) => ({
+        callId: c.dataset.callId,
+        state: c.dataset.state,
+        title: c.querySelector('h2')?.textContent,
+      }));
+    return { panel, slot, cardOf, cards, fetched, later: (ms: number) => (clock += ms) };
+  }
+
+  const tick = (callId: string, remainingSeconds: number, elapsedSeconds: number) =>
+    ui.raw.fire('call:tick', {
+      callId,
+      profileId: callId === 'call-1' ? 'p1' : 'p2',
+      remainingSeconds,
+      elapsedSeconds,
+    });
+
+  it("shows a card per call, in the order they began, and each call's ticks move only its own card", () => {
+    const { cards, cardOf, slot, later } = opened();
+    ui.raw.fire('call:started', EMMA);
+    later(30_000);
+    ui.raw.fire('call:started', BO);
+    expect(cards()).toEqual([
+      { callId: 'call-1', state: 'live', title: 'Emma is talking with Santa' },
+      { callId: 'call-2', state: 'live', title: 'Bo is talking with Santa' },
+    ]);
+    // The two calls' ticks interleave: neither card is taken over by the other call.
+    tick('call-1', 560, 40);
+    tick('call-2', 290, 10);
+    tick('call-1', 559, 41);
+    expect(cards().map((c) => c.callId)).toEqual(['call-1', 'call-2']);
+    expect(cardOf('call-1')?.textContent).toContain('9:19');
+    expect(cardOf('call-1')?.textContent).not.toContain('4:50');
+    expect(cardOf('call-2')?.textContent).toContain('4:50');
+    // Each card keeps its own call's Simulated Santa note, transcript and alerts.
+    expect(cardOf('call-1')?.querySelector<HTMLElement>('p.simulated-note')?.hidden).toBe(true);
+    expect(cardOf('call-2')?.querySelector<HTMLElement>('p.simulated-note')?.hidden).toBe(false);
+    ui.raw.fire('call:transcript', { callId: 'call-2', speaker: 'child', text: 'Hi Santa!', final: true });
+    ui.raw.fire('call:warning', { callId: 'call-1', kind: 'safety', category: 'child_distress' });
+    expect(cardOf('call-1')?.querySelectorAll('.transcript-lines li')).toHaveLength(0);
+    expect(cardOf('call-2')?.querySelector('.line-child')?.textContent).toBe('Bo Hi Santa!');
+    expect(cardOf('call-1')?.querySelectorAll('.alert')).toHaveLength(1);
+    expect(cardOf('call-2')?.querySelectorAll('.alert')).toHaveLength(0);
+    // Every card's heading and button are told apart by assistive technology.
+    const ids = [...slot.querySelectorAll('section.live h2')].map((h2) => h2.id);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) {
+      const section = slot.querySelector(`#${id}`)!.closest('section')!;
+      expect(section.getAttribute('aria-labelledby')).toBe(id);
+      expect(section.querySelector('button.end-call')?.getAttribute('aria-describedby')).toBe(id);
+    }
+  });
+
+  it("each End call ends its own call; the other stays live, and the ended one's summary stays until dismissed", async () => {
+    ui.raw.answer = async () => ({ ok: true });
+    const { cards, cardOf } = opened();
+    ui.raw.fire('call:started', EMMA);
+    ui.raw.fire('call:started', BO);
+    cardOf('call-2')!.querySelector<HTMLButtonElement>('button.end-call')!.click();
+    await vi.waitFor(() => expect(ui.raw.emitted).toEqual([{ event: 'call:end', args: [{ callId: 'call-2' }] }]));
+    expect(cardOf('call-1')?.querySelector<HTMLButtonElement>('button.end-call')?.disabled).toBe(false);
+    ui.raw.fire('call:ended', { callId: 'call-2', reason: 'parent', seconds: 42 });
+    expect(cards().map((c) => c.state)).toEqual(['live', 'ended']);
+    // Emma's call goes on, and her ticks still move her card.
+    tick('call-1', 500, 100);
+    expect(cardOf('call-1')?.textContent).toContain('8:20');
+    cardOf('call-2')!.querySelector<HTMLButtonElement>('button.end-call')!.click();
+    expect(cards()).toEqual([{ callId: 'call-1', state: 'live', title: 'Emma is talking with Santa' }]);
+  });
+
+  it("a new call takes the place of an ended call's summary, never of a live call", () => {
+    const { cards } = opened();
+    ui.raw.fire('call:started', EMMA);
+    ui.raw.fire('call:started', BO);
+    ui.raw.fire('call:ended', { callId: 'call-1', reason: 'hangup', seconds: 60 });
+    ui.raw.fire('call:started', { ...EMMA, callId: 'call-3' });
+    expect(cards().map((c) => [c.callId, c.state])).toEqual([
+      ['call-2', 'live'],
+      ['call-3', 'live'],
+    ]);
+  });
+
+  it('a panel opened while both run shows both from readiness, the longer-running first, each with its own note', async () => {
+    const readiness = {
+      balanceSeconds: 900,
+      availableSeconds: 0,
+      live: [
+        {
+          callId: 'call-2',
+          profileId: 'p2',
+          heldSeconds: 300,
+          remainingSeconds: 290,
+          elapsedSeconds: 10,
+          simulated: true,
+        },
+        {
+          callId: 'call-1',
+          profileId: 'p1',
+          heldSeconds: 600,
+          remainingSeconds: 540,
+          elapsedSeconds: 60,
+          simulated: false,
+        },
+      ],
+      profiles: [
+        { profileId: 'p1', block: 'call_in_progress', until: null, liveProfileId: 'p1' },
+        { profileId: 'p2', block: 'call_in_progress', until: null, liveProfileId: 'p2' },
+      ],
+    };
+    const { cards, cardOf } = opened({ readiness: async () => json(readiness) });
+    await vi.waitFor(() =>
+      expect(cards()).toEqual([
+        { callId: 'call-1', state: 'live', title: 'Emma is talking with Santa' },
+        { callId: 'call-2', state: 'live', title: 'Bo is talking with Santa' },
+      ]),
+    );
+    expect(cardOf('call-1')?.textContent).toContain('9:00');
+    expect(cardOf('call-2')?.textContent).toContain('4:50');
+    expect(cardOf('call-1')?.querySelector<HTMLElement>('p.simulated-note')?.hidden).toBe(true);
+    expect(cardOf('call-2')?.querySelector<HTMLElement>('p.simulated-note')?.hidden).toBe(false);
+    tick('call-2', 280, 20);
+    expect(cards().map((c) => c.callId)).toEqual(['call-1', 'call-2']);
+    expect(cardOf('call-2')?.textContent).toContain('4:40');
+    expect(cardOf('call-1')?.textContent).toContain('9:00');
+  });
+
+  it('back from a lost connection, asks the server about each call: one ended while away, the other goes on', async () => {
+    const { cards, fetched } = opened({
+      records: {
+        'call-1': {
+          id: 'call-1',
+          profileId: 'p1',
+          startedAt: '2026-12-01T10:00:00.000Z',
+          endedAt: '2026-12-01T10:05:00.000Z',
+          seconds: 300,
+          reason: 'hangup',
+        },
+      },
+    });
+    ui.raw.fire('call:started', EMMA);
+    ui.raw.fire('call:started', BO);
+    ui.raw.fire('disconnect', 'transport close');
+    expect(cards().map((c) => c.state)).toEqual(['lost', 'lost']);
+    ui.raw.fire('connect');
+    await vi.waitFor(() => expect(cards().map((c) => c.state)).toEqual(['ended', 'live']));
+    expect(fetched.filter((p) => p.startsWith('/api/calls/call-')).sort()).toEqual([
+      '/api/calls/call-1',
+      '/api/calls/call-2',
+    ]);
+  });
+
+  it('both calls are carried across a panel restart, each with its own transcript and note, in the same order', () => {
+    const { panel, later } = opened();
+    ui.raw.fire('call:started', EMMA);
+    later(5_000);
+    ui.raw.fire('call:started', BO);
+    ui.raw.fire('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Ho ho ho, Emma!', final: true });
+    ui.raw.fire('call:transcript', { callId: 'call-2', speaker: 'santa', text: 'Ho ho ho, Bo!', final: true });
+    const carried = panel.snapshot();
+    panel.dispose();
+    const slot = ui.doc.document.createElement('div');
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw });
+    const raw = new FakeRawSocket();
+    const next = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
+      slot,
+      carried,
+    );
+    ui.scope.signal.addEventListener('abort', () => next.dispose());
+    const shown = [...slot.querySelectorAll<HTMLElement>('section.live')].map((c) => ({
+      callId: c.dataset.callId,
+      said: c.querySelector('.line-santa .said')?.textContent,
+      simulated: !c.querySelector<HTMLElement>('p.simulated-note')?.hidden,
+    }));
+    expect(shown).toEqual([
+      { callId: 'call-1', said: 'Ho ho ho, Emma!', simulated: false },
+      { callId: 'call-2', said: 'Ho ho ho, Bo!', simulated: true },
+    ]);
+  });
+});
+
+describe("an answer of Santa's the child talks over", () => {
+  const ui = viewTestFrame();
+
+  function shown() {
+    const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw });
+    const slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+    const panel = liveCallPanel(
+      ctx,
+      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
+      slot,
+    );
+    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    ui.raw.fire('call:started', STARTED);
+    const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
+      ui.raw.fire('call:transcript', { callId: 'call-1', speaker, text, final });
+    const lines = () =>
+      [...slot.querySelectorAll('.transcript-lines li')].map(
+        (li) =>
+          `${li.classList.contains('line-santa') ? 'santa' : 'child'}${li.classList.contains('partial') ? '…' : ''}: ${li.querySelector('.said')?.textContent}`,
+      );
+    return { say, lines };
+  }
+
+  it('is shown once, cut short where it stopped, when its final line comes after the words that interrupted it', () => {
+    const { say, lines } = shown();
+    say('santa', 'A kite, how lovely! ', false);
+    // The child talks over him; his cut-short answer's final line comes once its last words are checked.
+    say('child', 'a red ', false);
+    say('child', 'a red one!', true);
+    say('santa', 'A kite, how lovely! I think the', true);
+    expect(lines()).toEqual(['santa: A kite, how lovely! I think the', 'child: a red one!']);
+    // His next answer is a line of its own.
+    say('santa', 'A red one it is! ', false);
+    expect(lines()).toEqual([
+      'santa: A kite, how lovely! I think the',
+      'child: a red one!',
+      'santa…: A red one it is! ',
+    ]);
+  });
+
+  it("the child's line being transcribed while Santa already answers is one line too", () => {
+    const { say, lines } = shown();
+    say('child', 'I want ', false);
+    say('santa', 'Oh! ', false);
+    say('child', 'I want a kite', true);
+    say('santa', 'Oh! A kite!', true);
+    expect(lines()).toEqual(['child: I want a kite', 'santa: Oh! A kite!']);
   });
 });
