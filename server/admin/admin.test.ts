@@ -12,6 +12,7 @@ import {
 } from '../../test/support/server.js';
 import { MINUTE_MS } from '../../shared/units.js';
 import { admin, expectStatus, scriptedFamily } from '../privacy/test-helpers.js';
+import { testCallRow } from '../../test/support/call-rows.js';
 
 let server: TestServer | undefined;
 const extra: TestServer[] = [];
@@ -268,25 +269,7 @@ describe('admin endpoints', () => {
     server = await startTestServer();
     const parent = await signUpParent(server.api);
     const now = server.clock.now();
-    await server.app.store.calls.insert({
-      id: 'live-1',
-      accountId: parent.accountId,
-      profileId: null,
-      provider: 'simulated',
-      providerCallId: null,
-      heldSeconds: 0,
-      startedAt: now,
-      meteredSeconds: 0,
-      checkpointAt: now,
-      endedAt: null,
-      reason: null,
-      settledAt: null,
-      ownerId: null,
-      leaseUntil: 0,
-      limitReason: null,
-      endRequest: null,
-      window: null,
-    });
+    await server.app.store.calls.insert(testCallRow({ id: 'live-1', accountId: parent.accountId, startedAt: now }));
     const res = await admin(server.api).post('/admin/calls/live-1/end');
     expect(res.status).toBe(200);
     expect(await server.app.store.calls.get('live-1')).toMatchObject({ reason: 'admin' });

@@ -262,6 +262,66 @@ describe('a call is metered on the server clock', () => {
     await session.end('hangup');
   });
 
+  it('keeps the window on the socket it resumed on here when a record read before the move still names its old socket on B', async () => {
+    const session = await newSession(600);
+    await store.calls.update(session.id, {
+      window: { processId: 'process-b', socketId: 'window-on-b', connected: true },
+    });
+    clock.advance(5000);
+    await settle();
+    expect(session.endReasonFor('window-on-b')).toBe('hangup');
+    // B stops; the window resumes here. A checkpoint (or B's word that its socket is gone) read
+    // before that reached the store arrives after it.
+    const before = await store.calls.get(session.id);
+    session.attachWindow('window-here');
+    session.applyRecord({ ...before!, window: { processId: 'process-b', socketId: 'window-on-b', connected: false } });
+    expect(session.endReasonFor('window-here')).toBe('hangup');
+    expect(session.windowConnected).toBe(true);
+    clock.advance(30_000);
+    await settle();
+    expect(events('call:ended')).toEqual([]);
+    expect(await session.end(session.endReasonFor('window-here'))).toEqual({ reason: 'hangup', seconds: 35 });
+  });
+
+  it('a call taken over while its window was on the process that died ignores a record that still names that socket', async () => {
+    const session = await newSession(600, {
+      windowSocketId: null,
+      formerWindowSocketIds: ['window-on-dead'],
+      takenOver: { meteredSeconds: 0, checkpointAt: clock.now() },
+    });
+    const before = await store.calls.get(session.id);
+    session.attachWindow('window-here');
+    session.applyRecord({
+      ...before!,
+      window: { processId: 'process-dead', socketId: 'window-on-dead', connected: true },
+    });
+    expect(session.endReasonFor('window-here')).toBe('hangup');
+    clock.advance(30_000);
+    await settle();
+    expect(events('call:ended')).toEqual([]);
+    await session.end('hangup');
+  });
+
+  it('does not write its socket gone over a window that already resumed on another process', async () => {
+    const session = await newSession(600);
+    await store.calls.update(session.id, {
+      window: { processId: 'process-b', socketId: 'window-on-b', connected: true },
+    });
+    // This process hears of its old socket's end only now (the window had left it unannounced).
+    session.socketGone('window-socket', 20);
+    await settle();
+    expect((await store.calls.get(session.id))?.window).toEqual({
+      processId: 'process-b',
+      socketId: 'window-on-b',
+      connected: true,
+    });
+    clock.advance(5000);
+    await settle();
+    expect(session.windowConnected).toBe(true);
+    expect(session.endReasonFor('window-on-b')).toBe('hangup');
+    await session.end('hangup');
+  });
+
   it('settles exactly once however many ends race, charging the whole seconds metered', async () => {
     const session = await newSession(300);
     clock.advance(42_700);

@@ -58,6 +58,11 @@ export interface LiveCallInit {
    * the grace period runs until the window resumes somewhere.
    */
   windowSocketId: string | null;
+  /**
+   * Sockets the window is known to have left (at a takeover: its socket on the process that is
+   * gone). A record that still names one was read before the window moved on, and is ignored.
+   */
+  formerWindowSocketIds?: readonly string[];
   /** The provider's session as set up for this call: kept so, or the call ends. */
   session?: ExpectedSession;
   /**
@@ -87,6 +92,14 @@ export class LiveCall {
   private readonly conversation: CallConversation;
   private readonly offClose: () => void;
   private windowSocketId: string | null;
+  /**
+   * Sockets the call window has left for a newer one. A record naming one of them was read
+   * before the move reached the store (a checkpoint in flight while the window resumed here,
+   * the old process's late word that its socket is gone): old news, which would take the window
+   * away from its new socket (the child's hang-up counted as the parent's) or run the grace
+   * period for a window that is connected.
+   */
+  private readonly formerWindows: Set<string>;
   private graceTimer: TimerHandle | null = null;
   private greetTimer: TimerHandle | null = null;
   private ending: Promise<CallEndResult> | null = null;
@@ -105,6 +118,7 @@ export class LiveCall {
     this.heldSeconds = init.heldSeconds;
     this.providerCallId = init.providerCallId;
     this.windowSocketId = init.windowSocketId;
+    this.formerWindows = new Set(init.formerWindowSocketIds);
     this.conversation = new CallConversation(deps, {
       callId: init.callId,
       accountId: init.accountId,
@@ -213,9 +227,14 @@ export class LiveCall {
   }
 
   private windowAttached(socketId: string): void {
-    this.windowSocketId = socketId;
+    this.moveWindow(socketId);
     this.graceTimer?.cancel();
     this.graceTimer = null;
+  }
+
+  private moveWindow(socketId: string): void {
+    if (this.windowSocketId !== null && this.windowSocketId !== socketId) this.formerWindows.add(this.windowSocketId);
+    this.windowSocketId = socketId;
   }
 
   private startGrace(graceSeconds: number): void {
@@ -226,10 +245,18 @@ export class LiveCall {
     }, graceSeconds * 1000);
   }
 
-  /** Where the window is, in the record: a process taking the call over needs to know. */
+  /**
+   * Where the window is, in the record: a process taking the call over needs to know. That
+   * its socket here is gone is written only while the record still has it here (or nowhere):
+   * the window may already have resumed on another process, which wrote so first.
+   */
   private recordWindow(window: NonNullable<CallRow['window']>): void {
+    const stillHere = (c: CallRow) =>
+      window.connected ||
+      c.window === null ||
+      (c.window.processId === window.processId && c.window.socketId === window.socketId);
     this.deps.store.calls
-      .update(this.id, { window }, { if: (c) => c.endedAt === null })
+      .update(this.id, { window }, { if: (c) => c.endedAt === null && stillHere(c) })
       .catch((err: unknown) =>
         this.deps.logger.warn({ callId: this.id, err: (err as Error).message }, 'recording the call window failed'),
       );
@@ -247,8 +274,8 @@ export class LiveCall {
       return;
     }
     const w = row.window;
-    if (!w || w.processId === this.deps.processId) return;
-    this.windowSocketId = w.socketId;
+    if (!w || w.processId === this.deps.processId || this.formerWindows.has(w.socketId)) return;
+    this.moveWindow(w.socketId);
     if (w.connected) this.windowAttached(w.socketId);
     else this.startGrace(this.deps.graceSeconds);
   }

@@ -785,13 +785,23 @@ export class CallsService {
     const result = { takenOver: 0, ended: 0 };
     if (this.closing) return result;
     const now = this.deps.clock.now();
-    for (const row of await this.deps.store.calls.findBy('endedAt', null)) {
-      if (this.live.has(row.id) || this.starting.has(row.id)) continue;
-      if (!everyOpen && !leaseExpired(row, now)) continue;
-      const outcome = await this.takeOver(row, reasonIfLost, everyOpen);
-      if (outcome === 'taken_over') result.takenOver++;
-      else if (outcome === 'ended') result.ended++;
-    }
+    const due = (await this.deps.store.calls.findBy('endedAt', null)).filter(
+      (row) => !this.live.has(row.id) && !this.starting.has(row.id) && (everyOpen || leaseExpired(row, now)),
+    );
+    // Several at a time: a draining process hands all its calls over at once, and each takeover
+    // waits on the provider (a new sideband). One by one, the last of 50 calls went unmetered
+    // for seconds after the drain instead of about one watch interval.
+    const next = due.values();
+    const worker = async () => {
+      for (let step = next.next(); !step.done; step = next.next()) {
+        const row = step.value;
+        if (this.live.has(row.id) || this.starting.has(row.id)) continue;
+        const outcome = await this.takeOver(row, reasonIfLost, everyOpen);
+        if (outcome === 'taken_over') result.takenOver++;
+        else if (outcome === 'ended') result.ended++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TAKEOVERS_AT_ONCE, due.length) }, worker));
     return result;
   }
 
@@ -893,6 +903,8 @@ export class CallsService {
       control: resumed.control,
       guard: this.deps.guard(profile!.language),
       windowSocketId: windowHere,
+      // Its socket on the process that is gone: a record still naming it is from before the window resumed.
+      ...(window && windowHere === null ? { formerWindowSocketIds: [window.socketId] } : {}),
       ...(resumed.session ? { session: resumed.session } : {}),
       takenOver: { meteredSeconds: claimed.meteredSeconds, checkpointAt: claimed.checkpointAt },
     });
@@ -1071,6 +1083,9 @@ export class CallsService {
     return sweepUpTo(calls, 'endedAt', cutoff, (c) => calls.remove(c.id), opts);
   }
 }
+
+/** How many calls one watcher pass takes over at once (each claims its row and opens a sideband). */
+const TAKEOVERS_AT_ONCE = 8;
 
 /**
  * Which limit a call's held seconds came from, so its end at zero says the real reason: less

@@ -5,6 +5,7 @@ import { exportDocumentSchema, type OutboxEntry } from '../../shared/schemas/pri
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { admin, storedData, expectStatus, scriptedFamily } from './test-helpers.js';
+import { testCallRow } from '../../test/support/call-rows.js';
 
 let server: TestServer;
 
@@ -412,25 +413,7 @@ describe('restrict processing (P12)', () => {
     const other = await scriptedFamily(server);
     const store = server.app.store;
     const open = async (accountId: string, id: string) =>
-      store.calls.insert({
-        id,
-        accountId,
-        profileId: null,
-        provider: 'simulated',
-        providerCallId: null,
-        heldSeconds: 0,
-        startedAt: server.clock.now(),
-        meteredSeconds: 0,
-        checkpointAt: server.clock.now(),
-        endedAt: null,
-        reason: null,
-        settledAt: null,
-        ownerId: null,
-        leaseUntil: 0,
-        limitReason: null,
-        endRequest: null,
-        window: null,
-      });
+      store.calls.insert(testCallRow({ id, accountId, startedAt: server.clock.now() }));
     await open(family.accountId, 'live-call-a');
     await open(other.accountId, 'live-call-b');
     expectStatus(await server.api.post('/api/me/restrict', { restricted: true }, family.token), 200);

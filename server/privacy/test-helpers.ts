@@ -6,13 +6,14 @@ import { decryptDataFiles } from '../store/disk-image.js';
 import { openPgStore } from '../store/pg-store.js';
 import { TABLE_NAMES } from '../store/schema.js';
 import { newId } from '../core/ids.js';
-import type { CallRow, PaymentRow } from '../store/types.js';
+import type { PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { createBrowserPeer } from '../../test/support/webrtc-peer.js';
 import { payDevCheckout } from '../../test/support/dev-checkout.js';
 import { ack, connectSocket, eventually } from '../../test/calls/support.js';
+import { endedCallRow } from '../../test/support/call-rows.js';
 
 export { TEST_ADMIN_TOKEN };
 
@@ -170,25 +171,7 @@ async function writtenPurchaseAndCall(
 
   const callId = newId();
   const held = await s.credits.hold(accountId, callId, { min: 60, max: 600 });
-  const call: CallRow = {
-    id: callId,
-    accountId,
-    profileId,
-    provider: 'simulated',
-    providerCallId: null,
-    heldSeconds: held ?? 0,
-    startedAt: now,
-    meteredSeconds: 95,
-    checkpointAt: now + 95_000,
-    endedAt: now + 95_000,
-    reason: 'hangup',
-    settledAt: now + 95_000,
-    ownerId: null,
-    leaseUntil: 0,
-    limitReason: null,
-    endRequest: null,
-    window: null,
-  };
+  const call = endedCallRow({ id: callId, accountId, profileId, heldSeconds: held ?? 0, startedAt: now, seconds: 95 });
   await server.app.store.calls.insert(call);
   await s.credits.settle(callId, 95);
   return { paymentId: payment.id, callId };

@@ -13,6 +13,7 @@ import {
   uploadPhoto,
   pngWithGps,
 } from '../photos/test-fixtures.js';
+import { endedCallRow } from '../../test/support/call-rows.js';
 
 const { start, track } = testServers();
 
@@ -32,25 +33,7 @@ const aChild = (extra: Record<string, unknown> = {}) => ({
 });
 
 function callRow(accountId: string, profileId: string | null, at: number): CallRow {
-  return {
-    id: randomUUID(),
-    accountId,
-    profileId,
-    provider: 'simulated',
-    providerCallId: null,
-    heldSeconds: 300,
-    startedAt: at,
-    meteredSeconds: 120,
-    checkpointAt: at + 120_000,
-    endedAt: at + 120_000,
-    reason: 'hangup',
-    settledAt: at + 120_000,
-    ownerId: null,
-    leaseUntil: 0,
-    limitReason: null,
-    endRequest: null,
-    window: null,
-  };
+  return endedCallRow({ id: randomUUID(), accountId, profileId, heldSeconds: 300, startedAt: at, seconds: 120 });
 }
 
 describe('child profiles', () => {

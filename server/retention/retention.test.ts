@@ -9,6 +9,7 @@ import { admin, expectStatus, scriptedFamily, storedData } from '../privacy/test
 import { USAGE_RETENTION_MS, type SweepStep } from './service.js';
 import { retentionOn } from './test-helpers.js';
 import { compactCall, findCompactableCalls, usageTotalRef } from '../credits/usage-compaction.js';
+import { testCallRow } from '../../test/support/call-rows.js';
 
 // A long interval keeps the timer out of the way; the tests run sweeps through the admin API.
 const QUIET = { RETENTION_INTERVAL_MS: String(10 * 365 * DAY_MS) };
@@ -28,25 +29,18 @@ async function settledCall(s: TestServer, accountId: string, seconds: number): P
   const callId = newId();
   const now = s.clock.now();
   const held = await s.app.services.credits.hold(accountId, callId, { min: 1, max: 600 });
-  await s.app.store.calls.insert({
-    id: callId,
-    accountId,
-    profileId: null,
-    provider: 'simulated',
-    providerCallId: null,
-    heldSeconds: held ?? 0,
-    startedAt: now,
-    meteredSeconds: seconds,
-    checkpointAt: now,
-    endedAt: now + seconds * 1000,
-    reason: 'hangup',
-    settledAt: now,
-    ownerId: null,
-    leaseUntil: 0,
-    limitReason: null,
-    endRequest: null,
-    window: null,
-  });
+  await s.app.store.calls.insert(
+    testCallRow({
+      id: callId,
+      accountId,
+      heldSeconds: held ?? 0,
+      startedAt: now,
+      meteredSeconds: seconds,
+      endedAt: now + seconds * 1000,
+      reason: 'hangup',
+      settledAt: now,
+    }),
+  );
   await s.app.services.credits.settle(callId, seconds);
   return callId;
 }

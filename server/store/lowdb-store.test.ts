@@ -12,6 +12,7 @@ import { readJournal, journalGeneration } from './journal.js';
 import { SHARDS, shardFileName, shardIndex } from './disk-layout.js';
 import { decryptDataFiles } from './disk-image.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { testCallRow } from '../../test/support/call-rows.js';
 
 const { dir, open, track } = storeFixtures('callsanta-store-');
 const account = accountRow;
@@ -399,25 +400,7 @@ describe('the encrypted lowdb store', () => {
     const b = account({ email: 'taken@example.test' });
     await s.accounts.insert(a);
     await s.accounts.insert(b);
-    const call: CallRow = {
-      id: 'call-1',
-      accountId: a.id,
-      profileId: 'p1',
-      provider: 'simulated',
-      providerCallId: null,
-      heldSeconds: 60,
-      startedAt: 1,
-      meteredSeconds: 0,
-      checkpointAt: 1,
-      endedAt: null,
-      reason: null,
-      settledAt: null,
-      ownerId: null,
-      leaseUntil: 0,
-      limitReason: null,
-      endRequest: null,
-      window: null,
-    };
+    const call = testCallRow({ id: 'call-1', accountId: a.id, profileId: 'p1', heldSeconds: 60, startedAt: 1 });
     await s.calls.insert(call);
 
     // A checkpoint-like update: no indexed value changes, every lookup still finds the row.

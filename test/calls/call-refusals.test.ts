@@ -6,6 +6,7 @@ import { ERROR_CODES } from '../../shared/errors.js';
 import { startTestServer, signUpParent, type TestServer } from '../support/server.js';
 import { tokenHash } from '../../server/accounts/service.js';
 import { ack, BROWSER_OFFER, connectSocket, readyParent, type ReadyParent } from './support.js';
+import { endedCallRow } from '../support/call-rows.js';
 
 /**
  * Every refusal of call:start, over a real socket.io connection: each answers with a stable
@@ -209,25 +210,16 @@ describe('call:start refusals', () => {
     const parent = await readyParent(server, { seconds: 3600, profile: { dailyMinutes: 10 } });
     const now = server.clock.now();
     const usedCall = (id: string, startedAt: number, seconds: number) =>
-      server.app.store.calls.insert({
-        id,
-        accountId: parent.accountId,
-        profileId: parent.profileId,
-        provider: 'simulated',
-        providerCallId: null,
-        heldSeconds: seconds,
-        startedAt,
-        meteredSeconds: seconds,
-        checkpointAt: startedAt + seconds * 1000,
-        endedAt: startedAt + seconds * 1000,
-        reason: 'hangup',
-        settledAt: startedAt + seconds * 1000,
-        ownerId: null,
-        leaseUntil: 0,
-        limitReason: null,
-        endRequest: null,
-        window: null,
-      });
+      server.app.store.calls.insert(
+        endedCallRow({
+          id,
+          accountId: parent.accountId,
+          profileId: parent.profileId,
+          heldSeconds: seconds,
+          startedAt,
+          seconds,
+        }),
+      );
     await usedCall(`y-${parent.profileId}`, now - 24 * 3600_000, 600); // yesterday's do not count
     await usedCall(`t1-${parent.profileId}`, now - 3600_000, 300);
     await expectRefusal(parent, { sdp: GARBAGE_OFFER }, 'invalid_sdp');

@@ -321,6 +321,27 @@ describe('several processes on one store: one owner per live call', () => {
     ]);
   });
 
+  it('the calls of a drained process are taken over side by side, not one after another', async () => {
+    const { clock, a, b, window, callId } = await callOnAWatchedFromB('openai');
+    const other = await readyParent(a, { seconds: 600 });
+    const otherWindow = await socketOf(a, other.token);
+    const second = await startCall(a, other, otherWindow.socket);
+    await run(clock, 2000);
+    // Each new sideband is held at the fake for a while: one after another, the second would
+    // not even be asked for before the first is open.
+    fake!.fail('sideband', { delayMs: 2000, times: 2 });
+    const asked = () => fake!.state.authorizations.filter((r) => r.route === 'sideband').length;
+    const opened = () => fake!.state.sidebandConnections.length;
+    const [askedBefore, openedBefore] = [asked(), opened()];
+    await a.stop();
+    await run(clock, WATCH_MS);
+    await eventually(() => asked() - askedBefore >= 2 || opened() > openedBefore, 15_000, 'B to join the calls again');
+    expect({ asked: asked() - askedBefore, opened: opened() - openedBefore }).toEqual({ asked: 2, opened: 0 });
+    await eventually(() => b.app.services.calls.liveCount() === 2, 15_000, 'B to take both calls over');
+    expect(window.socket.connected).toBe(false);
+    for (const id of [callId, second.callId]) expect(await b.app.services.calls.endCall(id)).toBe(true);
+  });
+
   it('a process alone on its store still ends its calls at SIGTERM (nobody would take them over)', async () => {
     const clock = new FakeClock();
     const url = await freshDatabase('takeover');

@@ -9,6 +9,7 @@ import type { CallRow, LedgerRow, ProfileRow, Store } from '../../server/store/t
 import { accountRow } from '../../server/store/test-support.js';
 import { tempDataDir } from '../support/server.js';
 import { freshDatabase } from '../support/postgres.js';
+import { testCallRow } from '../support/call-rows.js';
 
 const DATA_KEY = randomBytes(32).toString('hex');
 
@@ -91,26 +92,14 @@ function profileRow(accountId: string, over: Partial<ProfileRow> = {}): ProfileR
 }
 
 function callRow(accountId: string, profileId: string, over: Partial<CallRow> = {}): CallRow {
-  return {
+  return testCallRow({
     id: randomBytes(8).toString('hex'),
     accountId,
     profileId,
-    provider: 'simulated',
-    providerCallId: null,
     heldSeconds: 300,
     startedAt: 1,
-    meteredSeconds: 0,
-    checkpointAt: 1,
-    endedAt: null,
-    reason: null,
-    settledAt: null,
-    ownerId: null,
-    leaseUntil: 0,
-    limitReason: null,
-    endRequest: null,
-    window: null,
     ...over,
-  };
+  });
 }
 
 /** What a credit hold checks: the account's balance in seconds stays at or above zero. */

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRAME_SAMPLES, OpusFrameDecoder, OpusFrameEncoder, SantaVoiceSynth } from './santa-audio.js';
+import {
+  FRAME_SAMPLES,
+  OPUS_SILENCE_FRAME,
+  OpusFrameDecoder,
+  OpusFrameEncoder,
+  SantaVoiceSynth,
+} from './santa-audio.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -26,6 +32,26 @@ describe("Santa's Opus stream", () => {
       loudest = Math.max(loudest, rms(pcm));
     }
     expect(loudest).toBeGreaterThan(1000);
+  });
+
+  it('decodes the Opus silence packet (what a silent Santa sends) to 20 ms of zeros, with his voice audible on either side', () => {
+    const synth = new SantaVoiceSynth();
+    const encoder = new OpusFrameEncoder();
+    const decoder = new OpusFrameDecoder();
+    open.push(encoder, decoder);
+    const speak = () => {
+      synth.setMode('speaking');
+      let loudest = 0;
+      for (let i = 0; i < 25; i++) loudest = Math.max(loudest, rms(decoder.decode(encoder.encode(synth.nextFrame()))));
+      return loudest;
+    };
+    expect(speak()).toBeGreaterThan(1000);
+    for (let i = 0; i < 50; i++) {
+      const pcm = decoder.decode(Buffer.from(OPUS_SILENCE_FRAME));
+      expect(pcm.length).toBe(FRAME_SAMPLES);
+      expect(pcm.every((s) => s === 0)).toBe(true);
+    }
+    expect(speak()).toBeGreaterThan(1000);
   });
 
   it("keeps a call's codecs working while hundreds of other calls start (the codec heap grows under them)", () => {

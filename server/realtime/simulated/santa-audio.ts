@@ -7,6 +7,15 @@ export const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000;
 
 export type VoiceMode = 'silent' | 'speaking' | 'bells';
 
+/**
+ * One 20 ms Opus packet of silence (RFC 6716: TOC 0xf8 is CELT-only, fullband, 20 ms, mono, one
+ * frame; 0xff 0xfe is a CELT frame whose silence flag is set), the packet WebRTC stacks send for
+ * digital silence. A call whose Santa is silent sends it instead of running the encoder on
+ * zeros: opusscript takes about a millisecond per frame, 50 frames a second per call, so 50
+ * silent calls would otherwise keep a whole core busy encoding nothing.
+ */
+export const OPUS_SILENCE_FRAME: Readonly<Buffer> = Buffer.from([0xf8, 0xff, 0xfe]);
+
 const TWO_PI = Math.PI * 2;
 // A low, warm "ho-ho" contour for speech and a short sleigh-bell jingle (E6 D6 C6 G6).
 const SYLLABLE_PITCHES = [196, 220, 247, 220, 196, 175, 196, 233, 208, 185];

@@ -7,7 +7,14 @@ import { RealtimeProviderError } from '../provider.js';
 import { keepLoopbackCandidates, peerNetworkConfig, type PeerNetworkOptions } from './loopback.js';
 import { answerDirection, describeOffer } from './offer.js';
 import { keepLegitimateCandidates, localIPv4Addresses } from './candidates.js';
-import { FRAME_MS, FRAME_SAMPLES, OpusFrameEncoder, SantaVoiceSynth, type VoiceMode } from './santa-audio.js';
+import {
+  FRAME_MS,
+  FRAME_SAMPLES,
+  OPUS_SILENCE_FRAME,
+  OpusFrameEncoder,
+  SantaVoiceSynth,
+  type VoiceMode,
+} from './santa-audio.js';
 import {
   SantaConversation,
   SIMULATED_SANTA,
@@ -263,7 +270,11 @@ export class SimulatedCall {
   }
 
   private sendFrame(): void {
-    const payload = this.encoder.encode(this.synth.nextFrame());
+    // Silence needs no encoder (santa-audio.ts OPUS_SILENCE_FRAME); the stream keeps its pace either way.
+    const payload =
+      this.synth.currentMode === 'silent'
+        ? Buffer.from(OPUS_SILENCE_FRAME)
+        : this.encoder.encode(this.synth.nextFrame());
     const header = new RtpHeader({
       payloadType: OPUS_PAYLOAD_TYPE,
       sequenceNumber: this.sequence,
