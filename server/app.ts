@@ -66,6 +66,9 @@ import { holdProcessLock, type ProcessLock } from './store/pg/process-lock.js';
 import { redisRateLimits } from './redis/rate-limits.js';
 import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
+/** How long an idle HTTP keep-alive connection stays open (see the listener below). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface AppOptions {
   config: Config;
   clock?: Clock;
@@ -158,6 +161,11 @@ export async function createApp(options: AppOptions): Promise<App> {
         app,
       ) as unknown as HttpServer)
     : createHttpServer(app);
+  // An idle keep-alive connection is kept longer than a proxy keeps its upstream ones (nginx's
+  // keepalive_timeout is 60 s): were Node (5 s by default) to close first, a proxy could send
+  // the next request into a connection that is closing, and answer a POST with a 502.
+  http.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  http.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   // Requests Node's own HTTP parser refuses (headers over 16 KB, malformed HTTP) never reach
   // Express: they too answer in the one JSON error shape, then the connection closes.
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {

@@ -55,11 +55,19 @@ export class FakeClock implements Clock {
     return this.add(fn, ms, Math.max(1, ms));
   }
 
-  /** Move time forward, firing every timer that falls due, in time order. */
+  /**
+   * Move time forward, firing every timer that falls due, in time order (ties by creation).
+   * A test that moves years ahead fires a short interval millions of times, synchronously: the
+   * next due timer is found by one pass over the timers, with no allocation, so such a jump
+   * takes a fraction of a second rather than blocking the event loop for seconds (long enough
+   * for the test server to drop an idle keep-alive connection the next request then reuses).
+   */
   advance(ms: number): void {
     const target = this.current + ms;
     for (;;) {
-      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      let due: FakeTimer | undefined;
+      for (const t of this.timers)
+        if (t.at <= target && (due === undefined || t.at < due.at || (t.at === due.at && t.id < due.id))) due = t;
       if (!due) break;
       this.current = Math.max(this.current, due.at);
       if (due.every === null) this.timers = this.timers.filter((t) => t !== due);

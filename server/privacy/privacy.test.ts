@@ -4,7 +4,7 @@ import { DAY_MS, HOUR_MS } from '../../shared/units.js';
 import { exportDocumentSchema, type OutboxEntry } from '../../shared/schemas/privacy.js';
 import { deleteMeResponseSchema } from '../../shared/schemas/account.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
-import { admin, storedData, expectStatus, scriptedFamily } from './test-helpers.js';
+import { admin, storedData, expectStatus, publishPolicy, scriptedFamily } from './test-helpers.js';
 import { testCallRow } from '../../test/support/call-rows.js';
 
 let server: TestServer;
@@ -30,16 +30,7 @@ describe('export (P11)', () => {
     const family = await scriptedFamily(server, { real: true });
     const other = await scriptedFamily(server);
     // A policy notice reaches both families.
-    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
-    expectStatus(
-      await admin(server.api).post('/admin/policy', {
-        version: '2027-02-01',
-        material: true,
-        effectiveAt,
-        text: { en: 'New', da: 'Ny', sv: 'Ny' },
-      }),
-      201,
-    );
+    await publishPolicy(server, '2027-02-01', { material: true, effectiveInDays: 40 });
 
     const res = await server.api.get('/api/me/export', family.token);
     expect(res.status).toBe(200);
@@ -108,16 +99,7 @@ describe('export (P11)', () => {
 
   it("shows each profile and support request as the parent's own API shows it, and each email as the outbox holds it", async () => {
     const family = await scriptedFamily(server, { real: true });
-    const effectiveAt = new Date(server.clock.now() + 40 * DAY_MS).toISOString();
-    expectStatus(
-      await admin(server.api).post('/admin/policy', {
-        version: '2027-02-01',
-        material: true,
-        effectiveAt,
-        text: { en: 'New', da: 'Ny', sv: 'Ny' },
-      }),
-      201,
-    );
+    await publishPolicy(server, '2027-02-01', { material: true, effectiveInDays: 40 });
     const doc = exportDocumentSchema.parse((await server.api.get('/api/me/export', family.token)).body);
     expect([doc.profiles.length, doc.support.length, doc.emails.length]).toEqual([1, 1, 1]);
     const profiles = (await server.api.get('/api/profiles', family.token)).body.profiles as Record<string, unknown>[];
@@ -300,15 +282,7 @@ describe('delete the account (P10)', () => {
     const family = await scriptedFamily(server, { real: true });
     const other = await scriptedFamily(server);
     // Emails, a notice and a reset request, so every table holds something of the family.
-    expectStatus(
-      await admin(server.api).post('/admin/policy', {
-        version: '2027-03-01',
-        material: false,
-        effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(),
-        text: { en: 'x', da: 'x', sv: 'x' },
-      }),
-      201,
-    );
+    await publishPolicy(server, '2027-03-01', { material: false, effectiveInDays: 1 });
     expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
     await server.app.services.passwordResets.settled();
     expectStatus(await server.api.delete('/api/me', { password: family.password }, family.token), 202);

@@ -6,6 +6,7 @@ import { decryptDataFiles } from '../store/disk-image.js';
 import { openPgStore } from '../store/pg-store.js';
 import { TABLE_NAMES } from '../store/schema.js';
 import { newId } from '../core/ids.js';
+import { DAY_MS } from '../../shared/units.js';
 import type { PaymentRow } from '../store/types.js';
 import { signUpParent, TEST_ADMIN_TOKEN, type ApiClient, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
@@ -175,6 +176,23 @@ async function writtenPurchaseAndCall(
   await server.app.store.calls.insert(call);
   await s.credits.settle(callId, 95);
   return { paymentId: payment.id, callId };
+}
+
+/**
+ * The admin publishes policy `version`, in force `effectiveInDays` from now: every open account
+ * gets a notice of it and an essential email, so the notices and outbox tables hold its rows.
+ */
+export async function publishPolicy(
+  server: TestServer,
+  version: string,
+  opts: { material: boolean; effectiveInDays: number },
+): Promise<void> {
+  const effectiveAt = new Date(server.clock.now() + opts.effectiveInDays * DAY_MS).toISOString();
+  const text = { en: 'New', da: 'Ny', sv: 'Ny' };
+  expectStatus(
+    await admin(server.api).post('/admin/policy', { version, material: opts.material, effectiveAt, text }),
+    201,
+  );
 }
 
 export function expectStatus(res: { status: number; body: unknown }, status: number): void {

@@ -4,7 +4,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
-import { admin, expectStatus, scriptedFamily } from './test-helpers.js';
+import { admin, expectStatus, publishPolicy, scriptedFamily } from './test-helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -70,15 +70,7 @@ describe('P19: no third parties beyond the model provider, the payment processor
     try {
       server = await startTestServer();
       const family = await scriptedFamily(server);
-      expectStatus(
-        await admin(server.api).post('/admin/policy', {
-          version: 'p19',
-          material: false,
-          effectiveAt: new Date(server.clock.now() + 86_400_000).toISOString(),
-          text: { en: 'a', da: 'b', sv: 'c' },
-        }),
-        201,
-      );
+      await publishPolicy(server, 'p19', { material: false, effectiveInDays: 1 });
       expectStatus(await server.api.post('/api/auth/password-reset/request', { email: family.email }), 202);
       await server.app.services.passwordResets.settled();
       expectStatus(await server.api.get('/api/me/export', family.token), 200);

@@ -5,7 +5,7 @@ import { DAY_MS, HOUR_MS } from '../../shared/units.js';
 import { newId } from '../core/ids.js';
 import { signUpParent, startTestServer, type TestServer } from '../../test/support/server.js';
 import { uploadPhoto } from '../photos/test-fixtures.js';
-import { admin, expectStatus, scriptedFamily, storedData } from '../privacy/test-helpers.js';
+import { admin, expectStatus, publishPolicy, scriptedFamily, storedData } from '../privacy/test-helpers.js';
 import { USAGE_RETENTION_MS, type SweepStep } from './service.js';
 import { retentionOn } from './test-helpers.js';
 import { compactCall, findCompactableCalls, usageTotalRef } from '../credits/usage-compaction.js';
@@ -220,15 +220,7 @@ describe('retention sweeps', () => {
   it('outbox mail is kept 30 days as a delivery record, then deleted', async () => {
     server = await startTestServer({ env: QUIET });
     const family = await scriptedFamily(server);
-    expectStatus(
-      await admin(server.api).post('/admin/policy', {
-        version: 'v-mail',
-        material: false,
-        effectiveAt: new Date(server.clock.now() + DAY_MS).toISOString(),
-        text: { en: 'a', da: 'b', sv: 'c' },
-      }),
-      201,
-    );
+    await publishPolicy(server, 'v-mail', { material: false, effectiveInDays: 1 });
     server.clock.advance(29 * DAY_MS);
     expect((await run()).outboxDeleted).toBe(0);
     server.clock.advance(DAY_MS);
