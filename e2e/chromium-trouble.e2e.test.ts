@@ -381,12 +381,12 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
       callWindow!.evaluate(() => (window as unknown as { __trace?: string[] }).__trace ?? []).catch(() => []);
     server.app.io.disconnectSockets(true);
     const stopping = Date.now();
-    await server.stop();
-    const stopped = Date.now();
+    let stopped: number | null = null;
+    // The pages are looked at while the server stops, however long its stop takes.
+    const stop = server.stop().then(() => void (stopped = Date.now()));
     const lost = panel.locator('section.live[data-state="lost"]');
-    // Both pages say so at once. The window's media dies with this process's Simulated Santa,
-    // so it goes on to end the call by itself a little later: look at it first, before the
-    // slower checks of the panel.
+    // Both pages say so at once. The window's media dies with this process's Simulated Santa;
+    // it says the line is lost until the server is back to say how the call ended.
     try {
       await Promise.all([
         lost.waitFor({ timeout: 20_000 }),
@@ -394,7 +394,9 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
       ]);
     } catch (err) {
       const report = [
-        `server stop took ${stopped - stopping} ms, from ${new Date(stopping).toISOString()}`,
+        `server stop from ${new Date(stopping).toISOString()}: ${stopped === null ? 'still running' : `took ${stopped - stopping} ms`}`,
+        'server log:',
+        ...server.logs,
         'call window states:',
         ...(await trace()),
         'call window console:',
@@ -408,6 +410,7 @@ describe('Chromium (Danish): the parent and the child when things do not go to p
     await expectNoAxeViolations(panel, 'side panel: connection lost during a call');
     await shot(panel, 'panel-call-connection-lost');
 
+    await stop;
     server = await restartE2eServer(server);
     const ended = panel.locator('section.live[data-state="ended"]');
     await ended.waitFor({ timeout: 30_000 });

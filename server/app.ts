@@ -68,6 +68,8 @@ import { memoryRateLimits, type RateLimits } from './core/rate-limit.js';
 
 /** How long an idle HTTP keep-alive connection stays open (see the listener below). */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How long a stopping process lets requests in flight finish before it cuts their connections. */
+export const SHUTDOWN_GRACE_MS = 2000;
 
 export interface AppOptions {
   config: Config;
@@ -590,10 +592,18 @@ export async function createApp(options: AppOptions): Promise<App> {
       // ('server_shutdown'). Then the sockets close, and their clients reconnect elsewhere.
       await calls.shutdown();
       await realtime.close();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // socket.io's close waits for the HTTP server's, and that for every connection to end. A
+      // request in flight gets a moment to be answered; then what is left is cut: a connection
+      // that never sent a whole request (a browser's preconnect) would otherwise hold the stop
+      // until its headers timeout, a minute or more. Wall time: an injected test clock stands still.
+      const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([ioClosed, new Promise<void>((resolve) => (grace = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+      clearTimeout(grace);
+      http.closeAllConnections?.();
+      await ioClosed;
       closeHub();
       await redis?.close();
-      http.closeAllConnections?.();
       await listenerClosed;
       await retention.stop();
       await passwordResets.settled();

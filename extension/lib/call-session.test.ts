@@ -404,13 +404,19 @@ describe('call session', () => {
     peer.setConnection('connected');
     socket.setStatus('reconnecting');
     expect(session.snapshot).toMatchObject({ phase: 'live', connectionLost: true });
-    // The media dies with the server: not "could not start" for a call that ran.
+    // The media dies with the server: not "could not start" for a call that ran. The end it
+    // asks for gets no answer while the server is away.
+    socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
     peer.setConnection('failed');
-    expect(session.snapshot.phase).toBe('ending');
-    socket.resumeAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });
+    await tick();
+    expect(session.snapshot).toMatchObject({ phase: 'ending', connectionLost: true });
+    // Back after a restart: the call is asked to end again, and the server no longer has it.
+    socket.endAck = async () => ({ error: { code: 'call_not_found', message: 'gone' } });
     socket.setStatus('connected');
     await tick();
     await tick();
+    expect(socket.ends).toEqual(['call-1', 'call-1']);
+    expect(socket.resumes).toEqual([]);
     expect(lookups).toEqual(['call-1']);
     expect(session.snapshot).toMatchObject({
       phase: 'ended',
@@ -419,6 +425,55 @@ describe('call session', () => {
       connectionLost: false,
       errorCode: null,
     });
+  });
+
+  it('a call whose media died while the server was away says the line is lost for as long as the server stays away, however long it takes to stop', async () => {
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    const { socket, session, peer } = setup({
+      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      clearTimeout: () => undefined,
+      serverWaitMs: 120_000,
+    });
+    await session.start();
+    peer.setConnection('connected');
+    socket.setStatus('reconnecting');
+    socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
+    peer.setConnection('failed');
+    await tick();
+    await tick();
+    // No guess from the missing answer: still the lost line, waiting for the server.
+    expect(session.snapshot).toMatchObject({ phase: 'ending', connectionLost: true });
+    // The server comes back with the call still live (the network, not the server, was away): it ends it and says so.
+    socket.endAck = async () => {
+      queueMicrotask(() => socket.emit('call:ended', { callId: 'call-1', reason: 'disconnected', seconds: 31 }));
+      return { ok: true };
+    };
+    socket.setStatus('connected');
+    await tick();
+    await tick();
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected', endedSeconds: 31 });
+    expect(socket.resumes).toEqual([]);
+  });
+
+  it('ends as disconnected when the server stays away past the wait', async () => {
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    const { socket, session, peer } = setup({
+      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      clearTimeout: () => undefined,
+      serverWaitMs: 120_000,
+    });
+    await session.start();
+    peer.setConnection('connected');
+    socket.emit('call:tick', { callId: 'call-1', remainingSeconds: 280, elapsedSeconds: 20, profileId: 'profile-1' });
+    socket.setStatus('reconnecting');
+    socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
+    peer.setConnection('failed');
+    await tick();
+    const wait = timers.filter((t) => t.ms === 120_000);
+    expect(wait).toHaveLength(1);
+    expect(session.snapshot.phase).toBe('ending');
+    wait[0]!.fn();
+    expect(session.snapshot).toMatchObject({ phase: 'ended', endReason: 'disconnected', endedSeconds: 20 });
   });
 
   it('hands the remote stream to the page for playback and the voice meter', async () => {

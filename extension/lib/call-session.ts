@@ -90,6 +90,8 @@ export interface CallSessionDeps {
   connectTimeoutMs?: number;
   /** How long hangUp() waits for the server's `call:ended` before ending locally. */
   endTimeoutMs?: number;
+  /** How long a call whose media died while the server was out of reach waits for the server to say how it ended. */
+  serverWaitMs?: number;
   /** What the server says became of a call (GET /api/calls/:id), asked when it no longer knows it as live. */
   lookup?: (callId: string) => Promise<{ endedAt: string | null; reason: CallEndReason | null; seconds: number }>;
   setTimeout?: (fn: () => void, ms: number) => unknown;
@@ -119,6 +121,12 @@ const TERMINAL: ReadonlySet<CallPhase> = new Set(['ended', 'failed']);
 /** call:resume asked again after a refusal that may pass (a takeover under way, a lost answer): from half a second, doubling, to 4 s. */
 const RESUME_RETRY_MIN_MS = 500;
 const RESUME_RETRY_MAX_MS = 4000;
+/**
+ * A call whose media died while the server was out of reach (a process that went away takes
+ * Simulated Santa's media with it): the window says the line is lost and waits this long for
+ * the server to come back and say how the call ended and what it charged, rather than guess.
+ */
+const SERVER_WAIT_MS = 120_000;
 
 export class CallSession {
   private snap: CallSnapshot = INITIAL;
@@ -139,6 +147,9 @@ export class CallSession {
   private endTimer: unknown = null;
   private connectTimer: unknown = null;
   private resumeTimer: unknown = null;
+  private serverWaitTimer: unknown = null;
+  /** The media of the live call died: on reconnect the call is ended at the server, not resumed. */
+  private mediaGone = false;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
 
@@ -307,11 +318,9 @@ export class CallSession {
     } else if (state === 'failed' && this.snap.phase === 'live' && this.snap.callId) {
       // A call that ran lost its media (the server went away, or the network): it did not
       // "fail to start". End it at the server, and show what the server says it charged.
-      const callId = this.snap.callId;
+      this.mediaGone = true;
       this.update({ phase: 'ending' });
-      void this.socket?.endCall(callId).then((ack) => {
-        if ('error' in ack) void this.settleFromServer(callId);
-      });
+      this.endAtServer(this.snap.callId);
     } else if (state === 'failed' && !TERMINAL.has(this.snap.phase) && this.snap.phase !== 'ending') {
       // Media is gone for good: end the call at the server so it stops metering now.
       if (this.snap.callId) void this.socket?.endCall(this.snap.callId);
@@ -355,6 +364,28 @@ export class CallSession {
     if (this.peer?.connectionState !== 'connected' || this.channel?.readyState !== 'open') return;
     this.connectedSent = true;
     void this.socket.callConnected(callId);
+  }
+
+  /**
+   * Ends a call whose media died at the server; call:ended then says how it ended. Any other
+   * answer: the server holds no such live call, or it cannot be reached. Out of reach, the
+   * reconnect asks again (resume), and only a server that stays away past serverWaitMs ends
+   * the call here as disconnected.
+   */
+  private endAtServer(callId: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    void socket.endCall(callId).then((ack) => {
+      if (this.snap.callId !== callId || TERMINAL.has(this.snap.phase) || !('error' in ack)) return;
+      if (ack.error.code === 'network_error' && socket.status !== 'connected') {
+        this.serverWaitTimer ??= this.setTimer(() => {
+          this.serverWaitTimer = null;
+          if (this.snap.callId === callId) this.finishLocally('disconnected');
+        }, this.deps.serverWaitMs ?? SERVER_WAIT_MS);
+        return;
+      }
+      void this.settleFromServer(callId);
+    });
   }
 
   private listenToSocket(socket: SantaSocket): void {
@@ -415,6 +446,8 @@ export class CallSession {
     if (this.resumeTimer !== null) this.clearTimer(this.resumeTimer);
     this.resumeTimer = null;
     if (!callId || TERMINAL.has(this.snap.phase)) return;
+    // Nothing to take back: the media is gone, so the call ends (and says how) now that the server answers.
+    if (this.mediaGone) return this.endAtServer(callId);
     void socket.resumeCall(callId).then((ack) => {
       if (this.snap.callId !== callId || TERMINAL.has(this.snap.phase)) return;
       if (!('error' in ack)) {
@@ -514,7 +547,8 @@ export class CallSession {
     if (this.endTimer !== null) this.clearTimer(this.endTimer);
     if (this.connectTimer !== null) this.clearTimer(this.connectTimer);
     if (this.resumeTimer !== null) this.clearTimer(this.resumeTimer);
-    this.endTimer = this.connectTimer = this.resumeTimer = null;
+    if (this.serverWaitTimer !== null) this.clearTimer(this.serverWaitTimer);
+    this.endTimer = this.connectTimer = this.resumeTimer = this.serverWaitTimer = null;
     for (const off of this.unsubscribe.splice(0)) off();
     for (const track of this.mic?.getTracks() ?? []) track.stop();
     try {

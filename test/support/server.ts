@@ -108,7 +108,7 @@ export async function startTestServer(
   const app = await createApp({ config, clock, logger, ...opts.app });
   const address = await app.listen(opts.port ?? 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
-  let stopped = false;
+  let stopping: Promise<void> | null = null;
   const server: TestServer = {
     url,
     app,
@@ -117,10 +117,10 @@ export async function startTestServer(
     config,
     logs,
     api: new ApiClient(url),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await app.close();
+    stop() {
+      // A second stop while the first runs waits for it: a restart must not start on a store still closing.
+      stopping ??= app.close();
+      return stopping;
     },
     async restart(env) {
       await server.stop();
