@@ -1,6 +1,6 @@
 import type { CallBlock, CallReadiness } from '../../shared/index.js';
 import type { ApiClient } from './api.js';
-import { t, type MessageKey } from './i18n.js';
+import { intlLocale, t, type MessageKey } from './i18n.js';
 
 /**
  * What stands between a child and a call, said on the child's button before any window opens
@@ -25,12 +25,26 @@ export async function loadReadiness(api: ApiClient): Promise<CallReadiness | nul
   }
 }
 
-/** The short line on a child's button: "Quiet time until 07:00", "No call time left", "Ada is on a call". */
-export function blockLabel(r: ChildReadiness, nameOf: (profileId: string) => string | null): string {
+/**
+ * The short line on a child's button: "Quiet time until 07:00", "No call time left", "Ada is on
+ * a call". With two siblings on calls, the time is held by both: both are named.
+ */
+export function blockLabel(
+  r: ChildReadiness,
+  nameOf: (profileId: string) => string | null,
+  live: readonly { profileId: string }[] = [],
+): string {
   const block = r.block as CallBlock;
   if (block === 'quiet_hours') return t('readiness.quiet_hours', { until: r.until ?? '' });
-  if (block === 'credit_held')
+  if (block === 'credit_held') {
+    const callers = [...new Set(live.map((c) => c.profileId))].filter((id) => id !== r.profileId);
+    const names = callers.map(nameOf).filter((n): n is string => n !== null);
+    if (callers.length > 1 && names.length === callers.length)
+      return t('readiness.credit_held_many', {
+        names: new Intl.ListFormat(intlLocale(), { type: 'conjunction' }).format(names),
+      });
     return t('readiness.credit_held', { name: (r.liveProfileId && nameOf(r.liveProfileId)) || t('live.yourChild') });
+  }
   return t(`readiness.${block}` as MessageKey);
 }
 

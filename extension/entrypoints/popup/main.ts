@@ -135,7 +135,7 @@ async function render(): Promise<void> {
         const mine = readiness?.profiles.find((r) => r.profileId === p.id);
         // The reason sits under the button, not in it: the button's name stays "Call Santa with <name>".
         const reason = mine?.block
-          ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf))
+          ? h('p', { class: 'kid-block', id: `kid-block-${p.id}` }, blockLabel(mine, nameOf, readiness?.live))
           : null;
         const btn = h(
           'button',

@@ -114,7 +114,7 @@ function showList(
         h(
           'p',
           { class: 'call-block', id: reasonId },
-          blockLabel(mine, nameOf),
+          blockLabel(mine, nameOf, r?.live),
           help ? h('span', { class: 'call-help' }, ' ', help) : null,
         ),
       );
