@@ -23,11 +23,28 @@ function setup(overrides: Partial<CallSessionDeps> = {}) {
   return { mic, peer, socket, session, phases };
 }
 
-async function live() {
-  const ctx = setup();
+async function live(overrides: Partial<CallSessionDeps> = {}) {
+  const ctx = setup(overrides);
   await ctx.session.start();
   ctx.peer.setConnection('connected');
   return ctx;
+}
+
+/** Timers the session sets are kept, not run, so a test fires each one when it means to. */
+function capturedTimers() {
+  const timers: Array<{ fn: () => void; ms: number }> = [];
+  const deps: Partial<CallSessionDeps> = {
+    setTimeout: (fn, ms) => timers.push({ fn, ms }),
+    clearTimeout: () => undefined,
+  };
+  return { timers, deps };
+}
+
+/** The server goes out of reach, then the media dies: the end the session asks for gets no answer. */
+function mediaDiesWhileServerAway({ socket, peer }: Pick<ReturnType<typeof setup>, 'socket' | 'peer'>) {
+  socket.setStatus('reconnecting');
+  socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
+  peer.setConnection('failed');
 }
 
 describe('call session', () => {
@@ -323,11 +340,8 @@ describe('call session', () => {
   });
 
   it('asks call:resume again, backing off, while the process that answered does not have the call yet (a takeover under way), and takes it back once it does', async () => {
-    const timers: Array<{ fn: () => void; ms: number }> = [];
-    const { socket, session, peer } = setup({
-      setTimeout: (fn, ms) => timers.push({ fn, ms }),
-      clearTimeout: () => undefined,
-    });
+    const { timers, deps } = capturedTimers();
+    const { socket, session, peer } = setup(deps);
     await session.start();
     peer.setConnection('connected');
     const answers: Array<Awaited<ReturnType<FakeSantaSocket['resumeAck']>>> = [
@@ -357,11 +371,8 @@ describe('call session', () => {
   });
 
   it('does not ask again while the socket is down, nor after call_not_found or once the call is over', async () => {
-    const timers: Array<{ fn: () => void; ms: number }> = [];
-    const { socket, session, peer } = setup({
-      setTimeout: (fn, ms) => timers.push({ fn, ms }),
-      clearTimeout: () => undefined,
-    });
+    const { timers, deps } = capturedTimers();
+    const { socket, session, peer } = setup(deps);
     await session.start();
     peer.setConnection('connected');
     socket.resumeAck = async () => ({ error: { code: 'internal_error', message: 'not here yet' } });
@@ -428,17 +439,10 @@ describe('call session', () => {
   });
 
   it('a call whose media died while the server was away says the line is lost for as long as the server stays away, however long it takes to stop', async () => {
-    const timers: Array<{ fn: () => void; ms: number }> = [];
-    const { socket, session, peer } = setup({
-      setTimeout: (fn, ms) => timers.push({ fn, ms }),
-      clearTimeout: () => undefined,
-      serverWaitMs: 120_000,
-    });
-    await session.start();
-    peer.setConnection('connected');
-    socket.setStatus('reconnecting');
-    socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
-    peer.setConnection('failed');
+    const { deps } = capturedTimers();
+    const ctx = await live({ ...deps, serverWaitMs: 120_000 });
+    const { socket, session } = ctx;
+    mediaDiesWhileServerAway(ctx);
     await tick();
     await tick();
     // No guess from the missing answer: still the lost line, waiting for the server.
@@ -456,18 +460,11 @@ describe('call session', () => {
   });
 
   it('ends as disconnected when the server stays away past the wait', async () => {
-    const timers: Array<{ fn: () => void; ms: number }> = [];
-    const { socket, session, peer } = setup({
-      setTimeout: (fn, ms) => timers.push({ fn, ms }),
-      clearTimeout: () => undefined,
-      serverWaitMs: 120_000,
-    });
-    await session.start();
-    peer.setConnection('connected');
+    const { timers, deps } = capturedTimers();
+    const ctx = await live({ ...deps, serverWaitMs: 120_000 });
+    const { socket, session } = ctx;
     socket.emit('call:tick', { callId: 'call-1', remainingSeconds: 280, elapsedSeconds: 20, profileId: 'profile-1' });
-    socket.setStatus('reconnecting');
-    socket.endAck = async () => ({ error: { code: 'network_error', message: 'No answer from the server' } });
-    peer.setConnection('failed');
+    mediaDiesWhileServerAway(ctx);
     await tick();
     const wait = timers.filter((t) => t.ms === 120_000);
     expect(wait).toHaveLength(1);
