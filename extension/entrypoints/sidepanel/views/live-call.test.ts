@@ -7,9 +7,36 @@ import { json } from '../../../lib/testing/dom.js';
 import { FakeRawSocket } from '../../../lib/testing/fakes.js';
 import { connectSocket } from '../../../lib/socket.js';
 import { panelContext, viewTestFrame } from '../testing.js';
-import { liveCallPanel } from './live-call.js';
+import type { PanelContext } from '../context.js';
+import { liveCallPanel, type LiveCallSnapshot } from './live-call.js';
 
 const STARTED = { callId: 'call-1', profileId: 'p1', profileName: 'Emma', availableSeconds: 600, simulated: false };
+
+/**
+ * The live call panel in `slot` (a new one in the page unless given), on a socket client of its own
+ * over `raw` (the frame's unless given), disposed when the test's scope ends.
+ */
+function mountPanel(
+  ui: ReturnType<typeof viewTestFrame>,
+  ctx: PanelContext,
+  opts: { raw?: FakeRawSocket; slot?: HTMLElement; carried?: LiveCallSnapshot | null; now?: () => number } = {},
+) {
+  const raw = opts.raw ?? ui.raw;
+  let slot = opts.slot;
+  if (!slot) {
+    slot = ui.doc.document.createElement('div');
+    ui.doc.body.append(slot);
+  }
+  const panel = liveCallPanel(
+    ctx,
+    connectSocket('http://127.0.0.1:9', 'tok', () => raw),
+    slot,
+    opts.carried ?? null,
+    opts.now,
+  );
+  ui.scope.signal.addEventListener('abort', () => panel.dispose());
+  return { panel, slot };
+}
 
 describe("the side panel's live call", () => {
   const ui = viewTestFrame();
@@ -28,11 +55,7 @@ describe("the side panel's live call", () => {
     const fetch = async (url: string) =>
       new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
     const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
-    const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const panel = liveCallPanel(ctx, socket, slot);
-    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const { slot } = mountPanel(ui, ctx);
     ui.raw.fire('call:started', STARTED);
     const card = () => slot.querySelector<HTMLElement>('section.live');
     const endButton = () => slot.querySelector<HTMLButtonElement>('button.end-call')!;
@@ -145,11 +168,7 @@ describe('the live call card says why the call really ended', () => {
       raw: ui.raw,
       refreshAccount: async () => null,
     });
-    const socket = connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw);
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const panel = liveCallPanel(ctx, socket, slot);
-    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const { slot } = mountPanel(ui, ctx);
     ui.raw.fire('call:started', { ...STARTED, availableSeconds: 60 });
     ui.raw.fire('call:ended', { callId: STARTED.callId, reason, seconds: 60 });
     return slot.querySelector('.live-status')?.textContent ?? '';
@@ -183,13 +202,7 @@ describe('a live call carried across a panel restart (a language switch)', () =>
     const fetch = async (url: string) =>
       new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
     const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const english = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
-      slot,
-    );
+    const { panel: english, slot } = mountPanel(ui, ctx);
     ui.raw.fire('call:started', { ...STARTED, simulated: true });
     ui.raw.fire('call:transcript', { callId: 'call-1', speaker: 'santa', text: 'Ho ho ho!', final: true });
     ui.raw.fire('call:warning', { callId: 'call-1', kind: 'safety', category: 'child_distress' });
@@ -206,13 +219,7 @@ describe('a live call carried across a panel restart (a language switch)', () =>
     ) as ChromeMessages;
     await initI18n({ setting: 'da', load: async () => messages });
     const raw = new FakeRawSocket();
-    const danish = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
-      slot,
-      carried,
-    );
-    ui.scope.signal.addEventListener('abort', () => danish.dispose());
+    mountPanel(ui, ctx, { raw, slot, carried });
     expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('live');
     expect(note()?.hidden).toBe(false);
     expect(note()?.textContent).toBe(messages.live_simulated!.message);
@@ -240,24 +247,12 @@ describe('a live call carried across a panel restart (a language switch)', () =>
     const fetch = async (url: string) =>
       new URL(url).pathname === '/api/calls/call-1' ? json(record) : json({ profiles: [] });
     const ctx = panelContext({ view: 'live call', fetch, raw: ui.raw, refreshAccount: async () => null });
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const first = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
-      slot,
-    );
+    const { panel: first, slot } = mountPanel(ui, ctx);
     ui.raw.fire('call:started', { ...STARTED, simulated: true });
     const carried = first.snapshot();
     first.dispose();
     const raw = new FakeRawSocket();
-    const next = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
-      slot,
-      carried,
-    );
-    ui.scope.signal.addEventListener('abort', () => next.dispose());
+    mountPanel(ui, ctx, { raw, slot, carried });
     raw.fire('connect');
     await vi.waitFor(() => expect(slot.querySelector<HTMLElement>('section.live')?.dataset.state).toBe('ended'));
   });
@@ -285,14 +280,7 @@ describe('a side panel opened (or reloaded) in the middle of a call', () => {
       raw: ui.raw,
       profiles: async () => [{ id: 'p1', name: 'Emma' } as Profile],
     });
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const panel = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
-      slot,
-    );
-    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const { slot } = mountPanel(ui, ctx);
     const card = () => slot.querySelector<HTMLElement>('section.live');
     const note = () => slot.querySelector<HTMLElement>('section.live p.simulated-note');
     return { slot, card, note };
@@ -376,17 +364,8 @@ describe('two children on a call at once (a sibling calls from credit the first 
       profiles: async () => PROFILES,
       refreshAccount: async () => null,
     });
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
     let clock = Date.parse('2026-12-01T10:00:00.000Z');
-    const panel = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
-      slot,
-      null,
-      () => clock,
-    );
-    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const { panel, slot } = mountPanel(ui, ctx, { raw, now: () => clock });
     const cardOf = (callId: string) => slot.querySelector<HTMLElement>(`section.live[data-call-id="${callId}"]`);
     const cards = () =>
       [...slot.querySelectorAll<HTMLElement>('section.live')].map((c) => ({
@@ -551,13 +530,7 @@ describe('two children on a call at once (a sibling calls from credit the first 
     const slot = ui.doc.document.createElement('div');
     const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw });
     const raw = new FakeRawSocket();
-    const next = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => raw),
-      slot,
-      carried,
-    );
-    ui.scope.signal.addEventListener('abort', () => next.dispose());
+    mountPanel(ui, ctx, { raw, slot, carried });
     const shown = [...slot.querySelectorAll<HTMLElement>('section.live')].map((c) => ({
       callId: c.dataset.callId,
       said: c.querySelector('.line-santa .said')?.textContent,
@@ -575,14 +548,7 @@ describe("an answer of Santa's the child talks over", () => {
 
   function shown() {
     const ctx = panelContext({ view: 'live call', fetch: async () => json({ profiles: [] }), raw: ui.raw });
-    const slot = ui.doc.document.createElement('div');
-    ui.doc.body.append(slot);
-    const panel = liveCallPanel(
-      ctx,
-      connectSocket('http://127.0.0.1:9', 'tok', () => ui.raw),
-      slot,
-    );
-    ui.scope.signal.addEventListener('abort', () => panel.dispose());
+    const { slot } = mountPanel(ui, ctx);
     ui.raw.fire('call:started', STARTED);
     const say = (speaker: 'santa' | 'child', text: string, final: boolean) =>
       ui.raw.fire('call:transcript', { callId: 'call-1', speaker, text, final });
