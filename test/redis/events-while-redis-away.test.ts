@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- socket payloads are checked with the shared schemas */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { FakeClock } from '../../server/core/clock.js';
 import { EVENT_STREAM_MAX_LEN } from '../../server/sockets/hub.js';
@@ -7,8 +7,7 @@ import { callEndedSchema, callTickSchema } from '../../shared/schemas/calls.js';
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { FakeRealtimeProvider } from '../fakes/realtime-provider.js';
 import { ack, BROWSER_OFFER, connectSocket, eventually, EventLog, readyParent, sleep } from '../calls/support.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { startServerGroup } from '../support/redis.js';
+import { ownRedisServer, startServerGroup } from '../support/redis.js';
 import { signUpParent, testServers, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 
 /**
@@ -20,16 +19,9 @@ import { signUpParent, testServers, TEST_ADMIN_TOKEN, type TestServer } from '..
 const CHECKPOINT_MS = 5000;
 const servers = testServers();
 const sockets: Socket[] = [];
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterEach(async () => {
+const redis = ownRedisServer();
+afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
-  if (!redis.running) await redis.start();
-});
-afterAll(async () => {
-  await redis?.close();
 });
 
 async function open(server: TestServer, token: string): Promise<{ socket: Socket; log: EventLog }> {

@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { FakeClock } from '../../server/core/clock.js';
 import { callTickSchema } from '../../shared/schemas/calls.js';
 import { callStartAckSchema } from '../../shared/schemas/socket.js';
 import { FakeRealtimeProvider } from '../fakes/realtime-provider.js';
 import { ack, BROWSER_OFFER, connectSocket, eventually, EventLog, readyParent, sleep } from '../calls/support.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { startServerGroup } from '../support/redis.js';
+import { ownRedisServer, startServerGroup } from '../support/redis.js';
 import { testServers, type TestServer } from '../support/server.js';
 
 /**
@@ -18,15 +17,9 @@ import { testServers, type TestServer } from '../support/server.js';
  */
 const servers = testServers();
 const sockets: Socket[] = [];
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
+const redis = ownRedisServer();
 afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
-});
-afterAll(async () => {
-  await redis?.close();
 });
 
 async function open(server: TestServer, token: string): Promise<{ socket: Socket; log: EventLog }> {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { FakeClock } from '../../server/core/clock.js';
 import type { AppOptions } from '../../server/app.js';
 import { freshDatabase } from './postgres.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
 import type { TestServer, testServers } from './server.js';
 
 /** The run's Redis (test/support/redis-global-setup.ts); fails with how to install redis-server when there is none. */
@@ -12,6 +13,42 @@ export function testRedisUrl(): string {
     throw new Error('no Redis was provided: run the tests through vitest.config.ts (its globalSetup starts one)');
   if ('error' in provided) throw new Error(provided.error);
   return provided.url;
+}
+
+/**
+ * A redis-server of the test file's own, for tests that stop and start Redis: started before the
+ * file's tests, started again after a test that left it stopped (so each test begins with Redis up),
+ * closed after the file. Read it inside tests; it is there from beforeAll on.
+ */
+export function ownRedisServer(): RedisServer {
+  let server: RedisServer | undefined;
+  const started = (): RedisServer => {
+    if (!server) throw new Error("the file's redis-server starts in beforeAll: use it inside tests and hooks");
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterEach(async () => {
+    if (server && !server.running) await server.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    get running() {
+      return started().running;
+    },
+    stop: () => started().stop(),
+    start: () => started().start(),
+    close: () => started().close(),
+  };
 }
 
 /**
