@@ -222,7 +222,7 @@ export class CallConversation {
       shown.shown = '';
       shown.finished = true;
     }
-    this.turns.stopTripped(responseId, [...(this.responses.get(responseId)?.items ?? [])]);
+    this.turns.stopTripped(responseId, [...(shown?.items ?? [])]);
     this.turns.say(changeSubjectInstruction(this.init.language), true);
     this.alert(category);
   }

@@ -38,6 +38,7 @@ import { settleEndedCalls, type RecoveryResult } from './recovery.js';
 import { leaseExpired, LeaseWatcher } from './lease.js';
 import { sweepUpTo, type SweepOptions } from '../store/sweep.js';
 import { newestFirst, oldestFirst } from '../core/order.js';
+import { ConcurrencyLimit } from '../core/concurrency.js';
 
 /** What the calls service needs from the other modules: small ports, so tests can see the seams. */
 export interface CallsCreditsPort {
@@ -791,17 +792,17 @@ export class CallsService {
     // Several at a time: a draining process hands all its calls over at once, and each takeover
     // waits on the provider (a new sideband). One by one, the last of 50 calls went unmetered
     // for seconds after the drain instead of about one watch interval.
-    const next = due.values();
-    const worker = async () => {
-      for (let step = next.next(); !step.done; step = next.next()) {
-        const row = step.value;
-        if (this.live.has(row.id) || this.starting.has(row.id)) continue;
-        const outcome = await this.takeOver(row, reasonIfLost, everyOpen);
-        if (outcome === 'taken_over') result.takenOver++;
-        else if (outcome === 'ended') result.ended++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(TAKEOVERS_AT_ONCE, due.length) }, worker));
+    const atOnce = new ConcurrencyLimit(TAKEOVERS_AT_ONCE, Infinity, 'takeovers');
+    await Promise.all(
+      due.map((row) =>
+        atOnce.run(async () => {
+          if (this.live.has(row.id) || this.starting.has(row.id)) return;
+          const outcome = await this.takeOver(row, reasonIfLost, everyOpen);
+          if (outcome === 'taken_over') result.takenOver++;
+          else if (outcome === 'ended') result.ended++;
+        }),
+      ),
+    );
     return result;
   }
 
